@@ -1,0 +1,30 @@
+import express, { type Express } from 'express';
+import { AppError } from '../lib/app-error';
+import type { Logger } from '../lib/logger';
+import { errorHandler } from './error-handler';
+import { healthRoutes, type ReadinessCheck } from './health/health.routes';
+import type { IngestService } from './ingest/ingest.service';
+import { ingestRoutes } from './ingest/ingest.routes';
+import type { ApiKeyService } from './keys/api-key.service';
+
+export interface AppDeps {
+  logger: Logger;
+  apiKeys: ApiKeyService;
+  ingest: IngestService;
+  bodyLimitBytes: number;
+  readiness: Record<string, ReadinessCheck>;
+}
+
+/** Builds the HTTP app from its dependencies; opens no connection itself. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(healthRoutes(deps.readiness));
+  app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
+  app.use((req) => {
+    throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,105 @@
+import { AppError } from '../../lib/app-error';
+import { canonicalJson, sha256Hex } from '../../domain/canonical-json';
+import type { QueuedEvent } from '../../domain/event-row';
+import type { IngestBackpressure } from '../../queues/backpressure';
+import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
+import { isCatalogued } from '../../schemas/event-catalog';
+import { parseEvent, type EventIssue } from '../../schemas/event';
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+export type EventResult =
+  | { index: number; event_id: string; status: Exclude<SubmitOutcome, 'conflict'>; warnings?: string[] }
+  | { index: number; event_id: string; status: 'conflict'; message: string }
+  | { index: number; status: 'rejected'; errors: EventIssue[] };
+
+export interface IngestResponse {
+  status: 202 | 207 | 400 | 409;
+  body: {
+    accepted: number;
+    duplicates: number;
+    rejected: number;
+    events: EventResult[];
+    /** Present on 400: every problem, flat, with the index of its event. */
+    errors?: (EventIssue & { index: number })[];
+    error?: { code: string; message: string };
+  };
+}
+
+/**
+ * Validates a posted body (one event or an array), queues the valid events,
+ * and says what happened to each. Nothing is acknowledged that is not in Redis.
+ */
+export class IngestService {
+  constructor(
+    private readonly producer: IngestProducer,
+    private readonly backpressure: IngestBackpressure,
+  ) {}
+
+  async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
+    const raws = Array.isArray(body) ? body : [body];
+    if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
+    if (raws.length > MAX_EVENTS_PER_REQUEST) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${raws.length})`);
+    }
+
+    const pipeline = this.backpressure.state();
+    if (pipeline.state !== 'ok') {
+      throw new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
+        retryAfterSeconds: pipeline.retryAfterSeconds,
+      });
+    }
+
+    const results: EventResult[] = new Array(raws.length);
+    const valid: { index: number; event: QueuedEvent; warnings?: string[] }[] = [];
+    raws.forEach((raw, index) => {
+      const parsed = parseEvent(raw);
+      if (!parsed.ok) {
+        results[index] = { index, status: 'rejected', errors: parsed.issues };
+        return;
+      }
+      const event = JSON.parse(JSON.stringify(parsed.event)) as QueuedEvent;
+      event.content_hash = sha256Hex(canonicalJson(raw));
+      const warnings = isCatalogued(event.kind, event.event_type)
+        ? undefined
+        : [`event_type "${event.event_type}" is not in the catalog; it was stored as sent`];
+      valid.push({ index, event, warnings });
+    });
+
+    if (valid.length > 0) {
+      let outcomes: SubmitOutcome[];
+      try {
+        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) });
+      } catch (error) {
+        throw new AppError('UNAVAILABLE', 'the event queue is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 5, cause: error });
+      }
+      valid.forEach(({ index, event, warnings }, i) => {
+        const outcome = outcomes[i]!;
+        results[index] =
+          outcome === 'conflict'
+            ? { index, event_id: event.event_id, status: 'conflict', message: 'this event_id was already accepted with different content' }
+            : { index, event_id: event.event_id, status: outcome, ...(warnings ? { warnings } : {}) };
+      });
+    }
+
+    const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
+    const accepted = count('accepted');
+    const duplicates = count('duplicate');
+    const conflicts = count('conflict');
+    const invalid = count('rejected');
+    const body$ = { accepted, duplicates, rejected: invalid + conflicts, events: results };
+    if (invalid + conflicts === 0) return { status: 202, body: body$ };
+    if (accepted + duplicates > 0) return { status: 207, body: body$ };
+    if (conflicts > 0) {
+      return { status: 409, body: { ...body$, error: { code: 'CONFLICT', message: 'event_id reused with different content' } } };
+    }
+    return {
+      status: 400,
+      body: {
+        ...body$,
+        error: { code: 'VALIDATION_FAILED', message: raws.length === 1 ? 'the event is invalid' : 'no event in the batch is valid' },
+        errors: results.flatMap((r) => (r.status === 'rejected' ? r.errors.map((e) => ({ index: r.index, ...e })) : [])),
+      },
+    };
+  }
+}

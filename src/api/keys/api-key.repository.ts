@@ -1,0 +1,52 @@
+import type { Pool } from 'pg';
+
+export const API_KEY_SCOPES = ['ingest', 'query', 'reports', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  key_prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const COLUMNS = 'id, name, scopes, key_prefix, created_at, last_used_at, revoked_at';
+
+/** api_keys in PostgreSQL. */
+export class ApiKeyRepository {
+  constructor(private readonly pg: Pool) {}
+
+  async insert(name: string, scopes: ApiKeyScope[], keyHash: string, keyPrefix: string): Promise<ApiKeyRecord> {
+    const { rows } = await this.pg.query<ApiKeyRecord>(
+      `INSERT INTO api_keys (name, scopes, key_hash, key_prefix) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [name, scopes, keyHash, keyPrefix],
+    );
+    return rows[0]!;
+  }
+
+  async findActiveByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pg.query<ApiKeyRecord>(
+      `UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [keyHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.pg.query<ApiKeyRecord>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at`);
+    return rows;
+  }
+
+  /** Revokes the key with this id, or every active key with this name. */
+  async revoke(nameOrId: string): Promise<ApiKeyRecord[]> {
+    const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nameOrId);
+    const { rows } = await this.pg.query<ApiKeyRecord>(
+      `UPDATE api_keys SET revoked_at = now() WHERE ${isId ? 'id = $1::uuid' : 'name = $1'} AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [nameOrId],
+    );
+    return rows;
+  }
+}

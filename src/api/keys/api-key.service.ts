@@ -1,0 +1,68 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError } from '../../lib/app-error';
+import { API_KEY_SCOPES, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
+
+export interface AuthenticatedKey {
+  id: string;
+  /** The sending app: recorded as `source_app` on every event it posts. */
+  name: string;
+  scopes: ApiKeyScope[];
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function parseScopes(text: string): ApiKeyScope[] {
+  const scopes = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  const bad = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+  if (scopes.length === 0 || bad.length > 0) {
+    throw new AppError('VALIDATION_FAILED', `scopes must be a comma-separated list of ${API_KEY_SCOPES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`);
+  }
+  return scopes as ApiKeyScope[];
+}
+
+/**
+ * Creates, checks and revokes API keys. Checked keys are cached for a few
+ * seconds so the ingest path does not hit PostgreSQL on every request; a
+ * revocation therefore takes effect within `cacheMs`.
+ */
+export class ApiKeyService {
+  private readonly cache = new Map<string, { key: AuthenticatedKey | null; until: number }>();
+
+  constructor(
+    private readonly repository: ApiKeyRepository,
+    private readonly cacheMs = 5000,
+  ) {}
+
+  /** Returns the new key's record and the key itself, which is shown once and never stored. */
+  async create(name: string, scopes: ApiKeyScope[]): Promise<{ record: ApiKeyRecord; key: string }> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) {
+      throw new AppError('VALIDATION_FAILED', 'name must be 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit');
+    }
+    const key = `af_${randomBytes(32).toString('base64url')}`;
+    const record = await this.repository.insert(name, scopes, hashApiKey(key), key.slice(0, 10));
+    return { record, key };
+  }
+
+  async authenticate(key: string): Promise<AuthenticatedKey | null> {
+    const hash = hashApiKey(key);
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > Date.now()) return cached.key;
+    const record = await this.repository.findActiveByHash(hash);
+    const result = record ? { id: record.id, name: record.name, scopes: record.scopes } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { key: result, until: Date.now() + this.cacheMs });
+    return result;
+  }
+
+  list(): Promise<ApiKeyRecord[]> {
+    return this.repository.list();
+  }
+
+  async revoke(nameOrId: string): Promise<ApiKeyRecord[]> {
+    const revoked = await this.repository.revoke(nameOrId);
+    this.cache.clear();
+    return revoked;
+  }
+}

@@ -1,0 +1,27 @@
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../../lib/app-error';
+import type { ApiKeyScope } from './api-key.repository';
+import type { ApiKeyService, AuthenticatedKey } from './api-key.service';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      apiKey?: AuthenticatedKey;
+    }
+  }
+}
+
+/** Middleware: `Authorization: Bearer <key>` must name an active key that has `scope`. */
+export function requireScope(keys: ApiKeyService, scope: ApiKeyScope) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new AppError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key>');
+    const key = await keys.authenticate(match[1]!);
+    if (!key) throw new AppError('UNAUTHENTICATED', 'invalid or revoked API key');
+    if (!key.scopes.includes(scope)) throw new AppError('FORBIDDEN', `this API key lacks the "${scope}" scope`);
+    res.locals.apiKey = key;
+    next();
+  };
+}

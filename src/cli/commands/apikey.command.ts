@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { ApiKeyRepository } from '../../api/keys/api-key.repository';
+import { ApiKeyService, parseScopes } from '../../api/keys/api-key.service';
+import { cliContext, withPostgres } from '../context';
+
+export function registerApiKeyCommands(program: Command): void {
+  const apikey = program.command('apikey').description('manage API keys');
+
+  apikey
+    .command('create')
+    .description('create a key; the key itself is printed once, as the last line')
+    .requiredOption('--name <app>', 'the sending app; stored as source_app on its events')
+    .option('--scopes <list>', 'comma-separated: ingest, query, reports, admin', 'ingest')
+    .action(async (opts: { name: string; scopes: string }) => {
+      const { config } = cliContext();
+      const scopes = parseScopes(opts.scopes);
+      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes));
+      process.stdout.write(`Created API key ${record.id} for "${record.name}" with scopes ${record.scopes.join(',')}.\n`);
+      process.stdout.write('Store it now: it is not shown again.\n');
+      process.stdout.write(`${key}\n`);
+    });
+
+  apikey
+    .command('list')
+    .description('list keys (never the keys themselves)')
+    .action(async () => {
+      const { config } = cliContext();
+      const keys = await withPostgres(config, (pg) => new ApiKeyRepository(pg).list());
+      if (keys.length === 0) {
+        process.stdout.write('No API keys. Create one with: auditflow apikey create --name <app> --scopes ingest\n');
+        return;
+      }
+      for (const k of keys) {
+        const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active';
+        const used = k.last_used_at ? `last used ${k.last_used_at.toISOString()}` : 'never used';
+        process.stdout.write(`${k.id}  ${k.name}  ${k.key_prefix}…  ${k.scopes.join(',')}  ${state}  ${used}\n`);
+      }
+    });
+
+  apikey
+    .command('revoke <nameOrId>')
+    .description('revoke one key by id, or every active key of an app by name')
+    .action(async (nameOrId: string) => {
+      const { config } = cliContext();
+      const revoked = await withPostgres(config, (pg) => new ApiKeyRepository(pg).revoke(nameOrId));
+      if (revoked.length === 0) {
+        process.stderr.write(`auditflow: no active API key matches "${nameOrId}"\n`);
+        process.exitCode = 1;
+        return;
+      }
+      for (const k of revoked) process.stdout.write(`Revoked ${k.id} (${k.name})\n`);
+    });
+}

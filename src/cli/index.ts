@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/env';
+import { AppError } from '../lib/app-error';
+import { StoreLockedError } from '../lib/clickhouse';
+import { main } from '../main';
+import { registerApiKeyCommands } from './commands/apikey.command';
+import { registerDlqCommands } from './commands/dlq.command';
+import { registerMigrateCommand } from './commands/migrate.command';
+
+/** The `auditflow` command. */
+export async function run(argv: string[]): Promise<number> {
+  const program = new Command('auditflow')
+    .description('auditflow: log ingestion and compliance pipeline')
+    .exitOverride()
+    .showHelpAfterError();
+  program
+    .command('start')
+    .description('start the roles named in ROLE (api, worker, scheduler; default all)')
+    .action(async () => {
+      await main();
+      await new Promise(() => undefined); // runs until a signal stops it
+    });
+  registerApiKeyCommands(program);
+  registerDlqCommands(program);
+  registerMigrateCommand(program);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ConfigError || error instanceof AppError || error instanceof StoreLockedError) {
+      process.stderr.write(`auditflow: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`auditflow: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+/**
+ * Every environment variable auditflow reads, with its default.
+ * Parsed once by {@link loadConfig}; nothing else reads process.env.
+ */
+const envSchema = z.object({
+  /** Which roles this process runs: api, worker, scheduler, or all (comma-separated). */
+  ROLE: z
+    .string()
+    .default('all')
+    .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES)).min(1)),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/auditflow'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, underscore)')
+    .default('auditflow'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Namespace for every Redis key (BullMQ queues, idempotency records). */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must contain only letters, digits, dot, dash and underscore')
+    .default('auditflow'),
+  /** The ClickHouse writer flushes a table when it holds this many rows… */
+  FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
+  /** …or when its oldest buffered row is this old. */
+  FLUSH_MAX_AGE_MS: int(10, 60_000).default(1000),
+  /** Jobs one worker process holds at once; more jobs in flight means larger flushes. */
+  WORKER_CONCURRENCY: int(1, 10_000).default(200),
+  /** Attempts per ingest job before its events go to dead letters. */
+  JOB_ATTEMPTS: int(1, 100).default(12),
+  /** How long a worker owns a job; a killed worker's jobs are re-run after this. */
+  JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  /** First retry delay; later retries double it. */
+  JOB_BACKOFF_MS: int(1, 600_000).default(1000),
+  /** Largest accepted request body. */
+  BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** Events waiting in the ingest queue above which the API answers 429. */
+  MAX_QUEUE_BACKLOG: int(1, 100_000_000).default(500_000),
+  /** How long a client-chosen event_id is remembered in Redis for fast repost and 409 detection. */
+  IDEMPOTENCY_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),
+  /** How long a validated API key stays cached in memory (revocations take effect within this). */
+  API_KEY_CACHE_MS: int(0, 600_000).default(5000),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+});
+
+export type Config = {
+  roles: Role[];
+  port: number;
+  host: string;
+  redisUrl: string;
+  databaseUrl: string;
+  dataDir: string;
+  clickhouse:
+    | { mode: 'embedded'; path: string; database: string }
+    | { mode: 'server'; url: string; user: string; password: string; database: string };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  queuePrefix: string;
+  flush: { maxRows: number; maxAgeMs: number };
+  worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
+  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
+  shutdownTimeoutMs: number;
+};
+
+/** Thrown when the environment is invalid; its message lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment once, at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset": `PORT= npm start` should fall back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const got = cleaned[name] === undefined ? '' : ` (got ${JSON.stringify(cleaned[name])})`;
+        return `${name}: ${issue.message}${got}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const roles = e.ROLE.includes('all') ? (['api', 'worker', 'scheduler'] as Role[]) : [...new Set(e.ROLE)];
+  return {
+    roles,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    clickhouse: e.CLICKHOUSE_URL
+      ? {
+          mode: 'server',
+          url: e.CLICKHOUSE_URL,
+          user: e.CLICKHOUSE_USER,
+          password: e.CLICKHOUSE_PASSWORD,
+          database: e.CLICKHOUSE_DATABASE,
+        }
+      : { mode: 'embedded', path: path.join(dataDir, 'clickhouse'), database: e.CLICKHOUSE_DATABASE },
+    logLevel: e.LOG_LEVEL,
+    queuePrefix: e.QUEUE_PREFIX,
+    flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
+    worker: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
+    ingest: {
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      maxQueueBacklog: e.MAX_QUEUE_BACKLOG,
+      idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+      apiKeyCacheMs: e.API_KEY_CACHE_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,44 @@
+import type { EventKind, IngestEvent } from '../schemas/event';
+import { EVENT_TABLES } from '../schemas/event';
+
+/** A Date as it travels in a job payload: an ISO 8601 string. */
+type Serialized<T> = T extends Date ? string : T extends object ? { [K in keyof T]: Serialized<T[K]> } : T;
+
+/** One validated event as the ingest API hands it to the worker. */
+export type QueuedEvent = Serialized<IngestEvent> & {
+  /** SHA-256 of the event as the client sent it (canonical JSON): same id + other hash = a conflict. */
+  content_hash: string;
+};
+
+export type ClickHouseRow = Record<string, unknown>;
+
+/** Fields that are server-side facts about the event, not columns. */
+const NOT_COLUMNS = new Set(['kind', 'client_event_id']);
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** `2025-06-21T14:12:00.000Z` → `2025-06-21 14:12:00.000`, the DateTime64 text form. */
+export function toClickHouseTime(iso: string | Date): string {
+  const s = typeof iso === 'string' ? iso : iso.toISOString();
+  return s.replace('T', ' ').replace('Z', '');
+}
+
+export function tableOf(kind: EventKind): string {
+  return EVENT_TABLES[kind];
+}
+
+/** Maps a queued event to its table's row: dates in ClickHouse text form, envelope columns added. */
+export function toClickHouseRow(event: QueuedEvent, sourceApp: string, receivedAt: string): ClickHouseRow {
+  const row: ClickHouseRow = { source_app: sourceApp, received_at: toClickHouseTime(receivedAt) };
+  for (const [key, value] of Object.entries(event)) {
+    if (NOT_COLUMNS.has(key) || value === undefined) continue;
+    row[key] = typeof value === 'string' && ISO_DATE.test(value) ? toClickHouseTime(value) : value;
+  }
+  // user_id is in sort keys, which are not Nullable: an absent user is ''. (error_logs has user_context instead.)
+  if (event.kind !== 'error') row.user_id ??= '';
+  // Seed 003 generates these with gen_random_uuid(); deriving them from the
+  // event id keeps a re-sent event byte-identical, so retries stay idempotent.
+  if (event.kind === 'auth') row.correlation_id ??= event.event_id;
+  if (event.kind === 'api_access') row.request_id ??= event.event_id;
+  return row;
+}

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../config/env';
+import { AppError } from './app-error';
+
+export type { ClickHouseClient };
+
+/** Raised when another live process already holds the embedded ClickHouse store. */
+export class StoreLockedError extends Error {
+  constructor(
+    readonly storePath: string,
+    readonly ownerPid: number | null,
+  ) {
+    super(
+      `The embedded ClickHouse store at ${storePath} is in use by another auditflow process` +
+        `${ownerPid ? ` (pid ${ownerPid})` : ''}; only one process may own it. Stop that process, ` +
+        `use a different DATA_DIR, or set CLICKHOUSE_URL to share a ClickHouse server.`,
+    );
+    this.name = 'StoreLockedError';
+  }
+}
+
+/** PID of the live process holding the embedded store, if any (ClickHouse writes it to `status`). */
+export function embeddedStoreOwner(storePath: string): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(storePath, 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(/PID:\s*(\d+)/.exec(text)?.[1]);
+  if (!pid || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive but not ours to signal; ESRCH: a stale file from a crashed process.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/**
+ * Opens ClickHouse: the embedded chDB engine at the configured path, or a
+ * server when CLICKHOUSE_URL is set. Either way callers get the same client,
+ * so every query is the same SQL in both modes.
+ */
+export async function openClickHouse(config: Config['clickhouse']): Promise<ClickHouseClient> {
+  if (config.mode === 'server') {
+    const client = createClient({
+      url: config.url,
+      username: config.user,
+      password: config.password,
+      request_timeout: 60_000,
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    await client.close();
+    return createClient({
+      url: config.url,
+      username: config.user,
+      password: config.password,
+      database: config.database,
+      request_timeout: 60_000,
+    });
+  }
+
+  const owner = embeddedStoreOwner(config.path);
+  if (owner) throw new StoreLockedError(config.path, owner);
+  fs.mkdirSync(config.path, { recursive: true });
+  // Loaded lazily: the native engine is large and only the store's owner needs it.
+  const { createChdbConnection } = await import('chdb/connection');
+  let connection;
+  try {
+    connection = createChdbConnection({ path: config.path });
+  } catch (error) {
+    if (/Cannot lock file|Failed to create connection/.test(String(error))) {
+      throw new StoreLockedError(config.path, embeddedStoreOwner(config.path));
+    }
+    throw error;
+  }
+  const client = createClient({ connection } as Parameters<typeof createClient>[0]);
+  // The chDB session keeps `USE` for its lifetime, so unqualified table names resolve here.
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+  await client.command({ query: `USE ${config.database}` });
+  return client;
+}
+
+/** Whether a ClickHouse failure is worth retrying (network, overload) rather than a bad row. */
+export function isTransientClickHouseError(error: unknown): boolean {
+  const e = error as { code?: string; type?: string; message?: string };
+  const transientTypes = new Set([
+    'TOO_MANY_PARTS',
+    'TOO_MANY_SIMULTANEOUS_QUERIES',
+    'TIMEOUT_EXCEEDED',
+    'SOCKET_TIMEOUT',
+    'NETWORK_ERROR',
+    'MEMORY_LIMIT_EXCEEDED',
+    'TABLE_IS_READ_ONLY',
+    'KEEPER_EXCEPTION',
+    'ALL_CONNECTION_TRIES_FAILED',
+    'UNKNOWN_TABLE',
+    'UNKNOWN_DATABASE',
+    'ABORTED',
+  ]);
+  if (e?.type && transientTypes.has(e.type)) return true;
+  if (e?.code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(e.code)) return true;
+  if (/timeout|socket hang up|ECONNREFUSED|ECONNRESET|closed/i.test(e?.message ?? '')) return true;
+  // No ClickHouse error code at all means the failure happened before ClickHouse judged the data.
+  return !e?.type;
+}
+
+export function assertIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AppError('BAD_REQUEST', `invalid identifier ${name}`);
+  return name;
+}

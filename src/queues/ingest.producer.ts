@@ -1,0 +1,147 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { QueuedEvent } from '../domain/event-row';
+import type { IngestBatch, IngestJob } from './queue-names';
+
+/** What happened to one event handed to the producer. */
+export type SubmitOutcome = 'accepted' | 'duplicate' | 'conflict';
+
+export interface IngestProducerOptions {
+  /** Redis key namespace (the queue prefix). */
+  prefix: string;
+  idempotencyTtlSeconds: number;
+  /** Largest job the producer builds; bigger groups are split. */
+  maxEventsPerJob?: number;
+}
+
+interface Pending {
+  batch: IngestBatch;
+  resolve: (outcomes: SubmitOutcome[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Puts accepted events into the ingest queue, safely, in few round trips.
+ *
+ * Group commit: while one group is being written to Redis, new requests
+ * wait and are written together as the next group, so a burst of
+ * single-event posts becomes a few jobs rather than one job each, with no
+ * timer adding latency when the API is idle.
+ *
+ * Idempotency: a client-chosen event_id is remembered (with the hash of its
+ * content) for `idempotencyTtlSeconds`. A repost with the same content is
+ * answered `duplicate` and not queued again; the same id with other content
+ * is a `conflict`. The record is written only after the job is in Redis, so
+ * a failure in between can never make a lost event look already accepted.
+ * Past the TTL the ClickHouse writer still drops the repeat: no second row.
+ */
+export class IngestProducer {
+  private pending: Pending[] = [];
+  private flushing = false;
+  private readonly maxEventsPerJob: number;
+
+  constructor(
+    private readonly queue: Queue<IngestJob>,
+    private readonly redis: Redis,
+    private readonly options: IngestProducerOptions,
+  ) {
+    this.maxEventsPerJob = options.maxEventsPerJob ?? 5000;
+  }
+
+  /** Resolves once every accepted event of the batch is in Redis; rejects if it could not be stored. */
+  submit(batch: IngestBatch): Promise<SubmitOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ batch, resolve, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        try {
+          const outcomes = await this.writeGroup(group.map((p) => p.batch));
+          group.forEach((p, i) => p.resolve(outcomes[i]!));
+        } catch (error) {
+          for (const p of group) p.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private idempotencyKey(eventId: string): string {
+    return `${this.options.prefix}:idem:${eventId}`;
+  }
+
+  private async writeGroup(batches: IngestBatch[]): Promise<SubmitOutcome[][]> {
+    const keyed = batches.flatMap((b) => b.events.filter((e) => e.client_event_id));
+    const known = new Map<string, string>();
+    if (keyed.length > 0) {
+      const stored = await this.redis.mget(keyed.map((e) => this.idempotencyKey(e.event_id)));
+      keyed.forEach((e, i) => {
+        const hash = stored[i];
+        if (hash) known.set(e.event_id, hash);
+      });
+    }
+
+    const outcomes: SubmitOutcome[][] = [];
+    const toQueue: IngestBatch[] = [];
+    const fresh = new Map<string, string>();
+    for (const batch of batches) {
+      const batchOutcomes: SubmitOutcome[] = [];
+      const events: QueuedEvent[] = [];
+      for (const event of batch.events) {
+        const seen = event.client_event_id ? (known.get(event.event_id) ?? fresh.get(event.event_id)) : undefined;
+        if (seen === undefined) {
+          events.push(event);
+          if (event.client_event_id) fresh.set(event.event_id, event.content_hash);
+          batchOutcomes.push('accepted');
+        } else {
+          batchOutcomes.push(seen === event.content_hash ? 'duplicate' : 'conflict');
+        }
+      }
+      outcomes.push(batchOutcomes);
+      if (events.length > 0) toQueue.push({ ...batch, events });
+    }
+
+    const jobs = splitIntoJobs(toQueue, this.maxEventsPerJob);
+    if (jobs.length === 1) await this.queue.add('events', jobs[0]!);
+    else if (jobs.length > 1) await this.queue.addBulk(jobs.map((data) => ({ name: 'events', data })));
+
+    if (fresh.size > 0) {
+      const pipeline = this.redis.pipeline();
+      for (const [eventId, hash] of fresh) {
+        pipeline.set(this.idempotencyKey(eventId), hash, 'EX', this.options.idempotencyTtlSeconds, 'NX');
+      }
+      // The events are already safe in the queue; a failed record only means a
+      // repost is deduplicated later, by the writer, instead of here.
+      await pipeline.exec().catch(() => undefined);
+    }
+    return outcomes;
+  }
+}
+
+function splitIntoJobs(batches: IngestBatch[], maxEvents: number): IngestJob[] {
+  const jobs: IngestJob[] = [];
+  let current: IngestBatch[] = [];
+  let size = 0;
+  for (const batch of batches) {
+    for (let start = 0; start < batch.events.length; start += maxEvents) {
+      const events = batch.events.slice(start, start + maxEvents);
+      if (size + events.length > maxEvents && current.length > 0) {
+        jobs.push({ batches: current });
+        current = [];
+        size = 0;
+      }
+      current.push({ ...batch, events });
+      size += events.length;
+    }
+  }
+  if (current.length > 0) jobs.push({ batches: current });
+  return jobs;
+}

@@ -1,0 +1,33 @@
+import type { QueuedEvent } from '../domain/event-row';
+
+/** Every BullMQ queue auditflow uses. */
+export const QUEUE_NAMES = {
+  /** Validated events on their way to ClickHouse: one job per request batch. */
+  ingest: 'ingest',
+  /** Maintenance commands run by whichever process owns ClickHouse (dead-letter replay, digests). */
+  control: 'control',
+} as const;
+
+/** A group of events from one source app, accepted together. */
+export interface IngestBatch {
+  sourceApp: string;
+  /** ISO 8601 time the ingest API accepted the batch. */
+  receivedAt: string;
+  events: QueuedEvent[];
+}
+
+export interface IngestJob {
+  batches: IngestBatch[];
+}
+
+/** Control jobs, one `switch` over `type` in the control processor. */
+export type ControlJob =
+  | { type: 'dlq-replay'; limit: number }
+  | { type: 'dead-letter-digest'; periodStart: string; periodEnd: string };
+
+export type ControlResult = { type: 'dlq-replay'; requeued: number; retriedJobs: number } | { type: 'dead-letter-digest'; count: number };
+
+export interface QueuePayloads {
+  [QUEUE_NAMES.ingest]: IngestJob;
+  [QUEUE_NAMES.control]: ControlJob;
+}

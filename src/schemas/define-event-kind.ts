@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { EVENT_TYPE_PATTERN } from './event-catalog';
+import { timestamp, uuid } from './fields';
+
+/** Fields every event may carry besides its kind's own; `id`, `created_at` and `timestamp` are the seeds' names for them. */
+const ENVELOPE_ALIASES = { id: 'event_id', created_at: 'occurred_at', timestamp: 'occurred_at' } as const;
+
+export interface EventKindOptions<F extends z.ZodRawShape> {
+  /** ClickHouse table the kind is stored in. */
+  table: string;
+  /**
+   * `required`: the client must send `event_type`. Otherwise the kind has no
+   * event type of its own in the seeds and one is derived for the stored row.
+   */
+  eventType: 'required' | ((event: z.output<z.ZodObject<F>>) => string | null | undefined);
+  /** Seed synonyms: `alias → canonical field`. The alias is accepted and stored under the canonical name. */
+  aliases?: Record<string, keyof F & string>;
+}
+
+/** What every parsed event has, whatever its kind. */
+export interface EventEnvelope<K extends string> {
+  kind: K;
+  event_type: string;
+  event_id: string;
+  occurred_at: Date;
+  /** True when the client chose `event_id`, so it is an idempotency key. */
+  client_event_id: boolean;
+}
+
+const eventTypeField = z
+  .string()
+  .regex(EVENT_TYPE_PATTERN, 'must be 1-100 letters, digits, or _ . : - (starting with a letter or digit)');
+
+/**
+ * Builds the schema of one event kind: the envelope plus the kind's seed
+ * fields, strict (an unknown field is an error, not silently dropped), with
+ * seed synonyms folded into one stored name.
+ */
+export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind: K, fields: F, options: EventKindOptions<F>) {
+  const aliases = options.aliases ?? {};
+  const aliasShape: Record<string, z.ZodType> = {};
+  for (const [alias, target] of Object.entries(aliases)) aliasShape[alias] = (fields[target] as z.ZodType).optional();
+
+  const shape = z
+    .object({
+      kind: z.literal(kind),
+      event_type: eventTypeField.optional(),
+      event_id: uuid().optional(),
+      id: uuid().optional(),
+      occurred_at: timestamp().optional(),
+      created_at: timestamp().optional(),
+      timestamp: timestamp().optional(),
+      ...fields,
+    })
+    .extend(aliasShape)
+    .strict();
+
+  type Input = z.output<typeof shape>;
+  type Own = z.output<z.ZodObject<F>>;
+
+  const schema = z.preprocess(
+    (raw) => foldAliases(raw, aliases),
+    shape.transform((input: Input, ctx): EventEnvelope<K> & Own => {
+      const record = input as Record<string, unknown>;
+      for (const [alias, target] of Object.entries({ ...aliases, ...ENVELOPE_ALIASES })) {
+        if (record[alias] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [alias], message: `conflicts with "${target}": send one of them` });
+          return z.NEVER;
+        }
+      }
+      const eventId = (record.event_id ?? record.id) as string | undefined;
+      const occurredAt = (record.occurred_at ?? record.created_at ?? record.timestamp) as Date | undefined;
+      const own: Record<string, unknown> = {};
+      for (const key of Object.keys(fields)) own[key] = record[key];
+      let eventType = record.event_type as string | undefined;
+      if (!eventType && options.eventType !== 'required') eventType = options.eventType(own as Own) ?? undefined;
+      if (!eventType) {
+        ctx.addIssue({ code: 'custom', path: ['event_type'], message: `is required for kind "${kind}"` });
+        return z.NEVER;
+      }
+      return {
+        kind,
+        event_type: eventType,
+        event_id: eventId ?? randomUUID(),
+        occurred_at: occurredAt ?? new Date(),
+        client_event_id: eventId !== undefined,
+        ...(own as Own),
+      };
+    }),
+  );
+  return Object.assign(schema, { kind, table: options.table, fieldNames: Object.keys(fields) as (keyof F & string)[] });
+}
+
+/**
+ * Moves seed synonyms onto their canonical names before validation, so the
+ * rest of the schema sees one name. Both names with different values is a
+ * contradiction the client must resolve, not something to guess at.
+ */
+function foldAliases(raw: unknown, aliases: Record<string, string>): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  const all: Record<string, string> = { ...aliases, ...ENVELOPE_ALIASES };
+  for (const [alias, target] of Object.entries(all)) {
+    if (!(alias in out)) continue;
+    if (target in out && JSON.stringify(out[target]) !== JSON.stringify(out[alias])) continue; // left for the check below
+    if (!(target in out)) out[target] = out[alias];
+    delete out[alias];
+  }
+  return out;
+}

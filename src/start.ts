@@ -1,0 +1,140 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'bullmq';
+import type { Config } from './config/env';
+import { createApp } from './api/create-app';
+import { IngestService } from './api/ingest/ingest.service';
+import { ApiKeyRepository } from './api/keys/api-key.repository';
+import { ApiKeyService } from './api/keys/api-key.service';
+import { openClickHouse, type ClickHouseClient } from './lib/clickhouse';
+import { migrateClickHouse } from './lib/clickhouse-migrations';
+import type { Logger } from './lib/logger';
+import { createPgPool, ensureDatabase } from './lib/pg';
+import { migratePostgres } from './lib/pg-migrations';
+import { createFailFastRedis, createWorkerRedis } from './lib/redis';
+import { RedisLock } from './lib/redis-lock';
+import { runShutdown, type ShutdownStep } from './lib/shutdown';
+import { IngestBackpressure } from './queues/backpressure';
+import { IngestProducer } from './queues/ingest.producer';
+import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
+import { createControlQueue, createIngestQueue } from './queues/queues';
+import { ClickHouseWriter } from './workers/clickhouse-writer';
+import { createControlProcessor } from './workers/control.processor';
+import { DeadLetterRepository } from './workers/dead-letter.repository';
+import { startIngestWorker } from './workers/ingest.worker';
+import { startScheduler } from './workers/scheduler';
+
+export interface Running {
+  /** The HTTP port, when the api role runs. */
+  port?: number;
+  clickhouse?: ClickHouseClient;
+  writer?: ClickHouseWriter;
+  /** Stops every role in order; resolves true when all steps closed cleanly. */
+  stop: () => Promise<boolean>;
+}
+
+/**
+ * Builds the connections and starts the roles named in config. Nothing
+ * connects before this runs, so tests build the same graph with their own
+ * database, queue prefix and ClickHouse directory.
+ */
+export async function start(config: Config, logger: Logger): Promise<Running> {
+  const steps: ShutdownStep[] = [];
+  const connections: ShutdownStep[] = [];
+  const running: Running = { stop: () => runShutdown([...steps, ...connections], logger) };
+  try {
+    await ensureDatabase(config.databaseUrl);
+    const pg = createPgPool(config.databaseUrl);
+    connections.push({ name: 'postgres', run: () => pg.end() });
+    await migratePostgres(pg);
+
+    const redis = createFailFastRedis(config.redisUrl);
+    connections.push({ name: 'redis', run: () => redis.quit() });
+    await redis.connect();
+    const ingestQueue = createIngestQueue(redis, config);
+    const controlQueue = createControlQueue(redis, config);
+    connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close()]) });
+
+    if (config.roles.includes('worker')) {
+      const clickhouse = await openClickHouse(config.clickhouse);
+      running.clickhouse = clickhouse;
+      connections.push({ name: 'clickhouse', run: () => clickhouse.close() });
+      const applied = await migrateClickHouse(clickhouse);
+      if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+
+      const workerRedis = createWorkerRedis(config.redisUrl);
+      connections.push({ name: 'worker redis', run: () => workerRedis.quit() });
+      const deadLetters = new DeadLetterRepository(clickhouse);
+      const writer = new ClickHouseWriter(clickhouse, deadLetters, {
+        maxRows: config.flush.maxRows,
+        maxAgeMs: config.flush.maxAgeMs,
+        logger: logger.child({ component: 'clickhouse-writer' }),
+        // With a shared server several workers may flush one table; embedded, this process is the only writer.
+        lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
+      });
+      running.writer = writer;
+      const ingestWorker = startIngestWorker({ config, connection: workerRedis, writer, deadLetters, logger: logger.child({ component: 'ingest-worker' }) });
+      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({ deadLetters, ingestQueue, logger }), {
+        connection: workerRedis,
+        prefix: config.queuePrefix,
+        concurrency: 1,
+      });
+      // Workers close while the writer keeps flushing, so in-flight jobs finish; then the final flush.
+      steps.push({
+        name: 'workers',
+        run: async () => {
+          const flushing = setInterval(() => void writer.flushAll(), 50);
+          try {
+            await Promise.all([ingestWorker.close(), controlWorker.close()]);
+          } finally {
+            clearInterval(flushing);
+          }
+        },
+      });
+      steps.push({ name: 'final flush', run: () => writer.close() });
+    }
+
+    if (config.roles.includes('scheduler')) {
+      const scheduler = startScheduler(controlQueue, logger.child({ component: 'scheduler' }));
+      steps.unshift({ name: 'scheduler', run: async () => scheduler.stop() });
+    }
+
+    if (config.roles.includes('api')) {
+      const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
+      const backpressure = new IngestBackpressure(ingestQueue, redis, { maxBacklogEvents: config.ingest.maxQueueBacklog });
+      backpressure.start();
+      const producer = new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds });
+      const app = createApp({
+        logger,
+        apiKeys,
+        ingest: new IngestService(producer, backpressure),
+        bodyLimitBytes: config.ingest.bodyLimitBytes,
+        readiness: {
+          postgres: async () => void (await pg.query('SELECT 1')),
+          redis: async () => void (await redis.ping()),
+          ...(running.clickhouse ? { clickhouse: async () => void (await running.clickhouse!.ping()) } : {}),
+        },
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = app.listen(config.port, config.host, () => resolve(s));
+        s.once('error', reject);
+      });
+      server.keepAliveTimeout = 65_000;
+      running.port = (server.address() as AddressInfo).port;
+      steps.unshift({
+        name: 'http server',
+        run: () =>
+          new Promise<void>((resolve) => {
+            backpressure.stop();
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      });
+      logger.info({ port: running.port, host: config.host }, 'API listening');
+    }
+    return running;
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../lib/logger';
+import { isTransientClickHouseError, type ClickHouseClient } from '../lib/clickhouse';
+import type { RedisLock } from '../lib/redis-lock';
+import type { ClickHouseRow } from '../domain/event-row';
+import { EVENT_TABLES } from '../schemas/event';
+import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
+
+export interface ClickHouseWriterOptions {
+  /** Flush a table when it holds this many rows. Default 10 000. */
+  maxRows: number;
+  /** Flush a table when its oldest row has waited this long. Default 1000 ms. */
+  maxAgeMs: number;
+  logger: Logger;
+  /** Serialises check-then-insert per table across processes (needed with a shared ClickHouse server). */
+  lock?: RedisLock;
+  /** Delays between in-process retries of a transient insert failure, before the job itself is retried. */
+  retryDelaysMs?: number[];
+  /** Called after every successful flush, for metrics. */
+  onFlush?: (stats: { table: string; rows: number; written: number; skipped: number; deadLettered: number; ms: number }) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface TableBuffer {
+  rows: ClickHouseRow[];
+  waiters: Waiter[];
+  timer?: NodeJS.Timeout;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Buffers rows per table and writes each table in large batches, one
+ * INSERT per flush. `write()` resolves only when its rows are durably in
+ * ClickHouse (or, for rows ClickHouse rejects, in dead_letter_events), so a
+ * job completes only after its rows are written.
+ *
+ * Exactly once, as queries see it. A row can reach a flush twice: the job is
+ * retried after a crash or a failed flush of another table, or a client
+ * reposts an event_id after the API's idempotency window. Each flush
+ * therefore, under a per-table lock:
+ *   1. drops repeats inside the batch;
+ *   2. asks ClickHouse which event_ids it already holds (a bloom-filter skip
+ *      index on event_id keeps this cheap) and drops those;
+ *   3. inserts the rest with `insert_deduplication_token` = hash of the ids,
+ *      so if the INSERT succeeded but its answer was lost, the retry of the
+ *      same block is discarded by ClickHouse itself
+ *      (`non_replicated_deduplication_window` on every table).
+ * Plain MergeTree, so `count() = uniqExact(event_id)` holds for every query,
+ * with no FINAL and no read rule. An event_id that arrives again with other
+ * content is not dropped silently: it goes to dead letters as a conflict.
+ */
+export class ClickHouseWriter {
+  private readonly buffers = new Map<string, TableBuffer>();
+  /** Per-table chain of flushes: one flush of a table at a time in this process. */
+  private readonly flushChains = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly clickhouse: ClickHouseClient,
+    private readonly deadLetters: DeadLetterRepository,
+    private readonly options: ClickHouseWriterOptions,
+  ) {}
+
+  /** Buffers rows for a table; resolves when they have been flushed. */
+  write(table: string, rows: ClickHouseRow[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('ClickHouse writer is closed'));
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let buffer = this.buffers.get(table);
+      if (!buffer) {
+        buffer = { rows: [], waiters: [] };
+        this.buffers.set(table, buffer);
+      }
+      for (const row of rows) buffer.rows.push(row);
+      buffer.waiters.push({ resolve, reject });
+      if (buffer.rows.length >= this.options.maxRows) void this.flush(table);
+      else buffer.timer ??= setTimeout(() => void this.flush(table), this.options.maxAgeMs);
+    });
+  }
+
+  /** Flushes every table now; resolves when all flushes have finished. */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.buffers.keys()].map((table) => this.flush(table)));
+    await Promise.all([...this.flushChains.values()]);
+  }
+
+  /** Flushes what is buffered and refuses further writes. */
+  async close(): Promise<void> {
+    await this.flushAll();
+    this.closed = true;
+  }
+
+  bufferedRows(): number {
+    let n = 0;
+    for (const b of this.buffers.values()) n += b.rows.length;
+    return n;
+  }
+
+  private flush(table: string): Promise<void> {
+    const buffer = this.buffers.get(table);
+    if (!buffer || buffer.rows.length === 0) return this.flushChains.get(table) ?? Promise.resolve();
+    this.buffers.delete(table);
+    if (buffer.timer) clearTimeout(buffer.timer);
+    const previous = this.flushChains.get(table) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        const run = () => this.writeUnique(table, buffer.rows);
+        await (this.options.lock ? this.options.lock.withLock(`flush:${table}`, run) : run());
+        for (const w of buffer.waiters) w.resolve();
+      } catch (error) {
+        this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
+        for (const w of buffer.waiters) w.reject(error);
+      }
+    });
+    this.flushChains.set(table, next);
+    void next.then(() => {
+      if (this.flushChains.get(table) === next) this.flushChains.delete(table);
+    });
+    return next;
+  }
+
+  private async writeUnique(table: string, rows: ClickHouseRow[]): Promise<void> {
+    const started = Date.now();
+    const deadLetters: DeadLetter[] = [];
+    let skipped = 0;
+    const unique = new Map<string, ClickHouseRow>();
+    for (const row of rows) {
+      const id = String(row.event_id);
+      const first = unique.get(id);
+      if (!first) unique.set(id, row);
+      else if (first.content_hash === row.content_hash) skipped++;
+      else if (first.content_hash !== row.content_hash) deadLetters.push(this.deadLetter(table, row, 'conflict: event_id sent twice with different content'));
+    }
+
+    const stored = await this.retrying(() => this.storedHashes(table, [...unique.keys()]));
+    for (const [id, hash] of stored) {
+      const row = unique.get(id);
+      if (!row) continue;
+      unique.delete(id);
+      if (row.content_hash === hash) skipped++;
+      else deadLetters.push(this.deadLetter(table, row, 'conflict: event_id already stored with different content'));
+    }
+
+    const toInsert = [...unique.values()];
+    const poisoned = await this.insertIsolatingPoison(table, toInsert);
+    for (const { row, error } of poisoned) deadLetters.push(this.deadLetter(table, row, `insert rejected: ${errorMessage(error)}`));
+    if (deadLetters.length > 0) {
+      await this.retrying(() => this.deadLetters.add(deadLetters));
+      this.options.logger.warn({ table, count: deadLetters.length }, 'events sent to dead letters');
+    }
+    this.options.onFlush?.({
+      table,
+      rows: rows.length,
+      written: toInsert.length - poisoned.length,
+      skipped,
+      deadLettered: deadLetters.length,
+      ms: Date.now() - started,
+    });
+  }
+
+  /** event_id → content_hash of the given ids that the table already holds. */
+  private async storedHashes(table: string, ids: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    // The ids are spliced as literals rather than bound: thousands of bound
+    // values would overflow the URL of an HTTP request. Each one is checked
+    // against the UUID pattern first, so nothing but hex and dashes gets in.
+    for (let start = 0; start < ids.length; start += 20_000) {
+      const chunk = ids.slice(start, start + 20_000).filter((id) => UUID.test(id));
+      if (chunk.length === 0) continue;
+      const result = await this.clickhouse.query({
+        query: `SELECT toString(event_id) AS id, any(content_hash) AS hash FROM ${table} WHERE event_id IN (${chunk.map((id) => `'${id}'`).join(',')}) GROUP BY event_id`,
+        format: 'JSONEachRow',
+      });
+      for (const row of await result.json<{ id: string; hash: string }>()) found.set(row.id, row.hash);
+    }
+    return found;
+  }
+
+  /**
+   * Inserts rows; if ClickHouse rejects the batch for its content (not a
+   * transient failure), splits it in halves to find the rows it rejects, so
+   * one poison event costs only itself and the rest of the batch is written.
+   */
+  private async insertIsolatingPoison(table: string, rows: ClickHouseRow[]): Promise<{ row: ClickHouseRow; error: unknown }[]> {
+    if (rows.length === 0) return [];
+    try {
+      await this.retrying(() => this.insert(table, rows));
+      return [];
+    } catch (error) {
+      if (isTransientClickHouseError(error)) throw error;
+      if (rows.length === 1) return [{ row: rows[0]!, error }];
+      const middle = Math.ceil(rows.length / 2);
+      return [
+        ...(await this.insertIsolatingPoison(table, rows.slice(0, middle))),
+        ...(await this.insertIsolatingPoison(table, rows.slice(middle))),
+      ];
+    }
+  }
+
+  private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
+    const token = createHash('sha256')
+      .update(table)
+      .update(rows.map((r) => String(r.event_id)).sort().join(','))
+      .digest('hex');
+    await this.clickhouse.insert({
+      table,
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        // Explicit: ClickHouse 26 may default async_insert on, and an
+        // asynchronous insert would acknowledge rows before they are stored.
+        async_insert: 0,
+        insert_deduplicate: 1,
+        insert_deduplication_token: token,
+        date_time_input_format: 'best_effort',
+        input_format_skip_unknown_fields: 0,
+      },
+    });
+  }
+
+  /** Runs fn, retrying transient failures with backoff; other failures are thrown at once. */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const delays = this.options.retryDelaysMs ?? [100, 500, 2000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isTransientClickHouseError(error) || attempt >= delays.length) throw error;
+        await new Promise((r) => setTimeout(r, delays[attempt]));
+      }
+    }
+  }
+
+  private deadLetter(table: string, row: ClickHouseRow, error: string): DeadLetter {
+    return {
+      event_id: typeof row.event_id === 'string' ? row.event_id : null,
+      source_app: String(row.source_app ?? ''),
+      kind: kindOfTable(table),
+      event_type: String(row.event_type ?? ''),
+      occurred_at: typeof row.occurred_at === 'string' ? row.occurred_at : null,
+      received_at: String(row.received_at),
+      error,
+      attempts: 1,
+      raw_payload: deadLetterPayload(kindOfTable(table), row),
+    };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+}
+
+const TABLE_KINDS = new Map<string, string>(Object.entries(EVENT_TABLES).map(([kind, table]) => [table, kind]));
+
+function kindOfTable(table: string): string {
+  return TABLE_KINDS.get(table) ?? table;
+}

@@ -1,0 +1,30 @@
+import type { Job, Queue } from 'bullmq';
+import type { Logger } from '../lib/logger';
+import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names';
+import type { DeadLetterRepository } from './dead-letter.repository';
+import { replayDeadLetters } from './dead-letter-replay';
+
+export interface ControlDeps {
+  deadLetters: DeadLetterRepository;
+  ingestQueue: Queue<IngestJob>;
+  logger: Logger;
+}
+
+/** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
+export function createControlProcessor({ deadLetters, ingestQueue, logger }: ControlDeps) {
+  return async (job: Job<ControlJob>): Promise<ControlResult> => {
+    const data = job.data;
+    switch (data.type) {
+      case 'dlq-replay': {
+        const result = await replayDeadLetters(deadLetters, ingestQueue, data.limit);
+        logger.info(result, 'dead letters replayed');
+        return { type: 'dlq-replay', ...result };
+      }
+      case 'dead-letter-digest': {
+        const count = await deadLetters.countSince(new Date(data.periodStart), new Date(data.periodEnd));
+        if (count > 0) logger.warn({ count, from: data.periodStart, to: data.periodEnd }, 'events went to dead letters in this period; run `auditflow dlq replay` once the cause is fixed');
+        return { type: 'dead-letter-digest', count };
+      }
+    }
+  };
+}
