@@ -47,10 +47,24 @@ function parseJsonObject(value: unknown, ctx: z.RefinementCtx, wrapScalars: bool
       }
     }
   }
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as JsonObject;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return withoutNullMembers(v as JsonObject);
   if (wrapScalars) return { value: v };
   ctx.addIssue({ code: 'custom', message: 'must be a JSON object (or a string holding one)' });
   return z.NEVER;
+}
+
+/**
+ * ClickHouse's JSON type does not keep members whose value is null (it
+ * cannot tell them from absent ones), so they are dropped here, up front:
+ * what is stored, hashed and read back is then one and the same.
+ */
+function withoutNullMembers(value: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === undefined) continue;
+    out[k] = typeof v === 'object' && !Array.isArray(v) ? withoutNullMembers(v as JsonObject) : v;
+  }
+  return out;
 }
 
 /** A JSON object stored in a ClickHouse JSON column, so analysts can query inside it (`metadata.ip`). */

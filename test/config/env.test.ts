@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/env';
+
+describe('configuration', () => {
+  it('has working defaults: every role, embedded ClickHouse under ./data', () => {
+    const config = loadConfig({});
+    expect(config.roles).toEqual(['api', 'worker', 'scheduler']);
+    expect(config.port).toBe(3000);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/auditflow');
+    expect(config.clickhouse).toEqual({ mode: 'embedded', path: path.resolve('data', 'clickhouse'), database: 'auditflow' });
+  });
+
+  it('talks to a ClickHouse server when CLICKHOUSE_URL is set', () => {
+    const config = loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_USER: 'u', CLICKHOUSE_PASSWORD: 'p', CLICKHOUSE_DATABASE: 'logs' });
+    expect(config.clickhouse).toEqual({ mode: 'server', url: 'http://ch:8123', user: 'u', password: 'p', database: 'logs' });
+  });
+
+  it('reads ROLE as a list', () => {
+    expect(loadConfig({ ROLE: 'api,worker' }).roles).toEqual(['api', 'worker']);
+  });
+
+  it('names every bad variable in one readable error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', REDIS_URL: 'localhost:6379', ROLE: 'web', CLICKHOUSE_DATABASE: 'a;b' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT: .*\(got "eighty"\)/);
+    expect(message).toMatch(/REDIS_URL: must be a URL starting with redis:\/\/ or rediss:\/\/ \(got "localhost:6379"\)/);
+    expect(message).toMatch(/ROLE: .*\(got "web"\)/);
+    expect(message).toMatch(/CLICKHOUSE_DATABASE: must be a plain identifier/);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(3000);
+  });
+});

@@ -1,0 +1,78 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface AuditflowProcess {
+  child: ChildProcess;
+  /** Port of the API, once it listens (only when the api role runs). */
+  port?: number;
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `node dist/main.js` (the built product, as `npm start` runs it) and
+ * resolves once it has started. Tests run `npm run build` first via `npm test`.
+ */
+export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30_000): Promise<AuditflowProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const proc: AuditflowProcess = {
+    child,
+    stderr: [],
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+  };
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => proc.stderr.push(line));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`auditflow did not start in ${timeoutMs} ms: ${proc.stderr.join('\n')}`)), timeoutMs);
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const log = JSON.parse(line) as { msg?: string; port?: number; level?: number };
+        if (log.msg === 'API listening') proc.port = log.port;
+        if (log.msg === 'auditflow started') {
+          clearTimeout(timer);
+          resolve();
+        }
+        if ((log.level ?? 0) >= 50) proc.stderr.push(line);
+      } catch {
+        /* not a log line */
+      }
+    });
+    void proc.exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`auditflow exited with ${code} before starting: ${proc.stderr.join('\n')}`));
+    });
+  });
+  return proc;
+}
+
+/** Runs the `auditflow` CLI to completion. */
+export function runCli(args: string[], env: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'auditflow.js'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the `auditflow` CLI without blocking the event loop (needed when this process serves its requests). */
+export function runCliAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'auditflow.js'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,71 @@
+import { Pool } from 'pg';
+import { ApiKeyRepository, type ApiKeyScope } from '../../src/api/keys/api-key.repository';
+import { ApiKeyService } from '../../src/api/keys/api-key.service';
+import type { ClickHouseClient } from '../../src/lib/clickhouse';
+import { createLogger } from '../../src/lib/logger';
+import { start, type Running } from '../../src/start';
+import type { TestNamespace } from './test-env';
+
+export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/** Every role of auditflow in this process, on the namespace's database, prefix and chDB dir. */
+export async function startStack(ns: TestNamespace, env: Record<string, string> = {}): Promise<Running & { url: string }> {
+  const running = await start(ns.config(env), silentLogger);
+  return Object.assign(running, { url: `http://127.0.0.1:${running.port}` });
+}
+
+export async function createApiKey(ns: TestNamespace, name: string, scopes: ApiKeyScope[] = ['ingest']): Promise<string> {
+  const pool = new Pool({ connectionString: ns.databaseUrl, max: 1 });
+  try {
+    return (await new ApiKeyService(new ApiKeyRepository(pool)).create(name, scopes)).key;
+  } finally {
+    await pool.end();
+  }
+}
+
+export interface PostResult {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** POSTs JSON (or a raw string) to the ingest API. */
+export async function postEvents(
+  url: string,
+  key: string | null,
+  body: unknown,
+  options: { raw?: boolean; contentType?: string } = {},
+): Promise<PostResult> {
+  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json' };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers,
+    body: options.raw ? (body as string) : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** Rows of a query, with 64-bit integers as numbers. */
+export async function queryRows<T = Record<string, unknown>>(clickhouse: ClickHouseClient, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const result = await clickhouse.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return result.json<T>();
+}
+
+/** count() and uniqExact(event_id) of a table: equal when nothing is duplicated. */
+export async function countUnique(clickhouse: ClickHouseClient, table: string): Promise<{ count: number; unique: number }> {
+  const [row] = await queryRows<{ count: number; unique: number }>(clickhouse, `SELECT count() AS count, uniqExact(event_id) AS unique FROM ${table}`);
+  return { count: Number(row!.count), unique: Number(row!.unique) };
+}
