@@ -41,8 +41,18 @@ export interface Running {
 export async function start(config: Config, logger: Logger): Promise<Running> {
   const steps: ShutdownStep[] = [];
   const connections: ShutdownStep[] = [];
-  const running: Running = { stop: () => runShutdown([...steps, ...connections], logger) };
+  // Connections close in the reverse order of opening, after every role has stopped.
+  const running: Running = { stop: () => runShutdown([...steps, ...[...connections].reverse()], logger) };
   try {
+    if (config.roles.includes('worker')) {
+      // First, before any other connection: a second process on the same
+      // embedded store must stop here, with nothing else opened.
+      const clickhouse = await openClickHouse(config.clickhouse);
+      running.clickhouse = clickhouse;
+      connections.push({ name: 'clickhouse', run: () => clickhouse.close() });
+      const applied = await migrateClickHouse(clickhouse);
+      if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+    }
     await ensureDatabase(config.databaseUrl);
     const pg = createPgPool(config.databaseUrl);
     connections.push({ name: 'postgres', run: () => pg.end() });
@@ -56,11 +66,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close()]) });
 
     if (config.roles.includes('worker')) {
-      const clickhouse = await openClickHouse(config.clickhouse);
-      running.clickhouse = clickhouse;
-      connections.push({ name: 'clickhouse', run: () => clickhouse.close() });
-      const applied = await migrateClickHouse(clickhouse);
-      if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+      const clickhouse = running.clickhouse!;
 
       const workerRedis = createWorkerRedis(config.redisUrl);
       connections.push({ name: 'worker redis', run: () => workerRedis.quit() });

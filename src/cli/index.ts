@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   registerMigrateCommand(program);
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof ConfigError || error instanceof AppError || error instanceof StoreLockedError) {

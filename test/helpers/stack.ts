@@ -3,6 +3,8 @@ import { ApiKeyRepository, type ApiKeyScope } from '../../src/api/keys/api-key.r
 import { ApiKeyService } from '../../src/api/keys/api-key.service';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { createLogger } from '../../src/lib/logger';
+import { ensureDatabase } from '../../src/lib/pg';
+import { migratePostgres } from '../../src/lib/pg-migrations';
 import { start, type Running } from '../../src/start';
 import type { TestNamespace } from './test-env';
 
@@ -15,8 +17,10 @@ export async function startStack(ns: TestNamespace, env: Record<string, string> 
 }
 
 export async function createApiKey(ns: TestNamespace, name: string, scopes: ApiKeyScope[] = ['ingest']): Promise<string> {
+  await ensureDatabase(ns.databaseUrl);
   const pool = new Pool({ connectionString: ns.databaseUrl, max: 1 });
   try {
+    await migratePostgres(pool);
     return (await new ApiKeyService(new ApiKeyRepository(pool)).create(name, scopes)).key;
   } finally {
     await pool.end();
