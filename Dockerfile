@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+
+# ---- build: every dependency, compile, then drop the dev dependencies ----
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# `npm ci` runs the `prepare` script, which compiles src/ into dist/ with tsc,
+# so the sources must be in place before it runs.
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime: compiled code, production dependencies, SQL migrations ----
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY clickhouse ./clickhouse
+COPY migrations ./migrations
+# DATA_DIR (default ./data, i.e. /app/data) is the only path auditflow writes:
+# the embedded ClickHouse store when CLICKHOUSE_URL is unset. Mount a volume here.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000
+# node directly, not `npm start`: SIGTERM must reach auditflow so it stops in order
+# (HTTP, workers, final ClickHouse flush, connections).
+CMD ["node", "dist/main.js"]
