@@ -1,0 +1,27 @@
+/**
+ * (c-bare) The baseline: a bare Express 5 app on the same kind of port setup
+ * (same host, keep-alive timeout) that only parses the JSON body with
+ * express.json and answers 202 with a small JSON body.
+ */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { FromServer } from './ipc';
+
+const app = express();
+app.disable('x-powered-by');
+app.post('/v1/events', express.json({ limit: 5 * 1024 * 1024, strict: false, type: () => true }), (req, res) => {
+  const events = Array.isArray(req.body) ? req.body.length : 1;
+  res.status(202).json({ accepted: events, duplicates: 0, rejected: 0 });
+});
+
+const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  server.keepAliveTimeout = 65_000;
+  const message: FromServer = { type: 'ready', port: (server.address() as AddressInfo).port };
+  process.send?.(message);
+});
+const stop = () => server.close(() => process.exit(0)) && server.closeIdleConnections();
+process.on('SIGTERM', stop);
+process.on('disconnect', stop);
+process.on('message', (m: unknown) => {
+  if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'stop') stop();
+});
