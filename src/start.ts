@@ -16,6 +16,8 @@ import { RedisLock } from './lib/redis-lock';
 import { runShutdown, type ShutdownStep } from './lib/shutdown';
 import { IngestBackpressure } from './queues/backpressure';
 import { IngestProducer } from './queues/ingest.producer';
+import { EventPublisher } from './queues/event-publisher';
+import { buildApiServices } from './api/services';
 import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
 import { createControlQueue, createIngestQueue } from './queues/queues';
 import { ClickHouseWriter } from './workers/clickhouse-writer';
@@ -23,6 +25,9 @@ import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
 import { startIngestWorker } from './workers/ingest.worker';
 import { startScheduler } from './workers/scheduler';
+
+/** source_app of the events the todo/auth API records about itself. */
+export const OWN_SOURCE_APP = 'auditflow';
 
 export interface Running {
   /** The HTTP port, when the api role runs. */
@@ -109,9 +114,17 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
       const backpressure = new IngestBackpressure(ingestQueue, redis, { maxBacklogEvents: config.ingest.maxQueueBacklog });
       backpressure.start();
-      const producer = new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds });
+      const producer = new IngestProducer(ingestQueue, redis, {
+        prefix: config.queuePrefix,
+        idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
+        onJobAdded: (events) => backpressure.noteJobSize(events),
+      });
+      const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
+      const services = buildApiServices(config, pg, events, logger);
       const app = createApp({
         logger,
+        events,
+        services,
         apiKeys,
         ingest: new IngestService(producer, backpressure),
         bodyLimitBytes: config.ingest.bodyLimitBytes,
@@ -136,6 +149,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
             server.closeIdleConnections();
           }),
       });
+      // After the HTTP server (no new events), before the workers: the API's last events reach Redis.
+      steps.splice(1, 0, { name: 'event publisher', run: () => events.close() });
       logger.info({ port: running.port, host: config.host }, 'API listening');
     }
     return running;

@@ -1,7 +1,11 @@
 import express, { type Express } from 'express';
 import { AppError } from '../lib/app-error';
 import type { Logger } from '../lib/logger';
+import type { EventPublisher } from '../queues/event-publisher';
+import { authRoutes } from './auth/auth.routes';
 import { errorHandler } from './error-handler';
+import { requestContext } from './request-context';
+import type { ApiServices } from './services';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes';
 import type { IngestService } from './ingest/ingest.service';
 import { ingestRoutes } from './ingest/ingest.routes';
@@ -13,6 +17,9 @@ export interface AppDeps {
   ingest: IngestService;
   bodyLimitBytes: number;
   readiness: Record<string, ReadinessCheck>;
+  /** The API's own events (api_access, errors, account and todo actions). */
+  events?: EventPublisher;
+  services: ApiServices;
 }
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
@@ -20,11 +27,15 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(requestContext(deps.events));
   app.use(healthRoutes(deps.readiness));
   app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
+  // Every other route takes small JSON bodies.
+  app.use(express.json({ limit: '100kb' }));
+  app.use(authRoutes(deps.services.auth, deps.services.accounts));
   app.use((req) => {
     throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.events));
   return app;
 }

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
 import { AppError } from '../lib/app-error';
+import { ERROR_CATALOG } from '../lib/error-catalog';
 import type { Logger } from '../lib/logger';
+import type { EventPublisher } from '../queues/event-publisher';
 
 /** body-parser's error types, as the client should see them. */
 function fromBodyParser(error: { type?: string; message?: string; limit?: number }): AppError | null {
@@ -21,8 +23,13 @@ function fromBodyParser(error: { type?: string; message?: string; limit?: number
   }
 }
 
-/** The one error handler: AppErrors become their status and code; anything else is a logged 500. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The one error handler: AppErrors become their status and code; anything
+ * else is a logged 500. Validation failures and 5xx are also recorded as
+ * `error` events, with a TODOAPP code and the user-safe message kept apart
+ * from the technical details.
+ */
+export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = error instanceof AppError ? error : fromBodyParser(error);
     if (!appError) {
@@ -31,8 +38,32 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.warn({ err: appError.cause ?? appError, path: req.path }, appError.message);
     }
     const e = appError ?? new AppError('INTERNAL', 'internal error');
+    const catalog = ERROR_CATALOG[e.code];
+    const ctx = res.locals.ctx;
+    if (events && (e.status >= 500 || catalog.errorType === 'validation') && e.code !== 'NOT_FOUND') {
+      const cause = appError ? appError.cause : error;
+      events.publish({
+        kind: 'error',
+        error_code: catalog.code,
+        error_type: catalog.errorType,
+        severity_level: catalog.severity,
+        error_message: e.message.slice(0, 500),
+        technical_details: {
+          app_error: e.code,
+          ...(e.details === undefined ? {} : { details: e.details }),
+          ...(cause instanceof Error ? { exception: cause.name, cause: cause.message.slice(0, 2000), stack: cause.stack?.slice(0, 4000) } : {}),
+          request_id: ctx?.requestId,
+        },
+        operation_type: `${req.method} ${req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path}`.slice(0, 64),
+        user_context: ctx?.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
+        request_path: req.path.slice(0, 2048),
+        http_status_code: e.status,
+      });
+    }
     if (e.retryAfterSeconds !== undefined) res.set('Retry-After', String(e.retryAfterSeconds));
     if (res.headersSent) return;
-    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } });
+    res.status(e.status).json({
+      error: { code: e.code, error_code: catalog.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
+    });
   };
 }

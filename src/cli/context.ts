@@ -7,7 +7,7 @@ import { migratePostgres } from '../lib/pg-migrations';
 /** Config and a quiet logger for one CLI command. */
 export function cliContext(): { config: Config; logger: Logger } {
   const config = loadConfig();
-  return { config, logger: createLogger(process.env.LOG_LEVEL ?? 'warn') };
+  return { config, logger: createLogger(config.logLevel) };
 }
 
 /** Runs fn with a migrated PostgreSQL pool, closing it afterwards. */

@@ -68,6 +68,16 @@ const envSchema = z.object({
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  /** Base URL put in mailed links (verification, password reset). Default http://localhost:$PORT. */
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  /** SMTP server for mail, e.g. smtp://user:pass@host:587. Unset: mails are written as files under $DATA_DIR/mail. */
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('auditflow <no-reply@auditflow.local>'),
+  /** 32-byte key (hex or base64) encrypting is_encrypted settings. Unset: generated once under $DATA_DIR/keys. */
+  SETTINGS_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, /^[0-9a-f]{64}$/i.test(v) ? 'hex' : 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64')
+    .optional(),
 });
 
 export type Config = {
@@ -86,6 +96,10 @@ export type Config = {
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
   shutdownTimeoutMs: number;
+  publicUrl: string;
+  mail: { smtpUrl?: string; from: string; dir: string };
+  settingsEncryptionKey?: string;
+  keysDir: string;
 };
 
 /** Thrown when the environment is invalid; its message lists every bad variable. */
@@ -140,5 +154,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dir: path.join(dataDir, 'mail') },
+    settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
+    keysDir: path.join(dataDir, 'keys'),
   };
 }

@@ -12,6 +12,8 @@ export interface IngestProducerOptions {
   idempotencyTtlSeconds: number;
   /** Largest job the producer builds; bigger groups are split. */
   maxEventsPerJob?: number;
+  /** Told the size of each job added, so backpressure can count the backlog in events. */
+  onJobAdded?: (events: number) => void;
 }
 
 interface Pending {
@@ -112,6 +114,7 @@ export class IngestProducer {
     const jobs = splitIntoJobs(toQueue, this.maxEventsPerJob);
     if (jobs.length === 1) await this.queue.add('events', jobs[0]!);
     else if (jobs.length > 1) await this.queue.addBulk(jobs.map((data) => ({ name: 'events', data })));
+    for (const job of jobs) this.options.onJobAdded?.(job.batches.reduce((n, b) => n + b.events.length, 0));
 
     if (fresh.size > 0) {
       const pipeline = this.redis.pipeline();

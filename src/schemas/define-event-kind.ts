@@ -42,7 +42,7 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
   const aliasShape: Record<string, z.ZodType> = {};
   for (const [alias, target] of Object.entries(aliases)) aliasShape[alias] = (fields[target] as z.ZodType).optional();
 
-  const shape = z
+  const envelope = z
     .object({
       kind: z.literal(kind),
       event_type: eventTypeField.optional(),
@@ -53,8 +53,8 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       timestamp: timestamp().optional(),
       ...fields,
     })
-    .extend(aliasShape)
     .strict();
+  const shape = envelope.extend(aliasShape).strict();
 
   type Input = z.output<typeof shape>;
   type Own = z.output<z.ZodObject<F>>;
@@ -89,7 +89,13 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       };
     }),
   );
-  return Object.assign(schema, { kind, table: options.table, fieldNames: Object.keys(fields) as (keyof F & string)[] });
+  return Object.assign(schema, {
+    kind,
+    table: options.table,
+    fieldNames: Object.keys(fields) as (keyof F & string)[],
+    /** The fields a producer may send, by their canonical names; its input type is what code publishes. */
+    input: envelope,
+  });
 }
 
 /**
@@ -99,8 +105,9 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
  */
 function foldAliases(raw: unknown, aliases: Record<string, string>): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   const all: Record<string, string> = { ...aliases, ...ENVELOPE_ALIASES };
+  if (!Object.keys(all).some((alias) => alias in raw)) return raw;
+  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const [alias, target] of Object.entries(all)) {
     if (!(alias in out)) continue;
     if (target in out && JSON.stringify(out[target]) !== JSON.stringify(out[alias])) continue; // left for the check below

@@ -6,8 +6,9 @@
  * Event types outside the catalog are ACCEPTED and stored verbatim: an audit
  * pipeline must never drop what an app chose to record, and apps add types
  * faster than catalogs change. They must still be a well-formed name
- * (`EVENT_TYPE_PATTERN`), are reported back in the 202 body as a warning,
- * and are counted, so an administrator sees them and can extend the catalog.
+ * (`EVENT_TYPE_PATTERN`) and are reported back in the 202 body as a
+ * warning, so the sending app learns of it; analysts can list them with
+ * the query in the README and extend the catalog.
  */
 export const EVENT_CATALOG = {
   account_lifecycle: {

@@ -26,6 +26,9 @@ export const EVENT_KIND_NAMES = Object.keys(EVENT_KINDS) as EventKind[];
 /** A validated, normalised event of any kind. */
 export type IngestEvent = { [K in EventKind]: z.output<(typeof EVENT_KINDS)[K]> }[EventKind];
 
+/** An event as a producer writes it (canonical field names), before validation fills defaults. */
+export type RawEvent = { [K in EventKind]: z.input<(typeof EVENT_KINDS)[K]['input']> }[EventKind];
+
 /** ClickHouse table per kind. */
 export const EVENT_TABLES = Object.fromEntries(EVENT_KIND_NAMES.map((k) => [k, EVENT_KINDS[k].table])) as Record<EventKind, string>;
 
@@ -41,6 +44,11 @@ export interface EventIssue {
 
 export type ParseResult = { ok: true; event: IngestEvent } | { ok: false; issues: EventIssue[] };
 
+/** "is required" rather than zod's "expected string, received undefined". */
+export function requiredMessage(issue: { input?: unknown; code?: string }): string | undefined {
+  return issue.input === undefined && issue.code === 'invalid_type' ? 'is required' : undefined;
+}
+
 /** Validates one raw event: picks its kind's schema, then that schema's rules. */
 export function parseEvent(raw: unknown): ParseResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -53,7 +61,7 @@ export function parseEvent(raw: unknown): ParseResult {
       issues: [{ path: 'kind', message: `must be one of ${EVENT_KIND_NAMES.join(', ')}${kind === undefined ? '' : ` (got ${JSON.stringify(kind)})`}` }],
     };
   }
-  const result = EVENT_KINDS[kind].safeParse(raw);
+  const result = EVENT_KINDS[kind].safeParse(raw, { error: requiredMessage });
   if (result.success) return { ok: true, event: result.data as IngestEvent };
   return {
     ok: false,

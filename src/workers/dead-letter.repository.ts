@@ -58,12 +58,17 @@ export class DeadLetterRepository {
     });
   }
 
-  /** Entries not replayed yet, oldest first. */
+  /**
+   * Entries not replayed yet, oldest first. Conflicts (an event_id already
+   * stored with other content) are left out: replaying cannot change them;
+   * they stay in the table for a person to look at.
+   */
   async pending(limit: number): Promise<StoredDeadLetter[]> {
     const result = await this.clickhouse.query({
       query: `SELECT dead_letter_id, event_id, source_app, kind, event_type, occurred_at, received_at, failed_at, error, attempts, raw_payload
               FROM dead_letter_events
               WHERE dead_letter_id NOT IN (SELECT dead_letter_id FROM dead_letter_replays)
+                AND NOT startsWith(error, 'conflict:')
               ORDER BY failed_at
               LIMIT {limit:UInt32}`,
       query_params: { limit },

@@ -24,7 +24,7 @@ export const SCHEDULED_TASKS: ScheduledTask[] = [
 
 /**
  * Runs node-cron in the scheduler role. Each tick enqueues a control job
- * whose id names the task and its period, so when several schedulers run,
+ * whose id names the task and its period (BullMQ ids may not contain ':'), so when several schedulers run,
  * BullMQ keeps exactly one job per period.
  */
 export function startScheduler(controlQueue: Queue<ControlJob>, logger: Logger, tasks = SCHEDULED_TASKS): { stop: () => void } {
@@ -35,7 +35,7 @@ export function startScheduler(controlQueue: Queue<ControlJob>, logger: Logger, 
         const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
         const startAt = new Date(end.getTime() - task.periodMs);
         try {
-          await controlQueue.add(task.name, task.job(startAt, end), { jobId: `${task.name}:${end.toISOString()}` });
+          await controlQueue.add(task.name, task.job(startAt, end), { jobId: `${task.name}@${end.getTime()}` });
         } catch (error) {
           logger.error({ err: error, task: task.name }, 'could not enqueue scheduled task');
         }

@@ -4,6 +4,12 @@ import readline from 'node:readline';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+/** Children still running when the test process exits are killed, so a failed test leaves no server behind. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export interface AuditflowProcess {
   child: ChildProcess;
   /** Port of the API, once it listens (only when the api role runs). */
@@ -22,6 +28,8 @@ export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30
     env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const proc: AuditflowProcess = {
     child,
     stderr: [],

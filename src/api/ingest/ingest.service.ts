@@ -1,6 +1,6 @@
 import { AppError } from '../../lib/app-error';
-import { canonicalJson, sha256Hex } from '../../domain/canonical-json';
 import type { QueuedEvent } from '../../domain/event-row';
+import { toQueuedEvent } from '../../domain/queued-event';
 import type { IngestBackpressure } from '../../queues/backpressure';
 import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
 import { isCatalogued } from '../../schemas/event-catalog';
@@ -58,8 +58,7 @@ export class IngestService {
         results[index] = { index, status: 'rejected', errors: parsed.issues };
         return;
       }
-      const event = JSON.parse(JSON.stringify(parsed.event)) as QueuedEvent;
-      event.content_hash = sha256Hex(canonicalJson(raw));
+      const event = toQueuedEvent(parsed.event, raw);
       const warnings = isCatalogued(event.kind, event.event_type)
         ? undefined
         : [`event_type "${event.event_type}" is not in the catalog; it was stored as sent`];

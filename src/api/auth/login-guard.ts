@@ -1,0 +1,118 @@
+import type { Pool } from 'pg';
+import { verifyAgainstNothing, verifyPassword } from './password-hasher';
+import type { UserRow } from './user.repository';
+
+export interface LockoutPolicy {
+  /** Failed logins within the window that lock the email. */
+  threshold: number;
+  windowMinutes: number;
+  durationMinutes: number;
+}
+
+export type LoginAttempt =
+  | { outcome: 'success'; user: UserRow }
+  | { outcome: 'locked'; user: UserRow | null; lockedUntil: Date }
+  | {
+      outcome: 'failure';
+      user: UserRow | null;
+      reason: 'INVALID_EMAIL' | 'INVALID_PASSWORD';
+      attemptInWindow: number;
+      /** Set when this failure reached the threshold and locked the email. */
+      lockedUntil: Date | null;
+    };
+
+interface ThrottleRow {
+  window_started_at: Date;
+  failures: number;
+  locked_until: Date | null;
+  lock_count: number;
+  now: Date;
+}
+
+/**
+ * Checks a password under the lockout policy, atomically.
+ *
+ * The throttle row of the email (kept whether or not an account has that
+ * email, so unknown addresses lock the same way) is locked FOR UPDATE for
+ * the whole check: concurrent attempts on one email run one at a time, so a
+ * burst of 50 wrong passwords performs exactly `threshold` password checks
+ * and every later attempt sees the lock and is refused without one. A lock
+ * set by someone else (the risk worker, an administrator) in
+ * users.locked_until is honoured the same way.
+ */
+export class LoginGuard {
+  constructor(private readonly pg: Pool) {}
+
+  async attempt(email: string, password: string, policy: LockoutPolicy): Promise<LoginAttempt> {
+    const client = await this.pg.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO login_throttle (email, window_started_at) VALUES ($1, now()) ON CONFLICT (email) DO NOTHING`, [email]);
+      const throttle = (
+        await client.query<ThrottleRow>(`SELECT window_started_at, failures, locked_until, lock_count, now() AS now FROM login_throttle WHERE email = $1 FOR UPDATE`, [
+          email,
+        ])
+      ).rows[0]!;
+      const user = (await client.query<UserRow>('SELECT * FROM users WHERE email = $1', [email])).rows[0] ?? null;
+      const now = throttle.now;
+
+      const lockedUntil = latest(throttle.locked_until, user?.locked_until ?? null);
+      if (lockedUntil && lockedUntil > now) {
+        await client.query('COMMIT');
+        return { outcome: 'locked', user, lockedUntil };
+      }
+
+      const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstNothing(password);
+      if (ok && user) {
+        await client.query(`UPDATE login_throttle SET failures = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [email]);
+        await client.query(`UPDATE users SET failed_login_attempts = 0 WHERE id = $1 AND failed_login_attempts <> 0`, [user.id]);
+        await client.query('COMMIT');
+        return { outcome: 'success', user };
+      }
+
+      const windowExpired = now.getTime() - throttle.window_started_at.getTime() > policy.windowMinutes * 60_000;
+      const failures = (windowExpired ? 0 : throttle.failures) + 1;
+      const locks = failures >= policy.threshold;
+      const newLock = locks ? new Date(now.getTime() + policy.durationMinutes * 60_000) : null;
+      await client.query(
+        `UPDATE login_throttle SET
+           failures = $2,
+           window_started_at = CASE WHEN $3 THEN now() ELSE window_started_at END,
+           locked_until = COALESCE($4, locked_until),
+           lock_count = lock_count + CASE WHEN $4::timestamptz IS NULL THEN 0 ELSE 1 END,
+           updated_at = now()
+         WHERE email = $1`,
+        // Reaching the threshold starts a fresh window: after the lock lifts, the owner has full attempts again.
+        [email, locks ? 0 : failures, windowExpired || locks, newLock],
+      );
+      if (user) {
+        await client.query(
+          `UPDATE users SET failed_login_attempts = $2,
+             locked_until = COALESCE($3, locked_until),
+             lock_source = CASE WHEN $3::timestamptz IS NULL THEN lock_source ELSE 'password' END,
+             lock_count = lock_count + CASE WHEN $3::timestamptz IS NULL THEN 0 ELSE 1 END
+           WHERE id = $1`,
+          [user.id, failures, newLock],
+        );
+      }
+      await client.query('COMMIT');
+      return { outcome: 'failure', user, reason: user ? 'INVALID_PASSWORD' : 'INVALID_EMAIL', attemptInWindow: failures, lockedUntil: newLock };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Lifts a lock on an email (password reset, administrator unlock). */
+  async clear(email: string): Promise<void> {
+    await this.pg.query(`UPDATE login_throttle SET failures = 0, locked_until = NULL, window_started_at = now(), updated_at = now() WHERE email = $1`, [email]);
+  }
+}
+
+function latest(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}

@@ -1,0 +1,104 @@
+import type { Pool, PoolClient } from 'pg';
+
+type Db = Pool | PoolClient;
+
+/** users (todo_app_authenticateduser). */
+export interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  first_name: string | null;
+  last_name: string | null;
+  status: 'active' | 'inactive' | 'locked' | 'suspended' | 'deleted';
+  role: string;
+  email_verified: boolean;
+  email_verified_at: Date | null;
+  last_login_at: Date | null;
+  password_changed_at: Date | null;
+  failed_login_attempts: number;
+  locked_until: Date | null;
+  lock_source: string | null;
+  lock_count: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+/** The user as the API shows it: never the password hash. */
+export type PublicUser = Omit<UserRow, 'password_hash'>;
+
+export function publicUser(row: UserRow): PublicUser {
+  const { password_hash: _hidden, ...rest } = row;
+  return rest;
+}
+
+export class UserRepository {
+  constructor(private readonly pg: Pool) {}
+
+  async insert(email: string, passwordHash: string, firstName: string | null, lastName: string | null): Promise<UserRow | null> {
+    const { rows } = await this.pg.query<UserRow>(
+      `INSERT INTO users (email, password_hash, first_name, last_name) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (email) DO NOTHING RETURNING *`,
+      [email, passwordHash, firstName, lastName],
+    );
+    return rows[0] ?? null;
+  }
+
+  async byId(id: string, db: Db = this.pg): Promise<UserRow | null> {
+    return (await db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id])).rows[0] ?? null;
+  }
+
+  async byEmail(email: string, db: Db = this.pg, forUpdate = false): Promise<UserRow | null> {
+    return (await db.query<UserRow>(`SELECT * FROM users WHERE email = $1${forUpdate ? ' FOR UPDATE' : ''}`, [email])).rows[0] ?? null;
+  }
+
+  /** Updates the given columns and returns the row before and after, in one statement. */
+  async update(id: string, changes: Partial<Omit<UserRow, 'id' | 'created_at'>>, db: Db = this.pg): Promise<{ before: UserRow; after: UserRow } | null> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) {
+      const row = await this.byId(id, db);
+      return row ? { before: row, after: row } : null;
+    }
+    const sets = entries.map(([k], i) => `${k} = $${i + 2}`).join(', ');
+    const { rows } = await db.query<UserRow & { before: UserRow }>(
+      `WITH before AS (SELECT * FROM users WHERE id = $1 FOR UPDATE)
+       UPDATE users u SET ${sets}, updated_at = now() FROM before WHERE u.id = before.id
+       RETURNING u.*, row_to_json(before.*) AS before`,
+      [id, ...entries.map(([, v]) => v)],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { before, ...after } = row;
+    return { before: reviveDates(before), after: after as UserRow };
+  }
+
+  async search(query: { q?: string; status?: string; limit: number; offset: number }): Promise<{ users: UserRow[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.q) {
+      params.push(`%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(email ILIKE $${params.length} OR first_name ILIKE $${params.length} OR last_name ILIKE $${params.length})`);
+    }
+    if (query.status) {
+      params.push(query.status);
+      where.push(`status = $${params.length}`);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number((await this.pg.query<{ n: string }>(`SELECT count(*) AS n FROM users ${clause}`, params)).rows[0]!.n);
+    params.push(query.limit, query.offset);
+    const { rows } = await this.pg.query<UserRow>(
+      `SELECT * FROM users ${clause} ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    );
+    return { users: rows, total };
+  }
+}
+
+/** row_to_json turns timestamps into strings; bring them back to Dates. */
+function reviveDates(row: UserRow): UserRow {
+  const out = { ...row } as Record<string, unknown>;
+  for (const k of ['email_verified_at', 'last_login_at', 'password_changed_at', 'locked_until', 'created_at', 'updated_at', 'deleted_at']) {
+    if (typeof out[k] === 'string') out[k] = new Date(out[k] as string);
+  }
+  return out as unknown as UserRow;
+}

@@ -1,0 +1,40 @@
+import type { Pool } from 'pg';
+import type { Config } from '../config/env';
+import type { Logger } from '../lib/logger';
+import { createMailer, type Mailer } from '../lib/mailer';
+import { SecretBox } from '../lib/secret-box';
+import type { EventPublisher } from '../queues/event-publisher';
+import { AccountEvents } from './auth/account-events';
+import { AccountTokenRepository } from './auth/account-token.repository';
+import { AccountService } from './auth/account.service';
+import { AuthService } from './auth/auth.service';
+import { LoginGuard } from './auth/login-guard';
+import { SessionRepository } from './auth/session.repository';
+import { UserRepository } from './auth/user.repository';
+import { SettingsRepository } from './settings/settings.repository';
+import { SettingsService } from './settings/settings.service';
+
+/** The todo/auth API's services, wired from their repositories. */
+export interface ApiServices {
+  settings: SettingsService;
+  auth: AuthService;
+  accounts: AccountService;
+  users: UserRepository;
+  sessions: SessionRepository;
+  mailer: Mailer;
+  accountEvents: AccountEvents;
+  guard: LoginGuard;
+}
+
+export function buildApiServices(config: Config, pg: Pool, events: EventPublisher | undefined, logger: Logger): ApiServices {
+  const settings = new SettingsService(new SettingsRepository(pg), SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir), events);
+  const users = new UserRepository(pg);
+  const sessions = new SessionRepository(pg);
+  const tokens = new AccountTokenRepository(pg);
+  const guard = new LoginGuard(pg);
+  const mailer = createMailer(config.mail);
+  const accountEvents = new AccountEvents(events);
+  const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, publicUrl: config.publicUrl, logger });
+  const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
+  return { settings, auth, accounts, users, sessions, mailer, accountEvents, guard };
+}

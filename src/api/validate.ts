@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import { AppError } from '../lib/app-error';
+import { requiredMessage } from '../schemas/event';
+
+/** Parses request input with a schema, or throws a 400 listing each field path and message. */
+export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {}, { error: requiredMessage });
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+  throw new AppError('VALIDATION_FAILED', details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; '), { details });
+}

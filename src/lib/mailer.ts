@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Config } from '../config/env';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+}
+
+/**
+ * Sends mail through nodemailer: SMTP when SMTP_URL is set; otherwise each
+ * message is written as an .eml file under $DATA_DIR/mail, which is where a
+ * developer (or a test) reads verification and reset links.
+ */
+export function createMailer(config: Config['mail']): Mailer {
+  if (config.smtpUrl) {
+    const transport: Transporter = nodemailer.createTransport(config.smtpUrl);
+    return { send: async (mail) => void (await transport.sendMail({ from: config.from, ...mail })) };
+  }
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  fs.mkdirSync(config.dir, { recursive: true });
+  return {
+    send: async (mail) => {
+      const info = await transport.sendMail({ from: config.from, ...mail });
+      const safeTo = mail.to.replace(/[^A-Za-z0-9@._-]/g, '_');
+      const file = path.join(config.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTo}-${Math.random().toString(36).slice(2, 8)}.eml`);
+      await fs.promises.writeFile(file, info.message as Buffer, { mode: 0o600 });
+    },
+  };
+}
