@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { directReader, RelayedReader, type ClickHouseReader } from './queues/clickhouse-reader';
 import type { Config } from './config/env';
 import { createApp } from './api/create-app';
 import { IngestService } from './api/ingest/ingest.service';
@@ -25,6 +27,22 @@ import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
 import { startIngestWorker } from './workers/ingest.worker';
 import { startScheduler } from './workers/scheduler';
+
+/** How this process reads ClickHouse: directly when it can, else through the worker that owns the store. */
+async function clickHouseReaderFor(
+  config: Config,
+  own: ClickHouseClient | undefined,
+  controlQueue: Queue<ControlJob>,
+  redis: Redis,
+): Promise<{ reader: ClickHouseReader; close: () => Promise<void> }> {
+  if (own) return { reader: directReader(own), close: async () => undefined };
+  if (config.clickhouse.mode === 'server') {
+    const client = await openClickHouse(config.clickhouse);
+    return { reader: directReader(client), close: () => client.close() };
+  }
+  const relayed = new RelayedReader(controlQueue, redis);
+  return { reader: relayed, close: () => relayed.close() };
+}
 
 /** source_app of the events the todo/auth API records about itself. */
 export const OWN_SOURCE_APP = 'auditflow';
@@ -85,10 +103,11 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       });
       running.writer = writer;
       const ingestWorker = startIngestWorker({ config, connection: workerRedis, writer, deadLetters, logger: logger.child({ component: 'ingest-worker' }) });
-      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({ deadLetters, ingestQueue, logger }), {
+      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({ deadLetters, ingestQueue, logger, reader: directReader(clickhouse) }), {
         connection: workerRedis,
         prefix: config.queuePrefix,
-        concurrency: 1,
+        // Relayed reads are short; a few at once keep the dashboard responsive during a replay.
+        concurrency: 4,
       });
       // Workers close while the writer keeps flushing, so in-flight jobs finish; then the final flush.
       steps.push({
@@ -120,7 +139,9 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         onJobAdded: (events) => backpressure.noteJobSize(events),
       });
       const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
-      const services = buildApiServices(config, pg, events, logger);
+      const { reader, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse, controlQueue, redis);
+      connections.push({ name: 'clickhouse reader', run: closeReader });
+      const services = buildApiServices(config, pg, events, reader, logger);
       const app = createApp({
         logger,
         events,

@@ -3,6 +3,7 @@ import type { Config } from '../config/env';
 import type { Logger } from '../lib/logger';
 import { createMailer, type Mailer } from '../lib/mailer';
 import { SecretBox } from '../lib/secret-box';
+import type { ClickHouseReader } from '../queues/clickhouse-reader';
 import type { EventPublisher } from '../queues/event-publisher';
 import { AccountEvents } from './auth/account-events';
 import { AccountTokenRepository } from './auth/account-token.repository';
@@ -24,9 +25,11 @@ export interface ApiServices {
   mailer: Mailer;
   accountEvents: AccountEvents;
   guard: LoginGuard;
+  /** Read access to ClickHouse (error logs, security events, timelines). */
+  reader: ClickHouseReader;
 }
 
-export function buildApiServices(config: Config, pg: Pool, events: EventPublisher | undefined, logger: Logger): ApiServices {
+export function buildApiServices(config: Config, pg: Pool, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger): ApiServices {
   const settings = new SettingsService(new SettingsRepository(pg), SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir), events);
   const users = new UserRepository(pg);
   const sessions = new SessionRepository(pg);
@@ -36,5 +39,5 @@ export function buildApiServices(config: Config, pg: Pool, events: EventPublishe
   const accountEvents = new AccountEvents(events);
   const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, publicUrl: config.publicUrl, logger });
   const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
-  return { settings, auth, accounts, users, sessions, mailer, accountEvents, guard };
+  return { settings, auth, accounts, users, sessions, mailer, accountEvents, guard, reader };
 }

@@ -23,9 +23,14 @@ export interface IngestJob {
 /** Control jobs, one `switch` over `type` in the control processor. */
 export type ControlJob =
   | { type: 'dlq-replay'; limit: number }
-  | { type: 'dead-letter-digest'; periodStart: string; periodEnd: string };
+  | { type: 'dead-letter-digest'; periodStart: string; periodEnd: string }
+  /** A read query relayed from a process that cannot open the embedded store (see ClickHouseReader). */
+  | { type: 'query'; sql: string; params: Record<string, unknown> };
 
-export type ControlResult = { type: 'dlq-replay'; requeued: number; retriedJobs: number } | { type: 'dead-letter-digest'; count: number };
+export type ControlResult =
+  | { type: 'dlq-replay'; requeued: number; retriedJobs: number }
+  | { type: 'dead-letter-digest'; count: number }
+  | { type: 'query'; rows: unknown[] };
 
 export interface QueuePayloads {
   [QUEUE_NAMES.ingest]: IngestJob;

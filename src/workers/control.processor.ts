@@ -1,17 +1,19 @@
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../lib/logger';
+import { RELAYED_QUERY_MAX_ROWS, type ClickHouseReader } from '../queues/clickhouse-reader';
 import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names';
 import type { DeadLetterRepository } from './dead-letter.repository';
 import { replayDeadLetters } from './dead-letter-replay';
 
 export interface ControlDeps {
+  reader: ClickHouseReader;
   deadLetters: DeadLetterRepository;
   ingestQueue: Queue<IngestJob>;
   logger: Logger;
 }
 
 /** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
-export function createControlProcessor({ deadLetters, ingestQueue, logger }: ControlDeps) {
+export function createControlProcessor({ deadLetters, ingestQueue, logger, reader }: ControlDeps) {
   return async (job: Job<ControlJob>): Promise<ControlResult> => {
     const data = job.data;
     switch (data.type) {
@@ -24,6 +26,11 @@ export function createControlProcessor({ deadLetters, ingestQueue, logger }: Con
         const count = await deadLetters.countSince(new Date(data.periodStart), new Date(data.periodEnd));
         if (count > 0) logger.warn({ count, from: data.periodStart, to: data.periodEnd }, 'events went to dead letters in this period; run `auditflow dlq replay` once the cause is fixed');
         return { type: 'dead-letter-digest', count };
+      }
+      case 'query': {
+        const rows = await reader.query(data.sql, data.params);
+        if (rows.length > RELAYED_QUERY_MAX_ROWS) throw new Error(`a relayed query may return at most ${RELAYED_QUERY_MAX_ROWS} rows`);
+        return { type: 'query', rows };
       }
     }
   };

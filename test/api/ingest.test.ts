@@ -168,8 +168,8 @@ describe('POST /v1/events', () => {
     const changed = await postEvents(stack.url, key, { ...event, ip_address: '10.0.0.2' });
     expect(changed.status).toBe(409);
     // The same content in other words (seed alias, key order) is still the same event.
-    const { event_id: _id, ...rest } = event;
-    const reworded = await postEvents(stack.url, key, { ip_address: '10.0.0.1', id: eventId, ...rest });
+    const { event_id: _id, ip_address, ...rest } = event;
+    const reworded = await postEvents(stack.url, key, { ip_address, id: eventId, ...rest });
     expect(reworded.body.events[0].status).toBe('duplicate');
     await rowById('auth_audit_log', eventId);
     // A batch repeating the id inside itself.
