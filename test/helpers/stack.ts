@@ -11,8 +11,8 @@ import type { TestNamespace } from './test-env';
 export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** Every role of auditflow in this process, on the namespace's database, prefix and chDB dir. */
-export async function startStack(ns: TestNamespace, env: Record<string, string> = {}): Promise<Running & { url: string }> {
-  const running = await start(ns.config(env), silentLogger);
+export async function startStack(ns: TestNamespace, env: Record<string, string> = {}, logger = silentLogger): Promise<Running & { url: string }> {
+  const running = await start(ns.config(env), logger);
   return Object.assign(running, { url: `http://127.0.0.1:${running.port}` });
 }
 
