@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -42,6 +44,14 @@ async function clickHouseReaderFor(
   }
   const relayed = new RelayedReader(controlQueue, redis);
   return { reader: relayed, close: () => relayed.close() };
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
 }
 
 /** source_app of the events the todo/auth API records about itself. */
@@ -143,6 +153,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       connections.push({ name: 'clickhouse reader', run: closeReader });
       const services = buildApiServices(config, pg, events, reader, logger);
       const app = createApp({
+        version: packageVersion(),
         logger,
         events,
         services,

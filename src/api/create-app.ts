@@ -2,7 +2,12 @@ import express, { type Express } from 'express';
 import { AppError } from '../lib/app-error';
 import type { Logger } from '../lib/logger';
 import type { EventPublisher } from '../queues/event-publisher';
+import { authOperations } from './auth/auth.openapi';
 import { authRoutes } from './auth/auth.routes';
+import { healthOperations } from './health/health.openapi';
+import { ingestOperations } from './ingest/ingest.openapi';
+import type { ApiOperation } from './openapi/api-operation';
+import { openApiRoutes } from './openapi/openapi.routes';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import type { ApiServices } from './services';
@@ -20,7 +25,12 @@ export interface AppDeps {
   /** The API's own events (api_access, errors, account and todo actions). */
   events?: EventPublisher;
   services: ApiServices;
+  /** Version shown in the OpenAPI document. */
+  version?: string;
 }
+
+/** Every endpoint, for /openapi.json; a test checks that no route is missing. */
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -29,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestContext(deps.events));
   app.use(healthRoutes(deps.readiness));
+  app.use(openApiRoutes(API_OPERATIONS, deps.version ?? '0.0.0'));
   app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { api, signUp } from '../helpers/accounts';
+import { api, lastMailTo, signUp, tokenFromMail } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -104,7 +104,6 @@ describe('lockout', () => {
     await signUp(stack.url, ns, 'owner@example.com');
     for (let i = 0; i < 5; i++) await login('owner@example.com', 'attacker guess');
     expect((await login('owner@example.com', 'correct horse battery staple')).status).toBe(423);
-    const { lastMailTo, tokenFromMail } = await import('../helpers/accounts');
     await api(stack.url, 'POST', '/auth/password/forgot', { body: { email: 'owner@example.com' } });
     const token = tokenFromMail(await lastMailTo(ns, 'owner@example.com', /Reset/));
     expect((await api(stack.url, 'POST', '/auth/password/reset', { body: { token, password: 'owner chose this one' } })).status).toBe(200);

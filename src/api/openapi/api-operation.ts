@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+
+/** How a caller proves who it is. */
+export type Security = 'none' | 'session' | 'adminSession' | 'apiKey';
+
+/**
+ * One endpoint as the OpenAPI document describes it. `body` and `query` are
+ * the very zod schemas the route validates with, so the document cannot
+ * drift from what the API accepts.
+ */
+export interface ApiOperation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express-style path: `/todos/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  security: Security;
+  body?: z.ZodType;
+  /** A body described by a hand-picked JSON Schema (the ingest API's "one event or an array"). */
+  bodyJsonSchema?: Record<string, unknown>;
+  query?: z.ZodType;
+  /** Status → what it means. */
+  responses: Record<number, string>;
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { ApiOperation, Security } from './api-operation';
+
+const SECURITY_SCHEMES = {
+  session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /auth/login (afs_…)' },
+  adminSession: { type: 'http', scheme: 'bearer', description: 'Administrator session token from POST /admin/login' },
+  apiKey: { type: 'http', scheme: 'bearer', description: 'API key from `npx auditflow apikey create` (af_…)' },
+} as const;
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', description: 'Machine-readable code, e.g. VALIDATION_FAILED' },
+        error_code: { type: 'string', description: 'TODOAPP-<CATEGORY>-<NNN>' },
+        message: { type: 'string', description: 'Safe to show a user' },
+        details: { description: 'Field paths and messages, for validation errors' },
+      },
+      required: ['code', 'message'],
+    },
+  },
+};
+
+/** A zod schema as the JSON Schema of what a client sends. */
+export function inputJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _drop, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return json;
+}
+
+function queryParameters(schema: z.ZodType): unknown[] {
+  const json = inputJsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+    ...(typeof property.description === 'string' ? { description: property.description } : {}),
+  }));
+}
+
+/** `/todos/:id` → `/todos/{id}`, with its path parameters. */
+function openApiPath(path: string): { path: string; parameters: unknown[] } {
+  const parameters: unknown[] = [];
+  const converted = path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_m, name: string) => {
+    parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+    return `{${name}}`;
+  });
+  return { path: converted, parameters };
+}
+
+/** Builds the OpenAPI 3.1 document of every operation. */
+export function buildOpenApiDocument(operations: ApiOperation[], info: { version: string; serverUrl?: string }): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const { path, parameters } = openApiPath(op.path);
+    const security = (s: Security) => (s === 'none' ? [] : [{ [s]: [] }]);
+    const responses: Record<string, unknown> = {};
+    for (const [status, description] of Object.entries(op.responses)) {
+      responses[status] = Number(status) >= 400 ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description };
+    }
+    const body = op.bodyJsonSchema ?? (op.body ? inputJsonSchema(op.body) : undefined);
+    paths[path] ??= {};
+    paths[path]![op.method] = {
+      summary: op.summary,
+      tags: [op.tag],
+      security: security(op.security),
+      parameters: [...parameters, ...(op.query ? queryParameters(op.query) : [])],
+      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'auditflow',
+      version: info.version,
+      description: 'Ingest API for audit, auth, security and error events, and the todo/auth API that records every action it takes.',
+    },
+    ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
+    paths,
+    components: { securitySchemes: SECURITY_SCHEMES, schemas: { Error: ERROR_SCHEMA } },
+  };
+}
