@@ -58,43 +58,66 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
 
   type Input = z.output<typeof shape>;
   type Own = z.output<z.ZodObject<F>>;
+  type Event = EventEnvelope<K> & Own;
+  type Completion = { event: Event } | { issue: { path: string; message: string } };
+  const allAliases: Record<string, string> = { ...aliases, ...ENVELOPE_ALIASES };
+  const fieldNames = Object.keys(fields);
 
-  const schema = z.preprocess(
-    (raw) => foldAliases(raw, aliases),
-    shape.transform((input: Input, ctx): EventEnvelope<K> & Own => {
-      const record = input as Record<string, unknown>;
-      for (const [alias, target] of Object.entries({ ...aliases, ...ENVELOPE_ALIASES })) {
-        if (record[alias] !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [alias], message: `conflicts with "${target}": send one of them` });
-          return z.NEVER;
-        }
-      }
-      const eventId = (record.event_id ?? record.id) as string | undefined;
-      const occurredAt = (record.occurred_at ?? record.created_at ?? record.timestamp) as Date | undefined;
-      const own: Record<string, unknown> = {};
-      for (const key of Object.keys(fields)) own[key] = record[key];
-      let eventType = record.event_type as string | undefined;
-      if (!eventType && options.eventType !== 'required') eventType = options.eventType(own as Own) ?? undefined;
-      if (!eventType) {
-        ctx.addIssue({ code: 'custom', path: ['event_type'], message: `is required for kind "${kind}"` });
-        return z.NEVER;
-      }
-      return {
+  /** Fills the envelope (event_id, occurred_at, derived event_type) once the fields are valid. */
+  function complete(input: Input): Completion {
+    const record = input as Record<string, unknown>;
+    for (const alias in allAliases) {
+      if (record[alias] !== undefined) return { issue: { path: alias, message: `conflicts with "${allAliases[alias]}": send one of them` } };
+    }
+    const eventId = (record.event_id ?? record.id) as string | undefined;
+    const occurredAt = (record.occurred_at ?? record.created_at ?? record.timestamp) as Date | undefined;
+    const own: Record<string, unknown> = {};
+    for (const key of fieldNames) own[key] = record[key];
+    let eventType = record.event_type as string | undefined;
+    if (!eventType && options.eventType !== 'required') eventType = options.eventType(own as Own) ?? undefined;
+    if (!eventType) return { issue: { path: 'event_type', message: `is required for kind "${kind}"` } };
+    return {
+      event: {
         kind,
         event_type: eventType,
         event_id: eventId ?? randomUUID(),
         occurred_at: occurredAt ?? new Date(),
         client_event_id: eventId !== undefined,
         ...(own as Own),
-      };
+      },
+    };
+  }
+
+  const schema = z.preprocess(
+    (raw) => foldAliases(raw, allAliases),
+    shape.transform((input: Input, ctx): Event => {
+      const done = complete(input);
+      if ('event' in done) return done.event;
+      ctx.addIssue({ code: 'custom', path: [done.issue.path], message: done.issue.message });
+      return z.NEVER;
     }),
   );
+
+  /**
+   * The same rules as `schema`, on the ingest hot path: zod checks only the
+   * fields and the envelope is filled by plain code, which is several times
+   * faster than zod's preprocess/transform pipeline.
+   */
+  function parse(raw: unknown): { success: true; data: Event } | { success: false; issues: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[] } {
+    const result = shape.safeParse(foldAliases(raw, allAliases));
+    if (!result.success) return { success: false, issues: result.error.issues as never };
+    const done = complete(result.data);
+    if ('event' in done) return { success: true, data: done.event };
+    return { success: false, issues: [{ path: [done.issue.path], message: done.issue.message, code: 'custom' }] };
+  }
+
   return Object.assign(schema, {
     kind,
     table: options.table,
-    fieldNames: Object.keys(fields) as (keyof F & string)[],
+    fieldNames: fieldNames as (keyof F & string)[],
     /** The fields a producer may send, by their canonical names; its input type is what code publishes. */
     input: envelope,
+    parseFast: parse,
   });
 }
 
@@ -103,10 +126,11 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
  * rest of the schema sees one name. Both names with different values is a
  * contradiction the client must resolve, not something to guess at.
  */
-function foldAliases(raw: unknown, aliases: Record<string, string>): unknown {
+function foldAliases(raw: unknown, all: Record<string, string>): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const all: Record<string, string> = { ...aliases, ...ENVELOPE_ALIASES };
-  if (!Object.keys(all).some((alias) => alias in raw)) return raw;
+  let any = false;
+  for (const alias in all) if (alias in raw) any = true;
+  if (!any) return raw;
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const [alias, target] of Object.entries(all)) {
     if (!(alias in out)) continue;
