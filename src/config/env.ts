@@ -50,7 +50,7 @@ const envSchema = z.object({
   /** The ClickHouse writer flushes a table when it holds this many rows… */
   FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
   /** …or when its oldest buffered row is this old. */
-  FLUSH_MAX_AGE_MS: int(10, 60_000).default(1000),
+  FLUSH_MAX_AGE_MS: int(10, 60_000).default(500),
   /** Jobs one worker process holds at once; more jobs in flight means larger flushes. */
   WORKER_CONCURRENCY: int(1, 10_000).default(200),
   /** Attempts per ingest job before its events go to dead letters. */

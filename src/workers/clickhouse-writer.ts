@@ -9,7 +9,7 @@ import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '.
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows. Default 10 000. */
   maxRows: number;
-  /** Flush a table when its oldest row has waited this long. Default 1000 ms. */
+  /** Flush a table when its oldest row has waited this long. Default 500 ms (FLUSH_MAX_AGE_MS). */
   maxAgeMs: number;
   logger: Logger;
   /** Serialises check-then-insert per table across processes (needed with a shared ClickHouse server). */
