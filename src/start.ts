@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { directReader, RelayedReader, type ClickHouseReader } from './queues/clickhouse-reader';
+import { runControlJob } from './queues/control-client';
 import type { Config } from './config/env';
 import { createApp } from './api/create-app';
 import { IngestService } from './api/ingest/ingest.service';
@@ -24,7 +25,11 @@ import { EventPublisher } from './queues/event-publisher';
 import { buildApiServices } from './api/services';
 import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
 import { createControlQueue, createIngestQueue } from './queues/queues';
+import { SigningKey } from './lib/signing-key';
+import { ChainSealer } from './workers/chain-sealer';
 import { ClickHouseWriter } from './workers/clickhouse-writer';
+import { SealRepository } from './workers/seal.repository';
+import { IntegrityVerifier } from './workers/integrity-verifier';
 import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
 import { startIngestWorker } from './workers/ingest.worker';
@@ -104,7 +109,12 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const workerRedis = createWorkerRedis(config.redisUrl);
       connections.push({ name: 'worker redis', run: () => workerRedis.quit() });
       const deadLetters = new DeadLetterRepository(clickhouse);
+      const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);
+      const sealRepository = new SealRepository(pg, clickhouse);
+      const sealer = new ChainSealer(sealRepository, signingKey);
+      const verifier = new IntegrityVerifier(clickhouse, signingKey.publicKey, sealRepository);
       const writer = new ClickHouseWriter(clickhouse, deadLetters, {
+        sealer,
         maxRows: config.flush.maxRows,
         maxAgeMs: config.flush.maxAgeMs,
         logger: logger.child({ component: 'clickhouse-writer' }),
@@ -113,7 +123,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       });
       running.writer = writer;
       const ingestWorker = startIngestWorker({ config, connection: workerRedis, writer, deadLetters, logger: logger.child({ component: 'ingest-worker' }) });
-      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({ deadLetters, ingestQueue, logger, reader: directReader(clickhouse) }), {
+      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({ deadLetters, ingestQueue, logger, reader: directReader(clickhouse), verifier }), {
         connection: workerRedis,
         prefix: config.queuePrefix,
         // Relayed reads are short; a few at once keep the dashboard responsive during a replay.
@@ -154,6 +164,12 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const services = buildApiServices(config, pg, events, reader, logger);
       const app = createApp({
         version: packageVersion(),
+        integrity: {
+          verify: async (range) => {
+            const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };
+            return (await runControlJob(controlQueue, redis, job, 600_000)).result;
+          },
+        },
         logger,
         events,
         services,

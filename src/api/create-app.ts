@@ -5,6 +5,8 @@ import type { EventPublisher } from '../queues/event-publisher';
 import { authOperations } from './auth/auth.openapi';
 import { authRoutes } from './auth/auth.routes';
 import { healthOperations } from './health/health.openapi';
+import { integrityOperations } from './integrity/integrity.openapi';
+import { integrityRoutes, type IntegrityChecker } from './integrity/integrity.routes';
 import { ingestOperations } from './ingest/ingest.openapi';
 import type { ApiOperation } from './openapi/api-operation';
 import { openApiRoutes } from './openapi/openapi.routes';
@@ -25,12 +27,14 @@ export interface AppDeps {
   /** The API's own events (api_access, errors, account and todo actions). */
   events?: EventPublisher;
   services: ApiServices;
+  /** Runs integrity verification where ClickHouse is. */
+  integrity: IntegrityChecker;
   /** Version shown in the OpenAPI document. */
   version?: string;
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...integrityOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -41,6 +45,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.readiness));
   app.use(openApiRoutes(API_OPERATIONS, deps.version ?? '0.0.0'));
   app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
+  app.use(integrityRoutes(deps.integrity, deps.apiKeys));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));

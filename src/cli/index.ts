@@ -5,6 +5,7 @@ import { StoreLockedError } from '../lib/clickhouse';
 import { main } from '../main';
 import { registerApiKeyCommands } from './commands/apikey.command';
 import { registerDlqCommands } from './commands/dlq.command';
+import { registerIntegrityCommands } from './commands/integrity.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 
 /** The `auditflow` command. */
@@ -22,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
     });
   registerApiKeyCommands(program);
   registerDlqCommands(program);
+  registerIntegrityCommands(program);
   registerMigrateCommand(program);
   try {
     await program.parseAsync(argv);

@@ -74,6 +74,8 @@ const envSchema = z.object({
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('auditflow <no-reply@auditflow.local>'),
   /** 32-byte key (hex or base64) encrypting is_encrypted settings. Unset: generated once under $DATA_DIR/keys. */
+  /** PEM file of the Ed25519 key that signs seals and reports. Unset: generated once as $DATA_DIR/keys/signing-key.pem. */
+  SIGNING_KEY_FILE: z.string().min(1).optional(),
   SETTINGS_ENCRYPTION_KEY: z
     .string()
     .refine((v) => Buffer.from(v, /^[0-9a-f]{64}$/i.test(v) ? 'hex' : 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64')
@@ -99,6 +101,7 @@ export type Config = {
   publicUrl: string;
   mail: { smtpUrl?: string; from: string; dir: string };
   settingsEncryptionKey?: string;
+  signingKeyFile?: string;
   keysDir: string;
 };
 
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dir: path.join(dataDir, 'mail') },
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
+    signingKeyFile: e.SIGNING_KEY_FILE ? path.resolve(e.SIGNING_KEY_FILE) : undefined,
     keysDir: path.join(dataDir, 'keys'),
   };
 }

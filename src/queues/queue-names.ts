@@ -1,4 +1,5 @@
 import type { QueuedEvent } from '../domain/event-row';
+import type { VerificationResult } from '../workers/integrity-verifier';
 
 /** Every BullMQ queue auditflow uses. */
 export const QUEUE_NAMES = {
@@ -25,12 +26,15 @@ export type ControlJob =
   | { type: 'dlq-replay'; limit: number }
   | { type: 'dead-letter-digest'; periodStart: string; periodEnd: string }
   /** A read query relayed from a process that cannot open the embedded store (see ClickHouseReader). */
-  | { type: 'query'; sql: string; params: Record<string, unknown> };
+  | { type: 'query'; sql: string; params: Record<string, unknown> }
+  /** Integrity verification, run where ClickHouse is. */
+  | { type: 'verify'; from: string | null; to: string | null };
 
 export type ControlResult =
   | { type: 'dlq-replay'; requeued: number; retriedJobs: number }
   | { type: 'dead-letter-digest'; count: number }
-  | { type: 'query'; rows: unknown[] };
+  | { type: 'query'; rows: unknown[] }
+  | { type: 'verify'; result: VerificationResult };
 
 export interface QueuePayloads {
   [QUEUE_NAMES.ingest]: IngestJob;

@@ -4,6 +4,7 @@ import { isTransientClickHouseError, type ClickHouseClient } from '../lib/clickh
 import type { RedisLock } from '../lib/redis-lock';
 import type { ClickHouseRow } from '../domain/event-row';
 import { EVENT_TABLES } from '../schemas/event';
+import type { ChainSealer } from './chain-sealer';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
 
 export interface ClickHouseWriterOptions {
@@ -16,6 +17,8 @@ export interface ClickHouseWriterOptions {
   lock?: RedisLock;
   /** Delays between in-process retries of a transient insert failure, before the job itself is retried. */
   retryDelaysMs?: number[];
+  /** Seals each flush into the table's hash chain (tamper evidence). */
+  sealer?: ChainSealer;
   /** Called after every successful flush, for metrics. */
   onFlush?: (stats: { table: string; rows: number; written: number; skipped: number; deadLettered: number; ms: number }) => void;
 }
@@ -147,7 +150,7 @@ export class ClickHouseWriter {
     }
 
     const toInsert = [...unique.values()];
-    const poisoned = await this.insertIsolatingPoison(table, toInsert);
+    const poisoned = await this.insertSealed(table, toInsert);
     for (const { row, error } of poisoned) deadLetters.push(this.deadLetter(table, row, `insert rejected: ${errorMessage(error)}`));
     if (deadLetters.length > 0) {
       await this.retrying(() => this.deadLetters.add(deadLetters));
@@ -182,23 +185,56 @@ export class ClickHouseWriter {
   }
 
   /**
-   * Inserts rows; if ClickHouse rejects the batch for its content (not a
-   * transient failure), splits it in halves to find the rows it rejects, so
-   * one poison event costs only itself and the rest of the batch is written.
+   * Inserts rows as one sealed link of the table's chain. If ClickHouse
+   * rejects the batch for its content (not a transient failure), the rows it
+   * rejects are found by bisecting against a Null-engine twin of the table
+   * (which parses rows but stores nothing), and the rest are sealed and
+   * written: one poison event costs only itself, and the chain never has a hole.
    */
-  private async insertIsolatingPoison(table: string, rows: ClickHouseRow[]): Promise<{ row: ClickHouseRow; error: unknown }[]> {
+  private async insertSealed(table: string, rows: ClickHouseRow[]): Promise<{ row: ClickHouseRow; error: unknown }[]> {
+    if (rows.length === 0) return [];
+    const sealer = this.options.sealer;
+    if (!sealer) return this.isolatePoison(table, rows, table);
+    const first = await sealer.seal(table, rows);
+    try {
+      await this.retrying(() => this.insert(table, first.rows));
+      await this.retrying(() => sealer.finalize(first.seal));
+      return [];
+    } catch (error) {
+      // A transient failure leaves the seal pending: the next flush settles it by what ClickHouse holds.
+      if (isTransientClickHouseError(error)) throw error;
+      await sealer.discard(first.seal);
+      const probe = await this.probeTable(table);
+      const poisoned = await this.isolatePoison(table, rows, probe);
+      const bad = new Set(poisoned.map((p) => p.row));
+      const good = rows.filter((r) => !bad.has(r));
+      if (good.length > 0) {
+        const second = await sealer.seal(table, good);
+        await this.retrying(() => this.insert(table, second.rows));
+        await this.retrying(() => sealer.finalize(second.seal));
+      }
+      return poisoned;
+    }
+  }
+
+  /** A Null-engine twin of the table: inserting checks rows, stores nothing. */
+  private async probeTable(table: string): Promise<string> {
+    const probe = `${table}_probe`;
+    await this.clickhouse.command({ query: `CREATE TABLE IF NOT EXISTS ${probe} AS ${table} ENGINE = Null` });
+    return probe;
+  }
+
+  /** Splits rows in halves until the rows ClickHouse rejects are alone; writes the others to `target`. */
+  private async isolatePoison(table: string, rows: ClickHouseRow[], target: string): Promise<{ row: ClickHouseRow; error: unknown }[]> {
     if (rows.length === 0) return [];
     try {
-      await this.retrying(() => this.insert(table, rows));
+      await this.retrying(() => this.insert(target, rows));
       return [];
     } catch (error) {
       if (isTransientClickHouseError(error)) throw error;
       if (rows.length === 1) return [{ row: rows[0]!, error }];
       const middle = Math.ceil(rows.length / 2);
-      return [
-        ...(await this.insertIsolatingPoison(table, rows.slice(0, middle))),
-        ...(await this.insertIsolatingPoison(table, rows.slice(middle))),
-      ];
+      return [...(await this.isolatePoison(table, rows.slice(0, middle), target)), ...(await this.isolatePoison(table, rows.slice(middle), target))];
     }
   }
 

@@ -3,9 +3,11 @@ import type { Logger } from '../lib/logger';
 import { RELAYED_QUERY_MAX_ROWS, type ClickHouseReader } from '../queues/clickhouse-reader';
 import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names';
 import type { DeadLetterRepository } from './dead-letter.repository';
+import type { IntegrityVerifier } from './integrity-verifier';
 import { replayDeadLetters } from './dead-letter-replay';
 
 export interface ControlDeps {
+  verifier: IntegrityVerifier;
   reader: ClickHouseReader;
   deadLetters: DeadLetterRepository;
   ingestQueue: Queue<IngestJob>;
@@ -13,7 +15,7 @@ export interface ControlDeps {
 }
 
 /** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
-export function createControlProcessor({ deadLetters, ingestQueue, logger, reader }: ControlDeps) {
+export function createControlProcessor({ deadLetters, ingestQueue, logger, reader, verifier }: ControlDeps) {
   return async (job: Job<ControlJob>): Promise<ControlResult> => {
     const data = job.data;
     switch (data.type) {
@@ -26,6 +28,11 @@ export function createControlProcessor({ deadLetters, ingestQueue, logger, reade
         const count = await deadLetters.countSince(new Date(data.periodStart), new Date(data.periodEnd));
         if (count > 0) logger.warn({ count, from: data.periodStart, to: data.periodEnd }, 'events went to dead letters in this period; run `auditflow dlq replay` once the cause is fixed');
         return { type: 'dead-letter-digest', count };
+      }
+      case 'verify': {
+        const result = await verifier.verify({ from: data.from ? new Date(data.from) : undefined, to: data.to ? new Date(data.to) : undefined });
+        if (!result.ok) logger.error({ broken: result.tables.filter((t) => !t.ok).map((t) => t.first_break) }, 'integrity verification failed');
+        return { type: 'verify', result };
       }
       case 'query': {
         const rows = await reader.query(data.sql, data.params);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { QueueEvents } from 'bullmq';
 import { embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
 import { migrateClickHouse } from '../../lib/clickhouse-migrations';
 import { createWorkerRedis } from '../../lib/redis';
-import { QUEUE_NAMES, type ControlResult } from '../../queues/queue-names';
+import { runControlJob } from '../../queues/control-client';
+import type { ControlResult } from '../../queues/queue-names';
 import { createControlQueue, createIngestQueue } from '../../queues/queues';
 import { DeadLetterRepository } from '../../workers/dead-letter.repository';
 import { replayDeadLetters } from '../../workers/dead-letter-replay';
@@ -29,14 +29,7 @@ export function registerDlqCommands(program: Command): void {
         const owner = config.clickhouse.mode === 'embedded' ? embeddedStoreOwner(config.clickhouse.path) : null;
         if (owner) {
           // A running auditflow owns the embedded store: ask its worker to do it.
-          const events = new QueueEvents(QUEUE_NAMES.control, { connection: redis.duplicate(), prefix: config.queuePrefix });
-          try {
-            await events.waitUntilReady();
-            const job = await controlQueue.add('dlq-replay', { type: 'dlq-replay', limit });
-            result = (await job.waitUntilFinished(events, Number(opts.timeout) * 1000)) as ControlResult;
-          } finally {
-            await events.close();
-          }
+          result = await runControlJob(controlQueue, redis, { type: 'dlq-replay', limit }, Number(opts.timeout) * 1000);
         } else {
           const clickhouse = await openClickHouse(config.clickhouse);
           try {

@@ -1,0 +1,50 @@
+import { EVENT_KINDS, EVENT_TABLES, type EventKind } from '../schemas/event';
+import { canonicalJson, sha256Hex } from './canonical-json';
+
+const ENVELOPE_COLUMNS = ['event_id', 'source_app', 'event_type', 'occurred_at', 'received_at', 'content_hash'];
+
+/**
+ * The columns a row hash covers, per table: the envelope and the kind's own
+ * fields, named explicitly, so a column added later (with a default) never
+ * changes the hash of rows written before it.
+ */
+export const HASHED_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map(
+  (Object.keys(EVENT_TABLES) as EventKind[]).map((kind) => [
+    EVENT_TABLES[kind],
+    [...new Set([...ENVELOPE_COLUMNS, ...(kind === 'error' ? [] : ['user_id']), ...EVENT_KINDS[kind].fieldNames])].sort(),
+  ]),
+);
+
+/**
+ * One value as ClickHouse gives it back: null and absent are the same; a
+ * JSON key with dots is the nested path ClickHouse makes of it.
+ */
+export function normalizeForHash(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (Array.isArray(value)) return value.map((v) => (v === undefined || v === null ? null : normalizeForHash(v)));
+  if (typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+    const v = normalizeForHash(raw);
+    if (v === undefined) continue;
+    const path = key.split('.');
+    let target = out;
+    for (const part of path.slice(0, -1)) {
+      const next = target[part];
+      target = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (target[part] = {})) as Record<string, unknown>;
+    }
+    const last = path[path.length - 1]!;
+    const existing = target[last];
+    target[last] = typeof existing === 'object' && existing !== null && typeof v === 'object' && !Array.isArray(v) ? { ...existing, ...v } : v;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** SHA-256 of a row's canonical content, bound to its table. */
+export function rowHash(table: string, row: Record<string, unknown>): string {
+  const columns = HASHED_COLUMNS.get(table);
+  if (!columns) throw new Error(`no hash columns for table ${table}`);
+  const content: Record<string, unknown> = { $table: table };
+  for (const column of columns) content[column] = normalizeForHash(row[column]);
+  return sha256Hex(canonicalJson(content));
+}

@@ -1,0 +1,94 @@
+import { canonicalJson, sha256Hex } from './canonical-json';
+import { rowHash } from './row-hash';
+
+/** The signed record closing one flush of one table. */
+export interface Seal {
+  table_name: string;
+  /** 1, 2, 3… per table, with no gaps. */
+  seq: number;
+  row_count: number;
+  /** The last row hash of the previous seal: where this seal's chain starts. */
+  first_previous_hash: string;
+  last_hash: string;
+  /** SHA-256 over this seal's row hashes, in chain order. */
+  rows_root: string;
+  previous_seal_hash: string;
+  /** ClickHouse DateTime64 text. */
+  sealed_at: string;
+  key_id: string;
+  seal_hash: string;
+  /** Ed25519 over seal_hash, base64. */
+  signature: string;
+}
+
+/** Where a table's chain stands: the last seal's number, hash and last row hash. */
+export interface ChainHead {
+  seq: number;
+  sealHash: string;
+  lastRowHash: string;
+}
+
+export const GENESIS: ChainHead = { seq: 0, sealHash: '', lastRowHash: '' };
+
+export interface ChainedRow {
+  row_hash: string;
+  previous_hash: string;
+  seal_seq: number;
+  chain_index: number;
+}
+
+export function rowsRoot(hashes: string[]): string {
+  return sha256Hex(hashes.join('\n'));
+}
+
+/** The hash a seal is signed by: every field but the hash and the signature. */
+export function sealHash(seal: Omit<Seal, 'seal_hash' | 'signature'>): string {
+  return sha256Hex(
+    canonicalJson({
+      table_name: seal.table_name,
+      seq: seal.seq,
+      row_count: seal.row_count,
+      first_previous_hash: seal.first_previous_hash,
+      last_hash: seal.last_hash,
+      rows_root: seal.rows_root,
+      previous_seal_hash: seal.previous_seal_hash,
+      sealed_at: seal.sealed_at,
+      key_id: seal.key_id,
+    }),
+  );
+}
+
+/**
+ * Links rows into the table's chain after `head` and builds the seal that
+ * closes them (unsigned: the caller signs `seal_hash`).
+ */
+export function chainRows<R extends Record<string, unknown>>(
+  table: string,
+  rows: R[],
+  head: ChainHead,
+  sealedAt: string,
+  keyId: string,
+): { rows: (R & ChainedRow)[]; seal: Omit<Seal, 'signature'> } {
+  const seq = head.seq + 1;
+  let previous = head.lastRowHash;
+  const hashes: string[] = [];
+  const chained = rows.map((row, index) => {
+    const hash = rowHash(table, row);
+    const linked = { ...row, row_hash: hash, previous_hash: previous, seal_seq: seq, chain_index: index };
+    previous = hash;
+    hashes.push(hash);
+    return linked;
+  });
+  const unsigned = {
+    table_name: table,
+    seq,
+    row_count: rows.length,
+    first_previous_hash: head.lastRowHash,
+    last_hash: previous,
+    rows_root: rowsRoot(hashes),
+    previous_seal_hash: head.sealHash,
+    sealed_at: sealedAt,
+    key_id: keyId,
+  };
+  return { rows: chained, seal: { ...unsigned, seal_hash: sealHash(unsigned) } };
+}
