@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import { toClickHouseRow } from '../../src/domain/event-row';
+import { toQueuedEvent } from '../../src/domain/queued-event';
+import { openClickHouse, type ClickHouseClient } from '../../src/lib/clickhouse';
+import { migrateClickHouse } from '../../src/lib/clickhouse-migrations';
+import { ensureDatabase } from '../../src/lib/pg';
+import { migratePostgres } from '../../src/lib/pg-migrations';
+import { RedisLock } from '../../src/lib/redis-lock';
+import { SigningKey } from '../../src/lib/signing-key';
+import { parseEvent } from '../../src/schemas/event';
+import { ChainSealer } from '../../src/workers/chain-sealer';
+import { ClickHouseWriter } from '../../src/workers/clickhouse-writer';
+import { DeadLetterRepository } from '../../src/workers/dead-letter.repository';
+import { IntegrityVerifier } from '../../src/workers/integrity-verifier';
+import { SealRepository } from '../../src/workers/seal.repository';
+import { silentLogger } from '../helpers/stack';
+import { createNamespace, REDIS_URL } from '../helpers/test-env';
+
+const ns = createNamespace('sealing');
+let clickhouse: ClickHouseClient;
+let pg: Pool;
+let redis: Redis;
+
+beforeAll(async () => {
+  clickhouse = await openClickHouse(ns.config().clickhouse);
+  await migrateClickHouse(clickhouse);
+  await ensureDatabase(ns.databaseUrl);
+  pg = new Pool({ connectionString: ns.databaseUrl, max: 8 });
+  await migratePostgres(pg);
+  redis = new Redis(REDIS_URL);
+});
+
+afterAll(async () => {
+  await redis?.quit();
+  await pg?.end();
+  await clickhouse?.close();
+  await ns.cleanup();
+});
+
+function rows(n: number) {
+  return Array.from({ length: n }, () => {
+    const raw = { kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'w', new_value: { n: 1 } };
+    const parsed = parseEvent(raw);
+    if (!parsed.ok) throw new Error('bad fixture');
+    return toClickHouseRow(toQueuedEvent(parsed.event, raw), 'app', new Date().toISOString());
+  });
+}
+
+it('several writers flushing one table at once keep a single unbroken chain', async () => {
+  // Four writers, as four worker processes sharing a ClickHouse server would be: separate
+  // buffers and sealers, one Redis lock per table between them.
+  const key = SigningKey.load(undefined, `${ns.dataDir}/keys`);
+  const writers = Array.from(
+    { length: 4 },
+    () =>
+      new ClickHouseWriter(clickhouse, new DeadLetterRepository(clickhouse), {
+        maxRows: 50,
+        maxAgeMs: 20,
+        logger: silentLogger,
+        lock: new RedisLock(redis, ns.queuePrefix),
+        sealer: new ChainSealer(new SealRepository(pg, clickhouse), key),
+      }),
+  );
+  await Promise.all(writers.flatMap((writer) => Array.from({ length: 10 }, () => writer.write('audit_logs', rows(37)))));
+  await Promise.all(writers.map((w) => w.close()));
+
+  const result = await new IntegrityVerifier(clickhouse, key.publicKey, new SealRepository(pg, clickhouse)).verify();
+  const audit = result.tables.find((t) => t.table === 'audit_logs')!;
+  expect(audit).toMatchObject({ ok: true, rows: 4 * 10 * 37 });
+  expect(audit.seals).toBeGreaterThan(4);
+}, 60_000);
