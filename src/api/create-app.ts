@@ -17,6 +17,8 @@ import { healthRoutes, type ReadinessCheck } from './health/health.routes';
 import type { IngestService } from './ingest/ingest.service';
 import { ingestRoutes } from './ingest/ingest.routes';
 import type { ApiKeyService } from './keys/api-key.service';
+import { todoOperations } from './todos/todos.openapi';
+import { todoRoutes } from './todos/todos.routes';
 
 export interface AppDeps {
   logger: Logger;
@@ -34,7 +36,7 @@ export interface AppDeps {
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...integrityOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...integrityOperations, ...todoOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -49,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));
+  app.use(todoRoutes(deps.services.todos, deps.services.auth));
   app.use((req) => {
     throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });

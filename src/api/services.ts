@@ -14,6 +14,9 @@ import { SessionRepository } from './auth/session.repository';
 import { UserRepository } from './auth/user.repository';
 import { SettingsRepository } from './settings/settings.repository';
 import { SettingsService } from './settings/settings.service';
+import { TodoEvents } from './todos/todo-events';
+import { TodoRepository } from './todos/todo.repository';
+import { TodoService } from './todos/todo.service';
 
 /** The todo/auth API's services, wired from their repositories. */
 export interface ApiServices {
@@ -25,6 +28,7 @@ export interface ApiServices {
   mailer: Mailer;
   accountEvents: AccountEvents;
   guard: LoginGuard;
+  todos: TodoService;
   /** Read access to ClickHouse (error logs, security events, timelines). */
   reader: ClickHouseReader;
 }
@@ -39,5 +43,6 @@ export function buildApiServices(config: Config, pg: Pool, events: EventPublishe
   const accountEvents = new AccountEvents(events);
   const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, publicUrl: config.publicUrl, logger });
   const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
-  return { settings, auth, accounts, users, sessions, mailer, accountEvents, guard, reader };
+  const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
+  return { settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader };
 }
