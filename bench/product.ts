@@ -29,4 +29,11 @@ export const product = {
   event: () => load<typeof import('../src/schemas/event')>('schemas/event.js'),
   eventRow: () => load<typeof import('../src/domain/event-row')>('domain/event-row.js'),
   canonicalJson: () => load<typeof import('../src/domain/canonical-json')>('domain/canonical-json.js'),
+  queuedEvent: () => load<typeof import('../src/domain/queued-event')>('domain/queued-event.js'),
+  signingKey: () => load<typeof import('../src/lib/signing-key')>('lib/signing-key.js'),
+  chainSealer: () => load<typeof import('../src/workers/chain-sealer')>('workers/chain-sealer.js'),
+  writer: () => load<typeof import('../src/workers/clickhouse-writer')>('workers/clickhouse-writer.js'),
+  deadLetters: () => load<typeof import('../src/workers/dead-letter.repository')>('workers/dead-letter.repository.js'),
+  verifier: () => load<typeof import('../src/workers/integrity-verifier')>('workers/integrity-verifier.js'),
+  seals: () => load<typeof import('../src/workers/seal.repository')>('workers/seal.repository.js'),
 };

@@ -25,7 +25,8 @@ const event = {
 
 /** Posts one batch of every kind and waits for its flush: each round is one seal per table. */
 async function round(n = 5): Promise<void> {
-  const events = Object.values(event).flatMap((make) => Array.from({ length: n }, make));
+  const makers: (() => Record<string, unknown>)[] = Object.values(event);
+  const events = makers.flatMap((make) => Array.from({ length: n }, () => make()));
   expect((await postEvents(stack.url, key, events)).status).toBe(202);
   await new Promise((r) => setTimeout(r, 250));
   await stack.writer!.flushAll();
