@@ -239,6 +239,11 @@ export class ClickHouseWriter {
     }
   }
 
+  /**
+   * Every setting is given explicitly on every insert: on the embedded engine
+   * settings are SET on the one chDB session and would otherwise carry over
+   * from whatever query ran before.
+   */
   private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
     const token = createHash('sha256')
       .update(table)
@@ -256,6 +261,11 @@ export class ClickHouseWriter {
         insert_deduplication_token: token,
         date_time_input_format: 'best_effort',
         input_format_skip_unknown_fields: 0,
+        // JSON columns keep strings as strings: without these, ClickHouse turns
+        // "2026-11-22T03:37:49.948Z" inside metadata into a DateTime64 and gives
+        // back "2026-11-22 03:37:49.948000000" — another value than was sent.
+        input_format_try_infer_dates: 0,
+        input_format_try_infer_datetimes: 0,
       },
     });
   }

@@ -15,7 +15,7 @@ let pg: Pool;
 let verifier: IntegrityVerifier;
 
 const event = {
-  audit: () => ({ kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'u1', previous_value: { name: 'a', 'deep.key': 1 }, new_value: { name: 'b', n: 2.5, ok: true } }),
+  audit: () => ({ kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'u1', previous_value: { name: 'a', 'deep.key': 1 }, new_value: { name: 'b', n: 2.5, ok: true, at: '2026-11-22T03:37:49.948Z', day: '2026-11-22', list: [1, 2] } }),
   auth: () => ({ kind: 'auth', event_type: 'login_success', event_id: randomUUID(), user_id: 7, ip_address: '10.0.0.1', location: { lat: 45.76, city: 'Lyon' } }),
   failed: () => ({ kind: 'failed_login', event_id: randomUUID(), email_address: 'x@example.com', failure_reason: 'INVALID_PASSWORD' }),
   security: () => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', event_id: randomUUID(), severity_level: 'HIGH', metadata: { n: 1 } }),
