@@ -3,6 +3,8 @@ import { AppError } from '../lib/app-error';
 import type { Logger } from '../lib/logger';
 import type { EventPublisher } from '../queues/event-publisher';
 import { authOperations } from './auth/auth.openapi';
+import { adminOperations } from './admin/admin.openapi';
+import { adminRoutes } from './admin/admin.routes';
 import { authRoutes } from './auth/auth.routes';
 import { healthOperations } from './health/health.openapi';
 import { integrityOperations } from './integrity/integrity.openapi';
@@ -36,7 +38,7 @@ export interface AppDeps {
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...integrityOperations, ...todoOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...todoOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -51,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));
+  app.use(adminRoutes(deps.services.admin, deps.services.auth));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));
   app.use((req) => {
     throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);

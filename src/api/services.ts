@@ -5,6 +5,7 @@ import { createMailer, type Mailer } from '../lib/mailer';
 import { SecretBox } from '../lib/secret-box';
 import type { ClickHouseReader } from '../queues/clickhouse-reader';
 import type { EventPublisher } from '../queues/event-publisher';
+import { buildAdminServices, type AdminServices } from './admin/admin.services';
 import { AccountEvents } from './auth/account-events';
 import { AccountTokenRepository } from './auth/account-token.repository';
 import { AccountService } from './auth/account.service';
@@ -20,6 +21,8 @@ import { TodoService } from './todos/todo.service';
 
 /** The todo/auth API's services, wired from their repositories. */
 export interface ApiServices {
+  /** The administrators component (/admin). */
+  admin: AdminServices;
   settings: SettingsService;
   auth: AuthService;
   accounts: AccountService;
@@ -44,5 +47,6 @@ export function buildApiServices(config: Config, pg: Pool, events: EventPublishe
   const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, publicUrl: config.publicUrl, logger });
   const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
   const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
-  return { settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader };
+  const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, reader });
+  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader };
 }

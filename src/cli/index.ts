@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env';
 import { AppError } from '../lib/app-error';
 import { StoreLockedError } from '../lib/clickhouse';
 import { main } from '../main';
+import { registerAdminCommands } from './commands/admin.command';
 import { registerApiKeyCommands } from './commands/apikey.command';
 import { registerDlqCommands } from './commands/dlq.command';
 import { registerIntegrityCommands } from './commands/integrity.command';
@@ -21,6 +22,7 @@ export async function run(argv: string[]): Promise<number> {
       await main();
       await new Promise(() => undefined); // runs until a signal stops it
     });
+  registerAdminCommands(program);
   registerApiKeyCommands(program);
   registerDlqCommands(program);
   registerIntegrityCommands(program);

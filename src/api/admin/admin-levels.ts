@@ -1,0 +1,29 @@
+/**
+ * The lowest `admin_level` (1-5, seed 002: 5 is full access) each
+ * administrator action needs. A lower level gets 403. Reads come before
+ * the changes they lead to, and the changes that widen someone's access
+ * (roles, permissions, settings) need the most trust.
+ */
+export const ADMIN_LEVELS = {
+  /** List, search and view users and their permissions. */
+  readUsers: 1,
+  /** List error logs and security events. */
+  readIncidents: 1,
+  /** Resolve error logs and security events. */
+  resolveIncidents: 2,
+  /** Lift a login lock (password lockout or a risk-worker lock). */
+  unlockUsers: 2,
+  /** Suspend and reactivate users. */
+  suspendUsers: 3,
+  /** Read system settings; encrypted values are shown only from `manageSettings` up. */
+  readSettings: 3,
+  /** Change roles, grant and revoke permissions. */
+  manageAccess: 4,
+  /** Create, update and delete system settings, and read encrypted values. */
+  manageSettings: 4,
+} as const;
+
+export type AdminAction = keyof typeof ADMIN_LEVELS;
+
+export const MIN_ADMIN_LEVEL = 1;
+export const MAX_ADMIN_LEVEL = 5;

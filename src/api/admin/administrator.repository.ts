@@ -1,0 +1,75 @@
+import type { Pool, PoolClient } from 'pg';
+
+type Db = Pool | PoolClient;
+
+/** administrators (todo_app_administrator). */
+export interface AdministratorRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  first_name: string | null;
+  last_name: string | null;
+  /** 1-5; 5 is full access (see admin-levels.ts). */
+  admin_level: number;
+  status: 'active' | 'inactive' | 'suspended';
+  email_verified: boolean;
+  email_verified_at: Date | null;
+  last_login_at: Date | null;
+  password_changed_at: Date | null;
+  failed_login_attempts: number;
+  locked_until: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+/** The administrator as the API and CLI show it: never the password hash. */
+export type PublicAdministrator = Omit<AdministratorRow, 'password_hash'>;
+
+export function publicAdministrator(row: AdministratorRow): PublicAdministrator {
+  const { password_hash: _hidden, ...rest } = row;
+  return rest;
+}
+
+export interface NewAdministrator {
+  email: string;
+  passwordHash: string;
+  adminLevel: number;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+export class AdministratorRepository {
+  constructor(private readonly pg: Pool) {}
+
+  /** Creates an administrator, verified (an operator created it); null when the email is taken. */
+  async insert(a: NewAdministrator): Promise<AdministratorRow | null> {
+    const { rows } = await this.pg.query<AdministratorRow>(
+      `INSERT INTO administrators (email, password_hash, admin_level, first_name, last_name, email_verified, email_verified_at)
+       VALUES ($1, $2, $3, $4, $5, true, now()) ON CONFLICT (email) DO NOTHING RETURNING *`,
+      [a.email, a.passwordHash, a.adminLevel, a.firstName, a.lastName],
+    );
+    return rows[0] ?? null;
+  }
+
+  async byId(id: string, db: Db = this.pg): Promise<AdministratorRow | null> {
+    return (await db.query<AdministratorRow>('SELECT * FROM administrators WHERE id = $1', [id])).rows[0] ?? null;
+  }
+
+  async byEmail(email: string, db: Db = this.pg): Promise<AdministratorRow | null> {
+    return (await db.query<AdministratorRow>('SELECT * FROM administrators WHERE email = $1', [email])).rows[0] ?? null;
+  }
+
+  async list(): Promise<AdministratorRow[]> {
+    return (await this.pg.query<AdministratorRow>('SELECT * FROM administrators ORDER BY created_at, email')).rows;
+  }
+
+  /** Clears the failure count and lock of an administrator; null if the email has none. */
+  async clearLock(email: string, db: Db = this.pg): Promise<AdministratorRow | null> {
+    const { rows } = await db.query<AdministratorRow>(
+      `UPDATE administrators SET failed_login_attempts = 0, locked_until = NULL, updated_at = now() WHERE email = $1 RETURNING *`,
+      [email],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import type { Pool } from 'pg';
+import { AdminAccountService } from '../../api/admin/admin-account.service';
+import { AdministratorRepository } from '../../api/admin/administrator.repository';
+import { LoginGuard } from '../../api/auth/login-guard';
+import { cliContext, withPostgres } from '../context';
+
+function accounts(pg: Pool): AdminAccountService {
+  return new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg));
+}
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program.command('admin').description('manage administrators (they log in with POST /admin/login)');
+
+  admin
+    .command('create')
+    .description('create an administrator; its id is printed as the last line')
+    .requiredOption('--email <email>', 'the administrator email (must be unused)')
+    .requiredOption('--password <password>', 'at least 10 characters; hashed with Argon2id, never stored in the clear')
+    .option('--level <n>', 'admin_level 1-5; 5 is full access', '5')
+    .option('--first-name <name>', 'first name')
+    .option('--last-name <name>', 'last name')
+    .action(async (opts: { email: string; password: string; level: string; firstName?: string; lastName?: string }) => {
+      const { config } = cliContext();
+      const created = await withPostgres(config, (pg) =>
+        accounts(pg).create({ email: opts.email, password: opts.password, admin_level: opts.level, first_name: opts.firstName, last_name: opts.lastName }),
+      );
+      process.stdout.write(`Created administrator ${created.email} with admin_level ${created.admin_level}.\n`);
+      process.stdout.write(`${created.id}\n`);
+    });
+
+  admin
+    .command('list')
+    .description('list administrators (never their password hashes)')
+    .action(async () => {
+      const { config } = cliContext();
+      const admins = await withPostgres(config, (pg) => accounts(pg).list());
+      if (admins.length === 0) {
+        process.stdout.write('No administrators. Create one with: auditflow admin create --email <email> --password <password>\n');
+        return;
+      }
+      for (const a of admins) {
+        const locked = a.locked_until && a.locked_until > new Date() ? `  locked until ${a.locked_until.toISOString()}` : '';
+        const seen = a.last_login_at ? `last login ${a.last_login_at.toISOString()}` : 'never logged in';
+        process.stdout.write(`${a.id}  ${a.email}  level ${a.admin_level}  ${a.status}  ${seen}${locked}\n`);
+      }
+    });
+
+  admin
+    .command('unlock <email>')
+    .description("lift an administrator's failed-login lock")
+    .action(async (email: string) => {
+      const { config } = cliContext();
+      const unlocked = await withPostgres(config, (pg) => accounts(pg).unlock(email));
+      process.stdout.write(`Unlocked administrator ${unlocked.email}.\n`);
+    });
+}
