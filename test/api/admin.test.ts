@@ -399,13 +399,10 @@ describe('error logs and security events', () => {
     const [audit] = await auditRows({ entity: error.event_id }, 'error_log_resolved');
     expect(audit!.entity_type).toBe('ERROR_LOG');
     expect(audit!.triggered_by_type).toBe('admin');
-    const next = JSON.parse(audit!.next);
-    expect([JSON.parse(audit!.previous), next]).toEqual([
+    expect([JSON.parse(audit!.previous), JSON.parse(audit!.next)]).toEqual([
       { is_resolved: false },
-      { is_resolved: true, resolution_notes: 'Empty reason; the message now says it is required.', resolved_verification_at: expect.any(String) },
+      { is_resolved: true, resolution_notes: 'Empty reason; the message now says it is required.', resolved_verification_at: resolved.body.resolved_verification_at },
     ]);
-    // ClickHouse's JSON type stores an ISO date-time as a DateTime64 and prints it its own way: compare the instant.
-    expect(new Date(`${next.resolved_verification_at.replace(' ', 'T').slice(0, 23)}Z`).toISOString()).toBe(resolved.body.resolved_verification_at);
   });
 
   it('lists security events by severity, type and resolution, and resolves one as a false positive', async () => {
