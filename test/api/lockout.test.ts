@@ -111,6 +111,13 @@ describe('lockout', () => {
   });
 });
 
+it("the user login cannot count failures against an administrator's lock", async () => {
+  const res = await login('admin:boss@example.com', 'whatever');
+  expect(res.status).toBe(400);
+  const rows = await pg((c) => c.query(`SELECT 1 FROM login_throttle WHERE email = 'admin:boss@example.com'`));
+  expect(rows.rowCount).toBe(0);
+});
+
 describe('enumeration', () => {
   it('an unknown email and a wrong password take a similar time', async () => {
     await signUp(stack.url, ns, 'timing@example.com');
