@@ -3,7 +3,7 @@ import { AppError } from '../../lib/app-error';
 import type { LoginGuard } from '../auth/login-guard';
 import { hashPassword } from '../auth/password-hasher';
 import { validate } from '../validate';
-import { adminThrottleKey } from './admin-login-guard';
+import { throttleKey } from '../auth/login-guard';
 import { newAdministrator } from './admin.schemas';
 import { publicAdministrator, type AdministratorRepository, type PublicAdministrator } from './administrator.repository';
 
@@ -37,7 +37,7 @@ export class AdminAccountService {
     const normalized = email.trim().toLowerCase();
     const row = await this.admins.clearLock(normalized);
     if (!row) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
-    await this.guard.clear(adminThrottleKey(normalized));
+    await this.guard.clear(throttleKey('admin', normalized));
     return publicAdministrator(row);
   }
 }

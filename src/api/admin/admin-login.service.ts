@@ -1,9 +1,8 @@
 import { AppError } from '../../lib/app-error';
 import type { AccountEvents } from '../auth/account-events';
 import { lockedError, type AuthService, type LoginResult } from '../auth/auth.service';
-import type { LockoutPolicy } from '../auth/login-guard';
+import type { LockoutPolicy, LoginGuard } from '../auth/login-guard';
 import type { RequestContext } from '../request-context';
-import type { AdminLoginGuard } from './admin-login-guard';
 import type { AdministratorRow } from './administrator.repository';
 
 export interface AdminLoginResult extends LoginResult {
@@ -20,7 +19,7 @@ const INVALID_CREDENTIALS = 'invalid email or password';
  */
 export class AdminLoginService {
   constructor(
-    private readonly guard: AdminLoginGuard,
+    private readonly guard: LoginGuard<AdministratorRow>,
     private readonly auth: AuthService,
     private readonly events: AccountEvents,
   ) {}
@@ -30,16 +29,16 @@ export class AdminLoginService {
     const attempt = await this.guard.attempt(input.email, input.password, policy);
 
     if (attempt.outcome === 'locked') {
-      this.recordFailure(input.email, attempt.admin, 'ACCOUNT_LOCKED', policy.threshold, attempt.lockedUntil, ctx);
+      this.recordFailure(input.email, attempt.account, 'ACCOUNT_LOCKED', policy.threshold, attempt.lockedUntil, ctx);
       throw lockedError(attempt.lockedUntil);
     }
     if (attempt.outcome === 'failure') {
-      this.recordFailure(input.email, attempt.admin, attempt.reason, attempt.attemptInWindow, attempt.lockedUntil, ctx);
-      if (attempt.lockedUntil) this.recordLock(attempt.admin, input.email, attempt.lockedUntil, policy, ctx);
+      this.recordFailure(input.email, attempt.account, attempt.reason, attempt.attemptInWindow, attempt.lockedUntil, ctx);
+      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, policy, ctx);
       throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
     }
 
-    const admin = attempt.admin;
+    const admin = attempt.account;
     const refusal = adminLoginRefusal(admin);
     if (refusal) {
       this.recordFailure(input.email, admin, refusal.reason, 0, null, ctx);

@@ -2,15 +2,14 @@ import type { Pool } from 'pg';
 import type { ClickHouseReader } from '../../queues/clickhouse-reader';
 import type { AccountEvents } from '../auth/account-events';
 import type { AuthService } from '../auth/auth.service';
-import type { LoginGuard } from '../auth/login-guard';
 import type { SessionRepository } from '../auth/session.repository';
 import type { UserRepository } from '../auth/user.repository';
 import type { SettingsService } from '../settings/settings.service';
 import { AdminAccountService } from './admin-account.service';
-import { AdminLoginGuard } from './admin-login-guard';
+import { LoginGuard } from '../auth/login-guard';
 import { AdminLoginService } from './admin-login.service';
 import { AdminSettingsService } from './admin-settings.service';
-import { AdministratorRepository } from './administrator.repository';
+import { AdministratorRepository, type AdministratorRow } from './administrator.repository';
 import { EventLogRepository } from './event-log.repository';
 import { IncidentService } from './incident.service';
 import { ResolutionRepository } from './resolution.repository';
@@ -43,7 +42,7 @@ export function buildAdminServices(d: AdminServicesDeps): AdminServices {
   return {
     administrators,
     accounts: new AdminAccountService(administrators, d.guard),
-    login: new AdminLoginService(new AdminLoginGuard(d.pg), d.auth, d.events),
+    login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.events),
     users: new AdminUserService({ users: d.users, userAdmin: new UserAdminRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
     settings: new AdminSettingsService(d.settings),
     incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher),

@@ -110,7 +110,7 @@ export class AuthService {
     if (attempt.outcome === 'locked') {
       publisher?.publish({
         kind: 'failed_login',
-        user_id: attempt.user?.id ?? null,
+        user_id: attempt.account?.id ?? null,
         email_address: input.email,
         failure_reason: 'ACCOUNT_LOCKED',
         ip_address: ctx.ip,
@@ -120,14 +120,14 @@ export class AuthService {
         lockout_expires_at: attempt.lockedUntil.toISOString(),
         metadata,
       });
-      this.d.events.record({ type: 'login_failed', userId: attempt.user?.id ?? null, ctx, status: 'FAILURE', details: { reason: 'ACCOUNT_LOCKED' } });
+      this.d.events.record({ type: 'login_failed', userId: attempt.account?.id ?? null, ctx, status: 'FAILURE', details: { reason: 'ACCOUNT_LOCKED' } });
       throw lockedError(attempt.lockedUntil);
     }
 
     if (attempt.outcome === 'failure') {
       publisher?.publish({
         kind: 'failed_login',
-        user_id: attempt.user?.id ?? null,
+        user_id: attempt.account?.id ?? null,
         email_address: input.email,
         failure_reason: attempt.reason,
         ip_address: ctx.ip,
@@ -139,16 +139,16 @@ export class AuthService {
       });
       this.d.events.record({
         type: 'login_failed',
-        userId: attempt.user?.id ?? null,
+        userId: attempt.account?.id ?? null,
         ctx,
         status: 'FAILURE',
         details: { reason: attempt.reason, attempt_count: attempt.attemptInWindow },
       });
-      if (attempt.lockedUntil) this.recordLock(attempt.user, input.email, attempt.lockedUntil, policy, ctx);
+      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, policy, ctx);
       throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
     }
 
-    const user = attempt.user;
+    const user = attempt.account;
     const refusal = loginRefusal(user);
     if (refusal) {
       publisher?.publish({

@@ -9,12 +9,32 @@ export interface LockoutPolicy {
   durationMinutes: number;
 }
 
-export type LoginAttempt =
-  | { outcome: 'success'; user: UserRow }
-  | { outcome: 'locked'; user: UserRow | null; lockedUntil: Date }
+/** Whose login is checked: users (todo_app_authenticateduser) or administrators. */
+export type LoginSubject = 'user' | 'admin';
+
+/** What the guard needs of an account row. */
+interface AccountRow {
+  id: string;
+  password_hash: string;
+  locked_until: Date | null;
+}
+
+/**
+ * The login_throttle key of an email. Administrators are prefixed, so an
+ * administrator and a user with the same address are throttled apart.
+ */
+export function throttleKey(subject: LoginSubject, email: string): string {
+  return subject === 'admin' ? `admin:${email}` : email;
+}
+
+const TABLES: Record<LoginSubject, string> = { user: 'users', admin: 'administrators' };
+
+export type LoginAttempt<R extends AccountRow = UserRow> =
+  | { outcome: 'success'; account: R }
+  | { outcome: 'locked'; account: R | null; lockedUntil: Date }
   | {
       outcome: 'failure';
-      user: UserRow | null;
+      account: R | null;
       reason: 'INVALID_EMAIL' | 'INVALID_PASSWORD';
       attemptInWindow: number;
       /** Set when this failure reached the threshold and locked the email. */
@@ -40,34 +60,43 @@ interface ThrottleRow {
  * set by someone else (the risk worker, an administrator) in
  * users.locked_until is honoured the same way.
  */
-export class LoginGuard {
-  constructor(private readonly pg: Pool) {}
+export class LoginGuard<R extends AccountRow = UserRow> {
+  constructor(
+    private readonly pg: Pool,
+    private readonly subject: LoginSubject = 'user',
+  ) {}
 
-  async attempt(email: string, password: string, policy: LockoutPolicy): Promise<LoginAttempt> {
+  async attempt(email: string, password: string, policy: LockoutPolicy): Promise<LoginAttempt<R>> {
+    const key = throttleKey(this.subject, email);
+    const table = TABLES[this.subject];
     const client = await this.pg.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`INSERT INTO login_throttle (email, window_started_at) VALUES ($1, now()) ON CONFLICT (email) DO NOTHING`, [email]);
+      await client.query(`INSERT INTO login_throttle (email, window_started_at) VALUES ($1, now()) ON CONFLICT (email) DO NOTHING`, [key]);
       const throttle = (
         await client.query<ThrottleRow>(`SELECT window_started_at, failures, locked_until, lock_count, now() AS now FROM login_throttle WHERE email = $1 FOR UPDATE`, [
-          email,
+          key,
         ])
       ).rows[0]!;
-      const user = (await client.query<UserRow>('SELECT * FROM users WHERE email = $1', [email])).rows[0] ?? null;
+      const user = (await client.query<R>(`SELECT * FROM ${table} WHERE email = $1`, [email])).rows[0] ?? null;
       const now = throttle.now;
 
       const lockedUntil = latest(throttle.locked_until, user?.locked_until ?? null);
       if (lockedUntil && lockedUntil > now) {
         await client.query('COMMIT');
-        return { outcome: 'locked', user, lockedUntil };
+        return { outcome: 'locked', account: user, lockedUntil };
       }
 
       const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstNothing(password);
       if (ok && user) {
-        await client.query(`UPDATE login_throttle SET failures = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [email]);
-        await client.query(`UPDATE users SET failed_login_attempts = 0 WHERE id = $1 AND failed_login_attempts <> 0`, [user.id]);
+        await client.query(`UPDATE login_throttle SET failures = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
+        // Users get last_login_at when their session opens; administrators here.
+        const updated = await client.query<R>(
+          `UPDATE ${table} SET failed_login_attempts = 0${this.subject === 'admin' ? ', last_login_at = now()' : ''} WHERE id = $1 RETURNING *`,
+          [user.id],
+        );
         await client.query('COMMIT');
-        return { outcome: 'success', user };
+        return { outcome: 'success', account: updated.rows[0] ?? user };
       }
 
       const windowExpired = now.getTime() - throttle.window_started_at.getTime() > policy.windowMinutes * 60_000;
@@ -83,9 +112,11 @@ export class LoginGuard {
            updated_at = now()
          WHERE email = $1`,
         // Reaching the threshold starts a fresh window: after the lock lifts, the owner has full attempts again.
-        [email, locks ? 0 : failures, windowExpired || locks, newLock],
+        [key, locks ? 0 : failures, windowExpired || locks, newLock],
       );
-      if (user) {
+      if (user && this.subject === 'admin') {
+        await client.query(`UPDATE administrators SET failed_login_attempts = $2, locked_until = COALESCE($3, locked_until) WHERE id = $1`, [user.id, failures, newLock]);
+      } else if (user) {
         await client.query(
           `UPDATE users SET failed_login_attempts = $2,
              locked_until = COALESCE($3, locked_until),
@@ -96,7 +127,7 @@ export class LoginGuard {
         );
       }
       await client.query('COMMIT');
-      return { outcome: 'failure', user, reason: user ? 'INVALID_PASSWORD' : 'INVALID_EMAIL', attemptInWindow: failures, lockedUntil: newLock };
+      return { outcome: 'failure', account: user, reason: user ? 'INVALID_PASSWORD' : 'INVALID_EMAIL', attemptInWindow: failures, lockedUntil: newLock };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -107,7 +138,9 @@ export class LoginGuard {
 
   /** Lifts a lock on an email (password reset, administrator unlock). */
   async clear(email: string): Promise<void> {
-    await this.pg.query(`UPDATE login_throttle SET failures = 0, locked_until = NULL, window_started_at = now(), updated_at = now() WHERE email = $1`, [email]);
+    await this.pg.query(`UPDATE login_throttle SET failures = 0, locked_until = NULL, window_started_at = now(), updated_at = now() WHERE email = $1`, [
+      throttleKey(this.subject, email),
+    ]);
   }
 }
 
