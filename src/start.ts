@@ -111,7 +111,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const deadLetters = new DeadLetterRepository(clickhouse);
       const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);
       const sealRepository = new SealRepository(pg, clickhouse);
-      const sealer = new ChainSealer(sealRepository, signingKey);
+      const sealer = new ChainSealer(sealRepository, signingKey, config.clickhouse.mode === 'embedded');
       const verifier = new IntegrityVerifier(clickhouse, signingKey.publicKey, sealRepository);
       const writer = new ClickHouseWriter(clickhouse, deadLetters, {
         sealer,

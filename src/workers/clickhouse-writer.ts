@@ -203,7 +203,10 @@ export class ClickHouseWriter {
       return [];
     } catch (error) {
       // A transient failure leaves the seal pending: the next flush settles it by what ClickHouse holds.
-      if (isTransientClickHouseError(error)) throw error;
+      if (isTransientClickHouseError(error)) {
+        sealer.forget(table);
+        throw error;
+      }
       await sealer.discard(first.seal);
       const probe = await this.probeTable(table);
       const poisoned = await this.isolatePoison(table, rows, probe);

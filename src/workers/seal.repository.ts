@@ -39,14 +39,14 @@ export class SealRepository {
     );
   }
 
-  /** Copies the seal to ClickHouse (once) and marks it final. */
-  async finalize(seal: Seal): Promise<void> {
-    const existing = await this.clickhouse.query({
+  /** Copies the seal to ClickHouse (once: `checkExisting` when settling after a crash) and marks it final. */
+  async finalize(seal: Seal, { checkExisting }: { checkExisting: boolean }): Promise<void> {
+    const existing = !checkExisting ? null : await this.clickhouse.query({
       query: 'SELECT count() AS n FROM integrity_seals WHERE table_name = {t:String} AND seq = {s:UInt64}',
       query_params: { t: seal.table_name, s: seal.seq },
       format: 'JSONEachRow',
     });
-    if (Number((await existing.json<{ n: string }>())[0]?.n ?? 0) === 0) {
+    if (!existing || Number((await existing.json<{ n: string }>())[0]?.n ?? 0) === 0) {
       await this.clickhouse.insert({ table: 'integrity_seals', values: [seal], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
     }
     await this.pg.query('UPDATE integrity_seals SET final = true WHERE table_name = $1 AND seq = $2', [seal.table_name, seal.seq]);
