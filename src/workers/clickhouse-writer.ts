@@ -261,6 +261,8 @@ export class ClickHouseWriter {
         // asynchronous insert would acknowledge rows before they are stored.
         async_insert: 0,
         insert_deduplicate: 1,
+        // A retried block the table drops must not be counted again by the materialized views.
+        deduplicate_blocks_in_dependent_materialized_views: 1,
         insert_deduplication_token: token,
         date_time_input_format: 'best_effort',
         input_format_skip_unknown_fields: 0,
