@@ -180,6 +180,21 @@ describe('POST /v1/events', () => {
     expect(rows).toEqual([{ ip_address: '10.0.0.1' }]);
   });
 
+  it('records each ingest request as an api_access row with its API key', async () => {
+    const res = await postEvents(stack.url, key, { kind: 'audit', event_type: 'logout', user_id: 'access-check' });
+    const requestId = res.headers.get('x-request-id')!;
+    const [row] = await eventually(async () => {
+      const r = await queryRows<{ endpoint: string; response_status: number; api_key_id: string }>(
+        stack.clickhouse!,
+        "SELECT endpoint, response_status, api_key_id FROM api_access_log WHERE request_headers.`x-request-id` = {id:String}",
+        { id: requestId },
+      );
+      return r.length > 0 && r;
+    });
+    expect(row).toMatchObject({ endpoint: '/v1/events', response_status: 202 });
+    expect(row!.api_key_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('keeps count() equal to uniqExact(event_id) in every table', async () => {
     await stack.writer!.flushAll();
     for (const { table } of Object.values(EVENT_KINDS)) {
