@@ -6,6 +6,7 @@ import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { directReader, RelayedReader, type ClickHouseReader } from './queues/clickhouse-reader';
 import { runControlJob } from './queues/control-client';
+import { ReportReadRepository } from './api/reports/report.repository';
 import type { Config } from './config/env';
 import { createApp } from './api/create-app';
 import { IngestService } from './api/ingest/ingest.service';
@@ -30,6 +31,8 @@ import { ChainSealer } from './workers/chain-sealer';
 import { ClickHouseWriter } from './workers/clickhouse-writer';
 import { SealRepository } from './workers/seal.repository';
 import { IntegrityVerifier } from './workers/integrity-verifier';
+import { ReportBuilder } from './workers/report-builder';
+import { ReportRepository } from './workers/report.repository';
 import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
 import { startIngestWorker } from './workers/ingest.worker';
@@ -123,7 +126,14 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       });
       running.writer = writer;
       const ingestWorker = startIngestWorker({ config, connection: workerRedis, writer, deadLetters, logger: logger.child({ component: 'ingest-worker' }) });
-      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({ deadLetters, ingestQueue, logger, reader: directReader(clickhouse), verifier }), {
+      const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({
+        deadLetters,
+        ingestQueue,
+        logger,
+        reader: directReader(clickhouse),
+        verifier,
+        reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
+      }), {
         connection: workerRedis,
         prefix: config.queuePrefix,
         // Relayed reads are short; a few at once keep the dashboard responsive during a replay.
@@ -164,6 +174,16 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const services = buildApiServices(config, pg, events, reader, logger);
       const app = createApp({
         version: packageVersion(),
+        reports: {
+          repository: new ReportReadRepository(pg),
+          generator: {
+            generate: async (reportType, start, end, generatedBy) => {
+              const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy };
+              const result = await runControlJob(controlQueue, redis, job, 600_000);
+              return { id: result.id, created: result.created };
+            },
+          },
+        },
         integrity: {
           verify: async (range) => {
             const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };

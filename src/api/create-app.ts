@@ -9,6 +9,9 @@ import { authRoutes } from './auth/auth.routes';
 import { healthOperations } from './health/health.openapi';
 import { integrityOperations } from './integrity/integrity.openapi';
 import { integrityRoutes, type IntegrityChecker } from './integrity/integrity.routes';
+import { reportOperations } from './reports/reports.openapi';
+import { reportsRoutes, type ReportGenerator } from './reports/reports.routes';
+import type { ReportReadRepository } from './reports/report.repository';
 import { ingestOperations } from './ingest/ingest.openapi';
 import type { ApiOperation } from './openapi/api-operation';
 import { openApiRoutes } from './openapi/openapi.routes';
@@ -33,12 +36,14 @@ export interface AppDeps {
   services: ApiServices;
   /** Runs integrity verification where ClickHouse is. */
   integrity: IntegrityChecker;
+  /** Compliance reports: stored ones, and generation where ClickHouse is. */
+  reports: { repository: ReportReadRepository; generator: ReportGenerator };
   /** Version shown in the OpenAPI document. */
   version?: string;
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...todoOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -52,6 +57,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(integrityRoutes(deps.integrity, deps.apiKeys));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
+  app.use(reportsRoutes(deps.reports.repository, deps.reports.generator, deps.apiKeys, deps.events));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));
   app.use(adminRoutes(deps.services.admin, deps.services.auth));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));

@@ -7,6 +7,7 @@ import { registerAdminCommands } from './commands/admin.command';
 import { registerApiKeyCommands } from './commands/apikey.command';
 import { registerDlqCommands } from './commands/dlq.command';
 import { registerIntegrityCommands } from './commands/integrity.command';
+import { registerReportCommands } from './commands/report.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 
 /** The `auditflow` command. */
@@ -26,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   registerApiKeyCommands(program);
   registerDlqCommands(program);
   registerIntegrityCommands(program);
+  registerReportCommands(program);
   registerMigrateCommand(program);
   try {
     await program.parseAsync(argv);

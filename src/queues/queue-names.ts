@@ -1,4 +1,5 @@
 import type { QueuedEvent } from '../domain/event-row';
+import type { ReportType } from '../domain/report';
 import type { VerificationResult } from '../workers/integrity-verifier';
 
 /** Every BullMQ queue auditflow uses. */
@@ -27,6 +28,8 @@ export type ControlJob =
   | { type: 'dead-letter-digest'; periodStart: string; periodEnd: string }
   /** A read query relayed from a process that cannot open the embedded store (see ClickHouseReader). */
   | { type: 'query'; sql: string; params: Record<string, unknown> }
+  /** A compliance report for one period (scheduled or on demand). */
+  | { type: 'report'; reportType: ReportType; start: string; end: string; generatedBy: string }
   /** Integrity verification, run where ClickHouse is. */
   | { type: 'verify'; from: string | null; to: string | null };
 
@@ -34,7 +37,8 @@ export type ControlResult =
   | { type: 'dlq-replay'; requeued: number; retriedJobs: number }
   | { type: 'dead-letter-digest'; count: number }
   | { type: 'query'; rows: unknown[] }
-  | { type: 'verify'; result: VerificationResult };
+  | { type: 'verify'; result: VerificationResult }
+  | { type: 'report'; id: string; created: boolean };
 
 export interface QueuePayloads {
   [QUEUE_NAMES.ingest]: IngestJob;

@@ -4,9 +4,11 @@ import { RELAYED_QUERY_MAX_ROWS, type ClickHouseReader } from '../queues/clickho
 import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names';
 import type { DeadLetterRepository } from './dead-letter.repository';
 import type { IntegrityVerifier } from './integrity-verifier';
+import type { ReportBuilder } from './report-builder';
 import { replayDeadLetters } from './dead-letter-replay';
 
 export interface ControlDeps {
+  reports: ReportBuilder;
   verifier: IntegrityVerifier;
   reader: ClickHouseReader;
   deadLetters: DeadLetterRepository;
@@ -15,7 +17,7 @@ export interface ControlDeps {
 }
 
 /** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
-export function createControlProcessor({ deadLetters, ingestQueue, logger, reader, verifier }: ControlDeps) {
+export function createControlProcessor({ deadLetters, ingestQueue, logger, reader, verifier, reports }: ControlDeps) {
   return async (job: Job<ControlJob>): Promise<ControlResult> => {
     const data = job.data;
     switch (data.type) {
@@ -33,6 +35,11 @@ export function createControlProcessor({ deadLetters, ingestQueue, logger, reade
         const result = await verifier.verify({ from: data.from ? new Date(data.from) : undefined, to: data.to ? new Date(data.to) : undefined });
         if (!result.ok) logger.error({ broken: result.tables.filter((t) => !t.ok).map((t) => t.first_break) }, 'integrity verification failed');
         return { type: 'verify', result };
+      }
+      case 'report': {
+        const { report, created } = await reports.generate(data.reportType, new Date(data.start), new Date(data.end), data.generatedBy);
+        if (created) logger.info({ id: report.id, type: data.reportType, start: data.start, end: data.end }, 'compliance report generated');
+        return { type: 'report', id: String(report.id), created };
       }
       case 'query': {
         const rows = await reader.query(data.sql, data.params);

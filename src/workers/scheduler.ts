@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import type { Queue } from 'bullmq';
+import { periodEndingAt, type ReportType } from '../domain/report';
 import type { Logger } from '../lib/logger';
 import type { ControlJob } from '../queues/queue-names';
 
@@ -8,34 +9,60 @@ export interface ScheduledTask {
   name: string;
   /** node-cron expression, evaluated in UTC. */
   cron: string;
-  /** Length of the period the job covers, ending at the tick. */
-  periodMs: number;
-  job: (periodStart: Date, periodEnd: Date) => ControlJob;
+  /** The period that ends at this tick. */
+  period: (tick: Date) => { start: Date; end: Date };
+  job: (period: { start: Date; end: Date }) => ControlJob;
 }
+
+/** Start of the tick's day, week (Monday) or month, UTC: scheduled periods end on these boundaries. */
+function boundary(type: ReportType, tick: Date): Date {
+  const d = new Date(Date.UTC(tick.getUTCFullYear(), tick.getUTCMonth(), tick.getUTCDate()));
+  if (type === 'weekly_access_review') d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  if (type === 'monthly_compliance') d.setUTCDate(1);
+  return d;
+}
+
+const reportTask = (type: ReportType, expression: string): ScheduledTask => ({
+  name: `report-${type}`,
+  cron: expression,
+  period: (tick) => periodEndingAt(type, boundary(type, tick)),
+  job: ({ start, end }) => ({ type: 'report', reportType: type, start: start.toISOString(), end: end.toISOString(), generatedBy: 'scheduler' }),
+});
 
 export const SCHEDULED_TASKS: ScheduledTask[] = [
   {
     name: 'dead-letter-digest',
     cron: '0 * * * *',
-    periodMs: 3600_000,
-    job: (from, to) => ({ type: 'dead-letter-digest', periodStart: from.toISOString(), periodEnd: to.toISOString() }),
+    period: (tick) => {
+      const end = new Date(Math.floor(tick.getTime() / 3600_000) * 3600_000);
+      return { start: new Date(end.getTime() - 3600_000), end };
+    },
+    job: ({ start, end }) => ({ type: 'dead-letter-digest', periodStart: start.toISOString(), periodEnd: end.toISOString() }),
   },
+  reportTask('daily_security_summary', '5 0 * * *'),
+  reportTask('weekly_access_review', '10 0 * * 1'),
+  reportTask('monthly_compliance', '15 0 1 * *'),
 ];
 
 /**
- * Runs node-cron in the scheduler role. Each tick enqueues a control job
- * whose id names the task and its period (BullMQ ids may not contain ':'), so when several schedulers run,
- * BullMQ keeps exactly one job per period.
+ * Enqueues one task's job for the period ending at `tick`. The job id names
+ * the task and its period (BullMQ ids may not contain ':'), so when several
+ * schedulers fire, BullMQ keeps one job; the report table's unique period
+ * keeps one report even if a job is re-added after the first finished.
  */
+export async function enqueueScheduled(controlQueue: Queue<ControlJob>, task: ScheduledTask, tick: Date): Promise<void> {
+  const period = task.period(tick);
+  await controlQueue.add(task.name, task.job(period), { jobId: `${task.name}@${period.end.getTime()}` });
+}
+
+/** Runs node-cron in the scheduler role. */
 export function startScheduler(controlQueue: Queue<ControlJob>, logger: Logger, tasks = SCHEDULED_TASKS): { stop: () => void } {
   const scheduled = tasks.map((task) =>
     cron.schedule(
       task.cron,
       async () => {
-        const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-        const startAt = new Date(end.getTime() - task.periodMs);
         try {
-          await controlQueue.add(task.name, task.job(startAt, end), { jobId: `${task.name}@${end.getTime()}` });
+          await enqueueScheduled(controlQueue, task, new Date());
         } catch (error) {
           logger.error({ err: error, task: task.name }, 'could not enqueue scheduled task');
         }

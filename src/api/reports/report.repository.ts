@@ -1,0 +1,31 @@
+import type { Pool } from 'pg';
+import type { ReportRow, ReportType } from '../../domain/report';
+
+/** compliance_reports as the API reads them, and the submission fields it may change. */
+export class ReportReadRepository {
+  constructor(private readonly pg: Pool) {}
+
+  async byId(id: string): Promise<ReportRow | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    return (await this.pg.query<ReportRow>('SELECT * FROM compliance_reports WHERE id = $1', [id])).rows[0] ?? null;
+  }
+
+  async list(filter: { type?: ReportType; limit: number; offset: number }): Promise<ReportRow[]> {
+    const { rows } = await this.pg.query<ReportRow>(
+      `SELECT id, report_type, report_period_start, report_period_end, total_records, report_hash, previous_report_hash, key_id, generated_by,
+              created_at, submitted_to_authority, submission_date, authority_acknowledgment, signature, '{}'::jsonb AS report_data
+       FROM compliance_reports WHERE ($1::text IS NULL OR report_type = $1) ORDER BY id DESC LIMIT $2 OFFSET $3`,
+      [filter.type ?? null, filter.limit, filter.offset],
+    );
+    return rows;
+  }
+
+  async setSubmission(id: string, patch: { submitted_to_authority: boolean; submission_date: Date | null; authority_acknowledgment: string | null }): Promise<ReportRow | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const { rows } = await this.pg.query<ReportRow>(
+      `UPDATE compliance_reports SET submitted_to_authority = $2, submission_date = $3, authority_acknowledgment = $4 WHERE id = $1 RETURNING *`,
+      [id, patch.submitted_to_authority, patch.submission_date, patch.authority_acknowledgment],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,90 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { REPORT_TYPES, type SignedReport } from '../../domain/report';
+import { reportCsv } from '../../domain/report-rendering';
+import { AppError } from '../../lib/app-error';
+import type { EventPublisher } from '../../queues/event-publisher';
+import { actorFields } from '../actor-fields';
+import type { ApiKeyService } from '../keys/api-key.service';
+import { requireScope } from '../keys/require-scope';
+import { validate } from '../validate';
+import { reportPdf } from './report-pdf';
+import type { ReportReadRepository } from './report.repository';
+
+export interface ReportGenerator {
+  generate(type: SignedReport['report_type'], start: Date, end: Date, generatedBy: string): Promise<{ id: string; created: boolean }>;
+}
+
+export const listQuery = z.strictObject({
+  type: z.enum(REPORT_TYPES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export const downloadQuery = z.strictObject({ format: z.enum(['json', 'csv', 'pdf']).default('json') });
+export const generateBody = z
+  .strictObject({ type: z.enum(REPORT_TYPES), period_start: z.iso.datetime({ offset: true }), period_end: z.iso.datetime({ offset: true }) })
+  .refine((b) => new Date(b.period_start) < new Date(b.period_end), { message: 'period_start must be before period_end', path: ['period_end'] })
+  .refine((b) => new Date(b.period_end).getTime() - new Date(b.period_start).getTime() <= 366 * 86_400_000, { message: 'a period may span at most 366 days', path: ['period_end'] });
+export const submissionBody = z.strictObject({
+  submitted_to_authority: z.boolean(),
+  submission_date: z.iso.datetime({ offset: true }).nullable().optional(),
+  authority_acknowledgment: z.string().max(2000).nullable().optional(),
+});
+
+/** /v1/reports: compliance reports for keys with the reports scope. */
+export function reportsRoutes(reports: ReportReadRepository, generator: ReportGenerator, keys: ApiKeyService, events?: EventPublisher): Router {
+  const router = Router();
+  const auth = requireScope(keys, 'reports');
+
+  router.get('/v1/reports', auth, async (req, res) => {
+    res.json({ reports: await reports.list(validate(listQuery, req.query)) });
+  });
+
+  router.post('/v1/reports', auth, async (req, res) => {
+    const body = validate(generateBody, req.body);
+    const result = await generator.generate(body.type, new Date(body.period_start), new Date(body.period_end), `api_key:${res.locals.apiKey!.name}`);
+    res.status(result.created ? 201 : 200).json(result);
+  });
+
+  router.get('/v1/reports/:id', auth, async (req, res) => {
+    const { format } = validate(downloadQuery, req.query);
+    const row = await reports.byId(req.params.id as string);
+    if (!row) throw new AppError('NOT_FOUND', 'no such report');
+    const report = row.report_data as unknown as SignedReport;
+    const name = `auditflow-${report.report_type}-${report.period_start.slice(0, 10)}-${row.id}`;
+    if (format === 'csv') {
+      res.type('text/csv').attachment(`${name}.csv`).send(reportCsv(report));
+    } else if (format === 'pdf') {
+      res.type('application/pdf').attachment(`${name}.pdf`).send(await reportPdf(report));
+    } else {
+      // Exactly the signed document, so `auditflow report verify` can check the file offline.
+      res.type('application/json').attachment(`${name}.json`).send(`${JSON.stringify(report, null, 2)}\n`);
+    }
+  });
+
+  router.patch('/v1/reports/:id', auth, async (req, res) => {
+    const body = validate(submissionBody, req.body);
+    const before = await reports.byId(req.params.id as string);
+    if (!before) throw new AppError('NOT_FOUND', 'no such report');
+    const after = await reports.setSubmission(before.id, {
+      submitted_to_authority: body.submitted_to_authority,
+      submission_date: body.submission_date ? new Date(body.submission_date) : body.submitted_to_authority ? (before.submission_date ?? new Date()) : null,
+      authority_acknowledgment: body.authority_acknowledgment ?? null,
+    });
+    const pick = (r: typeof before) => ({ submitted_to_authority: r.submitted_to_authority, submission_date: r.submission_date?.toISOString() ?? null, authority_acknowledgment: r.authority_acknowledgment });
+    events?.publish({
+      kind: 'audit',
+      event_type: 'report_submission_updated',
+      action_type: 'UPDATE',
+      entity_type: 'COMPLIANCE_REPORT',
+      entity_id: String(before.id),
+      previous_value: pick(before),
+      new_value: pick(after!),
+      ...actorFields(res.locals.ctx),
+    });
+    const { report_data: _content, ...summary } = after!;
+    res.json(summary);
+  });
+
+  return router;
+}

@@ -1,0 +1,58 @@
+import { canonicalJson, sha256Hex } from './canonical-json';
+
+export const REPORT_TYPES = ['daily_security_summary', 'weekly_access_review', 'monthly_compliance'] as const;
+export type ReportType = (typeof REPORT_TYPES)[number];
+
+/**
+ * The signed part of a report: everything an auditor needs to check it
+ * offline. `report_hash` is the SHA-256 of the canonical JSON of this object
+ * without `report_hash` and `signature`.
+ */
+export interface SignedReport {
+  format: 'auditflow-report/1';
+  report_type: ReportType;
+  period_start: string;
+  period_end: string;
+  generated_at: string;
+  total_records: number;
+  content: Record<string, unknown>;
+  previous_report_hash: string;
+  key_id: string;
+  report_hash: string;
+  signature: string;
+}
+
+/** A row of compliance_reports (seed 003 plus the chain and signature). */
+export interface ReportRow {
+  id: string;
+  report_type: ReportType;
+  report_period_start: Date;
+  report_period_end: Date;
+  total_records: number;
+  report_data: Record<string, unknown>;
+  report_hash: string;
+  previous_report_hash: string;
+  signature: string;
+  key_id: string;
+  generated_by: string;
+  created_at: Date;
+  submitted_to_authority: boolean;
+  submission_date: Date | null;
+  authority_acknowledgment: string | null;
+}
+
+export type UnsignedReport = Omit<SignedReport, 'report_hash' | 'signature'>;
+
+export function reportHash(report: UnsignedReport | SignedReport): string {
+  const { report_hash: _h, signature: _s, ...body } = report as SignedReport;
+  return sha256Hex(canonicalJson(body));
+}
+
+/** The period a scheduled report covers, ending at `end` (UTC midnight / Monday / 1st of month). */
+export function periodEndingAt(type: ReportType, end: Date): { start: Date; end: Date } {
+  const start = new Date(end);
+  if (type === 'daily_security_summary') start.setUTCDate(start.getUTCDate() - 1);
+  else if (type === 'weekly_access_review') start.setUTCDate(start.getUTCDate() - 7);
+  else start.setUTCMonth(start.getUTCMonth() - 1);
+  return { start, end };
+}
