@@ -15,6 +15,7 @@ import { ApiKeyService } from './api/keys/api-key.service';
 import { openClickHouse, type ClickHouseClient } from './lib/clickhouse';
 import { migrateClickHouse } from './lib/clickhouse-migrations';
 import type { Logger } from './lib/logger';
+import { AppMetrics } from './lib/metrics';
 import { createPgPool, ensureDatabase } from './lib/pg';
 import { migratePostgres } from './lib/pg-migrations';
 import { createFailFastRedis, createWorkerRedis } from './lib/redis';
@@ -105,6 +106,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     const ingestQueue = createIngestQueue(redis, config);
     const controlQueue = createControlQueue(redis, config);
     connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close()]) });
+    // Served at /metrics by the api role. A worker-only process counts too, but has no HTTP server to show it.
+    const metrics = new AppMetrics({ queues: [ingestQueue, controlQueue] });
 
     if (config.roles.includes('worker')) {
       const clickhouse = running.clickhouse!;
@@ -121,11 +124,19 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         maxRows: config.flush.maxRows,
         maxAgeMs: config.flush.maxAgeMs,
         logger: logger.child({ component: 'clickhouse-writer' }),
+        onFlush: (stats) => metrics.flushed(stats),
         // With a shared server several workers may flush one table; embedded, this process is the only writer.
         lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
       });
       running.writer = writer;
-      const ingestWorker = startIngestWorker({ config, connection: workerRedis, writer, deadLetters, logger: logger.child({ component: 'ingest-worker' }) });
+      const ingestWorker = startIngestWorker({
+        config,
+        connection: workerRedis,
+        writer,
+        deadLetters,
+        logger: logger.child({ component: 'ingest-worker' }),
+        onDeadLettered: (events) => metrics.deadLettered('attempts_exhausted', events),
+      });
       const controlWorker = new Worker<ControlJob>(QUEUE_NAMES.control, createControlProcessor({
         deadLetters,
         ingestQueue,
@@ -194,7 +205,10 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         events,
         services,
         apiKeys,
-        ingest: new IngestService(producer, backpressure),
+        ingest: new IngestService(producer, backpressure, metrics),
+        metrics,
+        metricsToken: config.metricsToken,
+        queues: [ingestQueue, controlQueue],
         bodyLimitBytes: config.ingest.bodyLimitBytes,
         readiness: {
           postgres: async () => void (await pg.query('SELECT 1')),

@@ -1,6 +1,8 @@
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { AppError } from '../lib/app-error';
 import type { Logger } from '../lib/logger';
+import type { AppMetrics } from '../lib/metrics';
 import type { EventPublisher } from '../queues/event-publisher';
 import { authOperations } from './auth/auth.openapi';
 import { adminOperations } from './admin/admin.openapi';
@@ -15,6 +17,11 @@ import type { ReportReadRepository } from './reports/report.repository';
 import { ingestOperations } from './ingest/ingest.openapi';
 import type { ApiOperation } from './openapi/api-operation';
 import { openApiRoutes } from './openapi/openapi.routes';
+import { metricsRoutes } from './ops/metrics.routes';
+import { opsOperations } from './ops/ops.openapi';
+import { queueBoardRoutes } from './ops/queue-board.routes';
+import { requestLog } from './ops/request-log';
+import { requireOperator } from './ops/require-operator';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import type { ApiServices } from './services';
@@ -40,10 +47,16 @@ export interface AppDeps {
   reports: { repository: ReportReadRepository; generator: ReportGenerator };
   /** Version shown in the OpenAPI document. */
   version?: string;
+  /** Served at /metrics; absent, /metrics answers 404. */
+  metrics?: AppMetrics;
+  /** Bearer token /metrics requires (METRICS_TOKEN); unset, it answers loopback clients only. */
+  metricsToken?: string;
+  /** Queues shown on Bull Board at /admin/queues. */
+  queues?: Queue[];
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -51,7 +64,11 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestContext(deps.events));
+  // After requestContext: its request id is the log line's.
+  app.use(requestLog(deps.logger));
   app.use(healthRoutes(deps.readiness));
+  app.use(metricsRoutes(deps.metrics, deps.metricsToken));
+  app.use(queueBoardRoutes(deps.queues ?? [], requireOperator(deps.services.auth, deps.services.admin, deps.apiKeys)));
   app.use(openApiRoutes(API_OPERATIONS, deps.version ?? '0.0.0'));
   app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
   app.use(integrityRoutes(deps.integrity, deps.apiKeys));

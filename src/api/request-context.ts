@@ -57,7 +57,8 @@ export function requestContext(events: EventPublisher | undefined) {
       res.once('finish', () => {
         const ctx = res.locals.ctx;
         // The route pattern, not the path: ids stay out of the key, and so do any secrets in a path.
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path.slice(0, 512);
+        // A mounted app (Bull Board) may leave a route with several paths; and inside a mount, req.path is relative.
+        const route = typeof req.route?.path === 'string' ? `${req.baseUrl}${req.route.path}` : req.originalUrl.split('?')[0]!.slice(0, 512);
         events.publish({
           kind: 'api_access',
           method: req.method,

@@ -68,6 +68,8 @@ const envSchema = z.object({
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  /** Bearer token a Prometheus scraper sends to GET /metrics. Unset: /metrics answers only loopback clients. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Base URL put in mailed links (verification, password reset). Default http://localhost:$PORT. */
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   /** SMTP server for mail, e.g. smtp://user:pass@host:587. Unset: mails are written as files under $DATA_DIR/mail. */
@@ -98,6 +100,7 @@ export type Config = {
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
   shutdownTimeoutMs: number;
+  metricsToken?: string;
   publicUrl: string;
   mail: { smtpUrl?: string; from: string; dir: string };
   settingsEncryptionKey?: string;
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: e.METRICS_TOKEN,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dir: path.join(dataDir, 'mail') },
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,

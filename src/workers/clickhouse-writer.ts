@@ -19,8 +19,8 @@ export interface ClickHouseWriterOptions {
   retryDelaysMs?: number[];
   /** Seals each flush into the table's hash chain (tamper evidence). */
   sealer?: ChainSealer;
-  /** Called after every successful flush, for metrics. */
-  onFlush?: (stats: { table: string; rows: number; written: number; skipped: number; deadLettered: number; ms: number }) => void;
+  /** Called after every successful flush, for metrics. `oldestReceivedAt`: received_at (ms since the epoch) of the oldest row inserted. */
+  onFlush?: (stats: { table: string; rows: number; written: number; skipped: number; deadLettered: number; ms: number; oldestReceivedAt?: number }) => void;
 }
 
 interface Waiter {
@@ -163,6 +163,7 @@ export class ClickHouseWriter {
       skipped,
       deadLettered: deadLetters.length,
       ms: Date.now() - started,
+      oldestReceivedAt: oldestReceivedAt(toInsert),
     });
   }
 
@@ -305,6 +306,13 @@ export class ClickHouseWriter {
 
 function errorMessage(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+}
+
+/** received_at is ClickHouse UTC text (`2025-06-21 14:12:00.000`), which sorts as it reads. */
+function oldestReceivedAt(rows: ClickHouseRow[]): number | undefined {
+  let oldest: string | undefined;
+  for (const row of rows) if (oldest === undefined || String(row.received_at) < oldest) oldest = String(row.received_at);
+  return oldest === undefined ? undefined : Date.parse(`${oldest.replace(' ', 'T')}Z`);
 }
 
 const TABLE_KINDS = new Map<string, string>(Object.entries(EVENT_TABLES).map(([kind, table]) => [table, kind]));

@@ -12,13 +12,15 @@ export interface IngestWorkerDeps {
   writer: ClickHouseWriter;
   deadLetters: DeadLetterRepository;
   logger: Logger;
+  /** Called with the number of events moved to dead letters when a job runs out of attempts (metrics). */
+  onDeadLettered?: (events: number) => void;
 }
 
 /**
  * Consumes the ingest queue. Many jobs are processed at once (each waits for
  * the writer's next flush), which is what makes flushes large.
  */
-export function startIngestWorker({ config, connection, writer, deadLetters, logger }: IngestWorkerDeps): Worker<IngestJob> {
+export function startIngestWorker({ config, connection, writer, deadLetters, logger, onDeadLettered }: IngestWorkerDeps): Worker<IngestJob> {
   const worker = new Worker<IngestJob>(QUEUE_NAMES.ingest, createIngestProcessor(writer, deadLetters), {
     connection,
     prefix: config.queuePrefix,
@@ -40,9 +42,9 @@ export function startIngestWorker({ config, connection, writer, deadLetters, log
     }
     // Out of attempts: keep every event, with the error, where `dlq replay` finds it.
     try {
-      await deadLetters.add(
-        job.data.batches.flatMap((b) => b.events.map((e) => jobDeadLetter(b.sourceApp, b.receivedAt, e, `gave up after ${attempts} attempts: ${error.message}`, job.attemptsMade))),
-      );
+      const entries = job.data.batches.flatMap((b) => b.events.map((e) => jobDeadLetter(b.sourceApp, b.receivedAt, e, `gave up after ${attempts} attempts: ${error.message}`, job.attemptsMade)));
+      await deadLetters.add(entries);
+      onDeadLettered?.(entries.length);
       await job.remove();
       logger.error({ jobId: job.id, err: error }, 'ingest job exhausted its attempts; events moved to dead letters');
     } catch (dlqError) {

@@ -1,4 +1,5 @@
 import { AppError } from '../../lib/app-error';
+import type { IngestMetrics } from '../../lib/metrics';
 import type { QueuedEvent } from '../../domain/event-row';
 import { toQueuedEvent } from '../../domain/queued-event';
 import type { IngestBackpressure } from '../../queues/backpressure';
@@ -34,17 +35,20 @@ export class IngestService {
   constructor(
     private readonly producer: IngestProducer,
     private readonly backpressure: IngestBackpressure,
+    private readonly metrics?: IngestMetrics,
   ) {}
 
   async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
     const raws = Array.isArray(body) ? body : [body];
     if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
     if (raws.length > MAX_EVENTS_PER_REQUEST) {
+      this.metrics?.rejected('too_large', raws.length);
       throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${raws.length})`);
     }
 
     const pipeline = this.backpressure.state();
     if (pipeline.state !== 'ok') {
+      this.metrics?.rejected(pipeline.state === 'saturated' ? 'rate_limited' : 'unavailable', raws.length);
       throw new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
         retryAfterSeconds: pipeline.retryAfterSeconds,
       });
@@ -70,6 +74,7 @@ export class IngestService {
       try {
         outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) });
       } catch (error) {
+        this.metrics?.rejected('unavailable', raws.length);
         throw new AppError('UNAVAILABLE', 'the event queue is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 5, cause: error });
       }
       valid.forEach(({ index, event, warnings }, i) => {
@@ -79,6 +84,7 @@ export class IngestService {
             ? { index, event_id: event.event_id, status: 'conflict', message: 'this event_id was already accepted with different content' }
             : { index, event_id: event.event_id, status: outcome, ...(warnings ? { warnings } : {}) };
       });
+      this.metrics?.accepted(valid.filter((_, i) => outcomes[i] === 'accepted').map((v) => v.event.kind));
     }
 
     const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
@@ -86,6 +92,9 @@ export class IngestService {
     const duplicates = count('duplicate');
     const conflicts = count('conflict');
     const invalid = count('rejected');
+    this.metrics?.rejected('invalid', invalid);
+    this.metrics?.rejected('conflict', conflicts);
+    this.metrics?.rejected('duplicate', duplicates);
     const body$ = { accepted, duplicates, rejected: invalid + conflicts, events: results };
     if (invalid + conflicts === 0) return { status: 202, body: body$ };
     if (accepted + duplicates > 0) return { status: 207, body: body$ };

@@ -1,0 +1,40 @@
+import { Router, type RequestHandler } from 'express';
+import { requireAdmin } from '../admin/require-admin';
+import type { AdminServices } from '../admin/admin.services';
+import type { AuthService } from '../auth/auth.service';
+import type { ApiKeyService } from '../keys/api-key.service';
+import { requireScope } from '../keys/require-scope';
+
+/** Makes a browser ask for credentials (and ask again after a wrong one). */
+const CHALLENGE = 'Basic realm="auditflow operations", charset="UTF-8"';
+
+const SESSION_TOKEN = /^Bearer\s+afs_/i;
+
+/**
+ * Middleware for operator pages a browser opens (Bull Board): an
+ * administrator's session token (afs_…) or an API key with the `admin`
+ * scope, sent as `Authorization: Bearer <credential>` or, since a browser
+ * cannot add a header to a page it navigates to, as the password of Basic
+ * auth (any user name). The checks are requireAdmin's and requireScope's.
+ */
+export function requireOperator(auth: AuthService, admin: Pick<AdminServices, 'administrators'>, keys: ApiKeyService): RequestHandler[] {
+  const asAdmin = Router().use(requireAdmin(auth, admin));
+  const asAdminKey = Router().use(requireScope(keys, 'admin'));
+  return [
+    (req, res, next) => {
+      res.set('WWW-Authenticate', CHALLENGE);
+      const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.get('authorization') ?? '');
+      if (basic) {
+        const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+        // One credential check for both spellings: the checks below read the Bearer form.
+        req.headers.authorization = `Bearer ${decoded.slice(decoded.indexOf(':') + 1)}`;
+      }
+      next();
+    },
+    (req, res, next) => (SESSION_TOKEN.test(req.get('authorization') ?? '') ? asAdmin : asAdminKey)(req, res, next),
+    (_req, res, next) => {
+      res.removeHeader('WWW-Authenticate');
+      next();
+    },
+  ];
+}

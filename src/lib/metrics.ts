@@ -1,0 +1,137 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Why the ingest API did not queue an event. `duplicate` is acknowledged (202) but not queued again. */
+export type RejectReason = 'invalid' | 'conflict' | 'duplicate' | 'too_large' | 'rate_limited' | 'unavailable';
+
+/** What the ingest API reports about the events it is sent. */
+export interface IngestMetrics {
+  /** One count per queued event, by kind. */
+  accepted(kinds: string[]): void;
+  rejected(reason: RejectReason, events: number): void;
+}
+
+/** What the ClickHouse writer reports after each flush (its `onFlush` stats). */
+export interface FlushStats {
+  table: string;
+  rows: number;
+  written: number;
+  deadLettered: number;
+  ms: number;
+  /** received_at of the oldest row the flush made visible, in ms since the epoch. */
+  oldestReceivedAt?: number;
+}
+
+/** A queue whose job counts are read on every scrape (a BullMQ Queue). */
+export interface CountedQueue {
+  readonly name: string;
+  getJobCounts(...states: string[]): Promise<Record<string, number>>;
+}
+
+export interface AppMetricsOptions {
+  /** Queues whose depth `auditflow_queue_jobs` reports. Default none. */
+  queues?: CountedQueue[];
+}
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed'];
+
+/**
+ * The process's Prometheus metrics, in a registry of its own (not prom-client's
+ * global one), so several stacks in one process each count their own.
+ */
+export class AppMetrics implements IngestMetrics {
+  readonly registry = new Registry();
+
+  private readonly eventsAccepted = new Counter({
+    name: 'auditflow_events_accepted_total',
+    help: 'Events the ingest API queued, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+
+  private readonly eventsRejected = new Counter({
+    name: 'auditflow_events_rejected_total',
+    help: 'Events the ingest API did not queue, by reason (duplicate: already accepted, acknowledged without queuing again)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  private readonly flushRows = new Histogram({
+    name: 'auditflow_clickhouse_flush_rows',
+    help: 'Rows per ClickHouse flush, by table',
+    labelNames: ['table'],
+    buckets: [1, 10, 100, 500, 1000, 5000, 10_000, 50_000],
+    registers: [this.registry],
+  });
+
+  private readonly flushSeconds = new Histogram({
+    name: 'auditflow_clickhouse_flush_duration_seconds',
+    help: 'Time per ClickHouse flush (dedupe check, sealed insert, dead letters), by table',
+    labelNames: ['table'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly lagSeconds = new Histogram({
+    name: 'auditflow_ingest_lag_seconds',
+    help: 'Time from receipt by the API to visibility in ClickHouse of the oldest row of each flush, by table',
+    labelNames: ['table'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
+    registers: [this.registry],
+  });
+
+  private readonly deadLetters = new Counter({
+    name: 'auditflow_dead_letters_total',
+    help: 'Events written to dead_letter_events, by reason (flush_rejected: conflicting content or refused by ClickHouse; attempts_exhausted: the ingest job ran out of retries)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  constructor(options: AppMetricsOptions = {}) {
+    collectDefaultMetrics({ register: this.registry });
+    const queues = options.queues ?? [];
+    new Gauge({
+      name: 'auditflow_queue_jobs',
+      help: 'Jobs in each BullMQ queue, by state, read from Redis on every scrape',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        // Stale depths would look healthy: while Redis does not answer, report none.
+        this.reset();
+        await Promise.all(
+          queues.map(async (queue) => {
+            try {
+              const counts = await queue.getJobCounts(...QUEUE_STATES);
+              for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+            } catch {
+              /* no series for this queue */
+            }
+          }),
+        );
+      },
+    });
+    // Every reason exists from the start, so a rate() over it has a zero to start from.
+    for (const reason of ['invalid', 'conflict', 'duplicate', 'too_large', 'rate_limited', 'unavailable'] satisfies RejectReason[]) this.eventsRejected.inc({ reason }, 0);
+    for (const reason of ['flush_rejected', 'attempts_exhausted']) this.deadLetters.inc({ reason }, 0);
+  }
+
+  accepted(kinds: string[]): void {
+    for (const kind of kinds) this.eventsAccepted.inc({ kind });
+  }
+
+  rejected(reason: RejectReason, events: number): void {
+    if (events > 0) this.eventsRejected.inc({ reason }, events);
+  }
+
+  /** Feeds the flush histograms and dead-letter count from the writer's `onFlush`. */
+  flushed(stats: FlushStats): void {
+    const labels = { table: stats.table };
+    this.flushRows.observe(labels, stats.rows);
+    this.flushSeconds.observe(labels, stats.ms / 1000);
+    if (stats.written > 0 && stats.oldestReceivedAt !== undefined) this.lagSeconds.observe(labels, Math.max(0, Date.now() - stats.oldestReceivedAt) / 1000);
+    this.deadLettered('flush_rejected', stats.deadLettered);
+  }
+
+  deadLettered(reason: 'flush_rejected' | 'attempts_exhausted', events: number): void {
+    if (events > 0) this.deadLetters.inc({ reason }, events);
+  }
+}
