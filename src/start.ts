@@ -33,6 +33,7 @@ import { ClickHouseWriter } from './workers/clickhouse-writer';
 import { SealRepository } from './workers/seal.repository';
 import { IntegrityVerifier } from './workers/integrity-verifier';
 import { ReportBuilder } from './workers/report-builder';
+import { RetentionJob } from './workers/retention';
 import { ReportRepository } from './workers/report.repository';
 import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
@@ -143,6 +144,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         logger,
         reader: directReader(clickhouse),
         verifier,
+        retention: new RetentionJob(pg, clickhouse, signingKey, writer, logger.child({ component: 'retention' })),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
       }), {
         connection: workerRedis,

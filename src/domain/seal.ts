@@ -92,3 +92,31 @@ export function chainRows<R extends Record<string, unknown>>(
   };
   return { rows: chained, seal: { ...unsigned, seal_hash: sealHash(unsigned) } };
 }
+
+/** A retention prune: the rows of every seal up to `up_to_seq` were deleted on purpose. */
+export interface PruneRecord {
+  table_name: string;
+  up_to_seq: number;
+  rows_pruned: number;
+  /** ClickHouse DateTime64 text. */
+  cutoff: string;
+  pruned_at: string;
+  policy_days: number;
+  key_id: string;
+  prune_hash: string;
+  signature: string;
+}
+
+export function pruneHash(p: Omit<PruneRecord, 'prune_hash' | 'signature'>): string {
+  return sha256Hex(
+    canonicalJson({
+      table_name: p.table_name,
+      up_to_seq: p.up_to_seq,
+      rows_pruned: p.rows_pruned,
+      cutoff: p.cutoff,
+      pruned_at: p.pruned_at,
+      policy_days: p.policy_days,
+      key_id: p.key_id,
+    }),
+  );
+}

@@ -1,5 +1,6 @@
 import type { QueuedEvent } from '../domain/event-row';
 import type { ReportType } from '../domain/report';
+import type { PruneResult } from '../workers/retention';
 import type { VerificationResult } from '../workers/integrity-verifier';
 
 /** Every BullMQ queue auditflow uses. */
@@ -30,6 +31,8 @@ export type ControlJob =
   | { type: 'query'; sql: string; params: Record<string, unknown> }
   /** A compliance report for one period (scheduled or on demand). */
   | { type: 'report'; reportType: ReportType; start: string; end: string; generatedBy: string }
+  /** Apply data_retention_policies (now: the time the cutoffs count back from). */
+  | { type: 'retention'; now: string | null }
   /** Integrity verification, run where ClickHouse is. */
   | { type: 'verify'; from: string | null; to: string | null };
 
@@ -38,7 +41,8 @@ export type ControlResult =
   | { type: 'dead-letter-digest'; count: number }
   | { type: 'query'; rows: unknown[] }
   | { type: 'verify'; result: VerificationResult }
-  | { type: 'report'; id: string; created: boolean };
+  | { type: 'report'; id: string; created: boolean }
+  | { type: 'retention'; pruned: PruneResult[] };
 
 export interface QueuePayloads {
   [QUEUE_NAMES.ingest]: IngestJob;

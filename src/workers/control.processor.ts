@@ -5,9 +5,11 @@ import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names
 import type { DeadLetterRepository } from './dead-letter.repository';
 import type { IntegrityVerifier } from './integrity-verifier';
 import type { ReportBuilder } from './report-builder';
+import type { RetentionJob } from './retention';
 import { replayDeadLetters } from './dead-letter-replay';
 
 export interface ControlDeps {
+  retention: RetentionJob;
   reports: ReportBuilder;
   verifier: IntegrityVerifier;
   reader: ClickHouseReader;
@@ -17,7 +19,7 @@ export interface ControlDeps {
 }
 
 /** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
-export function createControlProcessor({ deadLetters, ingestQueue, logger, reader, verifier, reports }: ControlDeps) {
+export function createControlProcessor({ deadLetters, ingestQueue, logger, reader, verifier, reports, retention }: ControlDeps) {
   return async (job: Job<ControlJob>): Promise<ControlResult> => {
     const data = job.data;
     switch (data.type) {
@@ -40,6 +42,9 @@ export function createControlProcessor({ deadLetters, ingestQueue, logger, reade
         const { report, created } = await reports.generate(data.reportType, new Date(data.start), new Date(data.end), data.generatedBy);
         if (created) logger.info({ id: report.id, type: data.reportType, start: data.start, end: data.end }, 'compliance report generated');
         return { type: 'report', id: String(report.id), created };
+      }
+      case 'retention': {
+        return { type: 'retention', pruned: await retention.run(data.now ? new Date(data.now) : undefined) };
       }
       case 'query': {
         const rows = await reader.query(data.sql, data.params);

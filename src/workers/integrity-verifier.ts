@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import { toClickHouseTime } from '../domain/event-row';
 import { rowHash } from '../domain/row-hash';
-import { rowsRoot, sealHash, type Seal } from '../domain/seal';
+import { pruneHash, rowsRoot, sealHash, type PruneRecord, type Seal } from '../domain/seal';
 import { verifySignature } from '../lib/signing-key';
 import { EVENT_TABLES } from '../schemas/event';
 import type { SealRepository } from './seal.repository';
@@ -96,6 +96,7 @@ export class IntegrityVerifier {
     try {
       await this.checkUnsealed(table, range);
       const pgFinal = this.pgSeals ? new Map((await this.pgSeals.finalSeals(table)).map((s) => [s.seq, s])) : undefined;
+      const prunedUpTo = await this.prunedUpTo(table);
       let previous: Seal | null = await this.sealBefore(table, range);
       let expectedSeq = previous ? previous.seq + 1 : range.from ? null : 1;
       for (let afterSeq = previous?.seq ?? 0; ; ) {
@@ -116,7 +117,8 @@ export class IntegrityVerifier {
             this.checkSeal(table, seal, previous, pgFinal);
             const mine: Row[] = [];
             while (cursor < rows.length && rows[cursor]!.seal_seq === seal.seq) mine.push(rows[cursor++]!);
-            this.checkRows(table, seal, mine);
+            // A retention prune removed these rows on purpose, and said so in a signed record.
+            if (!(mine.length === 0 && seal.seq <= prunedUpTo)) this.checkRows(table, seal, mine);
             result.seals++;
             result.rows += mine.length;
             previous = seal;
@@ -187,6 +189,21 @@ export class IntegrityVerifier {
     if (rowsRoot(hashes) !== seal.rows_root || previousHash !== seal.last_hash) {
       throw new Broken({ kind: 'row_modified', table, seal_seq: seal.seq, event_id: null, detail: `the rows of seal ${seal.seq} do not add up to its root` });
     }
+  }
+
+  /** The last seal whose rows a valid (signed) retention prune removed; 0 if none. */
+  private async prunedUpTo(table: string): Promise<number> {
+    const records = await this.query<PruneRecord>(`SELECT * FROM integrity_prunes WHERE table_name = {t:String} ORDER BY up_to_seq`, { t: table });
+    let upTo = 0;
+    for (const r of records) {
+      const record = { ...r, up_to_seq: Number(r.up_to_seq), rows_pruned: Number(r.rows_pruned), policy_days: Number(r.policy_days) };
+      const { prune_hash: _h, signature: _s, ...fields } = record;
+      if (pruneHash(fields) !== record.prune_hash || !verifySignature(this.publicKey, record.prune_hash, record.signature)) {
+        throw new Broken({ kind: 'bad_signature', table, seal_seq: record.up_to_seq, event_id: null, detail: `the retention prune record up to seal ${record.up_to_seq} is not validly signed` });
+      }
+      upTo = Math.max(upTo, record.up_to_seq);
+    }
+    return upTo;
   }
 
   /** Rows that belong to no seal at all: written behind the pipeline's back. */

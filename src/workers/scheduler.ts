@@ -39,6 +39,15 @@ export const SCHEDULED_TASKS: ScheduledTask[] = [
     },
     job: ({ start, end }) => ({ type: 'dead-letter-digest', periodStart: start.toISOString(), periodEnd: end.toISOString() }),
   },
+  {
+    name: 'retention',
+    cron: '0 3 * * *',
+    period: (tick) => {
+      const day = new Date(Date.UTC(tick.getUTCFullYear(), tick.getUTCMonth(), tick.getUTCDate()));
+      return { start: new Date(day.getTime() - 86_400_000), end: day };
+    },
+    job: () => ({ type: 'retention', now: null }),
+  },
   reportTask('daily_security_summary', '5 0 * * *'),
   reportTask('weekly_access_review', '10 0 * * 1'),
   reportTask('monthly_compliance', '15 0 1 * *'),

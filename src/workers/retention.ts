@@ -1,0 +1,110 @@
+import type { Pool } from 'pg';
+import type { ClickHouseClient } from '../lib/clickhouse';
+import type { Logger } from '../lib/logger';
+import type { SigningKey } from '../lib/signing-key';
+import { toClickHouseRow, toClickHouseTime } from '../domain/event-row';
+import { toQueuedEvent } from '../domain/queued-event';
+import { pruneHash, type PruneRecord } from '../domain/seal';
+import { EVENT_TABLES, parseEvent } from '../schemas/event';
+import type { ClickHouseWriter } from './clickhouse-writer';
+
+export interface PruneResult {
+  table: string;
+  up_to_seq: number;
+  rows_pruned: number;
+  cutoff: string;
+}
+
+interface Policy {
+  table_name: string;
+  retention_period_days: number;
+  delete_after_days: number | null;
+}
+
+const KNOWN_TABLES = new Set(Object.values(EVENT_TABLES));
+
+/**
+ * Applies data_retention_policies: deletes, table by table, the rows of whole
+ * sealed flushes made before the policy's cutoff. Each prune is first
+ * recorded in the chain (a signed integrity_prunes row), so verification
+ * accepts those seals without rows and still flags any other deletion; then
+ * it is an audit event (retention_pruned), written and sealed like any other.
+ */
+export class RetentionJob {
+  constructor(
+    private readonly pg: Pool,
+    private readonly clickhouse: ClickHouseClient,
+    private readonly key: SigningKey,
+    private readonly writer: ClickHouseWriter,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(now = new Date()): Promise<PruneResult[]> {
+    const { rows: policies } = await this.pg.query<Policy>('SELECT table_name, retention_period_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name');
+    const results: PruneResult[] = [];
+    for (const policy of policies) {
+      if (!KNOWN_TABLES.has(policy.table_name)) continue;
+      const days = policy.delete_after_days ?? policy.retention_period_days;
+      const cutoff = new Date(now.getTime() - days * 86_400_000);
+      const result = await this.prune(policy.table_name, cutoff, days);
+      await this.pg.query('UPDATE data_retention_policies SET last_cleanup_at = now(), updated_at = now() WHERE table_name = $1', [policy.table_name]);
+      if (result) results.push(result);
+    }
+    return results;
+  }
+
+  private async prune(table: string, cutoff: Date, days: number): Promise<PruneResult | null> {
+    const [last] = await this.query<{ m: number }>(`SELECT max(seq) AS m FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {c:DateTime64(3)}`, {
+      t: table,
+      c: toClickHouseTime(cutoff),
+    });
+    const upTo = Number(last?.m ?? 0);
+    if (upTo === 0) return null;
+    const [count] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`, { s: upTo });
+    const rows = Number(count?.n ?? 0);
+    if (rows === 0) return null;
+
+    const unsigned = {
+      table_name: table,
+      up_to_seq: upTo,
+      rows_pruned: rows,
+      cutoff: toClickHouseTime(cutoff),
+      pruned_at: toClickHouseTime(new Date()),
+      policy_days: days,
+      key_id: this.key.keyId,
+    };
+    const hash = pruneHash(unsigned);
+    const record: PruneRecord = { ...unsigned, prune_hash: hash, signature: this.key.sign(hash) };
+    // The record first: if the delete is cut short, the remaining rows still verify, and the next run finishes it.
+    await this.clickhouse.insert({ table: 'integrity_prunes', values: [record], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
+    await this.clickhouse.command({
+      query: `ALTER TABLE ${table} DELETE WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`,
+      query_params: { s: upTo },
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    await this.audit(record);
+    this.logger.info({ table, up_to_seq: upTo, rows }, 'retention prune');
+    return { table, up_to_seq: upTo, rows_pruned: rows, cutoff: cutoff.toISOString() };
+  }
+
+  private async audit(record: PruneRecord): Promise<void> {
+    const raw = {
+      kind: 'audit' as const,
+      event_type: 'retention_pruned',
+      action_type: 'DELETE',
+      entity_type: 'CLICKHOUSE_TABLE',
+      entity_id: record.table_name,
+      triggered_by_type: 'system',
+      reason: `retention policy: ${record.policy_days} days`,
+      new_value: { table: record.table_name, up_to_seq: record.up_to_seq, rows_pruned: record.rows_pruned, cutoff: record.cutoff, prune_hash: record.prune_hash },
+    };
+    const parsed = parseEvent(raw);
+    if (!parsed.ok) throw new Error(`retention audit event invalid: ${JSON.stringify(parsed.issues)}`);
+    await this.writer.write('audit_logs', [toClickHouseRow(toQueuedEvent(parsed.event, raw), 'auditflow', new Date().toISOString())]);
+  }
+
+  private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
+    const result = await this.clickhouse.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+    return result.json<T>();
+  }
+}
