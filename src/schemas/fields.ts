@@ -2,10 +2,13 @@ import { z } from 'zod';
 
 /** Field builders shared by the event schemas. Output types are what gets stored. */
 
+/** Any UUID, in either case: the one pattern every id check in the codebase uses. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const uuid = () =>
   z
     .string()
-    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID')
+    .regex(UUID_PATTERN, 'must be a UUID')
     .transform((s) => s.toLowerCase());
 
 export const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);

@@ -6,6 +6,7 @@ import type { ClickHouseRow } from '../domain/event-row';
 import { EVENT_TABLES } from '../schemas/event';
 import type { ChainSealer } from './chain-sealer';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
+import { UUID_PATTERN } from '../schemas/fields';
 
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows. Default 10 000. */
@@ -34,7 +35,6 @@ interface TableBuffer {
   timer?: NodeJS.Timeout;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Buffers rows per table and writes each table in large batches, one
@@ -175,7 +175,7 @@ export class ClickHouseWriter {
     // against the UUID pattern first, so nothing but hex and dashes gets in.
     // 5000 ids keep the statement under ClickHouse's default max_query_size (256 KiB).
     for (let start = 0; start < ids.length; start += 5000) {
-      const chunk = ids.slice(start, start + 5000).filter((id) => UUID.test(id));
+      const chunk = ids.slice(start, start + 5000).filter((id) => UUID_PATTERN.test(id));
       if (chunk.length === 0) continue;
       const result = await this.clickhouse.query({
         query: `SELECT toString(event_id) AS id, any(content_hash) AS hash FROM ${table} WHERE event_id IN (${chunk.map((id) => `'${id}'`).join(',')}) GROUP BY event_id`,

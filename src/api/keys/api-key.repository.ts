@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { UUID_PATTERN } from '../../schemas/fields';
 
 export const API_KEY_SCOPES = ['ingest', 'query', 'reports', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -42,7 +43,7 @@ export class ApiKeyRepository {
 
   /** Revokes the key with this id, or every active key with this name. */
   async revoke(nameOrId: string): Promise<ApiKeyRecord[]> {
-    const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nameOrId);
+    const isId = UUID_PATTERN.test(nameOrId);
     const { rows } = await this.pg.query<ApiKeyRecord>(
       `UPDATE api_keys SET revoked_at = now() WHERE ${isId ? 'id = $1::uuid' : 'name = $1'} AND revoked_at IS NULL RETURNING ${COLUMNS}`,
       [nameOrId],

@@ -1,4 +1,5 @@
 import type { TodoRow, TodoSortColumn } from './todo.repository';
+import { UUID_PATTERN } from '../../schemas/fields';
 
 /** Where the next page of a listing starts: the last row's sort value and id, and the order they were sorted in. */
 export interface TodoCursor {
@@ -8,7 +9,6 @@ export interface TodoCursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** An opaque token for the client; it carries no secret, only a position. */
 export function encodeCursor(row: TodoRow, sort: TodoSortColumn, order: 'asc' | 'desc'): string {
@@ -26,7 +26,7 @@ export function decodeCursor(token: string): TodoCursor | null {
       !value ||
       Number.isNaN(value.getTime()) ||
       typeof raw.id !== 'string' ||
-      !UUID.test(raw.id)
+      !UUID_PATTERN.test(raw.id)
     ) {
       return null;
     }

@@ -6,6 +6,7 @@ import { encodeCursor } from './todo-cursor';
 import type { TodoEvents } from './todo-events';
 import type { TodoChanges, TodoOwner, TodoRepository, TodoRow, TodoSnapshotRow, TodoStatusChangeRow } from './todo.repository';
 import type { CreateTodoInput, ListTodosInput, UpdateTodoInput } from './todo.schemas';
+import { UUID_PATTERN } from '../../schemas/fields';
 
 export interface TodoServiceDeps {
   todos: TodoRepository;
@@ -51,7 +52,6 @@ export function publicTodo(row: TodoRow): TodoView {
 /** What a requester tried to do, as a security event describes it. */
 type Operation = 'read' | 'read the history of' | 'update' | 'toggle' | 'delete' | 'restore';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 /** Most status changes and most snapshots one history answer carries (the newest). */
 export const HISTORY_LIMIT = 1000;
@@ -234,7 +234,7 @@ export class TodoService {
 
   /** The owner's todo, unlocked (for reads); anything else answers 404. */
   private async findOwned(owner: TodoOwner, id: string, operation: Operation, ctx: RequestContext): Promise<TodoRow> {
-    const row = UUID.test(id) ? await this.d.todos.owned(id, owner) : null;
+    const row = UUID_PATTERN.test(id) ? await this.d.todos.owned(id, owner) : null;
     return row ?? this.refuse(owner, id, operation, ctx);
   }
 
@@ -244,7 +244,7 @@ export class TodoService {
    * the last one's result. Anything else answers 404.
    */
   private async change<T>(owner: TodoOwner, id: string, operation: Operation, ctx: RequestContext, fn: (tx: PoolClient, row: TodoRow) => Promise<T>): Promise<T> {
-    if (!UUID.test(id)) throw notFound();
+    if (!UUID_PATTERN.test(id)) throw notFound();
     const result = await this.d.todos.transaction(async (tx) => {
       const row = await this.d.todos.owned(id, owner, tx, true);
       return row ? { found: true as const, value: await fn(tx, row) } : { found: false as const };
@@ -254,7 +254,7 @@ export class TodoService {
 
   /** 404, and when the todo exists but belongs to someone else, a PERMISSION_VIOLATION security event. */
   private async refuse(requester: TodoOwner, id: string, operation: Operation, ctx: RequestContext): Promise<never> {
-    const owner = UUID.test(id) ? await this.d.todos.ownerOf(id) : null;
+    const owner = UUID_PATTERN.test(id) ? await this.d.todos.ownerOf(id) : null;
     if (owner && (owner.type !== requester.type || owner.id !== requester.id)) {
       this.d.events.permissionViolation({ todoId: id.toLowerCase(), requester, owner, operation, writes: !operation.startsWith('read'), ctx });
     }
