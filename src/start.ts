@@ -26,7 +26,9 @@ import { IngestProducer } from './queues/ingest.producer';
 import { EventPublisher } from './queues/event-publisher';
 import { buildApiServices } from './api/services';
 import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
-import { createControlQueue, createIngestQueue } from './queues/queues';
+import { createControlQueue, createIngestQueue, createWebhookQueue } from './queues/queues';
+import { startRiskWorker, type RiskWorker } from './risk/risk-worker';
+import { DirectEventSink } from './workers/direct-event-sink';
 import { SigningKey } from './lib/signing-key';
 import { ChainSealer } from './workers/chain-sealer';
 import { ClickHouseWriter } from './workers/clickhouse-writer';
@@ -39,6 +41,7 @@ import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
 import { startIngestWorker } from './workers/ingest.worker';
 import { startScheduler } from './workers/scheduler';
+import { OWN_SOURCE_APP } from './domain/own-source-app';
 
 /** How this process reads ClickHouse: directly when it can, else through the worker that owns the store. */
 async function clickHouseReaderFor(
@@ -64,14 +67,14 @@ function packageVersion(): string {
   }
 }
 
-/** source_app of the events the todo/auth API records about itself. */
-export const OWN_SOURCE_APP = 'auditflow';
+export { OWN_SOURCE_APP } from './domain/own-source-app';
 
 export interface Running {
   /** The HTTP port, when the api role runs. */
   port?: number;
   clickhouse?: ClickHouseClient;
   writer?: ClickHouseWriter;
+  risk?: RiskWorker;
   /** Stops every role in order; resolves true when all steps closed cleanly. */
   stop: () => Promise<boolean>;
 }
@@ -106,9 +109,10 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     await redis.connect();
     const ingestQueue = createIngestQueue(redis, config);
     const controlQueue = createControlQueue(redis, config);
-    connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close()]) });
+    const webhookQueue = createWebhookQueue(redis, config);
+    connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close(), webhookQueue.close()]) });
     // Served at /metrics by the api role. A worker-only process counts too, but has no HTTP server to show it.
-    const metrics = new AppMetrics({ queues: [ingestQueue, controlQueue] });
+    const metrics = new AppMetrics({ queues: [ingestQueue, controlQueue, webhookQueue] });
 
     if (config.roles.includes('worker')) {
       const clickhouse = running.clickhouse!;
@@ -130,7 +134,19 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
       });
       running.writer = writer;
+      const risk = startRiskWorker({
+        config,
+        pg,
+        redis,
+        workerRedis,
+        webhookQueue,
+        sink: new DirectEventSink(writer, logger.child({ component: 'risk-worker' })),
+        logger: logger.child({ component: 'risk-worker' }),
+        onDecision: (decision) => metrics.riskDecided(decision),
+      });
+      running.risk = risk;
       const ingestWorker = startIngestWorker({
+        risk: risk.engine,
         config,
         connection: workerRedis,
         writer,
@@ -158,7 +174,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         run: async () => {
           const flushing = setInterval(() => void writer.flushAll(), 50);
           try {
-            await Promise.all([ingestWorker.close(), controlWorker.close()]);
+            await Promise.all([ingestWorker.close(), controlWorker.close(), risk.stop()]);
           } finally {
             clearInterval(flushing);
           }
@@ -184,7 +200,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
       const { reader, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse, controlQueue, redis);
       connections.push({ name: 'clickhouse reader', run: closeReader });
-      const services = buildApiServices(config, pg, events, reader, logger);
+      const services = buildApiServices(config, pg, redis, events, reader, logger);
       const app = createApp({
         version: packageVersion(),
         reports: {
@@ -210,7 +226,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         ingest: new IngestService(producer, backpressure, metrics),
         metrics,
         metricsToken: config.metricsToken,
-        queues: [ingestQueue, controlQueue],
+        queues: [ingestQueue, controlQueue, webhookQueue],
         bodyLimitBytes: config.ingest.bodyLimitBytes,
         readiness: {
           postgres: async () => void (await pg.query('SELECT 1')),

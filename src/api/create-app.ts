@@ -31,6 +31,10 @@ import { ingestRoutes } from './ingest/ingest.routes';
 import type { ApiKeyService } from './keys/api-key.service';
 import { todoOperations } from './todos/todos.openapi';
 import { todoRoutes } from './todos/todos.routes';
+import { subjectOperations } from './subjects/subjects.openapi';
+import { subjectsRoutes } from './subjects/subjects.routes';
+import { webhookOperations } from './webhooks/webhooks.openapi';
+import { webhooksRoutes } from './webhooks/webhooks.routes';
 
 export interface AppDeps {
   logger: Logger;
@@ -56,7 +60,7 @@ export interface AppDeps {
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -78,6 +82,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRoutes(deps.services.auth, deps.services.accounts));
   app.use(adminRoutes(deps.services.admin, deps.services.auth));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));
+  app.use(subjectsRoutes(deps.services.subjects, deps.apiKeys));
+  app.use(webhooksRoutes(deps.services.webhooks, deps.apiKeys));
   app.use((req) => {
     throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });

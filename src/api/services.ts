@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../config/env';
 import type { Logger } from '../lib/logger';
@@ -18,6 +19,13 @@ import { SettingsService } from './settings/settings.service';
 import { TodoEvents } from './todos/todo-events';
 import { TodoRepository } from './todos/todo.repository';
 import { TodoService } from './todos/todo.service';
+import { IpBlocks } from '../risk/ip-blocks';
+import { RecentDecisions } from '../risk/recent-decisions';
+import { RiskState } from '../risk/risk-state';
+import { RiskSubjectRepository } from '../risk/risk-subject.repository';
+import { WebhookRepository } from '../risk/webhooks/webhook.repository';
+import { SubjectService } from './subjects/subject.service';
+import { WebhookService } from './webhooks/webhook.service';
 
 /** The todo/auth API's services, wired from their repositories. */
 export interface ApiServices {
@@ -34,19 +42,27 @@ export interface ApiServices {
   todos: TodoService;
   /** Read access to ClickHouse (error logs, security events, timelines). */
   reader: ClickHouseReader;
+  /** Apps' view of the risk worker: their users' risk and locks, their webhook. */
+  subjects: SubjectService;
+  webhooks: WebhookService;
 }
 
-export function buildApiServices(config: Config, pg: Pool, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger): ApiServices {
-  const settings = new SettingsService(new SettingsRepository(pg), SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir), events);
+export function buildApiServices(config: Config, pg: Pool, redis: Redis, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger): ApiServices {
+  const box = SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir);
+  const settings = new SettingsService(new SettingsRepository(pg), box, events);
   const users = new UserRepository(pg);
   const sessions = new SessionRepository(pg);
   const tokens = new AccountTokenRepository(pg);
   const guard = new LoginGuard(pg);
   const mailer = createMailer(config.mail);
   const accountEvents = new AccountEvents(events);
-  const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, publicUrl: config.publicUrl, logger });
+  const ipBlocks = new IpBlocks(redis, config.queuePrefix);
+  const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, ipBlocks, publicUrl: config.publicUrl, logger });
   const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
   const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
   const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, reader });
-  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader };
+  const riskState = new RiskState(redis, { prefix: config.queuePrefix, historyTtlSeconds: 0 });
+  const subjects = new SubjectService(new RiskSubjectRepository(pg), new RecentDecisions(redis, riskState));
+  const webhooks = new WebhookService(new WebhookRepository(pg), box, events);
+  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks };
 }

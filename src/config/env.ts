@@ -59,6 +59,10 @@ const envSchema = z.object({
   JOB_LOCK_MS: int(1000, 600_000).default(30_000),
   /** First retry delay; later retries double it. */
   JOB_BACKOFF_MS: int(1, 600_000).default(1000),
+  /** Attempts per webhook call (lock, unlock, high risk) before it is given up. */
+  WEBHOOK_ATTEMPTS: int(1, 100).default(10),
+  /** First webhook retry delay; later retries double it. */
+  WEBHOOK_BACKOFF_MS: int(1, 600_000).default(2000),
   /** Largest accepted request body. */
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   /** Events waiting in the ingest queue above which the API answers 429. */
@@ -98,6 +102,7 @@ export type Config = {
   queuePrefix: string;
   flush: { maxRows: number; maxAgeMs: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
+  webhooks: { attempts: number; backoffMs: number };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
   shutdownTimeoutMs: number;
   metricsToken?: string;
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
+    webhooks: { attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
     ingest: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,

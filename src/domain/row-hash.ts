@@ -4,6 +4,15 @@ import { canonicalJson, sha256Hex } from './canonical-json';
 const ENVELOPE_COLUMNS = ['event_id', 'source_app', 'event_type', 'occurred_at', 'received_at', 'content_hash'];
 
 /**
+ * The risk worker's decision, stored with auth and failed_login rows and
+ * sealed with them: a score changed afterwards is tampering like any other.
+ * All are Nullable or empty maps, so rows written before they existed hash
+ * as they did.
+ */
+export const RISK_COLUMNS = ['risk_score', 'risk_level', 'risk_action', 'risk_mode', 'risk_factors', 'risk_reasons', 'risk_decided_at'];
+const RISK_SCORED_KINDS: readonly EventKind[] = ['auth', 'failed_login'];
+
+/**
  * The columns a row hash covers, per table: the envelope and the kind's own
  * fields, named explicitly, so a column added later (with a default) never
  * changes the hash of rows written before it.
@@ -11,7 +20,14 @@ const ENVELOPE_COLUMNS = ['event_id', 'source_app', 'event_type', 'occurred_at',
 export const HASHED_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map(
   (Object.keys(EVENT_TABLES) as EventKind[]).map((kind) => [
     EVENT_TABLES[kind],
-    [...new Set([...ENVELOPE_COLUMNS, ...(kind === 'error' ? [] : ['user_id']), ...EVENT_KINDS[kind].fieldNames])].sort(),
+    [
+      ...new Set([
+        ...ENVELOPE_COLUMNS,
+        ...(kind === 'error' ? [] : ['user_id']),
+        ...EVENT_KINDS[kind].fieldNames,
+        ...(RISK_SCORED_KINDS.includes(kind) ? RISK_COLUMNS : []),
+      ]),
+    ].sort(),
   ]),
 );
 

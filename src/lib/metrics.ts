@@ -86,6 +86,20 @@ export class AppMetrics implements IngestMetrics {
     registers: [this.registry],
   });
 
+  private readonly riskDecisions = new Counter({
+    name: 'auditflow_risk_decisions_total',
+    help: 'Auth and failed_login events scored by the risk worker, by level and mode',
+    labelNames: ['level', 'mode'],
+    registers: [this.registry],
+  });
+
+  private readonly riskLatency = new Histogram({
+    name: 'auditflow_risk_decision_seconds',
+    help: 'Time from receipt by the API to the risk decision on an event',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60],
+    registers: [this.registry],
+  });
+
   constructor(options: AppMetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry });
     const queues = options.queues ?? [];
@@ -133,5 +147,11 @@ export class AppMetrics implements IngestMetrics {
 
   deadLettered(reason: 'flush_rejected' | 'attempts_exhausted', events: number): void {
     if (events > 0) this.deadLetters.inc({ reason }, events);
+  }
+
+  /** From the risk worker, per scored event. */
+  riskDecided(decision: { assessment: { level: string }; mode: string; decidedAt: Date; observation: { receivedAt: number } }): void {
+    this.riskDecisions.inc({ level: decision.assessment.level, mode: decision.mode });
+    this.riskLatency.observe(Math.max(0, decision.decidedAt.getTime() - decision.observation.receivedAt) / 1000);
   }
 }

@@ -9,6 +9,8 @@ export const QUEUE_NAMES = {
   ingest: 'ingest',
   /** Maintenance commands run by whichever process owns ClickHouse (dead-letter replay, digests). */
   control: 'control',
+  /** Signed calls to the apps' webhooks on lock, unlock and high risk (src/risk/webhooks). */
+  webhooks: 'webhooks',
 } as const;
 
 /** A group of events from one source app, accepted together. */
@@ -21,6 +23,14 @@ export interface IngestBatch {
 
 export interface IngestJob {
   batches: IngestBatch[];
+}
+
+/** One webhook call; the URL and secret are read at delivery, so they never sit in Redis. */
+export interface WebhookJob {
+  sourceApp: string;
+  type: 'subject.locked' | 'subject.unlocked' | 'subject.high_risk';
+  deliveryId: string;
+  body: Record<string, unknown>;
 }
 
 /** Control jobs, one `switch` over `type` in the control processor. */
@@ -47,4 +57,5 @@ export type ControlResult =
 export interface QueuePayloads {
   [QUEUE_NAMES.ingest]: IngestJob;
   [QUEUE_NAMES.control]: ControlJob;
+  [QUEUE_NAMES.webhooks]: WebhookJob;
 }

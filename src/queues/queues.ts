@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import type { Config } from '../config/env';
-import { QUEUE_NAMES, type ControlJob, type IngestJob } from './queue-names';
+import { QUEUE_NAMES, type ControlJob, type IngestJob, type WebhookJob } from './queue-names';
 
 /** Options that keep Redis small: finished jobs are removed, the events stream is trimmed. */
 export function ingestJobOptions(config: Config): DefaultJobOptions {
@@ -34,4 +34,8 @@ export function createControlQueue(connection: ConnectionOptions, config: Config
     },
     streams: { events: { maxLen: 1000 } },
   });
+}
+
+export function createWebhookQueue(connection: ConnectionOptions, config: Config): Queue<WebhookJob> {
+  return new Queue<WebhookJob>(QUEUE_NAMES.webhooks, { connection, prefix: config.queuePrefix, streams: { events: { maxLen: 1000 } } });
 }

@@ -5,13 +5,26 @@ import { isEventKind } from '../schemas/event';
 import type { ClickHouseWriter } from './clickhouse-writer';
 import type { DeadLetter, DeadLetterRepository } from './dead-letter.repository';
 import { toClickHouseTime } from '../domain/event-row';
+import { riskColumns } from '../risk/risk-decision';
+import type { RiskEngine } from '../risk/risk-engine';
+import { SCORED_KINDS } from '../risk/risk-observation';
 
-/** Turns one ingest job into rows per table and hands them to the writer; done when they are written. */
-export function createIngestProcessor(writer: ClickHouseWriter, deadLetters: DeadLetterRepository) {
+/**
+ * Turns one ingest job into rows per table and hands them to the writer;
+ * done when they are written. With a risk engine, auth and failed_login
+ * events are scored first (the whole job in one Redis call), their decision
+ * is stored in their own row, and the decisions are enforced while the rows
+ * are written.
+ */
+export function createIngestProcessor(writer: ClickHouseWriter, deadLetters: DeadLetterRepository, risk?: RiskEngine) {
   return async (job: Job<IngestJob>): Promise<{ events: number }> => {
     const rowsByTable = new Map<string, ClickHouseRow[]>();
     const unknown: DeadLetter[] = [];
     let events = 0;
+    const scored = risk
+      ? await risk.assess(job.data.batches.flatMap((b) => b.events.filter((e) => SCORED_KINDS.has(e.kind)).map((event) => ({ event, sourceApp: b.sourceApp, receivedAt: b.receivedAt }))))
+      : [];
+    const decisions = new Map(scored.map((d) => [d.observation.eventId, d]));
     for (const batch of job.data.batches) {
       for (const event of batch.events) {
         events++;
@@ -22,10 +35,12 @@ export function createIngestProcessor(writer: ClickHouseWriter, deadLetters: Dea
         const table = tableOf(event.kind);
         let rows = rowsByTable.get(table);
         if (!rows) rowsByTable.set(table, (rows = []));
-        rows.push(toClickHouseRow(event, batch.sourceApp, batch.receivedAt));
+        const row = toClickHouseRow(event, batch.sourceApp, batch.receivedAt);
+        const decision = decisions.get(event.event_id);
+        rows.push(decision ? Object.assign(row, riskColumns(decision)) : row);
       }
     }
-    await Promise.all([...[...rowsByTable].map(([table, rows]) => writer.write(table, rows)), deadLetters.add(unknown)]);
+    await Promise.all([...[...rowsByTable].map(([table, rows]) => writer.write(table, rows)), deadLetters.add(unknown), risk?.enforce(scored)]);
     return { events };
   };
 }

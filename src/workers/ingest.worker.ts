@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Config } from '../config/env';
 import type { Logger } from '../lib/logger';
 import { QUEUE_NAMES, type IngestJob } from '../queues/queue-names';
+import type { RiskEngine } from '../risk/risk-engine';
 import type { ClickHouseWriter } from './clickhouse-writer';
 import type { DeadLetterRepository } from './dead-letter.repository';
 import { createIngestProcessor, jobDeadLetter } from './ingest.processor';
@@ -12,6 +13,8 @@ export interface IngestWorkerDeps {
   writer: ClickHouseWriter;
   deadLetters: DeadLetterRepository;
   logger: Logger;
+  /** Scores auth and failed_login events before they are written. */
+  risk?: RiskEngine;
   /** Called with the number of events moved to dead letters when a job runs out of attempts (metrics). */
   onDeadLettered?: (events: number) => void;
 }
@@ -20,8 +23,8 @@ export interface IngestWorkerDeps {
  * Consumes the ingest queue. Many jobs are processed at once (each waits for
  * the writer's next flush), which is what makes flushes large.
  */
-export function startIngestWorker({ config, connection, writer, deadLetters, logger, onDeadLettered }: IngestWorkerDeps): Worker<IngestJob> {
-  const worker = new Worker<IngestJob>(QUEUE_NAMES.ingest, createIngestProcessor(writer, deadLetters), {
+export function startIngestWorker({ config, connection, writer, deadLetters, logger, risk, onDeadLettered }: IngestWorkerDeps): Worker<IngestJob> {
+  const worker = new Worker<IngestJob>(QUEUE_NAMES.ingest, createIngestProcessor(writer, deadLetters, risk), {
     connection,
     prefix: config.queuePrefix,
     concurrency: config.worker.concurrency,

@@ -228,7 +228,7 @@ describe('users', () => {
     expect((await api(stack.url, 'POST', '/auth/login', { body: { email: 'forgetful@example.com', password: PASSWORD } })).status).toBe(200);
 
     const [row] = await auditRows({ user: userId }, 'account_unlocked');
-    expect(JSON.parse(row!.previous)).toMatchObject({ status: 'active', lock_source: 'password', failed_login_attempts: 5 });
+    expect(JSON.parse(row!.previous)).toMatchObject({ status: 'locked', lock_source: 'password', failed_login_attempts: 5 });
     expect(JSON.parse(row!.next)).toEqual({ status: 'active', failed_login_attempts: 0 });
     expect(row!.triggered_by_type).toBe('admin');
     const security = await eventually(async () => {

@@ -25,6 +25,7 @@ export class AdminLoginService {
   ) {}
 
   async login(input: { email: string; password: string }, ctx: RequestContext): Promise<AdminLoginResult> {
+    await this.auth.refuseBlockedIp(input.email, ctx, { subject_type: 'admin', request_id: ctx.requestId });
     const policy = await this.auth.lockoutPolicy();
     const attempt = await this.guard.attempt(input.email, input.password, policy);
 
@@ -34,7 +35,7 @@ export class AdminLoginService {
     }
     if (attempt.outcome === 'failure') {
       this.recordFailure(input.email, attempt.account, attempt.reason, attempt.attemptInWindow, attempt.lockedUntil, ctx);
-      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, policy, ctx);
+      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, attempt.lockMinutes, policy, ctx);
       throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
     }
 
@@ -70,7 +71,7 @@ export class AdminLoginService {
     });
   }
 
-  private recordLock(admin: AdministratorRow | null, email: string, lockedUntil: Date, policy: LockoutPolicy, ctx: RequestContext): void {
+  private recordLock(admin: AdministratorRow | null, email: string, lockedUntil: Date, minutes: number | null, policy: LockoutPolicy, ctx: RequestContext): void {
     if (admin) {
       this.events.record({
         type: 'account_locked',
@@ -86,7 +87,7 @@ export class AdminLoginService {
       user_id: admin?.id ?? null,
       user_email: email,
       event_source: 'ADMIN_PANEL',
-      event_description: `${policy.threshold} failed administrator logins within ${policy.windowMinutes} minutes; login locked for ${policy.durationMinutes} minutes`,
+      event_description: `${policy.threshold} failed administrator logins within ${policy.windowMinutes} minutes; login locked ${minutes === null ? 'until an administrator unlocks it' : `for ${minutes} minutes`}`,
       ip_address: ctx.ip,
       action_taken: 'ACCOUNT_LOCKED',
       metadata: { locked_until: lockedUntil.toISOString(), failed_attempts: policy.threshold, subject_type: 'admin' },

@@ -57,6 +57,7 @@ export class UserAdminRepository {
          locked_until = NULL,
          failed_login_attempts = 0,
          lock_source = NULL,
+         lock_cleared_at = now(),
          status = CASE WHEN before.status = 'locked' THEN 'active' ELSE before.status END,
          updated_at = now()
        FROM before WHERE u.id = before.id

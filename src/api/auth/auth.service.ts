@@ -4,8 +4,10 @@ import type { Logger } from '../../lib/logger';
 import type { Mailer } from '../../lib/mailer';
 import type { SettingsService } from '../settings/settings.service';
 import type { RequestContext } from '../request-context';
+import type { IpBlocks } from '../../risk/ip-blocks';
 import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
+import { isPermanentLock, lockoutPolicyFrom } from '../../domain/lockout-policy';
 import type { LoginGuard, LockoutPolicy } from './login-guard';
 import { hashPassword, verifyPassword } from './password-hasher';
 import type { SessionRepository, SessionRow } from './session.repository';
@@ -20,6 +22,8 @@ export interface AuthServiceDeps {
   settings: SettingsService;
   mailer: Mailer;
   events: AccountEvents;
+  /** IPs the risk worker blocked; absent, no IP is refused. */
+  ipBlocks?: IpBlocks;
   publicUrl: string;
   logger: Logger;
 }
@@ -42,12 +46,7 @@ export class AuthService {
   constructor(private readonly d: AuthServiceDeps) {}
 
   async lockoutPolicy(): Promise<LockoutPolicy> {
-    const s = this.d.settings;
-    return {
-      threshold: await s.integer('lockout.threshold', 5),
-      windowMinutes: await s.integer('lockout.window_minutes', 15),
-      durationMinutes: await s.integer('lockout.duration_minutes', 15),
-    };
+    return lockoutPolicyFrom(this.d.settings);
   }
 
   /**
@@ -102,10 +101,11 @@ export class AuthService {
     input: { email: string; password: string; device_fingerprint?: string | null },
     ctx: RequestContext,
   ): Promise<LoginResult> {
-    const policy = await this.lockoutPolicy();
-    const attempt = await this.d.guard.attempt(input.email, input.password, policy);
     const publisher = this.d.events.publisher;
     const metadata = { device_fingerprint: input.device_fingerprint ?? null, request_id: ctx.requestId };
+    await this.refuseBlockedIp(input.email, ctx, metadata);
+    const policy = await this.lockoutPolicy();
+    const attempt = await this.d.guard.attempt(input.email, input.password, policy);
 
     if (attempt.outcome === 'locked') {
       publisher?.publish({
@@ -144,7 +144,7 @@ export class AuthService {
         status: 'FAILURE',
         details: { reason: attempt.reason, attempt_count: attempt.attemptInWindow },
       });
-      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, policy, ctx);
+      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, attempt.lockMinutes, policy, ctx);
       throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
     }
 
@@ -165,6 +165,34 @@ export class AuthService {
       throw new AppError('FORBIDDEN', refusal.message);
     }
     return this.openSession(user, input.device_fingerprint ?? null, ctx);
+  }
+
+  /**
+   * 429 with Retry-After for an IP the risk worker blocked, before any
+   * password is checked. The attempt is still recorded (failure_reason
+   * IP_BLOCKED), but it is not counted as a guess against the account.
+   * If Redis cannot say, the login goes on: the account lockout still holds.
+   */
+  async refuseBlockedIp(email: string, ctx: RequestContext, metadata: Record<string, unknown>): Promise<void> {
+    if (!this.d.ipBlocks || !ctx.ip) return;
+    let seconds = 0;
+    try {
+      seconds = await this.d.ipBlocks.retryAfterSeconds(ctx.ip);
+    } catch (error) {
+      this.d.logger.warn({ err: error }, 'could not check the IP block list; login allowed');
+    }
+    if (seconds <= 0) return;
+    this.d.events.publisher?.publish({
+      kind: 'failed_login',
+      user_id: null,
+      email_address: email,
+      failure_reason: 'IP_BLOCKED',
+      ip_address: ctx.ip,
+      user_agent: ctx.userAgent,
+      attempt_number_in_window: 0,
+      metadata,
+    });
+    throw new AppError('RATE_LIMITED', 'too many suspicious logins from this address; try again later', { retryAfterSeconds: seconds });
   }
 
   async logout(session: SessionRow, ctx: RequestContext): Promise<void> {
@@ -204,12 +232,16 @@ export class AuthService {
     const startedAt = performance.now();
     const row = await this.d.tokens.consume(hashSecret(token), 'reset_password');
     if (!row) throw new AppError('BAD_REQUEST', 'this reset link is invalid, used or expired');
+    const current = await this.d.users.byId(row.user_id);
     const changed = await this.d.users.update(row.user_id, {
+      // A lock is lifted; a suspension is an administrator's and stays.
+      status: current?.status === 'locked' ? 'active' : undefined,
       password_hash: await hashPassword(password),
       password_changed_at: new Date(),
       failed_login_attempts: 0,
       locked_until: null,
       lock_source: null,
+      lock_cleared_at: new Date(),
     });
     if (!changed) throw new AppError('NOT_FOUND', 'the account no longer exists');
     await this.d.guard.clear(changed.after.email);
@@ -319,16 +351,17 @@ export class AuthService {
     });
   }
 
-  private recordLock(user: UserRow | null, email: string, lockedUntil: Date, policy: LockoutPolicy, ctx: RequestContext): void {
+  private recordLock(user: UserRow | null, email: string, lockedUntil: Date, minutes: number | null, policy: LockoutPolicy, ctx: RequestContext): void {
+    const length = minutes === null ? 'permanently (until an administrator unlocks it)' : `for ${minutes} minutes`;
     if (user) {
       this.d.events.record({
         type: 'account_locked',
         userId: user.id,
         ctx,
-        details: { reason: 'too_many_failed_logins', locked_until: lockedUntil.toISOString() },
+        details: { reason: 'too_many_failed_logins', locked_until: lockedUntil.toISOString(), permanent: minutes === null },
         change: {
           previous: { status: user.status, locked_until: null },
-          next: { status: user.status, locked_until: lockedUntil.toISOString(), reason: 'security' },
+          next: { status: user.status === 'active' ? 'locked' : user.status, locked_until: lockedUntil.toISOString(), reason: 'security' },
           reason: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes`,
         },
       });
@@ -340,7 +373,7 @@ export class AuthService {
       user_id: user?.id ?? null,
       user_email: email,
       event_source: 'LOGIN_ENDPOINT',
-      event_description: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes; login locked for ${policy.durationMinutes} minutes`,
+      event_description: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes; login locked ${length}`,
       ip_address: ctx.ip,
       action_taken: 'ACCOUNT_LOCKED',
       metadata: { locked_until: lockedUntil.toISOString(), failed_attempts: policy.threshold },
@@ -372,12 +405,16 @@ export class AuthService {
 function loginRefusal(user: UserRow): { reason: string; message: string } | null {
   if (user.deleted_at || user.status === 'deleted') return { reason: 'ACCOUNT_DISABLED', message: 'this account was deleted; restore it within 30 days with POST /auth/restore' };
   if (user.status === 'suspended' || user.status === 'inactive') return { reason: 'ACCOUNT_DISABLED', message: `this account is ${user.status}` };
-  if (user.status === 'locked') return { reason: 'ACCOUNT_LOCKED', message: 'this account is locked; contact an administrator' };
+  // A lock whose time has passed is over, even before the lock sweeper has set the status back.
+  if (user.status === 'locked' && (user.locked_until === null || user.locked_until.getTime() > Date.now())) {
+    return { reason: 'ACCOUNT_LOCKED', message: 'this account is locked; contact an administrator' };
+  }
   if (!user.email_verified) return { reason: 'EMAIL_NOT_VERIFIED', message: 'verify your email first (POST /auth/verify-email/resend to get a new link)' };
   return null;
 }
 
 export function lockedError(until: Date): AppError {
+  if (isPermanentLock(until)) return new AppError('LOCKED', 'this account is locked after repeated lockouts; an administrator must unlock it');
   const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
   return new AppError('LOCKED', 'too many failed logins; try again later or reset your password', { retryAfterSeconds: seconds });
 }

@@ -1,13 +1,9 @@
 import type { Pool } from 'pg';
+import { nextLock, type LockoutPolicy } from '../../domain/lockout-policy';
 import { verifyAgainstNothing, verifyPassword } from './password-hasher';
 import type { UserRow } from './user.repository';
 
-export interface LockoutPolicy {
-  /** Failed logins within the window that lock the email. */
-  threshold: number;
-  windowMinutes: number;
-  durationMinutes: number;
-}
+export type { LockoutPolicy } from '../../domain/lockout-policy';
 
 /** Whose login is checked: users (todo_app_authenticateduser) or administrators. */
 export type LoginSubject = 'user' | 'admin';
@@ -17,6 +13,7 @@ interface AccountRow {
   id: string;
   password_hash: string;
   locked_until: Date | null;
+  lock_count?: number;
 }
 
 /**
@@ -39,6 +36,8 @@ export type LoginAttempt<R extends AccountRow = UserRow> =
       attemptInWindow: number;
       /** Set when this failure reached the threshold and locked the email. */
       lockedUntil: Date | null;
+      /** The new lock's length in minutes; null when it is permanent or there is none. */
+      lockMinutes: number | null;
     };
 
 interface ThrottleRow {
@@ -102,7 +101,9 @@ export class LoginGuard<R extends AccountRow = UserRow> {
       const windowExpired = now.getTime() - throttle.window_started_at.getTime() > policy.windowMinutes * 60_000;
       const failures = (windowExpired ? 0 : throttle.failures) + 1;
       const locks = failures >= policy.threshold;
-      const newLock = locks ? new Date(now.getTime() + policy.durationMinutes * 60_000) : null;
+      // Locks escalate with the locks before, whoever set them (this guard or the risk worker).
+      const term = locks ? nextLock(policy, Math.max(throttle.lock_count, user?.lock_count ?? 0), now) : null;
+      const newLock = term?.until ?? null;
       await client.query(
         `UPDATE login_throttle SET
            failures = $2,
@@ -120,6 +121,7 @@ export class LoginGuard<R extends AccountRow = UserRow> {
         await client.query(
           `UPDATE users SET failed_login_attempts = $2,
              locked_until = COALESCE($3, locked_until),
+             status = CASE WHEN $3::timestamptz IS NOT NULL AND status = 'active' THEN 'locked' ELSE status END,
              lock_source = CASE WHEN $3::timestamptz IS NULL THEN lock_source ELSE 'password' END,
              lock_count = lock_count + CASE WHEN $3::timestamptz IS NULL THEN 0 ELSE 1 END
            WHERE id = $1`,
@@ -127,7 +129,7 @@ export class LoginGuard<R extends AccountRow = UserRow> {
         );
       }
       await client.query('COMMIT');
-      return { outcome: 'failure', account: user, reason: user ? 'INVALID_PASSWORD' : 'INVALID_EMAIL', attemptInWindow: failures, lockedUntil: newLock };
+      return { outcome: 'failure', account: user, reason: user ? 'INVALID_PASSWORD' : 'INVALID_EMAIL', attemptInWindow: failures, lockedUntil: newLock, lockMinutes: term?.minutes ?? null };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

@@ -18,6 +18,7 @@ export interface UserRow {
   failed_login_attempts: number;
   locked_until: Date | null;
   lock_source: string | null;
+  lock_cleared_at?: Date | null;
   lock_count: number;
   created_at: Date;
   updated_at: Date;

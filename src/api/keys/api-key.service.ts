@@ -1,3 +1,4 @@
+import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../lib/app-error';
 import { API_KEY_SCOPES, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
@@ -40,6 +41,8 @@ export class ApiKeyService {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) {
       throw new AppError('VALIDATION_FAILED', 'name must be 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit');
     }
+    // The name is the source_app of what the key sends; our own API's events (and its users' risk) must not be forgeable.
+    if (name.toLowerCase() === OWN_SOURCE_APP) throw new AppError('VALIDATION_FAILED', `"${OWN_SOURCE_APP}" is reserved for auditflow's own events`);
     const key = `af_${randomBytes(32).toString('base64url')}`;
     const record = await this.repository.insert(name, scopes, hashApiKey(key), key.slice(0, 10));
     return { record, key };

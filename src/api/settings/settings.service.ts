@@ -54,6 +54,19 @@ export class SettingsService {
     return Number.isInteger(n) ? n : fallback;
   }
 
+  /** A numeric setting (integer or float), or `fallback` when it is missing or not a number. */
+  async number(key: string, fallback: number): Promise<number> {
+    const row = (await this.values()).get(key);
+    const n = row ? Number(this.plain(row)) : NaN;
+    return Number.isFinite(n) ? n : fallback;
+  }
+
+  /** A text setting, or `fallback` when it is missing. */
+  async text(key: string, fallback: string): Promise<string> {
+    const row = (await this.values()).get(key);
+    return row ? this.plain(row) : fallback;
+  }
+
   async list(): Promise<SettingView[]> {
     return (await this.repository.all()).map((r) => this.view(r));
   }

@@ -1,0 +1,162 @@
+import type { QueuedEvent } from '../domain/event-row';
+import { OWN_SOURCE_APP } from '../domain/own-source-app';
+import type { Logger } from '../lib/logger';
+import type { IpBlocks } from './ip-blocks';
+import type { RecentDecisions } from './recent-decisions';
+import type { RiskAction } from './risk-action';
+import type { RiskActionEmitter } from './risk-action-emitter';
+import type { RiskDecision } from './risk-decision';
+import { toObservation } from './risk-observation';
+import type { RiskPolicy } from './risk-policy';
+import type { RiskAssessment, RiskFactor } from './risk-score';
+import { ACCOUNT_LOCK_POINTS, scoreEvent } from './risk-score';
+import type { RiskState } from './risk-state';
+import type { RiskSubjectRepository } from './risk-subject.repository';
+import type { WebhookNotifier } from './webhooks/webhook-notifier';
+
+export interface ScoredEventInput {
+  event: QueuedEvent;
+  sourceApp: string;
+  receivedAt: string;
+}
+
+export interface RiskEngineDeps {
+  state: RiskState;
+  policy: () => Promise<RiskPolicy>;
+  subjects: RiskSubjectRepository;
+  recent: RecentDecisions;
+  ipBlocks: IpBlocks;
+  emitter: RiskActionEmitter;
+  webhooks: WebhookNotifier;
+  logger: Logger;
+  /** Called with each decision's latency from receipt (metrics, the simulator). */
+  onDecision?: (decision: RiskDecision) => void;
+}
+
+/**
+ * The risk worker's logic for a batch of auth and failed_login events:
+ * `assess` scores them (one Redis call for the batch) and records the
+ * decisions; `enforce` turns them into locks, IP blocks and notices, unless
+ * the mode is audit_only.
+ */
+export class RiskEngine {
+  constructor(private readonly d: RiskEngineDeps) {}
+
+  async assess(inputs: ScoredEventInput[]): Promise<RiskDecision[]> {
+    const observations = inputs.map((i) => toObservation(i.event, i.sourceApp, i.receivedAt)).filter((o) => o !== null);
+    if (observations.length === 0) return [];
+    const policy = await this.d.policy();
+    const signals = await this.d.state.observe(observations, {
+      accountWindowMs: policy.lockout.windowMinutes * 60_000,
+      ipWindowMs: policy.ipWindowMinutes * 60_000,
+    });
+    const decidedAt = new Date();
+    const decisions = observations.map((observation, i) => ({ observation, assessment: scoreEvent(observation, signals[i]!, policy), mode: policy.mode, decidedAt }));
+    await Promise.all([this.d.subjects.recordDecisions(decisions), this.d.recent.add(decisions)]);
+    for (const decision of decisions) this.d.onDecision?.(decision);
+    return decisions;
+  }
+
+  async enforce(decisions: RiskDecision[]): Promise<void> {
+    const enforced = decisions.filter((d) => d.mode === 'enforce' && (d.assessment.lockAccount || d.assessment.blockIp || d.assessment.level === 'high'));
+    if (enforced.length === 0) return;
+    const policy = await this.d.policy();
+    const actions: RiskAction[] = [];
+    // In order: a later event of the batch must see the lock an earlier one set.
+    for (const decision of enforced) actions.push(...(await this.actionsFor(decision, policy)));
+    await this.d.emitter.emit(actions);
+  }
+
+  private async actionsFor({ observation: o, assessment: a }: RiskDecision, policy: RiskPolicy): Promise<RiskAction[]> {
+    const actions: RiskAction[] = [];
+    const builtIn = o.sourceApp === OWN_SOURCE_APP;
+    const detection = {
+      threat: threatOf(a),
+      reason: reasonOf(a),
+      trigger_event_id: o.eventId,
+      session_id: o.sessionId,
+      risk_score: a.score,
+      risk_level: a.level,
+      factors: a.factors.map(({ signal, points, reason }) => ({ signal, points, reason })),
+    };
+    // Built-in users: the API's login guard already locks on failed logins,
+    // synchronously; the worker adds locks only for what the guard cannot see
+    // (many IPs, impossible travel, unfamiliar devices). A login with an
+    // unknown email has no account to lock.
+    const lock = builtIn ? o.userId !== null && a.level === 'high' && accountPointsBeyondFailures(a) >= ACCOUNT_LOCK_POINTS : a.lockAccount;
+    if (lock && o.subject) {
+      const locked = await this.d.subjects.lock({
+        sourceApp: o.sourceApp,
+        subject: o.subject,
+        builtIn,
+        actionKey: `lock|${o.attemptKey}|${o.subject}`,
+        eventAt: new Date(o.at),
+        policy: policy.lockout,
+        payload: detection,
+      });
+      if (locked) actions.push(...locked.map((action) => (action.action === 'account_locked' ? { ...action, ip_address: o.ip } : action)));
+    }
+    if (a.blockIp && o.ip) {
+      const key = `block|${o.ip}|${o.attemptKey}`;
+      if (await this.d.ipBlocks.block(o.ip, policy.ipBlockMinutes, key)) {
+        const ipFactor = strongestIpFactor(a.factors, policy);
+        const recorded = await this.d.subjects.recordAction(key, 'ip_blocked', o.sourceApp, o.subject, o.ip, {
+          ...detection,
+          block_minutes: policy.ipBlockMinutes,
+          blocked_until: new Date(Date.now() + policy.ipBlockMinutes * 60_000).toISOString(),
+          request_count: ipFactor?.count ?? 0,
+          limit_threshold: ipFactor?.limit ?? 0,
+          window_minutes: ipFactor?.windowMinutes ?? 0,
+          at: new Date().toISOString(),
+        });
+        if (recorded) actions.push(recorded);
+      }
+    }
+    if (a.level === 'high' && !builtIn && o.subject && (await this.d.webhooks.wants(o.sourceApp, 'subject.high_risk'))) {
+      const recorded = await this.d.subjects.recordAction(`high|${o.attemptKey}|${o.subject}`, 'high_risk', o.sourceApp, o.subject, o.ip, {
+        ...detection,
+        at: new Date().toISOString(),
+      });
+      if (recorded) actions.push(recorded);
+    }
+    return actions;
+  }
+}
+
+/** Account points other than the failure count (which the built-in login guard handles itself). */
+function accountPointsBeyondFailures(a: RiskAssessment): number {
+  return a.factors.filter((f) => f.scope === 'account' && f.signal !== 'account_failures' && f.signal !== 'failed_attempt').reduce((sum, f) => sum + f.points, 0);
+}
+
+/** The attack a decision most looks like, named for the security event and the webhook. */
+export function threatOf(a: RiskAssessment): string {
+  const top = [...a.factors].sort((x, y) => y.points - x.points)[0]?.signal;
+  switch (top) {
+    case 'account_failures':
+      return 'brute_force';
+    case 'account_many_ips':
+      return 'distributed_brute_force';
+    case 'ip_many_accounts':
+      return 'credential_stuffing';
+    case 'impossible_travel':
+      return 'impossible_travel';
+    case 'attempt_rate':
+      return 'automated_attack';
+    case 'known_bad_ip':
+      return 'known_bad_ip';
+    default:
+      return 'suspicious_login';
+  }
+}
+
+function reasonOf(a: RiskAssessment): string {
+  return `risk ${a.score} (${a.level}): ${a.factors.map((f) => f.reason).join('; ')}`;
+}
+
+/** The numbers behind an IP block, for its rate_limit_violations row. */
+function strongestIpFactor(factors: RiskFactor[], policy: RiskPolicy): { count: number; limit: number; windowMinutes: number } | null {
+  const ip = factors.filter((f) => f.scope === 'ip').sort((x, y) => y.points - x.points)[0];
+  if (!ip) return null;
+  const windowMinutes = ip.signal === 'attempt_rate' ? 1 : ip.signal === 'ip_many_accounts' ? policy.ipWindowMinutes : 0;
+  return { count: ip.value ?? 1, limit: ip.threshold ?? 0, windowMinutes };
+}
