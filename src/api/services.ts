@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
 import type { Config } from '../config/env';
 import type { Logger } from '../lib/logger';
@@ -7,6 +8,11 @@ import type { ClickHouseReader } from '../queues/clickhouse-reader';
 import type { EventPublisher } from '../queues/event-publisher';
 import { buildAdminServices, type AdminServices } from './admin/admin.services';
 import { AccountEvents } from './auth/account-events';
+import { DashboardService } from './dashboard/dashboard.service';
+import { EventStatsRepository } from './dashboard/event-stats.repository';
+import { FailedLoginStatsRepository } from './dashboard/failed-login-stats.repository';
+import { LockedAccountRepository } from './dashboard/locked-account.repository';
+import { UserTimelineRepository } from './dashboard/user-timeline.repository';
 import { AccountTokenRepository } from './auth/account-token.repository';
 import { AccountService } from './auth/account.service';
 import { AuthService } from './auth/auth.service';
@@ -34,9 +40,12 @@ export interface ApiServices {
   todos: TodoService;
   /** Read access to ClickHouse (error logs, security events, timelines). */
   reader: ClickHouseReader;
+  /** The dashboard's read models (/v1/dashboard). */
+  dashboard: DashboardService;
 }
 
-export function buildApiServices(config: Config, pg: Pool, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger): ApiServices {
+/** `queues`: those whose backlog the dashboard shows. */
+export function buildApiServices(config: Config, pg: Pool, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger, queues: Queue[] = []): ApiServices {
   const settings = new SettingsService(new SettingsRepository(pg), SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir), events);
   const users = new UserRepository(pg);
   const sessions = new SessionRepository(pg);
@@ -48,5 +57,13 @@ export function buildApiServices(config: Config, pg: Pool, events: EventPublishe
   const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
   const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
   const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, reader });
-  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader };
+  const dashboard = new DashboardService({
+    stats: new EventStatsRepository(reader),
+    failedLogins: new FailedLoginStatsRepository(reader),
+    timeline: new UserTimelineRepository(reader),
+    locked: new LockedAccountRepository(pg),
+    queues,
+    events,
+  });
+  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, dashboard };
 }
