@@ -35,8 +35,6 @@ const timelineUser = { id: '', email: 'timeline.person@example.com' };
 /** Everything the page reported as an error: a CSP violation or a script error fails the test. */
 const pageProblems: string[] = [];
 
-jest.setTimeout(60_000);
-
 async function clickHouseCount(sql: string, params: Record<string, unknown> = {}): Promise<number> {
   const [row] = await queryRows<{ n: number }>(stack.clickhouse!, sql, params);
   return Number(row?.n ?? 0);

@@ -40,7 +40,7 @@ export const dashboardOperations: ApiOperation[] = [
     method: 'get',
     path: '/v1/dashboard/event-types',
     tag: 'dashboard',
-    summary: `The event types seen for a kind, with counts, for filters (admin_level ≥ ${ADMIN_LEVELS.readIncidents})`,
+    summary: `The event types seen for a kind in the last 90 days, with counts, for filters (admin_level ≥ ${ADMIN_LEVELS.readIncidents})`,
     security: 'adminSession',
     query: eventTypesQuery,
     responses: { 200: '{ kind, event_types: [{ event_type, events }] }', ...adminOnly('readIncidents'), ...invalid },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_KIND_NAMES, type EventKind } from '../../schemas/event';
+import { EVENT_KIND_NAMES } from '../../schemas/event';
 
 const limit = () => z.coerce.number().int().min(1).max(200).default(50);
 /** Deep offsets are slow on any store; past this, narrow the filter. */
@@ -36,5 +36,3 @@ export const timelineQuery = z.strictObject({
   cursor: z.string().max(500).optional().describe('next_cursor of the previous page'),
   limit: limit(),
 });
-
-export type TimelineQuery = z.output<typeof timelineQuery> & { kinds?: EventKind[] };

@@ -27,10 +27,10 @@ export class EventStatsRepository {
     return rows.map((r) => ({ hour: fromClickHouseTime(r.hour), kind: r.kind, events: Number(r.events) }));
   }
 
-  /** The event types seen for a kind, with their counts: what a filter can offer. */
+  /** The event types seen for a kind in the last 90 days, with their counts: what a filter can offer. */
   async eventTypes(kind: string): Promise<{ event_type: string; events: number }[]> {
     const rows = await this.reader.query<{ event_type: string; events: number }>(
-      `SELECT event_type, sum(events) AS events FROM events_per_hour WHERE kind = {kind:String}
+      `SELECT event_type, sum(events) AS events FROM events_per_hour WHERE kind = {kind:String} AND hour >= now() - INTERVAL 90 DAY
        GROUP BY event_type ORDER BY event_type LIMIT 500`,
       { kind },
     );

@@ -1,6 +1,6 @@
 import { fromClickHouseTime, toClickHouseTime } from '../../domain/event-row';
 import type { ClickHouseReader } from '../../queues/clickhouse-reader';
-import { EVENT_TABLES, type EventKind } from '../../schemas/event';
+import { EVENT_KIND_NAMES, EVENT_TABLES, type EventKind } from '../../schemas/event';
 
 /** One event about a user, whatever its kind, in the columns every kind can fill. */
 export interface TimelineEvent {
@@ -125,7 +125,8 @@ export class UserTimelineRepository {
     const past = options.order === 'asc' ? '>' : '<';
     const position = options.after ? `AND (occurred_at, event_id) ${past} ({at:DateTime64(3, 'UTC')}, {id:UUID})` : '';
     // Each table gives at most `limit` rows in order, so the union sorts at most kinds × limit.
-    const parts = options.kinds.map((kind) => {
+    // Only the catalog's own kind names and table names are spliced into the SQL; values are bound.
+    const parts = EVENT_KIND_NAMES.filter((k) => options.kinds.includes(k)).map((kind) => {
       const s = SOURCES[kind];
       return `(SELECT '${kind}' AS kind, event_id, event_type, occurred_at, source_app,
           CAST(${s.outcome} AS Nullable(String)) AS outcome, CAST(${s.ip} AS Nullable(String)) AS ip_address, CAST(${s.summary} AS Nullable(String)) AS summary,
