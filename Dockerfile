@@ -20,6 +20,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY clickhouse ./clickhouse
 COPY migrations ./migrations
+# The dashboard's browser code, served as written at /dashboard.
+COPY web ./web
 # DATA_DIR (default ./data, i.e. /app/data) is the only path auditflow writes:
 # the embedded ClickHouse store when CLICKHOUSE_URL is unset. Mount a volume here.
 RUN mkdir -p /app/data && chown node:node /app/data

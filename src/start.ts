@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { directReader, RelayedReader, type ClickHouseReader } from './queues/clickhouse-reader';
 import { runControlJob } from './queues/control-client';
 import { ReportReadRepository } from './api/reports/report.repository';
+import { ReportVerificationService } from './api/reports/report-verification.service';
 import type { Config } from './config/env';
 import { createApp } from './api/create-app';
 import { IngestService } from './api/ingest/ingest.service';
@@ -200,11 +201,16 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
       const { reader, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse, controlQueue, redis);
       connections.push({ name: 'clickhouse reader', run: closeReader });
-      const services = buildApiServices(config, pg, redis, events, reader, logger);
+      const services = buildApiServices(config, pg, redis, events, reader, logger, [ingestQueue, controlQueue, webhookQueue]);
+      const reportRepository = new ReportReadRepository(pg);
+      // The same key file as the worker's; the API uses only its public half, to check reports.
+      const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);
       const app = createApp({
         version: packageVersion(),
         reports: {
-          repository: new ReportReadRepository(pg),
+          repository: reportRepository,
+          verification: new ReportVerificationService(reportRepository, signingKey),
+          publicKeyPem: signingKey.publicKeyPem,
           generator: {
             generate: async (reportType, start, end, generatedBy) => {
               const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy };

@@ -12,8 +12,11 @@ import { healthOperations } from './health/health.openapi';
 import { integrityOperations } from './integrity/integrity.openapi';
 import { integrityRoutes, type IntegrityChecker } from './integrity/integrity.routes';
 import { reportOperations } from './reports/reports.openapi';
-import { reportsRoutes, type ReportGenerator } from './reports/reports.routes';
-import type { ReportReadRepository } from './reports/report.repository';
+import { reportsRoutes, type ReportsComponent } from './reports/reports.routes';
+import { dashboardOperations } from './dashboard/dashboard.openapi';
+import { dashboardPageRoutes } from './dashboard/dashboard-page.routes';
+import { dashboardRoutes } from './dashboard/dashboard.routes';
+import { requireAdminOrKey } from './admin/require-admin-or-key';
 import { ingestOperations } from './ingest/ingest.openapi';
 import type { ApiOperation } from './openapi/api-operation';
 import { openApiRoutes } from './openapi/openapi.routes';
@@ -47,8 +50,8 @@ export interface AppDeps {
   services: ApiServices;
   /** Runs integrity verification where ClickHouse is. */
   integrity: IntegrityChecker;
-  /** Compliance reports: stored ones, and generation where ClickHouse is. */
-  reports: { repository: ReportReadRepository; generator: ReportGenerator };
+  /** Compliance reports: stored ones, their verification, and generation where ClickHouse is. */
+  reports: ReportsComponent;
   /** Version shown in the OpenAPI document. */
   version?: string;
   /** Served at /metrics; absent, /metrics answers 404. */
@@ -60,7 +63,7 @@ export interface AppDeps {
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations, ...dashboardOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -74,11 +77,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRoutes(deps.metrics, deps.metricsToken));
   app.use(queueBoardRoutes(deps.queues ?? [], requireOperator(deps.services.auth, deps.services.admin, deps.apiKeys)));
   app.use(openApiRoutes(API_OPERATIONS, deps.version ?? '0.0.0'));
+  app.use(dashboardPageRoutes());
   app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
-  app.use(integrityRoutes(deps.integrity, deps.apiKeys));
+  // Reports and integrity: a `reports` key, or an administrator with the level admin-levels.ts gives.
+  const access = { auth: deps.services.auth, admin: deps.services.admin, keys: deps.apiKeys };
+  const readReports = requireAdminOrKey(access, 'reports', 'readReports');
+  app.use(integrityRoutes(deps.integrity, readReports));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
-  app.use(reportsRoutes(deps.reports.repository, deps.reports.generator, deps.apiKeys, deps.events));
+  app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, deps.events));
+  app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));
   app.use(adminRoutes(deps.services.admin, deps.services.auth));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));

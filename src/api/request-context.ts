@@ -34,8 +34,8 @@ export function normalizeIp(ip: string | undefined): string | null {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-/** Requests that are not API calls and would only add noise to api_access_log. */
-const NOT_RECORDED = /^\/(healthz|readyz|metrics|docs|openapi\.json)(\/|$)/;
+/** Requests that are not API calls and would only add noise to api_access_log (the dashboard's data calls are recorded). */
+const NOT_RECORDED = /^\/(healthz|readyz|metrics|docs|openapi\.json|dashboard)(\/|$)/;
 
 /**
  * Gives each request an id (echoed as X-Request-Id) and, when it finishes,

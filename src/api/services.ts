@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../config/env';
@@ -8,6 +9,11 @@ import type { ClickHouseReader } from '../queues/clickhouse-reader';
 import type { EventPublisher } from '../queues/event-publisher';
 import { buildAdminServices, type AdminServices } from './admin/admin.services';
 import { AccountEvents } from './auth/account-events';
+import { DashboardService } from './dashboard/dashboard.service';
+import { EventStatsRepository } from './dashboard/event-stats.repository';
+import { FailedLoginStatsRepository } from './dashboard/failed-login-stats.repository';
+import { LockedAccountRepository } from './dashboard/locked-account.repository';
+import { UserTimelineRepository } from './dashboard/user-timeline.repository';
 import { AccountTokenRepository } from './auth/account-token.repository';
 import { AccountService } from './auth/account.service';
 import { AuthService } from './auth/auth.service';
@@ -45,9 +51,12 @@ export interface ApiServices {
   /** Apps' view of the risk worker: their users' risk and locks, their webhook. */
   subjects: SubjectService;
   webhooks: WebhookService;
+  /** The dashboard's read models (/v1/dashboard). */
+  dashboard: DashboardService;
 }
 
-export function buildApiServices(config: Config, pg: Pool, redis: Redis, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger): ApiServices {
+/** `queues`: those whose backlog the dashboard shows. */
+export function buildApiServices(config: Config, pg: Pool, redis: Redis, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger, queues: Queue[] = []): ApiServices {
   const box = SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir);
   const settings = new SettingsService(new SettingsRepository(pg), box, events);
   const users = new UserRepository(pg);
@@ -64,5 +73,13 @@ export function buildApiServices(config: Config, pg: Pool, redis: Redis, events:
   const riskState = new RiskState(redis, { prefix: config.queuePrefix, historyTtlSeconds: 0 });
   const subjects = new SubjectService(new RiskSubjectRepository(pg), new RecentDecisions(redis, riskState));
   const webhooks = new WebhookService(new WebhookRepository(pg), box, events);
-  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks };
+  const dashboard = new DashboardService({
+    stats: new EventStatsRepository(reader),
+    failedLogins: new FailedLoginStatsRepository(reader),
+    timeline: new UserTimelineRepository(reader),
+    locked: new LockedAccountRepository(pg),
+    queues,
+    events,
+  });
+  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard };
 }

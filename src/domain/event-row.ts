@@ -23,6 +23,11 @@ export function toClickHouseTime(iso: string | Date): string {
   return s.replace('T', ' ').replace('Z', '');
 }
 
+/** ClickHouse writes DateTime64 as `2025-06-21 14:12:00.000` (UTC here); the API speaks ISO 8601. */
+export function fromClickHouseTime(value: string): string {
+  return new Date(`${value.replace(' ', 'T')}Z`).toISOString();
+}
+
 export function tableOf(kind: EventKind): string {
   return EVENT_TABLES[kind];
 }

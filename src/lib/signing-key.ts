@@ -43,6 +43,9 @@ export class SigningKey {
   }
 }
 
+/** The half of the signing key that may be shown: what the API needs to check reports. */
+export type PublicSigningKey = Pick<SigningKey, 'publicKey' | 'publicKeyPem' | 'keyId'>;
+
 export function keyIdOf(publicKey: KeyObject): string {
   return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
 }

@@ -7,12 +7,16 @@
 export const ADMIN_LEVELS = {
   /** List, search and view users and their permissions. */
   readUsers: 1,
-  /** List error logs and security events. */
+  /** List error logs, security events and failed logins. */
   readIncidents: 1,
+  /** What an API key with the `reports` scope may read: compliance reports, integrity verification, the dashboard's traffic overview. */
+  readReports: 1,
   /** Resolve error logs and security events. */
   resolveIncidents: 2,
   /** Lift a login lock (password lockout or a risk-worker lock). */
   unlockUsers: 2,
+  /** Generate compliance reports and record their submission (as a `reports` API key may). */
+  manageReports: 2,
   /** Suspend and reactivate users. */
   suspendUsers: 3,
   /** Read system settings; encrypted values are shown only from `manageSettings` up. */

@@ -1,3 +1,4 @@
+import { fromClickHouseTime } from '../../domain/event-row';
 import type { ClickHouseReader } from '../../queues/clickhouse-reader';
 
 /** An error_logs row as administrators see it (timestamps in ISO 8601). */
@@ -134,12 +135,11 @@ export class EventLogRepository {
   }
 }
 
-/** ClickHouse writes DateTime64 as `2025-06-21 14:12:00.000` (UTC here); the API speaks ISO 8601. */
 function isoTimes<T>(row: T, extra: string[]): T {
   const out = { ...row } as Record<string, unknown>;
   for (const k of ['occurred_at', 'received_at', ...extra]) {
     const v = out[k];
-    if (typeof v === 'string' && v) out[k] = new Date(`${v.replace(' ', 'T')}Z`).toISOString();
+    if (typeof v === 'string' && v) out[k] = fromClickHouseTime(v);
   }
   return out as T;
 }

@@ -1,3 +1,4 @@
+import { ADMIN_LEVELS } from '../admin/admin-levels';
 import type { ApiOperation } from '../openapi/api-operation';
 import { verifyQuery } from './integrity.routes';
 
@@ -7,8 +8,8 @@ export const integrityOperations: ApiOperation[] = [
     path: '/v1/integrity/verify',
     tag: 'integrity',
     summary: 'Recompute every hash chain from ClickHouse and check it against the signed seals; names the first broken place per table',
-    security: 'apiKey',
+    security: ['apiKey', 'adminSession'],
     query: verifyQuery,
-    responses: { 200: '{ ok, tables: [{ table, seals, rows, ok, first_break? }], rows_per_second }', 401: 'API key missing or wrong', 403: 'The key lacks the reports scope', 400: 'Invalid from/to' },
+    responses: { 200: '{ ok, tables: [{ table, seals, rows, ok, first_break? }], rows_per_second }', 401: 'No API key or administrator session, or not a valid one', 403: `The key lacks the reports scope, or the administrator's admin_level is below ${ADMIN_LEVELS.readReports}`, 400: 'Invalid from/to' },
   },
 ];

@@ -14,7 +14,8 @@ export interface ApiOperation {
   path: string;
   summary: string;
   tag: string;
-  security: Security;
+  /** Several: any one of them will do. */
+  security: Security | Security[];
   body?: z.ZodType;
   /** A body described by a hand-picked JSON Schema (the ingest API's "one event or an array"). */
   bodyJsonSchema?: Record<string, unknown>;

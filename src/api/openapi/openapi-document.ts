@@ -55,7 +55,8 @@ export function buildOpenApiDocument(operations: ApiOperation[], info: { version
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const { path, parameters } = openApiPath(op.path);
-    const security = (s: Security) => (s === 'none' ? [] : [{ [s]: [] }]);
+    // Each entry of an OpenAPI security list is an alternative.
+    const security = (s: Security | Security[]) => [s].flat().filter((one) => one !== 'none').map((one) => ({ [one]: [] }));
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(op.responses)) {
       responses[status] = Number(status) >= 400 ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description };

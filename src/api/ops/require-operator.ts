@@ -1,25 +1,20 @@
-import { Router, type RequestHandler } from 'express';
-import { requireAdmin } from '../admin/require-admin';
+import type { RequestHandler } from 'express';
+import { requireAdminOrKey } from '../admin/require-admin-or-key';
 import type { AdminServices } from '../admin/admin.services';
 import type { AuthService } from '../auth/auth.service';
 import type { ApiKeyService } from '../keys/api-key.service';
-import { requireScope } from '../keys/require-scope';
 
 /** Makes a browser ask for credentials (and ask again after a wrong one). */
 const CHALLENGE = 'Basic realm="auditflow operations", charset="UTF-8"';
-
-const SESSION_TOKEN = /^Bearer\s+afs_/i;
 
 /**
  * Middleware for operator pages a browser opens (Bull Board): an
  * administrator's session token (afs_…) or an API key with the `admin`
  * scope, sent as `Authorization: Bearer <credential>` or, since a browser
  * cannot add a header to a page it navigates to, as the password of Basic
- * auth (any user name). The checks are requireAdmin's and requireScope's.
+ * auth (any user name). The checks are requireAdminOrKey's.
  */
 export function requireOperator(auth: AuthService, admin: Pick<AdminServices, 'administrators'>, keys: ApiKeyService): RequestHandler[] {
-  const asAdmin = Router().use(requireAdmin(auth, admin));
-  const asAdminKey = Router().use(requireScope(keys, 'admin'));
   return [
     (req, res, next) => {
       res.set('WWW-Authenticate', CHALLENGE);
@@ -31,7 +26,7 @@ export function requireOperator(auth: AuthService, admin: Pick<AdminServices, 'a
       }
       next();
     },
-    (req, res, next) => (SESSION_TOKEN.test(req.get('authorization') ?? '') ? asAdmin : asAdminKey)(req, res, next),
+    requireAdminOrKey({ auth, admin, keys }, 'admin'),
     (_req, res, next) => {
       res.removeHeader('WWW-Authenticate');
       next();

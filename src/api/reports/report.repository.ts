@@ -10,6 +10,12 @@ export class ReportReadRepository {
     return (await this.pg.query<ReportRow>('SELECT * FROM compliance_reports WHERE id = $1', [id])).rows[0] ?? null;
   }
 
+  /** The report generated just before this one (of any type): the one its previous_report_hash must name. */
+  async previous(id: string): Promise<Pick<ReportRow, 'id' | 'report_hash'> | null> {
+    const { rows } = await this.pg.query<Pick<ReportRow, 'id' | 'report_hash'>>('SELECT id, report_hash FROM compliance_reports WHERE id < $1 ORDER BY id DESC LIMIT 1', [id]);
+    return rows[0] ?? null;
+  }
+
   async list(filter: { type?: ReportType; limit: number; offset: number }): Promise<ReportRow[]> {
     const { rows } = await this.pg.query<ReportRow>(
       `SELECT id, report_type, report_period_start, report_period_end, total_records, report_hash, previous_report_hash, key_id, generated_by,

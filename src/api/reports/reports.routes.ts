@@ -1,14 +1,14 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { REPORT_TYPES, type SignedReport } from '../../domain/report';
 import { reportCsv } from '../../domain/report-rendering';
 import { AppError } from '../../lib/app-error';
 import type { EventPublisher } from '../../queues/event-publisher';
 import { actorFields } from '../actor-fields';
-import type { ApiKeyService } from '../keys/api-key.service';
-import { requireScope } from '../keys/require-scope';
+import { actorLabel } from '../admin/require-admin-or-key';
 import { validate } from '../validate';
 import { reportPdf } from './report-pdf';
+import type { ReportVerificationService } from './report-verification.service';
 import type { ReportReadRepository } from './report.repository';
 
 export interface ReportGenerator {
@@ -31,22 +31,40 @@ export const submissionBody = z.strictObject({
   authority_acknowledgment: z.string().max(2000).nullable().optional(),
 });
 
-/** /v1/reports: compliance reports for keys with the reports scope. */
-export function reportsRoutes(reports: ReportReadRepository, generator: ReportGenerator, keys: ApiKeyService, events?: EventPublisher): Router {
-  const router = Router();
-  const auth = requireScope(keys, 'reports');
+export interface ReportsComponent {
+  repository: ReportReadRepository;
+  generator: ReportGenerator;
+  verification: ReportVerificationService;
+  /** The signing key's public half (PEM), for checking downloads offline. */
+  publicKeyPem: string;
+}
 
-  router.get('/v1/reports', auth, async (req, res) => {
+/** Who may read reports, and who may generate them and record their submission. */
+export interface ReportsAccess {
+  read: RequestHandler;
+  manage: RequestHandler;
+}
+
+/** /v1/reports: compliance reports for keys with the reports scope and for administrators. */
+export function reportsRoutes({ repository: reports, generator, verification, publicKeyPem }: ReportsComponent, access: ReportsAccess, events?: EventPublisher): Router {
+  const router = Router();
+
+  router.get('/v1/reports', access.read, async (req, res) => {
     res.json({ reports: await reports.list(validate(listQuery, req.query)) });
   });
 
-  router.post('/v1/reports', auth, async (req, res) => {
+  router.post('/v1/reports', access.manage, async (req, res) => {
     const body = validate(generateBody, req.body);
-    const result = await generator.generate(body.type, new Date(body.period_start), new Date(body.period_end), `api_key:${res.locals.apiKey!.name}`);
+    const result = await generator.generate(body.type, new Date(body.period_start), new Date(body.period_end), actorLabel(res.locals));
     res.status(result.created ? 201 : 200).json(result);
   });
 
-  router.get('/v1/reports/:id', auth, async (req, res) => {
+  // Before /v1/reports/:id, which would take "public-key" for an id.
+  router.get('/v1/reports/public-key', access.read, (_req, res) => {
+    res.type('application/x-pem-file').attachment('auditflow-public-key.pem').send(publicKeyPem);
+  });
+
+  router.get('/v1/reports/:id', access.read, async (req, res) => {
     const { format } = validate(downloadQuery, req.query);
     const row = await reports.byId(req.params.id as string);
     if (!row) throw new AppError('NOT_FOUND', 'no such report');
@@ -62,7 +80,11 @@ export function reportsRoutes(reports: ReportReadRepository, generator: ReportGe
     }
   });
 
-  router.patch('/v1/reports/:id', auth, async (req, res) => {
+  router.get('/v1/reports/:id/verification', access.read, async (req, res) => {
+    res.json(await verification.verify(req.params.id as string));
+  });
+
+  router.patch('/v1/reports/:id', access.manage, async (req, res) => {
     const body = validate(submissionBody, req.body);
     const before = await reports.byId(req.params.id as string);
     if (!before) throw new AppError('NOT_FOUND', 'no such report');

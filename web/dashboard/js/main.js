@@ -1,0 +1,103 @@
+// @ts-check
+import { api, whenSignedOut } from './api.js';
+import { errorBox, h, replace } from './dom.js';
+import { credential, forget } from './session.js';
+import { errorLogsView } from './views/error-logs.js';
+import { failedLoginsView } from './views/failed-logins.js';
+import { integrityView } from './views/integrity.js';
+import { loginView } from './views/login.js';
+import { overviewView } from './views/overview.js';
+import { reportsView } from './views/reports.js';
+import { securityEventsView } from './views/security-events.js';
+import { timelineView } from './views/timeline.js';
+
+/**
+ * @typedef {object} Viewer  GET /v1/dashboard/me
+ * @property {{ type: 'admin', id: string, email: string, admin_level: number } | { type: 'api_key', id: string, name: string }} principal
+ * @property {Record<string, boolean>} can  each action of admin-levels.ts
+ */
+
+/**
+ * @typedef {object} Page
+ * @property {string} path
+ * @property {string} title
+ * @property {string} needs  the action of admin-levels.ts that opens it
+ * @property {(main: HTMLElement, ctx: { viewer: Viewer, params: URLSearchParams }) => Promise<void> | void} render
+ */
+
+/** @type {Page[]} */
+const PAGES = [
+  { path: 'overview', title: 'Overview', needs: 'readReports', render: overviewView },
+  { path: 'security', title: 'Security events', needs: 'readIncidents', render: securityEventsView },
+  { path: 'failed-logins', title: 'Failed logins & lockouts', needs: 'readIncidents', render: failedLoginsView },
+  { path: 'timeline', title: 'User timeline', needs: 'readUsers', render: timelineView },
+  { path: 'reports', title: 'Compliance reports', needs: 'readReports', render: reportsView },
+  { path: 'integrity', title: 'Integrity', needs: 'readReports', render: integrityView },
+  { path: 'errors', title: 'Error logs', needs: 'readIncidents', render: errorLogsView },
+];
+
+const main = /** @type {HTMLElement} */ (document.getElementById('view'));
+const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+const who = /** @type {HTMLElement} */ (document.getElementById('who'));
+const logout = /** @type {HTMLButtonElement} */ (document.getElementById('logout'));
+
+/** @type {Viewer | null} */
+let viewer = null;
+
+/** `#/timeline?user=…` → the page and its parameters. */
+function location_() {
+  const [path = '', query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  return { path, params: new URLSearchParams(query) };
+}
+
+function signedOut() {
+  viewer = null;
+  nav.replaceChildren();
+  who.textContent = '';
+  logout.hidden = true;
+  replace(main, loginView(signedIn));
+}
+
+async function signedIn() {
+  viewer = await api('GET', '/v1/dashboard/me');
+  const v = /** @type {Viewer} */ (viewer);
+  who.textContent = v.principal.type === 'admin' ? `${v.principal.email} (admin level ${v.principal.admin_level})` : `API key ${v.principal.name}`;
+  logout.hidden = false;
+  const first = PAGES.find((p) => v.can[p.needs]);
+  if (!location_().path || location_().path === 'login') location.hash = `#/${first?.path ?? 'overview'}`;
+  else await route();
+}
+
+async function route() {
+  if (!viewer) return;
+  const v = viewer;
+  const { path, params } = location_();
+  const allowed = PAGES.filter((p) => v.can[p.needs]);
+  nav.replaceChildren(...allowed.map((p) => h('a', { href: `#/${p.path}`, class: p.path === path ? 'active' : null }, p.title)));
+  const page = allowed.find((p) => p.path === path);
+  if (!page) {
+    replace(main, h('h1', {}, 'Not available'), h('p', { class: 'muted' }, 'This page does not exist, or your login may not open it.'));
+    return;
+  }
+  document.title = `${page.title} · auditflow`;
+  main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    await page.render(main, { viewer: v, params });
+  } catch (error) {
+    replace(main, h('h1', {}, page.title), errorBox(error));
+  }
+}
+
+logout.addEventListener('click', async () => {
+  // An administrator session is ended on the server; an API key stays valid, it is only forgotten here.
+  if (credential()?.kind === 'admin') await api('POST', '/auth/logout').catch(() => undefined);
+  forget();
+  location.hash = '#/login';
+  signedOut();
+});
+
+whenSignedOut(signedOut);
+window.addEventListener('hashchange', () => void route());
+
+if (credential()) signedIn().catch(signedOut);
+else signedOut();

@@ -1,0 +1,140 @@
+// @ts-check
+import { api, download } from '../api.js';
+import { badge, errorBox, field, h, num, pager, replace, table, time } from '../dom.js';
+
+const TYPES = [
+  { value: 'daily_security_summary', label: 'Daily security summary' },
+  { value: 'weekly_access_review', label: 'Weekly access review' },
+  { value: 'monthly_compliance', label: 'Monthly compliance' },
+];
+const PAGE = 25;
+
+/**
+ * Compliance reports: list, download (JSON, CSV, PDF), verify on the server
+ * (GET /v1/reports/{id}/verification), and generate for a period.
+ * @param {HTMLElement} main
+ * @param {{ viewer: { can: Record<string, boolean> } }} ctx
+ */
+export async function reportsView(main, { viewer }) {
+  const list = h('div', { id: 'reports' });
+  const message = h('div', { id: 'reports-message' });
+  let offset = 0;
+  /** @type {Map<string, HTMLElement>} */
+  const verdicts = new Map();
+
+  const load = async () => {
+    const { reports } = await api('GET', '/v1/reports', { query: { limit: PAGE + 1, offset } });
+    const rows = reports.slice(0, PAGE);
+    list.replaceChildren(
+      table(
+        [
+          { label: 'Id', value: (r) => r.id, num: true },
+          { label: 'Type', value: (r) => TYPES.find((t) => t.value === r.report_type)?.label ?? r.report_type },
+          { label: 'Period (UTC)', value: (r) => `${time(r.report_period_start)} → ${time(r.report_period_end)}` },
+          { label: 'Records', value: (r) => num(r.total_records), num: true },
+          { label: 'Generated', value: (r) => [time(r.created_at), h('div', { class: 'muted' }, r.generated_by)] },
+          { label: 'Hash', value: (r) => h('span', { class: 'mono', title: r.report_hash }, `${String(r.report_hash).slice(0, 16)}…`) },
+          {
+            label: 'Download',
+            value: (r) => ['json', 'csv', 'pdf'].map((format) => h('button', { type: 'button', class: `download-${format}`, onclick: () => void fetchFile(r.id, format) }, format.toUpperCase())),
+          },
+          { label: 'Verification', value: (r) => verdictCell(r.id) },
+        ],
+        rows,
+        { empty: 'No report yet.', rowAttrs: (r) => ({ 'data-report-id': r.id }) },
+      ),
+      pager({ offset, limit: PAGE, count: rows.length, hasMore: reports.length > PAGE }, (o) => {
+        offset = o;
+        void load();
+      }),
+    );
+  };
+
+  /** @param {string} id */
+  const verdictCell = (id) => {
+    const cell = verdicts.get(id) ?? h('div', { class: 'verdict' }, h('button', { type: 'button', class: 'verify', onclick: () => void verify(id) }, 'Verify'));
+    verdicts.set(id, cell);
+    return cell;
+  };
+
+  /** @param {string} id */
+  const verify = async (id) => {
+    const cell = verdictCell(id);
+    replace(cell, h('span', { class: 'muted' }, 'Checking…'));
+    try {
+      const v = await api('GET', `/v1/reports/${id}/verification`);
+      replace(
+        cell,
+        v.ok ? badge('signature valid', 'ok') : badge('FAILED', 'bad'),
+        h('div', { class: 'muted' }, `hash ${v.hash_matches ? 'matches' : 'differs'} · key ${v.key_id} ${v.key_matches ? '(this server)' : '(not this server)'} · ${v.chain.linked ? (v.chain.previous_report_id ? `chained after #${v.chain.previous_report_id}` : 'first of the chain') : 'chain broken'}`),
+        v.problems.map((/** @type {string} */ p) => h('div', { class: 'error' }, p)),
+      );
+    } catch (error) {
+      replace(cell, errorBox(error));
+    }
+  };
+
+  /**
+   * @param {string} id
+   * @param {string} format
+   */
+  const fetchFile = async (id, format) => {
+    try {
+      const name = await download(`/v1/reports/${id}`, { format });
+      replace(message, h('div', { class: 'notice' }, `Downloaded ${name}`));
+    } catch (error) {
+      replace(message, errorBox(error));
+    }
+  };
+
+  replace(
+    main,
+    h('h1', {}, 'Compliance reports'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Each report is signed (Ed25519) and chained to the one before it. Verify checks it here; to check a JSON download elsewhere, use the public key: ',
+      h('button', { type: 'button', id: 'public-key', onclick: () => void download('/v1/reports/public-key').then((n) => replace(message, h('div', { class: 'notice' }, `Downloaded ${n}`))).catch((e) => replace(message, errorBox(e))) }, 'Download public key'),
+      ' and run npx auditflow report verify <file> --public-key <pem>.',
+    ),
+    viewer.can.manageReports ? generateForm(message, load) : null,
+    message,
+    list,
+  );
+  await load();
+}
+
+/**
+ * Generate a report for a period now (POST /v1/reports); one per type and period.
+ * @param {HTMLElement} message
+ * @param {() => Promise<void>} reload
+ */
+function generateForm(message, reload) {
+  const today = new Date().toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const type = /** @type {HTMLSelectElement} */ (h('select', { name: 'type' }, TYPES.map((t) => h('option', { value: t.value }, t.label))));
+  const start = /** @type {HTMLInputElement} */ (h('input', { type: 'date', name: 'period_start', value: yesterday, required: true }));
+  const end = /** @type {HTMLInputElement} */ (h('input', { type: 'date', name: 'period_end', value: today, required: true }));
+  return h(
+    'form',
+    {
+      class: 'toolbar panel',
+      id: 'generate-report',
+      onsubmit: async (/** @type {Event} */ e) => {
+        e.preventDefault();
+        replace(message, h('div', { class: 'muted' }, 'Generating…'));
+        try {
+          const r = await api('POST', '/v1/reports', { body: { type: type.value, period_start: `${start.value}T00:00:00Z`, period_end: `${end.value}T00:00:00Z` } });
+          replace(message, h('div', { class: 'notice' }, r.created ? `Report #${r.id} generated.` : `Report #${r.id} already covered that period.`));
+          await reload();
+        } catch (error) {
+          replace(message, errorBox(error));
+        }
+      },
+    },
+    field('Type', type),
+    field('From (UTC day)', start),
+    field('To (UTC day, exclusive)', end),
+    h('button', { type: 'submit', class: 'primary' }, 'Generate'),
+  );
+}

@@ -1,0 +1,72 @@
+// @ts-check
+import { api } from '../api.js';
+import { badge, field, h, pager, table, time } from '../dom.js';
+import { resolveForm } from '../resolve-form.js';
+
+const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
+const PAGE = 25;
+
+/**
+ * Security events (GET /admin/security-events), filtered by severity, type
+ * and state, and resolved with notes (POST /admin/security-events/{id}/resolve).
+ * @param {HTMLElement} main
+ * @param {{ viewer: { can: Record<string, boolean> } }} ctx
+ */
+export async function securityEventsView(main, { viewer }) {
+  const severity = /** @type {HTMLSelectElement} */ (h('select', { name: 'severity' }, h('option', { value: '' }, 'Any'), SEVERITIES.map((s) => h('option', { value: s }, s))));
+  const type = /** @type {HTMLSelectElement} */ (h('select', { name: 'type' }, h('option', { value: '' }, 'Any')));
+  const state = /** @type {HTMLSelectElement} */ (h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All')));
+  const list = h('div');
+  let offset = 0;
+  /** @type {string | null} */
+  let resolving = null;
+
+  const load = async () => {
+    const page = await api('GET', '/admin/security-events', { query: { severity: severity.value, type: type.value, resolved: state.value, limit: PAGE, offset } });
+    const rows = /** @type {any[]} */ (page.security_events);
+    const columns = [
+      { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
+      { label: 'Severity', value: (/** @type {any} */ r) => badge(r.severity_level) },
+      { label: 'Type', value: (/** @type {any} */ r) => r.event_type },
+      { label: 'Description', value: (/** @type {any} */ r) => r.event_description },
+      { label: 'User', value: (/** @type {any} */ r) => r.user_email ?? r.user_id },
+      { label: 'IP', value: (/** @type {any} */ r) => r.ip_address },
+      { label: 'Action taken', value: (/** @type {any} */ r) => r.action_taken },
+      {
+        label: 'Status',
+        value: (/** @type {any} */ r) =>
+          r.is_resolved
+            ? [badge(r.false_positive ? 'false positive' : 'resolved', 'ok'), h('div', { class: 'notes' }, r.analyst_notes ?? '')]
+            : viewer.can.resolveIncidents
+              ? resolving === r.event_id
+                ? resolveForm({
+                    withFalsePositive: true,
+                    submit: (notes, falsePositive) => api('POST', `/admin/security-events/${r.event_id}/resolve`, { body: { analyst_notes: notes, false_positive: falsePositive } }),
+                    done: () => {
+                      resolving = null;
+                      return load();
+                    },
+                  })
+                : h('button', { type: 'button', class: 'resolve', onclick: () => { resolving = r.event_id; void load(); } }, 'Resolve')
+              : badge('open', 'bad'),
+      },
+    ];
+    list.replaceChildren(
+      table(columns, rows, { empty: 'No security events match.', rowAttrs: (r) => ({ 'data-event-id': r.event_id }) }),
+      pager({ offset, limit: PAGE, count: rows.length, hasMore: offset + rows.length < page.total, total: page.total }, (o) => {
+        offset = o;
+        void load();
+      }),
+    );
+  };
+
+  const apply = () => {
+    offset = 0;
+    void load();
+  };
+  for (const select of [severity, type, state]) select.addEventListener('change', apply);
+  main.replaceChildren(h('h1', {}, 'Security events'), h('div', { class: 'toolbar' }, field('Severity', severity), field('Type', type), field('State', state)), list);
+  const types = await api('GET', '/v1/dashboard/event-types', { query: { kind: 'security' } });
+  type.append(...types.event_types.map((/** @type {{ event_type: string, events: number }} */ t) => h('option', { value: t.event_type }, `${t.event_type} (${t.events})`)));
+  await load();
+}
