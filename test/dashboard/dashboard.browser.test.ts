@@ -148,7 +148,7 @@ describe('the dashboard in a browser', () => {
     const total = await page.locator('#events-total .value').textContent();
     expect(Number(total!.replace(/,/g, ''))).toBeGreaterThanOrEqual(10);
     await expect(page.locator('#kind-totals tr', { hasText: 'failed_login' }).textContent()).resolves.toMatch(/failed_login\s*[1-9]/);
-    await expect(page.locator('#queues tbody tr').count()).resolves.toBe(2);
+    await expect(page.locator('#queues tbody tr').count()).resolves.toBe(3);
     await shot('02-overview');
   });
 
