@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { Client } from 'pg';
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse, splitStatements } from '../../src/lib/clickhouse-migrations';
 import { AUTH_EVENT_TYPES, CATALOG_EVENT_TYPES, SECURITY_EVENT_TYPES } from '../../src/schemas/event-catalog';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
@@ -265,8 +266,13 @@ async function storedCounts(): Promise<Record<string, number>> {
 // -------------------------------------------------------------------- tests
 
 beforeAll(async () => {
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
   key = await createApiKey(ns, APP, ['ingest']);
+  // The doc's numbers count the fixture's events only: the risk worker records its decisions but adds no lock or block events.
+  const pg = new Client({ connectionString: ns.databaseUrl });
+  await pg.connect();
+  await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ('risk.mode', 'audit_only', 'string')`);
+  await pg.end();
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
 });
 
 afterAll(async () => {
