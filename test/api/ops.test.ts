@@ -235,7 +235,7 @@ describe('Bull Board at /admin/queues', () => {
     const bearer = { authorization: `Bearer ${adminKey}` };
     const listed = await api(stack.url, 'GET', '/admin/queues/api/queues', { headers: bearer });
     expect(listed.status).toBe(200);
-    expect(listed.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([QUEUE_NAMES.control, QUEUE_NAMES.ingest].sort());
+    expect(listed.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([QUEUE_NAMES.control, QUEUE_NAMES.ingest, QUEUE_NAMES.webhooks].sort());
     // Pausing the ingest queue from a browser would stop ingestion: refused.
     expect((await api(stack.url, 'PUT', `/admin/queues/api/queues/${QUEUE_NAMES.ingest}/pause`, { headers: bearer })).status).toBe(405);
     expect(await ingestQueue.isPaused()).toBe(false);
