@@ -59,7 +59,8 @@ describe('integrity', () => {
     expect(result.tables.filter((t) => !t.ok)).toEqual([]);
     expect(result.ok).toBe(true);
     const audit = result.tables.find((t) => t.table === 'audit_logs')!;
-    expect(audit.rows).toBe(15);
+    // The fixture's 15, plus the audit rows of any lock the risk worker sets on its failed logins.
+    expect(audit.rows).toBeGreaterThanOrEqual(15);
     expect(audit.seals).toBeGreaterThanOrEqual(3);
     expect(result.rows_per_second).toBeGreaterThan(0);
     // Seed 003's names on auth_audit_log.
