@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { AnalystLimits } from '../domain/analyst-settings';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -86,6 +87,14 @@ const envSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, /^[0-9a-f]{64}$/i.test(v) ? 'hex' : 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64')
     .optional(),
+  /** Seconds one query on /clickhouse may run (max_execution_time). */
+  ANALYST_MAX_EXECUTION_TIME: int(1, 3600).default(30),
+  /** Rows one query on /clickhouse may return; more is an error, not a truncation (max_result_rows). */
+  ANALYST_MAX_RESULT_ROWS: int(1, 100_000_000).default(100_000),
+  /** Uncompressed bytes one query on /clickhouse may return (max_result_bytes). */
+  ANALYST_MAX_RESULT_BYTES: int(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** Memory one query on /clickhouse may use, so it cannot starve the writer (max_memory_usage). */
+  ANALYST_MAX_MEMORY_USAGE: int(16 * 1024 * 1024, 256 * 1024 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
 });
 
 export type Config = {
@@ -111,6 +120,8 @@ export type Config = {
   settingsEncryptionKey?: string;
   signingKeyFile?: string;
   keysDir: string;
+  /** Limits of every query on /clickhouse. */
+  analyst: AnalystLimits;
 };
 
 /** Thrown when the environment is invalid; its message lists every bad variable. */
@@ -172,5 +183,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
     signingKeyFile: e.SIGNING_KEY_FILE ? path.resolve(e.SIGNING_KEY_FILE) : undefined,
     keysDir: path.join(dataDir, 'keys'),
+    analyst: {
+      maxExecutionTimeSeconds: e.ANALYST_MAX_EXECUTION_TIME,
+      maxResultRows: e.ANALYST_MAX_RESULT_ROWS,
+      maxResultBytes: e.ANALYST_MAX_RESULT_BYTES,
+      maxMemoryUsage: e.ANALYST_MAX_MEMORY_USAGE,
+    },
   };
 }
