@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { directAnalystRunner, RelayedAnalystRunner, type AnalystQueryRunner } from './queues/analyst-query-runner';
 import { directReader, RelayedReader, type ClickHouseReader } from './queues/clickhouse-reader';
 import { runControlJob } from './queues/control-client';
 import { ReportReadRepository } from './api/reports/report.repository';
@@ -13,6 +14,7 @@ import { createApp } from './api/create-app';
 import { IngestService } from './api/ingest/ingest.service';
 import { ApiKeyRepository } from './api/keys/api-key.repository';
 import { ApiKeyService } from './api/keys/api-key.service';
+import { AnalystQueryService } from './api/clickhouse-http/analyst-query.service';
 import { openClickHouse, type ClickHouseClient } from './lib/clickhouse';
 import { migrateClickHouse } from './lib/clickhouse-migrations';
 import type { Logger } from './lib/logger';
@@ -47,17 +49,18 @@ import { OWN_SOURCE_APP } from './domain/own-source-app';
 /** How this process reads ClickHouse: directly when it can, else through the worker that owns the store. */
 async function clickHouseReaderFor(
   config: Config,
-  own: ClickHouseClient | undefined,
+  own: { clickhouse: ClickHouseClient; analyst: AnalystQueryRunner } | undefined,
   controlQueue: Queue<ControlJob>,
   redis: Redis,
-): Promise<{ reader: ClickHouseReader; close: () => Promise<void> }> {
-  if (own) return { reader: directReader(own), close: async () => undefined };
+): Promise<{ reader: ClickHouseReader; analyst: AnalystQueryRunner; close: () => Promise<void> }> {
+  if (own) return { reader: directReader(own.clickhouse), analyst: own.analyst, close: async () => undefined };
   if (config.clickhouse.mode === 'server') {
     const client = await openClickHouse(config.clickhouse);
-    return { reader: directReader(client), close: () => client.close() };
+    return { reader: directReader(client), analyst: directAnalystRunner(client), close: () => client.close() };
   }
   const relayed = new RelayedReader(controlQueue, redis);
-  return { reader: relayed, close: () => relayed.close() };
+  const analyst = new RelayedAnalystRunner(controlQueue, redis);
+  return { reader: relayed, analyst, close: async () => void (await Promise.all([relayed.close(), analyst.close()])) };
 }
 
 function packageVersion(): string {
@@ -74,6 +77,8 @@ export interface Running {
   /** The HTTP port, when the api role runs. */
   port?: number;
   clickhouse?: ClickHouseClient;
+  /** Runs /clickhouse queries, where this process owns ClickHouse. */
+  analyst?: AnalystQueryRunner;
   writer?: ClickHouseWriter;
   risk?: RiskWorker;
   /** Stops every role in order; resolves true when all steps closed cleanly. */
@@ -99,6 +104,12 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       connections.push({ name: 'clickhouse', run: () => clickhouse.close() });
       const applied = await migrateClickHouse(clickhouse);
       if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+      // Analysts get a chDB connection of their own: a connection runs one query at a time, so a 30-second
+      // analyst query on the writer's would hold up every flush. A server's HTTP client has no such limit.
+      const embedded = config.clickhouse.mode === 'embedded';
+      const analystClickhouse = embedded ? await openClickHouse(config.clickhouse) : clickhouse;
+      if (embedded) connections.push({ name: 'clickhouse (analysts)', run: () => analystClickhouse.close() });
+      running.analyst = directAnalystRunner(analystClickhouse, { exclusive: embedded });
     }
     await ensureDatabase(config.databaseUrl);
     const pg = createPgPool(config.databaseUrl);
@@ -160,6 +171,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         ingestQueue,
         logger,
         reader: directReader(clickhouse),
+        analyst: running.analyst!,
+        redis,
         verifier,
         retention: new RetentionJob(pg, clickhouse, signingKey, writer, logger.child({ component: 'retention' })),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
@@ -199,7 +212,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         onJobAdded: (events) => backpressure.noteJobSize(events),
       });
       const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
-      const { reader, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse, controlQueue, redis);
+      const { reader, analyst, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse && { clickhouse: running.clickhouse, analyst: running.analyst! }, controlQueue, redis);
       connections.push({ name: 'clickhouse reader', run: closeReader });
       const services = buildApiServices(config, pg, redis, events, reader, logger, [ingestQueue, controlQueue, webhookQueue]);
       const reportRepository = new ReportReadRepository(pg);
@@ -229,6 +242,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         events,
         services,
         apiKeys,
+        analyst: new AnalystQueryService(apiKeys, analyst, config.analyst),
         ingest: new IngestService(producer, backpressure, metrics),
         metrics,
         metricsToken: config.metricsToken,

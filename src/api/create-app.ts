@@ -8,6 +8,9 @@ import { authOperations } from './auth/auth.openapi';
 import { adminOperations } from './admin/admin.openapi';
 import { adminRoutes } from './admin/admin.routes';
 import { authRoutes } from './auth/auth.routes';
+import type { AnalystQueryService } from './clickhouse-http/analyst-query.service';
+import { clickHouseHttpOperations } from './clickhouse-http/clickhouse-http.openapi';
+import { clickHouseHttpRoutes } from './clickhouse-http/clickhouse-http.routes';
 import { healthOperations } from './health/health.openapi';
 import { integrityOperations } from './integrity/integrity.openapi';
 import { integrityRoutes, type IntegrityChecker } from './integrity/integrity.routes';
@@ -60,10 +63,12 @@ export interface AppDeps {
   metricsToken?: string;
   /** Queues shown on Bull Board at /admin/queues. */
   queues?: Queue[];
+  /** Analysts' read-only queries on /clickhouse. */
+  analyst: AnalystQueryService;
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations, ...dashboardOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations, ...dashboardOperations, ...clickHouseHttpOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -83,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
   const access = { auth: deps.services.auth, admin: deps.services.admin, keys: deps.apiKeys };
   const readReports = requireAdminOrKey(access, 'reports', 'readReports');
   app.use(integrityRoutes(deps.integrity, readReports));
+  // Reads its own body: SQL text, not JSON.
+  app.use(clickHouseHttpRoutes(deps.analyst, deps.logger));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, deps.events));

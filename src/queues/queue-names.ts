@@ -1,6 +1,9 @@
+import type { AnalystLimits } from '../domain/analyst-settings';
+import type { ClickHouseException } from '../domain/clickhouse-exception';
 import type { QueuedEvent } from '../domain/event-row';
 import type { ReportType } from '../domain/report';
 import type { PruneResult } from '../workers/retention';
+import type { AnalystQueryRequest } from './analyst-query-runner';
 import type { VerificationResult } from '../workers/integrity-verifier';
 
 /** Every BullMQ queue auditflow uses. */
@@ -44,7 +47,9 @@ export type ControlJob =
   /** Apply data_retention_policies (now: the time the cutoffs count back from). */
   | { type: 'retention'; now: string | null }
   /** Integrity verification, run where ClickHouse is. */
-  | { type: 'verify'; from: string | null; to: string | null };
+  | { type: 'verify'; from: string | null; to: string | null }
+  /** An analyst's query from /clickhouse; the result's bytes go to the Redis key `resultKey` (see RelayedAnalystRunner). */
+  | { type: 'analyst-query'; request: AnalystQueryRequest; limits: AnalystLimits; resultKey: string };
 
 export type ControlResult =
   | { type: 'dlq-replay'; requeued: number; retriedJobs: number }
@@ -52,7 +57,11 @@ export type ControlResult =
   | { type: 'query'; rows: unknown[] }
   | { type: 'verify'; result: VerificationResult }
   | { type: 'report'; id: string; created: boolean }
-  | { type: 'retention'; pruned: PruneResult[] };
+  | { type: 'retention'; pruned: PruneResult[] }
+  | {
+      type: 'analyst-query';
+      outcome: { type: 'result'; format: string; summary: Record<string, string> } | { type: 'exception'; exception: ClickHouseException };
+    };
 
 export interface QueuePayloads {
   [QUEUE_NAMES.ingest]: IngestJob;

@@ -1,5 +1,7 @@
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger';
+import { RELAYED_RESULT_TTL_MS, type AnalystQueryRunner } from '../queues/analyst-query-runner';
 import { RELAYED_QUERY_MAX_ROWS, type ClickHouseReader } from '../queues/clickhouse-reader';
 import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names';
 import type { DeadLetterRepository } from './dead-letter.repository';
@@ -16,10 +18,14 @@ export interface ControlDeps {
   deadLetters: DeadLetterRepository;
   ingestQueue: Queue<IngestJob>;
   logger: Logger;
+  /** Runs /clickhouse queries relayed from API-only processes. */
+  analyst: AnalystQueryRunner;
+  /** Where a relayed analyst result's bytes wait for the API. */
+  redis: Redis;
 }
 
 /** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
-export function createControlProcessor({ deadLetters, ingestQueue, logger, reader, verifier, reports, retention }: ControlDeps) {
+export function createControlProcessor({ analyst, deadLetters, ingestQueue, logger, reader, redis, verifier, reports, retention }: ControlDeps) {
   return async (job: Job<ControlJob>): Promise<ControlResult> => {
     const data = job.data;
     switch (data.type) {
@@ -50,6 +56,12 @@ export function createControlProcessor({ deadLetters, ingestQueue, logger, reade
         const rows = await reader.query(data.sql, data.params);
         if (rows.length > RELAYED_QUERY_MAX_ROWS) throw new Error(`a relayed query may return at most ${RELAYED_QUERY_MAX_ROWS} rows`);
         return { type: 'query', rows };
+      }
+      case 'analyst-query': {
+        const outcome = await analyst.run(data.request, data.limits);
+        if (outcome.type === 'exception') return { type: 'analyst-query', outcome };
+        await redis.set(data.resultKey, outcome.result.body, 'PX', RELAYED_RESULT_TTL_MS);
+        return { type: 'analyst-query', outcome: { type: 'result', format: outcome.result.format, summary: outcome.result.summary } };
       }
     }
   };

@@ -51,6 +51,13 @@ it('no password, token, reset link or key appears in any stored event or log lin
     await postEvents(stack.url, `${key}x`, { kind: 'audit', event_type: 'x' });
     secrets.push(`${key}x`);
 
+    // Analysts' keys travel as a Basic-auth password, X-ClickHouse-Key or even a URL parameter (/clickhouse).
+    const analystKey = await createApiKey(ns, 'sec-analyst', ['query']);
+    secrets.push(analystKey, `${analystKey}y`);
+    await fetch(`${stack.url}/clickhouse?user=a&password=${encodeURIComponent(analystKey)}&query=SELECT%201`);
+    await fetch(`${stack.url}/clickhouse`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`a:${analystKey}`).toString('base64')}` }, body: 'SELECT 2' });
+    await fetch(`${stack.url}/clickhouse`, { method: 'POST', headers: { 'x-clickhouse-key': `${analystKey}y` }, body: 'SELECT 3' });
+
     const relogin = await api(stack.url, 'POST', '/auth/login', { body: { email: 'sec@example.com', password: third } });
     secrets.push(relogin.body.token);
     await api(stack.url, 'GET', '/me', { token: relogin.body.token });

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /** How a caller proves who it is. */
-export type Security = 'none' | 'session' | 'adminSession' | 'apiKey';
+export type Security = 'none' | 'session' | 'adminSession' | 'apiKey' | 'analystKey';
 
 /**
  * One endpoint as the OpenAPI document describes it. `body` and `query` are

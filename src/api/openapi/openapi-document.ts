@@ -5,6 +5,7 @@ const SECURITY_SCHEMES = {
   session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /auth/login (afs_…)' },
   adminSession: { type: 'http', scheme: 'bearer', description: 'Administrator session token from POST /admin/login' },
   apiKey: { type: 'http', scheme: 'bearer', description: 'API key from `npx auditflow apikey create` (af_…)' },
+  analystKey: { type: 'http', scheme: 'basic', description: 'API key with the query scope as the Basic-auth password, with any user name (or in X-ClickHouse-Key)' },
 } as const;
 
 const ERROR_SCHEMA = {

@@ -1,0 +1,28 @@
+import type { AnalystLimits } from '../../domain/analyst-settings';
+import { clickHouseException, type ClickHouseException } from '../../domain/clickhouse-exception';
+import type { AnalystQueryOutcome, AnalystQueryRequest, AnalystQueryRunner } from '../../queues/analyst-query-runner';
+import type { ApiKeyService, AuthenticatedKey } from '../keys/api-key.service';
+
+/** Who may query (an API key with the query scope) and under which limits. */
+export class AnalystQueryService {
+  constructor(
+    private readonly keys: ApiKeyService,
+    private readonly runner: AnalystQueryRunner,
+    private readonly limits: AnalystLimits,
+  ) {}
+
+  /** The key behind a request, or the exception ClickHouse would answer a wrong password with. */
+  async authenticate(key: string | null): Promise<AuthenticatedKey | ClickHouseException> {
+    if (!key) {
+      return clickHouseException('AUTHENTICATION_FAILED', 'analyst: Authentication failed: send an API key with the query scope as the password (HTTP Basic auth, with any user name), in X-ClickHouse-Key, or as the password parameter');
+    }
+    const found = await this.keys.authenticate(key);
+    if (!found) return clickHouseException('AUTHENTICATION_FAILED', 'analyst: Authentication failed: password is incorrect, or the API key is revoked');
+    if (!found.scopes.includes('query')) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: this API key lacks the query scope`);
+    return found;
+  }
+
+  run(request: AnalystQueryRequest): Promise<AnalystQueryOutcome> {
+    return this.runner.run(request, this.limits);
+  }
+}
