@@ -121,7 +121,7 @@ export const RELAYED_RESULT_TTL_MS = 120_000;
  * the job's return value, which BullMQ also copies into its events stream.
  */
 export class RelayedAnalystRunner implements AnalystQueryRunner {
-  private events?: QueueEvents;
+  private events?: Promise<QueueEvents>;
 
   constructor(
     private readonly controlQueue: Queue<ControlJob>,
@@ -130,16 +130,19 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
   ) {}
 
   async run(request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> {
-    if (!this.events) {
-      this.events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
-      await this.events.waitUntilReady();
-    }
+    // One QueueEvents for every request, also when the first ones arrive together.
+    this.events ??= (async () => {
+      const events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
+      await events.waitUntilReady();
+      return events;
+    })();
+    const events = await this.events;
     const resultKey = `${this.controlQueue.opts.prefix ?? 'bull'}:analyst-result:${randomUUID()}`;
     const job = await this.controlQueue.add('analyst-query', { type: 'analyst-query', request, limits, resultKey }, { attempts: 1, removeOnComplete: true, removeOnFail: true });
     const waitMs = limits.maxExecutionTimeSeconds * 1000 + 15_000;
     let answer: ControlResult;
     try {
-      answer = (await job.waitUntilFinished(this.events, waitMs)) as ControlResult;
+      answer = (await job.waitUntilFinished(events, waitMs)) as ControlResult;
     } catch (error) {
       if (/timed out/i.test(String(error))) {
         return exception(clickHouseException('TIMEOUT_EXCEEDED', `No worker answered within ${waitMs / 1000} s; is the worker that owns the embedded store running?`));
@@ -154,6 +157,6 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
   }
 
   async close(): Promise<void> {
-    await this.events?.close();
+    await (await this.events)?.close();
   }
 }
