@@ -31,6 +31,12 @@ const envSchema = z.object({
     .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES)).min(1)),
   PORT: int(0, 65535).default(3000),
+  /**
+   * Port of a small ops server with /metrics, /healthz and /readyz, so a
+   * worker-only or scheduler-only process can be scraped and probed.
+   * Unset: none (the api role serves the same endpoints on PORT).
+   */
+  METRICS_PORT: int(0, 65535).optional(),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/auditflow'),
@@ -38,6 +44,15 @@ const envSchema = z.object({
   CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
+  /**
+   * Name of a ClickHouse cluster (remote_servers in the server's config).
+   * Set: migrations create ReplicatedMergeTree tables and Distributed tables
+   * ON CLUSTER (docs/deploy.md). Unset: one server, plain MergeTree.
+   */
+  CLICKHOUSE_CLUSTER: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, underscore)')
+    .optional(),
   CLICKHOUSE_DATABASE: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, underscore)')
@@ -80,9 +95,15 @@ const envSchema = z.object({
   /** SMTP server for mail, e.g. smtp://user:pass@host:587. Unset: mails are written as files under $DATA_DIR/mail. */
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('auditflow <no-reply@auditflow.local>'),
-  /** 32-byte key (hex or base64) encrypting is_encrypted settings. Unset: generated once under $DATA_DIR/keys. */
-  /** PEM file of the Ed25519 key that signs seals and reports. Unset: generated once as $DATA_DIR/keys/signing-key.pem. */
+  /**
+   * Where generated keys live (signing-key.pem, settings.key, retired public keys).
+   * Default $DATA_DIR/keys. Every role of one deployment must see the same keys:
+   * give separate containers one shared volume here, or configure the keys.
+   */
+  KEYS_DIR: z.string().min(1).optional(),
+  /** PEM file of the Ed25519 key that signs seals and reports. Unset: generated once as $KEYS_DIR/signing-key.pem. */
   SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** 32-byte key (hex or base64) encrypting is_encrypted settings. Unset: generated once as $KEYS_DIR/settings.key. */
   SETTINGS_ENCRYPTION_KEY: z
     .string()
     .refine((v) => Buffer.from(v, /^[0-9a-f]{64}$/i.test(v) ? 'hex' : 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64')
@@ -100,13 +121,15 @@ const envSchema = z.object({
 export type Config = {
   roles: Role[];
   port: number;
+  /** The ops server's port (METRICS_PORT), when one is wanted. */
+  metricsPort?: number;
   host: string;
   redisUrl: string;
   databaseUrl: string;
   dataDir: string;
   clickhouse:
     | { mode: 'embedded'; path: string; database: string }
-    | { mode: 'server'; url: string; user: string; password: string; database: string };
+    | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   flush: { maxRows: number; maxAgeMs: number };
@@ -147,11 +170,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.CLICKHOUSE_CLUSTER && !e.CLICKHOUSE_URL) {
+    throw new ConfigError([`CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL; the embedded store is one node (got ${JSON.stringify(e.CLICKHOUSE_CLUSTER)})`]);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const roles = e.ROLE.includes('all') ? (['api', 'worker', 'scheduler'] as Role[]) : [...new Set(e.ROLE)];
   return {
     roles,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
@@ -163,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           user: e.CLICKHOUSE_USER,
           password: e.CLICKHOUSE_PASSWORD,
           database: e.CLICKHOUSE_DATABASE,
+          ...(e.CLICKHOUSE_CLUSTER ? { cluster: e.CLICKHOUSE_CLUSTER } : {}),
         }
       : { mode: 'embedded', path: path.join(dataDir, 'clickhouse'), database: e.CLICKHOUSE_DATABASE },
     logLevel: e.LOG_LEVEL,
@@ -182,7 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dir: path.join(dataDir, 'mail') },
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
     signingKeyFile: e.SIGNING_KEY_FILE ? path.resolve(e.SIGNING_KEY_FILE) : undefined,
-    keysDir: path.join(dataDir, 'keys'),
+    keysDir: e.KEYS_DIR ? path.resolve(e.KEYS_DIR) : path.join(dataDir, 'keys'),
     analyst: {
       maxExecutionTimeSeconds: e.ANALYST_MAX_EXECUTION_TIME,
       maxResultRows: e.ANALYST_MAX_RESULT_ROWS,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClickHouseClient } from './clickhouse';
+import { clusterStatements } from './clickhouse-cluster';
 
 export const CLICKHOUSE_MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'clickhouse');
 
@@ -12,25 +13,45 @@ export function splitStatements(sql: string): string[] {
     .filter(Boolean);
 }
 
+export interface ClickHouseMigrationOptions {
+  /** Apply the cluster variant, ON CLUSTER this cluster (CLICKHOUSE_CLUSTER). Default: one node. */
+  cluster?: string;
+  /** Default: the clickhouse/ folder of the package. */
+  dir?: string;
+}
+
+/** The table of applied versions, created before any migration. */
+export const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+ENGINE = ReplacingMergeTree ORDER BY version`;
+
+/** A migration's statements as applied: as written, or their cluster variant (src/lib/clickhouse-cluster.ts). */
+export function migrationStatements(sql: string, cluster?: string): string[] {
+  const statements = splitStatements(sql);
+  return cluster ? statements.flatMap((statement) => clusterStatements(statement, cluster)) : statements;
+}
+
+/** The migration files, in the order they apply. */
+export function migrationFiles(dir = CLICKHOUSE_MIGRATIONS_DIR): string[] {
+  return fs.readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+}
+
 /**
  * Applies `clickhouse/NNN_*.sql` in order. Every statement is idempotent
  * (IF NOT EXISTS), and applied versions are recorded, so running this at
  * every start is safe.
  */
-export async function migrateClickHouse(client: ClickHouseClient, dir = CLICKHOUSE_MIGRATIONS_DIR): Promise<string[]> {
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-            ENGINE = ReplacingMergeTree ORDER BY version`,
-  });
+export async function migrateClickHouse(client: ClickHouseClient, options: ClickHouseMigrationOptions = {}): Promise<string[]> {
+  const dir = options.dir ?? CLICKHOUSE_MIGRATIONS_DIR;
+  for (const statement of migrationStatements(SCHEMA_MIGRATIONS, options.cluster)) await client.command({ query: statement });
   const done = new Set(
     (await (await client.query({ query: 'SELECT version FROM schema_migrations', format: 'JSONEachRow' })).json<{ version: string }>()).map(
       (r) => r.version,
     ),
   );
   const applied: string[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()) {
+  for (const file of migrationFiles(dir)) {
     if (done.has(file)) continue;
-    for (const statement of splitStatements(fs.readFileSync(path.join(dir, file), 'utf8'))) {
+    for (const statement of migrationStatements(fs.readFileSync(path.join(dir, file), 'utf8'), options.cluster)) {
       await client.command({ query: statement });
     }
     await client.insert({

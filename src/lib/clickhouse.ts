@@ -40,6 +40,11 @@ export function embeddedStoreOwner(storePath: string): number | null {
   }
 }
 
+/** The cluster the migrations and retention address ON CLUSTER, if any (CLICKHOUSE_CLUSTER). */
+export function clickHouseCluster(config: Config['clickhouse']): string | undefined {
+  return config.mode === 'server' ? config.cluster : undefined;
+}
+
 /**
  * Opens ClickHouse: the embedded chDB engine at the configured path, or a
  * server when CLICKHOUSE_URL is set. Either way callers get the same client,
@@ -62,6 +67,9 @@ export async function openClickHouse(config: Config['clickhouse']): Promise<Clic
       password: config.password,
       database: config.database,
       request_timeout: 60_000,
+      // On a cluster, an INSERT into a Distributed table returns once the shards hold the rows, so the
+      // writer's checks (is this row there? are all of a seal's rows there?) see what it wrote.
+      ...(config.cluster ? { clickhouse_settings: { distributed_foreground_insert: 1 } } : {}),
     });
   }
 
@@ -113,4 +121,10 @@ export function isTransientClickHouseError(error: unknown): boolean {
 export function assertIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AppError('BAD_REQUEST', `invalid identifier ${name}`);
   return name;
+}
+
+/** For /readyz: resolves when ClickHouse answers. (client.ping() resolves { success: false } rather than throwing.) */
+export async function checkClickHouse(client: ClickHouseClient): Promise<void> {
+  const result = await client.ping();
+  if (!result.success) throw result.error;
 }

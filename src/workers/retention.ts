@@ -37,6 +37,8 @@ export class RetentionJob {
     private readonly key: SigningKey,
     private readonly writer: ClickHouseWriter,
     private readonly logger: Logger,
+    /** CLICKHOUSE_CLUSTER: rows live in each shard's `<table>_local`, which is where a mutation must run. */
+    private readonly cluster?: string,
   ) {}
 
   async run(now = new Date()): Promise<PruneResult[]> {
@@ -78,7 +80,7 @@ export class RetentionJob {
     // The record first: if the delete is cut short, the remaining rows still verify, and the next run finishes it.
     await this.clickhouse.insert({ table: 'integrity_prunes', values: [record], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
     await this.clickhouse.command({
-      query: `ALTER TABLE ${table} DELETE WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`,
+      query: `ALTER TABLE ${this.cluster ? `${table}_local ON CLUSTER ${this.cluster}` : table} DELETE WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`,
       query_params: { s: upTo },
       clickhouse_settings: { mutations_sync: '2' },
     });

@@ -16,6 +16,23 @@ describe('configuration', () => {
     expect(config.clickhouse).toEqual({ mode: 'server', url: 'http://ch:8123', user: 'u', password: 'p', database: 'logs' });
   });
 
+  it('addresses a ClickHouse cluster only through a server', () => {
+    expect(loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CLUSTER: 'prod' }).clickhouse).toMatchObject({ mode: 'server', cluster: 'prod' });
+    expect(() => loadConfig({ CLICKHOUSE_CLUSTER: 'prod' })).toThrow(/CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL/);
+    expect(() => loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CLUSTER: 'prod; DROP' })).toThrow(/CLICKHOUSE_CLUSTER: must be a plain identifier/);
+  });
+
+  it('keeps keys under DATA_DIR unless KEYS_DIR names a shared place', () => {
+    expect(loadConfig({ DATA_DIR: '/var/af' }).keysDir).toBe(path.resolve('/var/af/keys'));
+    expect(loadConfig({ DATA_DIR: '/var/af', KEYS_DIR: '/run/keys' }).keysDir).toBe(path.resolve('/run/keys'));
+  });
+
+  it('opens an ops port only when METRICS_PORT is set, and checks it is a port', () => {
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT: .*\(got "70000"\)/);
+  });
+
   it('reads ROLE as a list', () => {
     expect(loadConfig({ ROLE: 'api,worker' }).roles).toEqual(['api', 'worker']);
   });

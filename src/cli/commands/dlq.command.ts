@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
+import { clickHouseCluster, embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
 import { migrateClickHouse } from '../../lib/clickhouse-migrations';
 import { createWorkerRedis } from '../../lib/redis';
 import { runControlJob } from '../../queues/control-client';
@@ -33,7 +33,7 @@ export function registerDlqCommands(program: Command): void {
         } else {
           const clickhouse = await openClickHouse(config.clickhouse);
           try {
-            await migrateClickHouse(clickhouse);
+            await migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
             result = { type: 'dlq-replay', ...(await replayDeadLetters(new DeadLetterRepository(clickhouse), ingestQueue, limit)) };
           } finally {
             await clickhouse.close();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
+import { clickHouseCluster, embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
 import { migrateClickHouse } from '../../lib/clickhouse-migrations';
 import { createPgPool, ensureDatabase } from '../../lib/pg';
 import { migratePostgres } from '../../lib/pg-migrations';
@@ -60,7 +60,7 @@ export function registerIntegrityCommands(program: Command): void {
         const clickhouse = await openClickHouse(config.clickhouse);
         try {
           await migratePostgres(pg);
-          await migrateClickHouse(clickhouse);
+          await migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
           const key = SigningKey.load(config.signingKeyFile, config.keysDir);
           result = await new IntegrityVerifier(clickhouse, key.publicKey, new SealRepository(pg, clickhouse)).verify(range);
         } finally {
