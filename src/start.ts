@@ -10,12 +10,15 @@ import { runControlJob } from './queues/control-client';
 import { ReportReadRepository } from './api/reports/report.repository';
 import { ReportVerificationService } from './api/reports/report-verification.service';
 import type { Config } from './config/env';
+import type { Express } from 'express';
 import { createApp } from './api/create-app';
+import type { ReadinessCheck } from './api/health/health.routes';
+import { createOpsApp, type OpsAppDeps } from './api/ops/ops-app';
 import { IngestService } from './api/ingest/ingest.service';
 import { ApiKeyRepository } from './api/keys/api-key.repository';
 import { ApiKeyService } from './api/keys/api-key.service';
 import { AnalystQueryService } from './api/clickhouse-http/analyst-query.service';
-import { openClickHouse, type ClickHouseClient } from './lib/clickhouse';
+import { checkClickHouse, clickHouseCluster, openClickHouse, type ClickHouseClient } from './lib/clickhouse';
 import { migrateClickHouse } from './lib/clickhouse-migrations';
 import type { Logger } from './lib/logger';
 import { AppMetrics } from './lib/metrics';
@@ -52,15 +55,47 @@ async function clickHouseReaderFor(
   own: { clickhouse: ClickHouseClient; analyst: AnalystQueryRunner } | undefined,
   controlQueue: Queue<ControlJob>,
   redis: Redis,
-): Promise<{ reader: ClickHouseReader; analyst: AnalystQueryRunner; close: () => Promise<void> }> {
-  if (own) return { reader: directReader(own.clickhouse), analyst: own.analyst, close: async () => undefined };
+): Promise<{ reader: ClickHouseReader; analyst: AnalystQueryRunner; ready: ReadinessCheck; close: () => Promise<void> }> {
+  if (own) return { reader: directReader(own.clickhouse), analyst: own.analyst, ready: () => checkClickHouse(own.clickhouse), close: async () => undefined };
   if (config.clickhouse.mode === 'server') {
     const client = await openClickHouse(config.clickhouse);
-    return { reader: directReader(client), analyst: directAnalystRunner(client), close: () => client.close() };
+    return { reader: directReader(client), analyst: directAnalystRunner(client), ready: () => checkClickHouse(client), close: () => client.close() };
   }
   const relayed = new RelayedReader(controlQueue, redis);
   const analyst = new RelayedAnalystRunner(controlQueue, redis);
-  return { reader: relayed, analyst, close: async () => void (await Promise.all([relayed.close(), analyst.close()])) };
+  return {
+    reader: relayed,
+    analyst,
+    // Reads go through the worker that owns the store: ready while one listens on the control queue.
+    // (A probe job would pile up in the queue while no worker runs.)
+    ready: async () => {
+      if ((await controlQueue.getWorkers()).length === 0) throw new Error('no worker is connected to serve the embedded ClickHouse store');
+    },
+    close: async () => void (await Promise.all([relayed.close(), analyst.close()])),
+  };
+}
+
+/** Serves /healthz, /readyz and /metrics on METRICS_PORT; stops first at shutdown, like the API's server. */
+async function startOpsServer(config: Config, deps: OpsAppDeps, steps: ShutdownStep[], logger: Logger): Promise<number> {
+  const server = await listen(createOpsApp(deps), config.metricsPort!, config.host);
+  steps.unshift({ name: 'ops server', run: () => closeServer(server) });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, host: config.host }, 'ops server listening');
+  return port;
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 function packageVersion(): string {
@@ -76,6 +111,8 @@ export { OWN_SOURCE_APP } from './domain/own-source-app';
 export interface Running {
   /** The HTTP port, when the api role runs. */
   port?: number;
+  /** The ops server's port (/healthz, /readyz, /metrics), when METRICS_PORT is set. */
+  opsPort?: number;
   clickhouse?: ClickHouseClient;
   /** Runs /clickhouse queries, where this process owns ClickHouse. */
   analyst?: AnalystQueryRunner;
@@ -102,8 +139,6 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const clickhouse = await openClickHouse(config.clickhouse);
       running.clickhouse = clickhouse;
       connections.push({ name: 'clickhouse', run: () => clickhouse.close() });
-      const applied = await migrateClickHouse(clickhouse);
-      if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
       // Analysts get a chDB connection of their own: a connection runs one query at a time, so a 30-second
       // analyst query on the writer's would hold up every flush. A server's HTTP client has no such limit.
       const embedded = config.clickhouse.mode === 'embedded';
@@ -119,11 +154,24 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     const redis = createFailFastRedis(config.redisUrl);
     connections.push({ name: 'redis', run: () => redis.quit() });
     await redis.connect();
+    if (running.clickhouse) {
+      // Several workers may start at once against one server: one applies the migrations while the
+      // others wait, then find them applied. (PostgreSQL's are serialised by an advisory lock.)
+      const clickhouse = running.clickhouse;
+      const migrate = () => migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
+      const applied = config.clickhouse.mode === 'server' ? await new RedisLock(redis, config.queuePrefix, 60_000, 600_000).withLock('clickhouse-migrations', migrate) : await migrate();
+      if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+    }
+    const readiness: Record<string, ReadinessCheck> = {
+      postgres: async () => void (await pg.query('SELECT 1')),
+      redis: async () => void (await redis.ping()),
+      ...(running.clickhouse ? { clickhouse: () => checkClickHouse(running.clickhouse!) } : {}),
+    };
     const ingestQueue = createIngestQueue(redis, config);
     const controlQueue = createControlQueue(redis, config);
     const webhookQueue = createWebhookQueue(redis, config);
     connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close(), webhookQueue.close()]) });
-    // Served at /metrics by the api role. A worker-only process counts too, but has no HTTP server to show it.
+    // Served at /metrics by the api role, and by the ops server (METRICS_PORT) in any role.
     const metrics = new AppMetrics({ queues: [ingestQueue, controlQueue, webhookQueue] });
 
     if (config.roles.includes('worker')) {
@@ -174,7 +222,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         analyst: running.analyst!,
         redis,
         verifier,
-        retention: new RetentionJob(pg, clickhouse, signingKey, writer, logger.child({ component: 'retention' })),
+        retention: new RetentionJob(pg, clickhouse, signingKey, writer, logger.child({ component: 'retention' }), clickHouseCluster(config.clickhouse)),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
       }), {
         connection: workerRedis,
@@ -212,8 +260,9 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         onJobAdded: (events) => backpressure.noteJobSize(events),
       });
       const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
-      const { reader, analyst, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse && { clickhouse: running.clickhouse, analyst: running.analyst! }, controlQueue, redis);
+      const { reader, analyst, ready: clickhouseReady, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse && { clickhouse: running.clickhouse, analyst: running.analyst! }, controlQueue, redis);
       connections.push({ name: 'clickhouse reader', run: closeReader });
+      readiness.clickhouse = clickhouseReady;
       const services = buildApiServices(config, pg, redis, events, reader, logger, [ingestQueue, controlQueue, webhookQueue]);
       const reportRepository = new ReportReadRepository(pg);
       // The same key file as the worker's; the API uses only its public half, to check reports.
@@ -248,30 +297,24 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         metricsToken: config.metricsToken,
         queues: [ingestQueue, controlQueue, webhookQueue],
         bodyLimitBytes: config.ingest.bodyLimitBytes,
-        readiness: {
-          postgres: async () => void (await pg.query('SELECT 1')),
-          redis: async () => void (await redis.ping()),
-          ...(running.clickhouse ? { clickhouse: async () => void (await running.clickhouse!.ping()) } : {}),
-        },
+        readiness,
       });
-      const server: Server = await new Promise((resolve, reject) => {
-        const s = app.listen(config.port, config.host, () => resolve(s));
-        s.once('error', reject);
-      });
+      const server = await listen(app, config.port, config.host);
       server.keepAliveTimeout = 65_000;
       running.port = (server.address() as AddressInfo).port;
       steps.unshift({
         name: 'http server',
-        run: () =>
-          new Promise<void>((resolve) => {
-            backpressure.stop();
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          }),
+        run: () => {
+          backpressure.stop();
+          return closeServer(server);
+        },
       });
       // After the HTTP server (no new events), before the workers: the API's last events reach Redis.
       steps.splice(1, 0, { name: 'event publisher', run: () => events.close() });
       logger.info({ port: running.port, host: config.host }, 'API listening');
+    }
+    if (config.metricsPort !== undefined) {
+      running.opsPort = await startOpsServer(config, { logger, metrics, metricsToken: config.metricsToken, readiness }, steps, logger);
     }
     return running;
   } catch (error) {
