@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { product } from './product';
+import { KeyRing } from '../src/lib/key-ring';
 
 const { toClickHouseRow } = product.eventRow();
 const { toQueuedEvent } = product.queuedEvent();
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     await writer.close();
     const writeSeconds = (performance.now() - started) / 1000;
 
-    const verifier = new IntegrityVerifier(clickhouse, key.publicKey, seals);
+    const verifier = new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals);
     const runs: number[] = [];
     let peakHeap = 0;
     const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50);

@@ -35,6 +35,7 @@ import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
 import { createControlQueue, createIngestQueue, createWebhookQueue } from './queues/queues';
 import { startRiskWorker, type RiskWorker } from './risk/risk-worker';
 import { DirectEventSink } from './workers/direct-event-sink';
+import { KeyRing } from './lib/key-ring';
 import { SigningKey } from './lib/signing-key';
 import { ChainSealer } from './workers/chain-sealer';
 import { ClickHouseWriter } from './workers/clickhouse-writer';
@@ -181,9 +182,10 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       connections.push({ name: 'worker redis', run: () => workerRedis.quit() });
       const deadLetters = new DeadLetterRepository(clickhouse);
       const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);
+      const keyRing = KeyRing.load(signingKey.publicKey, config.keysDir);
       const sealRepository = new SealRepository(pg, clickhouse);
       const sealer = new ChainSealer(sealRepository, signingKey, config.clickhouse.mode === 'embedded');
-      const verifier = new IntegrityVerifier(clickhouse, signingKey.publicKey, sealRepository);
+      const verifier = new IntegrityVerifier(clickhouse, keyRing, sealRepository);
       const writer = new ClickHouseWriter(clickhouse, deadLetters, {
         sealer,
         maxRows: config.flush.maxRows,
@@ -271,7 +273,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         version: packageVersion(),
         reports: {
           repository: reportRepository,
-          verification: new ReportVerificationService(reportRepository, signingKey),
+          verification: new ReportVerificationService(reportRepository, signingKey, KeyRing.load(signingKey.publicKey, config.keysDir)),
           publicKeyPem: signingKey.publicKeyPem,
           generator: {
             generate: async (reportType, start, end, generatedBy) => {

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createFileOnce } from './key-file';
 
 /**
  * AES-256-GCM for secrets at rest (encrypted system settings). The stored
@@ -23,14 +24,8 @@ export class SecretBox {
     }
     fs.mkdirSync(keysDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(32);
-    try {
-      fs.writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
-      return new SecretBox(key);
-    } catch (error) {
-      // Another process wrote it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return SecretBox.fromConfig(undefined, keysDir);
-      throw error;
-    }
+    // Another process may write it at the same moment: then use theirs.
+    return createFileOnce(file, key.toString('base64')) ? new SecretBox(key) : SecretBox.fromConfig(undefined, keysDir);
   }
 
   seal(plaintext: string): string {

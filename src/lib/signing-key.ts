@@ -1,11 +1,27 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createFileOnce, replaceFile } from './key-file';
+
+const KEY_FILE = 'signing-key.pem';
+/** Under KEYS_DIR: the public halves of rotated-out keys (KeyRing reads them). */
+export const RETIRED_KEYS_DIR = 'retired';
+
+const newPrivateKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
+
+/** What `auditflow keys rotate` did. */
+export interface KeyRotation {
+  retiredKeyId: string;
+  /** Where the retired public key is kept, so old seals and reports still verify. */
+  retiredFile: string;
+  keyId: string;
+}
 
 /**
  * The Ed25519 key that signs seals (and reports). From SIGNING_KEY_FILE, or
- * generated on first start as $DATA_DIR/keys/signing-key.pem (mode 0600).
+ * generated on first start as $KEYS_DIR/signing-key.pem (mode 0600).
  * Only the public half ever leaves the machine (`auditflow keys export-public`).
+ * Retired keys' public halves stay in $KEYS_DIR/retired (see KeyRing).
  */
 export class SigningKey {
   readonly keyId: string;
@@ -20,21 +36,32 @@ export class SigningKey {
   }
 
   static load(configuredFile: string | undefined, keysDir: string): SigningKey {
-    const file = configuredFile ?? path.join(keysDir, 'signing-key.pem');
+    const file = configuredFile ?? path.join(keysDir, KEY_FILE);
     if (!fs.existsSync(file)) {
       if (configuredFile) throw new Error(`SIGNING_KEY_FILE ${configuredFile} does not exist`);
       fs.mkdirSync(keysDir, { recursive: true, mode: 0o700 });
-      const { privateKey } = generateKeyPairSync('ed25519');
-      try {
-        fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-      } catch (error) {
-        // Another process generated it first: use theirs.
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
+      // Another process may generate it at the same moment: the first one's key is everyone's.
+      createFileOnce(file, newPrivateKeyPem());
     }
     const privateKey = createPrivateKey(fs.readFileSync(file));
     if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is not an Ed25519 private key`);
     return new SigningKey(privateKey, createPublicKey(privateKey));
+  }
+
+  /**
+   * Replaces the generated key with a new one, keeping the old public half in
+   * $KEYS_DIR/retired/<key id>.pem. Processes sign with the key they loaded at
+   * start, so every role must restart to sign with the new one.
+   */
+  static rotate(keysDir: string): KeyRotation {
+    const old = SigningKey.load(undefined, keysDir);
+    const retiredDir = path.join(keysDir, RETIRED_KEYS_DIR);
+    fs.mkdirSync(retiredDir, { recursive: true, mode: 0o700 });
+    const retiredFile = path.join(retiredDir, `${old.keyId}.pem`);
+    // The public half first: if the replacement fails, nothing is lost.
+    createFileOnce(retiredFile, old.publicKeyPem);
+    replaceFile(path.join(keysDir, KEY_FILE), newPrivateKeyPem());
+    return { retiredKeyId: old.keyId, retiredFile, keyId: SigningKey.load(undefined, keysDir).keyId };
   }
 
   /** Base64 Ed25519 signature of a text (a hex hash). */

@@ -1,9 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import { toClickHouseTime } from '../domain/event-row';
 import { rowHash } from '../domain/row-hash';
 import { pruneHash, rowsRoot, sealHash, type PruneRecord, type Seal } from '../domain/seal';
-import { verifySignature } from '../lib/signing-key';
+import type { KeyRing } from '../lib/key-ring';
 import { EVENT_TABLES } from '../schemas/event';
 import type { SealRepository } from './seal.repository';
 
@@ -69,7 +68,8 @@ const SEAL_PAGE = 1000;
 export class IntegrityVerifier {
   constructor(
     private readonly clickhouse: ClickHouseClient,
-    private readonly publicKey: KeyObject,
+    /** The current signing key and the retired ones: each record is checked with the key it names. */
+    private readonly keys: KeyRing,
     /** PostgreSQL's copy of the seals, cross-checked when given. */
     private readonly pgSeals?: SealRepository,
   ) {}
@@ -151,8 +151,9 @@ export class IntegrityVerifier {
     const at = { table, seal_seq: seal.seq, event_id: null };
     const { seal_hash: _h, signature: _s, ...fields } = seal;
     if (sealHash(fields) !== seal.seal_hash) throw new Broken({ kind: 'seal_modified', ...at, detail: `seal ${seal.seq} does not match its own hash` });
-    if (!verifySignature(this.publicKey, seal.seal_hash, seal.signature)) {
-      throw new Broken({ kind: 'bad_signature', ...at, detail: `seal ${seal.seq} has an invalid signature (key ${seal.key_id})` });
+    if (!this.keys.verify(seal.key_id, seal.seal_hash, seal.signature)) {
+      const why = this.keys.get(seal.key_id) ? 'an invalid signature' : 'a signature by an unknown key (neither the current key nor one in $KEYS_DIR/retired)';
+      throw new Broken({ kind: 'bad_signature', ...at, detail: `seal ${seal.seq} has ${why} (key ${seal.key_id})` });
     }
     if (previous && (seal.previous_seal_hash !== previous.seal_hash || seal.first_previous_hash !== previous.last_hash)) {
       throw new Broken({ kind: 'seal_reordered', ...at, detail: `seal ${seal.seq} does not follow seal ${previous.seq}` });
@@ -198,7 +199,7 @@ export class IntegrityVerifier {
     for (const r of records) {
       const record = { ...r, up_to_seq: Number(r.up_to_seq), rows_pruned: Number(r.rows_pruned), policy_days: Number(r.policy_days) };
       const { prune_hash: _h, signature: _s, ...fields } = record;
-      if (pruneHash(fields) !== record.prune_hash || !verifySignature(this.publicKey, record.prune_hash, record.signature)) {
+      if (pruneHash(fields) !== record.prune_hash || !this.keys.verify(record.key_id, record.prune_hash, record.signature)) {
         throw new Broken({ kind: 'bad_signature', table, seal_seq: record.up_to_seq, event_id: null, detail: `the retention prune record up to seal ${record.up_to_seq} is not validly signed` });
       }
       upTo = Math.max(upTo, record.up_to_seq);

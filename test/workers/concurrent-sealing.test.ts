@@ -8,6 +8,7 @@ import { migrateClickHouse } from '../../src/lib/clickhouse-migrations';
 import { ensureDatabase } from '../../src/lib/pg';
 import { migratePostgres } from '../../src/lib/pg-migrations';
 import { RedisLock } from '../../src/lib/redis-lock';
+import { KeyRing } from '../../src/lib/key-ring';
 import { SigningKey } from '../../src/lib/signing-key';
 import { parseEvent } from '../../src/schemas/event';
 import { ChainSealer } from '../../src/workers/chain-sealer';
@@ -66,7 +67,7 @@ it('several writers flushing one table at once keep a single unbroken chain', as
   await Promise.all(writers.flatMap((writer) => Array.from({ length: 10 }, () => writer.write('audit_logs', rows(37)))));
   await Promise.all(writers.map((w) => w.close()));
 
-  const result = await new IntegrityVerifier(clickhouse, key.publicKey, new SealRepository(pg, clickhouse)).verify();
+  const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), new SealRepository(pg, clickhouse)).verify();
   const audit = result.tables.find((t) => t.table === 'audit_logs')!;
   expect(audit).toMatchObject({ ok: true, rows: 4 * 10 * 37 });
   expect(audit.seals).toBeGreaterThan(4);
@@ -89,7 +90,7 @@ it('writes and verifies a full-size flush of 12 000 rows', async () => {
   const again = writer.write('audit_logs', audit);
   await writer.close();
   await again;
-  const result = await new IntegrityVerifier(clickhouse, key.publicKey, seals).verify();
+  const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals).verify();
   expect(result.ok).toBe(true);
   const [row] = await (await clickhouse.query({ query: `SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs WHERE user_id = 'w'`, format: 'JSONEachRow' })).json<{ n: string; u: string }>();
   expect(Number(row!.n)).toBe(Number(row!.u));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
+import { KeyRing } from '../../src/lib/key-ring';
 import { SigningKey } from '../../src/lib/signing-key';
 import { IntegrityVerifier, type VerificationResult } from '../../src/workers/integrity-verifier';
 import { SealRepository } from '../../src/workers/seal.repository';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   key = await createApiKey(ns, 'integrity-app', ['ingest', 'reports']);
   pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
   const signing = SigningKey.load(undefined, `${ns.dataDir}/keys`);
-  verifier = new IntegrityVerifier(stack.clickhouse!, signing.publicKey, new SealRepository(pg, stack.clickhouse!));
+  verifier = new IntegrityVerifier(stack.clickhouse!, KeyRing.of(signing.publicKey), new SealRepository(pg, stack.clickhouse!));
   for (let i = 0; i < 3; i++) await round();
 });
 

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { runControlJob } from '../../src/queues/control-client';
 import { createControlQueue } from '../../src/queues/queues';
+import { KeyRing } from '../../src/lib/key-ring';
 import { SigningKey } from '../../src/lib/signing-key';
 import { IntegrityVerifier } from '../../src/workers/integrity-verifier';
 import { SealRepository } from '../../src/workers/seal.repository';
@@ -42,7 +43,7 @@ it('a retention prune deletes whole sealed flushes, is audited, and keeps verifi
     expect(policy[0].last_cleanup_at).toBeInstanceOf(Date);
 
     const key$ = SigningKey.load(undefined, `${ns.dataDir}/keys`);
-    const verifier = new IntegrityVerifier(stack.clickhouse!, key$.publicKey, new SealRepository(pg, stack.clickhouse!));
+    const verifier = new IntegrityVerifier(stack.clickhouse!, KeyRing.of(key$.publicKey), new SealRepository(pg, stack.clickhouse!));
     const ok = await verifier.verify();
     expect(ok.tables.filter((t) => !t.ok)).toEqual([]);
 

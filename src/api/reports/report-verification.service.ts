@@ -1,6 +1,7 @@
 import { checkReport, type ReportCheck } from '../../domain/report-verification';
 import type { SignedReport } from '../../domain/report';
 import { AppError } from '../../lib/app-error';
+import type { KeyRing } from '../../lib/key-ring';
 import type { PublicSigningKey } from '../../lib/signing-key';
 import type { ReportReadRepository } from './report.repository';
 
@@ -21,13 +22,16 @@ export class ReportVerificationService {
   constructor(
     private readonly reports: ReportReadRepository,
     private readonly key: PublicSigningKey,
+    /** Retired keys too: a report signed before a rotation is checked with the key it names. */
+    private readonly keys: KeyRing,
   ) {}
 
   async verify(id: string): Promise<ReportVerification> {
     const row = await this.reports.byId(id);
     if (!row) throw new AppError('NOT_FOUND', 'no such report');
     const report = row.report_data as unknown as SignedReport;
-    const check = checkReport(report, this.key.publicKey);
+    // Unknown key: checked against the current one, so the problems say whose key it is not.
+    const check = checkReport(report, this.keys.get(report.key_id) ?? this.key.publicKey);
     const previous = await this.reports.previous(row.id);
     const linked = report.previous_report_hash === (previous?.report_hash ?? '');
     const problems = [...check.problems];

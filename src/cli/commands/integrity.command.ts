@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { clickHouseCluster, embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
 import { migrateClickHouse } from '../../lib/clickhouse-migrations';
+import { KeyRing } from '../../lib/key-ring';
 import { createPgPool, ensureDatabase } from '../../lib/pg';
 import { migratePostgres } from '../../lib/pg-migrations';
 import { createWorkerRedis } from '../../lib/redis';
@@ -62,7 +63,7 @@ export function registerIntegrityCommands(program: Command): void {
           await migratePostgres(pg);
           await migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
           const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-          result = await new IntegrityVerifier(clickhouse, key.publicKey, new SealRepository(pg, clickhouse)).verify(range);
+          result = await new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse)).verify(range);
         } finally {
           await clickhouse.close();
           await pg.end();
@@ -80,5 +81,23 @@ export function registerIntegrityCommands(program: Command): void {
     .action(() => {
       const { config } = cliContext();
       process.stdout.write(SigningKey.load(config.signingKeyFile, config.keysDir).publicKeyPem);
+    });
+  keys
+    .command('rotate')
+    .description('replace the generated signing key; its public half moves to $KEYS_DIR/retired, so old seals and reports still verify')
+    .action(() => {
+      const { config } = cliContext();
+      if (config.signingKeyFile) {
+        throw new Error(
+          `SIGNING_KEY_FILE is set (${config.signingKeyFile}), so the key is yours to replace: put the old key's public half in ` +
+            `${config.keysDir}/retired/, point SIGNING_KEY_FILE at the new key, and restart every role (docs/deploy.md).`,
+        );
+      }
+      const rotation = SigningKey.rotate(config.keysDir);
+      process.stdout.write(
+        `Retired key ${rotation.retiredKeyId} (public half kept as ${rotation.retiredFile}).\n` +
+          `New signing key ${rotation.keyId}. Restart every role (api, worker, scheduler) to sign with it; ` +
+          `publish the new public key (auditflow keys export-public).\n`,
+      );
     });
 }
