@@ -22,11 +22,16 @@ COPY clickhouse ./clickhouse
 COPY migrations ./migrations
 # The dashboard's browser code, served as written at /dashboard.
 COPY web ./web
-# DATA_DIR (default ./data, i.e. /app/data) is the only path auditflow writes:
-# the embedded ClickHouse store when CLICKHOUSE_URL is unset. Mount a volume here.
-RUN mkdir -p /app/data && chown node:node /app/data
+# The paths auditflow writes, owned by the unprivileged user (a named volume
+# mounted on an empty directory takes its owner from the image):
+#   /app/data  DATA_DIR: the embedded ClickHouse store when CLICKHOUSE_URL is
+#              unset, and mails when SMTP_URL is unset;
+#   /app/keys  KEYS_DIR in docker-compose.yml: the signing and settings keys,
+#              one volume shared by every role (docs/deploy.md).
+RUN mkdir -p /app/data /app/keys && chown node:node /app/data /app/keys && chmod 700 /app/keys
 USER node
-EXPOSE 3000
+# 3000: the api role (PORT). 9464: /metrics, /healthz and /readyz of worker and scheduler roles (METRICS_PORT).
+EXPOSE 3000 9464
 # node directly, not `npm start`: SIGTERM must reach auditflow so it stops in order
 # (HTTP, workers, final ClickHouse flush, connections).
 CMD ["node", "dist/main.js"]
