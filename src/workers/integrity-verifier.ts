@@ -96,6 +96,7 @@ export class IntegrityVerifier {
     try {
       await this.checkUnsealed(table, range);
       const pgFinal = this.pgSeals ? new Map((await this.pgSeals.finalSeals(table)).map((s) => [s.seq, s])) : undefined;
+      const pgSnapshot = pgFinal && [...pgFinal.keys()];
       const prunedUpTo = await this.prunedUpTo(table);
       let previous: Seal | null = await this.sealBefore(table, range);
       let expectedSeq = previous ? previous.seq + 1 : range.from ? null : 1;
@@ -114,6 +115,9 @@ export class IntegrityVerifier {
             if (expectedSeq !== null && seal.seq !== expectedSeq) {
               throw new Broken({ kind: 'seal_missing', table, seal_seq: expectedSeq, event_id: null, detail: `seal ${expectedSeq} is missing (next is ${seal.seq})` });
             }
+            // Finalizing copies a seal to ClickHouse, then marks it final in PostgreSQL: a seal that
+            // became final, or is between the two steps, after pgFinal was read is the writer's too.
+            if (pgFinal && !pgFinal.has(seal.seq)) for (const s of await this.pgSeals!.recorded(table, seal.seq)) pgFinal.set(s.seq, s);
             this.checkSeal(table, seal, previous, pgFinal);
             const mine: Row[] = [];
             while (cursor < rows.length && rows[cursor]!.seal_seq === seal.seq) mine.push(rows[cursor++]!);
@@ -132,9 +136,10 @@ export class IntegrityVerifier {
         }
         afterSeq = seals[seals.length - 1]!.seq;
       }
-      if (pgFinal && !range.from && !range.to) {
+      if (pgSnapshot && !range.from && !range.to) {
         const lastChecked = previous?.seq ?? 0;
-        const missing = [...pgFinal.keys()].filter((seq) => seq > lastChecked).sort((a, b) => a - b)[0];
+        // The seals final when verification began, which ClickHouse held before they were final.
+        const missing = [...pgSnapshot].filter((seq) => seq > lastChecked).sort((a, b) => a - b)[0];
         if (missing !== undefined) {
           throw new Broken({ kind: 'seal_missing', table, seal_seq: missing, event_id: null, detail: `seal ${missing} is in PostgreSQL but not in ClickHouse` });
         }

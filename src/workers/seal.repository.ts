@@ -66,6 +66,12 @@ export class SealRepository {
     return Number((await result.json<{ n: string }>())[0]?.n ?? 0);
   }
 
+  /** Seals of a table from `fromSeq` on, final or pending (being written now), from PostgreSQL, in order. */
+  async recorded(table: string, fromSeq: number): Promise<Seal[]> {
+    const { rows } = await this.pg.query<PgSeal>('SELECT * FROM integrity_seals WHERE table_name = $1 AND seq >= $2 ORDER BY seq', [table, fromSeq]);
+    return rows.map(fromPg);
+  }
+
   /** Final seals of a table, from PostgreSQL, in order. */
   async finalSeals(table: string): Promise<Seal[]> {
     const { rows } = await this.pg.query<PgSeal>('SELECT * FROM integrity_seals WHERE table_name = $1 AND final ORDER BY seq', [table]);
