@@ -14,6 +14,10 @@ export interface AuditflowProcess {
   child: ChildProcess;
   /** Port of the API, once it listens (only when the api role runs). */
   port?: number;
+  /** Port of the ops server (/healthz, /readyz, /metrics), when METRICS_PORT is set. */
+  opsPort?: number;
+  /** Every JSON log line it wrote to stdout, parsed. */
+  logs: Record<string, unknown>[];
   stderr: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -33,6 +37,7 @@ export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30
   const proc: AuditflowProcess = {
     child,
     stderr: [],
+    logs: [],
     exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
   };
   readline.createInterface({ input: child.stderr! }).on('line', (line) => proc.stderr.push(line));
@@ -41,7 +46,9 @@ export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const log = JSON.parse(line) as { msg?: string; port?: number; level?: number };
+        proc.logs.push(log);
         if (log.msg === 'API listening') proc.port = log.port;
+        if (log.msg === 'ops server listening') proc.opsPort = log.port;
         if (log.msg === 'auditflow started') {
           clearTimeout(timer);
           resolve();

@@ -38,3 +38,20 @@ it.each(['SIGTERM', 'SIGINT'] as const)('on %s flushes every accepted event to C
     await clickhouse.close();
   }
 }, 60_000);
+
+it('exits 1 at the SHUTDOWN_TIMEOUT_MS deadline when a step cannot finish, instead of hanging', async () => {
+  const key = await createApiKey(ns, 'shutdown-deadline', ['query']);
+  // An api-only process with no worker: a relayed analyst query waits for an answer that never comes,
+  // so closing the HTTP server (which waits for in-flight requests) cannot finish.
+  const server = await spawnAuditflow(ns.env({ ROLE: 'api', SHUTDOWN_TIMEOUT_MS: '1000', DATA_DIR: `${ns.dataDir}/deadline` }));
+  const pending = fetch(`http://127.0.0.1:${server.port}/clickhouse?query=SELECT%201`, { headers: { 'X-ClickHouse-Key': key } }).catch(() => null);
+  await new Promise((r) => setTimeout(r, 500));
+  const started = Date.now();
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toEqual({ code: 1, signal: null });
+  const took = Date.now() - started;
+  expect(took).toBeGreaterThanOrEqual(900);
+  expect(took).toBeLessThan(5000);
+  expect(server.logs.map((l) => l.msg)).toContain('shutdown timed out; exiting');
+  await pending;
+}, 30_000);
