@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { directAnalystRunner, RelayedAnalystRunner, type AnalystQueryRunner } from './queues/analyst-query-runner';
 import { directReader, RelayedReader, type ClickHouseReader } from './queues/clickhouse-reader';
 import { runControlJob } from './queues/control-client';
+import { EventStatsRepository } from './api/dashboard/event-stats.repository';
 import { ReportReadRepository } from './api/reports/report.repository';
 import { ReportVerificationService } from './api/reports/report-verification.service';
 import type { Config } from './config/env';
@@ -173,7 +174,12 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     const webhookQueue = createWebhookQueue(redis, config);
     connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close(), webhookQueue.close()]) });
     // Served at /metrics by the api role, and by the ops server (METRICS_PORT) in any role.
-    const metrics = new AppMetrics({ queues: [ingestQueue, controlQueue, webhookQueue] });
+    const deadLetterStats = running.clickhouse && new EventStatsRepository(directReader(running.clickhouse));
+    const metrics = new AppMetrics({
+      queues: [ingestQueue, controlQueue, webhookQueue],
+      // Where this process owns ClickHouse: a relayed read on every scrape would queue control jobs.
+      ...(deadLetterStats ? { deadLetterCounts: () => deadLetterStats.deadLetters() } : {}),
+    });
 
     if (config.roles.includes('worker')) {
       const clickhouse = running.clickhouse!;

@@ -30,6 +30,8 @@ export interface CountedQueue {
 export interface AppMetricsOptions {
   /** Queues whose depth `auditflow_queue_jobs` reports. Default none. */
   queues?: CountedQueue[];
+  /** Dead letters stored in ClickHouse, read at each scrape for `auditflow_dead_letters_stored`. Default: not reported. */
+  deadLetterCounts?: () => Promise<{ total: number; pending: number }>;
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed'];
@@ -123,6 +125,25 @@ export class AppMetrics implements IngestMetrics {
         );
       },
     });
+    const deadLetterCounts = options.deadLetterCounts;
+    if (deadLetterCounts) {
+      new Gauge({
+        name: 'auditflow_dead_letters_stored',
+        help: 'Dead letters in ClickHouse, by state (total; pending: not replayed yet), read on every scrape',
+        labelNames: ['state'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          try {
+            const counts = await deadLetterCounts();
+            this.set({ state: 'total' }, counts.total);
+            this.set({ state: 'pending' }, counts.pending);
+          } catch {
+            /* ClickHouse does not answer: no series rather than a stale one */
+          }
+        },
+      });
+    }
     // Every reason exists from the start, so a rate() over it has a zero to start from.
     for (const reason of ['invalid', 'conflict', 'duplicate', 'too_large', 'rate_limited', 'unavailable'] satisfies RejectReason[]) this.eventsRejected.inc({ reason }, 0);
     for (const reason of ['flush_rejected', 'attempts_exhausted']) this.deadLetters.inc({ reason }, 0);

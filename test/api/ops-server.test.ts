@@ -47,6 +47,7 @@ describe('the ops port (METRICS_PORT) of worker-only and scheduler-only processe
     expect(sample(scraped.text, 'auditflow_clickhouse_flush_duration_seconds_count', { table: 'audit_logs' })).toBeGreaterThan(0);
     expect(sample(scraped.text, 'auditflow_ingest_lag_seconds_count', { table: 'audit_logs' })).toBeGreaterThan(0);
     expect(sample(scraped.text, 'auditflow_dead_letters_total', { reason: 'flush_rejected' })).toBe(0);
+    expect(sample(scraped.text, 'auditflow_dead_letters_stored', { state: 'pending' })).toBe(0);
     expect(sample(scraped.text, 'auditflow_queue_jobs', { queue: 'ingest', state: 'waiting' })).toBeDefined();
     // The worker accepted nothing: that count is the API's.
     expect(sample(scraped.text, 'auditflow_events_accepted_total', { kind: 'audit' })).toBeUndefined();

@@ -122,6 +122,10 @@ describe('/metrics', () => {
     } finally {
       await stack.clickhouse!.command({ query: 'RENAME TABLE rate_limit_violations_away TO rate_limit_violations' });
     }
+    // What is stored, not only what this process counted since it started: survives a restart, drops after a replay.
+    const stored = (await scrape()).text;
+    expect(sample(stored, 'auditflow_dead_letters_stored', { state: 'total' })).toBe(3);
+    expect(sample(stored, 'auditflow_dead_letters_stored', { state: 'pending' })).toBe(3);
   }, 60_000);
 
   it('answers only loopback clients when no METRICS_TOKEN is set', async () => {
