@@ -32,10 +32,12 @@ function fromBodyParser(error: { type?: string; message?: string; limit?: number
 export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = error instanceof AppError ? error : fromBodyParser(error);
+    // The request's child logger (pino-http), so the line carries its requestId like every other line of it.
+    const log = req.log ?? logger;
     if (!appError) {
-      logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
     } else if (appError.status >= 500) {
-      logger.warn({ err: appError.cause ?? appError, path: req.path }, appError.message);
+      log.warn({ err: appError.cause ?? appError, path: req.path }, appError.message);
     }
     const e = appError ?? new AppError('INTERNAL', 'internal error');
     const catalog = ERROR_CATALOG[e.code];

@@ -1,4 +1,5 @@
 import { freePort, startRedis, stopRedis } from '../helpers/private-redis';
+import { captureLogs } from '../helpers/log-capture';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -10,7 +11,8 @@ const event = { kind: 'audit', event_type: 'logout', user_id: 'bp' };
 it('answers 503 with Retry-After while Redis is down, and 202 again once it is back', async () => {
   const port = await freePort();
   let redis = await startRedis(port);
-  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` });
+  const logs = captureLogs();
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` }, logs.logger);
   try {
     const key = await createApiKey(ns, 'bp-app');
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
@@ -20,10 +22,17 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
     expect(down.status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(down.body.error.code).toBe('UNAVAILABLE');
+    // Every line of that request, the error's warning included, carries its request id.
+    const requestId = down.headers.get('x-request-id');
+    const lines = logs.parsed().filter((l) => l.requestId === requestId);
+    expect(lines.map((l) => l.msg)).toContain('request failed');
+    expect(lines.find((l) => l.level === 40 && l.err)).toMatchObject({ path: '/v1/events' });
 
     redis = await startRedis(port);
     await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 15_000, 250);
   } finally {
+    // Stopping needs Redis (its connections quit): bring it back if a failed expectation left it down.
+    if (redis.exitCode !== null || redis.signalCode !== null) redis = await startRedis(port);
     await stack.stop();
     await stopRedis(redis);
   }

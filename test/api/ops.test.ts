@@ -1,30 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/api/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
 import { LoginGuard } from '../../src/api/auth/login-guard';
-import { createLogger } from '../../src/lib/logger';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { api, signUp } from '../helpers/accounts';
+import { captureLogs } from '../helpers/log-capture';
 import { sample } from '../helpers/metrics';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
 const ns = createNamespace('ops');
-const logLines: string[] = [];
-const logger = createLogger(
-  'info',
-  {},
-  new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-);
+const { logger, lines: logLines } = captureLogs();
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 let ingestKey: string;
