@@ -59,7 +59,8 @@ export async function openClickHouse(config: Config['clickhouse']): Promise<Clic
       request_timeout: 60_000,
       clickhouse_settings: { date_time_input_format: 'best_effort' },
     });
-    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    // On a cluster, on every node: the migrations' ON CLUSTER statements need the database everywhere.
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}${config.cluster ? ` ON CLUSTER ${config.cluster}` : ''}` });
     await client.close();
     return createClient({
       url: config.url,
