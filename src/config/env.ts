@@ -175,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const roles = e.ROLE.includes('all') ? (['api', 'worker', 'scheduler'] as Role[]) : [...new Set(e.ROLE)];
+  if (roles.includes('api') && e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError([`METRICS_PORT: must differ from PORT, which the api role listens on (got ${e.METRICS_PORT})`]);
+  }
   return {
     roles,
     port: e.PORT,

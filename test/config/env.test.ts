@@ -31,6 +31,8 @@ describe('configuration', () => {
     expect(loadConfig({}).metricsPort).toBeUndefined();
     expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
     expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT: .*\(got "70000"\)/);
+    expect(() => loadConfig({ METRICS_PORT: '3000' })).toThrow(/METRICS_PORT: must differ from PORT/);
+    expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '3000' }).metricsPort).toBe(3000);
   });
 
   it('reads ROLE as a list', () => {
