@@ -91,10 +91,11 @@ export class RiskEngine {
         builtIn,
         actionKey: `lock|${o.attemptKey}|${o.subject}`,
         eventAt: new Date(o.at),
+        ip: o.ip,
         policy: policy.lockout,
         payload: detection,
       });
-      if (locked) actions.push(...locked.map((action) => (action.action === 'account_locked' ? { ...action, ip_address: o.ip } : action)));
+      if (locked) actions.push(...locked);
     }
     if (a.blockIp && o.ip) {
       const key = `block|${o.ip}|${o.attemptKey}`;

@@ -28,6 +28,8 @@ export interface LockRequest {
   actionKey: string;
   /** When the triggering event happened: one from before the last unlock does not lock again. */
   eventAt: Date;
+  /** The triggering event's IP: stored in the outbox row, so a re-emitted lock has the same events as the first. */
+  ip: string | null;
   policy: LockoutPolicy;
   payload: Omit<RiskActionPayload, 'at' | 'locked_until' | 'permanent' | 'lock_count' | 'lock_minutes'>;
 }
@@ -96,7 +98,7 @@ export class RiskSubjectRepository {
   async lock(request: LockRequest): Promise<RiskAction[] | null> {
     if (request.builtIn && !UUID_PATTERN.test(request.subject)) return null;
     return this.inTransaction(async (client) => {
-      if (!(await this.claim(client, request.actionKey, 'account_locked', request.sourceApp, request.subject, null))) return null;
+      if (!(await this.claim(client, request.actionKey, 'account_locked', request.sourceApp, request.subject, request.ip))) return null;
       const now = (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
       const row = await this.lockRowForUpdate(client, request);
       if (!row || (row.locked_until && row.locked_until > now)) return 'rollback';
