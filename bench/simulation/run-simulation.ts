@@ -43,7 +43,17 @@ export interface AttackResult {
 
 export interface SimulationResult {
   attacks: Record<AttackName, AttackResult>;
-  normal: { logins: number; high: number; blocked: number; stepUp: number; falsePositiveRate: number };
+  normal: {
+    logins: number;
+    high: number;
+    blocked: number;
+    stepUp: number;
+    falsePositiveRate: number;
+    /** The signal with most points in each high or blocked normal login, counted. */
+    highOrBlockedBy: Record<string, number>;
+    /** The factors of the first few normal logins scored high, to see why. */
+    highExamples: Record<string, number>[];
+  };
   latency: { decisions: number; p50Ms: number; p99Ms: number; maxMs: number; receiptToDecisionP50Ms: number; receiptToDecisionP99Ms: number };
   events: { sent: number; retried: number; refused: number; withoutDecision: number };
   elapsedMs: { history: number; live: number; decisions: number };
@@ -195,6 +205,7 @@ async function readDecisions(target: SimulationTarget, runTag: string, expected:
   );
 }
 
+const topSignal = (row: DecisionRow) => Object.entries(row.risk_factors ?? {}).sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'none';
 const isDetection = (row: DecisionRow | undefined) => row !== undefined && (row.risk_level === 'high' || row.risk_action === 'block');
 
 function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'events' | 'elapsedMs'> & { withoutDecision: number } {
@@ -202,7 +213,7 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
   const latencies: number[] = [];
   const receiptLatencies: number[] = [];
   let withoutDecision = 0;
-  const normal = { logins: 0, high: 0, blocked: 0, stepUp: 0, falsePositiveRate: 0 };
+  const normal = { logins: 0, high: 0, blocked: 0, stepUp: 0, falsePositiveRate: 0, highOrBlockedBy: {} as Record<string, number>, highExamples: [] as Record<string, number>[] };
   const instances = new Map<string, { scenario: AttackName; attempts: { attempt: number; row: DecisionRow | undefined }[] }>();
 
   for (const { event, sentAt } of sent) {
@@ -214,9 +225,13 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
     }
     if (event.role === 'normal') {
       normal.logins++;
-      if (row?.risk_level === 'high') normal.high++;
+      if (row?.risk_level === 'high' && normal.high++ < 5) normal.highExamples.push(row.risk_factors);
       if (row?.risk_action === 'block') normal.blocked++;
       if (row?.risk_action === 'step_up') normal.stepUp++;
+      if (row && isDetection(row)) {
+        const top = topSignal(row);
+        normal.highOrBlockedBy[top] = (normal.highOrBlockedBy[top] ?? 0) + 1;
+      }
     } else if (event.role === 'attack') {
       const scenario = event.scenario as AttackName;
       let instance = instances.get(event.stream);
@@ -235,7 +250,7 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
     if (!first) continue;
     result.detected++;
     (detectedAt[scenario] ??= []).push(first.attempt);
-    const top = Object.entries(first.row!.risk_factors ?? {}).sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'none';
+    const top = topSignal(first.row!);
     result.caughtBy[top] = (result.caughtBy[top] ?? 0) + 1;
   }
   for (const a of ATTACKS) {
@@ -265,26 +280,33 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
 
 /** The result as the table `npm run simulate` prints. */
 export function formatResult(r: SimulationResult): string {
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+  const tally = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort((x, y) => y[1] - x[1])
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ') || 'none';
   const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'n/a');
   const lines = [['scenario', 'result', 'target', '']];
   const ok = (p: boolean) => (p ? 'PASS' : 'FAIL');
   for (const a of ATTACKS) {
     const r2 = r.attacks[a];
-    const caught = Object.entries(r2.caughtBy)
-      .sort((x, y) => y[1] - x[1])
-      .map(([s, n]) => `${s} ${n}`)
-      .join(', ');
-    lines.push([a, `${r2.detected}/${r2.instances} detected (${pct(r2.rate)}), median at attempt ${r2.medianAttempt}; top signal: ${caught || 'none'}`, `≥ ${pct(TARGETS.detection)} within ${TARGETS.withinAttempts}`, ok(r2.rate >= TARGETS.detection)]);
+    lines.push([a, `${r2.detected}/${r2.instances} detected (${pct(r2.rate)}), median at attempt ${r2.medianAttempt}; top signal: ${tally(r2.caughtBy)}`, `≥ ${pct(TARGETS.detection)} within ${TARGETS.withinAttempts}`, ok(r2.rate >= TARGETS.detection)]);
   }
-  lines.push(['normal logins', `${r.normal.high}/${r.normal.logins} scored high (${pct(r.normal.falsePositiveRate)}); ${r.normal.blocked} blocked, ${r.normal.stepUp} step-up (${pct(r.normal.stepUp / Math.max(1, r.normal.logins))})`, `≤ ${pct(TARGETS.falsePositives)} high`, ok(r.pass.falsePositives)]);
+  lines.push(['normal logins', `${r.normal.high}/${r.normal.logins} scored high (${pct(r.normal.falsePositiveRate)}); ${r.normal.blocked} blocked, ${r.normal.stepUp} step-up (${pct(r.normal.stepUp / Math.max(1, r.normal.logins))}); high or blocked by: ${tally(r.normal.highOrBlockedBy)}`, `≤ ${pct(TARGETS.falsePositives)} high`, ok(r.pass.falsePositives)]);
   lines.push([
     'event → decision',
     `p50 ${ms(r.latency.p50Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)} over ${r.latency.decisions} events (receipt → decision p50 ${ms(r.latency.receiptToDecisionP50Ms)}, p99 ${ms(r.latency.receiptToDecisionP99Ms)}); ${r.events.withoutDecision} without a decision`,
     `p99 ≤ ${TARGETS.decisionP99Ms} ms`,
     ok(r.pass.latency),
   ]);
+  const examples = r.normal.highExamples.map((f) => `  ${Object.entries(f).map(([s, n]) => `${s} ${n}`).join(' + ')}`);
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const line = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(lines[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.slice(1).map(line)].join('\n');
+  return [
+    line(lines[0]!),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...lines.slice(1).map(line),
+    ...(examples.length ? ['', 'normal logins scored high (first 5), their factors:', ...examples] : []),
+  ].join('\n');
 }
