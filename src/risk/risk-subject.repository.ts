@@ -259,6 +259,21 @@ export class RiskSubjectRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Asks a built-in user's next login from an unfamiliar device or network
+   * for a mailed code, unless a step-up was passed after the event (a late
+   * event must not ask again). True when this call asked.
+   */
+  async requireStepUp(userId: string, eventAt: Date): Promise<boolean> {
+    if (!UUID_PATTERN.test(userId)) return false;
+    const { rowCount } = await this.pg.query(
+      `UPDATE users SET step_up_required_at = now()
+       WHERE id = $1 AND step_up_required_at IS NULL AND deleted_at IS NULL AND (step_up_cleared_at IS NULL OR step_up_cleared_at < $2)`,
+      [userId, eventAt],
+    );
+    return rowCount === 1;
+  }
+
   /** Actions whose emission did not finish (a crash between commit and emit). */
   async pending(olderThanSeconds: number, limit = 100): Promise<RiskAction[]> {
     const { rows } = await this.pg.query<RiskAction>(
