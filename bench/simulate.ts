@@ -15,6 +15,7 @@
  *   --scale <x>               1 (default): 1000 normal users, 200 instances of each attack
  *   --seed <n>                traffic seed (default 1)
  *   --concurrency <n>         requests in flight (default 16)
+ *   --rate <n>                events per second at most (default 200; 0: as fast as accepted)
  *   --json <file>             every figure as JSON
  *
  * Exits 1 when a target is missed. See docs/security-analytics.md for the figures.
@@ -22,6 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { product } from './product';
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     scale: { type: 'string', default: '1' },
     seed: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '16' },
+    rate: { type: 'string', default: '200' },
     json: { type: 'string' },
   },
 });
@@ -103,12 +106,20 @@ async function main(): Promise<number> {
       attemptsPerAttack: 10,
       seed: positive('seed', args.seed!),
       concurrency: positive('concurrency', args.concurrency!),
+      rate: Number(args.rate) >= 0 ? Number(args.rate) : positive('rate', args.rate!),
       timeoutMs: 10 * 60_000,
       log,
     };
-    log(`${options.normalUsers} normal users, ${options.attacksPerScenario} instances of each attack, ${options.concurrency} requests in flight, ${os.cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+    log(`${options.normalUsers} normal users, ${options.attacksPerScenario} instances of each attack, ${options.concurrency} requests in flight, ${options.rate > 0 ? `at most ${options.rate} events/s` : 'as fast as accepted'}, ${os.cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+    // In-process, the API, the worker and the simulator share this event loop: its delay shows how much of
+    // event → decision is this process waiting for the CPU or for synchronous work.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const result = await runSimulation({ url, key: key! }, options);
+    loopDelay.disable();
+    const loop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
 
+    const stack = ns !== undefined;
     let footprint: RiskFootprint | undefined;
     if (prefix) {
       const redis = new Redis(ns?.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
@@ -122,11 +133,12 @@ async function main(): Promise<number> {
     process.stdout.write(
       `\nauditflow risk simulation — ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}, ` +
         `${Math.round((Date.now() - started) / 1000)} s; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after\n` +
-        `${result.events.sent} events sent (${result.events.retried} retries after 429/503): history ${(result.elapsedMs.history / 1000).toFixed(1)} s, live ${(result.elapsedMs.live / 1000).toFixed(1)} s, ` +
-        `last decisions ${(result.elapsedMs.decisions / 1000).toFixed(1)} s later\n\n${formatResult(result)}\n\n` +
+        `${result.events.sent} events sent (${options.rate > 0 ? `at most ${options.rate}/s` : 'closed loop, as fast as accepted'}; ${result.events.retried} retries after 429/503): history ${(result.elapsedMs.history / 1000).toFixed(1)} s, live ${(result.elapsedMs.live / 1000).toFixed(1)} s, ` +
+        `last decisions ${(result.elapsedMs.decisions / 1000).toFixed(1)} s later; event-loop delay of this process ${stack ? '(API, worker and simulator) ' : ''}` +
+        `p50 ${loop.p50Ms.toFixed(0)} ms, p99 ${loop.p99Ms.toFixed(0)} ms, max ${loop.maxMs.toFixed(0)} ms\n\n${formatResult(result)}\n\n` +
         (footprint ? `Redis footprint of the risk state (MEMORY USAGE):\n${formatFootprint(footprint)}\n` : 'Redis footprint: not measured (give --redis-prefix with --url)\n'),
     );
-    if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, loadBefore, loadAfter, options: { ...options, log: undefined }, result, footprint }, null, 2)}\n`);
+    if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, loadBefore, loadAfter, options: { ...options, log: undefined }, eventLoopDelay: loop, result, footprint }, null, 2)}\n`);
     return result.pass.detection && result.pass.falsePositives && result.pass.latency ? 0 : 1;
   } finally {
     await shutDown();

@@ -23,6 +23,12 @@ export interface SimulationTarget {
 export interface SimulationOptions extends TrafficOptions {
   /** Requests in flight at once. */
   concurrency: number;
+  /**
+   * Events sent per second at most (0: as fast as the API accepts them). A
+   * closed loop at full speed measures a saturated pipeline, whose backlog
+   * grows with the run; a set rate measures decisions at a stated load.
+   */
+  rate: number;
   /** The whole run (sending, then waiting for the decisions) gives up after this long. */
   timeoutMs: number;
   log?: (line: string) => void;
@@ -93,6 +99,19 @@ class Semaphore {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Spaces calls `1000 / rate` ms apart (in order of asking). */
+class Pacer {
+  private next = 0;
+  constructor(private readonly rate: number) {}
+  async take(): Promise<void> {
+    if (this.rate <= 0) return;
+    const now = performance.now();
+    const at = Math.max(now, this.next);
+    this.next = at + 1000 / this.rate;
+    if (at > now) await sleep(at - now);
+  }
+}
+
 export async function runSimulation(target: SimulationTarget, options: SimulationOptions): Promise<SimulationResult> {
   const log = options.log ?? (() => undefined);
   const deadline = Date.now() + options.timeoutMs;
@@ -100,9 +119,11 @@ export async function runSimulation(target: SimulationTarget, options: Simulatio
   const slots = new Semaphore(options.concurrency);
   const sent: Sent[] = [];
   const counts = { retried: 0, refused: 0 };
+  const pacer = new Pacer(options.rate);
 
   /** Posts one event; waits and retries while the API sheds load (429/503), as a client should. */
   const post = async (event: SimEvent): Promise<void> => {
+    await pacer.take();
     const sentAt = Date.now();
     const body = JSON.stringify(event.offsetMs > 0 ? { ...event.body, occurred_at: new Date(sentAt - event.offsetMs).toISOString() } : event.body);
     for (;;) {
