@@ -20,15 +20,12 @@
  * Product settings (FLUSH_MAX_AGE_MS, WORKER_CONCURRENCY, …) pass through to the server.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import { Client, Pool } from 'pg';
 import { isMessage, type FromServer, type RawInsertResult, type ToServer } from './ipc';
 import { median, percentile, ProcessSampler, runLoad, sleep, type LoadResult } from './load';
-import { product } from './product';
+import { createTempNamespace } from './temp-namespace';
 import { batchBody, singleBody } from './workload';
 
 const env = (name: string, fallback: number) => {
@@ -50,18 +47,14 @@ const SETTINGS = {
 
 const TARGETS = { bOverA: 0.6, cOverBare: 0.8, cP99Ms: 25, visibilityP99Ms: 2000, rssGrowth: 0.2 };
 
-const runId = randomBytes(4).toString('hex');
-const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `auditflow-bench-${runId}-`));
-const dbName = `auditflow_bench_${runId}`;
-const pgBase = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const databaseUrl = `${pgBase}/${dbName}`;
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const queuePrefix = `bench-${runId}`;
 const children = new Set<ChildProcess>();
 
 function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
+
+const ns = createTempNamespace('bench', log);
+const { runId, tmpDir } = ns;
 
 // ---------------------------------------------------------------------------
 // child processes
@@ -165,21 +158,6 @@ async function measureRawInsert(): Promise<RawInsertResult> {
   await stopChild(child);
   fs.rmSync(dir, { recursive: true, force: true });
   return result;
-}
-
-async function createApiKey(): Promise<string> {
-  const { ensureDatabase } = product.pg();
-  await ensureDatabase(databaseUrl);
-  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
-  try {
-    await product.pgMigrations().migratePostgres(pool);
-    const { ApiKeyRepository } = product.apiKeyRepository();
-    const { ApiKeyService } = product.apiKeyService();
-    const { key } = await new ApiKeyService(new ApiKeyRepository(pool)).create('bench', ['ingest']);
-    return key;
-  } finally {
-    await pool.end();
-  }
 }
 
 interface BatchPhase {
@@ -289,33 +267,7 @@ function measureSingles(port: number, key: string, seconds: number): Promise<Loa
 
 async function cleanup(): Promise<void> {
   await Promise.all([...children].map((c) => stopChild(c, 10_000).catch(() => undefined)));
-  fs.rmSync(tmpDir, { recursive: true, force: true });
-  try {
-    const admin = new Client({ connectionString: `${pgBase}/postgres` });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
-  } catch (error) {
-    log(`could not drop database ${dbName}: ${String(error)}`);
-  }
-  try {
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 5000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-    log(`cleaned up: temp dir, database ${dbName}, ${deleted} Redis keys under ${queuePrefix}:`);
-  } catch (error) {
-    log(`could not delete Redis keys ${queuePrefix}:*: ${String(error)}`);
-  }
+  await ns.cleanup();
 }
 
 // ---------------------------------------------------------------------------
@@ -347,18 +299,8 @@ async function main(): Promise<void> {
   const rawRate = (raw.rows / raw.insertMs) * 1000;
   log(`(a) ${fmt(rawRate)} rows/s (${raw.batches} batches, count check ${raw.countAfter}/${raw.rows})`);
 
-  const key = await createApiKey();
-  const serverEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: path.join(tmpDir, 'server'),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: queuePrefix,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-  };
-  delete serverEnv.CLICKHOUSE_URL;
+  const key = await ns.createApiKey('bench', ['ingest']);
+  const serverEnv = ns.serverEnv();
   const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
   if (profDir) fs.mkdirSync(profDir, { recursive: true });
 

@@ -17,6 +17,7 @@ import { UserTimelineRepository } from './dashboard/user-timeline.repository';
 import { AccountTokenRepository } from './auth/account-token.repository';
 import { AccountService } from './auth/account.service';
 import { AuthService } from './auth/auth.service';
+import { LoginStepUp } from './auth/login-step-up';
 import { LoginGuard } from './auth/login-guard';
 import { SessionRepository } from './auth/session.repository';
 import { UserRepository } from './auth/user.repository';
@@ -66,11 +67,12 @@ export function buildApiServices(config: Config, pg: Pool, redis: Redis, events:
   const mailer = createMailer(config.mail);
   const accountEvents = new AccountEvents(events);
   const ipBlocks = new IpBlocks(redis, config.queuePrefix);
-  const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, ipBlocks, publicUrl: config.publicUrl, logger });
+  const riskState = new RiskState(redis, { prefix: config.queuePrefix, historyTtlSeconds: 0 });
+  const stepUp = new LoginStepUp({ tokens, mailer, risk: riskState, logger });
+  const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, ipBlocks, stepUp, publicUrl: config.publicUrl, logger });
   const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
   const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
   const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, reader });
-  const riskState = new RiskState(redis, { prefix: config.queuePrefix, historyTtlSeconds: 0 });
   const subjects = new SubjectService(new RiskSubjectRepository(pg), new RecentDecisions(redis, riskState));
   const webhooks = new WebhookService(new WebhookRepository(pg), box, events);
   const dashboard = new DashboardService({

@@ -13,6 +13,7 @@ export const ERROR_CATALOG: Record<ErrorCode, { code: string; errorType: string;
   UNAUTHENTICATED: { code: 'TODOAPP-AUTH-001', errorType: 'authentication', severity: 'low' },
   FORBIDDEN: { code: 'TODOAPP-AUTH-002', errorType: 'authorization', severity: 'medium' },
   LOCKED: { code: 'TODOAPP-AUTH-003', errorType: 'authentication', severity: 'medium' },
+  STEP_UP_REQUIRED: { code: 'TODOAPP-AUTH-004', errorType: 'authentication', severity: 'low' },
   NOT_FOUND: { code: 'TODOAPP-REC-001', errorType: 'validation', severity: 'low' },
   CONFLICT: { code: 'TODOAPP-OP-001', errorType: 'concurrency', severity: 'low' },
   GONE: { code: 'TODOAPP-REC-002', errorType: 'validation', severity: 'low' },

@@ -6,10 +6,10 @@ import type { RecentDecisions } from './recent-decisions';
 import type { RiskAction } from './risk-action';
 import type { RiskActionEmitter } from './risk-action-emitter';
 import type { RiskDecision } from './risk-decision';
-import { toObservation } from './risk-observation';
+import { toObservation, type RiskObservation } from './risk-observation';
 import type { RiskPolicy } from './risk-policy';
 import type { RiskAssessment, RiskFactor } from './risk-score';
-import { ACCOUNT_LOCK_POINTS, scoreEvent } from './risk-score';
+import { ACCOUNT_LOCK_POINTS, MEDIUM_AT, scoreEvent } from './risk-score';
 import type { RiskState } from './risk-state';
 import type { RiskSubjectRepository } from './risk-subject.repository';
 import type { WebhookNotifier } from './webhooks/webhook-notifier';
@@ -58,7 +58,7 @@ export class RiskEngine {
   }
 
   async enforce(decisions: RiskDecision[]): Promise<void> {
-    const enforced = decisions.filter((d) => d.mode === 'enforce' && (d.assessment.lockAccount || d.assessment.blockIp || d.assessment.level === 'high'));
+    const enforced = decisions.filter((d) => d.mode === 'enforce' && d.assessment.action !== 'none');
     if (enforced.length === 0) return;
     const policy = await this.d.policy();
     const actions: RiskAction[] = [];
@@ -91,10 +91,16 @@ export class RiskEngine {
         builtIn,
         actionKey: `lock|${o.attemptKey}|${o.subject}`,
         eventAt: new Date(o.at),
+        ip: o.ip,
         policy: policy.lockout,
         payload: detection,
       });
-      if (locked) actions.push(...locked.map((action) => (action.action === 'account_locked' ? { ...action, ip_address: o.ip } : action)));
+      if (locked) actions.push(...locked);
+    }
+    // Built-in users: a password check (failed or passed) scored above low asks their next login from an
+    // unfamiliar device or network for a mailed code (the API enforces it); not once a step-up was passed.
+    if (builtIn && o.userId && (o.isFailure || o.isSuccess) && !o.steppedUp && stepUpPoints(o, a, policy) >= MEDIUM_AT) {
+      await this.d.subjects.requireStepUp(o.userId, new Date(o.at));
     }
     if (a.blockIp && o.ip) {
       const key = `block|${o.ip}|${o.attemptKey}`;
@@ -121,6 +127,12 @@ export class RiskEngine {
     }
     return actions;
   }
+}
+
+/** The points that may ask for a step-up: an IP that is never blocked (loopback, a trusted proxy) cannot ask for one either. */
+function stepUpPoints(o: RiskObservation, a: RiskAssessment, policy: RiskPolicy): number {
+  if (!o.ip || !policy.neverBlockIps.has(o.ip)) return a.score;
+  return a.factors.filter((f) => f.scope === 'account').reduce((sum, f) => sum + f.points, 0);
 }
 
 /** Account points other than the failure count (which the built-in login guard handles itself). */

@@ -6,7 +6,7 @@ import { networkOf, normalizeIp } from './network';
 export const SCORED_KINDS = new Set(['auth', 'failed_login']);
 
 /** Failure reasons that say nothing about the password, so they do not count as failed guesses. */
-const NOT_A_GUESS = new Set(['IP_BLOCKED', 'ACCOUNT_LOCKED', 'ACCOUNT_DISABLED', 'EMAIL_NOT_VERIFIED']);
+const NOT_A_GUESS = new Set(['IP_BLOCKED', 'ACCOUNT_LOCKED', 'ACCOUNT_DISABLED', 'EMAIL_NOT_VERIFIED', 'STEP_UP_REQUIRED']);
 
 /** What the risk worker reads from one auth or failed_login event. */
 export interface RiskObservation {
@@ -39,6 +39,8 @@ export interface RiskObservation {
   sessionId: string | null;
   /** The score the sending app computed itself, if any. */
   appScore: number;
+  /** A login that passed a step-up (our API's mailed code): it does not ask for another. */
+  steppedUp: boolean;
 }
 
 function str(value: unknown): string | null {
@@ -88,5 +90,6 @@ export function toObservation(event: QueuedEvent, sourceApp: string, receivedAt:
     isAttempt: login,
     sessionId: str(e.session_id),
     appScore: typeof e.risk_score === 'number' ? e.risk_score : 0,
+    steppedUp: str(extra.step_up) !== null,
   };
 }

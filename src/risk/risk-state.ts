@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Coordinates } from './geo';
+import { networkOf, normalizeIp } from './network';
 import type { RiskObservation } from './risk-observation';
 
 /** What Redis remembers about an event's account and IP, read as the event is counted. */
@@ -162,6 +163,20 @@ export class RiskState {
 
   ipKey(ip: string): string {
     return `${this.options.prefix}:risk:i:${ip}`;
+  }
+
+  /**
+   * Whether a login from `device` (when given) at `ip` would be familiar for
+   * the account: both seen at one of its successful logins. Read only; the
+   * API asks it before demanding a step-up.
+   */
+  async isFamiliar(sourceApp: string, subject: string, device: string | null, ip: string | null): Promise<boolean> {
+    const normalized = ip ? normalizeIp(ip) : null;
+    const network = normalized ? networkOf(normalized) : null;
+    if (!network) return false;
+    const key = this.subjectKey(sourceApp, subject);
+    const [networkSeen, deviceSeen] = await Promise.all([this.redis.zscore(`${key}:n`, network), device ? this.redis.zscore(`${key}:d`, device) : Promise.resolve('known')]);
+    return networkSeen !== null && deviceSeen !== null;
   }
 
   /** Counts a batch of events in order and returns each one's signals, in one round trip. */

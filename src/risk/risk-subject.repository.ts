@@ -28,6 +28,8 @@ export interface LockRequest {
   actionKey: string;
   /** When the triggering event happened: one from before the last unlock does not lock again. */
   eventAt: Date;
+  /** The triggering event's IP: stored in the outbox row, so a re-emitted lock has the same events as the first. */
+  ip: string | null;
   policy: LockoutPolicy;
   payload: Omit<RiskActionPayload, 'at' | 'locked_until' | 'permanent' | 'lock_count' | 'lock_minutes'>;
 }
@@ -96,7 +98,7 @@ export class RiskSubjectRepository {
   async lock(request: LockRequest): Promise<RiskAction[] | null> {
     if (request.builtIn && !UUID_PATTERN.test(request.subject)) return null;
     return this.inTransaction(async (client) => {
-      if (!(await this.claim(client, request.actionKey, 'account_locked', request.sourceApp, request.subject, null))) return null;
+      if (!(await this.claim(client, request.actionKey, 'account_locked', request.sourceApp, request.subject, request.ip))) return null;
       const now = (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
       const row = await this.lockRowForUpdate(client, request);
       if (!row || (row.locked_until && row.locked_until > now)) return 'rollback';
@@ -255,6 +257,21 @@ export class RiskSubjectRepository {
   async state(sourceApp: string, subject: string): Promise<SubjectState | null> {
     const { rows } = await this.pg.query<SubjectState>(`SELECT * FROM risk_subjects WHERE source_app = $1 AND subject_id = $2`, [sourceApp, subject]);
     return rows[0] ?? null;
+  }
+
+  /**
+   * Asks a built-in user's next login from an unfamiliar device or network
+   * for a mailed code, unless a step-up was passed after the event (a late
+   * event must not ask again). True when this call asked.
+   */
+  async requireStepUp(userId: string, eventAt: Date): Promise<boolean> {
+    if (!UUID_PATTERN.test(userId)) return false;
+    const { rowCount } = await this.pg.query(
+      `UPDATE users SET step_up_required_at = now()
+       WHERE id = $1 AND step_up_required_at IS NULL AND deleted_at IS NULL AND (step_up_cleared_at IS NULL OR step_up_cleared_at < $2)`,
+      [userId, eventAt],
+    );
+    return rowCount === 1;
   }
 
   /** Actions whose emission did not finish (a crash between commit and emit). */

@@ -157,6 +157,21 @@ describe('risk worker', () => {
     expect(JSON.parse(calls[2]!.body)).toMatchObject({ type: 'subject.locked', source_app: APP, user_id: 'bf-user', lock: { locked: true, lock_count: 1 } });
   }, 60_000);
 
+  it('a lock emitted again (the relay after a crash, or a slow first emission) stores nothing twice and dead-letters nothing', async () => {
+    await pg((c) =>
+      c.query(`UPDATE risk_actions SET emitted_at = NULL, created_at = now() - interval '1 minute' WHERE source_app = $1 AND subject_id = 'bf-user' AND action = 'account_locked'`, [APP]),
+    );
+    expect(await stack.risk!.sweeper.tick()).toBeGreaterThanOrEqual(1);
+    const rows = await queryRows<{ ip_address: string; n: number }>(
+      stack.clickhouse!,
+      `SELECT ip_address, count() AS n FROM audit_logs WHERE source_app = {a:String} AND user_id = 'bf-user' AND event_type = 'account_locked' GROUP BY ip_address`,
+      { a: APP },
+    );
+    expect(rows).toEqual([{ ip_address: '198.18.0.7', n: 1 }]);
+    const dead = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM dead_letter_events WHERE source_app = {a:String}`, { a: APP });
+    expect(dead[0]!.n).toBe(0);
+  });
+
   it('escalates each lock, lifts each one by itself (audited, webhook), and makes the fourth permanent', async () => {
     const user = 'esc-user';
     const lengths: number[] = [];

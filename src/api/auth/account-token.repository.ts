@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 
-export type TokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
+export type TokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'login_challenge';
 
 export interface AccountTokenRow {
   token_hash: string;

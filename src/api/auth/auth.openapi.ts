@@ -1,5 +1,5 @@
 import type { ApiOperation } from '../openapi/api-operation';
-import { changeEmailBody, changePasswordBody, emailBody, loginBody, passwordBody, profileBody, registerBody, resetBody, restoreBody, tokenBody } from './auth.schemas';
+import { changeEmailBody, changePasswordBody, emailBody, loginBody, loginConfirmBody, passwordBody, profileBody, registerBody, resetBody, restoreBody, tokenBody } from './auth.schemas';
 
 const invalid = { 400: 'Invalid input: field paths and messages' };
 
@@ -14,7 +14,22 @@ export const authOperations: ApiOperation[] = [
     summary: 'Log in; returns an opaque session token',
     security: 'none',
     body: loginBody,
-    responses: { 200: '{ token, expires_at, idle_expires_at, session_id }', 401: 'Wrong email or password (one answer for both)', 403: 'Email not verified, or account suspended/deleted', 423: 'Too many failed logins; Retry-After says when to retry', ...invalid },
+    responses: {
+      200: '{ token, expires_at, idle_expires_at, session_id }',
+      401: 'Wrong email or password (one answer for both); or STEP_UP_REQUIRED: the risk worker asked for a step-up and this device or network is new, so a code was mailed (details: { challenge, method, expires_in_seconds })',
+      403: 'Email not verified, or account suspended/deleted',
+      423: 'Too many failed logins; Retry-After says when to retry',
+      ...invalid,
+    },
+  },
+  {
+    method: 'post',
+    path: '/auth/login/confirm',
+    tag: 'accounts',
+    summary: 'Finish a stepped-up login with the mailed 6-digit code; a challenge is single use',
+    security: 'none',
+    body: loginConfirmBody,
+    responses: { 200: '{ token, expires_at, idle_expires_at, session_id }', 401: 'Wrong code (the challenge is void), or an unknown, used or expired challenge', 423: 'Locked meanwhile', ...invalid },
   },
   { method: 'post', path: '/auth/logout', tag: 'accounts', summary: 'End this session', security: 'session', responses: { 204: 'Ended', 401: 'No live session' } },
   { method: 'post', path: '/auth/logout-all', tag: 'accounts', summary: 'End every session of this account', security: 'session', responses: { 200: '{ ended_sessions }', 401: 'No live session' } },

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { AppError } from '../../lib/app-error';
 import { validate } from '../validate';
 import type { AccountService } from './account.service';
-import { changeEmailBody, changePasswordBody, emailBody, loginBody, passwordBody, profileBody, registerBody, resetBody, restoreBody, tokenBody } from './auth.schemas';
+import { changeEmailBody, changePasswordBody, emailBody, loginBody, loginConfirmBody, passwordBody, profileBody, registerBody, resetBody, restoreBody, tokenBody } from './auth.schemas';
 import type { AuthService } from './auth.service';
 import { requireSession } from './require-session';
 
@@ -28,6 +28,10 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
 
   router.post('/auth/login', async (req, res) => {
     res.json(await auth.login(validate(loginBody, req.body), res.locals.ctx));
+  });
+
+  router.post('/auth/login/confirm', async (req, res) => {
+    res.json(await auth.confirmLogin(validate(loginConfirmBody, req.body), res.locals.ctx));
   });
 
   router.post('/auth/logout', requireSession(auth, 'any'), async (_req, res) => {

@@ -20,6 +20,7 @@ export const registerBody = z.strictObject({ email: email(), password: newPasswo
 // refusing it keeps the user endpoint from counting failures against an administrator's lock.
 export const loginBody = z.strictObject({ email: z.string().trim().max(254).regex(/^[^:]*$/, 'must be an email address').transform((e) => e.toLowerCase()), password: anyPassword(), device_fingerprint: z.string().max(255).nullable().optional() });
 export const tokenBody = z.strictObject({ token: token() });
+export const loginConfirmBody = z.strictObject({ challenge: token(), code: z.string().regex(/^\d{6}$/, 'must be the 6-digit code from the mail') });
 export const emailBody = z.strictObject({ email: email() });
 export const resetBody = z.strictObject({ token: token(), password: newPassword() });
 export const changePasswordBody = z.strictObject({ current_password: anyPassword(), new_password: newPassword() });

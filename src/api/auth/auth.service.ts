@@ -9,6 +9,7 @@ import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
 import { isPermanentLock, lockoutPolicyFrom } from '../../domain/lockout-policy';
 import type { LoginGuard, LockoutPolicy } from './login-guard';
+import type { LoginStepUp } from './login-step-up';
 import { hashPassword, verifyPassword } from './password-hasher';
 import type { SessionRepository, SessionRow } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
@@ -24,6 +25,8 @@ export interface AuthServiceDeps {
   events: AccountEvents;
   /** IPs the risk worker blocked; absent, no IP is refused. */
   ipBlocks?: IpBlocks;
+  /** Mailed login codes when the risk worker asks for a step-up; absent, none is asked. */
+  stepUp?: LoginStepUp;
   publicUrl: string;
   logger: Logger;
 }
@@ -142,7 +145,7 @@ export class AuthService {
         userId: attempt.account?.id ?? null,
         ctx,
         status: 'FAILURE',
-        details: { reason: attempt.reason, attempt_count: attempt.attemptInWindow },
+        details: { reason: attempt.reason, attempt_count: attempt.attemptInWindow, device_fingerprint: metadata.device_fingerprint },
       });
       if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, attempt.lockMinutes, policy, ctx);
       throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
@@ -164,7 +167,52 @@ export class AuthService {
       this.d.events.record({ type: 'login_failed', userId: user.id, ctx, status: 'FAILURE', details: { reason: refusal.reason } });
       throw new AppError('FORBIDDEN', refusal.message);
     }
-    return this.openSession(user, input.device_fingerprint ?? null, ctx);
+    const device = input.device_fingerprint ?? null;
+    if (this.d.stepUp && (await this.d.stepUp.required(user, device, ctx.ip))) {
+      const challenge = await this.d.stepUp.challenge(user, device, ctx.ip);
+      // The password was right: recorded, but not counted as a failed guess.
+      publisher?.publish({
+        kind: 'failed_login',
+        user_id: user.id,
+        email_address: input.email,
+        failure_reason: 'STEP_UP_REQUIRED',
+        ip_address: ctx.ip,
+        user_agent: ctx.userAgent,
+        attempt_number_in_window: 0,
+        metadata,
+      });
+      this.d.events.record({ type: 'login_failed', userId: user.id, ctx, status: 'FAILURE', details: { reason: 'STEP_UP_REQUIRED', device_fingerprint: device } });
+      throw new AppError('STEP_UP_REQUIRED', 'this login from a new device or network needs the code we mailed you: POST { challenge, code } to /auth/login/confirm', {
+        details: challenge,
+      });
+    }
+    return this.openSession(user, device, ctx);
+  }
+
+  /** The second half of a stepped-up login: the mailed code for its challenge opens the session. */
+  async confirmLogin(input: { challenge: string; code: string }, ctx: RequestContext): Promise<LoginResult> {
+    const confirmed = this.d.stepUp ? await this.d.stepUp.confirm(input.challenge, input.code) : null;
+    const user = confirmed ? await this.d.users.byId(confirmed.userId) : null;
+    if (!confirmed || !user) throw new AppError('UNAUTHENTICATED', 'this login challenge is unknown, used or expired; log in again');
+    const metadata = { device_fingerprint: confirmed.device, request_id: ctx.requestId };
+    if (!confirmed.valid) {
+      this.d.events.publisher?.publish({
+        kind: 'failed_login',
+        user_id: user.id,
+        email_address: user.email,
+        failure_reason: 'INVALID_MFA',
+        ip_address: ctx.ip,
+        user_agent: ctx.userAgent,
+        attempt_number_in_window: 0,
+        metadata,
+      });
+      this.d.events.record({ type: 'login_failed', userId: user.id, ctx, status: 'FAILURE', details: { reason: 'INVALID_MFA', device_fingerprint: confirmed.device } });
+      throw new AppError('UNAUTHENTICATED', 'wrong code; the challenge is void: log in again for a new one');
+    }
+    const refusal = loginRefusal(user);
+    if (refusal) throw new AppError(refusal.reason === 'ACCOUNT_LOCKED' ? 'LOCKED' : 'FORBIDDEN', refusal.message);
+    await this.d.users.update(user.id, { step_up_required_at: null, step_up_cleared_at: new Date() });
+    return this.openSession(user, confirmed.device, ctx, 'user', { step_up: 'email_code' });
   }
 
   /**
@@ -242,6 +290,9 @@ export class AuthService {
       locked_until: null,
       lock_source: null,
       lock_cleared_at: new Date(),
+      // Whoever holds the mailbox has just proved it: no step-up asked before this.
+      step_up_required_at: null,
+      step_up_cleared_at: new Date(),
     });
     if (!changed) throw new AppError('NOT_FOUND', 'the account no longer exists');
     await this.d.guard.clear(changed.after.email);
@@ -289,7 +340,14 @@ export class AuthService {
     return this.d.sessions.touch(hashSecret(token), idle);
   }
 
-  async openSession(user: Pick<UserRow, 'id' | 'email'>, deviceFingerprint: string | null, ctx: RequestContext, subjectType: 'user' | 'admin' = 'user'): Promise<LoginResult> {
+  async openSession(
+    user: Pick<UserRow, 'id' | 'email'>,
+    deviceFingerprint: string | null,
+    ctx: RequestContext,
+    subjectType: 'user' | 'admin' = 'user',
+    /** Added to the login_success event (a passed step-up). */
+    details: Record<string, unknown> = {},
+  ): Promise<LoginResult> {
     const idle = await this.d.settings.integer('session.idle_timeout_minutes', 30);
     const absolute = await this.d.settings.integer('session.absolute_timeout_minutes', 720);
     const { token, hash } = newSecret('afs_');
@@ -307,7 +365,7 @@ export class AuthService {
     });
     if (subjectType === 'user') await this.d.users.update(user.id, { last_login_at: new Date() });
     const sessionCtx: RequestContext = { ...ctx, actor: { type: subjectType, id: user.id, email: user.email, sessionId: session.session_id } };
-    this.d.events.record({ type: 'login_success', userId: user.id, ctx: sessionCtx, details: { method: 'password', subject_type: subjectType, device_fingerprint: deviceFingerprint } });
+    this.d.events.record({ type: 'login_success', userId: user.id, ctx: sessionCtx, details: { method: 'password', subject_type: subjectType, device_fingerprint: deviceFingerprint, ...details } });
     this.d.events.publisher?.publish({
       kind: 'session',
       event_type: 'session_started',

@@ -20,6 +20,9 @@ export interface UserRow {
   lock_source: string | null;
   lock_cleared_at?: Date | null;
   lock_count: number;
+  /** The risk worker asked for a step-up: the next login from an unfamiliar device or network confirms a mailed code. */
+  step_up_required_at?: Date | null;
+  step_up_cleared_at?: Date | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
