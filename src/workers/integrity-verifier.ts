@@ -1,29 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import { toClickHouseTime } from '../domain/event-row';
-import { rowHash } from '../domain/row-hash';
-import { pruneHash, rowsRoot, sealHash, type PruneRecord, type Seal } from '../domain/seal';
+import { sealBreak, SealRowsCheck, type ChainBreak, type ChainRow } from '../domain/chain-check';
+import { pruneHash, type PruneRecord, type Seal } from '../domain/seal';
 import { verifySignature } from '../lib/signing-key';
 import { EVENT_TABLES } from '../schemas/event';
 import type { SealRepository } from './seal.repository';
 
-export type BreakKind =
-  | 'row_modified'
-  | 'row_deleted'
-  | 'row_inserted'
-  | 'seal_missing'
-  | 'seal_reordered'
-  | 'seal_modified'
-  | 'bad_signature';
-
-/** The first place a table's chain does not hold. */
-export interface ChainBreak {
-  kind: BreakKind;
-  table: string;
-  seal_seq: number | null;
-  event_id: string | null;
-  detail: string;
-}
+export type { BreakKind, ChainBreak } from '../domain/chain-check';
 
 export interface TableVerification {
   table: string;
@@ -43,12 +27,19 @@ export interface VerificationResult {
   rows_per_second: number;
 }
 
+/**
+ * Which part of the chains to check: the seals made in [from, to)
+ * (`sealed_at`), each with every one of its rows whatever their event time,
+ * linked to the seal made just before `from`. Seals partition the chain, so
+ * consecutive ranges (the monthly reports) check every row exactly once; an
+ * event that occurred in a period but arrived later is checked in the range
+ * of the seal that received it. Rows with no seal are looked for by
+ * `received_at` in the range.
+ */
 export interface VerifyRange {
   from?: Date;
   to?: Date;
 }
-
-type Row = Record<string, unknown> & { event_id: string; row_hash: string; previous_hash: string; seal_seq: number; chain_index: number };
 
 class Broken extends Error {
   constructor(readonly chainBreak: ChainBreak) {
@@ -56,15 +47,21 @@ class Broken extends Error {
   }
 }
 
-/** Rows fetched per query: memory stays bounded whatever the table size. */
+/**
+ * Rows fetched per query. The embedded engine (chDB) hands over a query's
+ * whole result at once, so a bounded page is what bounds memory there; a
+ * ClickHouse server streams it. Either way the rows are checked one by one
+ * as they are parsed (resultSet.stream()), never held as one array.
+ */
 const PAGE_ROWS = 20_000;
 const SEAL_PAGE = 1000;
 
 /**
  * Recomputes every table's chain from ClickHouse and checks it against the
  * signed seals: each row's hash and link, each seal's rows, hash, signature
- * and link to the seal before. Reads in bounded pages (seals, then the rows
- * of a few seals at a time), so memory does not grow with the table.
+ * and link to the seal before. Reads seals in pages and the rows of a few
+ * seals at a time as a stream (keyset on seal_seq, which a minmax index
+ * serves), so memory does not grow with the table.
  */
 export class IntegrityVerifier {
   constructor(
@@ -108,26 +105,31 @@ export class IntegrityVerifier {
           let budget = 0;
           while (j < seals.length && (j === i || budget + seals[j]!.row_count <= PAGE_ROWS)) budget += seals[j++]!.row_count;
           const page = seals.slice(i, j);
-          const rows = await this.rowsOf(table, page[0]!.seq, page[page.length - 1]!.seq);
-          let cursor = 0;
-          for (const seal of page) {
+          let k = -1;
+          let check: SealRowsCheck | null = null;
+          // Closes the current seal (if any) and opens the next one of the page.
+          const next = (): void => {
+            if (check) this.endSeal(table, page[k]!, check, prunedUpTo, result);
+            const seal = page[++k]!;
             if (expectedSeq !== null && seal.seq !== expectedSeq) {
               throw new Broken({ kind: 'seal_missing', table, seal_seq: expectedSeq, event_id: null, detail: `seal ${expectedSeq} is missing (next is ${seal.seq})` });
             }
             this.checkSeal(table, seal, previous, pgFinal);
-            const mine: Row[] = [];
-            while (cursor < rows.length && rows[cursor]!.seal_seq === seal.seq) mine.push(rows[cursor++]!);
-            // A retention prune removed these rows on purpose, and said so in a signed record.
-            if (!(mine.length === 0 && seal.seq <= prunedUpTo)) this.checkRows(table, seal, mine);
-            result.seals++;
-            result.rows += mine.length;
             previous = seal;
             expectedSeq = seal.seq + 1;
+            check = new SealRowsCheck(table, seal);
+          };
+          next();
+          for await (const row of this.rowsOf(table, page[0]!.seq, page[page.length - 1]!.seq)) {
+            while (row.seal_seq > page[k]!.seq && k < page.length - 1) next();
+            if (row.seal_seq !== page[k]!.seq) {
+              throw new Broken({ kind: 'row_inserted', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which does not exist` });
+            }
+            const broken = check!.add(row);
+            if (broken) throw new Broken(broken);
           }
-          if (cursor < rows.length) {
-            const stray = rows[cursor]!;
-            throw new Broken({ kind: 'row_inserted', table, seal_seq: stray.seal_seq, event_id: stray.event_id, detail: `row ${stray.event_id} names seal ${stray.seal_seq}, which does not exist` });
-          }
+          while (k < page.length - 1) next();
+          this.endSeal(table, page[k]!, check!, prunedUpTo, result);
           i = j;
         }
         afterSeq = seals[seals.length - 1]!.seq;
@@ -148,47 +150,21 @@ export class IntegrityVerifier {
   }
 
   private checkSeal(table: string, seal: Seal, previous: Seal | null, pgFinal?: Map<number, Seal>): void {
-    const at = { table, seal_seq: seal.seq, event_id: null };
-    const { seal_hash: _h, signature: _s, ...fields } = seal;
-    if (sealHash(fields) !== seal.seal_hash) throw new Broken({ kind: 'seal_modified', ...at, detail: `seal ${seal.seq} does not match its own hash` });
-    if (!verifySignature(this.publicKey, seal.seal_hash, seal.signature)) {
-      throw new Broken({ kind: 'bad_signature', ...at, detail: `seal ${seal.seq} has an invalid signature (key ${seal.key_id})` });
-    }
-    if (previous && (seal.previous_seal_hash !== previous.seal_hash || seal.first_previous_hash !== previous.last_hash)) {
-      throw new Broken({ kind: 'seal_reordered', ...at, detail: `seal ${seal.seq} does not follow seal ${previous.seq}` });
-    }
-    if (!previous && seal.seq === 1 && (seal.previous_seal_hash !== '' || seal.first_previous_hash !== '')) {
-      throw new Broken({ kind: 'seal_reordered', ...at, detail: 'seal 1 claims a predecessor' });
-    }
+    const broken = sealBreak(table, seal, previous, this.publicKey);
+    if (broken) throw new Broken(broken);
     const pg = pgFinal?.get(seal.seq);
     if (pgFinal && (!pg || pg.seal_hash !== seal.seal_hash)) {
-      throw new Broken({ kind: 'seal_modified', ...at, detail: `seal ${seal.seq} differs from the writer's record in PostgreSQL` });
+      throw new Broken({ kind: 'seal_modified', table, seal_seq: seal.seq, event_id: null, detail: `seal ${seal.seq} differs from the writer's record in PostgreSQL` });
     }
   }
 
-  private checkRows(table: string, seal: Seal, rows: Row[]): void {
-    let previousHash = seal.first_previous_hash;
-    const hashes: string[] = [];
-    for (let index = 0; index < rows.length; index++) {
-      const row = rows[index]!;
-      const at = { table, seal_seq: seal.seq, event_id: row.event_id };
-      if (row.chain_index > index) {
-        throw new Broken({ kind: 'row_deleted', ...at, detail: `seal ${seal.seq} is missing row ${index} (the chain resumes at ${row.event_id})` });
-      }
-      if (row.chain_index < index || index >= seal.row_count) {
-        throw new Broken({ kind: 'row_inserted', ...at, detail: `row ${row.event_id} is not one of seal ${seal.seq}'s ${seal.row_count} rows` });
-      }
-      if (rowHash(table, row) !== row.row_hash) throw new Broken({ kind: 'row_modified', ...at, detail: `row ${row.event_id} was changed after it was sealed` });
-      if (row.previous_hash !== previousHash) throw new Broken({ kind: 'row_modified', ...at, detail: `row ${row.event_id} does not link to the row before it` });
-      previousHash = row.row_hash;
-      hashes.push(row.row_hash);
-    }
-    if (rows.length < seal.row_count) {
-      throw new Broken({ kind: 'row_deleted', table, seal_seq: seal.seq, event_id: null, detail: `seal ${seal.seq} holds ${rows.length} of its ${seal.row_count} rows (the last ones are gone)` });
-    }
-    if (rowsRoot(hashes) !== seal.rows_root || previousHash !== seal.last_hash) {
-      throw new Broken({ kind: 'row_modified', table, seal_seq: seal.seq, event_id: null, detail: `the rows of seal ${seal.seq} do not add up to its root` });
-    }
+  private endSeal(table: string, seal: Seal, check: SealRowsCheck, prunedUpTo: number, result: TableVerification): void {
+    // A retention prune removed these rows on purpose, and said so in a signed record.
+    const pruned = check.rows === 0 && seal.seq <= prunedUpTo;
+    const broken = pruned ? null : check.end();
+    if (broken) throw new Broken(broken);
+    result.seals++;
+    result.rows += check.rows;
   }
 
   /** The last seal whose rows a valid (signed) retention prune removed; 0 if none. */
@@ -234,9 +210,22 @@ export class IntegrityVerifier {
     return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
   }
 
-  private async rowsOf(table: string, fromSeq: number, toSeq: number): Promise<Row[]> {
-    const rows = await this.query<Row>(`SELECT * FROM ${table} WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64} ORDER BY seal_seq, chain_index`, { a: fromSeq, b: toSeq });
-    return rows.map((r) => ({ ...r, seal_seq: Number(r.seal_seq), chain_index: Number(r.chain_index) }));
+  /** The rows of seals fromSeq..toSeq in chain order, parsed one at a time. */
+  private async *rowsOf(table: string, fromSeq: number, toSeq: number): AsyncGenerator<ChainRow> {
+    const result = await this.clickhouse.query({
+      query: `SELECT * FROM ${table} WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64} ORDER BY seal_seq, chain_index`,
+      query_params: { a: fromSeq, b: toSeq },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    for await (const rows of result.stream()) {
+      for (const raw of rows) {
+        const row = raw.json<ChainRow>();
+        row.seal_seq = Number(row.seal_seq);
+        row.chain_index = Number(row.chain_index);
+        yield row;
+      }
+    }
   }
 
   private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
