@@ -39,6 +39,7 @@ import { SealRepository } from './workers/seal.repository';
 import { IntegrityVerifier } from './workers/integrity-verifier';
 import { ReportBuilder } from './workers/report-builder';
 import { RetentionJob } from './workers/retention';
+import { RetentionArchiver } from './workers/retention-archiver';
 import { ReportRepository } from './workers/report.repository';
 import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
@@ -174,7 +175,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         analyst: running.analyst!,
         redis,
         verifier,
-        retention: new RetentionJob(pg, clickhouse, signingKey, writer, logger.child({ component: 'retention' })),
+        retention: new RetentionJob(pg, clickhouse, signingKey, writer, new RetentionArchiver(clickhouse, signingKey, config.archiveDir, logger.child({ component: 'retention' })), logger.child({ component: 'retention' })),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
       }), {
         connection: workerRedis,

@@ -83,6 +83,8 @@ const envSchema = z.object({
   /** 32-byte key (hex or base64) encrypting is_encrypted settings. Unset: generated once under $DATA_DIR/keys. */
   /** PEM file of the Ed25519 key that signs seals and reports. Unset: generated once as $DATA_DIR/keys/signing-key.pem. */
   SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Where retention archives go (data files and signed manifests). Unset: $DATA_DIR/archive. */
+  ARCHIVE_DIR: z.string().min(1).optional(),
   SETTINGS_ENCRYPTION_KEY: z
     .string()
     .refine((v) => Buffer.from(v, /^[0-9a-f]{64}$/i.test(v) ? 'hex' : 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64')
@@ -120,6 +122,8 @@ export type Config = {
   settingsEncryptionKey?: string;
   signingKeyFile?: string;
   keysDir: string;
+  /** Retention archives: one folder per table. */
+  archiveDir: string;
   /** Limits of every query on /clickhouse. */
   analyst: AnalystLimits;
 };
@@ -183,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
     signingKeyFile: e.SIGNING_KEY_FILE ? path.resolve(e.SIGNING_KEY_FILE) : undefined,
     keysDir: path.join(dataDir, 'keys'),
+    archiveDir: e.ARCHIVE_DIR ? path.resolve(e.ARCHIVE_DIR) : path.join(dataDir, 'archive'),
     analyst: {
       maxExecutionTimeSeconds: e.ANALYST_MAX_EXECUTION_TIME,
       maxResultRows: e.ANALYST_MAX_RESULT_ROWS,

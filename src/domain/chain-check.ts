@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { verifySignature } from '../lib/signing-key';
 import { rowHash } from './row-hash';
-import { rowsRoot, sealHash, type Seal } from './seal';
+import { pruneHash, rowsRoot, sealHash, type PruneRecord, type Seal } from './seal';
 
 export type BreakKind = 'row_modified' | 'row_deleted' | 'row_inserted' | 'seal_missing' | 'seal_reordered' | 'seal_modified' | 'bad_signature';
 
@@ -78,4 +78,11 @@ export class SealRowsCheck {
     }
     return null;
   }
+}
+
+/** A prune record as ClickHouse gives it back, with its numbers as numbers, and whether it is validly signed. */
+export function checkedPrune(raw: PruneRecord, publicKey: KeyObject): { record: PruneRecord; valid: boolean } {
+  const record = { ...raw, up_to_seq: Number(raw.up_to_seq), rows_pruned: Number(raw.rows_pruned), policy_days: Number(raw.policy_days) };
+  const { prune_hash: _h, signature: _s, ...fields } = record;
+  return { record, valid: pruneHash(fields) === record.prune_hash && verifySignature(publicKey, record.prune_hash, record.signature) };
 }

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import { toClickHouseTime } from '../domain/event-row';
-import { sealBreak, SealRowsCheck, type ChainBreak, type ChainRow } from '../domain/chain-check';
-import { pruneHash, type PruneRecord, type Seal } from '../domain/seal';
+import { checkedPrune, sealBreak, SealRowsCheck, type ChainBreak, type ChainRow } from '../domain/chain-check';
+import type { PruneRecord, Seal } from '../domain/seal';
 import { verifySignature } from '../lib/signing-key';
 import { EVENT_TABLES } from '../schemas/event';
 import type { SealRepository } from './seal.repository';
@@ -171,10 +171,9 @@ export class IntegrityVerifier {
   private async prunedUpTo(table: string): Promise<number> {
     const records = await this.query<PruneRecord>(`SELECT * FROM integrity_prunes WHERE table_name = {t:String} ORDER BY up_to_seq`, { t: table });
     let upTo = 0;
-    for (const r of records) {
-      const record = { ...r, up_to_seq: Number(r.up_to_seq), rows_pruned: Number(r.rows_pruned), policy_days: Number(r.policy_days) };
-      const { prune_hash: _h, signature: _s, ...fields } = record;
-      if (pruneHash(fields) !== record.prune_hash || !verifySignature(this.publicKey, record.prune_hash, record.signature)) {
+    for (const raw of records) {
+      const { record, valid } = checkedPrune(raw, this.publicKey);
+      if (!valid) {
         throw new Broken({ kind: 'bad_signature', table, seal_seq: record.up_to_seq, event_id: null, detail: `the retention prune record up to seal ${record.up_to_seq} is not validly signed` });
       }
       upTo = Math.max(upTo, record.up_to_seq);
