@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import { toClickHouseTime } from '../domain/event-row';
-import { checkedPrune, sealBreak, SealRowsCheck, type ChainBreak, type ChainRow } from '../domain/chain-check';
+import { checkedPrune, sealBreak, SealRowsCheck, type ChainBreak } from '../domain/chain-check';
 import type { PruneRecord, Seal } from '../domain/seal';
 import { verifySignature } from '../lib/signing-key';
 import { EVENT_TABLES } from '../schemas/event';
+import { chainRows, sealPages } from './chain-reader';
 import type { SealRepository } from './seal.repository';
 
 export type { BreakKind, ChainBreak } from '../domain/chain-check';
@@ -47,13 +48,6 @@ class Broken extends Error {
   }
 }
 
-/**
- * Rows fetched per query. The embedded engine (chDB) hands over a query's
- * whole result at once, so a bounded page is what bounds memory there; a
- * ClickHouse server streams it. Either way the rows are checked one by one
- * as they are parsed (resultSet.stream()), never held as one array.
- */
-const PAGE_ROWS = 20_000;
 const SEAL_PAGE = 1000;
 
 /**
@@ -99,12 +93,7 @@ export class IntegrityVerifier {
       for (let afterSeq = previous?.seq ?? 0; ; ) {
         const seals = await this.seals(table, afterSeq, range);
         if (seals.length === 0) break;
-        for (let i = 0; i < seals.length; ) {
-          // A page of seals whose rows fit in PAGE_ROWS (at least one seal).
-          let j = i;
-          let budget = 0;
-          while (j < seals.length && (j === i || budget + seals[j]!.row_count <= PAGE_ROWS)) budget += seals[j++]!.row_count;
-          const page = seals.slice(i, j);
+        for (const page of sealPages(seals)) {
           let k = -1;
           let check: SealRowsCheck | null = null;
           // Closes the current seal (if any) and opens the next one of the page.
@@ -120,7 +109,7 @@ export class IntegrityVerifier {
             check = new SealRowsCheck(table, seal);
           };
           next();
-          for await (const row of this.rowsOf(table, page[0]!.seq, page[page.length - 1]!.seq)) {
+          for await (const { row } of chainRows(this.clickhouse, table, page[0]!.seq, page[page.length - 1]!.seq)) {
             while (row.seal_seq > page[k]!.seq && k < page.length - 1) next();
             if (row.seal_seq !== page[k]!.seq) {
               throw new Broken({ kind: 'row_inserted', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which does not exist` });
@@ -130,7 +119,6 @@ export class IntegrityVerifier {
           }
           while (k < page.length - 1) next();
           this.endSeal(table, page[k]!, check!, prunedUpTo, result);
-          i = j;
         }
         afterSeq = seals[seals.length - 1]!.seq;
       }
@@ -207,24 +195,6 @@ export class IntegrityVerifier {
       { t: table, after: afterSeq, ...rangeParams(range) },
     );
     return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
-  }
-
-  /** The rows of seals fromSeq..toSeq in chain order, parsed one at a time. */
-  private async *rowsOf(table: string, fromSeq: number, toSeq: number): AsyncGenerator<ChainRow> {
-    const result = await this.clickhouse.query({
-      query: `SELECT * FROM ${table} WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64} ORDER BY seal_seq, chain_index`,
-      query_params: { a: fromSeq, b: toSeq },
-      format: 'JSONEachRow',
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-    });
-    for await (const rows of result.stream()) {
-      for (const raw of rows) {
-        const row = raw.json<ChainRow>();
-        row.seal_seq = Number(row.seal_seq);
-        row.chain_index = Number(row.chain_index);
-        yield row;
-      }
-    }
   }
 
   private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {

@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { ARCHIVE_FORMAT, manifestHash, type ArchiveManifest, type UnsignedManifest } from '../domain/archive-manifest';
-import { checkedPrune, SealRowsCheck, type ChainRow } from '../domain/chain-check';
+import { checkedPrune, SealRowsCheck } from '../domain/chain-check';
+import { chainRows, sealPages } from './chain-reader';
 import { toClickHouseTime } from '../domain/event-row';
 import type { PruneRecord, Seal } from '../domain/seal';
 import type { ClickHouseClient } from '../lib/clickhouse';
@@ -38,8 +39,6 @@ interface ArchiveRecord {
 
 /** Rows per archive file; a run that has more writes several files. */
 const FILE_ROWS = 500_000;
-/** Rows per query, as in verification: the embedded engine hands over a query's whole result. */
-const PAGE_ROWS = 20_000;
 
 const settings = { output_format_json_quote_64bit_integers: 0 } as const;
 
@@ -183,40 +182,24 @@ export class RetentionArchiver {
 
   /** The seals' rows as JSONEachRow lines, in chain order, each checked against its seal. */
   private async *lines(table: string, seals: Seal[], counted: () => void): AsyncGenerator<string> {
-    for (let i = 0; i < seals.length; ) {
-      let j = i;
-      let budget = 0;
-      while (j < seals.length && (j === i || budget + seals[j]!.row_count <= PAGE_ROWS)) budget += seals[j++]!.row_count;
-      const page = seals.slice(i, j);
+    for (const page of sealPages(seals)) {
       let k = 0;
       let check = new SealRowsCheck(table, page[0]!);
-      const result = await this.clickhouse.query({
-        query: `SELECT * FROM ${table} WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64} ORDER BY seal_seq, chain_index`,
-        query_params: { a: page[0]!.seq, b: page[page.length - 1]!.seq },
-        format: 'JSONEachRow',
-        clickhouse_settings: settings,
-      });
-      for await (const batch of result.stream()) {
-        for (const raw of batch) {
-          const row = raw.json<ChainRow>();
-          row.seal_seq = Number(row.seal_seq);
-          row.chain_index = Number(row.chain_index);
-          while (row.seal_seq > page[k]!.seq && k < page.length - 1) {
-            refuseIf(check.end(), page[k]!.seq);
-            check = new SealRowsCheck(table, page[++k]!);
-          }
-          if (row.seal_seq !== page[k]!.seq) throw new ArchiveRefused(row.seal_seq, `row ${row.event_id} names a seal that is not here`);
-          refuseIf(check.add(row), row.seal_seq);
-          counted();
-          yield `${raw.text}\n`;
+      for await (const { row, text } of chainRows(this.clickhouse, table, page[0]!.seq, page[page.length - 1]!.seq)) {
+        while (row.seal_seq > page[k]!.seq && k < page.length - 1) {
+          refuseIf(check.end(), page[k]!.seq);
+          check = new SealRowsCheck(table, page[++k]!);
         }
+        if (row.seal_seq !== page[k]!.seq) throw new ArchiveRefused(row.seal_seq, `row ${row.event_id} names a seal that is not here`);
+        refuseIf(check.add(row), row.seal_seq);
+        counted();
+        yield `${text}\n`;
       }
       for (;;) {
         refuseIf(check.end(), page[k]!.seq);
         if (k === page.length - 1) break;
         check = new SealRowsCheck(table, page[++k]!);
       }
-      i = j;
     }
   }
 
