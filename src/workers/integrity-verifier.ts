@@ -3,7 +3,6 @@ import type { ClickHouseClient } from '../lib/clickhouse';
 import { toClickHouseTime } from '../domain/event-row';
 import { checkedPrune, sealBreak, SealRowsCheck, type ChainBreak } from '../domain/chain-check';
 import type { PruneRecord, Seal } from '../domain/seal';
-import { verifySignature } from '../lib/signing-key';
 import { EVENT_TABLES } from '../schemas/event';
 import { chainRows, sealPages } from './chain-reader';
 import type { SealRepository } from './seal.repository';
@@ -54,8 +53,8 @@ const SEAL_PAGE = 1000;
  * Recomputes every table's chain from ClickHouse and checks it against the
  * signed seals: each row's hash and link, each seal's rows, hash, signature
  * and link to the seal before. Reads seals in pages and the rows of a few
- * seals at a time as a stream (keyset on seal_seq, which a minmax index
- * serves), so memory does not grow with the table.
+ * seals at a time, streamed in chain order (workers/chain-reader.ts), so
+ * memory does not grow with the table.
  */
 export class IntegrityVerifier {
   constructor(
