@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS data_retention_policies (
     id serial PRIMARY KEY,
     table_name text NOT NULL UNIQUE CHECK (table_name IN ('audit_logs', 'auth_audit_log', 'security_events', 'failed_login_attempts', 'error_logs', 'api_access_log', 'rate_limit_violations', 'user_sessions')),
     retention_period_days integer NOT NULL CHECK (retention_period_days >= 0),
-    -- Recorded for the policy; moving rows to cold storage is not done by auditflow.
+    -- Sealed flushes older than this are archived to $DATA_DIR/archive (see 010).
     archive_after_days integer CHECK (archive_after_days IS NULL OR archive_after_days >= 0),
     delete_after_days integer CHECK (delete_after_days IS NULL OR delete_after_days >= 0),
     last_cleanup_at timestamptz,

@@ -44,6 +44,7 @@ import { SealRepository } from './workers/seal.repository';
 import { IntegrityVerifier } from './workers/integrity-verifier';
 import { ReportBuilder } from './workers/report-builder';
 import { RetentionJob } from './workers/retention';
+import { RetentionArchiver } from './workers/retention-archiver';
 import { ReportRepository } from './workers/report.repository';
 import { createControlProcessor } from './workers/control.processor';
 import { DeadLetterRepository } from './workers/dead-letter.repository';
@@ -230,7 +231,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         analyst: running.analyst!,
         redis,
         verifier,
-        retention: new RetentionJob(pg, clickhouse, signingKey, writer, logger.child({ component: 'retention' }), clickHouseCluster(config.clickhouse)),
+        retention: new RetentionJob(pg, clickhouse, signingKey, writer, new RetentionArchiver(clickhouse, signingKey, keyRing, config.archiveDir, logger.child({ component: 'retention' })), logger.child({ component: 'retention' }), clickHouseCluster(config.clickhouse)),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
       }), {
         connection: workerRedis,

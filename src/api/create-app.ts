@@ -15,6 +15,8 @@ import { healthOperations } from './health/health.openapi';
 import { integrityOperations } from './integrity/integrity.openapi';
 import { integrityRoutes, type IntegrityChecker } from './integrity/integrity.routes';
 import { reportOperations } from './reports/reports.openapi';
+import { retentionOperations } from './retention/retention.openapi';
+import { retentionRoutes } from './retention/retention.routes';
 import { reportsRoutes, type ReportsComponent } from './reports/reports.routes';
 import { dashboardOperations } from './dashboard/dashboard.openapi';
 import { dashboardPageRoutes } from './dashboard/dashboard-page.routes';
@@ -68,7 +70,7 @@ export interface AppDeps {
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations, ...dashboardOperations, ...clickHouseHttpOperations];
+export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...retentionOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations, ...dashboardOperations, ...clickHouseHttpOperations];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {
@@ -93,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, deps.events));
+  app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));
   app.use(adminRoutes(deps.services.admin, deps.services.auth));

@@ -31,6 +31,8 @@ import { RecentDecisions } from '../risk/recent-decisions';
 import { RiskState } from '../risk/risk-state';
 import { RiskSubjectRepository } from '../risk/risk-subject.repository';
 import { WebhookRepository } from '../risk/webhooks/webhook.repository';
+import { RetentionPolicyRepository } from './retention/retention-policy.repository';
+import { RetentionPolicyService } from './retention/retention-policy.service';
 import { SubjectService } from './subjects/subject.service';
 import { WebhookService } from './webhooks/webhook.service';
 
@@ -54,6 +56,8 @@ export interface ApiServices {
   webhooks: WebhookService;
   /** The dashboard's read models (/v1/dashboard). */
   dashboard: DashboardService;
+  /** data_retention_policies (/v1/retention-policies). */
+  retention: RetentionPolicyService;
 }
 
 /** `queues`: those whose backlog the dashboard shows. */
@@ -83,5 +87,6 @@ export function buildApiServices(config: Config, pg: Pool, redis: Redis, events:
     queues,
     events,
   });
-  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard };
+  const retention = new RetentionPolicyService(new RetentionPolicyRepository(pg), events);
+  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard, retention };
 }

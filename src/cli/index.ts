@@ -5,6 +5,7 @@ import { StoreLockedError } from '../lib/clickhouse';
 import { main } from '../main';
 import { registerAdminCommands } from './commands/admin.command';
 import { registerApiKeyCommands } from './commands/apikey.command';
+import { registerArchiveCommands } from './commands/archive.command';
 import { registerDlqCommands } from './commands/dlq.command';
 import { registerIntegrityCommands } from './commands/integrity.command';
 import { registerReportCommands } from './commands/report.command';
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   registerDlqCommands(program);
   registerIntegrityCommands(program);
   registerReportCommands(program);
+  registerArchiveCommands(program);
   registerMigrateCommand(program);
   try {
     await program.parseAsync(argv);

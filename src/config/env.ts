@@ -103,6 +103,8 @@ const envSchema = z.object({
   KEYS_DIR: z.string().min(1).optional(),
   /** PEM file of the Ed25519 key that signs seals and reports. Unset: generated once as $KEYS_DIR/signing-key.pem. */
   SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Where retention archives go (data files and signed manifests). Unset: $DATA_DIR/archive. */
+  ARCHIVE_DIR: z.string().min(1).optional(),
   /** 32-byte key (hex or base64) encrypting is_encrypted settings. Unset: generated once as $KEYS_DIR/settings.key. */
   SETTINGS_ENCRYPTION_KEY: z
     .string()
@@ -143,6 +145,8 @@ export type Config = {
   settingsEncryptionKey?: string;
   signingKeyFile?: string;
   keysDir: string;
+  /** Retention archives: one folder per table. */
+  archiveDir: string;
   /** Limits of every query on /clickhouse. */
   analyst: AnalystLimits;
 };
@@ -214,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
     signingKeyFile: e.SIGNING_KEY_FILE ? path.resolve(e.SIGNING_KEY_FILE) : undefined,
     keysDir: e.KEYS_DIR ? path.resolve(e.KEYS_DIR) : path.join(dataDir, 'keys'),
+    archiveDir: e.ARCHIVE_DIR ? path.resolve(e.ARCHIVE_DIR) : path.join(dataDir, 'archive'),
     analyst: {
       maxExecutionTimeSeconds: e.ANALYST_MAX_EXECUTION_TIME,
       maxResultRows: e.ANALYST_MAX_RESULT_ROWS,

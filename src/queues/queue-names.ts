@@ -2,7 +2,7 @@ import type { AnalystLimits } from '../domain/analyst-settings';
 import type { ClickHouseException } from '../domain/clickhouse-exception';
 import type { QueuedEvent } from '../domain/event-row';
 import type { ReportType } from '../domain/report';
-import type { PruneResult } from '../workers/retention';
+import type { RetentionRun } from '../workers/retention';
 import type { AnalystQueryRequest } from './analyst-query-runner';
 import type { VerificationResult } from '../workers/integrity-verifier';
 
@@ -57,7 +57,7 @@ export type ControlResult =
   | { type: 'query'; rows: unknown[] }
   | { type: 'verify'; result: VerificationResult }
   | { type: 'report'; id: string; created: boolean }
-  | { type: 'retention'; pruned: PruneResult[] }
+  | ({ type: 'retention' } & RetentionRun)
   | {
       type: 'analyst-query';
       outcome: { type: 'result'; format: string; summary: Record<string, string> } | { type: 'exception'; exception: ClickHouseException };

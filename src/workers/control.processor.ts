@@ -50,7 +50,7 @@ export function createControlProcessor({ analyst, deadLetters, ingestQueue, logg
         return { type: 'report', id: String(report.id), created };
       }
       case 'retention': {
-        return { type: 'retention', pruned: await retention.run(data.now ? new Date(data.now) : undefined) };
+        return { type: 'retention', ...(await retention.run(data.now ? new Date(data.now) : undefined)) };
       }
       case 'query': {
         const rows = await reader.query(data.sql, data.params);

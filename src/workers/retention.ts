@@ -7,6 +7,7 @@ import { toQueuedEvent } from '../domain/queued-event';
 import { pruneHash, type PruneRecord } from '../domain/seal';
 import { EVENT_TABLES, parseEvent } from '../schemas/event';
 import type { ClickHouseWriter } from './clickhouse-writer';
+import type { ArchiveResult, RetentionArchiver } from './retention-archiver';
 
 export interface PruneResult {
   table: string;
@@ -15,20 +16,30 @@ export interface PruneResult {
   cutoff: string;
 }
 
+export interface RetentionRun {
+  archived: ArchiveResult[];
+  pruned: PruneResult[];
+}
+
 interface Policy {
   table_name: string;
   retention_period_days: number;
+  archive_after_days: number | null;
   delete_after_days: number | null;
 }
 
 const KNOWN_TABLES = new Set(Object.values(EVENT_TABLES));
 
 /**
- * Applies data_retention_policies: deletes, table by table, the rows of whole
- * sealed flushes made before the policy's cutoff. Each prune is first
- * recorded in the chain (a signed integrity_prunes row), so verification
- * accepts those seals without rows and still flags any other deletion; then
- * it is an audit event (retention_pruned), written and sealed like any other.
+ * Applies data_retention_policies, table by table. First archiving: sealed
+ * flushes older than archive_after_days are exported with a signed manifest
+ * (RetentionArchiver), an audit event (retention_archived) each. Then
+ * deletion: the rows of whole sealed flushes older than delete_after_days
+ * (or retention_period_days), and, when the policy archives, never past
+ * what the archives cover. Each prune is first recorded in the chain (a
+ * signed integrity_prunes row), so verification accepts those seals without
+ * rows and still flags any other deletion; then it is an audit event
+ * (retention_pruned), written and sealed like any other.
  */
 export class RetentionJob {
   constructor(
@@ -36,31 +47,43 @@ export class RetentionJob {
     private readonly clickhouse: ClickHouseClient,
     private readonly key: SigningKey,
     private readonly writer: ClickHouseWriter,
+    private readonly archiver: RetentionArchiver,
     private readonly logger: Logger,
     /** CLICKHOUSE_CLUSTER: rows live in each shard's `<table>_local`, which is where a mutation must run. */
     private readonly cluster?: string,
   ) {}
 
-  async run(now = new Date()): Promise<PruneResult[]> {
-    const { rows: policies } = await this.pg.query<Policy>('SELECT table_name, retention_period_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name');
-    const results: PruneResult[] = [];
+  async run(now = new Date()): Promise<RetentionRun> {
+    const { rows: policies } = await this.pg.query<Policy>(
+      'SELECT table_name, retention_period_days, archive_after_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name',
+    );
+    const run: RetentionRun = { archived: [], pruned: [] };
     for (const policy of policies) {
       if (!KNOWN_TABLES.has(policy.table_name)) continue;
+      const table = policy.table_name;
+      const archives = policy.archive_after_days !== null;
+      if (archives) {
+        const archived = await this.archiver.archive(table, daysBefore(now, policy.archive_after_days!), policy.archive_after_days!);
+        for (const a of archived) await this.auditArchive(a, policy.archive_after_days!);
+        run.archived.push(...archived);
+        await this.pg.query('UPDATE data_retention_policies SET last_archive_at = now() WHERE table_name = $1', [table]);
+      }
       const days = policy.delete_after_days ?? policy.retention_period_days;
-      const cutoff = new Date(now.getTime() - days * 86_400_000);
-      const result = await this.prune(policy.table_name, cutoff, days);
-      await this.pg.query('UPDATE data_retention_policies SET last_cleanup_at = now(), updated_at = now() WHERE table_name = $1', [policy.table_name]);
-      if (result) results.push(result);
+      // An archiving policy deletes nothing its archives do not hold yet.
+      const limit = archives ? await this.archiver.coveredUpTo(table) : Infinity;
+      const result = await this.prune(table, daysBefore(now, days), days, limit);
+      await this.pg.query('UPDATE data_retention_policies SET last_cleanup_at = now() WHERE table_name = $1', [table]);
+      if (result) run.pruned.push(result);
     }
-    return results;
+    return run;
   }
 
-  private async prune(table: string, cutoff: Date, days: number): Promise<PruneResult | null> {
+  private async prune(table: string, cutoff: Date, days: number, limit: number): Promise<PruneResult | null> {
     const [last] = await this.query<{ m: number }>(`SELECT max(seq) AS m FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {c:DateTime64(3)}`, {
       t: table,
       c: toClickHouseTime(cutoff),
     });
-    const upTo = Number(last?.m ?? 0);
+    const upTo = Math.min(Number(last?.m ?? 0), limit);
     if (upTo === 0) return null;
     const [count] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`, { s: upTo });
     const rows = Number(count?.n ?? 0);
@@ -90,7 +113,7 @@ export class RetentionJob {
   }
 
   private async audit(record: PruneRecord): Promise<void> {
-    const raw = {
+    await this.writeAudit({
       kind: 'audit' as const,
       event_type: 'retention_pruned',
       action_type: 'DELETE',
@@ -99,7 +122,24 @@ export class RetentionJob {
       triggered_by_type: 'system',
       reason: `retention policy: ${record.policy_days} days`,
       new_value: { table: record.table_name, up_to_seq: record.up_to_seq, rows_pruned: record.rows_pruned, cutoff: record.cutoff, prune_hash: record.prune_hash },
-    };
+    });
+  }
+
+  private async auditArchive(a: ArchiveResult, days: number): Promise<void> {
+    await this.writeAudit({
+      kind: 'audit' as const,
+      event_type: 'retention_archived',
+      action_type: 'EXPORT',
+      entity_type: 'CLICKHOUSE_TABLE',
+      entity_id: a.table,
+      triggered_by_type: 'system',
+      reason: `retention policy: archive after ${days} days`,
+      new_value: { table: a.table, from_seq: a.from_seq, to_seq: a.to_seq, rows_archived: a.rows, file: a.file },
+    });
+  }
+
+  /** An audit event of the job itself, written and sealed like any other (it is not queued: this process owns the writer). */
+  private async writeAudit(raw: Record<string, unknown> & { kind: 'audit' }): Promise<void> {
     const parsed = parseEvent(raw);
     if (!parsed.ok) throw new Error(`retention audit event invalid: ${JSON.stringify(parsed.issues)}`);
     await this.writer.write('audit_logs', [toClickHouseRow(toQueuedEvent(parsed.event, raw), 'auditflow', new Date().toISOString())]);
@@ -109,4 +149,8 @@ export class RetentionJob {
     const result = await this.clickhouse.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
     return result.json<T>();
   }
+}
+
+function daysBefore(now: Date, days: number): Date {
+  return new Date(now.getTime() - days * 86_400_000);
 }

@@ -58,6 +58,33 @@ describe('auditflow CLI', () => {
     expect(replay.code).toBe(0);
   }, 60_000);
 
+  it('generates reports and verifies while the server runs (its worker does it) and while it is stopped (the CLI opens the store)', async () => {
+    const day = ['--type', 'daily_security_summary', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z'];
+    const owner = await spawnAuditflow(ns.env({ ROLE: 'worker' }));
+    let first: string;
+    try {
+      const generated = runCli(['report', 'generate', ...day], ns.env());
+      expect(generated.stdout).toMatch(/^Generated report (\d+) \(daily_security_summary, 2026-01-01T00:00:00.000Z to 2026-01-02T00:00:00.000Z\)/);
+      expect(generated.code).toBe(0);
+      first = /report (\d+)/.exec(generated.stdout)![1]!;
+      const verified = runCli(['verify'], ns.env());
+      expect(verified.stdout).toMatch(/^Verified: /m);
+      expect(verified.code).toBe(0);
+    } finally {
+      owner.child.kill('SIGTERM');
+      await owner.exited;
+    }
+    const again = runCli(['report', 'generate', ...day], ns.env());
+    expect(again.stdout).toMatch(new RegExp(`^Already stored: report ${first}`));
+    const weekly = runCli(['report', 'generate', '--type', 'weekly_access_review', '--from', '2026-01-05T00:00:00Z', '--to', '2026-01-12T00:00:00Z'], ns.env());
+    expect(weekly.stdout).toMatch(/^Generated report \d+ \(weekly_access_review/);
+    expect(weekly.code).toBe(0);
+    expect(runCli(['verify'], ns.env()).code).toBe(0);
+    const bad = runCli(['report', 'generate', '--type', 'yearly', '--from', '2026-01-01', '--to', '2026-02-01'], ns.env());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--type must be one of daily_security_summary/);
+  }, 90_000);
+
   it('explains a bad configuration and exits non-zero', () => {
     const result = runCli(['start'], ns.env({ PORT: 'abc' }));
     expect(result.code).toBe(2);

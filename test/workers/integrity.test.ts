@@ -70,6 +70,20 @@ describe('integrity', () => {
     expect(auth!.signature.length).toBeGreaterThan(80);
   });
 
+  it('--from/--to select seals by the time they were made, each with all its rows whatever their event time', async () => {
+    const before = await verifier.verify();
+    const from = new Date();
+    const late = Array.from({ length: 4 }, () => ({ ...event.error(), occurred_at: '2020-03-01T00:00:00Z' }));
+    expect((await postEvents(stack.url, key, late)).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 250));
+    await stack.writer!.flushAll();
+    const to = new Date();
+    const inRange = (await verifier.verify({ from, to })).tables.find((t) => t.table === 'error_logs')!;
+    expect(inRange).toMatchObject({ ok: true, seals: 1, rows: 4 });
+    const earlier = (await verifier.verify({ to: from })).tables.find((t) => t.table === 'error_logs')!;
+    expect(earlier).toMatchObject({ ok: true, seals: before.tables.find((t) => t.table === 'error_logs')!.seals });
+  });
+
   it('the API and the CLI give the same verdict, and the CLI exits non-zero when it fails', async () => {
     const viaApi = await api(stack.url, 'GET', '/v1/integrity/verify', { token: key });
     expect(viaApi.status).toBe(200);

@@ -11,6 +11,8 @@ export const ADMIN_LEVELS = {
   readIncidents: 1,
   /** What an API key with the `reports` scope may read: compliance reports, integrity verification, the dashboard's traffic overview. */
   readReports: 1,
+  /** Read the data retention policies (/v1/retention-policies), as a `retention` API key may. */
+  readRetention: 1,
   /** Resolve error logs and security events. */
   resolveIncidents: 2,
   /** Lift a login lock (password lockout or a risk-worker lock). */
@@ -25,6 +27,8 @@ export const ADMIN_LEVELS = {
   manageAccess: 4,
   /** Create, update and delete system settings, and read encrypted values. */
   manageSettings: 4,
+  /** Change data retention policies: they decide when audit data is deleted (as a `retention` API key may). */
+  manageRetention: 5,
 } as const;
 
 export type AdminAction = keyof typeof ADMIN_LEVELS;

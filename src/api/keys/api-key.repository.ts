@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { UUID_PATTERN } from '../../schemas/fields';
 
-export const API_KEY_SCOPES = ['ingest', 'query', 'reports', 'admin', 'risk'] as const;
+export const API_KEY_SCOPES = ['ingest', 'query', 'reports', 'admin', 'risk', 'retention'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export interface ApiKeyRecord {

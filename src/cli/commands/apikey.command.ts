@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiKeyRepository } from '../../api/keys/api-key.repository';
+import { API_KEY_SCOPES, ApiKeyRepository } from '../../api/keys/api-key.repository';
 import { ApiKeyService, parseScopes } from '../../api/keys/api-key.service';
 import { cliContext, withPostgres } from '../context';
 
@@ -10,7 +10,7 @@ export function registerApiKeyCommands(program: Command): void {
     .command('create')
     .description('create a key; the key itself is printed once, as the last line')
     .requiredOption('--name <app>', 'the sending app; stored as source_app on its events')
-    .option('--scopes <list>', 'comma-separated: ingest, query, reports, admin', 'ingest')
+    .option('--scopes <list>', `comma-separated: ${API_KEY_SCOPES.join(', ')}`, 'ingest')
     .action(async (opts: { name: string; scopes: string }) => {
       const { config } = cliContext();
       const scopes = parseScopes(opts.scopes);

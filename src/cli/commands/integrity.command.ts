@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
-import { clickHouseCluster, embeddedStoreOwner, openClickHouse } from '../../lib/clickhouse';
-import { migrateClickHouse } from '../../lib/clickhouse-migrations';
 import { KeyRing } from '../../lib/key-ring';
-import { createPgPool, ensureDatabase } from '../../lib/pg';
-import { migratePostgres } from '../../lib/pg-migrations';
-import { createWorkerRedis } from '../../lib/redis';
 import { SigningKey } from '../../lib/signing-key';
-import { runControlJob } from '../../queues/control-client';
-import { createControlQueue } from '../../queues/queues';
 import { IntegrityVerifier, type VerificationResult } from '../../workers/integrity-verifier';
 import { SealRepository } from '../../workers/seal.repository';
-import { cliContext } from '../context';
+import { cliContext, runWhereClickHouseIs } from '../context';
 
 function parseDate(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
@@ -34,41 +27,18 @@ export function registerIntegrityCommands(program: Command): void {
   program
     .command('verify')
     .description('recompute every hash chain from ClickHouse and check it against the signed seals; exits 1 if anything is broken')
-    .option('--from <time>', 'only seals made at or after this time (ISO 8601)')
+    .option('--from <time>', 'only seals made at or after this time (ISO 8601), with all their rows whatever their event time')
     .option('--to <time>', 'only seals made before this time (ISO 8601)')
     .option('--json', 'print the full result as JSON')
     .option('--timeout <seconds>', 'how long to wait for a running worker to do it', '600')
     .action(async (opts: { from?: string; to?: string; json?: boolean; timeout: string }) => {
       const { config } = cliContext();
       const range = { from: parseDate('--from', opts.from), to: parseDate('--to', opts.to) };
-      let result: VerificationResult;
-      const owner = config.clickhouse.mode === 'embedded' ? embeddedStoreOwner(config.clickhouse.path) : null;
-      if (owner) {
-        // The running server holds the embedded store: its worker verifies.
-        const redis = createWorkerRedis(config.redisUrl);
-        await redis.connect();
-        const controlQueue = createControlQueue(redis, config);
-        try {
-          const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };
-          result = (await runControlJob(controlQueue, redis, job, Number(opts.timeout) * 1000)).result;
-        } finally {
-          await controlQueue.close();
-          await redis.quit();
-        }
-      } else {
-        await ensureDatabase(config.databaseUrl);
-        const pg = createPgPool(config.databaseUrl, 2);
-        const clickhouse = await openClickHouse(config.clickhouse);
-        try {
-          await migratePostgres(pg);
-          await migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
-          const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-          result = await new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse)).verify(range);
-        } finally {
-          await clickhouse.close();
-          await pg.end();
-        }
-      }
+      const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };
+      const { result } = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
+        const key = SigningKey.load(config.signingKeyFile, config.keysDir);
+        return { type: 'verify', result: await new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse)).verify(range) };
+      });
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else printVerification(result, (line) => process.stdout.write(`${line}\n`));
       if (!result.ok) process.exitCode = 1;

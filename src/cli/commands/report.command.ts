@@ -1,8 +1,16 @@
 import fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
-import type { SignedReport } from '../../domain/report';
+import { REPORT_TYPES, type ReportType, type SignedReport } from '../../domain/report';
 import { checkReport } from '../../domain/report-verification';
+import { KeyRing } from '../../lib/key-ring';
+import { SigningKey } from '../../lib/signing-key';
+import { directReader } from '../../queues/clickhouse-reader';
+import { IntegrityVerifier } from '../../workers/integrity-verifier';
+import { ReportBuilder } from '../../workers/report-builder';
+import { ReportRepository } from '../../workers/report.repository';
+import { SealRepository } from '../../workers/seal.repository';
+import { cliContext, runWhereClickHouseIs } from '../context';
 
 /** Checks a downloaded report with no database: its hash, its signature, and the key it names. */
 export function verifyReportFile(file: string, publicKeyFile: string): { ok: boolean; problems: string[]; report?: SignedReport } {
@@ -18,6 +26,28 @@ export function verifyReportFile(file: string, publicKeyFile: string): { ok: boo
 
 export function registerReportCommands(program: Command): void {
   const report = program.command('report').description('compliance reports');
+  report
+    .command('generate')
+    .description('generate (sign, chain and store) a compliance report for a period; one per type and period: asking again prints the stored one')
+    .requiredOption('--type <type>', REPORT_TYPES.join(' | '))
+    .requiredOption('--from <time>', 'period start (ISO 8601)')
+    .requiredOption('--to <time>', 'period end, exclusive (ISO 8601)')
+    .option('--timeout <seconds>', 'how long to wait for a running worker to do it', '600')
+    .action(async (opts: { type: string; from: string; to: string; timeout: string }) => {
+      const { config } = cliContext();
+      if (!(REPORT_TYPES as readonly string[]).includes(opts.type)) throw new Error(`--type must be one of ${REPORT_TYPES.join(', ')}`);
+      const [start, end] = [new Date(opts.from), new Date(opts.to)];
+      if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) throw new Error('--from and --to must be ISO 8601 times, --from before --to');
+      const reportType = opts.type as ReportType;
+      const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy: 'cli' };
+      const result = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
+        const key = SigningKey.load(config.signingKeyFile, config.keysDir);
+        const verifier = new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse));
+        const { report: row, created } = await new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, key).generate(reportType, start, end, 'cli');
+        return { type: 'report', id: String(row.id), created };
+      });
+      process.stdout.write(`${result.created ? 'Generated' : 'Already stored:'} report ${result.id} (${reportType}, ${job.start} to ${job.end})\n`);
+    });
   report
     .command('verify <file>')
     .description('check a downloaded report (JSON) offline: its hash and its Ed25519 signature; exits 1 if either fails')

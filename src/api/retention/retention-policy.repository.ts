@@ -1,0 +1,63 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** A row of data_retention_policies (seed 003, migrations 008 and 010). */
+export interface RetentionPolicyRow {
+  table_name: string;
+  retention_period_days: number;
+  archive_after_days: number | null;
+  delete_after_days: number | null;
+  is_active: boolean;
+  last_cleanup_at: Date | null;
+  last_archive_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type PolicyChange = Partial<Pick<RetentionPolicyRow, 'retention_period_days' | 'archive_after_days' | 'delete_after_days' | 'is_active'>>;
+
+const CHANGEABLE = new Set(['retention_period_days', 'archive_after_days', 'delete_after_days', 'is_active']);
+const COLUMNS = 'table_name, retention_period_days, archive_after_days, delete_after_days, is_active, last_cleanup_at, last_archive_at, created_at, updated_at';
+
+/** data_retention_policies as the API reads and changes them. */
+export class RetentionPolicyRepository {
+  constructor(private readonly pg: Pool) {}
+
+  async all(): Promise<RetentionPolicyRow[]> {
+    return (await this.pg.query<RetentionPolicyRow>(`SELECT ${COLUMNS} FROM data_retention_policies ORDER BY table_name`)).rows;
+  }
+
+  /**
+   * Applies `change` to one policy inside a transaction holding its row
+   * lock; `check` sees the row before and after and may throw to roll back.
+   * Null when the table has no policy.
+   */
+  async update(table: string, change: PolicyChange, check: (before: RetentionPolicyRow, after: RetentionPolicyRow) => void): Promise<{ before: RetentionPolicyRow; after: RetentionPolicyRow } | null> {
+    const client = await this.pg.connect();
+    try {
+      await client.query('BEGIN');
+      const before = await this.locked(client, table);
+      if (!before) {
+        await client.query('ROLLBACK');
+        return null;
+      }
+      const entries = Object.entries(change).filter(([column, value]) => CHANGEABLE.has(column) && value !== undefined);
+      const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
+      const { rows } = await client.query<RetentionPolicyRow>(
+        `UPDATE data_retention_policies SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE table_name = $1 RETURNING ${COLUMNS}`,
+        [table, ...entries.map(([, value]) => value)],
+      );
+      check(before, rows[0]!);
+      await client.query('COMMIT');
+      return { before, after: rows[0]! };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async locked(client: PoolClient, table: string): Promise<RetentionPolicyRow | null> {
+    return (await client.query<RetentionPolicyRow>(`SELECT ${COLUMNS} FROM data_retention_policies WHERE table_name = $1 FOR UPDATE`, [table])).rows[0] ?? null;
+  }
+}
