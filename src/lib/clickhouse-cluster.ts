@@ -11,7 +11,9 @@
  *       which the application reads and writes under the same name as on one node.
  *   CREATE MATERIALIZED VIEW v TO target AS SELECT … FROM source
  *     → on every shard, reading source_local into target_local.
- *   ALTER TABLE t …  → the same on t_local and on t.
+ *   ALTER TABLE t ADD COLUMN …  → the same on t_local and on t.
+ *   ALTER TABLE t ADD / MATERIALIZE PROJECTION …  → on t_local only: a projection
+ *     belongs to the storage table, and a Distributed table has none.
  * A statement of any other shape is refused, so a new migration cannot be
  * silently left out of the cluster variant.
  */
@@ -55,6 +57,10 @@ export function clusterStatements(statement: string, cluster: string): string[] 
   if (alter && /^ADD COLUMN IF NOT EXISTS /.test(alter[2]!)) {
     const [, name, change] = alter as unknown as [string, string, string];
     return [`ALTER TABLE ${name}_local ${on} ${change}`, `ALTER TABLE ${name} ${on} ${change}`];
+  }
+  if (alter && /^(ADD PROJECTION IF NOT EXISTS|MATERIALIZE PROJECTION) /.test(alter[2]!)) {
+    const [, name, change] = alter as unknown as [string, string, string];
+    return [`ALTER TABLE ${name}_local ${on} ${change}`];
   }
   throw new Error(`no cluster variant for this statement (extend src/lib/clickhouse-cluster.ts): ${statement.slice(0, 120)}`);
 }
