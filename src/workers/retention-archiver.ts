@@ -23,20 +23,8 @@ export interface ArchiveResult {
   file: string;
 }
 
-/** The signed record of one archive file, in ClickHouse integrity_archives. */
-interface ArchiveRecord {
-  table_name: string;
-  from_seq: number;
-  to_seq: number;
-  rows: number;
-  data_file: string;
-  data_sha256: string;
-  archived_at: string;
-  policy_days: number;
-  key_id: string;
-  manifest_hash: string;
-  signature: string;
-}
+/** The signed record of one archive file, in ClickHouse integrity_archives: its manifest without the seals. */
+type ArchiveRecord = Omit<ArchiveManifest, 'format' | 'seals'>;
 
 /** Rows per archive file; a run that has more writes several files. */
 const FILE_ROWS = 500_000;
