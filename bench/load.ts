@@ -16,6 +16,8 @@ export interface LoadOptions<M> {
   next: () => { body: Buffer; meta: M };
   /** Called when a response has been read completely. */
   onResponse?: (status: number, meta: M, doneAt: number) => void;
+  /** Shortest time between the starts of one loop's posts, to offer a set rate instead of all it can take. Default 0. */
+  paceMs?: number;
 }
 
 export interface LoadResult {
@@ -73,6 +75,8 @@ export async function runLoad<M>(options: LoadOptions<M>): Promise<LoadResult> {
         bytesSent += body.length;
         options.onResponse?.(status, meta, done);
         if (status === 429 || status === 503) await sleep(50);
+        const rest = (options.paceMs ?? 0) - (performance.now() - t);
+        if (rest > 0) await sleep(rest);
       } catch {
         errors++;
         await sleep(20);

@@ -1,0 +1,5 @@
+import { clearFigures } from './reliability-report';
+
+export default function globalSetup(): void {
+  clearFigures();
+}

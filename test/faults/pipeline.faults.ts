@@ -1,0 +1,358 @@
+/**
+ * Faults injected into the real pipeline under sustained ingest, each with
+ * its figures (acknowledged, in ClickHouse, lost, duplicates, time to
+ * recover, status codes) written to docs/reliability.md at the end of the run.
+ * Roles run as child processes (`node dist/main.js`) wherever one is killed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Pool } from 'pg';
+import { Redis } from 'ioredis';
+import { openClickHouse } from '../../src/lib/clickhouse';
+import { SigningKey } from '../../src/lib/signing-key';
+import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
+import { IntegrityVerifier } from '../../src/workers/integrity-verifier';
+import { SealRepository } from '../../src/workers/seal.repository';
+import { sleep } from '../../bench/load';
+import { auditEvent } from '../../bench/workload';
+import { spawnAuditflow } from '../helpers/child';
+import { freePort, startRedis, stopRedis } from '../helpers/redis-server';
+import { createApiKey, queryRows, startStack } from '../helpers/stack';
+import { createNamespace, eventually, REDIS_URL, type TestNamespace } from '../helpers/test-env';
+import { BacklogSampler, BENCH_TABLE, IngestLoad, tally, type Tally } from './ingest-load';
+import { recordFigure } from './reliability-report';
+
+/** What docs/performance.md measured end to end on this machine (100-event posts): the "sustainable" load. */
+const SUSTAINABLE_EVENTS_PER_SECOND = 4161;
+
+const ingestKeys = (ns: TestNamespace) => `${ns.queuePrefix}:${QUEUE_NAMES.ingest}`;
+
+async function storeTally(ns: TestNamespace, acked: ReadonlySet<string>): Promise<Tally> {
+  const clickhouse = await openClickHouse(ns.config().clickhouse);
+  try {
+    return await tally(clickhouse, acked);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+/** Waits until the ingest queue holds no job in any unfinished state. */
+async function drained(sampler: BacklogSampler, timeoutMs: number): Promise<void> {
+  await eventually(async () => {
+    const last = sampler.samples.at(-1);
+    return last !== undefined && last.jobs === 0;
+  }, timeoutMs, 250);
+}
+
+describe.each([
+  { order: 1, label: 'no persistence (as the test Redis)', args: [] as string[], signal: 'SIGTERM' as const },
+  { order: 2, label: 'AOF everysec, clean restart', args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], signal: 'SIGTERM' as const },
+  { order: 3, label: 'AOF everysec, Redis killed (SIGKILL)', args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], signal: 'SIGKILL' as const },
+])('Redis restarted during sustained ingest: $label', ({ order, label, args, signal }) => {
+  it('acknowledges nothing it then loses (bounded by the persistence Redis has), and doubles nothing', async () => {
+    const ns = createNamespace(`faultredis${order}`);
+    const port = await freePort();
+    const aofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-aof-'));
+    const redisArgs = args.length ? [...args, '--dir', aofDir] : [];
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    let redis = await startRedis(port, redisArgs);
+    const key = await createApiKey(ns, 'fault-redis');
+    const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api,worker', FLUSH_MAX_AGE_MS: '200' }));
+    const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs: 30_000, paceMs: 200 });
+    const sampler = new BacklogSampler(redisUrl, ingestKeys(ns), () => load.now());
+    try {
+      sampler.start();
+      const running = load.run();
+      await sleep(10_000);
+      const faultAt = load.now();
+      await stopRedis(redis, signal);
+      await sleep(2000);
+      redis = await startRedis(port, redisArgs);
+      const faultEnd = load.now();
+      await running;
+      await drained(sampler, 120_000);
+      server.child.kill('SIGTERM');
+      await server.exited;
+      const figures = await storeTally(ns, load.acked);
+      // What a Redis crash may take with everysec: the events acknowledged in the last second before it.
+      const lastSecond = load.timeline.filter((r) => r.status === 202 && r.t > faultAt - 1000 && r.t <= faultAt).length * 100;
+      const baseline = sampler.peak(0, faultAt);
+      const expectedLoss = args.length === 0 ? 'whatever was queued and not yet written' : signal === 'SIGTERM' ? '0' : `≤ 1 s of acknowledged events (${lastSecond})`;
+      const ok = figures.duplicates === 0 && (args.length === 0 || (signal === 'SIGTERM' ? figures.lost === 0 : figures.lost <= lastSecond));
+      recordFigure({
+        order,
+        fault: `Redis restarted during sustained ingest (${label})`,
+        expected: `503 + Retry-After while down; lost: ${expectedLoss}; 0 duplicates`,
+        ...figures,
+        recoveryMs: sampler.backTo(baseline, faultEnd),
+        firstAckMs: load.firstAckAfter(faultEnd),
+        statuses: load.statusSummary(),
+        ok,
+        notes:
+          `Redis down ${((faultEnd - faultAt) / 1000).toFixed(1)} s (${signal}), ~${Math.round(load.offeredEvents / 30)} events/s offered by 4 clients that resend a post answered 429/503 (${load.resent} resent). ` +
+          `Backlog before the fault ≤ ${baseline} jobs; recovery = until it was back to that.` +
+          (figures.unacknowledgedStored ? ` ${figures.unacknowledgedStored} stored events were never acknowledged (answered 503 or cut off): not a loss.` : ''),
+      });
+      expect(figures.duplicates).toBe(0);
+      if (args.length > 0 && signal === 'SIGTERM') expect(figures.lost).toBe(0);
+      if (args.length > 0 && signal === 'SIGKILL') expect(figures.lost).toBeLessThanOrEqual(lastSecond);
+    } finally {
+      await sampler.stop();
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await stopRedis(redis);
+      fs.rmSync(aofDir, { recursive: true, force: true });
+      await ns.cleanup();
+    }
+  }, 300_000);
+});
+
+it('Redis restarted: the API’s own events (todo/auth) are pending the durable spool', () => {
+  recordFigure({
+    order: 4,
+    fault: 'Redis restarted: the API’s own events (todo/auth API)',
+    expected: 'spooled to $DATA_DIR with fsync while Redis is down, replayed in order; 0 lost',
+    statuses: '',
+    ok: true,
+    notes: 'Pending: the durable spool (branch `spool`) was not merged when this run was made; this row is measured once it is.',
+  });
+});
+
+it('the worker SIGKILLed under load (mid-flush): its jobs are re-run, nothing lost, nothing doubled', async () => {
+  const ns = createNamespace('faultkill');
+  const key = await createApiKey(ns, 'fault-kill');
+  const workerEnv = ns.env({ ROLE: 'worker', FLUSH_MAX_ROWS: '2000', FLUSH_MAX_AGE_MS: '300', JOB_LOCK_MS: '2000' });
+  const apiServer = await spawnAuditflow(ns.env({ ROLE: 'api' }));
+  let worker = await spawnAuditflow(workerEnv);
+  const load = new IngestLoad({ port: apiServer.port!, key, concurrency: 4, durationMs: 25_000, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(8000);
+    const faultAt = load.now();
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    worker = await spawnAuditflow(workerEnv);
+    const faultEnd = load.now();
+    await running;
+    await drained(sampler, 120_000);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    const figures = await storeTally(ns, load.acked);
+    const baseline = sampler.peak(0, faultAt);
+    recordFigure({
+      order: 5,
+      fault: 'the worker killed with SIGKILL in the middle of a flush',
+      expected: 'stalled jobs re-run by the next worker; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultAt),
+      statuses: load.statusSummary(),
+      ok: figures.lost === 0 && figures.duplicates === 0,
+      notes:
+        `Killed ${(faultAt / 1000).toFixed(1)} s into a 25 s load of ~${Math.round(load.offeredEvents / 25)} events/s (flushes every 300 ms, so a flush is usually in flight); the replacement took ${((faultEnd - faultAt) / 1000).toFixed(1)} s to start (chDB). ` +
+        'Recovery = until the backlog was back to its level before the kill. The exact "rows of a job half written" case is pinned in test/workers/crash-recovery.test.ts (npm test).',
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await sampler.stop();
+    for (const p of [apiServer, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await ns.cleanup();
+  }
+}, 300_000);
+
+it('ClickHouse inserts failing for 60 s: retried with backoff, nothing lost, nothing doubled, the chain intact', async () => {
+  const ns = createNamespace('faultch');
+  // In this process, so the test can take the table away on the embedded store the worker owns.
+  const stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '200' });
+  const key = await createApiKey(ns, 'fault-ch');
+  const pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
+  const load = new IngestLoad({ port: stack.port!, key, concurrency: 2, durationMs: 85_000, paceMs: 250 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(10_000);
+    const faultAt = load.now();
+    // A real ClickHouse-side failure: every insert (and the writer's dedup read) answers UNKNOWN_TABLE.
+    await stack.clickhouse!.command({ query: `RENAME TABLE ${BENCH_TABLE} TO ${BENCH_TABLE}_outage` });
+    await sleep(60_000);
+    await stack.clickhouse!.command({ query: `RENAME TABLE ${BENCH_TABLE}_outage TO ${BENCH_TABLE}` });
+    const faultEnd = load.now();
+    const peak = sampler.peak(faultAt, faultEnd);
+    await running;
+    await drained(sampler, 180_000);
+    const figures = await tally(stack.clickhouse!, load.acked);
+    const [dead] = await queryRows<{ n: number }>(stack.clickhouse!, 'SELECT count() AS n FROM dead_letter_events');
+    const signing = SigningKey.load(undefined, ns.config().keysDir);
+    const verification = await new IntegrityVerifier(stack.clickhouse!, signing.publicKey, new SealRepository(pg, stack.clickhouse!)).verify();
+    const baseline = sampler.peak(0, faultAt);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && Number(dead!.n) === 0 && verification.ok;
+    recordFigure({
+      order: 6,
+      fault: 'ClickHouse inserts failing for 60 s',
+      expected: 'retried with backoff, nothing lost, nothing doubled',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultAt),
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `The target table renamed away for 60 s (every INSERT and dedup read fails with UNKNOWN_TABLE, which the writer treats as transient), ~${Math.round(load.offeredEvents / 85)} events/s offered throughout. ` +
+        `The API kept acknowledging (the events wait in Redis); up to ${peak} jobs were waiting or in backoff. Dead letters: ${dead!.n}. Integrity verification after recovery: ${verification.ok ? 'OK' : 'BROKEN'}. ` +
+        'Recovery = until the backlog was back to its pre-fault level; it includes the last exponential backoff (1 s doubling per attempt) of the jobs that failed longest.',
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(Number(dead!.n)).toBe(0);
+    expect(verification.ok).toBe(true);
+  } finally {
+    await sampler.stop();
+    await pg.end();
+    await stack.stop();
+    await ns.cleanup();
+  }
+}, 400_000);
+
+it('a poison event goes to dead letters and the rest of its batch is written', async () => {
+  const ns = createNamespace('faultpoison');
+  const stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', JOB_ATTEMPTS: '1' });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
+  try {
+    const receivedAt = new Date().toISOString();
+    const goodIds = Array.from({ length: 99 }, () => randomUUID());
+    const good = goodIds.map((id) => ({ ...auditEvent(id), client_event_id: true, content_hash: id }));
+    const poisonId = randomUUID();
+    // ClickHouse cannot store a duration of "abc": a job built behind the API's back, as an older producer might.
+    const poison = { ...auditEvent(poisonId), duration_ms: 'abc', client_event_id: true, content_hash: poisonId };
+    const started = performance.now();
+    await queue.add('events', { batches: [{ sourceApp: 'legacy-app', receivedAt, events: [...good.slice(0, 50), poison, ...good.slice(50)] as never }] });
+    const acked = new Set(goodIds);
+    const dead = await eventually(async () => {
+      const rows = await queryRows<{ id: string; error: string }>(stack.clickhouse!, 'SELECT toString(event_id) AS id, error FROM dead_letter_events');
+      return rows.length > 0 && rows;
+    }, 30_000);
+    await eventually(async () => (await tally(stack.clickhouse!, acked)).lost === 0, 30_000);
+    const recoveryMs = performance.now() - started;
+    const figures = await tally(stack.clickhouse!, acked);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && dead.length === 1 && dead[0]!.id === poisonId;
+    recordFigure({
+      order: 7,
+      fault: 'a poison event (ClickHouse rejects its row)',
+      expected: 'to dead letters; the rest of its batch written',
+      ...figures,
+      recoveryMs,
+      statuses: 'queued directly (the API validates, so it cannot send one)',
+      ok,
+      notes: `One job of 100 events, one with duration_ms "abc". Dead letters: ${dead.length} (${dead.map((d) => d.error.slice(0, 60)).join('; ')}). Recovery = from queueing to all 99 good rows written.`,
+    });
+    expect(ok).toBe(true);
+  } finally {
+    await queue.close();
+    await redis.quit();
+    await stack.stop();
+    await ns.cleanup();
+  }
+}, 120_000);
+
+it('10× the sustainable load is shed with 429/503 before Redis memory runs out', async () => {
+  const ns = createNamespace('faultflood');
+  const port = await freePort();
+  const maxmemory = 48 * 1024 * 1024;
+  const redisUrl = `redis://127.0.0.1:${port}`;
+  const redis = await startRedis(port, ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  const key = await createApiKey(ns, 'fault-flood');
+  const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api,worker' }));
+  const durationMs = 30_000;
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 32, durationMs });
+  const sampler = new BacklogSampler(redisUrl, ingestKeys(ns), () => load.now());
+  const memory = new Redis(redisUrl);
+  let peakMemory = 0;
+  const memoryTimer = setInterval(() => {
+    void memory.info('memory').then((info) => (peakMemory = Math.max(peakMemory, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0))), () => undefined);
+  }, 100);
+  try {
+    sampler.start();
+    await load.run();
+    const loadEnd = load.now();
+    await drained(sampler, 240_000);
+    const drainMs = load.now() - loadEnd;
+    clearInterval(memoryTimer);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const figures = await storeTally(ns, load.acked);
+    const offered = load.offeredEvents / (durationMs / 1000);
+    const oomErrors = server.stderr.filter((l) => /OOM/.test(l)).length;
+    const shed = (load.statuses['429'] ?? 0) + (load.statuses['503'] ?? 0);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && shed > 0 && oomErrors === 0 && peakMemory < maxmemory && !load.statuses['500'];
+    recordFigure({
+      order: 8,
+      fault: '10× the sustainable load',
+      expected: 'shed with 429/503 before Redis memory runs out; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: drainMs,
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `32 clients, 100-event posts, no pause (a shed post is resent after 50 ms): ${Math.round(offered).toLocaleString('en-US')} events/s offered = ${(offered / SUSTAINABLE_EVENTS_PER_SECOND).toFixed(1)}× the ${SUSTAINABLE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s of docs/performance.md; ` +
+        `${Math.round(figures.acknowledged / (durationMs / 1000)).toLocaleString('en-US')} events/s acknowledged. Redis maxmemory ${maxmemory / 1048576} MiB (noeviction), peak used ${(peakMemory / 1048576).toFixed(1)} MiB; OOM errors logged: ${oomErrors}. ` +
+        'Recovery = from the end of the flood until the backlog was drained.',
+    });
+    expect(ok).toBe(true);
+  } finally {
+    clearInterval(memoryTimer);
+    memory.disconnect();
+    await sampler.stop();
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await stopRedis(redis);
+    await ns.cleanup();
+  }
+}, 400_000);
+
+it('SIGTERM during load: in-flight jobs are drained into ClickHouse, the rest wait in Redis for the next worker', async () => {
+  const ns = createNamespace('faultterm');
+  const key = await createApiKey(ns, 'fault-term');
+  const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '1000' }));
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs: 15_000, paceMs: 100 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  let next: Awaited<ReturnType<typeof spawnAuditflow>> | undefined;
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(8000);
+    const termAt = performance.now();
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    const exitMs = performance.now() - termAt;
+    await running;
+    const atExit = await storeTally(ns, load.acked);
+    const left = sampler.samples.at(-1)?.jobs ?? 0;
+    next = await spawnAuditflow(ns.env({ ROLE: 'worker' }));
+    await drained(sampler, 60_000);
+    next.child.kill('SIGTERM');
+    await next.exited;
+    const figures = await storeTally(ns, load.acked);
+    const ok = exit.code === 0 && figures.lost === 0 && figures.duplicates === 0;
+    recordFigure({
+      order: 9,
+      fault: 'SIGTERM during load',
+      expected: 'drained: exits 0, every acknowledged event in ClickHouse or still queued; 0 duplicates',
+      ...figures,
+      recoveryMs: exitMs,
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `SIGTERM 8 s into ~${Math.round(load.offeredEvents / 15)} events/s; exit code ${exit.code} after ${(exitMs / 1000).toFixed(1)} s (recovery column = time to exit). ` +
+        `At exit ${atExit.inClickHouse.toLocaleString('en-US')} events were in ClickHouse and ${left} job(s) still in Redis; a new worker wrote those, so all ${figures.acknowledged.toLocaleString('en-US')} acknowledged events are in. Connection errors after the exit are the load hitting a closed port.`,
+    });
+    expect(exit.code).toBe(0);
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await sampler.stop();
+    for (const p of [server, next]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+    await ns.cleanup();
+  }
+}, 300_000);
