@@ -19,6 +19,7 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
     await new Promise((r) => redis.once('exit', r));
     const down = await postEvents(stack.url, key, event);
     expect(down.status).toBe(503);
+    expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(down.body.error.code).toBe('UNAVAILABLE');
 
@@ -45,6 +46,8 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(statuses.slice(0, 2)).toEqual([202, 202]);
     expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+    // Refused before the body is read: not even malformed JSON gets a 400 while shedding.
+    expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(429);
   } finally {
     await stack.stop();
   }
