@@ -120,7 +120,7 @@ export async function tally(clickhouse: ClickHouseClient, acked: ReadonlySet<str
  * while Redis is down (those samples are null).
  */
 export class BacklogSampler {
-  readonly samples: { t: number; jobs: number | null }[] = [];
+  readonly samples: { t: number; jobs: number | null; waiting: number | null }[] = [];
   private timer?: NodeJS.Timeout;
   private readonly redis: Redis;
 
@@ -148,6 +148,11 @@ export class BacklogSampler {
     return Math.max(0, ...this.samples.filter((s) => s.t >= from && s.t < to && s.jobs !== null).map((s) => s.jobs!));
   }
 
+  /** Jobs waiting for a worker (not yet taken) in the last sample before `t`. */
+  waitingBefore(t: number): number {
+    return [...this.samples].reverse().find((s) => s.t < t && s.waiting !== null)?.waiting ?? 0;
+  }
+
   /** ms from `since` until the backlog was first back at or below `level` (null: never). */
   backTo(level: number, since: number): number | null {
     const hit = this.samples.find((s) => s.t >= since && s.jobs !== null && s.jobs <= level);
@@ -159,9 +164,9 @@ export class BacklogSampler {
     try {
       const k = this.keyPrefix;
       const [wait, active, delayed, prioritized] = await Promise.all([this.redis.llen(`${k}:wait`), this.redis.llen(`${k}:active`), this.redis.zcard(`${k}:delayed`), this.redis.zcard(`${k}:prioritized`)]);
-      this.samples.push({ t, jobs: wait + active + delayed + prioritized });
+      this.samples.push({ t, jobs: wait + active + delayed + prioritized, waiting: wait });
     } catch {
-      this.samples.push({ t, jobs: null });
+      this.samples.push({ t, jobs: null, waiting: null });
     }
   }
 }
