@@ -1,5 +1,6 @@
+import { Redis } from 'ioredis';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
-import { freePort, startRedis } from '../helpers/redis-server';
+import { freePort, startRedis, stopRedis } from '../helpers/redis-server';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('backpressure');
@@ -50,5 +51,35 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
     expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(429);
   } finally {
     await stack.stop();
+  }
+}, 60_000);
+
+it('sheds load with 429 before Redis reaches its maxmemory, even under a burst of parallel posts', async () => {
+  const port = await freePort();
+  const maxmemory = 8 * 1024 * 1024;
+  const redis = await startRedis(port, ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  // No worker role: nothing drains the queue, so only shedding keeps Redis from filling up.
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` });
+  const info = new Redis(`redis://127.0.0.1:${port}`);
+  try {
+    const key = await createApiKey(ns, 'bp-app3');
+    const batch = Array.from({ length: 100 }, (_, i) => ({ ...event, reason: `${i} ${'x'.repeat(500)}` }));
+    const statuses: number[] = [];
+    const deadline = Date.now() + 10_000;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < deadline && statuses.filter((s) => s === 429).length < 50) statuses.push((await postEvents(stack.url, key, batch)).status);
+      }),
+    );
+    expect(statuses).toContain(429);
+    // A 503 here would be Redis refusing a write (OOM): shedding came too late.
+    expect(statuses.filter((s) => s !== 202 && s !== 429)).toEqual([]);
+    // (The peak may pass maxmemory for a moment: Redis counts incoming command buffers too, and refuses only the next write.)
+    const used = Number(/used_memory:(\d+)/.exec(await info.info('memory'))?.[1]);
+    expect(used).toBeLessThan(maxmemory);
+  } finally {
+    info.disconnect();
+    await stack.stop();
+    await stopRedis(redis);
   }
 }, 60_000);
