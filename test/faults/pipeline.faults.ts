@@ -266,9 +266,11 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
   const redisUrl = `redis://127.0.0.1:${port}`;
   const redis = await startRedis(port, ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
   const key = await createApiKey(ns, 'fault-flood');
-  const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api,worker' }));
+  // API and worker in processes of their own, as a loaded deployment runs them: the writer's flushes do not stall the API's answers.
+  const worker = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'worker' }));
+  const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api' }));
   const durationMs = 30_000;
-  const load = new IngestLoad({ port: server.port!, key, concurrency: 32, durationMs });
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 192, durationMs });
   const sampler = new BacklogSampler(redisUrl, ingestKeys(ns), () => load.now());
   const memory = new Redis(redisUrl);
   let peakMemory = 0;
@@ -282,11 +284,12 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     await drained(sampler, 240_000);
     const drainMs = load.now() - loadEnd;
     clearInterval(memoryTimer);
-    server.child.kill('SIGTERM');
-    await server.exited;
+    for (const p of [server, worker]) p.child.kill('SIGTERM');
+    await Promise.all([server.exited, worker.exited]);
     const figures = await storeTally(ns, load.acked);
     const offered = load.offeredEvents / (durationMs / 1000);
-    const oomErrors = server.stderr.filter((l) => /OOM/.test(l)).length;
+    const oomErrors = [...server.stderr, ...worker.stderr].filter((l) => /OOM/.test(l)).length;
+    const ackedPerSecond = figures.acknowledged / (durationMs / 1000);
     const shed = (load.statuses['429'] ?? 0) + (load.statuses['503'] ?? 0);
     const ok = figures.lost === 0 && figures.duplicates === 0 && shed > 0 && oomErrors === 0 && peakMemory < maxmemory && !load.statuses['500'];
     recordFigure({
@@ -298,8 +301,8 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
       statuses: load.statusSummary(),
       ok,
       notes:
-        `32 clients, 100-event posts, no pause (a shed post is resent after 50 ms): ${Math.round(offered).toLocaleString('en-US')} events/s offered = ${(offered / SUSTAINABLE_EVENTS_PER_SECOND).toFixed(1)}× the ${SUSTAINABLE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s of docs/performance.md; ` +
-        `${Math.round(figures.acknowledged / (durationMs / 1000)).toLocaleString('en-US')} events/s acknowledged. Redis maxmemory ${maxmemory / 1048576} MiB (noeviction), peak used ${(peakMemory / 1048576).toFixed(1)} MiB; OOM errors logged: ${oomErrors}. ` +
+        `192 clients, 100-event posts, no pause (a shed post is resent after 50 ms); API and worker in separate processes: ${Math.round(offered).toLocaleString('en-US')} events/s offered = ${(offered / SUSTAINABLE_EVENTS_PER_SECOND).toFixed(1)}× the ${SUSTAINABLE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s of docs/performance.md, ` +
+        `${(offered / ackedPerSecond).toFixed(1)}× the ${Math.round(ackedPerSecond).toLocaleString('en-US')} events/s the machine acknowledged during the run. Redis maxmemory ${maxmemory / 1048576} MiB (noeviction), peak used ${(peakMemory / 1048576).toFixed(1)} MiB; OOM errors logged: ${oomErrors}. ` +
         'Recovery = from the end of the flood until the backlog was drained.',
     });
     expect(ok).toBe(true);
@@ -307,7 +310,7 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     clearInterval(memoryTimer);
     memory.disconnect();
     await sampler.stop();
-    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    for (const p of [server, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     await stopRedis(redis);
     await ns.cleanup();
   }
