@@ -7,6 +7,7 @@
  * through our own login; a stored report tampered with in PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/api/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
@@ -115,6 +116,17 @@ describe('attacks', () => {
     expect(requests).toBeGreaterThan(50);
     expect(Number((await pg.query('SELECT count(*) AS n FROM users')).rows[0].n)).toBe(2);
     expect(await queryRows(stack.clickhouse!, 'SELECT count() AS n FROM security_events')).toEqual(securityEvents);
+  }, 120_000);
+
+  it('fuzzed values in every filter parameter of every listing route: never a 5xx', async () => {
+    const routes = listingRoutes().flatMap((r) => r.params.map((param) => ({ ...r, param })));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.integer().map(String), fc.double().map(String)), async (route, value) => {
+        const res = await api(stack.url, 'GET', `${route.path}?${route.param}=${encodeURIComponent(value)}`, { token: route.token });
+        if (res.status >= 500) throw new Error(`${route.path}?${route.param}=${JSON.stringify(value)}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      }),
+      { numRuns: 200 },
+    );
   }, 120_000);
 
   it('SQL injection through the analyst endpoint: stacked statements, writes and escapes are refused, the data untouched', async () => {
