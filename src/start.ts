@@ -210,6 +210,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         prefix: config.queuePrefix,
         idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
         onJobAdded: (events) => backpressure.noteJobSize(events),
+        refusal: () => backpressure.refusal(),
       });
       const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
       const { reader, analyst, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse && { clickhouse: running.clickhouse, analyst: running.analyst! }, controlQueue, redis);

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AppError } from '../lib/app-error';
 
 export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number };
 
@@ -46,6 +47,15 @@ export class IngestBackpressure {
       return { state: 'unavailable', reason: 'Redis is unavailable', retryAfterSeconds: 5 };
     }
     return this.current;
+  }
+
+  /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */
+  refusal(): AppError | null {
+    const pipeline = this.state();
+    if (pipeline.state === 'ok') return null;
+    return new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
+      retryAfterSeconds: pipeline.retryAfterSeconds,
+    });
   }
 
   noteJobSize(events: number): void {

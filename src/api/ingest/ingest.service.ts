@@ -49,12 +49,14 @@ export class IngestService {
   }
 
   private refuseWhileShedding(events: number): void {
-    const pipeline = this.backpressure.state();
-    if (pipeline.state === 'ok') return;
-    this.metrics?.rejected(pipeline.state === 'saturated' ? 'rate_limited' : 'unavailable', events);
-    throw new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
-      retryAfterSeconds: pipeline.retryAfterSeconds,
-    });
+    const refusal = this.backpressure.refusal();
+    if (!refusal) return;
+    throw this.refused(refusal, events);
+  }
+
+  private refused(error: AppError, events: number): AppError {
+    this.metrics?.rejected(error.code === 'RATE_LIMITED' ? 'rate_limited' : 'unavailable', events);
+    return error;
   }
 
   async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
@@ -85,8 +87,10 @@ export class IngestService {
     if (valid.length > 0) {
       let outcomes: SubmitOutcome[];
       try {
-        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) });
+        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) }, { sheddable: true });
       } catch (error) {
+        // Refused at the last moment by backpressure (see IngestProducer's `refusal`): nothing was queued.
+        if (error instanceof AppError) throw this.refused(error, raws.length);
         this.metrics?.rejected('unavailable', raws.length);
         throw new AppError('UNAVAILABLE', 'the event queue is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 5, cause: error });
       }
