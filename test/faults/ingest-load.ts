@@ -15,6 +15,8 @@ export interface IngestLoadOptions {
   eventsPerPost?: number;
   /** Shortest time between one loop's posts (see bench/load.ts). Default 0: as fast as answers come. */
   paceMs?: number;
+  /** A post unanswered after this long is abandoned (and counted as `timeout`), so the load always ends. Default 30 s. */
+  timeoutMs?: number;
 }
 
 interface Post {
@@ -53,6 +55,11 @@ export class IngestLoad {
       concurrency: this.options.concurrency,
       durationMs: this.options.durationMs,
       paceMs: this.options.paceMs,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      onError: (error) => {
+        const kind = /no answer within/.test(error.message) ? 'timeout' : 'connection_error';
+        this.statuses[kind] = (this.statuses[kind] ?? 0) + 1;
+      },
       headers: { authorization: `Bearer ${this.options.key}` },
       next: () => {
         const again = this.retry.shift();
@@ -68,7 +75,6 @@ export class IngestLoad {
         else if (status === 429 || status === 503) this.retry.push(post);
       },
     });
-    if (result.errors > 0) this.statuses.connection_error = result.errors;
     return result;
   }
 
