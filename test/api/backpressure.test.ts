@@ -34,7 +34,7 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
 
 it('sheds load with 429 and Retry-After when the ingest backlog is full', async () => {
   // No worker role: nothing drains the queue, so the backlog only grows.
-  const stack = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '150' });
+  const stack = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '250' });
   try {
     const key = await createApiKey(ns, 'bp-app2');
     const batch = Array.from({ length: 100 }, () => event);
@@ -56,7 +56,7 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
 
 it('sheds load with 429 before Redis reaches its maxmemory, even under a burst of parallel posts', async () => {
   const port = await freePort();
-  const maxmemory = 8 * 1024 * 1024;
+  const maxmemory = 16 * 1024 * 1024;
   const redis = await startRedis(port, ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
   // No worker role: nothing drains the queue, so only shedding keeps Redis from filling up.
   const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` });
