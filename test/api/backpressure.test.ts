@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
+import { ThrowawayRedis } from '../helpers/redis-server';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('backpressure');
@@ -8,51 +7,24 @@ afterAll(() => ns.cleanup());
 
 const event = { kind: 'audit', event_type: 'logout', user_id: 'bp' };
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** A private Redis this test may kill and restart. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await eventually(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => {
-          socket.end();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      }),
-    10_000,
-  );
-  return redis;
-}
-
 it('answers 503 with Retry-After while Redis is down, and 202 again once it is back', async () => {
-  const port = await freePort();
-  let redis = await startRedis(port);
-  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` });
+  const redis = await ThrowawayRedis.start();
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url });
   try {
     const key = await createApiKey(ns, 'bp-app');
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
 
-    redis.kill('SIGKILL');
-    await new Promise((r) => redis.once('exit', r));
+    await redis.stop();
     const down = await postEvents(stack.url, key, event);
     expect(down.status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(down.body.error.code).toBe('UNAVAILABLE');
 
-    redis = await startRedis(port);
+    await redis.restart();
     await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 15_000, 250);
   } finally {
     await stack.stop();
-    redis.kill('SIGKILL');
+    await redis.stop();
   }
 }, 60_000);
 
