@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { EVENT_TABLES } from '../../src/schemas/event';
-import { api, lastMailTo, tokenFromMail, type JsonResponse } from '../helpers/accounts';
+import { api, lastMailTo, signUp, tokenFromMail, type JsonResponse } from '../helpers/accounts';
 import { sample } from '../helpers/prometheus';
 import { ThrowawayRedis } from '../helpers/redis-server';
-import { countEvents, spooledEvents, spoolSegments } from '../helpers/spool';
+import { countEvents, spoolDir, spooledEvents, spoolSegments } from '../helpers/spool';
 import { countUnique, createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -105,5 +107,43 @@ it('records the API’s own events on disk while Redis is down, answers the user
     await queue?.close();
     await worker?.stop();
     await stack.stop().catch(() => undefined);
+  }
+}, 60_000);
+
+it('fails closed with 503 when the spool is full, acting on nothing more, and recovers once Redis is back', async () => {
+  const maxBytes = 1024 * 1024;
+  // Another live process's segment (never ours to replay) takes all but a few KiB of the limit.
+  fs.mkdirSync(spoolDir(ns.dataDir), { recursive: true });
+  const foreign = path.join(spoolDir(ns.dataDir), `000000000000-${process.ppid}.spool`);
+  fs.writeFileSync(foreign, `${'x'.repeat(maxBytes - 8 * 1024)}\n`);
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url, SPOOL_MAX_BYTES: String(maxBytes) });
+  try {
+    const { token } = await signUp(stack.url, ns, `full-${randomUUID()}@example.com`);
+    await redis.stop();
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 30 && !statuses.includes(503); i++) {
+      statuses.push((await api(stack.url, 'POST', '/todos', { token, body: { title: `todo ${i}` } })).status);
+    }
+    expect(statuses[0]).toBe(201);
+    expect(statuses.at(-1)).toBe(503);
+    expect(statuses.slice(0, -1).every((s) => s === 201)).toBe(true);
+
+    // Full: refused before acting, so the todo is never created.
+    const refused = await api(stack.url, 'POST', '/todos', { token, body: { title: 'refused while full' } });
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body.error.code).toBe('UNAVAILABLE');
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+
+    await redis.restart();
+    await eventually(async () => (await api(stack.url, 'POST', '/todos', { token, body: { title: 'after recovery' } })).status === 201, 20_000, 250);
+    const titles = (await api(stack.url, 'GET', '/todos?limit=100', { token })).body.todos.map((t: { title: string }) => t.title);
+    expect(titles).toContain('after recovery');
+    expect(titles).not.toContain('refused while full');
+    expect(spoolSegments(ns.dataDir)).toEqual([path.basename(foreign)]);
+  } finally {
+    await stack.stop();
+    fs.rmSync(foreign, { force: true });
   }
 }, 60_000);
