@@ -30,8 +30,9 @@ export class ThrowawayRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts it (again, empty) on the same port and waits until it takes connections. */
+  /** Starts it (again, empty; stopping it first if it runs) on the same port and waits until it takes connections. */
   async restart(): Promise<void> {
+    await this.stop();
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     this.child = child;
     process.once('exit', () => child.kill('SIGKILL'));

@@ -1,8 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { QueuedEvent } from '../../src/domain/event-row';
+import { OWN_SOURCE_APP } from '../../src/domain/own-source-app';
+import { toQueuedEvent } from '../../src/domain/queued-event';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
-import { EVENT_TABLES } from '../../src/schemas/event';
+import { createLogger } from '../../src/lib/logger';
+import { EventSpool } from '../../src/queues/event-spool';
+import { EVENT_TABLES, parseEvent } from '../../src/schemas/event';
 import { queryRows } from './stack';
 
 /** The spool of a namespace's data directory. */
@@ -45,4 +51,38 @@ export async function countEvents(clickhouse: ClickHouseClient, ids: string[]): 
     unique += Number(row!.unique);
   }
   return { count, unique };
+}
+
+/** The pid of a process that has exited: segments named after it are a crashed process's. */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
+
+/** `n` of the API's own audit events, as the publisher queues them. */
+export function ownEvents(n: number, label: string): QueuedEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const raw = { kind: 'audit', event_type: 'todo_created', user_id: label, entity_type: 'TODO', entity_id: randomUUID(), action_type: 'CREATE', new_value: { i } };
+    const parsed = parseEvent(raw);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    return toQueuedEvent(parsed.event, raw);
+  });
+}
+
+/**
+ * Leaves a spool as a process that crashed would: one segment per batch,
+ * written by the product's spool, then renamed as a dead process's. Returns the file names.
+ */
+export async function leaveSpool(dataDir: string, batches: QueuedEvent[][]): Promise<string[]> {
+  const spool = await EventSpool.open({ dir: spoolDir(dataDir), maxBytes: 1024 ** 3, segmentBytes: 1, logger: createLogger('silent') });
+  for (const events of batches) await spool.append({ sourceApp: OWN_SOURCE_APP, receivedAt: new Date().toISOString(), events });
+  await spool.close();
+  const pid = deadPid();
+  const mine = new RegExp(`-${process.pid}\\.spool$`);
+  return spoolSegments(dataDir)
+    .filter((name) => mine.test(name))
+    .map((name) => {
+      const renamed = name.replace(mine, `-${pid}.spool`);
+      fs.renameSync(path.join(spoolDir(dataDir), name), path.join(spoolDir(dataDir), renamed));
+      return renamed;
+    });
 }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +8,7 @@ import { createLogger } from '../../src/lib/logger';
 import { EventSpool } from '../../src/queues/event-spool';
 import type { IngestBatch } from '../../src/queues/queue-names';
 import { SpoolFullError } from '../../src/queues/spool-full-error';
+import { deadPid } from '../helpers/spool';
 
 let dir: string;
 let warnings: { msg: string; reason?: string }[];
@@ -42,10 +42,6 @@ async function drain(spool: EventSpool): Promise<string[]> {
     await spool.remove(segment);
   }
   return types;
-}
-
-function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
 }
 
 it('gives batches back in the order they were appended, across segments and a reopen', async () => {
