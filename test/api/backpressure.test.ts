@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
-import { freePort, startRedis, stopRedis } from '../helpers/redis-server';
+import { ThrowawayRedis } from '../helpers/redis-server';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('backpressure');
@@ -9,26 +9,24 @@ afterAll(() => ns.cleanup());
 const event = { kind: 'audit', event_type: 'logout', user_id: 'bp' };
 
 it('answers 503 with Retry-After while Redis is down, and 202 again once it is back', async () => {
-  const port = await freePort();
-  let redis = await startRedis(port);
-  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` });
+  const redis = await ThrowawayRedis.start();
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url });
   try {
     const key = await createApiKey(ns, 'bp-app');
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
 
-    redis.kill('SIGKILL');
-    await new Promise((r) => redis.once('exit', r));
+    await redis.stop();
     const down = await postEvents(stack.url, key, event);
     expect(down.status).toBe(503);
     expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(down.body.error.code).toBe('UNAVAILABLE');
 
-    redis = await startRedis(port);
+    await redis.restart();
     await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 15_000, 250);
   } finally {
     await stack.stop();
-    redis.kill('SIGKILL');
+    await redis.stop();
   }
 }, 60_000);
 
@@ -55,12 +53,11 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
 }, 60_000);
 
 it('sheds load with 429 before Redis reaches its maxmemory, even under a burst of parallel posts', async () => {
-  const port = await freePort();
   const maxmemory = 16 * 1024 * 1024;
-  const redis = await startRedis(port, ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  const redis = await ThrowawayRedis.start(['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
   // No worker role: nothing drains the queue, so only shedding keeps Redis from filling up.
-  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` });
-  const info = new Redis(`redis://127.0.0.1:${port}`);
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url });
+  const info = new Redis(redis.url);
   try {
     const key = await createApiKey(ns, 'bp-app3');
     const batch = Array.from({ length: 100 }, (_, i) => ({ ...event, reason: `${i} ${'x'.repeat(500)}` }));
@@ -80,6 +77,6 @@ it('sheds load with 429 before Redis reaches its maxmemory, even under a burst o
   } finally {
     info.disconnect();
     await stack.stop();
-    await stopRedis(redis);
+    await redis.stop();
   }
 }, 60_000);

@@ -9,6 +9,7 @@ import { LoginGuard } from '../../src/api/auth/login-guard';
 import { createLogger } from '../../src/lib/logger';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { api, signUp } from '../helpers/accounts';
+import { sample } from '../helpers/prometheus';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
@@ -45,17 +46,6 @@ afterAll(async () => {
   await stack?.stop();
   await ns.cleanup();
 });
-
-/** The value of one sample of a Prometheus text exposition, or undefined if no sample matches. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 async function scrape(headers: Record<string, string> = {}, url = stack.url): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${url}/metrics`, { headers });

@@ -19,7 +19,7 @@ import { SealRepository } from '../../src/workers/seal.repository';
 import { sleep } from '../../bench/load';
 import { auditEvent } from '../../bench/workload';
 import { spawnAuditflow } from '../helpers/child';
-import { freePort, startRedis, stopRedis } from '../helpers/redis-server';
+import { ThrowawayRedis } from '../helpers/redis-server';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL, type TestNamespace } from '../helpers/test-env';
 import { BacklogSampler, BENCH_TABLE, IngestLoad, tally, type Tally } from './ingest-load';
@@ -62,11 +62,9 @@ describe.each([
 ])('Redis restarted during sustained ingest: $label', ({ order, label, args, signal }) => {
   it('acknowledges nothing it then loses (bounded by the persistence Redis has), and doubles nothing', async () => {
     const ns = createNamespace(`faultredis${order}`);
-    const port = await freePort();
     const aofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-aof-'));
-    const redisArgs = args.length ? [...args, '--dir', aofDir] : [];
-    const redisUrl = `redis://127.0.0.1:${port}`;
-    let redis = await startRedis(port, redisArgs);
+    const redis = await ThrowawayRedis.start(args.length ? [...args, '--dir', aofDir] : []);
+    const redisUrl = redis.url;
     const key = await createApiKey(ns, 'fault-redis');
     const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api,worker', FLUSH_MAX_AGE_MS: '200' }));
     const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs: 30_000, paceMs: 200 });
@@ -76,9 +74,9 @@ describe.each([
       const running = load.run();
       await sleep(10_000);
       const faultAt = load.now();
-      await stopRedis(redis, signal);
+      await redis.stop(signal);
       await sleep(2000);
-      redis = await startRedis(port, redisArgs);
+      await redis.restart();
       const faultEnd = load.now();
       await running;
       await drained(sampler, 120_000);
@@ -111,7 +109,7 @@ describe.each([
     } finally {
       await sampler.stop();
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      await stopRedis(redis);
+      await redis.stop();
       fs.rmSync(aofDir, { recursive: true, force: true });
       await ns.cleanup();
     }
@@ -269,10 +267,9 @@ it('a poison event goes to dead letters and the rest of its batch is written', a
 
 it('10× the sustainable load is shed with 429/503 before Redis memory runs out', async () => {
   const ns = createNamespace('faultflood');
-  const port = await freePort();
   const maxmemory = 48 * 1024 * 1024;
-  const redisUrl = `redis://127.0.0.1:${port}`;
-  const redis = await startRedis(port, ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  const redis = await ThrowawayRedis.start(['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  const redisUrl = redis.url;
   const key = await createApiKey(ns, 'fault-flood');
   // API and worker in processes of their own, as a loaded deployment runs them: the writer's flushes do not stall the API's answers.
   const worker = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'worker' }));
@@ -331,7 +328,7 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     memory.disconnect();
     await sampler.stop();
     for (const p of [server, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await stopRedis(redis);
+    await redis.stop();
     await ns.cleanup();
   }
 }, 400_000);
