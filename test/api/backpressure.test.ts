@@ -32,7 +32,7 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
 
 it('sheds load with 429 and Retry-After when the ingest backlog is full', async () => {
   // No worker role: nothing drains the queue, so the backlog only grows.
-  const stack = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '250' });
+  const stack = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '350' });
   try {
     const key = await createApiKey(ns, 'bp-app2');
     const batch = Array.from({ length: 100 }, () => event);
