@@ -50,6 +50,14 @@ const REDIS_PERSISTENCE = [
   '- **AOF `everysec`, the machine itself fails** (power, kernel panic, a VM killed): what was written but not yet fsynced is lost, **up to ~1 s of acknowledged events** (the fsync runs every second; Redis documents up to 2 s when a slow disk delays it). At the rates above that is up to one second’s worth of the acknowledged rate (the "≤ 1 s" figure in the SIGKILL row). Those events cannot be recovered by replay: the client had its 202. `appendfsync always` closes that window at the cost of an fsync per write; a Redis replica with `WAIT` (or a managed Redis with synchronous replication) is the other way.',
 ];
 
+/** What fills Redis besides the queue, measured once (redis-server 7, `MEMORY`/`used_memory` over 20 000 records). */
+const REDIS_MEMORY = [
+  '### Redis memory: idempotency records outlive the queue',
+  '',
+  '- Each event with a client-chosen event_id leaves an idempotency record (`<prefix>:idem:<event_id>` → content hash) for `IDEMPOTENCY_TTL_SECONDS` (default 24 h): **~254 bytes each**. In the flood above they, not the queue, filled most of the 48 MiB: with the queue drained, Redis still held ~35 MB of them, so the API went on answering 429 (memory above 80 %) until they expire.',
+  '- Sizing: records × 254 B = rate × TTL × 254 B. At the 4,161 events/s of docs/performance.md a 24 h TTL needs ~91 GB; 1 h needs ~3.8 GB. Size `maxmemory` for it, or shorten `IDEMPOTENCY_TTL_SECONDS` to the window in which clients actually retry (past it the writer still drops a repost by event_id, and a reuse with other content goes to dead letters as a conflict instead of a 409).',
+];
+
 /** One attack or hostile-input test's verdict, as test/faults/attack-reporter.js records it. */
 export interface AttackVerdict {
   file: string;
@@ -74,6 +82,8 @@ export function renderFigures(rows: FaultFigure[], attacks: AttackVerdict[], ran
     ...rows.filter((r) => r.notes).map((r) => `- **${r.fault}**: ${r.notes}`),
     '',
     ...REDIS_PERSISTENCE,
+    '',
+    ...REDIS_MEMORY,
     ...(attacks.length === 0
       ? []
       : [
