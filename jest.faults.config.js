@@ -16,7 +16,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['<rootDir>/test/faults/**/*.faults.ts', '<rootDir>/test/security/**/*.test.ts', ...ATTACK_TESTS.map((t) => `<rootDir>/${t}`)],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  globalSetup: '<rootDir>/test/faults/global-setup.ts',
   globalTeardown: '<rootDir>/test/faults/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/faults/attack-reporter.js'],
   testTimeout: 600000,

@@ -20,7 +20,14 @@ class AttackReporter {
     const dir = process.env.FAULTS_RESULTS_DIR;
     if (!dir || this.rows.length === 0) return;
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'attacks.json'), JSON.stringify(this.rows));
+    // A filtered run (-t) skips most tests: keep the earlier verdict of every test that did not run this time.
+    const file = path.join(dir, 'attacks.json');
+    const ran = this.rows.filter((r) => r.status === 'passed' || r.status === 'failed');
+    const earlier = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
+    const key = (r) => `${r.file}\u0000${r.title}`;
+    const merged = new Map(earlier.map((r) => [key(r), r]));
+    for (const r of ran) merged.set(key(r), r);
+    fs.writeFileSync(file, JSON.stringify([...merged.values()]));
   }
 }
 

@@ -23,17 +23,15 @@ export interface FaultFigure extends Partial<Tally> {
   ok: boolean;
   notes: string;
   loadAvg: string;
+  /** When this row was measured (a run with -t re-measures only some rows). */
+  measuredAt?: string;
 }
 
 /** Saves one scenario's figures for the report written when the run ends. */
 export function recordFigure(figure: Omit<FaultFigure, 'loadAvg'>): void {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const row: FaultFigure = { ...figure, loadAvg: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
+  const row: FaultFigure = { ...figure, loadAvg: os.loadavg().map((l) => l.toFixed(2)).join(' '), measuredAt: new Date().toISOString().slice(0, 16).replace('T', ' ') };
   fs.writeFileSync(path.join(RESULTS_DIR, `${String(figure.order).padStart(2, '0')}.json`), JSON.stringify(row));
-}
-
-export function clearFigures(): void {
-  fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
 }
 
 const seconds = (ms: number | null | undefined) => (ms === undefined ? '–' : ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
@@ -70,13 +68,13 @@ export function renderFigures(rows: FaultFigure[], attacks: AttackVerdict[], ran
   const lines = [
     '## Fault and attack suite',
     '',
-    `Latest run: ${ranAt.toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), shared with other work; load average (1, 5, 15 min) is given per row, taken as the scenario ended.`,
+    `Written ${ranAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), shared with other work; each row gives when it was measured (UTC) and the load average (1, 5, 15 min) as its scenario ended.`,
     '',
-    '| fault | expected | acknowledged | in ClickHouse (uniqExact) | lost | duplicates | time to recover (see notes) | first 202 after the fault | status codes | result | load avg |',
+    '| fault | expected | acknowledged | in ClickHouse (uniqExact) | lost | duplicates | time to recover (see notes) | first 202 after the fault | status codes | result | measured, load avg |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.fault} | ${r.expected} | ${n(r.acknowledged)} | ${n(r.inClickHouse)} | ${n(r.lost)} | ${n(r.duplicates)} | ${seconds(r.recoveryMs)} | ${seconds(r.firstAckMs)} | ${r.statuses || '–'} | ${r.ok ? 'pass' : '**FAIL**'} | ${r.loadAvg} |`,
+        `| ${r.fault} | ${r.expected} | ${n(r.acknowledged)} | ${n(r.inClickHouse)} | ${n(r.lost)} | ${n(r.duplicates)} | ${seconds(r.recoveryMs)} | ${seconds(r.firstAckMs)} | ${r.statuses || '–'} | ${r.ok ? 'pass' : '**FAIL**'} | ${r.measuredAt ?? ''}, ${r.loadAvg} |`,
     ),
     '',
     ...rows.filter((r) => r.notes).map((r) => `- **${r.fault}**: ${r.notes}`),

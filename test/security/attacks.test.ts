@@ -43,6 +43,7 @@ beforeAll(async () => {
   paths = (await api(stack.url, 'GET', '/openapi.json')).body.paths;
   // Something to find, so a filter that leaks has rows to leak.
   await postEvents(stack.url, key, Array.from({ length: 20 }, (_, i) => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', severity_level: 'HIGH', user_id: `u${i}` })));
+  await eventually(async () => Number((await queryRows<{ n: number }>(stack.clickhouse!, 'SELECT count() AS n FROM security_events'))[0]!.n) >= 20);
   await api(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'victim secret' } });
 });
 

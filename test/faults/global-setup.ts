@@ -1,5 +1,0 @@
-import { clearFigures } from './reliability-report';
-
-export default function globalSetup(): void {
-  clearFigures();
-}
