@@ -104,7 +104,12 @@ export function writeReliabilityDoc(): void {
   const rows = fs
     .readdirSync(RESULTS_DIR)
     .filter((f) => /^\d+\.json$/.test(f))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as FaultFigure)
+    .map((f) => {
+      const row = JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as FaultFigure;
+      // Rows recorded before measuredAt existed: the file was written as the scenario ended.
+      row.measuredAt ??= fs.statSync(path.join(RESULTS_DIR, f)).mtime.toISOString().slice(0, 16).replace('T', ' ');
+      return row;
+    })
     .sort((a, b) => a.order - b.order);
   const attacksFile = path.join(RESULTS_DIR, 'attacks.json');
   const attacks = fs.existsSync(attacksFile) ? (JSON.parse(fs.readFileSync(attacksFile, 'utf8')) as AttackVerdict[]) : [];
