@@ -16,6 +16,12 @@ export interface LoadOptions<M> {
   next: () => { body: Buffer; meta: M };
   /** Called when a response has been read completely. */
   onResponse?: (status: number, meta: M, doneAt: number) => void;
+  /** A request unanswered after this long is abandoned (counted as an error). Default: none. */
+  timeoutMs?: number;
+  /** Called when a request fails without an answer (connection refused or reset, timeout). */
+  onError?: (error: Error, meta: M) => void;
+  /** Shortest time between the starts of one loop's posts, to offer a set rate instead of all it can take. Default 0. */
+  paceMs?: number;
 }
 
 export interface LoadResult {
@@ -58,6 +64,7 @@ export async function runLoad<M>(options: LoadOptions<M>): Promise<LoadResult> {
         },
       );
       req.on('error', reject);
+      if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
       req.end(body);
     });
 
@@ -73,8 +80,11 @@ export async function runLoad<M>(options: LoadOptions<M>): Promise<LoadResult> {
         bytesSent += body.length;
         options.onResponse?.(status, meta, done);
         if (status === 429 || status === 503) await sleep(50);
-      } catch {
+        const rest = (options.paceMs ?? 0) - (performance.now() - t);
+        if (rest > 0) await sleep(rest);
+      } catch (error) {
         errors++;
+        options.onError?.(error as Error, meta);
         await sleep(20);
       }
     }

@@ -31,6 +31,7 @@ import { runShutdown, type ShutdownStep } from './lib/shutdown';
 import { IngestBackpressure } from './queues/backpressure';
 import { IngestProducer } from './queues/ingest.producer';
 import { EventPublisher } from './queues/event-publisher';
+import { EventSpool } from './queues/event-spool';
 import { buildApiServices } from './api/services';
 import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
 import { createControlQueue, createIngestQueue, createWebhookQueue } from './queues/queues';
@@ -267,8 +268,21 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         prefix: config.queuePrefix,
         idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
         onJobAdded: (events) => backpressure.noteJobSize(events),
+        refusal: () => backpressure.refusal(),
       });
-      const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, logger: logger.child({ component: 'event-publisher' }) });
+      const publisherLogger = logger.child({ component: 'event-publisher' });
+      const spool = await EventSpool.open({ ...config.spool, logger: publisherLogger });
+      metrics.watchSpool(spool);
+      const events = new EventPublisher(producer, {
+        sourceApp: OWN_SOURCE_APP,
+        spool,
+        redisReady: () => redis.status === 'ready',
+        metrics,
+        logger: publisherLogger,
+      });
+      // Until the HTTP server is up this closes the publisher; once it is, the ordered step below does.
+      const closeEvents = { name: 'event publisher', run: () => events.close() };
+      connections.push(closeEvents);
       const { reader, analyst, ready: clickhouseReady, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse && { clickhouse: running.clickhouse, analyst: running.analyst! }, controlQueue, redis);
       connections.push({ name: 'clickhouse reader', run: closeReader });
       readiness.clickhouse = clickhouseReady;
@@ -318,8 +332,9 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
           return closeServer(server);
         },
       });
-      // After the HTTP server (no new events), before the workers: the API's last events reach Redis.
-      steps.splice(1, 0, { name: 'event publisher', run: () => events.close() });
+      // After the HTTP server (no new events), before the workers: the API's last events reach Redis (or the spool).
+      connections.splice(connections.indexOf(closeEvents), 1);
+      steps.splice(1, 0, closeEvents);
       logger.info({ port: running.port, host: config.host }, 'API listening');
     }
     if (config.metricsPort !== undefined) {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { EventPublisher } from '../queues/event-publisher';
+import { AppError } from '../lib/app-error';
+import { ERROR_CATALOG } from '../lib/error-catalog';
+import { Acknowledgements, type EventPublisher } from '../queues/event-publisher';
+import type { RawEvent } from '../schemas/event';
 
 /** Who is acting on a request, once it is authenticated. */
 export interface Actor {
@@ -37,10 +40,19 @@ export function normalizeIp(ip: string | undefined): string | null {
 /** Requests that are not API calls and would only add noise to api_access_log (the dashboard's data calls are recorded). */
 const NOT_RECORDED = /^\/(healthz|readyz|metrics|docs|openapi\.json|dashboard)(\/|$)/;
 
+/** While Redis is down and the spool full, nothing the API does could be recorded: it refuses to act at all. */
+const UNRECORDABLE = 'events cannot be recorded right now (Redis is unreachable and the local spool is full); retry later';
+
 /**
- * Gives each request an id (echoed as X-Request-Id) and, when it finishes,
+ * Gives each request an id (echoed as X-Request-Id) and, as it is answered,
  * records it as an api_access event: method, route, status, time, bytes,
  * and the user or API key behind it.
+ *
+ * Nothing is acknowledged that is not recorded: the response is held back
+ * (`res.end` is wrapped, as express-session does to save a session first)
+ * until every event the request published, its api_access event included, is
+ * in Redis or synced to the spool. If one could not be, a success becomes a
+ * 503: the user is not told that an action went unaudited was fine.
  */
 export function requestContext(events: EventPublisher | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -53,28 +65,56 @@ export function requestContext(events: EventPublisher | undefined) {
       startedAt: performance.now(),
     };
     res.set('X-Request-Id', requestId);
-    if (events && !NOT_RECORDED.test(req.path)) {
-      res.once('finish', () => {
-        const ctx = res.locals.ctx;
-        // The route pattern, not the path: ids stay out of the key, and so do any secrets in a path.
-        // A mounted app (Bull Board) may leave a route with several paths; and inside a mount, req.path is relative.
-        const route = typeof req.route?.path === 'string' ? `${req.baseUrl}${req.route.path}` : req.originalUrl.split('?')[0]!.slice(0, 512);
-        events.publish({
-          kind: 'api_access',
-          method: req.method,
-          endpoint: route || '/',
-          response_status: res.statusCode,
-          response_time_ms: Math.round(performance.now() - ctx.startedAt),
-          bytes_sent: Number(res.getHeader('content-length') ?? 0) || 0,
-          bytes_received: Number(req.get('content-length') ?? 0) || 0,
-          ip_address: ctx.ip,
-          user_agent: ctx.userAgent,
-          user_id: ctx.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
-          api_key_id: ctx.actor?.type === 'api_key' ? ctx.actor.id : null,
-          request_headers: { 'content-type': req.get('content-type') ?? null, 'x-request-id': requestId },
-        });
+    if (!events || NOT_RECORDED.test(req.path)) return next();
+
+    const acks = new Acknowledgements();
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    let ending = false;
+    res.end = ((...args: unknown[]) => {
+      if (ending) return end(...args);
+      ending = true;
+      events.recording(acks, () => events.publish(accessEvent(req, res)));
+      events.sendNow();
+      void acks.settled().then((failure) => {
+        if (failure && res.statusCode < 500 && !res.headersSent) return end(...unrecorded(res));
+        end(...args);
       });
-    }
-    next();
+      return res;
+    }) as Response['end'];
+    if (!events.canRecord()) return next(new AppError('UNAVAILABLE', UNRECORDABLE, { retryAfterSeconds: 5 }));
+    events.recording(acks, next);
   };
+}
+
+/** The request as an api_access event, as it is being answered. */
+function accessEvent(req: Request, res: Response): RawEvent {
+  const ctx = res.locals.ctx;
+  // The route pattern, not the path: ids stay out of the key, and so do any secrets in a path.
+  // A mounted app (Bull Board) may leave a route with several paths; and inside a mount, req.path is relative.
+  const route = typeof req.route?.path === 'string' ? `${req.baseUrl}${req.route.path}` : req.originalUrl.split('?')[0]!.slice(0, 512);
+  return {
+    kind: 'api_access',
+    method: req.method,
+    endpoint: route || '/',
+    response_status: res.statusCode,
+    response_time_ms: Math.round(performance.now() - ctx.startedAt),
+    bytes_sent: Number(res.getHeader('content-length') ?? 0) || 0,
+    bytes_received: Number(req.get('content-length') ?? 0) || 0,
+    ip_address: ctx.ip,
+    user_agent: ctx.userAgent,
+    user_id: ctx.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
+    api_key_id: ctx.actor?.type === 'api_key' ? ctx.actor.id : null,
+    request_headers: { 'content-type': req.get('content-type') ?? null, 'x-request-id': ctx.requestId },
+  };
+}
+
+/** The 503 that replaces a response whose events could not be recorded, in the error handler's shape. */
+function unrecorded(res: Response): [string] {
+  const body = JSON.stringify({ error: { code: 'UNAVAILABLE', error_code: ERROR_CATALOG.UNAVAILABLE.code, message: UNRECORDABLE } });
+  for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+  res.statusCode = 503;
+  res.setHeader('Retry-After', '5');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  return [body];
 }

@@ -83,6 +83,11 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   /** Events waiting in the ingest queue above which the API answers 429. */
   MAX_QUEUE_BACKLOG: int(1, 100_000_000).default(500_000),
+  /**
+   * Most bytes the spool ($DATA_DIR/spool) may hold: the API's own events wait there while Redis is
+   * unreachable. When it is full, the API's routes answer 503 rather than act without recording.
+   */
+  SPOOL_MAX_BYTES: int(1024 * 1024, 1024 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   /** How long a client-chosen event_id is remembered in Redis for fast repost and 409 detection. */
   IDEMPOTENCY_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
@@ -138,6 +143,8 @@ export type Config = {
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
+  /** Where the API's own events wait while Redis is unreachable. */
+  spool: { dir: string; maxBytes: number };
   shutdownTimeoutMs: number;
   metricsToken?: string;
   publicUrl: string;
@@ -211,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
     },
+    spool: { dir: path.join(dataDir, 'spool'), maxBytes: e.SPOOL_MAX_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

@@ -10,6 +10,22 @@ export interface IngestMetrics {
   rejected(reason: RejectReason, events: number): void;
 }
 
+/** What the event publisher reports about its spool (the API's own events while Redis is unreachable). */
+export interface SpoolMetrics {
+  /** Events appended and synced to disk, and how long the append (with its fdatasync) took. */
+  spooled(events: number, seconds: number): void;
+  /** Events of a segment replayed into Redis, and its records skipped as torn or damaged. */
+  replayed(events: number, skippedRecords: number): void;
+  /** Events neither Redis nor the spool took: their requests were answered 503. */
+  spoolRefused(events: number): void;
+}
+
+/** What /metrics reads from the spool on every scrape. */
+export interface SpoolDepth {
+  readonly events: number;
+  readonly bytes: number;
+}
+
 /** What the ClickHouse writer reports after each flush (its `onFlush` stats). */
 export interface FlushStats {
   table: string;
@@ -40,7 +56,7 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', '
  * The process's Prometheus metrics, in a registry of its own (not prom-client's
  * global one), so several stacks in one process each count their own.
  */
-export class AppMetrics implements IngestMetrics {
+export class AppMetrics implements IngestMetrics, SpoolMetrics {
   readonly registry = new Registry();
 
   private readonly eventsAccepted = new Counter({
@@ -102,6 +118,39 @@ export class AppMetrics implements IngestMetrics {
     registers: [this.registry],
   });
 
+  private readonly spoolAppended = new Counter({
+    name: 'auditflow_spool_appended_events_total',
+    help: 'API events appended (and fdatasync\'ed) to the spool because Redis was unreachable',
+    registers: [this.registry],
+  });
+
+  private readonly spoolReplayed = new Counter({
+    name: 'auditflow_spool_replayed_events_total',
+    help: 'Spooled API events replayed into Redis',
+    registers: [this.registry],
+  });
+
+  private readonly spoolSkipped = new Counter({
+    name: 'auditflow_spool_skipped_records_total',
+    help: 'Spool records skipped on replay because they were torn (a crash during an append) or damaged',
+    registers: [this.registry],
+  });
+
+  private readonly spoolRefusedEvents = new Counter({
+    name: 'auditflow_spool_refused_events_total',
+    help: 'API events neither Redis nor the spool took (spool full or disk error); their requests were answered 503',
+    registers: [this.registry],
+  });
+
+  private readonly spoolAppendSeconds = new Histogram({
+    name: 'auditflow_spool_append_duration_seconds',
+    help: 'Time per spool append, write and fdatasync',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  private spoolDepth?: SpoolDepth;
+
   constructor(options: AppMetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry });
     const queues = options.queues ?? [];
@@ -144,6 +193,23 @@ export class AppMetrics implements IngestMetrics {
         },
       });
     }
+    const depth = () => this.spoolDepth;
+    new Gauge({
+      name: 'auditflow_spool_events',
+      help: 'API events waiting in the spool for Redis',
+      registers: [this.registry],
+      collect() {
+        this.set(depth()?.events ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'auditflow_spool_bytes',
+      help: 'Bytes of the spool on disk (bounded by SPOOL_MAX_BYTES)',
+      registers: [this.registry],
+      collect() {
+        this.set(depth()?.bytes ?? 0);
+      },
+    });
     // Every reason exists from the start, so a rate() over it has a zero to start from.
     for (const reason of ['invalid', 'conflict', 'duplicate', 'too_large', 'rate_limited', 'unavailable'] satisfies RejectReason[]) this.eventsRejected.inc({ reason }, 0);
     for (const reason of ['flush_rejected', 'attempts_exhausted']) this.deadLetters.inc({ reason }, 0);
@@ -168,6 +234,25 @@ export class AppMetrics implements IngestMetrics {
 
   deadLettered(reason: 'flush_rejected' | 'attempts_exhausted', events: number): void {
     if (events > 0) this.deadLetters.inc({ reason }, events);
+  }
+
+  /** The spool `auditflow_spool_events` and `auditflow_spool_bytes` report, once the api role has opened it. */
+  watchSpool(spool: SpoolDepth): void {
+    this.spoolDepth = spool;
+  }
+
+  spooled(events: number, seconds: number): void {
+    this.spoolAppended.inc(events);
+    this.spoolAppendSeconds.observe(seconds);
+  }
+
+  replayed(events: number, skippedRecords: number): void {
+    this.spoolReplayed.inc(events);
+    if (skippedRecords > 0) this.spoolSkipped.inc(skippedRecords);
+  }
+
+  spoolRefused(events: number): void {
+    this.spoolRefusedEvents.inc(events);
   }
 
   /** From the risk worker, per scored event. */

@@ -1,35 +1,98 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { QueuedEvent } from '../domain/event-row';
 import { toQueuedEvent } from '../domain/queued-event';
 import type { Logger } from '../lib/logger';
+import type { SpoolMetrics } from '../lib/metrics';
 import { parseEvent, type RawEvent } from '../schemas/event';
+import type { EventSpool } from './event-spool';
 import type { IngestProducer } from './ingest.producer';
+import type { IngestBatch } from './queue-names';
+import { SpoolFullError } from './spool-full-error';
+
+/** What became of one published event: undefined once it is in Redis or synced to the spool, else why not. */
+type Outcome = Error | undefined;
+
+/** The events published while serving one request, so that its response can wait until they are recorded. */
+export class Acknowledgements {
+  private readonly pending: Promise<Outcome>[] = [];
+
+  add(outcome: Promise<Outcome>): void {
+    this.pending.push(outcome);
+  }
+
+  /** Resolves once every event added so far is recorded or has failed: the first failure, if any. */
+  async settled(): Promise<Error | undefined> {
+    return (await Promise.all(this.pending)).find((o) => o !== undefined);
+  }
+}
 
 export interface EventPublisherOptions {
   /** Recorded as source_app on every event this process emits. */
   sourceApp: string;
-  /** Longest an event waits to share a job with others. Default 25 ms. */
+  /** Longest an event waits to share a job with others, unless a response is waiting for it. Default 25 ms. */
   maxDelayMs?: number;
   /** A batch is sent at once when it reaches this size. Default 500. */
   maxBatch?: number;
-  /** Events held in memory while Redis is unreachable, before the oldest are dropped (and logged). */
+  /** Events held in memory when neither Redis nor the spool takes them, before the oldest are dropped (and logged). Default 100 000. */
   maxBuffered?: number;
+  /** Where events are kept, on disk, while Redis is unreachable. */
+  spool: EventSpool;
+  /** Whether the Redis connection is up; while it is not, batches go straight to the spool. */
+  redisReady: () => boolean;
+  /** Longest wait for Redis to take a batch before it is spooled instead. Default 2000 ms. */
+  submitTimeoutMs?: number;
+  /** How often a replay of the spool is tried while it holds events. Default 1000 ms. */
+  replayIntervalMs?: number;
+  metrics?: SpoolMetrics;
   logger: Logger;
+}
+
+interface Pending {
+  event: QueuedEvent;
+  settle: (outcome: Outcome) => void;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
  * How the API's own actions become events: validated against the same
- * schemas as the ingest API, then micro-batched (up to `maxDelayMs`) into
- * one BullMQ job, never one job per event. Publishing never blocks or fails
- * a user's request; if Redis is unreachable the batch is kept and retried.
+ * schemas as the ingest API, then micro-batched into one BullMQ job, never
+ * one job per event.
+ *
+ * An event is recorded once it is in Redis or, while Redis is unreachable,
+ * appended and synced to the spool. Requests wait for that before they are
+ * answered (see `requestContext`), through {@link Acknowledgements} gathered
+ * in an AsyncLocalStorage scope, so no call site has to await its events.
+ *
+ * Order is kept: once one batch has gone to the spool, every later batch
+ * goes there too until the spool has been replayed, oldest segment first;
+ * appends and replay steps take turns in one loop, so neither starves.
  */
 export class EventPublisher {
-  private buffer: QueuedEvent[] = [];
+  private buffer: Pending[] = [];
   private timer?: NodeJS.Timeout;
-  private inFlight: Promise<void> = Promise.resolve();
+  private replayTimer?: NodeJS.Timeout;
+  private pumping = false;
+  private idle: (() => void)[] = [];
+  /** Batches go to the spool (Redis failed once, or an earlier process left events there). */
+  private spooling = false;
+  /** A replay should be tried on the next turn. */
+  private replayDue = false;
+  /** The last append failed (spool full or disk error): wait for the next replay tick before trying again. */
+  private blocked = false;
+  private full = false;
+  private closed = false;
+  private readonly scope = new AsyncLocalStorage<Acknowledgements>();
   private readonly maxDelayMs: number;
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
-  private closed = false;
+  private readonly submitTimeoutMs: number;
 
   constructor(
     private readonly producer: IngestProducer,
@@ -38,6 +101,22 @@ export class EventPublisher {
     this.maxDelayMs = options.maxDelayMs ?? 25;
     this.maxBatch = options.maxBatch ?? 500;
     this.maxBuffered = options.maxBuffered ?? 100_000;
+    this.submitTimeoutMs = options.submitTimeoutMs ?? 2000;
+    if (options.spool.segmentCount > 0) {
+      this.startSpooling();
+      this.replayDue = true;
+      this.kick();
+    }
+  }
+
+  /** Runs `fn` so that every event published in it, and in what it awaits, is added to `acks`. */
+  recording<T>(acks: Acknowledgements, fn: () => T): T {
+    return this.scope.run(acks, fn);
+  }
+
+  /** False while Redis is unreachable and the spool is full: a new action could not be recorded. */
+  canRecord(): boolean {
+    return !this.closed && !(this.spooling && this.full);
   }
 
   /** Queues an event for the pipeline. An invalid event is a bug in our code: it is logged, not thrown at the user. */
@@ -47,48 +126,154 @@ export class EventPublisher {
       this.options.logger.error({ kind: event.kind, issues: parsed.issues }, 'the API built an invalid event; it was not published');
       return;
     }
-    this.buffer.push(toQueuedEvent(parsed.event, event));
-    if (this.buffer.length >= this.maxBatch) this.send();
-    else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.send(), this.maxDelayMs);
+    let settle!: (outcome: Outcome) => void;
+    const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
+    this.scope.getStore()?.add(outcome);
+    if (this.closed) {
+      this.options.logger.error({ kind: event.kind }, 'an event was published after the publisher closed; it was not recorded');
+      settle(new Error('the event publisher is closed'));
+      return;
+    }
+    this.buffer.push({ event: toQueuedEvent(parsed.event, event), settle });
+    if (this.buffer.length >= this.maxBatch) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
   }
 
   publishAll(events: RawEvent[]): void {
     for (const e of events) this.publish(e);
   }
 
-  /** Sends what is buffered and waits until it is in Redis (or has failed). */
+  /** Sends what is buffered now, without waiting for the batching delay: a response is waiting for it. */
+  sendNow(): void {
+    this.kick();
+  }
+
+  /** Sends what is buffered and waits until it is recorded (or has failed). */
   async flush(): Promise<void> {
-    this.send();
-    await this.inFlight;
+    this.kick();
+    while (this.pumping) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
+  /** Records what is still buffered (to the spool if Redis is down) and closes the spool. */
   async close(): Promise<void> {
-    this.closed = true;
+    if (this.replayTimer) clearInterval(this.replayTimer);
+    this.replayTimer = undefined;
+    this.replayDue = false;
     await this.flush();
-  }
-
-  private send(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    this.closed = true;
+    if (this.buffer.length > 0) {
+      this.options.logger.error({ events: this.buffer.length }, 'events neither in Redis nor in the spool at shutdown; they are lost');
+      for (const p of this.buffer) p.settle(new Error('the event publisher closed'));
+      this.buffer = [];
     }
-    if (this.buffer.length === 0) return;
-    const events = this.buffer;
-    this.buffer = [];
-    this.inFlight = this.inFlight.then(() => this.submit(events));
+    await this.options.spool.close();
   }
 
-  private async submit(events: QueuedEvent[]): Promise<void> {
+  private kick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pumping) return;
+    this.pumping = true;
+    void this.pump();
+  }
+
+  /** The one loop that sends, spools and replays, so they never run at once. */
+  private async pump(): Promise<void> {
     try {
-      await this.producer.submit({ sourceApp: this.options.sourceApp, receivedAt: new Date().toISOString(), events });
+      for (;;) {
+        let worked = false;
+        if (this.buffer.length > 0 && !this.blocked) {
+          await this.deliver(this.buffer.splice(0, this.buffer.length));
+          worked = true;
+        }
+        if (this.spooling && this.replayDue) {
+          await this.replayOne();
+          worked = true;
+        }
+        if (!worked) break;
+      }
     } catch (error) {
-      // Redis is unreachable: keep the events (bounded) and try again shortly.
-      const kept = [...events, ...this.buffer];
+      this.options.logger.error({ err: error }, 'event publisher loop failed');
+    } finally {
+      this.pumping = false;
+      for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  private async deliver(pending: Pending[]): Promise<void> {
+    const batch: IngestBatch = { sourceApp: this.options.sourceApp, receivedAt: new Date().toISOString(), events: pending.map((p) => p.event) };
+    if (!this.spooling) {
+      if (this.options.redisReady()) {
+        try {
+          await withTimeout(this.producer.submit(batch), this.submitTimeoutMs, 'adding the job to Redis');
+          for (const p of pending) p.settle(undefined);
+          return;
+        } catch (error) {
+          // If the job did reach Redis after all, the replayed copy is dropped by event_id.
+          this.options.logger.warn({ err: error }, 'could not publish events to Redis');
+        }
+      }
+      this.startSpooling();
+      this.options.logger.warn({ events: pending.length }, 'Redis is unreachable: spooling the API’s events to disk until it is back');
+    }
+    const started = performance.now();
+    try {
+      await this.options.spool.append(batch);
+      this.options.metrics?.spooled(pending.length, (performance.now() - started) / 1000);
+      for (const p of pending) p.settle(undefined);
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.full = error instanceof SpoolFullError;
+      this.blocked = true;
+      this.options.logger.error({ err, events: pending.length }, 'could not spool events; requests that need them are refused (503) until there is room');
+      this.options.metrics?.spoolRefused(pending.length);
+      for (const p of pending) p.settle(err);
+      // Their requests were refused, but the actions may have happened: keep trying to record them.
+      const kept = [...pending.map((p) => ({ event: p.event, settle: () => undefined })), ...this.buffer];
       const dropped = Math.max(0, kept.length - this.maxBuffered);
-      if (dropped > 0) this.options.logger.error({ dropped }, 'event buffer full while Redis is unreachable; oldest events dropped');
+      if (dropped > 0) this.options.logger.error({ dropped }, 'event buffer full while neither Redis nor the spool takes events; oldest events dropped');
       this.buffer = kept.slice(dropped);
-      this.options.logger.warn({ err: error, buffered: this.buffer.length }, 'could not publish events; retrying');
-      if (!this.closed && !this.timer) this.timer = setTimeout(() => this.send(), 1000);
+    }
+  }
+
+  private startSpooling(): void {
+    this.spooling = true;
+    this.replayDue = false;
+    this.replayTimer ??= setInterval(() => {
+      this.replayDue = true;
+      this.blocked = false;
+      this.kick();
+    }, this.options.replayIntervalMs ?? 1000);
+    this.replayTimer.unref();
+  }
+
+  /** Replays the oldest segment into Redis, then deletes it; back to Redis directly once the spool is empty. */
+  private async replayOne(): Promise<void> {
+    if (!this.options.redisReady()) {
+      this.replayDue = false;
+      return;
+    }
+    try {
+      const segment = await this.options.spool.oldest();
+      if (!segment) {
+        this.spooling = false;
+        this.replayDue = false;
+        this.full = false;
+        if (this.replayTimer) clearInterval(this.replayTimer);
+        this.replayTimer = undefined;
+        this.options.logger.info('spool replayed; events go to Redis directly again');
+        return;
+      }
+      // Submitted together, the batches are written as one group, in order.
+      await withTimeout(Promise.all(segment.batches.map((b) => this.producer.submit(b))), this.submitTimeoutMs * 5, 'replaying a spool segment');
+      await this.options.spool.remove(segment);
+      this.full = false;
+      this.blocked = false;
+      this.options.metrics?.replayed(segment.events, segment.skipped);
+      this.options.logger.info({ segment: segment.name, events: segment.events, skipped: segment.skipped }, 'spool segment replayed');
+    } catch (error) {
+      this.replayDue = false;
+      this.options.logger.warn({ err: error }, 'could not replay the spool yet; will retry');
     }
   }
 }

@@ -14,10 +14,18 @@ export interface IngestProducerOptions {
   maxEventsPerJob?: number;
   /** Told the size of each job added, so backpressure can count the backlog in events. */
   onJobAdded?: (events: number) => void;
+  /**
+   * Asked again just before each group is written: the error that refuses
+   * sheddable submissions now (backpressure), or null. Requests admitted a
+   * moment ago may have waited seconds behind a slow group; under a burst,
+   * writing all of them at once is what carries Redis past its maxmemory.
+   */
+  refusal?: () => Error | null;
 }
 
 interface Pending {
   batch: IngestBatch;
+  sheddable: boolean;
   resolve: (outcomes: SubmitOutcome[]) => void;
   reject: (error: unknown) => void;
 }
@@ -50,10 +58,14 @@ export class IngestProducer {
     this.maxEventsPerJob = options.maxEventsPerJob ?? 5000;
   }
 
-  /** Resolves once every accepted event of the batch is in Redis; rejects if it could not be stored. */
-  submit(batch: IngestBatch): Promise<SubmitOutcome[]> {
+  /**
+   * Resolves once every accepted event of the batch is in Redis; rejects if it could not be stored.
+   * `sheddable` (clients' ingest, which can retry): refused with `refusal()` while the pipeline sheds load.
+   * The API's own events are not: they have nowhere else to go.
+   */
+  submit(batch: IngestBatch, options: { sheddable?: boolean } = {}): Promise<SubmitOutcome[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ batch, resolve, reject });
+      this.pending.push({ batch, sheddable: options.sheddable ?? false, resolve, reject });
       if (!this.flushing) void this.flushLoop();
     });
   }
@@ -62,8 +74,14 @@ export class IngestProducer {
     this.flushing = true;
     try {
       while (this.pending.length > 0) {
-        const group = this.pending;
+        let group = this.pending;
         this.pending = [];
+        const refusal = this.options.refusal?.() ?? null;
+        if (refusal) {
+          for (const p of group) if (p.sheddable) p.reject(refusal);
+          group = group.filter((p) => !p.sheddable);
+          if (group.length === 0) continue;
+        }
         try {
           const outcomes = await this.writeGroup(group.map((p) => p.batch));
           group.forEach((p, i) => p.resolve(outcomes[i]!));

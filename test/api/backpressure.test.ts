@@ -1,6 +1,7 @@
-import { freePort, startRedis, stopRedis } from '../helpers/private-redis';
+import { Redis } from 'ioredis';
 import { captureLogs } from '../helpers/log-capture';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
+import { ThrowawayRedis } from '../helpers/redis-server';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('backpressure');
@@ -9,17 +10,17 @@ afterAll(() => ns.cleanup());
 const event = { kind: 'audit', event_type: 'logout', user_id: 'bp' };
 
 it('answers 503 with Retry-After while Redis is down, and 202 again once it is back', async () => {
-  const port = await freePort();
-  let redis = await startRedis(port);
+  const redis = await ThrowawayRedis.start();
   const logs = captureLogs();
-  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${port}` }, logs.logger);
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url }, logs.logger);
   try {
     const key = await createApiKey(ns, 'bp-app');
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
 
-    await stopRedis(redis);
+    await redis.stop();
     const down = await postEvents(stack.url, key, event);
     expect(down.status).toBe(503);
+    expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(down.body.error.code).toBe('UNAVAILABLE');
     // Every line of that request, the error's warning included, carries its request id.
@@ -28,19 +29,17 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
     expect(lines.map((l) => l.msg)).toContain('request failed');
     expect(lines.find((l) => l.level === 40 && l.err)).toMatchObject({ path: '/v1/events' });
 
-    redis = await startRedis(port);
+    await redis.restart();
     await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 15_000, 250);
   } finally {
-    // Stopping needs Redis (its connections quit): bring it back if a failed expectation left it down.
-    if (redis.exitCode !== null || redis.signalCode !== null) redis = await startRedis(port);
     await stack.stop();
-    await stopRedis(redis);
+    await redis.stop();
   }
 }, 60_000);
 
 it('sheds load with 429 and Retry-After when the ingest backlog is full', async () => {
   // No worker role: nothing drains the queue, so the backlog only grows.
-  const stack = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '150' });
+  const stack = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '350' });
   try {
     const key = await createApiKey(ns, 'bp-app2');
     const batch = Array.from({ length: 100 }, () => event);
@@ -53,7 +52,38 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(statuses.slice(0, 2)).toEqual([202, 202]);
     expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+    // Refused before the body is read: not even malformed JSON gets a 400 while shedding.
+    expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(429);
   } finally {
     await stack.stop();
+  }
+}, 60_000);
+
+it('sheds load with 429 before Redis reaches its maxmemory, even under a burst of parallel posts', async () => {
+  const maxmemory = 16 * 1024 * 1024;
+  const redis = await ThrowawayRedis.start(['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  // No worker role: nothing drains the queue, so only shedding keeps Redis from filling up.
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url });
+  const info = new Redis(redis.url);
+  try {
+    const key = await createApiKey(ns, 'bp-app3');
+    const batch = Array.from({ length: 100 }, (_, i) => ({ ...event, reason: `${i} ${'x'.repeat(500)}` }));
+    const statuses: number[] = [];
+    const deadline = Date.now() + 10_000;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < deadline && statuses.filter((s) => s === 429).length < 50) statuses.push((await postEvents(stack.url, key, batch)).status);
+      }),
+    );
+    expect(statuses).toContain(429);
+    // A 503 here would be Redis refusing a write (OOM): shedding came too late.
+    expect(statuses.filter((s) => s !== 202 && s !== 429)).toEqual([]);
+    // (The peak may pass maxmemory for a moment: Redis counts incoming command buffers too, and refuses only the next write.)
+    const used = Number(/used_memory:(\d+)/.exec(await info.info('memory'))?.[1]);
+    expect(used).toBeLessThan(maxmemory);
+  } finally {
+    info.disconnect();
+    await stack.stop();
+    await redis.stop();
   }
 }, 60_000);

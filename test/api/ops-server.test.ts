@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Running } from '../../src/start';
-import { sample } from '../helpers/metrics';
-import { freePort, startRedis, stopRedis } from '../helpers/private-redis';
+import { sample } from '../helpers/prometheus';
+import { ThrowawayRedis } from '../helpers/redis-server';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -81,14 +81,13 @@ describe('the ops port (METRICS_PORT) of worker-only and scheduler-only processe
 
 describe('/readyz while Redis is stopped', () => {
   it('answers 503 naming Redis, on the API and on the ops port, and 200 again once Redis is back', async () => {
-    const port = await freePort();
-    let redis = await startRedis(port);
-    const env = { REDIS_URL: `redis://127.0.0.1:${port}` };
+    const redis = await ThrowawayRedis.start();
+    const env = { REDIS_URL: redis.url };
     const stack = await startStack(ns, { ...env, METRICS_PORT: '0', DATA_DIR: `${ns.dataDir}/redis-down` });
     const urls = [stack.url, `http://127.0.0.1:${stack.opsPort}`];
     try {
       for (const url of urls) expect((await get(`${url}/readyz`)).status).toBe(200);
-      await stopRedis(redis);
+      await redis.stop();
       for (const url of urls) {
         const down = await get(`${url}/readyz`);
         expect(down.status).toBe(503);
@@ -99,11 +98,11 @@ describe('/readyz while Redis is stopped', () => {
         // The process is still up.
         expect((await get(`${url}/healthz`)).status).toBe(200);
       }
-      redis = await startRedis(port);
+      await redis.restart();
       for (const url of urls) await eventually(async () => (await get(`${url}/readyz`)).status === 200, 15_000, 250);
     } finally {
       await stack.stop();
-      await stopRedis(redis);
+      await redis.stop();
     }
   }, 60_000);
 });

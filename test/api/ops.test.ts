@@ -8,7 +8,7 @@ import { LoginGuard } from '../../src/api/auth/login-guard';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { api, signUp } from '../helpers/accounts';
 import { captureLogs } from '../helpers/log-capture';
-import { sample } from '../helpers/metrics';
+import { sample } from '../helpers/prometheus';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 

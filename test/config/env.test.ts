@@ -54,6 +54,12 @@ describe('configuration', () => {
     expect(message).toMatch(/CLICKHOUSE_DATABASE: must be a plain identifier/);
   });
 
+  it('keeps the spool under DATA_DIR, bounded by SPOOL_MAX_BYTES (256 MiB by default, at least 1 MiB)', () => {
+    expect(loadConfig({ DATA_DIR: '/var/af' }).spool).toEqual({ dir: path.resolve('/var/af', 'spool'), maxBytes: 256 * 1024 * 1024 });
+    expect(loadConfig({ SPOOL_MAX_BYTES: '2097152' }).spool.maxBytes).toBe(2 * 1024 * 1024);
+    expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES: .*\(got "1000"\)/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { api as call } from '../helpers/accounts';
 import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
-import { sample } from '../helpers/metrics';
+import { sample } from '../helpers/prometheus';
 import { createApiKey, postEvents } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 

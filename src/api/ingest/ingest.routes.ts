@@ -15,6 +15,10 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
       }
       next();
     },
+    (_req, _res, next) => {
+      ingest.admit();
+      next();
+    },
     express.json({ limit: bodyLimitBytes, strict: false, type: () => true }),
     async (req, res) => {
       const result = await ingest.ingest(res.locals.apiKey!.name, req.body);

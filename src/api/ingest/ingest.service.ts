@@ -38,6 +38,27 @@ export class IngestService {
     private readonly metrics?: IngestMetrics,
   ) {}
 
+  /**
+   * Throws 429/503 while the pipeline sheds load. The route calls it before
+   * reading the body: under overload, parsing megabytes of JSON only to refuse
+   * them is what the API can least afford. (Counted as one event: the body,
+   * and so its size, is never read.)
+   */
+  admit(): void {
+    this.refuseWhileShedding(1);
+  }
+
+  private refuseWhileShedding(events: number): void {
+    const refusal = this.backpressure.refusal();
+    if (!refusal) return;
+    throw this.refused(refusal, events);
+  }
+
+  private refused(error: AppError, events: number): AppError {
+    this.metrics?.rejected(error.code === 'RATE_LIMITED' ? 'rate_limited' : 'unavailable', events);
+    return error;
+  }
+
   async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
     const raws = Array.isArray(body) ? body : [body];
     if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
@@ -46,13 +67,7 @@ export class IngestService {
       throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${raws.length})`);
     }
 
-    const pipeline = this.backpressure.state();
-    if (pipeline.state !== 'ok') {
-      this.metrics?.rejected(pipeline.state === 'saturated' ? 'rate_limited' : 'unavailable', raws.length);
-      throw new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
-        retryAfterSeconds: pipeline.retryAfterSeconds,
-      });
-    }
+    this.refuseWhileShedding(raws.length);
 
     const results: EventResult[] = new Array(raws.length);
     const valid: { index: number; event: QueuedEvent; warnings?: string[] }[] = [];
@@ -72,8 +87,10 @@ export class IngestService {
     if (valid.length > 0) {
       let outcomes: SubmitOutcome[];
       try {
-        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) });
+        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) }, { sheddable: true });
       } catch (error) {
+        // Refused at the last moment by backpressure (see IngestProducer's `refusal`): nothing was queued.
+        if (error instanceof AppError) throw this.refused(error, raws.length);
         this.metrics?.rejected('unavailable', raws.length);
         throw new AppError('UNAVAILABLE', 'the event queue is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 5, cause: error });
       }

@@ -1,0 +1,453 @@
+/**
+ * Faults injected into the real pipeline under sustained ingest, each with
+ * its figures (acknowledged, in ClickHouse, lost, duplicates, time to
+ * recover, status codes) written to docs/reliability.md at the end of the run.
+ * Roles run as child processes (`node dist/main.js`) wherever one is killed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Pool } from 'pg';
+import { Redis } from 'ioredis';
+import { openClickHouse } from '../../src/lib/clickhouse';
+import { KeyRing } from '../../src/lib/key-ring';
+import { SigningKey } from '../../src/lib/signing-key';
+import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
+import { IntegrityVerifier } from '../../src/workers/integrity-verifier';
+import { SealRepository } from '../../src/workers/seal.repository';
+import { sleep } from '../../bench/load';
+import { auditEvent } from '../../bench/workload';
+import { signUp } from '../helpers/accounts';
+import { spawnAuditflow } from '../helpers/child';
+import { spooledEvents, spoolSegments } from '../helpers/spool';
+import { ThrowawayRedis } from '../helpers/redis-server';
+import { createApiKey, queryRows, startStack } from '../helpers/stack';
+import { createNamespace, eventually, REDIS_URL, type TestNamespace } from '../helpers/test-env';
+import { BacklogSampler, BENCH_TABLE, IngestLoad, tally, type Tally } from './ingest-load';
+import { recordFigure } from './reliability-report';
+
+/** What docs/performance.md measured end to end on this machine (100-event posts): the "sustainable" load. */
+const SUSTAINABLE_EVENTS_PER_SECOND = 4161;
+
+const ingestKeys = (ns: TestNamespace) => `${ns.queuePrefix}:${QUEUE_NAMES.ingest}`;
+
+/** Waits for a child to exit; SIGKILLs it after `ms` and says so. */
+async function exitWithin(proc: Awaited<ReturnType<typeof spawnAuditflow>>, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), ms);
+  const exit = await proc.exited;
+  clearTimeout(timer);
+  return { ...exit, killed: exit.signal === 'SIGKILL' };
+}
+
+async function storeTally(ns: TestNamespace, acked: ReadonlySet<string>): Promise<Tally> {
+  const clickhouse = await openClickHouse(ns.config().clickhouse);
+  try {
+    return await tally(clickhouse, acked);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+/** Waits until the ingest queue holds no job in any unfinished state. */
+async function drained(sampler: BacklogSampler, timeoutMs: number): Promise<void> {
+  await eventually(async () => {
+    const last = sampler.samples.at(-1);
+    return last !== undefined && last.jobs === 0;
+  }, timeoutMs, 250);
+}
+
+describe.each([
+  { order: 1, label: 'no persistence (as the test Redis)', args: [] as string[], signal: 'SIGTERM' as const },
+  { order: 2, label: 'AOF everysec, clean restart', args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], signal: 'SIGTERM' as const },
+  { order: 3, label: 'AOF everysec, Redis killed (SIGKILL)', args: ['--appendonly', 'yes', '--appendfsync', 'everysec'], signal: 'SIGKILL' as const },
+])('Redis restarted during sustained ingest: $label', ({ order, label, args, signal }) => {
+  it('acknowledges nothing it then loses (bounded by the persistence Redis has), and doubles nothing', async () => {
+    const ns = createNamespace(`faultredis${order}`);
+    const aofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-aof-'));
+    const redis = await ThrowawayRedis.start(args.length ? [...args, '--dir', aofDir] : []);
+    const redisUrl = redis.url;
+    const key = await createApiKey(ns, 'fault-redis');
+    const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api,worker', FLUSH_MAX_AGE_MS: '200' }));
+    const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs: 30_000, paceMs: 200 });
+    const sampler = new BacklogSampler(redisUrl, ingestKeys(ns), () => load.now());
+    try {
+      sampler.start();
+      const running = load.run();
+      await sleep(10_000);
+      const faultAt = load.now();
+      await redis.stop(signal);
+      await sleep(2000);
+      await redis.restart();
+      const faultEnd = load.now();
+      await running;
+      await drained(sampler, 120_000);
+      server.child.kill('SIGTERM');
+      await server.exited;
+      const figures = await storeTally(ns, load.acked);
+      // What a Redis crash may take with everysec: the events acknowledged in the last second before it.
+      const lastSecond = load.timeline.filter((r) => r.status === 202 && r.t > faultAt - 1000 && r.t <= faultAt).length * 100;
+      const baseline = sampler.peak(0, faultAt);
+      const waitingAtFault = sampler.waitingBefore(faultAt);
+      const expectedLoss = args.length === 0 ? 'whatever was queued and not yet written' : signal === 'SIGTERM' ? '0' : `≤ 1 s of acknowledged events (${lastSecond})`;
+      const ok = figures.duplicates === 0 && (args.length === 0 || (signal === 'SIGTERM' ? figures.lost === 0 : figures.lost <= lastSecond));
+      recordFigure({
+        order,
+        fault: `Redis restarted during sustained ingest (${label})`,
+        expected: `503 + Retry-After while down; lost: ${expectedLoss}; 0 duplicates`,
+        ...figures,
+        recoveryMs: sampler.backTo(baseline, faultEnd),
+        firstAckMs: load.firstAckAfter(faultEnd),
+        statuses: load.statusSummary(),
+        ok,
+        notes:
+          `Redis down ${((faultEnd - faultAt) / 1000).toFixed(1)} s (${signal}), ~${Math.round(load.offeredEvents / 30)} events/s offered by 4 clients that resend a post answered 429/503 (${load.resent} resent). ` +
+          `Backlog before the fault ≤ ${baseline} jobs (mostly active: the worker holds up to 200 at once), ${waitingAtFault} waiting for a worker in the last sample before the stop; recovery = until the backlog was back to ${baseline}.` +
+          (figures.unacknowledgedStored ? ` ${figures.unacknowledgedStored} stored events were never acknowledged (answered 503 or cut off): not a loss.` : ''),
+      });
+      expect(figures.duplicates).toBe(0);
+      if (args.length > 0 && signal === 'SIGTERM') expect(figures.lost).toBe(0);
+      if (args.length > 0 && signal === 'SIGKILL') expect(figures.lost).toBeLessThanOrEqual(lastSecond);
+    } finally {
+      await sampler.stop();
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await redis.stop();
+      fs.rmSync(aofDir, { recursive: true, force: true });
+      await ns.cleanup();
+    }
+  }, 300_000);
+});
+
+it('Redis restarted while the todo API is in use: every acknowledged own event is spooled and replayed, none doubled', async () => {
+  const ns = createNamespace('faultspool');
+  // AOF everysec, as production should run: without persistence a job already in Redis dies with it (see below), which is not what this row measures.
+  const aofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-aof-'));
+  const redis = await ThrowawayRedis.start(['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', aofDir]);
+  const server = await spawnAuditflow(ns.env({ REDIS_URL: redis.url, ROLE: 'api,worker', FLUSH_MAX_AGE_MS: '200' }));
+  const url = `http://127.0.0.1:${server.port}`;
+  const sampler = new BacklogSampler(redis.url, ingestKeys(ns), () => performance.now() - started);
+  const started = performance.now();
+  try {
+    const { token } = await signUp(url, ns, 'spool-user@example.com');
+    const acked = new Set<string>();
+    const statuses: Record<string, number> = {};
+    const timeline: { t: number; status: number }[] = [];
+    const durationMs = 25_000;
+    sampler.start();
+    // Four users' worth of clicks: each created todo is one audited action (todo_created) the response acknowledges.
+    const clicks = Array.from({ length: 4 }, async (_, loop) => {
+      for (let i = 0; performance.now() - started < durationMs && i < 10_000; i++) {
+        let status: number | string;
+        try {
+          const res = await fetch(`${url}/todos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: `spool ${loop}-${i}` }), signal: AbortSignal.timeout(15_000) });
+          status = res.status;
+          const body = (await res.json().catch(() => ({}))) as { id?: string };
+          if (res.status === 201 && body.id) acked.add(body.id);
+        } catch {
+          status = 'connection_error';
+        }
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (typeof status === 'number') timeline.push({ t: performance.now() - started, status });
+        await sleep(status === 201 ? 20 : 200);
+      }
+    });
+    await sleep(8000);
+    const faultAt = performance.now() - started;
+    await redis.stop('SIGKILL');
+    await sleep(3000);
+    const spooledDuringOutage = spooledEvents(ns.dataDir).length;
+    await redis.restart();
+    const faultEnd = performance.now() - started;
+    await Promise.all(clicks);
+    await eventually(async () => spoolSegments(ns.dataDir).length === 0 || spooledEvents(ns.dataDir).length === 0, 60_000, 250);
+    await drained(sampler, 60_000);
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    const clickhouse = await openClickHouse(ns.config().clickhouse);
+    let figures: Tally;
+    try {
+      const rows = await queryRows<{ id: string }>(clickhouse, `SELECT entity_id AS id FROM audit_logs WHERE event_type = 'todo_created'`);
+      const stored = new Set(rows.map((r) => r.id));
+      const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs');
+      let lost = 0;
+      for (const id of acked) if (!stored.has(id)) lost++;
+      figures = { acknowledged: acked.size, inClickHouse: stored.size, lost, duplicates: Number(totals!.n) - Number(totals!.u), unacknowledgedStored: stored.size - (acked.size - lost) };
+    } finally {
+      await clickhouse.close();
+    }
+    const during = timeline.filter((r) => r.t >= faultAt && r.t < faultEnd);
+    recordFigure({
+      order: 4,
+      fault: 'Redis restarted while the todo/auth API is in use (the API’s own events)',
+      expected: 'own events spooled to $DATA_DIR with fsync while Redis is down, replayed in order; with AOF everysec 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: sampler.backTo(sampler.peak(0, faultAt), faultEnd),
+      firstAckMs: timeline.find((r) => r.t >= faultAt && r.status === 201) ? timeline.find((r) => r.t >= faultAt && r.status === 201)!.t - faultAt : null,
+      statuses: Object.entries(statuses).map(([k, v]) => `${k}×${v}`).join(', '),
+      ok: figures.lost === 0 && figures.duplicates === 0 && exit.code === 0,
+      notes:
+        `4 clients creating todos (POST /todos, each answered 201 only once its todo_created and api_access events are in Redis or the spool) for 25 s; Redis (AOF everysec) SIGKILLed 8 s in and restarted 3 s later. Without persistence a run lost 1 of 2,907: a todo whose job was already in Redis, waiting, when Redis died, i.e. the no-persistence loss described below, not the spool's. ` +
+        `${during.filter((r) => r.status === 201).length} todos were acknowledged while Redis was down; ${spooledDuringOutage} events sat in the spool before the restart. ` +
+        '"first 202" column: the first 201 after Redis was killed (the spool answers without Redis). Counted by entity_id of the todo_created rows.',
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await sampler.stop();
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await redis.stop();
+    fs.rmSync(aofDir, { recursive: true, force: true });
+    await ns.cleanup();
+  }
+}, 300_000);
+
+it('the worker SIGKILLed under load (mid-flush): its jobs are re-run, nothing lost, nothing doubled', async () => {
+  const ns = createNamespace('faultkill');
+  const key = await createApiKey(ns, 'fault-kill');
+  const workerEnv = ns.env({ ROLE: 'worker', FLUSH_MAX_ROWS: '2000', FLUSH_MAX_AGE_MS: '300', JOB_LOCK_MS: '2000' });
+  const apiServer = await spawnAuditflow(ns.env({ ROLE: 'api' }));
+  let worker = await spawnAuditflow(workerEnv);
+  const load = new IngestLoad({ port: apiServer.port!, key, concurrency: 4, durationMs: 25_000, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(8000);
+    const faultAt = load.now();
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    worker = await spawnAuditflow(workerEnv);
+    const faultEnd = load.now();
+    await running;
+    await drained(sampler, 120_000);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    const figures = await storeTally(ns, load.acked);
+    const baseline = sampler.peak(0, faultAt);
+    recordFigure({
+      order: 5,
+      fault: 'the worker killed with SIGKILL in the middle of a flush',
+      expected: 'stalled jobs re-run by the next worker; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultAt),
+      statuses: load.statusSummary(),
+      ok: figures.lost === 0 && figures.duplicates === 0,
+      notes:
+        `Killed ${(faultAt / 1000).toFixed(1)} s into a 25 s load of ~${Math.round(load.offeredEvents / 25)} events/s (flushes every 300 ms, so a flush is usually in flight); the replacement took ${((faultEnd - faultAt) / 1000).toFixed(1)} s to start (chDB). ` +
+        'Recovery = until the backlog was back to its level before the kill. The exact "rows of a job half written" case is pinned in test/workers/crash-recovery.test.ts (npm test).',
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await sampler.stop();
+    for (const p of [apiServer, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await ns.cleanup();
+  }
+}, 300_000);
+
+it('ClickHouse inserts failing for 60 s: retried with backoff, nothing lost, nothing doubled, the chain intact', async () => {
+  const ns = createNamespace('faultch');
+  // In this process, so the test can take the table away on the embedded store the worker owns.
+  const stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '200' });
+  const key = await createApiKey(ns, 'fault-ch');
+  const pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
+  const load = new IngestLoad({ port: stack.port!, key, concurrency: 2, durationMs: 85_000, paceMs: 250 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(10_000);
+    const faultAt = load.now();
+    // A real ClickHouse-side failure: every insert (and the writer's dedup read) answers UNKNOWN_TABLE.
+    await stack.clickhouse!.command({ query: `RENAME TABLE ${BENCH_TABLE} TO ${BENCH_TABLE}_outage` });
+    await sleep(60_000);
+    await stack.clickhouse!.command({ query: `RENAME TABLE ${BENCH_TABLE}_outage TO ${BENCH_TABLE}` });
+    const faultEnd = load.now();
+    const peak = sampler.peak(faultAt, faultEnd);
+    await running;
+    await drained(sampler, 180_000);
+    const figures = await tally(stack.clickhouse!, load.acked);
+    const [dead] = await queryRows<{ n: number }>(stack.clickhouse!, 'SELECT count() AS n FROM dead_letter_events');
+    const signing = SigningKey.load(undefined, ns.config().keysDir);
+    const verification = await new IntegrityVerifier(stack.clickhouse!, KeyRing.of(signing.publicKey), new SealRepository(pg, stack.clickhouse!)).verify();
+    const baseline = sampler.peak(0, faultAt);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && Number(dead!.n) === 0 && verification.ok;
+    recordFigure({
+      order: 6,
+      fault: 'ClickHouse inserts failing for 60 s',
+      expected: 'retried with backoff, nothing lost, nothing doubled',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultAt),
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `The target table renamed away for 60 s (every INSERT and dedup read fails with UNKNOWN_TABLE, which the writer treats as transient), ~${Math.round(load.offeredEvents / 85)} events/s offered throughout. ` +
+        `The API kept acknowledging (the events wait in Redis); up to ${peak} jobs were waiting or in backoff. Dead letters: ${dead!.n}. Integrity verification after recovery: ${verification.ok ? 'OK' : 'BROKEN'}. ` +
+        'Recovery = until the backlog was back to its pre-fault level; it includes the last exponential backoff (1 s doubling per attempt) of the jobs that failed longest.',
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(Number(dead!.n)).toBe(0);
+    expect(verification.ok).toBe(true);
+  } finally {
+    await sampler.stop();
+    await pg.end();
+    await stack.stop();
+    await ns.cleanup();
+  }
+}, 400_000);
+
+it('a poison event goes to dead letters and the rest of its batch is written', async () => {
+  const ns = createNamespace('faultpoison');
+  const stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', JOB_ATTEMPTS: '1' });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
+  try {
+    const receivedAt = new Date().toISOString();
+    const goodIds = Array.from({ length: 99 }, () => randomUUID());
+    const good = goodIds.map((id) => ({ ...auditEvent(id), client_event_id: true, content_hash: id }));
+    const poisonId = randomUUID();
+    // ClickHouse cannot store a duration of "abc": a job built behind the API's back, as an older producer might.
+    const poison = { ...auditEvent(poisonId), duration_ms: 'abc', client_event_id: true, content_hash: poisonId };
+    const started = performance.now();
+    await queue.add('events', { batches: [{ sourceApp: 'legacy-app', receivedAt, events: [...good.slice(0, 50), poison, ...good.slice(50)] as never }] });
+    const acked = new Set(goodIds);
+    const dead = await eventually(async () => {
+      const rows = await queryRows<{ id: string; error: string }>(stack.clickhouse!, 'SELECT toString(event_id) AS id, error FROM dead_letter_events');
+      return rows.length > 0 && rows;
+    }, 30_000);
+    await eventually(async () => (await tally(stack.clickhouse!, acked)).lost === 0, 30_000);
+    const recoveryMs = performance.now() - started;
+    const figures = await tally(stack.clickhouse!, acked);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && dead.length === 1 && dead[0]!.id === poisonId;
+    recordFigure({
+      order: 7,
+      fault: 'a poison event (ClickHouse rejects its row)',
+      expected: 'to dead letters; the rest of its batch written',
+      ...figures,
+      recoveryMs,
+      statuses: 'queued directly (the API validates, so it cannot send one)',
+      ok,
+      notes: `One job of 100 events, one with duration_ms "abc". Dead letters: ${dead.length} (${dead.map((d) => d.error.slice(0, 60)).join('; ')}). Recovery = from queueing to all 99 good rows written.`,
+    });
+    expect(ok).toBe(true);
+  } finally {
+    await queue.close();
+    await redis.quit();
+    await stack.stop();
+    await ns.cleanup();
+  }
+}, 120_000);
+
+it('10× the sustainable load is shed with 429/503 before Redis memory runs out', async () => {
+  const ns = createNamespace('faultflood');
+  const maxmemory = 48 * 1024 * 1024;
+  const redis = await ThrowawayRedis.start(['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
+  const redisUrl = redis.url;
+  const key = await createApiKey(ns, 'fault-flood');
+  // API and worker in processes of their own, as a loaded deployment runs them: the writer's flushes do not stall the API's answers.
+  const worker = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'worker' }));
+  const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api' }));
+  const durationMs = 30_000;
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 192, durationMs });
+  const sampler = new BacklogSampler(redisUrl, ingestKeys(ns), () => load.now());
+  const memory = new Redis(redisUrl);
+  const early: string[] = [];
+  let finished = false;
+  for (const [name, p] of [['API', server], ['worker', worker]] as const) {
+    void p.exited.then((e) => {
+      if (!finished) early.push(`the ${name} exited during the run (code ${e.code}, signal ${e.signal}; last error: ${(p.stderr.at(-1) ?? 'none').slice(0, 300)})`);
+    });
+  }
+  let peakMemory = 0;
+  const memoryTimer = setInterval(() => {
+    void memory.info('memory').then((info) => (peakMemory = Math.max(peakMemory, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0))), () => undefined);
+  }, 100);
+  try {
+    sampler.start();
+    await load.run();
+    const loadEnd = load.now();
+    await drained(sampler, 240_000);
+    const drainMs = load.now() - loadEnd;
+    clearInterval(memoryTimer);
+    finished = true;
+    for (const p of [server, worker]) p.child.kill('SIGTERM');
+    const exits = await Promise.all([exitWithin(server, 45_000), exitWithin(worker, 45_000)]);
+    const figures = await storeTally(ns, load.acked);
+    const offered = load.offeredEvents / (durationMs / 1000);
+    const oomErrors = [...server.stderr, ...worker.stderr].filter((l) => /OOM/.test(l)).length;
+    const ackedPerSecond = figures.acknowledged / (durationMs / 1000);
+    const shed = (load.statuses['429'] ?? 0) + (load.statuses['503'] ?? 0);
+    const stuck = exits.filter((e) => e.killed).length;
+    const ok = figures.lost === 0 && figures.duplicates === 0 && shed > 0 && oomErrors === 0 && !load.statuses['500'] && !load.statuses.timeout && stuck === 0 && early.length === 0;
+    recordFigure({
+      order: 8,
+      fault: '10× the sustainable load',
+      expected: 'shed with 429/503 before Redis memory runs out; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: drainMs,
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `192 clients, 100-event posts, no pause (a shed post is resent after 50 ms); API and worker in separate processes: ${Math.round(offered).toLocaleString('en-US')} events/s offered = ${(offered / SUSTAINABLE_EVENTS_PER_SECOND).toFixed(1)}× the ${SUSTAINABLE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s of docs/performance.md, ` +
+        `${(offered / ackedPerSecond).toFixed(1)}× the ${Math.round(ackedPerSecond).toLocaleString('en-US')} events/s the machine acknowledged during the run. Redis maxmemory ${maxmemory / 1048576} MiB (noeviction), peak used ${(peakMemory / 1048576).toFixed(1)} MiB; OOM errors logged: ${oomErrors}. ` +
+        (stuck ? `${exits.map((e, i) => (e.killed ? ['the API', 'the worker'][i] : '')).filter(Boolean).join(' and ')} did not exit within 45 s of SIGTERM and had to be killed. ` : '') +
+        early.map((e) => `${e}. `).join('') +
+        (server.stderr.length + worker.stderr.length ? `Errors logged: ${[...server.stderr, ...worker.stderr].slice(-3).map((l) => l.slice(0, 200)).join(' / ')}. ` : '') +
+        'Recovery = from the end of the flood until the backlog was drained.',
+    });
+    expect(ok).toBe(true);
+  } finally {
+    clearInterval(memoryTimer);
+    memory.disconnect();
+    await sampler.stop();
+    for (const p of [server, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await redis.stop();
+    await ns.cleanup();
+  }
+}, 400_000);
+
+it('SIGTERM during load: in-flight jobs are drained into ClickHouse, the rest wait in Redis for the next worker', async () => {
+  const ns = createNamespace('faultterm');
+  const key = await createApiKey(ns, 'fault-term');
+  const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '1000' }));
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs: 15_000, paceMs: 100 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  let next: Awaited<ReturnType<typeof spawnAuditflow>> | undefined;
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(8000);
+    const termAt = performance.now();
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    const exitMs = performance.now() - termAt;
+    await running;
+    const atExit = await storeTally(ns, load.acked);
+    const left = sampler.samples.at(-1)?.jobs ?? 0;
+    next = await spawnAuditflow(ns.env({ ROLE: 'worker' }));
+    await drained(sampler, 60_000);
+    next.child.kill('SIGTERM');
+    await next.exited;
+    const figures = await storeTally(ns, load.acked);
+    const ok = exit.code === 0 && figures.lost === 0 && figures.duplicates === 0;
+    recordFigure({
+      order: 9,
+      fault: 'SIGTERM during load',
+      expected: 'drained: exits 0, every acknowledged event in ClickHouse or still queued; 0 duplicates',
+      ...figures,
+      recoveryMs: exitMs,
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `SIGTERM 8 s into ~${Math.round(load.offeredEvents / 15)} events/s; exit code ${exit.code} after ${(exitMs / 1000).toFixed(1)} s (recovery column = time to exit). ` +
+        `At exit ${atExit.inClickHouse.toLocaleString('en-US')} events were in ClickHouse and ${left} job(s) still in Redis; a new worker wrote those, so all ${figures.acknowledged.toLocaleString('en-US')} acknowledged events are in. Connection errors after the exit are the load hitting a closed port.`,
+    });
+    expect(exit.code).toBe(0);
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await sampler.stop();
+    for (const p of [server, next]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+    await ns.cleanup();
+  }
+}, 300_000);

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { QueuedEvent } from '../../src/domain/event-row';
+import { AppError } from '../../src/lib/app-error';
+import { IngestProducer } from '../../src/queues/ingest.producer';
+import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
+import { createNamespace, REDIS_URL } from '../helpers/test-env';
+
+const ns = createNamespace('producer');
+let redis: Redis;
+let queue: Queue<IngestJob>;
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  queue = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
+});
+afterAll(async () => {
+  await queue.close();
+  await redis.quit();
+  await ns.cleanup();
+});
+
+const batch = () => ({
+  sourceApp: 'producer-test',
+  receivedAt: new Date().toISOString(),
+  events: [{ kind: 'audit', event_type: 'logout', event_id: randomUUID(), client_event_id: true, content_hash: randomUUID() } as unknown as QueuedEvent],
+});
+
+it('refuses sheddable submissions that were waiting when backpressure closed, and still queues the API’s own events', async () => {
+  let shedding = false;
+  const producer = new IngestProducer(queue, redis, { prefix: ns.queuePrefix, idempotencyTtlSeconds: 60, refusal: () => (shedding ? new AppError('RATE_LIMITED', 'full') : null) });
+  expect(await producer.submit(batch(), { sheddable: true })).toEqual(['accepted']);
+  // Admitted while the pipeline was open; by the time their group is written, it has closed.
+  shedding = true;
+  const [client, own] = await Promise.allSettled([producer.submit(batch(), { sheddable: true }), producer.submit(batch())]);
+  expect(client).toMatchObject({ status: 'rejected', reason: { code: 'RATE_LIMITED' } });
+  expect(own).toEqual({ status: 'fulfilled', value: ['accepted'] });
+  expect(await queue.getJobCountByTypes('waiting')).toBe(2);
+});

@@ -1,0 +1,196 @@
+/**
+ * Hostile input against the real API: oversized and fuzzed bodies (fast-check)
+ * never get a 5xx or bring the process down; injected CR/LF, ANSI escapes and
+ * fake JSON keys cannot forge a log line and are stored as sent; a reused
+ * event_id with other content is refused, and a repost adds no row.
+ */
+import { randomUUID } from 'node:crypto';
+import zlib from 'node:zlib';
+import fc from 'fast-check';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUE_NAMES } from '../../src/queues/queue-names';
+import { createLogger } from '../../src/lib/logger';
+import { signUp } from '../helpers/accounts';
+import { countUnique, createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
+import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
+
+const ns = createNamespace('hostile');
+/** Every line the server logged, as written. */
+const logLines: string[] = [];
+const logger = createLogger('info', {}, { write: (chunk: string) => void logLines.push(...chunk.split('\n').filter(Boolean)) });
+let stack: Awaited<ReturnType<typeof startStack>>;
+let key: string;
+let session: string;
+
+beforeAll(async () => {
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', BODY_LIMIT_BYTES: String(64 * 1024) }, logger);
+  key = await createApiKey(ns, 'hostile-app');
+  session = (await signUp(stack.url, ns, 'hostile@example.com')).token;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await ns.cleanup();
+});
+
+/** Sends a raw body as it is, with no JSON encoding in between. */
+async function send(method: string, route: string, body: string | Buffer | undefined, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${stack.url}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: response.status, text: await response.text() };
+}
+
+const targets = (): { method: string; route: string; headers: Record<string, string> }[] => [
+  { method: 'POST', route: '/v1/events', headers: { authorization: `Bearer ${key}` } },
+  { method: 'POST', route: '/auth/login', headers: {} },
+  { method: 'POST', route: '/auth/register', headers: {} },
+  { method: 'POST', route: '/todos', headers: { authorization: `Bearer ${session}` } },
+  { method: 'PATCH', route: '/me', headers: { authorization: `Bearer ${session}` } },
+  { method: 'POST', route: '/admin/login', headers: {} },
+];
+
+/** A valid event of each kind, for the fuzzer to corrupt: bodies must get past the parser to reach the schemas and ClickHouse. */
+const TEMPLATES: Record<string, unknown>[] = [
+  { kind: 'audit', event_type: 'profile_updated', user_id: 'u1' },
+  { kind: 'auth', event_type: 'login_success', user_id: 'u1', ip_address: '10.0.0.1' },
+  { kind: 'failed_login', email_address: 'x@example.com', failure_reason: 'INVALID_PASSWORD' },
+  { kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', severity_level: 'HIGH' },
+  { kind: 'session', session_id: 's1', expires_at: '2030-01-01T00:00:00Z' },
+  { kind: 'error', error_code: 'TODOAPP-SYS-001', error_type: 'server', severity_level: 'high', error_message: 'x' },
+];
+const TEXT_FIELDS = ['user_id', 'event_type', 'reason', 'user_agent', 'session_id', 'error_message', 'entity_id', 'failure_reason', 'device_fingerprint', 'action', 'email_address', 'occurred_at', 'kind'];
+const JSON_FIELDS = ['metadata', 'new_value', 'previous_value', 'technical_details', 'location', 'duration_ms', 'ip_address'];
+
+const fuzzedEvent = fc
+  .tuple(
+    fc.constantFrom(...TEMPLATES),
+    fc.dictionary(fc.constantFrom(...TEXT_FIELDS), fc.string({ unit: 'binary', maxLength: 300 }), { maxKeys: 3 }),
+    fc.dictionary(fc.constantFrom(...JSON_FIELDS), fc.oneof(fc.jsonValue(), fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue())), { maxKeys: 2 }),
+  )
+  .map(([template, texts, values]) => ({ ...template, ...texts, ...values }));
+
+const body = fc.oneof(
+  fc.json(),
+  fc.string({ unit: 'binary' }),
+  // Valid JSON with text spliced in anywhere: truncated, doubled brackets, stray quotes.
+  fc.tuple(fc.json(), fc.nat(), fc.string()).map(([json, at, junk]) => json.slice(0, at % (json.length + 1)) + junk + json.slice(at % (json.length + 1))),
+  fc.array(fuzzedEvent, { minLength: 1, maxLength: 20 }).map((events) => JSON.stringify(events)),
+  fuzzedEvent.map((event) => JSON.stringify(event)),
+  fc.integer({ min: 1, max: 20_000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+  fc.constantFrom('{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"x":1}}}', '1e999999', '"\\ud800"', '[1,]', '{"a":1,"a":2}', '\u0000', '\ufeff{}', 'null', '[]'),
+);
+
+describe('hostile input', () => {
+  it('answers every fuzzed body below 500, and the server stays up', async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...targets()), body, async (target, raw) => {
+        const res = await send(target.method, target.route, raw, target.headers);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status >= 500) throw new Error(`${target.method} ${target.route} answered ${res.status}: ${res.text.slice(0, 300)}`);
+      }),
+      { numRuns: 400 },
+    );
+    expect((await send('GET', '/healthz', undefined)).status).toBe(200);
+    // A fuzzer that only ever hits the parser proves little: some bodies got past it.
+    expect([...statuses.keys()].some((s) => s === 202 || s === 207)).toBe(true);
+  }, 120_000);
+
+  it('never acknowledges an event that ClickHouse then refuses (no fuzzed event was dead-lettered)', async () => {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
+    try {
+      await eventually(async () => (await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')) === 0, 60_000, 200);
+    } finally {
+      await queue.close();
+      await redis.quit();
+    }
+    await stack.writer!.flushAll();
+    const dead = await queryRows<{ error: string; raw_payload: string }>(stack.clickhouse!, 'SELECT error, raw_payload FROM dead_letter_events LIMIT 5');
+    expect(dead).toEqual([]);
+  });
+
+  it('refuses oversized bodies with 413, compressed or not, on every JSON route', async () => {
+    const big = JSON.stringify([{ kind: 'audit', event_type: 'x', user_id: 'u', reason: 'x'.repeat(70 * 1024) }]);
+    expect((await send('POST', '/v1/events', big, { authorization: `Bearer ${key}` })).status).toBe(413);
+    expect((await postEvents(stack.url, key, Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })))).status).toBe(413);
+    expect((await send('POST', '/auth/login', JSON.stringify({ email: 'a@b.c', password: 'p'.repeat(200 * 1024) }))).status).toBe(413);
+    // 50 MB of JSON whitespace gzips to ~50 KB: the limit applies to what it inflates to.
+    const bomb = zlib.gzipSync(Buffer.concat([Buffer.from('['), Buffer.alloc(50 * 1024 * 1024, ' '), Buffer.from(']')]));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const res = await send('POST', '/v1/events', bomb, { authorization: `Bearer ${key}`, 'content-encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('keeps CR/LF, ANSI escapes and fake JSON keys inside their field: no forged log line, stored exactly as sent', async () => {
+    const forged = '{"level":60,"time":"2026-01-01T00:00:00.000Z","msg":"FORGED admin login"}';
+    const hostile = `eve\r\n${forged}\n\u001b[2J\u001b[31mRED\u001b[0m\u0007`;
+    const eventId = randomUUID();
+    const before = logLines.length;
+    const res = await postEvents(stack.url, key, { kind: 'audit', event_id: eventId, event_type: 'profile_updated', user_id: hostile, reason: hostile, metadata: { msg: 'FORGED', level: 60, '\r\nlevel': 60 } });
+    expect(res.status).toBe(202);
+    // The same in the URL and in credentials, which reach the request log and the failed-login path.
+    await send('GET', `/todos?search=${encodeURIComponent(hostile)}&${encodeURIComponent(forged)}=1`, undefined, { authorization: `Bearer ${session}` });
+    await send('GET', `/no-such-route/${encodeURIComponent(hostile)}`, undefined);
+    await send('POST', '/auth/login', JSON.stringify({ email: hostile, password: hostile }));
+    await send('POST', '/auth/login', JSON.stringify({ email: `x@example.com\r\n${forged}`, password: 'wrong password!' }));
+
+    const [row] = await eventually(async () => {
+      const rows = await queryRows<{ user_id: string; reason: string; metadata: Record<string, unknown> }>(stack.clickhouse!, 'SELECT user_id, reason, metadata FROM audit_logs WHERE event_id = {id:UUID}', { id: eventId });
+      return rows.length > 0 && rows;
+    });
+    expect(row!.user_id).toBe(hostile);
+    expect(row!.reason).toBe(hostile);
+    expect(row!.metadata).toMatchObject({ msg: 'FORGED', level: 60 });
+
+    const lines = logLines.slice(before);
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) {
+      // One JSON object per line, with no raw control character that a terminal or a line-based shipper would act on.
+      expect(line).not.toMatch(/[\r\u001b\u0007]/);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      expect(parsed.service).toBe('auditflow');
+      expect(parsed.msg).not.toMatch(/FORGED/);
+      expect(parsed.level).toBeLessThan(60);
+    }
+  });
+
+  it('answers 409 to an event_id reused with other content, on its own or in a batch, and keeps the first', async () => {
+    const eventId = randomUUID();
+    const first = { kind: 'audit', event_id: eventId, event_type: 'profile_updated', user_id: 'alice' };
+    expect((await postEvents(stack.url, key, first)).status).toBe(202);
+    const changed = await postEvents(stack.url, key, { ...first, user_id: 'mallory' });
+    expect(changed.status).toBe(409);
+    expect(changed.body.error.code).toBe('CONFLICT');
+    const mixed = await postEvents(stack.url, key, [{ ...first, user_id: 'mallory' }, { kind: 'audit', event_type: 'profile_updated', user_id: 'bob' }]);
+    expect(mixed.status).toBe(207);
+    expect(mixed.body.events[0]).toMatchObject({ status: 'conflict' });
+
+    // Past the API's idempotency window (its Redis record gone), the writer still refuses it: a dead letter, not a silent drop.
+    const redis = new Redis(REDIS_URL);
+    await redis.del(`${ns.queuePrefix}:idem:${eventId}`);
+    await redis.quit();
+    expect((await postEvents(stack.url, key, { ...first, user_id: 'mallory' })).status).toBe(202);
+    const dead = await eventually(async () => {
+      const rows = await queryRows<{ error: string }>(stack.clickhouse!, 'SELECT error FROM dead_letter_events WHERE event_id = {id:UUID}', { id: eventId });
+      return rows.length > 0 && rows;
+    });
+    expect(dead[0]!.error).toMatch(/conflict/);
+    const stored = await queryRows<{ user_id: string }>(stack.clickhouse!, 'SELECT user_id FROM audit_logs WHERE event_id = {id:UUID}', { id: eventId });
+    expect(stored).toEqual([{ user_id: 'alice' }]);
+  });
+
+  it('stores a reposted batch once, reposted in sequence or all at once', async () => {
+    const events = Array.from({ length: 200 }, () => ({ kind: 'session', event_id: randomUUID(), session_id: `repost-${randomUUID()}`, expires_at: '2030-01-01T00:00:00Z' }));
+    expect((await postEvents(stack.url, key, events)).status).toBe(202);
+    const again = await postEvents(stack.url, key, events);
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 200 });
+    const together = await Promise.all(Array.from({ length: 5 }, () => postEvents(stack.url, key, events)));
+    expect(together.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    await eventually(async () => (await countUnique(stack.clickhouse!, 'user_sessions')).unique >= 200);
+    await stack.writer!.flushAll();
+    const counts = await countUnique(stack.clickhouse!, 'user_sessions');
+    expect(counts.count).toBe(counts.unique);
+  });
+});
