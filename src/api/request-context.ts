@@ -73,7 +73,7 @@ export function requestContext(events: EventPublisher | undefined) {
     res.end = ((...args: unknown[]) => {
       if (ending) return end(...args);
       ending = true;
-      events.recording(acks, () => events.publish(accessEvent(req, res)));
+      events.recording(acks, () => events.publish(accessEvent(req, res), { bestEffort: res.statusCode >= 500 }));
       events.sendNow();
       void acks.settled().then((failure) => {
         if (failure && res.statusCode < 500 && !res.headersSent) return end(...unrecorded(res));

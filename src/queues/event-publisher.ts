@@ -47,9 +47,20 @@ export interface EventPublisherOptions {
   logger: Logger;
 }
 
+export interface PublishOptions {
+  /**
+   * The event of a request that failed (5xx): nothing was acknowledged on the
+   * strength of it. While Redis is down it is spooled only while the spool is
+   * less than half full, so that a flood of refused requests (apps retrying
+   * ingest) cannot use up the room the API's acknowledged actions need.
+   */
+  bestEffort?: boolean;
+}
+
 interface Pending {
   event: QueuedEvent;
   settle: (outcome: Outcome) => void;
+  bestEffort?: boolean;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -120,7 +131,7 @@ export class EventPublisher {
   }
 
   /** Queues an event for the pipeline. An invalid event is a bug in our code: it is logged, not thrown at the user. */
-  publish(event: RawEvent): void {
+  publish(event: RawEvent, options: PublishOptions = {}): void {
     const parsed = parseEvent(event);
     if (!parsed.ok) {
       this.options.logger.error({ kind: event.kind, issues: parsed.issues }, 'the API built an invalid event; it was not published');
@@ -134,7 +145,7 @@ export class EventPublisher {
       settle(new Error('the event publisher is closed'));
       return;
     }
-    this.buffer.push({ event: toQueuedEvent(parsed.event, event), settle });
+    this.buffer.push({ event: toQueuedEvent(parsed.event, event), settle, bestEffort: options.bestEffort });
     if (this.buffer.length >= this.maxBatch) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
   }
@@ -200,12 +211,15 @@ export class EventPublisher {
     }
   }
 
+  private batchOf(pending: Pending[]): IngestBatch {
+    return { sourceApp: this.options.sourceApp, receivedAt: new Date().toISOString(), events: pending.map((p) => p.event) };
+  }
+
   private async deliver(pending: Pending[]): Promise<void> {
-    const batch: IngestBatch = { sourceApp: this.options.sourceApp, receivedAt: new Date().toISOString(), events: pending.map((p) => p.event) };
     if (!this.spooling) {
       if (this.options.redisReady()) {
         try {
-          await withTimeout(this.producer.submit(batch), this.submitTimeoutMs, 'adding the job to Redis');
+          await withTimeout(this.producer.submit(this.batchOf(pending)), this.submitTimeoutMs, 'adding the job to Redis');
           for (const p of pending) p.settle(undefined);
           return;
         } catch (error) {
@@ -216,9 +230,18 @@ export class EventPublisher {
       this.startSpooling();
       this.options.logger.warn({ events: pending.length }, 'Redis is unreachable: spooling the API’s events to disk until it is back');
     }
+    const spool = this.options.spool;
+    // The second half of the spool is kept for events that acknowledged actions depend on.
+    if (spool.bytes >= spool.maxBytes / 2 && pending.some((p) => p.bestEffort)) {
+      const left = pending.filter((p) => p.bestEffort);
+      for (const p of left) p.settle(undefined);
+      this.options.metrics?.spoolDropped(left.length);
+      pending = pending.filter((p) => !p.bestEffort);
+      if (pending.length === 0) return;
+    }
     const started = performance.now();
     try {
-      await this.options.spool.append(batch);
+      await spool.append(this.batchOf(pending));
       this.options.metrics?.spooled(pending.length, (performance.now() - started) / 1000);
       for (const p of pending) p.settle(undefined);
     } catch (error) {

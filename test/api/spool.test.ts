@@ -22,9 +22,9 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-/** The request id an event carries: auth events in details, api_access in its headers. */
+/** The request id an event carries: auth events in details, errors in technical_details, api_access in its headers. */
 function requestIdOf(event: Record<string, any>): string | undefined {
-  return event.details?.request_id ?? event.metadata?.request_id ?? event.request_headers?.['x-request-id'];
+  return event.details?.request_id ?? event.metadata?.request_id ?? event.technical_details?.request_id ?? event.request_headers?.['x-request-id'];
 }
 
 async function metricsText(url: string): Promise<string> {
@@ -142,6 +142,37 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
     expect(titles).not.toContain('refused while full');
     expect(spoolSegments(ns.dataDir)).toEqual([path.basename(foreign)]);
   } finally {
+    await stack.stop();
+    fs.rmSync(foreign, { force: true });
+  }
+}, 60_000);
+
+it('keeps the second half of the spool for acknowledged actions: refused ingest posts are not spooled past it', async () => {
+  const maxBytes = 1024 * 1024;
+  fs.mkdirSync(spoolDir(ns.dataDir), { recursive: true });
+  const foreign = path.join(spoolDir(ns.dataDir), `000000000000-${process.ppid}.spool`);
+  fs.writeFileSync(foreign, `${'0'.repeat(16)} ${JSON.stringify({ events: [], padding: 'x'.repeat(Math.round(maxBytes * 0.6)) })}\n`);
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url, SPOOL_MAX_BYTES: String(maxBytes) });
+  try {
+    const { token } = await signUp(stack.url, ns, `half-${randomUUID()}@example.com`);
+    const key = await createApiKey(ns, 'half-app');
+    await redis.stop();
+
+    const refusedId = `refused-${randomUUID()}`;
+    for (let i = 0; i < 20; i++) {
+      const refused = await postEvents(stack.url, key, { kind: 'audit', event_type: 'logout', user_id: 'x' }, { headers: { 'x-request-id': refusedId } });
+      expect(refused.status).toBe(503);
+    }
+    const todo = await api(stack.url, 'POST', '/todos', { token, body: { title: 'still recorded' }, headers: { 'x-request-id': 'todo-while-half-full' } });
+    expect(todo.status).toBe(201);
+
+    const onDisk = spooledEvents(ns.dataDir);
+    expect(onDisk.filter((e) => requestIdOf(e as Record<string, any>) === refusedId)).toEqual([]);
+    expect(onDisk.filter((e) => requestIdOf(e as Record<string, any>) === 'todo-while-half-full').length).toBeGreaterThan(0);
+    // Each refused post: its api_access and its error event.
+    expect(sample(await metricsText(stack.url), 'auditflow_spool_dropped_events_total')).toBe(40);
+  } finally {
+    await redis.restart();
     await stack.stop();
     fs.rmSync(foreign, { force: true });
   }
