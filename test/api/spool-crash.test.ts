@@ -163,3 +163,25 @@ it('replays at start what a crashed process left, skipping its torn last line wi
     await stack.stop();
   }
 }, 60_000);
+
+it('stops cleanly on SIGTERM while Redis is down, with the last requests’ events in the spool', async () => {
+  const ns = namespace('spoolterm');
+  await redis.restart();
+  const child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
+  try {
+    const base = `http://127.0.0.1:${child.port}`;
+    const { token } = await signUp(base, ns, `term-${randomUUID()}@example.com`);
+    await redis.stop();
+    const created = await api(base, 'POST', '/todos', { token, body: { title: 'just before SIGTERM' } });
+    expect(created.status).toBe(201);
+    const started = Date.now();
+    child.child.kill('SIGTERM');
+    const exit = await child.exited;
+    expect(child.stderr).toEqual([]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(spooledEvents(ns.dataDir).some((e) => (e as Record<string, unknown>).entity_id === created.body.id)).toBe(true);
+  } finally {
+    child.child.kill('SIGKILL');
+  }
+}, 60_000);
