@@ -97,7 +97,8 @@ export class EventPublisher {
   private replayDue = false;
   /** The last append failed (spool full or disk error): wait for the next replay tick before trying again. */
   private blocked = false;
-  private full = false;
+  /** The spool refused an append: until a replay frees room, new actions could not be recorded. */
+  private unrecordable = false;
   private closed = false;
   private readonly scope = new AsyncLocalStorage<Acknowledgements>();
   private readonly maxDelayMs: number;
@@ -125,9 +126,9 @@ export class EventPublisher {
     return this.scope.run(acks, fn);
   }
 
-  /** False while Redis is unreachable and the spool is full: a new action could not be recorded. */
+  /** False while Redis is unreachable and the spool refused its last append (full, or a disk error): a new action could not be recorded. */
   canRecord(): boolean {
-    return !this.closed && !(this.spooling && this.full);
+    return !this.closed && !(this.spooling && this.unrecordable);
   }
 
   /** Queues an event for the pipeline. An invalid event is a bug in our code: it is logged, not thrown at the user. */
@@ -246,13 +247,14 @@ export class EventPublisher {
       for (const p of pending) p.settle(undefined);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      this.full = error instanceof SpoolFullError;
+      this.unrecordable = true;
       this.blocked = true;
-      this.options.logger.error({ err, events: pending.length }, 'could not spool events; requests that need them are refused (503) until there is room');
+      const reason = error instanceof SpoolFullError ? 'the spool is full' : 'the spool could not be written';
+      this.options.logger.error({ err, events: pending.length }, `could not spool events (${reason}); requests are refused (503) until there is room`);
       this.options.metrics?.spoolRefused(pending.length);
       for (const p of pending) p.settle(err);
       // Their requests were refused, but the actions may have happened: keep trying to record them.
-      const kept = [...pending.map((p) => ({ event: p.event, settle: () => undefined })), ...this.buffer];
+      const kept = [...pending.map((p) => ({ ...p, settle: () => undefined })), ...this.buffer];
       const dropped = Math.max(0, kept.length - this.maxBuffered);
       if (dropped > 0) this.options.logger.error({ dropped }, 'event buffer full while neither Redis nor the spool takes events; oldest events dropped');
       this.buffer = kept.slice(dropped);
@@ -281,7 +283,7 @@ export class EventPublisher {
       if (!segment) {
         this.spooling = false;
         this.replayDue = false;
-        this.full = false;
+        this.unrecordable = false;
         if (this.replayTimer) clearInterval(this.replayTimer);
         this.replayTimer = undefined;
         this.options.logger.info('spool replayed; events go to Redis directly again');
@@ -290,7 +292,7 @@ export class EventPublisher {
       // Submitted together, the batches are written as one group, in order.
       await withTimeout(Promise.all(segment.batches.map((b) => this.producer.submit(b))), this.submitTimeoutMs * 5, 'replaying a spool segment');
       await this.options.spool.remove(segment);
-      this.full = false;
+      this.unrecordable = false;
       this.blocked = false;
       this.options.metrics?.replayed(segment.events, segment.skipped);
       this.options.logger.info({ segment: segment.name, events: segment.events, skipped: segment.skipped }, 'spool segment replayed');
