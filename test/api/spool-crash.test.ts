@@ -1,10 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES } from '../../src/queues/queue-names';
 import { api, signUp } from '../helpers/accounts';
-import { spawnAuditflow } from '../helpers/child';
+import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { sample } from '../helpers/prometheus';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { capturingLogger } from '../helpers/captured-logs';
@@ -94,12 +95,17 @@ it('loses nothing and duplicates nothing when the API is killed (SIGKILL) in the
   const total = spoolSegments(ns.dataDir).length;
   expect(total).toBe(1000);
 
-  let child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
+  // The replay begins while the process is still starting: watch it from the spawn on.
+  let first: ChildProcess | undefined;
+  const starting = spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }), 30_000, (c) => (first = c));
+  starting.catch(() => undefined); // rejects if it is killed before it has logged that it started
+  let child: AuditflowProcess | undefined;
   let worker: Stack | undefined;
   try {
-    await eventually(async () => spoolSegments(ns.dataDir).length <= total * 0.7, 20_000, 5);
-    child.child.kill('SIGKILL');
-    await child.exited;
+    await eventually(async () => spoolSegments(ns.dataDir).length <= total * 0.7, 20_000, 2);
+    const exited = new Promise((r) => first!.once('exit', r));
+    first!.kill('SIGKILL');
+    await exited;
     const left = spoolSegments(ns.dataDir).length;
     // Killed mid-replay: some segments replayed and deleted, others not yet.
     expect(left).toBeGreaterThan(0);
@@ -110,7 +116,8 @@ it('loses nothing and duplicates nothing when the API is killed (SIGKILL) in the
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
     await expectStoredOnce(worker, batches.flat().map((e) => e.event_id));
   } finally {
-    child.child.kill('SIGKILL');
+    first?.kill('SIGKILL');
+    child?.child.kill('SIGKILL');
     await worker?.stop();
   }
 }, 60_000);
