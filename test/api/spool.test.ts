@@ -116,6 +116,7 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
   const foreign = path.join(spoolDir(ns.dataDir), `000000000000-${process.ppid}.spool`);
   fs.writeFileSync(foreign, `${'x'.repeat(maxBytes - 8 * 1024)}\n`);
   const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url, SPOOL_MAX_BYTES: String(maxBytes) });
+  let queue: Queue<IngestJob> | undefined;
   try {
     const { token } = await signUp(stack.url, ns, `full-${randomUUID()}@example.com`);
     await redis.stop();
@@ -141,7 +142,17 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
     expect(titles).toContain('after recovery');
     expect(titles).not.toContain('refused while full');
     expect(spoolSegments(ns.dataDir)).toEqual([path.basename(foreign)]);
+
+    // The request whose events found no room had acted before it was told 503; its event was kept and is recorded now.
+    const unanswered = `todo ${statuses.length - 1}`;
+    expect(titles).toContain(unanswered);
+    queue = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: { url: redis.url }, prefix: ns.queuePrefix });
+    await eventually(async () => {
+      const jobs = await queue!.getJobs(['waiting']);
+      return jobs.some((j) => j.data.batches.some((b) => b.events.some((e) => e.event_type === 'todo_created' && (e as Record<string, any>).new_value?.title === unanswered)));
+    }, 10_000);
   } finally {
+    await queue?.close();
     await stack.stop();
     fs.rmSync(foreign, { force: true });
   }
