@@ -25,7 +25,7 @@ import type { Logger } from './lib/logger';
 import { AppMetrics } from './lib/metrics';
 import { createPgPool, ensureDatabase } from './lib/pg';
 import { migratePostgres } from './lib/pg-migrations';
-import { createFailFastRedis, createWorkerRedis } from './lib/redis';
+import { closeRedis, createFailFastRedis, createWorkerRedis } from './lib/redis';
 import { RedisLock } from './lib/redis-lock';
 import { runShutdown, type ShutdownStep } from './lib/shutdown';
 import { IngestBackpressure } from './queues/backpressure';
@@ -156,7 +156,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     await migratePostgres(pg);
 
     const redis = createFailFastRedis(config.redisUrl);
-    connections.push({ name: 'redis', run: () => redis.quit() });
+    connections.push({ name: 'redis', run: () => closeRedis(redis) });
     await redis.connect();
     if (running.clickhouse) {
       // Several workers may start at once against one server: one applies the migrations while the
@@ -187,7 +187,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const clickhouse = running.clickhouse!;
 
       const workerRedis = createWorkerRedis(config.redisUrl);
-      connections.push({ name: 'worker redis', run: () => workerRedis.quit() });
+      connections.push({ name: 'worker redis', run: () => closeRedis(workerRedis) });
       const deadLetters = new DeadLetterRepository(clickhouse);
       const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);
       const keyRing = KeyRing.load(signingKey.publicKey, config.keysDir);

@@ -60,7 +60,7 @@ export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequ
         user_context: ctx?.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
         request_path: req.path.slice(0, 2048),
         http_status_code: e.status,
-      });
+      }, { bestEffort: e.status >= 500 });
     }
     if (e.retryAfterSeconds !== undefined) res.set('Retry-After', String(e.retryAfterSeconds));
     if (res.headersSent) return;

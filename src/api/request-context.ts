@@ -40,8 +40,13 @@ export function normalizeIp(ip: string | undefined): string | null {
 /** Requests that are not API calls and would only add noise to api_access_log (the dashboard's data calls are recorded). */
 const NOT_RECORDED = /^\/(healthz|readyz|metrics|docs|openapi\.json|dashboard)(\/|$)/;
 
+/** Whether requests to this path are recorded (api_access), and so answered only once their events are. */
+export function isRecordedPath(path: string): boolean {
+  return !NOT_RECORDED.test(path);
+}
+
 /** While Redis is down and the spool full, nothing the API does could be recorded: it refuses to act at all. */
-const UNRECORDABLE = 'events cannot be recorded right now (Redis is unreachable and the local spool is full); retry later';
+export const UNRECORDABLE = 'events cannot be recorded right now (Redis is unreachable and the local spool is full); retry later';
 
 /**
  * Gives each request an id (echoed as X-Request-Id) and, as it is answered,
@@ -65,7 +70,7 @@ export function requestContext(events: EventPublisher | undefined) {
       startedAt: performance.now(),
     };
     res.set('X-Request-Id', requestId);
-    if (!events || NOT_RECORDED.test(req.path)) return next();
+    if (!events || !isRecordedPath(req.path)) return next();
 
     const acks = new Acknowledgements();
     const end = res.end.bind(res) as (...args: unknown[]) => Response;
@@ -73,7 +78,7 @@ export function requestContext(events: EventPublisher | undefined) {
     res.end = ((...args: unknown[]) => {
       if (ending) return end(...args);
       ending = true;
-      events.recording(acks, () => events.publish(accessEvent(req, res)));
+      events.recording(acks, () => events.publish(accessEvent(req, res), { bestEffort: res.statusCode >= 500 }));
       events.sendNow();
       void acks.settled().then((failure) => {
         if (failure && res.statusCode < 500 && !res.headersSent) return end(...unrecorded(res));

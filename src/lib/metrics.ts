@@ -18,6 +18,8 @@ export interface SpoolMetrics {
   replayed(events: number, skippedRecords: number): void;
   /** Events neither Redis nor the spool took: their requests were answered 503. */
   spoolRefused(events: number): void;
+  /** Events of failed (5xx) requests left out of a spool more than half full. */
+  spoolDropped(events: number): void;
 }
 
 /** What /metrics reads from the spool on every scrape. */
@@ -142,6 +144,12 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
     registers: [this.registry],
   });
 
+  private readonly spoolDroppedEvents = new Counter({
+    name: 'auditflow_spool_dropped_events_total',
+    help: 'Events of failed (5xx) requests, such as ingest posts refused while Redis is down, left out of a spool more than half full',
+    registers: [this.registry],
+  });
+
   private readonly spoolAppendSeconds = new Histogram({
     name: 'auditflow_spool_append_duration_seconds',
     help: 'Time per spool append, write and fdatasync',
@@ -253,6 +261,10 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
 
   spoolRefused(events: number): void {
     this.spoolRefusedEvents.inc(events);
+  }
+
+  spoolDropped(events: number): void {
+    this.spoolDroppedEvents.inc(events);
   }
 
   /** From the risk worker, per scored event. */

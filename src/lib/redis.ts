@@ -24,3 +24,9 @@ export function createWorkerRedis(url: string, options: RedisOptions = {}): Redi
     ...options,
   });
 }
+
+/** Closes a connection: QUIT when Redis answers, else just drops it (QUIT would fail, or wait for a Redis that is down). */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit();
+  else redis.disconnect();
+}

@@ -47,9 +47,20 @@ export interface EventPublisherOptions {
   logger: Logger;
 }
 
+export interface PublishOptions {
+  /**
+   * The event of a request that failed (5xx): nothing was acknowledged on the
+   * strength of it. While Redis is down it is spooled only while the spool is
+   * less than half full, so that a flood of refused requests (apps retrying
+   * ingest) cannot use up the room the API's acknowledged actions need.
+   */
+  bestEffort?: boolean;
+}
+
 interface Pending {
   event: QueuedEvent;
   settle: (outcome: Outcome) => void;
+  bestEffort?: boolean;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -86,7 +97,8 @@ export class EventPublisher {
   private replayDue = false;
   /** The last append failed (spool full or disk error): wait for the next replay tick before trying again. */
   private blocked = false;
-  private full = false;
+  /** The spool refused an append: until a replay frees room, new actions could not be recorded. */
+  private unrecordable = false;
   private closed = false;
   private readonly scope = new AsyncLocalStorage<Acknowledgements>();
   private readonly maxDelayMs: number;
@@ -114,13 +126,13 @@ export class EventPublisher {
     return this.scope.run(acks, fn);
   }
 
-  /** False while Redis is unreachable and the spool is full: a new action could not be recorded. */
+  /** False while Redis is unreachable and the spool refused its last append (full, or a disk error): a new action could not be recorded. */
   canRecord(): boolean {
-    return !this.closed && !(this.spooling && this.full);
+    return !this.closed && !(this.spooling && this.unrecordable);
   }
 
   /** Queues an event for the pipeline. An invalid event is a bug in our code: it is logged, not thrown at the user. */
-  publish(event: RawEvent): void {
+  publish(event: RawEvent, options: PublishOptions = {}): void {
     const parsed = parseEvent(event);
     if (!parsed.ok) {
       this.options.logger.error({ kind: event.kind, issues: parsed.issues }, 'the API built an invalid event; it was not published');
@@ -134,7 +146,7 @@ export class EventPublisher {
       settle(new Error('the event publisher is closed'));
       return;
     }
-    this.buffer.push({ event: toQueuedEvent(parsed.event, event), settle });
+    this.buffer.push({ event: toQueuedEvent(parsed.event, event), settle, bestEffort: options.bestEffort });
     if (this.buffer.length >= this.maxBatch) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
   }
@@ -200,12 +212,15 @@ export class EventPublisher {
     }
   }
 
+  private batchOf(pending: Pending[]): IngestBatch {
+    return { sourceApp: this.options.sourceApp, receivedAt: new Date().toISOString(), events: pending.map((p) => p.event) };
+  }
+
   private async deliver(pending: Pending[]): Promise<void> {
-    const batch: IngestBatch = { sourceApp: this.options.sourceApp, receivedAt: new Date().toISOString(), events: pending.map((p) => p.event) };
     if (!this.spooling) {
       if (this.options.redisReady()) {
         try {
-          await withTimeout(this.producer.submit(batch), this.submitTimeoutMs, 'adding the job to Redis');
+          await withTimeout(this.producer.submit(this.batchOf(pending)), this.submitTimeoutMs, 'adding the job to Redis');
           for (const p of pending) p.settle(undefined);
           return;
         } catch (error) {
@@ -216,20 +231,30 @@ export class EventPublisher {
       this.startSpooling();
       this.options.logger.warn({ events: pending.length }, 'Redis is unreachable: spooling the API’s events to disk until it is back');
     }
+    const spool = this.options.spool;
+    // The second half of the spool is kept for events that acknowledged actions depend on.
+    if (spool.bytes >= spool.maxBytes / 2 && pending.some((p) => p.bestEffort)) {
+      const left = pending.filter((p) => p.bestEffort);
+      for (const p of left) p.settle(undefined);
+      this.options.metrics?.spoolDropped(left.length);
+      pending = pending.filter((p) => !p.bestEffort);
+      if (pending.length === 0) return;
+    }
     const started = performance.now();
     try {
-      await this.options.spool.append(batch);
+      await spool.append(this.batchOf(pending));
       this.options.metrics?.spooled(pending.length, (performance.now() - started) / 1000);
       for (const p of pending) p.settle(undefined);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      this.full = error instanceof SpoolFullError;
+      this.unrecordable = true;
       this.blocked = true;
-      this.options.logger.error({ err, events: pending.length }, 'could not spool events; requests that need them are refused (503) until there is room');
+      const reason = error instanceof SpoolFullError ? 'the spool is full' : 'the spool could not be written';
+      this.options.logger.error({ err, events: pending.length }, `could not spool events (${reason}); requests are refused (503) until there is room`);
       this.options.metrics?.spoolRefused(pending.length);
       for (const p of pending) p.settle(err);
       // Their requests were refused, but the actions may have happened: keep trying to record them.
-      const kept = [...pending.map((p) => ({ event: p.event, settle: () => undefined })), ...this.buffer];
+      const kept = [...pending.map((p) => ({ ...p, settle: () => undefined })), ...this.buffer];
       const dropped = Math.max(0, kept.length - this.maxBuffered);
       if (dropped > 0) this.options.logger.error({ dropped }, 'event buffer full while neither Redis nor the spool takes events; oldest events dropped');
       this.buffer = kept.slice(dropped);
@@ -258,7 +283,7 @@ export class EventPublisher {
       if (!segment) {
         this.spooling = false;
         this.replayDue = false;
-        this.full = false;
+        this.unrecordable = false;
         if (this.replayTimer) clearInterval(this.replayTimer);
         this.replayTimer = undefined;
         this.options.logger.info('spool replayed; events go to Redis directly again');
@@ -267,7 +292,7 @@ export class EventPublisher {
       // Submitted together, the batches are written as one group, in order.
       await withTimeout(Promise.all(segment.batches.map((b) => this.producer.submit(b))), this.submitTimeoutMs * 5, 'replaying a spool segment');
       await this.options.spool.remove(segment);
-      this.full = false;
+      this.unrecordable = false;
       this.blocked = false;
       this.options.metrics?.replayed(segment.events, segment.skipped);
       this.options.logger.info({ segment: segment.name, events: segment.events, skipped: segment.skipped }, 'spool segment replayed');

@@ -98,6 +98,11 @@ export class EventSpool {
     return spool;
   }
 
+  /** The bound on {@link bytes} (SPOOL_MAX_BYTES). */
+  get maxBytes(): number {
+    return this.options.maxBytes;
+  }
+
   /** Bytes on disk in all known segments. */
   get bytes(): number {
     let n = 0;

@@ -54,6 +54,9 @@ describe('OpenAPI', () => {
     const ingest = res.body.paths['/v1/events'].post;
     expect(ingest.security).toEqual([{ apiKey: [] }]);
     expect(Object.keys(ingest.responses)).toEqual(expect.arrayContaining(['202', '207', '400', '401', '403', '413', '415', '429', '503']));
+    // Every recorded route may be refused while its events cannot be recorded; probes may not.
+    expect(Object.keys(register.responses)).toContain('503');
+    expect(Object.keys(res.body.paths['/healthz'].get.responses)).not.toContain('503');
     const kinds = ingest.requestBody.content['application/json'].schema.oneOf[0].oneOf.map((s: { title: string }) => s.title);
     expect(kinds).toEqual(['audit', 'auth', 'security', 'failed_login', 'error', 'api_access', 'rate_limit', 'session']);
   });

@@ -1,17 +1,16 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { createLogger } from '../../src/lib/logger';
 import { QUEUE_NAMES } from '../../src/queues/queue-names';
-import { EVENT_TABLES } from '../../src/schemas/event';
 import { api, signUp } from '../helpers/accounts';
-import { spawnAuditflow } from '../helpers/child';
+import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { sample } from '../helpers/prometheus';
 import { ThrowawayRedis } from '../helpers/redis-server';
-import { countEvents, leaveSpool, ownEvents, spoolDir, spooledEvents, spoolSegments } from '../helpers/spool';
-import { countUnique, queryRows, startStack } from '../helpers/stack';
+import { capturingLogger } from '../helpers/captured-logs';
+import { countEvents, expectStoredOnce, leaveSpool, ownEvents, spoolDir, spooledEvents, spoolSegments } from '../helpers/spool';
+import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, type TestNamespace } from '../helpers/test-env';
 
 let redis: ThrowawayRedis;
@@ -32,18 +31,6 @@ afterAll(async () => {
 });
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
-
-/** Starts a worker in this process and waits until every one of `ids` is in ClickHouse; then checks each is there once. */
-async function expectExactlyOnce(worker: Stack, ids: string[]): Promise<void> {
-  const clickhouse = worker.clickhouse!;
-  await eventually(async () => (await countEvents(clickhouse, ids)).unique === ids.length, 40_000, 250);
-  await worker.writer!.flushAll();
-  expect(await countEvents(clickhouse, ids)).toEqual({ count: ids.length, unique: ids.length });
-  for (const table of new Set(Object.values(EVENT_TABLES))) {
-    const { count, unique } = await countUnique(clickhouse, table);
-    expect(count).toBe(unique);
-  }
-}
 
 it('loses nothing acknowledged when the API is killed (SIGKILL) while it spools', async () => {
   const ns = namespace('spoolkill');
@@ -85,7 +72,7 @@ it('loses nothing acknowledged when the API is killed (SIGKILL) while it spools'
     child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
     await eventually(async () => spoolSegments(ns.dataDir).length === 0, 20_000);
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
-    await expectExactlyOnce(worker, onDisk.map((e) => e.event_id));
+    await expectStoredOnce(worker, onDisk.map((e) => e.event_id));
     const rows = await queryRows<{ id: string; n: number }>(
       worker.clickhouse!,
       `SELECT entity_id AS id, count() AS n FROM audit_logs WHERE event_type = 'todo_created' AND has({ids:Array(String)}, entity_id) GROUP BY entity_id`,
@@ -108,12 +95,17 @@ it('loses nothing and duplicates nothing when the API is killed (SIGKILL) in the
   const total = spoolSegments(ns.dataDir).length;
   expect(total).toBe(1000);
 
-  let child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
+  // The replay begins while the process is still starting: watch it from the spawn on.
+  let first: ChildProcess | undefined;
+  const starting = spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }), 30_000, (c) => (first = c));
+  starting.catch(() => undefined); // rejects if it is killed before it has logged that it started
+  let child: AuditflowProcess | undefined;
   let worker: Stack | undefined;
   try {
-    await eventually(async () => spoolSegments(ns.dataDir).length <= total * 0.7, 20_000, 5);
-    child.child.kill('SIGKILL');
-    await child.exited;
+    await eventually(async () => spoolSegments(ns.dataDir).length <= total * 0.7, 20_000, 2);
+    const exited = new Promise((r) => first!.once('exit', r));
+    first!.kill('SIGKILL');
+    await exited;
     const left = spoolSegments(ns.dataDir).length;
     // Killed mid-replay: some segments replayed and deleted, others not yet.
     expect(left).toBeGreaterThan(0);
@@ -122,9 +114,10 @@ it('loses nothing and duplicates nothing when the API is killed (SIGKILL) in the
     child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
     await eventually(async () => spoolSegments(ns.dataDir).length === 0, 30_000);
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
-    await expectExactlyOnce(worker, batches.flat().map((e) => e.event_id));
+    await expectStoredOnce(worker, batches.flat().map((e) => e.event_id));
   } finally {
-    child.child.kill('SIGKILL');
+    first?.kill('SIGKILL');
+    child?.child.kill('SIGKILL');
     await worker?.stop();
   }
 }, 60_000);
@@ -132,17 +125,7 @@ it('loses nothing and duplicates nothing when the API is killed (SIGKILL) in the
 it('replays at start what a crashed process left, skipping its torn last line with a warning; a segment replayed twice is stored once', async () => {
   const ns = namespace('replaytorn');
   await redis.restart();
-  const warnings: { msg: string; reason?: string; segment?: string }[] = [];
-  const logger = createLogger(
-    'warn',
-    {},
-    new Writable({
-      write(chunk, _encoding, done) {
-        warnings.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: warnings } = capturingLogger();
   const whole = [ownEvents(3, 'a'), ownEvents(2, 'b')];
   const torn = ownEvents(2, 'torn');
   const names = await leaveSpool(ns.dataDir, [...whole, torn]);
@@ -162,7 +145,7 @@ it('replays at start what a crashed process left, skipping its torn last line wi
     expect(sample(metrics, 'auditflow_spool_skipped_records_total')).toBe(1);
     expect(sample(metrics, 'auditflow_spool_replayed_events_total')).toBe(5);
     const ids = whole.flat().map((e) => e.event_id);
-    await expectExactlyOnce(stack, ids);
+    await expectStoredOnce(stack, ids);
     expect(await countEvents(stack.clickhouse!, torn.map((e) => e.event_id))).toEqual({ count: 0, unique: 0 });
     await stack.stop();
 
@@ -182,8 +165,30 @@ it('replays at start what a crashed process left, skipping its torn last line wi
     } finally {
       await queue.close();
     }
-    await expectExactlyOnce(stack, ids);
+    await expectStoredOnce(stack, ids);
   } finally {
     await stack.stop();
+  }
+}, 60_000);
+
+it('stops cleanly on SIGTERM while Redis is down, with the last requests’ events in the spool', async () => {
+  const ns = namespace('spoolterm');
+  await redis.restart();
+  const child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
+  try {
+    const base = `http://127.0.0.1:${child.port}`;
+    const { token } = await signUp(base, ns, `term-${randomUUID()}@example.com`);
+    await redis.stop();
+    const created = await api(base, 'POST', '/todos', { token, body: { title: 'just before SIGTERM' } });
+    expect(created.status).toBe(201);
+    const started = Date.now();
+    child.child.kill('SIGTERM');
+    const exit = await child.exited;
+    expect(child.stderr).toEqual([]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(spooledEvents(ns.dataDir).some((e) => (e as Record<string, unknown>).entity_id === created.body.id)).toBe(true);
+  } finally {
+    child.child.kill('SIGKILL');
   }
 }, 60_000);

@@ -7,8 +7,8 @@ import { EVENT_TABLES } from '../../src/schemas/event';
 import { api, lastMailTo, signUp, tokenFromMail, type JsonResponse } from '../helpers/accounts';
 import { sample } from '../helpers/prometheus';
 import { ThrowawayRedis } from '../helpers/redis-server';
-import { countEvents, spoolDir, spooledEvents, spoolSegments } from '../helpers/spool';
-import { countUnique, createApiKey, postEvents, startStack } from '../helpers/stack';
+import { expectStoredOnce, spoolDir, spooledEvents, spoolSegments } from '../helpers/spool';
+import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('spool');
@@ -22,9 +22,9 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-/** The request id an event carries: auth events in details, api_access in its headers. */
+/** The request id an event carries: auth events in details, errors in technical_details, api_access in its headers. */
 function requestIdOf(event: Record<string, any>): string | undefined {
-  return event.details?.request_id ?? event.metadata?.request_id ?? event.request_headers?.['x-request-id'];
+  return event.details?.request_id ?? event.metadata?.request_id ?? event.technical_details?.request_id ?? event.request_headers?.['x-request-id'];
 }
 
 async function metricsText(url: string): Promise<string> {
@@ -74,6 +74,7 @@ it('records the API’s own events on disk while Redis is down, answers the user
     expect(sample(before, 'auditflow_spool_bytes')).toBeGreaterThan(0);
     expect(sample(before, 'auditflow_spool_appended_events_total')).toBe(spooled.length);
 
+    const restartedAt = Date.now();
     await redis.restart();
     await eventually(async () => spoolSegments(ns.dataDir).length === 0, 20_000);
     const after = await api(stack.url, 'GET', '/me', { token: login.body.token });
@@ -93,15 +94,13 @@ it('records the API’s own events on disk while Redis is down, answers the user
     const later = queued.findIndex((e) => requestIdOf(e as Record<string, any>) === afterId);
     const lastReplayed = queued.map((e) => spooledIds.includes(e.event_id)).lastIndexOf(true);
     expect(later).toBeGreaterThan(lastReplayed);
-    // Then into ClickHouse: each spooled event exactly once.
+
+    // Then into ClickHouse: each spooled event exactly once, received when it happened, not when it was replayed.
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
-    const clickhouse = worker.clickhouse!;
-    await eventually(async () => (await countEvents(clickhouse, spooledIds)).unique === spooledIds.length, 30_000, 250);
-    await worker.writer!.flushAll();
-    expect(await countEvents(clickhouse, spooledIds)).toEqual({ count: spooledIds.length, unique: spooledIds.length });
+    await expectStoredOnce(worker, spooledIds);
     for (const table of new Set(Object.values(EVENT_TABLES))) {
-      const { count, unique } = await countUnique(clickhouse, table);
-      expect(count).toBe(unique);
+      const rows = await queryRows<{ at: number }>(worker.clickhouse!, `SELECT toUnixTimestamp64Milli(received_at) AS at FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`, { ids: spooledIds });
+      for (const row of rows) expect(Number(row.at)).toBeLessThan(restartedAt);
     }
   } finally {
     await queue?.close();
@@ -117,6 +116,7 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
   const foreign = path.join(spoolDir(ns.dataDir), `000000000000-${process.ppid}.spool`);
   fs.writeFileSync(foreign, `${'x'.repeat(maxBytes - 8 * 1024)}\n`);
   const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url, SPOOL_MAX_BYTES: String(maxBytes) });
+  let queue: Queue<IngestJob> | undefined;
   try {
     const { token } = await signUp(stack.url, ns, `full-${randomUUID()}@example.com`);
     await redis.stop();
@@ -142,7 +142,48 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
     expect(titles).toContain('after recovery');
     expect(titles).not.toContain('refused while full');
     expect(spoolSegments(ns.dataDir)).toEqual([path.basename(foreign)]);
+
+    // The request whose events found no room had acted before it was told 503; its event was kept and is recorded now.
+    const unanswered = `todo ${statuses.length - 1}`;
+    expect(titles).toContain(unanswered);
+    queue = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: { url: redis.url }, prefix: ns.queuePrefix });
+    await eventually(async () => {
+      const jobs = await queue!.getJobs(['waiting']);
+      return jobs.some((j) => j.data.batches.some((b) => b.events.some((e) => e.event_type === 'todo_created' && (e as Record<string, any>).new_value?.title === unanswered)));
+    }, 10_000);
   } finally {
+    await queue?.close();
+    await stack.stop();
+    fs.rmSync(foreign, { force: true });
+  }
+}, 60_000);
+
+it('keeps the second half of the spool for acknowledged actions: refused ingest posts are not spooled past it', async () => {
+  const maxBytes = 1024 * 1024;
+  fs.mkdirSync(spoolDir(ns.dataDir), { recursive: true });
+  const foreign = path.join(spoolDir(ns.dataDir), `000000000000-${process.ppid}.spool`);
+  fs.writeFileSync(foreign, `${'0'.repeat(16)} ${JSON.stringify({ events: [], padding: 'x'.repeat(Math.round(maxBytes * 0.6)) })}\n`);
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url, SPOOL_MAX_BYTES: String(maxBytes) });
+  try {
+    const { token } = await signUp(stack.url, ns, `half-${randomUUID()}@example.com`);
+    const key = await createApiKey(ns, 'half-app');
+    await redis.stop();
+
+    const refusedId = `refused-${randomUUID()}`;
+    for (let i = 0; i < 20; i++) {
+      const refused = await postEvents(stack.url, key, { kind: 'audit', event_type: 'logout', user_id: 'x' }, { headers: { 'x-request-id': refusedId } });
+      expect(refused.status).toBe(503);
+    }
+    const todo = await api(stack.url, 'POST', '/todos', { token, body: { title: 'still recorded' }, headers: { 'x-request-id': 'todo-while-half-full' } });
+    expect(todo.status).toBe(201);
+
+    const onDisk = spooledEvents(ns.dataDir);
+    expect(onDisk.filter((e) => requestIdOf(e as Record<string, any>) === refusedId)).toEqual([]);
+    expect(onDisk.filter((e) => requestIdOf(e as Record<string, any>) === 'todo-while-half-full').length).toBeGreaterThan(0);
+    // Each refused post: its api_access and its error event.
+    expect(sample(await metricsText(stack.url), 'auditflow_spool_dropped_events_total')).toBe(40);
+  } finally {
+    await redis.restart();
     await stack.stop();
     fs.rmSync(foreign, { force: true });
   }

@@ -25,14 +25,16 @@ export interface AuditflowProcess {
 /**
  * Starts `node dist/main.js` (the built product, as `npm start` runs it) and
  * resolves once it has started. Tests run `npm run build` first via `npm test`.
+ * `onSpawn` gets the process at once, for a test that must act while it is still starting.
  */
-export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30_000): Promise<AuditflowProcess> {
+export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30_000, onSpawn?: (child: ChildProcess) => void): Promise<AuditflowProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
+  onSpawn?.(child);
   child.once('exit', () => live.delete(child));
   const proc: AuditflowProcess = {
     child,

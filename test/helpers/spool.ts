@@ -9,7 +9,9 @@ import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { createLogger } from '../../src/lib/logger';
 import { EventSpool } from '../../src/queues/event-spool';
 import { EVENT_TABLES, parseEvent } from '../../src/schemas/event';
-import { queryRows } from './stack';
+import type { Running } from '../../src/start';
+import { countUnique, queryRows } from './stack';
+import { eventually } from './test-env';
 
 /** The spool of a namespace's data directory. */
 export function spoolDir(dataDir: string): string {
@@ -85,4 +87,20 @@ export async function leaveSpool(dataDir: string, batches: QueuedEvent[][]): Pro
       fs.renameSync(path.join(spoolDir(dataDir), name), path.join(spoolDir(dataDir), renamed));
       return renamed;
     });
+}
+
+/**
+ * Waits until every one of `ids` is in the ClickHouse of a stack running the
+ * worker, then checks each is there exactly once, and that no table holds a
+ * duplicate of anything (`count() = uniqExact(event_id)`).
+ */
+export async function expectStoredOnce(worker: Running, ids: string[]): Promise<void> {
+  const clickhouse = worker.clickhouse!;
+  await eventually(async () => (await countEvents(clickhouse, ids)).unique === ids.length, 40_000, 250);
+  await worker.writer!.flushAll();
+  expect(await countEvents(clickhouse, ids)).toEqual({ count: ids.length, unique: ids.length });
+  for (const table of new Set(Object.values(EVENT_TABLES))) {
+    const { count, unique } = await countUnique(clickhouse, table);
+    expect(count).toBe(unique);
+  }
 }

@@ -38,9 +38,9 @@ export async function postEvents(
   url: string,
   key: string | null,
   body: unknown,
-  options: { raw?: boolean; contentType?: string } = {},
+  options: { raw?: boolean; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<PostResult> {
-  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json' };
+  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json', ...options.headers };
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const response = await fetch(`${url}/v1/events`, {
     method: 'POST',

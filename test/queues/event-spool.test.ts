@@ -2,30 +2,21 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { QueuedEvent } from '../../src/domain/event-row';
-import { createLogger } from '../../src/lib/logger';
 import { EventSpool } from '../../src/queues/event-spool';
 import type { IngestBatch } from '../../src/queues/queue-names';
 import { SpoolFullError } from '../../src/queues/spool-full-error';
+import { capturingLogger } from '../helpers/captured-logs';
 import { deadPid } from '../helpers/spool';
 
 let dir: string;
-let warnings: { msg: string; reason?: string }[];
-const logger = createLogger(
-  'warn',
-  {},
-  new Writable({
-    write(chunk, _encoding, done) {
-      warnings.push(JSON.parse(String(chunk)));
-      done();
-    },
-  }),
-);
+let captured: ReturnType<typeof capturingLogger>;
+let logger: ReturnType<typeof capturingLogger>['logger'];
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-spool-'));
-  warnings = [];
+  captured = capturingLogger();
+  logger = captured.logger;
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -96,7 +87,7 @@ it('skips a torn last line (a crash during an append) with a warning, and replay
   const segment = (await spool.oldest())!;
   expect(segment.batches.flatMap((b) => b.events.map((e) => e.event_type))).toEqual(['whole-0', 'whole-1']);
   expect(segment.skipped).toBe(1);
-  expect(warnings).toEqual([expect.objectContaining({ msg: 'skipped a spool record', reason: 'torn last line (a crash during an append)' })]);
+  expect(captured.lines).toEqual([expect.objectContaining({ msg: 'skipped a spool record', reason: 'torn last line (a crash during an append)' })]);
 });
 
 it('skips a damaged record in the middle of a segment and keeps the ones after it', async () => {
@@ -111,7 +102,7 @@ it('skips a damaged record in the middle of a segment and keeps the ones after i
 
   const segment = (await spool.oldest())!;
   expect(segment.batches.flatMap((b) => b.events.map((e) => e.event_type))).toEqual(['a0', 'c0']);
-  expect(warnings).toEqual([expect.objectContaining({ reason: 'checksum mismatch' })]);
+  expect(captured.lines).toEqual([expect.objectContaining({ reason: 'checksum mismatch' })]);
 });
 
 it('leaves alone the segments of another live process, and replays those of a dead one', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecordedPath, UNRECORDABLE } from '../request-context';
 import type { ApiOperation, Security } from './api-operation';
 
 const SECURITY_SCHEMES = {
@@ -59,7 +60,9 @@ export function buildOpenApiDocument(operations: ApiOperation[], info: { version
     // Each entry of an OpenAPI security list is an alternative.
     const security = (s: Security | Security[]) => [s].flat().filter((one) => one !== 'none').map((one) => ({ [one]: [] }));
     const responses: Record<string, unknown> = {};
-    for (const [status, description] of Object.entries(op.responses)) {
+    // Any recorded route may answer 503 when its events could not be recorded (requestContext).
+    const statuses = isRecordedPath(op.path) ? { 503: `Retry later (see Retry-After): ${UNRECORDABLE.replace(/; retry later$/, '')}`, ...op.responses } : op.responses;
+    for (const [status, description] of Object.entries(statuses)) {
       responses[status] = Number(status) >= 400 ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description };
     }
     const body = op.bodyJsonSchema ?? (op.body ? inputJsonSchema(op.body) : undefined);
