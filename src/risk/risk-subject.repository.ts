@@ -173,7 +173,8 @@ export class RiskSubjectRepository {
         const actions: RiskAction[] = [];
         for (const u of users.rows) {
           const status = u.status === 'locked' ? 'active' : u.status;
-          await client.query(`UPDATE users SET lock_source = NULL, failed_login_attempts = 0, status = $2, lock_cleared_at = now(), updated_at = now() WHERE id = $1`, [u.id, status]);
+          // The lock ended at locked_until, not when this sweep noticed: an attempt made in between is a new one and may lock again.
+          await client.query(`UPDATE users SET lock_source = NULL, failed_login_attempts = 0, status = $2, lock_cleared_at = GREATEST(lock_cleared_at, locked_until), updated_at = now() WHERE id = $1`, [u.id, status]);
           const key = `unlock|${OWN_SOURCE_APP}|${u.id}|${u.locked_until.toISOString()}`;
           if (!(await this.claim(client, key, 'account_unlocked', OWN_SOURCE_APP, u.id, null))) continue;
           actions.push(
@@ -191,7 +192,7 @@ export class RiskSubjectRepository {
           );
         }
         for (const s of subjects.rows) {
-          await client.query(`UPDATE risk_subjects SET locked_until = NULL, lock_reason = NULL, lock_cleared_at = now(), updated_at = now() WHERE source_app = $1 AND subject_id = $2`, [
+          await client.query(`UPDATE risk_subjects SET locked_until = NULL, lock_reason = NULL, lock_cleared_at = GREATEST(lock_cleared_at, locked_until), updated_at = now() WHERE source_app = $1 AND subject_id = $2`, [
             s.source_app,
             s.subject_id,
           ]);

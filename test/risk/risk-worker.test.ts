@@ -209,6 +209,26 @@ describe('risk worker', () => {
     await eventually(async () => hook.calls.filter((c) => c.headers['x-auditflow-event'] === 'subject.unlocked' && JSON.parse(c.body).user_id === user && c.status === 200).length === 3);
   }, 90_000);
 
+  it('an attempt made after a lock ran out counts, even when the expiry sweep announced the unlock only later', async () => {
+    const user = 'late-sweep-user';
+    for (let i = 0; i < 5; i++) await send(failed(user, '198.18.3.3'));
+    const locked = await eventually(async () => {
+      const r = await pg((c) => c.query(`SELECT locked_until FROM risk_subjects WHERE source_app = $1 AND subject_id = $2`, [APP, user]));
+      return r.rows[0]?.locked_until && r.rows[0];
+    });
+    // The sweep (every 2 s) lifts the lock at some point after it ran out.
+    await eventually(async () => {
+      const r = await pg((c) => c.query(`SELECT locked_until FROM risk_subjects WHERE source_app = $1 AND subject_id = $2`, [APP, user]));
+      return r.rows[0]?.locked_until === null;
+    });
+    // An attempt 1 ms after the lock ran out, reported after the sweep: a new attempt, so the account locks again.
+    await send(failed(user, '198.18.3.3', { occurred_at: new Date(locked.locked_until.getTime() + 1).toISOString() }));
+    await eventually(async () => {
+      const r = await pg((c) => c.query(`SELECT lock_count, locked_until FROM risk_subjects WHERE source_app = $1 AND subject_id = $2`, [APP, user]));
+      return r.rows[0]?.lock_count === 2 && r.rows[0].locked_until !== null;
+    });
+  });
+
   it('credential stuffing: one IP failing across accounts is blocked; it gets 429 with Retry-After at our login', async () => {
     const ip = '198.18.5.5';
     for (let i = 0; i < 10; i++) await send(failed(`victim-${i}`, ip));
