@@ -268,7 +268,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         prefix: config.queuePrefix,
         idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
         onJobAdded: (events) => backpressure.noteJobSize(events),
-        refusal: () => backpressure.refusal(),
+        refusal: (events) => backpressure.admit(events),
       });
       const publisherLogger = logger.child({ component: 'event-publisher' });
       const spool = await EventSpool.open({ ...config.spool, logger: publisherLogger });
