@@ -44,8 +44,7 @@ export class LogOutput implements pino.DestinationStream {
   constructor(options: LogOutputOptions = {}) {
     const fd = options.fd ?? 1;
     this.maxBufferBytes = options.maxBufferBytes ?? 16 * 1024 * 1024;
-    const stat = fs.fstatSync(fd);
-    this.sink = stat.isFIFO() || stat.isSocket() ? streamSink(fd) : sonicSink(fd);
+    this.sink = isPipeOrSocket(fd) ? streamSink(fd) : sonicSink(fd);
   }
 
   /** Calls `report`, at most every 5 s, with the number of lines dropped since its last call. */
@@ -86,6 +85,16 @@ export class LogOutput implements pino.DestinationStream {
     while (this.sink.buffered() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     this.closed = true;
     if (this.sink.buffered() > 0) this.sink.abandon();
+  }
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    // A closed stdout: sonic-boom reports the error, which is ignored, and the lines go nowhere.
+    return false;
   }
 }
 
