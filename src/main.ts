@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/env';
 import { StoreLockedError } from './lib/clickhouse';
+import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
 import { start } from './start';
 
@@ -15,7 +16,12 @@ export async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel, { pid: process.pid });
+  // Bounded and asynchronous: a reader of stdout that cannot keep up (a flood's request lines) must not freeze or bloat the process.
+  const output = new LogOutput();
+  const logger = createLogger(config.logLevel, { pid: process.pid }, output);
+  output.reportDrops((lines) => logger.warn({ lines }, 'log lines dropped: stdout could not keep up'));
+  /** Exits once the logs are out, or after `drainMs` whatever the reader of stdout does. */
+  const exit = (code: number, drainMs: number) => void output.close(drainMs).finally(() => process.exit(code));
   let running;
   try {
     running = await start(config, logger);
@@ -25,7 +31,8 @@ export async function main(): Promise<void> {
       process.exit(3);
     }
     logger.fatal({ err: error }, 'could not start');
-    process.exit(1);
+    exit(1, 2000);
+    return;
   }
   logger.info({ roles: config.roles, clickhouse: config.clickhouse.mode }, 'auditflow started');
 
@@ -36,12 +43,12 @@ export async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
-      process.exit(1);
+      exit(1, 1000);
     }, config.shutdownTimeoutMs);
     force.unref();
     const clean = await running.stop();
-    logger.info({ clean }, 'stopped');
-    process.exit(clean ? 0 : 1);
+    logger.info({ clean, logLinesDropped: output.dropped }, 'stopped');
+    exit(clean ? 0 : 1, 2000);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

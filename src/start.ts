@@ -240,6 +240,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         // Relayed reads are short; a few at once keep the dashboard responsive during a replay.
         concurrency: 4,
       });
+      // Without a listener BullMQ prints its errors (a refused write under OOM, a lost connection) to stderr, command arguments and all.
+      controlWorker.on('error', (error) => logger.error({ err: error }, 'control worker error'));
       // Workers close while the writer keeps flushing, so in-flight jobs finish; then the final flush.
       steps.push({
         name: 'workers',
@@ -268,7 +270,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         prefix: config.queuePrefix,
         idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
         onJobAdded: (events) => backpressure.noteJobSize(events),
-        refusal: () => backpressure.refusal(),
+        refusal: (events) => backpressure.admit(events),
       });
       const publisherLogger = logger.child({ component: 'event-publisher' });
       const spool = await EventSpool.open({ ...config.spool, logger: publisherLogger });

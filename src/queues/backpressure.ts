@@ -7,24 +7,53 @@ export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailabl
 export interface BackpressureOptions {
   /** Waiting + delayed ingest jobs' events above which new events are refused with 429. */
   maxBacklogEvents: number;
-  /** Refuse new events once Redis uses this share of its maxmemory (when one is set). */
+  /**
+   * Refuse new events once Redis uses this share of its maxmemory (when one
+   * is set). Default 0.75: the rest is headroom for writes that no ingest
+   * check gates, the workers' own (BullMQ moving jobs, the risk worker's
+   * state) and the API's own events.
+   */
   maxMemoryRatio?: number;
+  /**
+   * What one admitted event is reckoned to add to Redis until the next sample
+   * measures it: its share of the job payload, its idempotency record (~254 B)
+   * and the command buffer it passes through. Default 1 KiB.
+   */
+  bytesPerEvent?: number;
   /** How often the queue and Redis are sampled. Default 100 ms: between two samples a burst of posts can add megabytes. */
   intervalMs?: number;
 }
+
+/** Whether a Redis error is its refusal of a write over maxmemory (`OOM command not allowed ...`). */
+export function isRedisOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('OOM ');
+}
+
+const FULL: PipelineState = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
 /**
  * Samples the ingest queue's backlog and Redis memory in the background, so
  * the request path can shed load (429) before Redis runs out of memory,
  * without a Redis round trip per request.
+ *
+ * Between two samples, every batch the producer is about to write is
+ * counted against the memory left (`admit`): under a flood, hundreds of
+ * posts are admitted within one interval, and judging them all by a sample
+ * taken before any of them was written is what carried Redis past its limit.
  */
 export class IngestBackpressure {
   private current: PipelineState = { state: 'ok' };
   private timer?: NodeJS.Timeout;
   /** Average events per queued job, learned from what the producer sends. */
   private eventsPerJob = 100;
-  /** used_memory at the previous sample. */
-  private lastUsedMemory?: number;
+  /** used_memory and maxmemory at the last sample. */
+  private used = 0;
+  private max = 0;
+  /** Bytes admitted since the start (reckoned with bytesPerEvent). */
+  private admittedTotal = 0;
+  /** admittedTotal when the last sample that succeeded was sent, and when the one before it was. */
+  private markLast = 0;
+  private markBefore = 0;
 
   constructor(
     private readonly queue: Queue,
@@ -46,41 +75,68 @@ export class IngestBackpressure {
     if (this.redis.status !== 'ready') {
       return { state: 'unavailable', reason: 'Redis is unavailable', retryAfterSeconds: 5 };
     }
+    if (this.current.state === 'ok' && this.memoryFull(0)) return FULL;
     return this.current;
   }
 
   /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */
   refusal(): AppError | null {
+    return toRefusal(this.state());
+  }
+
+  /**
+   * Asked for each sheddable batch just before it is written: its refusal,
+   * or null, in which case its events count against the memory left until
+   * the next sample.
+   */
+  admit(events: number): AppError | null {
     const pipeline = this.state();
-    if (pipeline.state === 'ok') return null;
-    return new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
-      retryAfterSeconds: pipeline.retryAfterSeconds,
-    });
+    if (pipeline.state !== 'ok') return toRefusal(pipeline);
+    const bytes = events * (this.options.bytesPerEvent ?? 1024);
+    if (this.memoryFull(bytes)) return toRefusal(FULL);
+    this.admittedTotal += bytes;
+    return null;
   }
 
   noteJobSize(events: number): void {
     this.eventsPerJob = this.eventsPerJob * 0.9 + events * 0.1;
   }
 
+  private memoryFull(extraBytes: number): boolean {
+    // A batch admitted just before a sample may still be on its way to Redis when INFO runs: admissions
+    // stay counted until a sample sent after the next one, so none is missed (some count twice for a moment).
+    const unmeasured = this.admittedTotal - this.markBefore;
+    return this.max > 0 && (this.used + unmeasured + extraBytes) / this.max > (this.options.maxMemoryRatio ?? 0.75);
+  }
+
   private async sample(): Promise<void> {
-    try {
-      const [counts, info] = await Promise.all([this.queue.getJobCounts('waiting', 'delayed', 'prioritized'), this.redis.info('memory')]);
-      const jobs = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
-      const backlog = jobs * this.eventsPerJob;
-      const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-      const max = Number(/maxmemory:(\d+)/.exec(info)?.[1] ?? 0);
-      // This state holds until the next sample: judge by where memory will be by then, if it keeps growing as fast.
-      const growth = Math.max(0, used - (this.lastUsedMemory ?? used));
-      this.lastUsedMemory = used;
-      if (max > 0 && (used + growth) / max > (this.options.maxMemoryRatio ?? 0.8)) {
-        this.current = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
-      } else if (backlog > this.options.maxBacklogEvents) {
-        this.current = { state: 'saturated', reason: 'the ingest backlog is full', retryAfterSeconds: 2 };
-      } else {
-        this.current = { state: 'ok' };
-      }
-    } catch {
+    const mark = this.admittedTotal;
+    // INFO is answered even over maxmemory; the job counts are a script, which Redis then refuses.
+    const [info, counts] = await Promise.allSettled([this.redis.info('memory'), this.queue.getJobCounts('waiting', 'delayed', 'prioritized')]);
+    if (info.status === 'fulfilled') {
+      this.used = Number(/used_memory:(\d+)/.exec(info.value)?.[1] ?? 0);
+      this.max = Number(/maxmemory:(\d+)/.exec(info.value)?.[1] ?? 0);
+      this.markBefore = this.markLast;
+      this.markLast = mark;
+    }
+    if (info.status === 'fulfilled' && this.memoryFull(0)) {
+      this.current = FULL;
+    } else if (counts.status === 'rejected') {
+      // Refused for memory, Redis is overloaded, not down: 429, so clients back off and retry rather than fail over.
+      this.current = isRedisOutOfMemory(counts.reason) ? FULL : { state: 'unavailable', reason: 'Redis is unavailable', retryAfterSeconds: 5 };
+    } else if (info.status === 'rejected') {
       this.current = { state: 'unavailable', reason: 'Redis is unavailable', retryAfterSeconds: 5 };
+    } else {
+      const c = counts.value;
+      const backlog = ((c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0)) * this.eventsPerJob;
+      this.current = backlog > this.options.maxBacklogEvents ? { state: 'saturated', reason: 'the ingest backlog is full', retryAfterSeconds: 2 } : { state: 'ok' };
     }
   }
+}
+
+function toRefusal(pipeline: PipelineState): AppError | null {
+  if (pipeline.state === 'ok') return null;
+  return new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
+    retryAfterSeconds: pipeline.retryAfterSeconds,
+  });
 }

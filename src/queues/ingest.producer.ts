@@ -15,12 +15,13 @@ export interface IngestProducerOptions {
   /** Told the size of each job added, so backpressure can count the backlog in events. */
   onJobAdded?: (events: number) => void;
   /**
-   * Asked again just before each group is written: the error that refuses
-   * sheddable submissions now (backpressure), or null. Requests admitted a
-   * moment ago may have waited seconds behind a slow group; under a burst,
-   * writing all of them at once is what carries Redis past its maxmemory.
+   * Asked for each sheddable batch just before its group is written: the
+   * error that refuses it now (backpressure), or null, which admits it (and
+   * counts it against what Redis has left). Requests admitted a moment ago
+   * may have waited seconds behind a slow group; under a burst, writing all
+   * of them at once is what carries Redis past its maxmemory.
    */
-  refusal?: () => Error | null;
+  refusal?: (events: number) => Error | null;
 }
 
 interface Pending {
@@ -76,10 +77,14 @@ export class IngestProducer {
       while (this.pending.length > 0) {
         let group = this.pending;
         this.pending = [];
-        const refusal = this.options.refusal?.() ?? null;
+        const refusal = this.options.refusal;
         if (refusal) {
-          for (const p of group) if (p.sheddable) p.reject(refusal);
-          group = group.filter((p) => !p.sheddable);
+          group = group.filter((p) => {
+            if (!p.sheddable) return true;
+            const refused = refusal(p.batch.events.length);
+            if (refused) p.reject(refused);
+            return !refused;
+          });
           if (group.length === 0) continue;
         }
         try {

@@ -59,7 +59,7 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
   }
 }, 60_000);
 
-it('sheds load with 429 before Redis reaches its maxmemory, even under a burst of parallel posts', async () => {
+it('sheds load with 429 before Redis reaches its maxmemory, even under a burst of 64 parallel posts', async () => {
   const maxmemory = 16 * 1024 * 1024;
   const redis = await ThrowawayRedis.start(['--maxmemory', String(maxmemory), '--maxmemory-policy', 'noeviction']);
   // No worker role: nothing drains the queue, so only shedding keeps Redis from filling up.
@@ -71,7 +71,7 @@ it('sheds load with 429 before Redis reaches its maxmemory, even under a burst o
     const statuses: number[] = [];
     const deadline = Date.now() + 10_000;
     await Promise.all(
-      Array.from({ length: 16 }, async () => {
+      Array.from({ length: 64 }, async () => {
         while (Date.now() < deadline && statuses.filter((s) => s === 429).length < 50) statuses.push((await postEvents(stack.url, key, batch)).status);
       }),
     );
@@ -83,6 +83,35 @@ it('sheds load with 429 before Redis reaches its maxmemory, even under a burst o
     expect(used).toBeLessThan(maxmemory);
   } finally {
     info.disconnect();
+    await stack.stop();
+    await redis.stop();
+  }
+}, 60_000);
+
+it('answers 429, not 503, when Redis is already past its maxmemory: overloaded, not down', async () => {
+  const redis = await ThrowawayRedis.start(['--maxmemory-policy', 'noeviction']);
+  const stack = await startStack(ns, { ROLE: 'api', REDIS_URL: redis.url });
+  const admin = new Redis(redis.url);
+  try {
+    const key = await createApiKey(ns, 'bp-app4');
+    expect((await postEvents(stack.url, key, event)).status).toBe(202);
+    // Something else filled Redis (the workers, another app): every write, the job counts' script included, is refused with OOM.
+    for (let i = 0; i < 20; i++) await admin.set(`bp-fill:${i}`, 'x'.repeat(100_000));
+    const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+    await admin.config('SET', 'maxmemory', String(used - 1024 * 1024));
+    await expect(admin.set('bp-probe', 'x')).rejects.toThrow(/^OOM /);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await postEvents(stack.url, key, event);
+      statuses.push(res.status);
+      if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(statuses).toEqual([429, 429, 429, 429, 429]);
+    await admin.config('SET', 'maxmemory', '0');
+    await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 15_000, 250);
+  } finally {
+    admin.disconnect();
     await stack.stop();
     await redis.stop();
   }

@@ -10,14 +10,28 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * Lines kept per child. Its stdout and stderr are always read to the end (a
+ * child whose pipe fills up would stall on its logs), but under a flood it
+ * writes a line per request: keeping them all would grow this process by
+ * the gigabyte.
+ */
+const KEPT_LINES = 10_000;
+
+function keep<T>(lines: T[], line: T): void {
+  lines.push(line);
+  if (lines.length > KEPT_LINES * 1.5) lines.splice(0, lines.length - KEPT_LINES);
+}
+
 export interface AuditflowProcess {
   child: ChildProcess;
   /** Port of the API, once it listens (only when the api role runs). */
   port?: number;
   /** Port of the ops server (/healthz, /readyz, /metrics), when METRICS_PORT is set. */
   opsPort?: number;
-  /** Every JSON log line it wrote to stdout, parsed. */
+  /** The last KEPT_LINES JSON log lines it wrote to stdout, parsed. */
   logs: Record<string, unknown>[];
+  /** The last KEPT_LINES lines of stderr, and of its error log lines. */
   stderr: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -42,20 +56,20 @@ export async function spawnAuditflow(env: Record<string, string>, timeoutMs = 30
     logs: [],
     exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
   };
-  readline.createInterface({ input: child.stderr! }).on('line', (line) => proc.stderr.push(line));
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => keep(proc.stderr, line));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`auditflow did not start in ${timeoutMs} ms: ${proc.stderr.join('\n')}`)), timeoutMs);
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const log = JSON.parse(line) as { msg?: string; port?: number; level?: number };
-        proc.logs.push(log);
+        keep(proc.logs, log);
         if (log.msg === 'API listening') proc.port = log.port;
         if (log.msg === 'ops server listening') proc.opsPort = log.port;
         if (log.msg === 'auditflow started') {
           clearTimeout(timer);
           resolve();
         }
-        if ((log.level ?? 0) >= 50) proc.stderr.push(line);
+        if ((log.level ?? 0) >= 50) keep(proc.stderr, line);
       } catch {
         /* not a log line */
       }

@@ -2,7 +2,7 @@ import { AppError } from '../../lib/app-error';
 import type { IngestMetrics } from '../../lib/metrics';
 import type { QueuedEvent } from '../../domain/event-row';
 import { toQueuedEvent } from '../../domain/queued-event';
-import type { IngestBackpressure } from '../../queues/backpressure';
+import { isRedisOutOfMemory, type IngestBackpressure } from '../../queues/backpressure';
 import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
@@ -91,6 +91,8 @@ export class IngestService {
       } catch (error) {
         // Refused at the last moment by backpressure (see IngestProducer's `refusal`): nothing was queued.
         if (error instanceof AppError) throw this.refused(error, raws.length);
+        // Redis refused the write for memory: overloaded, not down, and nothing was queued (the job add is one script).
+        if (isRedisOutOfMemory(error)) throw this.refused(new AppError('RATE_LIMITED', 'Redis memory is full; retry later', { retryAfterSeconds: 5, cause: error }), raws.length);
         this.metrics?.rejected('unavailable', raws.length);
         throw new AppError('UNAVAILABLE', 'the event queue is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 5, cause: error });
       }

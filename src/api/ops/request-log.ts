@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../../lib/logger';
+import { serializeError, type Logger } from '../../lib/logger';
 
 /** Probes and scrapes: a line each would bury the requests worth reading. */
 const NOT_LOGGED = /^\/(healthz|metrics)\/?$/;
@@ -47,6 +47,8 @@ export function requestLog(logger: Logger): RequestHandler {
       autoLogging: { ignore: (req) => NOT_LOGGED.test(req.path) },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       serializers: {
+        // pino-http would put pino's own back on req.log, Redis command arguments and all.
+        err: serializeError,
         req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
