@@ -157,7 +157,14 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
 
     const redis = createFailFastRedis(config.redisUrl);
     connections.push({ name: 'redis', run: () => closeRedis(redis) });
-    await redis.connect();
+    try {
+      await redis.connect();
+    } catch (error) {
+      // The API answers without Redis (its own events go to the spool, ingest answers 503) and the
+      // connection retries by itself; a worker or scheduler has nothing to do without it.
+      if (config.roles.some((role) => role !== 'api')) throw error;
+      logger.warn({ err: error }, 'Redis is unreachable; the API starts without it and reconnects');
+    }
     if (running.clickhouse) {
       // Several workers may start at once against one server: one applies the migrations while the
       // others wait, then find them applied. (PostgreSQL's are serialised by an advisory lock.)
