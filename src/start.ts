@@ -182,6 +182,15 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     const controlQueue = createControlQueue(redis, config);
     const webhookQueue = createWebhookQueue(redis, config);
     connections.push({ name: 'queues', run: () => Promise.all([ingestQueue.close(), controlQueue.close(), webhookQueue.close()]) });
+    // Without a listener BullMQ prints every connection error to stderr; log the first of each outage instead.
+    let redisFailing = false;
+    redis.on('ready', () => (redisFailing = false));
+    for (const queue of [ingestQueue, controlQueue, webhookQueue]) {
+      queue.on('error', (error) => {
+        if (!redisFailing) logger.warn({ err: error }, 'Redis connection lost; retrying');
+        redisFailing = true;
+      });
+    }
     // Served at /metrics by the api role, and by the ops server (METRICS_PORT) in any role.
     const deadLetterStats = running.clickhouse && new EventStatsRepository(directReader(running.clickhouse));
     const metrics = new AppMetrics({
