@@ -18,6 +18,7 @@ export async function freePort(): Promise<number> {
  */
 export class ThrowawayRedis {
   private child?: ChildProcess;
+  private exitHooked = false;
 
   private constructor(
     readonly port: number,
@@ -40,7 +41,9 @@ export class ThrowawayRedis {
     await this.stop();
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], { stdio: 'ignore' });
     this.child = child;
-    process.once('exit', () => child.kill('SIGKILL'));
+    // One exit hook per instance, whichever child it runs now (a hook per restart would pile up).
+    if (!this.exitHooked) process.once('exit', () => this.child?.kill('SIGKILL'));
+    this.exitHooked = true;
     await eventually(
       () =>
         new Promise<boolean>((resolve) => {
