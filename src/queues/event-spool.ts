@@ -179,7 +179,12 @@ export class EventSpool {
   private async startSegment(): Promise<NonNullable<EventSpool['active']>> {
     const name = `${String(this.nextSeq++).padStart(12, '0')}-${process.pid}.spool`;
     const handle = await fs.promises.open(path.join(this.options.dir, name), 'ax');
-    await syncDir(this.options.dir);
+    try {
+      await syncDir(this.options.dir);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
     const info = { bytes: 0, events: 0 };
     this.segments.set(name, info);
     this.active = { name, handle, info };

@@ -52,6 +52,7 @@ it('gives batches back in the order they were appended, across segments and a re
   expect(types).toEqual([...Array.from({ length: 20 }, (_, i) => [0, 1, 2].map((j) => `b${i}-${j}`)).flat(), 'after-0']);
   expect(fs.readdirSync(dir)).toEqual([]);
   expect(spool.bytes).toBe(0);
+  await spool.close();
 });
 
 it('refuses an append past its size limit, and takes appends again once replay frees room', async () => {
@@ -72,6 +73,7 @@ it('refuses an append past its size limit, and takes appends again once replay f
 
   await spool.remove((await spool.oldest())!);
   await expect(spool.append(batch(50))).resolves.toBeUndefined();
+  await spool.close();
 });
 
 it('skips a torn last line (a crash during an append) with a warning, and replays the records before it', async () => {
