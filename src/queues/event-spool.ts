@@ -105,9 +105,7 @@ export class EventSpool {
 
   /** Bytes on disk in all known segments. */
   get bytes(): number {
-    let n = 0;
-    for (const s of this.segments.values()) n += s.bytes;
-    return n;
+    return this.total('bytes');
   }
 
   /** Segment files known, including empty ones a crash may have left. */
@@ -117,8 +115,12 @@ export class EventSpool {
 
   /** Events waiting in all known segments. */
   get events(): number {
+    return this.total('events');
+  }
+
+  private total(field: keyof SegmentInfo): number {
     let n = 0;
-    for (const s of this.segments.values()) n += s.events;
+    for (const s of this.segments.values()) n += s[field];
     return n;
   }
 

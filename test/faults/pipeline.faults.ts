@@ -20,7 +20,7 @@ import { SealRepository } from '../../src/workers/seal.repository';
 import { ProcessSampler, sleep } from '../../bench/load';
 import { auditEvent } from '../../bench/workload';
 import { signUp } from '../helpers/accounts';
-import { spawnAuditflow } from '../helpers/child';
+import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { spooledEvents, spoolSegments } from '../helpers/spool';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
@@ -58,6 +58,15 @@ async function storeTally(ns: TestNamespace, acked: ReadonlySet<string>): Promis
   } finally {
     await clickhouse.close();
   }
+}
+
+/** A scenario's teardown: stop sampling, kill what is still running, remove the throwaway Redis, its files and the namespace. */
+async function tearDown(parts: { sampler: BacklogSampler; processes: (AuditflowProcess | undefined)[]; redis?: ThrowawayRedis; dirs?: string[]; ns: TestNamespace }): Promise<void> {
+  await parts.sampler.stop();
+  for (const p of parts.processes) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+  await parts.redis?.stop();
+  for (const dir of parts.dirs ?? []) fs.rmSync(dir, { recursive: true, force: true });
+  await parts.ns.cleanup();
 }
 
 /** Waits until the ingest queue holds no job in any unfinished state. */
@@ -120,11 +129,7 @@ describe.each([
       if (args.length > 0 && signal === 'SIGTERM') expect(figures.lost).toBe(0);
       if (args.length > 0 && signal === 'SIGKILL') expect(figures.lost).toBeLessThanOrEqual(lastSecond);
     } finally {
-      await sampler.stop();
-      if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      await redis.stop();
-      fs.rmSync(aofDir, { recursive: true, force: true });
-      await ns.cleanup();
+      await tearDown({ sampler, processes: [server], redis, dirs: [aofDir], ns });
     }
   }, 300_000);
 });
@@ -203,11 +208,7 @@ it('Redis restarted while the todo API is in use: every acknowledged own event i
     });
     expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
   } finally {
-    await sampler.stop();
-    if (server.child.exitCode === null) server.child.kill('SIGKILL');
-    await redis.stop();
-    fs.rmSync(aofDir, { recursive: true, force: true });
-    await ns.cleanup();
+    await tearDown({ sampler, processes: [server], redis, dirs: [aofDir], ns });
   }
 }, 300_000);
 
@@ -249,9 +250,7 @@ it('the worker SIGKILLed under load (mid-flush): its jobs are re-run, nothing lo
     });
     expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
   } finally {
-    await sampler.stop();
-    for (const p of [apiServer, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await ns.cleanup();
+    await tearDown({ sampler, processes: [apiServer, worker], ns });
   }
 }, 300_000);
 
@@ -440,10 +439,7 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     clearInterval(memoryTimer);
     apiRss.stop();
     memory.disconnect();
-    await sampler.stop();
-    for (const p of [server, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await redis.stop();
-    await ns.cleanup();
+    await tearDown({ sampler, processes: [server, worker], redis, ns });
   }
 }, 500_000);
 
@@ -486,8 +482,6 @@ it('SIGTERM during load: in-flight jobs are drained into ClickHouse, the rest wa
     expect(exit.code).toBe(0);
     expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
   } finally {
-    await sampler.stop();
-    for (const p of [server, next]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
-    await ns.cleanup();
+    await tearDown({ sampler, processes: [server, next], ns });
   }
 }, 300_000);
