@@ -9,8 +9,9 @@
  * DATA_DIR and chDB store, PostgreSQL database and Redis prefix, all removed
  * afterwards. Needs only Redis and PostgreSQL (REDIS_URL, BENCH_PG_URL).
  *
- *   --url <base> --key <key>  target a running server on this machine instead
- *                             (the key needs the ingest and query scopes)
+ *   --url <base>              target a running server on this machine instead, with the
+ *                             API key in AUDITFLOW_KEY (ingest and query scopes); an
+ *                             environment variable, so npm's banner never echoes it
  *   --redis-prefix <prefix>   with --url: its QUEUE_PREFIX, to measure the footprint
  *   --scale <x>               1 (default): 1000 normal users, 200 instances of each attack
  *   --seed <n>                traffic seed (default 1)
@@ -81,11 +82,12 @@ async function main(): Promise<number> {
   const started = Date.now();
   const loadBefore = os.loadavg();
   let url = args.url;
-  let key = args.key;
+  let key = process.env.AUDITFLOW_KEY;
   let prefix = args['redis-prefix'];
   try {
     if (url) {
-      if (!key) throw new Error('--url needs --key (an API key with the ingest and query scopes)');
+      if (args.key) throw new Error('--key is gone: a key on the command line is echoed by npm and kept in shell history; set AUDITFLOW_KEY instead');
+      if (!key) throw new Error('--url needs AUDITFLOW_KEY set to an API key with the ingest and query scopes');
       // Simulated attacks go to this machine only.
       if (!isLoopback(url)) throw new Error(`--url must be a loopback address (127.0.0.1, localhost, ::1), not ${url}`);
     } else {
