@@ -13,10 +13,9 @@ export async function runControlJob<T extends ControlResult['type']>(
   job: Extract<ControlJob, { type: T }>,
   timeoutMs: number,
 ): Promise<Extract<ControlResult, { type: T }>> {
-  const events = new QueueEvents(controlQueue.name, {
-    connection: redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
-    prefix: controlQueue.opts.prefix,
-  });
+  // BullMQ never closes a connection it was handed, so this one is ours to end: each call used to leave one open.
+  const connection = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  const events = new QueueEvents(controlQueue.name, { connection, prefix: controlQueue.opts.prefix });
   try {
     await events.waitUntilReady();
     const added = await controlQueue.add(job.type, job, { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3600 } });
@@ -25,5 +24,6 @@ export async function runControlJob<T extends ControlResult['type']>(
     return result as Extract<ControlResult, { type: T }>;
   } finally {
     await events.close();
+    connection.disconnect();
   }
 }
