@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { parseEvent } from '../../src/schemas/event';
 
 function kindOf(raw: Record<string, unknown>) {
@@ -92,5 +93,19 @@ describe('a seed row id', () => {
       const r = parseEvent({ kind: 'auth', event_type: 'login', [field]: '2025-06-21T14:12:00Z' });
       expect(r.ok && r.event.occurred_at.toISOString()).toBe('2025-06-21T14:12:00.000Z');
     }
+  });
+});
+
+describe('kind inference on hostile rows', () => {
+  const FIELDS = ['user_id', 'action', 'action_type', 'event_type', 'email_address', 'failure_reason', 'severity_level', 'session_id', 'expires_at', 'id', 'timestamp', '__proto__', 'constructor', 'toString', 'kind'];
+  it('answers every row with a result, never a throw; an inferred kind is one the row is valid for when sent explicitly', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), fc.string()), fc.jsonValue(), { maxKeys: 8 }), (raw) => {
+        const row = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+        const result = parseEvent(row);
+        if (result.ok && !Object.hasOwn(row, 'kind')) expect(parseEvent({ ...row, kind: result.event.kind }).ok).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
