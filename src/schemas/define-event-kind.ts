@@ -34,6 +34,8 @@ export interface EventEnvelope<K extends string> {
   client_event_id: boolean;
 }
 
+const NOT_A_UUID_ID = "is the row's own id, which serves as event_id only if it is a UUID: send a UUID event_id, or leave id out";
+
 const eventTypeField = z
   .string()
   .regex(EVENT_TYPE_PATTERN, 'must be 1-100 letters, digits, or _ . : - (starting with a letter or digit)');
@@ -53,11 +55,8 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       kind: z.literal(kind),
       event_type: eventTypeField.optional(),
       event_id: uuid().optional(),
-      // Reached only when `id` was not folded onto event_id: it is no UUID (seed 003's serial ids).
-      id: z
-        .unknown()
-        .refine((v) => v === undefined || isUuid(v), 'is the row\'s own id, which serves as event_id only if it is a UUID: send a UUID event_id, or leave id out')
-        .optional(),
+      // Checked here only when it was not folded onto event_id: then it is no UUID (seed 003's serial ids).
+      id: z.string({ error: NOT_A_UUID_ID }).regex(UUID_PATTERN, NOT_A_UUID_ID).optional(),
       occurred_at: timestamp().optional(),
       created_at: timestamp().optional(),
       timestamp: timestamp().optional(),
