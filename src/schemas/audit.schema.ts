@@ -12,9 +12,13 @@ export const auditEventSchema = defineEventKind(
   {
     /** The user the event is about (seeds 001, 004). */
     user_id: userId().nullish(),
-    /** Free-form action name of seed 001 (`password_reset`, `update`). */
+    /** Free-form action name of seed 001 (`password_reset`, `update`); the event type when none is sent. */
     action: label(100).nullish(),
-    /** CREATE, READ, UPDATE, DELETE, COMPLETE_TOGGLE, EXPORT, ARCHIVE (seed 002). */
+    /**
+     * The change kind: CREATE, READ, UPDATE, DELETE, COMPLETE_TOGGLE, EXPORT,
+     * ARCHIVE (seed 002). Always stored as such; the event type too only when
+     * neither `event_type` nor `action` is sent (seed 002's audit row has no other).
+     */
     action_type: upperLabel(32).nullish(),
     /** TODO, USER_ACCOUNT, ADMIN_SETTING, SYSTEM_SETTING (seed 002). */
     entity_type: label(64).nullish(),
@@ -39,7 +43,8 @@ export const auditEventSchema = defineEventKind(
   },
   {
     table: 'audit_logs',
-    eventType: 'required',
+    // Seed 001 names its type `action`, seed 002 `action_type`; an explicit event_type wins over both.
+    eventType: (e) => e.action ?? e.action_type,
     aliases: { old_value: 'previous_value', actor_type: 'triggered_by_type', actor_id: 'triggered_by_id' },
   },
 );

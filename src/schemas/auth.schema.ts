@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authOutcomeOf } from './auth-outcome';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId, uuid } from './fields';
 
@@ -12,8 +13,11 @@ export const authEventSchema = defineEventKind(
   'auth',
   {
     user_id: userId().nullish(),
-    /** SUCCESS or FAILURE (seed 003 default SUCCESS). */
-    event_status: upperLabel(32).default('SUCCESS'),
+    /**
+     * SUCCESS or FAILURE. When absent, inferred from the event type
+     * (`authOutcomeOf`: `login_failed` is a FAILURE) and stored as inferred.
+     */
+    event_status: upperLabel(32).nullish(),
     ip_address: ipAddress().nullish(),
     user_agent: text(2048).nullish(),
     device_fingerprint: text(255).nullish(),
@@ -27,7 +31,7 @@ export const authEventSchema = defineEventKind(
     correlation_id: uuid().optional(),
     processed_at: timestamp().nullish(),
   },
-  { table: 'auth_audit_log', eventType: 'required' },
+  { table: 'auth_audit_log', eventType: 'required', fromEventType: (type) => ({ event_status: authOutcomeOf(type) }) },
 );
 
 export type AuthEvent = z.output<typeof authEventSchema>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from './event-catalog';
-import { timestamp, uuid } from './fields';
+import { timestamp, UUID_PATTERN, uuid } from './fields';
 
 /** Fields every event may carry besides its kind's own; `id`, `created_at` and `timestamp` are the seeds' names for them. */
 const ENVELOPE_ALIASES = { id: 'event_id', created_at: 'occurred_at', timestamp: 'occurred_at' } as const;
@@ -16,6 +16,12 @@ export interface EventKindOptions<F extends z.ZodRawShape> {
   eventType: 'required' | ((event: z.output<z.ZodObject<F>>) => string | null | undefined);
   /** Seed synonyms: `alias → canonical field`. The alias is accepted and stored under the canonical name. */
   aliases?: Record<string, keyof F & string>;
+  /**
+   * Fields whose value follows from the event type when the client leaves
+   * them out (or sends null): auth's `event_status`. The stored row carries
+   * the filled value. Default: none.
+   */
+  fromEventType?: (eventType: string) => Partial<z.output<z.ZodObject<F>>>;
 }
 
 /** What every parsed event has, whatever its kind. */
@@ -27,6 +33,8 @@ export interface EventEnvelope<K extends string> {
   /** True when the client chose `event_id`, so it is an idempotency key. */
   client_event_id: boolean;
 }
+
+const NOT_A_UUID_ID = "is the row's own id, which serves as event_id only if it is a UUID: send a UUID event_id, or leave id out";
 
 const eventTypeField = z
   .string()
@@ -47,7 +55,8 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       kind: z.literal(kind),
       event_type: eventTypeField.optional(),
       event_id: uuid().optional(),
-      id: uuid().optional(),
+      // Checked here only when it was not folded onto event_id: then it is no UUID (seed 003's serial ids).
+      id: z.string({ error: NOT_A_UUID_ID }).regex(UUID_PATTERN, NOT_A_UUID_ID).optional(),
       occurred_at: timestamp().optional(),
       created_at: timestamp().optional(),
       timestamp: timestamp().optional(),
@@ -74,8 +83,17 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
     const own: Record<string, unknown> = {};
     for (const key of fieldNames) own[key] = record[key];
     let eventType = record.event_type as string | undefined;
-    if (!eventType && options.eventType !== 'required') eventType = options.eventType(own as Own) ?? undefined;
+    if (!eventType && options.eventType !== 'required') {
+      eventType = options.eventType(own as Own) ?? undefined;
+      // A type taken from a row's own field must still be a well-formed name, as a sent one is.
+      if (eventType && !EVENT_TYPE_PATTERN.test(eventType)) {
+        return { issue: { path: 'event_type', message: `is required for kind "${kind}": ${JSON.stringify(eventType)}, taken from the row, is not a valid event type` } };
+      }
+    }
     if (!eventType) return { issue: { path: 'event_type', message: `is required for kind "${kind}"` } };
+    if (options.fromEventType) {
+      for (const [key, value] of Object.entries(options.fromEventType(eventType))) if (own[key] === undefined || own[key] === null) own[key] = value;
+    }
     return {
       event: {
         kind,
@@ -115,6 +133,10 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
     kind,
     table: options.table,
     fieldNames: fieldNames as (keyof F & string)[],
+    /** Every top-level name the kind accepts besides the envelope: its fields and their seed synonyms. */
+    acceptedNames: [...fieldNames, ...Object.keys(aliases)] as readonly string[],
+    /** Fields that must be present (no default, not optional): what a row must carry to be of this kind. */
+    requiredNames: fieldNames.filter((name) => !(fields[name] as z.ZodType).safeParse(undefined).success) as readonly string[],
     /** The fields a producer may send, by their canonical names; its input type is what code publishes. */
     input: envelope,
     parseFast: parse,
@@ -134,9 +156,14 @@ function foldAliases(raw: unknown, all: Record<string, string>): unknown {
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const [alias, target] of Object.entries(all)) {
     if (!(alias in out)) continue;
+    if (alias === 'id' && !isUuid(out.id)) continue; // refused by the envelope, under its own name
     if (target in out && JSON.stringify(out[target]) !== JSON.stringify(out[alias])) continue; // left for the check below
     if (!(target in out)) out[target] = out[alias];
     delete out[alias];
   }
   return out;
+}
+
+function isUuid(value: unknown): boolean {
+  return typeof value === 'string' && UUID_PATTERN.test(value);
 }
