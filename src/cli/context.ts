@@ -1,14 +1,20 @@
+import pino from 'pino';
 import type { Pool } from 'pg';
+import { cliActor, PrivilegedActionAuditor, type PrivilegedAction } from '../api/audit/privileged-action-auditor';
 import { loadConfig, type Config } from '../config/env';
+import { OWN_SOURCE_APP } from '../domain/own-source-app';
 import { clickHouseCluster, embeddedStoreOwner, openClickHouse, type ClickHouseClient } from '../lib/clickhouse';
 import { migrateClickHouse } from '../lib/clickhouse-migrations';
 import { createLogger, type Logger } from '../lib/logger';
 import { createPgPool, ensureDatabase } from '../lib/pg';
 import { migratePostgres } from '../lib/pg-migrations';
-import { createWorkerRedis } from '../lib/redis';
+import { closeRedis, createFailFastRedis, createWorkerRedis } from '../lib/redis';
 import { runControlJob } from '../queues/control-client';
+import { Acknowledgements, EventPublisher } from '../queues/event-publisher';
+import { EventSpool } from '../queues/event-spool';
+import { IngestProducer } from '../queues/ingest.producer';
 import type { ControlJob, ControlResult } from '../queues/queue-names';
-import { createControlQueue } from '../queues/queues';
+import { createControlQueue, createIngestQueue } from '../queues/queues';
 
 /** Config and a quiet logger for one CLI command. */
 export function cliContext(): { config: Config; logger: Logger } {
@@ -60,4 +66,50 @@ export async function runWhereClickHouseIs<T extends ControlResult['type']>(
       await clickhouse.close();
     }
   });
+}
+
+/** Records the privileged actions of one CLI command, as the operator running it. */
+export interface CliAudit {
+  record(action: PrivilegedAction): void;
+}
+
+/**
+ * Runs a privileged command with an auditor, and returns only once its audit
+ * events are in Redis or, while Redis is down, synced to the spool
+ * ($DATA_DIR/spool, the API's): whichever auditflow process next starts, or
+ * next runs a command, replays them. The server may be running or stopped.
+ * If an event could not be recorded at all the command fails, although its
+ * action is done: an operator must not believe it was audited.
+ */
+export async function withAudit<T>(config: Config, command: string, fn: (audit: CliAudit) => Promise<T>): Promise<T> {
+  // Log lines go to stderr: stdout is the command's output (a new key is its last line).
+  const logger = createLogger(config.logLevel, { component: 'cli-audit' }, pino.destination({ fd: 2, sync: true }));
+  const redis = createFailFastRedis(config.redisUrl, { connectTimeout: 3000 });
+  // A dead Redis is not an error here: the events go to the spool.
+  redis.on('error', () => undefined);
+  await redis.connect().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'Redis is unreachable; audit events go to the spool'));
+  const ingestQueue = createIngestQueue(redis, config);
+  ingestQueue.on('error', () => undefined);
+  const spool = await EventSpool.open({ ...config.spool, logger });
+  const publisher = new EventPublisher(new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds }), {
+    sourceApp: OWN_SOURCE_APP,
+    spool,
+    redisReady: () => redis.status === 'ready',
+    maxDelayMs: 0,
+    logger,
+  });
+  const acks = new Acknowledgements();
+  const auditor = new PrivilegedActionAuditor(publisher);
+  const actor = cliActor(command);
+  let result: T;
+  try {
+    result = await fn({ record: (action) => publisher.recording(acks, () => auditor.record(actor, action)) });
+  } finally {
+    await publisher.close();
+    await ingestQueue.close().catch(() => undefined);
+    await closeRedis(redis).catch(() => undefined);
+  }
+  const failure = await acks.settled();
+  if (failure) throw new Error(`the action was done, but its audit event could not be recorded (${failure.message}); see the log and the spool at ${config.spool.dir}`);
+  return result;
 }
