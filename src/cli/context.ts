@@ -96,6 +96,8 @@ export async function withAudit<T>(config: Config, command: string, fn: (audit: 
     spool,
     redisReady: () => redis.status === 'ready',
     maxDelayMs: 0,
+    // A command replays what earlier ones left only as it opens the spool: it does not stay to watch it.
+    orphanCheckMs: 0,
     logger,
   });
   const acks = new Acknowledgements();

@@ -251,6 +251,15 @@ describe('with the server running', () => {
     expect((await cli(['admin', 'unlock', ADMIN.email])).code).toBe(0);
     expect(await theEvent('administrator_unlocked', adminId)).toMatchObject({ ...asCli('admin unlock'), next: { email: ADMIN.email } });
   }, 120_000);
+
+  it('a command run while its Redis is unreachable spools its event, and the running server replays it', async () => {
+    const created = await cli(['apikey', 'create', '--name', 'priv-spooled-live', '--scopes', 'ingest'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    expect(created.code).toBe(0);
+    expect(created.stderr).toMatch(/spool/);
+    const id = /Created API key (\S+)/.exec(created.stdout)![1]!;
+    expect(await theEvent('api_key_created', id)).toMatchObject({ ...asCli('apikey create'), next: { name: 'priv-spooled-live' } });
+    await eventually(async () => spoolSegments(ns.dataDir).length === 0);
+  }, 60_000);
 });
 
 describe('with the server stopped', () => {
