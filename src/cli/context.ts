@@ -68,6 +68,9 @@ export async function runWhereClickHouseIs<T extends ControlResult['type']>(
   });
 }
 
+/** Room a command's audit events need in the spool (a few KiB; kept generous). */
+const SPOOL_HEADROOM = 64 * 1024;
+
 /** Records the privileged actions of one CLI command, as the operator running it. */
 export interface CliAudit {
   record(action: PrivilegedAction): void;
@@ -78,10 +81,28 @@ export interface CliAudit {
  * events are in Redis or, while Redis is down, synced to the spool
  * ($DATA_DIR/spool, the API's): whichever auditflow process next starts, or
  * next runs a command, replays them. The server may be running or stopped.
- * If an event could not be recorded at all the command fails, although its
- * action is done: an operator must not believe it was audited.
+ * With Redis down and the spool full it refuses to act; if an event could
+ * still not be recorded the command fails, although its action is done: an
+ * operator must not believe it was audited.
  */
 export async function withAudit<T>(config: Config, command: string, fn: (audit: CliAudit) => Promise<T>): Promise<T> {
+  const { publisher, close } = await openCliPublisher(config);
+  const acks = new Acknowledgements();
+  const auditor = new PrivilegedActionAuditor(publisher);
+  const actor = cliActor(command);
+  let result: T;
+  try {
+    result = await fn({ record: (action) => publisher.recording(acks, () => auditor.record(actor, action)) });
+  } finally {
+    await close();
+  }
+  const failure = await acks.settled();
+  if (failure) throw new Error(`the action was done, but its audit event could not be recorded (${failure.message}); see the log and the spool at ${config.spool.dir}`);
+  return result;
+}
+
+/** The API's event publisher, for one command: Redis if it answers, else the spool; `close` flushes it and lets go of both. */
+async function openCliPublisher(config: Config): Promise<{ publisher: EventPublisher; close: () => Promise<void> }> {
   // Log lines go to stderr: stdout is the command's output (a new key is its last line).
   const logger = createLogger(config.logLevel, { component: 'cli-audit' }, pino.destination({ fd: 2, sync: true }));
   const redis = createFailFastRedis(config.redisUrl, { connectTimeout: 3000 });
@@ -91,7 +112,18 @@ export async function withAudit<T>(config: Config, command: string, fn: (audit: 
   const ingestQueue = createIngestQueue(redis, config);
   ingestQueue.on('error', () => undefined);
   const spool = await EventSpool.open({ ...config.spool, logger });
-  const publisher = new EventPublisher(new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds }), {
+  const disconnect = async () => {
+    await ingestQueue.close().catch(() => undefined);
+    await closeRedis(redis).catch(() => undefined);
+  };
+  // As the API answers 503 then: an action that could not be recorded is not done at all.
+  if (redis.status !== 'ready' && spool.bytes + SPOOL_HEADROOM > spool.maxBytes) {
+    await spool.close();
+    await disconnect();
+    throw new Error(`nothing was done: Redis is unreachable and the spool (${config.spool.dir}) is full, so the action could not be audited; retry once Redis is back`);
+  }
+  const producer = new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds });
+  const publisher = new EventPublisher(producer, {
     sourceApp: OWN_SOURCE_APP,
     spool,
     redisReady: () => redis.status === 'ready',
@@ -100,18 +132,11 @@ export async function withAudit<T>(config: Config, command: string, fn: (audit: 
     orphanCheckMs: 0,
     logger,
   });
-  const acks = new Acknowledgements();
-  const auditor = new PrivilegedActionAuditor(publisher);
-  const actor = cliActor(command);
-  let result: T;
-  try {
-    result = await fn({ record: (action) => publisher.recording(acks, () => auditor.record(actor, action)) });
-  } finally {
-    await publisher.close();
-    await ingestQueue.close().catch(() => undefined);
-    await closeRedis(redis).catch(() => undefined);
-  }
-  const failure = await acks.settled();
-  if (failure) throw new Error(`the action was done, but its audit event could not be recorded (${failure.message}); see the log and the spool at ${config.spool.dir}`);
-  return result;
+  return {
+    publisher,
+    close: async () => {
+      await publisher.close();
+      await disconnect();
+    },
+  };
 }

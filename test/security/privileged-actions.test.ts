@@ -8,13 +8,15 @@
  * down (the event waits in the spool and arrives once Redis is back).
  */
 import { createHash, createPublicKey } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { keyIdOf } from '../../src/lib/signing-key';
 import { api, signUp } from '../helpers/accounts';
 import { runCliAsync } from '../helpers/child';
 import { freePort } from '../helpers/redis-server';
-import { spooledEvents, spoolSegments } from '../helpers/spool';
+import { deadPid, spooledEvents, spoolSegments } from '../helpers/spool';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -259,6 +261,20 @@ describe('with the server running', () => {
     const id = /Created API key (\S+)/.exec(created.stdout)![1]!;
     expect(await theEvent('api_key_created', id)).toMatchObject({ ...asCli('apikey create'), next: { name: 'priv-spooled-live' } });
     await eventually(async () => spoolSegments(ns.dataDir).length === 0);
+  }, 60_000);
+  it('a command whose event could be recorded nowhere (Redis down, spool full) does nothing and says so', async () => {
+    // Another data directory whose spool a crashed process left full.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-privileged-full-'));
+    try {
+      fs.mkdirSync(path.join(dataDir, 'spool'));
+      fs.writeFileSync(path.join(dataDir, 'spool', `000000000001-${deadPid()}.spool`), 'x'.repeat(1024 * 1024));
+      const created = await cli(['apikey', 'create', '--name', 'priv-unrecorded', '--scopes', 'ingest'], { DATA_DIR: dataDir, SPOOL_MAX_BYTES: String(1024 * 1024), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      expect(created.code).toBe(1);
+      expect(created.stderr).toMatch(/nothing was done: Redis is unreachable and the spool .* is full/);
+      expect((await cli(['apikey', 'list'])).stdout).not.toContain('priv-unrecorded');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
