@@ -107,6 +107,8 @@ export class EventPublisher {
   /** The spool refused an append: until a replay frees room, new actions could not be recorded. */
   private unrecordable = false;
   private closed = false;
+  /** close() has begun: nothing new is started (an orphan check in flight must not restart replay). */
+  private closing = false;
   private readonly scope = new AsyncLocalStorage<Acknowledgements>();
   private readonly maxDelayMs: number;
   private readonly maxBatch: number;
@@ -135,9 +137,9 @@ export class EventPublisher {
 
   /** Replays segments that exited processes left in the spool, in order with this one's events (they go to the spool meanwhile). */
   private async adoptOrphans(): Promise<void> {
-    if (this.spooling || this.closed || !this.options.redisReady()) return;
+    if (this.spooling || this.closing || !this.options.redisReady()) return;
     try {
-      if (!(await this.options.spool.hasOrphans()) || this.spooling || this.closed) return;
+      if (!(await this.options.spool.hasOrphans()) || this.spooling || this.closing) return;
     } catch (error) {
       this.options.logger.warn({ err: error }, 'could not look for events other processes left in the spool');
       return;
@@ -195,6 +197,7 @@ export class EventPublisher {
 
   /** Records what is still buffered (to the spool if Redis is down) and closes the spool. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
     if (this.orphanTimer) clearInterval(this.orphanTimer);
     this.replayTimer = undefined;
