@@ -314,6 +314,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
           repository: reportRepository,
           verification: new ReportVerificationService(reportRepository, signingKey, KeyRing.load(signingKey.publicKey, config.keysDir)),
           publicKeyPem: signingKey.publicKeyPem,
+          publicKeyId: signingKey.keyId,
           generator: {
             generate: async (reportType, start, end, generatedBy) => {
               const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy };

@@ -1,14 +1,18 @@
+import { requestActor } from './audit/privileged-action-auditor';
 import type { RequestContext } from './request-context';
 
-/** The audit fields that say who acted, from where: shared by every service that records an audit event. */
+/**
+ * The audit fields that say who acted, from where: shared by every service that records an audit event.
+ * An API key is named as itself (`api_key`, its name), not as `system`: the key is who made the change.
+ */
 export function actorFields(ctx: RequestContext | undefined) {
-  const actor = ctx?.actor;
+  const actor = requestActor(ctx);
   return {
-    triggered_by_type: actor ? (actor.type === 'admin' ? 'admin' : actor.type === 'api_key' ? 'system' : 'user') : 'system',
-    triggered_by_id: actor?.id ?? null,
-    ip_address: ctx?.ip ?? null,
-    user_agent: ctx?.userAgent ?? null,
-    session_id: actor?.sessionId ?? null,
-    metadata: ctx ? { request_id: ctx.requestId } : undefined,
+    triggered_by_type: actor.type,
+    triggered_by_id: actor.id,
+    ip_address: actor.ip ?? null,
+    user_agent: actor.userAgent ?? null,
+    session_id: actor.sessionId ?? null,
+    metadata: ctx ? actor.details : undefined,
   };
 }

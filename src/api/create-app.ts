@@ -7,6 +7,7 @@ import type { EventPublisher } from '../queues/event-publisher';
 import { authOperations } from './auth/auth.openapi';
 import { adminOperations } from './admin/admin.openapi';
 import { adminRoutes } from './admin/admin.routes';
+import { PrivilegedActionAuditor } from './audit/privileged-action-auditor';
 import { authRoutes } from './auth/auth.routes';
 import type { AnalystQueryService } from './clickhouse-http/analyst-query.service';
 import { clickHouseHttpOperations } from './clickhouse-http/clickhouse-http.openapi';
@@ -89,12 +90,13 @@ export function createApp(deps: AppDeps): Express {
   // Reports and integrity: a `reports` key, or an administrator with the level admin-levels.ts gives.
   const access = { auth: deps.services.auth, admin: deps.services.admin, keys: deps.apiKeys };
   const readReports = requireAdminOrKey(access, 'reports', 'readReports');
-  app.use(integrityRoutes(deps.integrity, readReports));
+  const audit = new PrivilegedActionAuditor(deps.events);
+  app.use(integrityRoutes(deps.integrity, readReports, audit));
   // Reads its own body: SQL text, not JSON.
-  app.use(clickHouseHttpRoutes(deps.analyst, deps.logger));
+  app.use(clickHouseHttpRoutes(deps.analyst, deps.logger, audit));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
-  app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, deps.events));
+  app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, audit));
   app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts));

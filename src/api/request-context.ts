@@ -9,6 +9,8 @@ import type { RawEvent } from '../schemas/event';
 export interface Actor {
   type: 'user' | 'admin' | 'api_key' | 'guest';
   id: string;
+  /** An API key's name: the actor its audit events name. */
+  name?: string;
   email?: string;
   sessionId?: string;
 }

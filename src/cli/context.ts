@@ -1,14 +1,20 @@
+import pino from 'pino';
 import type { Pool } from 'pg';
+import { cliActor, PrivilegedActionAuditor, type PrivilegedAction } from '../api/audit/privileged-action-auditor';
 import { loadConfig, type Config } from '../config/env';
+import { OWN_SOURCE_APP } from '../domain/own-source-app';
 import { clickHouseCluster, embeddedStoreOwner, openClickHouse, type ClickHouseClient } from '../lib/clickhouse';
 import { migrateClickHouse } from '../lib/clickhouse-migrations';
 import { createLogger, type Logger } from '../lib/logger';
 import { createPgPool, ensureDatabase } from '../lib/pg';
 import { migratePostgres } from '../lib/pg-migrations';
-import { createWorkerRedis } from '../lib/redis';
+import { closeRedis, createFailFastRedis, createWorkerRedis } from '../lib/redis';
 import { runControlJob } from '../queues/control-client';
+import { Acknowledgements, EventPublisher } from '../queues/event-publisher';
+import { EventSpool } from '../queues/event-spool';
+import { IngestProducer } from '../queues/ingest.producer';
 import type { ControlJob, ControlResult } from '../queues/queue-names';
-import { createControlQueue } from '../queues/queues';
+import { createControlQueue, createIngestQueue } from '../queues/queues';
 
 /** Config and a quiet logger for one CLI command. */
 export function cliContext(): { config: Config; logger: Logger } {
@@ -60,4 +66,77 @@ export async function runWhereClickHouseIs<T extends ControlResult['type']>(
       await clickhouse.close();
     }
   });
+}
+
+/** Room a command's audit events need in the spool (a few KiB; kept generous). */
+const SPOOL_HEADROOM = 64 * 1024;
+
+/** Records the privileged actions of one CLI command, as the operator running it. */
+export interface CliAudit {
+  record(action: PrivilegedAction): void;
+}
+
+/**
+ * Runs a privileged command with an auditor, and returns only once its audit
+ * events are in Redis or, while Redis is down, synced to the spool
+ * ($DATA_DIR/spool, the API's): whichever auditflow process next starts, or
+ * next runs a command, replays them. The server may be running or stopped.
+ * With Redis down and the spool full it refuses to act; if an event could
+ * still not be recorded the command fails, although its action is done: an
+ * operator must not believe it was audited.
+ */
+export async function withAudit<T>(config: Config, command: string, fn: (audit: CliAudit) => Promise<T>): Promise<T> {
+  const { publisher, close } = await openCliPublisher(config);
+  const acks = new Acknowledgements();
+  const auditor = new PrivilegedActionAuditor(publisher);
+  const actor = cliActor(command);
+  let result: T;
+  try {
+    result = await fn({ record: (action) => publisher.recording(acks, () => auditor.record(actor, action)) });
+  } finally {
+    await close();
+  }
+  const failure = await acks.settled();
+  if (failure) throw new Error(`the action was done, but its audit event could not be recorded (${failure.message}); see the log and the spool at ${config.spool.dir}`);
+  return result;
+}
+
+/** The API's event publisher, for one command: Redis if it answers, else the spool; `close` flushes it and lets go of both. */
+async function openCliPublisher(config: Config): Promise<{ publisher: EventPublisher; close: () => Promise<void> }> {
+  // Log lines go to stderr: stdout is the command's output (a new key is its last line).
+  const logger = createLogger(config.logLevel, { component: 'cli-audit' }, pino.destination({ fd: 2, sync: true }));
+  const redis = createFailFastRedis(config.redisUrl, { connectTimeout: 3000 });
+  // A dead Redis is not an error here: the events go to the spool.
+  redis.on('error', () => undefined);
+  await redis.connect().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'Redis is unreachable; audit events go to the spool'));
+  const ingestQueue = createIngestQueue(redis, config);
+  ingestQueue.on('error', () => undefined);
+  const spool = await EventSpool.open({ ...config.spool, logger });
+  const disconnect = async () => {
+    await ingestQueue.close().catch(() => undefined);
+    await closeRedis(redis).catch(() => undefined);
+  };
+  // As the API answers 503 then: an action that could not be recorded is not done at all.
+  if (redis.status !== 'ready' && spool.bytes + SPOOL_HEADROOM > spool.maxBytes) {
+    await spool.close();
+    await disconnect();
+    throw new Error(`nothing was done: Redis is unreachable and the spool (${config.spool.dir}) is full, so the action could not be audited; retry once Redis is back`);
+  }
+  const producer = new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds });
+  const publisher = new EventPublisher(producer, {
+    sourceApp: OWN_SOURCE_APP,
+    spool,
+    redisReady: () => redis.status === 'ready',
+    maxDelayMs: 0,
+    // A command replays what earlier ones left only as it opens the spool: it does not stay to watch it.
+    orphanCheckMs: 0,
+    logger,
+  });
+  return {
+    publisher,
+    close: async () => {
+      await publisher.close();
+      await disconnect();
+    },
+  };
 }

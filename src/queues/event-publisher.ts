@@ -43,6 +43,12 @@ export interface EventPublisherOptions {
   submitTimeoutMs?: number;
   /** How often a replay of the spool is tried while it holds events. Default 1000 ms. */
   replayIntervalMs?: number;
+  /**
+   * How often the spool is looked at for segments other processes left (a
+   * CLI command that ran while Redis was down), while this one is not
+   * spooling. Default 5000 ms; 0 turns it off (a CLI command's own publisher).
+   */
+  orphanCheckMs?: number;
   metrics?: SpoolMetrics;
   logger: Logger;
 }
@@ -89,6 +95,7 @@ export class EventPublisher {
   private buffer: Pending[] = [];
   private timer?: NodeJS.Timeout;
   private replayTimer?: NodeJS.Timeout;
+  private orphanTimer?: NodeJS.Timeout;
   private pumping = false;
   private idle: (() => void)[] = [];
   /** Batches go to the spool (Redis failed once, or an earlier process left events there). */
@@ -100,6 +107,8 @@ export class EventPublisher {
   /** The spool refused an append: until a replay frees room, new actions could not be recorded. */
   private unrecordable = false;
   private closed = false;
+  /** close() has begun: nothing new is started (an orphan check in flight must not restart replay). */
+  private closing = false;
   private readonly scope = new AsyncLocalStorage<Acknowledgements>();
   private readonly maxDelayMs: number;
   private readonly maxBatch: number;
@@ -119,6 +128,26 @@ export class EventPublisher {
       this.replayDue = true;
       this.kick();
     }
+    const orphanCheckMs = options.orphanCheckMs ?? 5000;
+    if (orphanCheckMs > 0) {
+      this.orphanTimer = setInterval(() => void this.adoptOrphans(), orphanCheckMs);
+      this.orphanTimer.unref();
+    }
+  }
+
+  /** Replays segments that exited processes left in the spool, in order with this one's events (they go to the spool meanwhile). */
+  private async adoptOrphans(): Promise<void> {
+    if (this.spooling || this.closing || !this.options.redisReady()) return;
+    try {
+      if (!(await this.options.spool.hasOrphans()) || this.spooling || this.closing) return;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not look for events other processes left in the spool');
+      return;
+    }
+    this.options.logger.info('events left in the spool by another process; replaying them');
+    this.startSpooling();
+    this.replayDue = true;
+    this.kick();
   }
 
   /** Runs `fn` so that every event published in it, and in what it awaits, is added to `acks`. */
@@ -168,7 +197,9 @@ export class EventPublisher {
 
   /** Records what is still buffered (to the spool if Redis is down) and closes the spool. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.replayTimer) clearInterval(this.replayTimer);
+    if (this.orphanTimer) clearInterval(this.orphanTimer);
     this.replayTimer = undefined;
     this.replayDue = false;
     await this.flush();

@@ -163,6 +163,19 @@ export class EventSpool {
     return undefined;
   }
 
+  /**
+   * Whether another process left segments here that this one may replay (it
+   * has exited): an `auditflow` command that ran while Redis was down spools
+   * its audit events here and exits; a running server picks them up.
+   */
+  async hasOrphans(): Promise<boolean> {
+    for (const name of await this.list()) {
+      const pid = Number(SEGMENT_NAME.exec(name)![2]);
+      if (pid !== process.pid && !isAlive(pid)) return true;
+    }
+    return false;
+  }
+
   /** Deletes a replayed segment. */
   async remove(segment: SpooledSegment): Promise<void> {
     await fs.promises.rm(path.join(this.options.dir, segment.name), { force: true });

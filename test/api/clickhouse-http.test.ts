@@ -21,8 +21,9 @@ const USERS = ['u-1', 'u-2', 'u-3'];
 /** @clickhouse/client, quiet: the errors it would log are what these tests expect. */
 const createClient: typeof createClickHouseClient = (config) => createClickHouseClient({ log: { level: ClickHouseLogLevel.OFF }, ...config });
 
+/** The app's rows: each analyst query is itself audited into audit_logs (source_app auditflow), so the table grows as the tests query it. */
 async function auditCount(): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(stack.clickhouse!, 'SELECT count() AS n FROM audit_logs');
+  const [row] = await queryRows<{ n: number }>(stack.clickhouse!, "SELECT count() AS n FROM audit_logs WHERE source_app = 'billing'");
   return Number(row!.n);
 }
 
@@ -57,9 +58,9 @@ const q = (sql: string) => encodeURIComponent(sql);
 describe('@clickhouse/client against /clickhouse', () => {
   it('pings, and reads rows as JSONEachRow and JSON', async () => {
     expect((await client.ping()).success).toBe(true);
-    const rows = await (await client.query({ query: 'SELECT user_id FROM audit_logs ORDER BY user_id', format: 'JSONEachRow' })).json<{ user_id: string }>();
+    const rows = await (await client.query({ query: "SELECT user_id FROM audit_logs WHERE source_app = 'billing' ORDER BY user_id", format: 'JSONEachRow' })).json<{ user_id: string }>();
     expect(rows.map((r) => r.user_id)).toEqual(USERS);
-    const json = await (await client.query({ query: 'SELECT count() AS n, min(source_app) AS app FROM audit_logs', format: 'JSON' })).json<{ n: string; app: string }>();
+    const json = await (await client.query({ query: "SELECT count() AS n, min(source_app) AS app FROM audit_logs WHERE source_app = 'billing'", format: 'JSON' })).json<{ n: string; app: string }>();
     // 64-bit integers quoted, as a ClickHouse server sends them by default.
     expect(json.data).toEqual([{ n: '3', app: 'billing' }]);
     expect(json.meta?.[0]).toEqual({ name: 'n', type: 'UInt64' });
@@ -69,7 +70,7 @@ describe('@clickhouse/client against /clickhouse', () => {
     const viaPathname = createClient({ url: stack.url, pathname: '/clickhouse', username: 'anyone', password: key });
     try {
       expect((await viaPathname.ping()).success).toBe(true);
-      expect(await (await viaPathname.query({ query: 'SELECT count() AS n FROM audit_logs', format: 'JSONEachRow' })).json()).toEqual([{ n: '3' }]);
+      expect(await (await viaPathname.query({ query: "SELECT count() AS n FROM audit_logs WHERE source_app = 'billing'", format: 'JSONEachRow' })).json()).toEqual([{ n: '3' }]);
     } finally {
       await viaPathname.close();
     }
@@ -114,9 +115,9 @@ describe('curl-style requests', () => {
     expect(JSON.parse(get.headers.get('x-clickhouse-summary')!)).toHaveProperty('read_rows');
     expect(get.headers.get('x-clickhouse-query-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-    expect(await curl('/clickhouse', { body: 'SELECT count() FROM audit_logs' })).toMatchObject({ status: 200, text: '3\n' });
+    expect(await curl('/clickhouse', { body: "SELECT count() FROM audit_logs WHERE source_app = 'billing'" })).toMatchObject({ status: 200, text: '3\n' });
     // "query" parameter, a line break, then the body.
-    expect(await curl(`/clickhouse?query=${q('SELECT user_id FROM audit_logs ORDER BY user_id')}`, { body: 'LIMIT 1 FORMAT CSV' })).toMatchObject({ status: 200, text: '"u-1"\n' });
+    expect(await curl(`/clickhouse?query=${q("SELECT user_id FROM audit_logs WHERE source_app = 'billing' ORDER BY user_id")}`, { body: 'LIMIT 1 FORMAT CSV' })).toMatchObject({ status: 200, text: '"u-1"\n' });
   });
 
   it('honours FORMAT in the query over default_format, and default_format otherwise', async () => {

@@ -125,3 +125,15 @@ it('leaves alone the segments of another live process, and replays those of a de
   expect(names.sort()).toEqual([dead, mine].sort());
   expect(fs.readdirSync(dir)).toEqual([live]);
 });
+
+it("tells a running process when an exited one (a CLI command) left segments, and not for its own or a live process's", async () => {
+  const spool = await EventSpool.open({ dir, maxBytes: 1024 * 1024, logger });
+  await spool.append(batch(1, 'mine'));
+  const [mine] = fs.readdirSync(dir);
+  fs.copyFileSync(path.join(dir, mine!), path.join(dir, mine!.replace(/^\d+-\d+/, `000000000000-${process.ppid}`)));
+  expect(await spool.hasOrphans()).toBe(false);
+  const dead = mine!.replace(/^\d+-\d+/, `000000000001-${deadPid()}`);
+  fs.copyFileSync(path.join(dir, mine!), path.join(dir, dead));
+  expect(await spool.hasOrphans()).toBe(true);
+  await spool.close();
+});

@@ -1,6 +1,8 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { clickHouseException, type ClickHouseException } from '../../domain/clickhouse-exception';
 import type { Logger } from '../../lib/logger';
+import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
+import { analystQueried } from '../audit/privileged-actions';
 import type { AnalystQueryService } from './analyst-query.service';
 import { credentialOf, readAnalystQuery, urlParameters } from './clickhouse-http-request';
 import { sendException, sendResult } from './clickhouse-http-response';
@@ -23,7 +25,7 @@ function bodyException(error: { type?: string; message?: string }): ClickHouseEx
  * (curl, @clickhouse/client, BI tools). Answers in ClickHouse's text and
  * error format rather than auditflow's JSON, because those clients parse it.
  */
-export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logger): Router {
+export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logger, audit: PrivilegedActionAuditor): Router {
   const router = Router();
   const readBody = express.raw({ type: () => true, limit: QUERY_BODY_LIMIT });
 
@@ -41,10 +43,13 @@ export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logge
     const key = await service.authenticate(credentialOf(req, url));
     if ('code' in key) return sendException(res, key);
     // The key is the actor: the api_access row of this request records it.
-    res.locals.ctx.actor = { type: 'api_key', id: key.id };
+    res.locals.ctx.actor = { type: 'api_key', id: key.id, name: key.name };
     const request = readAnalystQuery(req, url);
     if ('code' in request) return sendException(res, request);
+    const started = performance.now();
     const outcome = await service.run(request);
+    // Every query a key ran or was refused: who, its hash and text, and what it read.
+    audit.record(requestActor(res.locals.ctx), analystQueried(request, outcome.type === 'result' ? outcome.result : { refused: `${outcome.exception.name}: ${outcome.exception.message}` }, started));
     if (outcome.type === 'exception') return sendException(res, outcome.exception, request.queryId);
     await sendResult(req, res, outcome.result, request.queryId, request.settings);
   };

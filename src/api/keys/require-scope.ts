@@ -23,7 +23,7 @@ export function requireScope(keys: ApiKeyService, scope: ApiKeyScope) {
     if (!key.scopes.includes(scope)) throw new AppError('FORBIDDEN', `this API key lacks the "${scope}" scope`);
     res.locals.apiKey = key;
     // The key is the actor of this request: api_access rows record it.
-    res.locals.ctx.actor = { type: 'api_key', id: key.id };
+    res.locals.ctx.actor = { type: 'api_key', id: key.id, name: key.name };
     next();
   };
 }

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { REPORT_TYPES, type SignedReport } from '../../domain/report';
 import { reportCsv } from '../../domain/report-rendering';
 import { AppError } from '../../lib/app-error';
-import type { EventPublisher } from '../../queues/event-publisher';
-import { actorFields } from '../actor-fields';
 import { actorLabel } from '../admin/require-admin-or-key';
+import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
+import { reportDownloaded, reportGenerated, reportVerified, signingKeyExported } from '../audit/privileged-actions';
 import { validate } from '../validate';
 import { reportPdf } from './report-pdf';
 import type { ReportVerificationService } from './report-verification.service';
@@ -37,6 +37,8 @@ export interface ReportsComponent {
   verification: ReportVerificationService;
   /** The signing key's public half (PEM), for checking downloads offline. */
   publicKeyPem: string;
+  /** Its key id, named in the audit event of an export. */
+  publicKeyId?: string;
 }
 
 /** Who may read reports, and who may generate them and record their submission. */
@@ -46,7 +48,7 @@ export interface ReportsAccess {
 }
 
 /** /v1/reports: compliance reports for keys with the reports scope and for administrators. */
-export function reportsRoutes({ repository: reports, generator, verification, publicKeyPem }: ReportsComponent, access: ReportsAccess, events?: EventPublisher): Router {
+export function reportsRoutes({ repository: reports, generator, verification, publicKeyPem, publicKeyId }: ReportsComponent, access: ReportsAccess, audit: PrivilegedActionAuditor): Router {
   const router = Router();
 
   router.get('/v1/reports', access.read, async (req, res) => {
@@ -55,12 +57,16 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
 
   router.post('/v1/reports', access.manage, async (req, res) => {
     const body = validate(generateBody, req.body);
-    const result = await generator.generate(body.type, new Date(body.period_start), new Date(body.period_end), actorLabel(res.locals));
+    const started = performance.now();
+    const [start, end] = [new Date(body.period_start), new Date(body.period_end)];
+    const result = await generator.generate(body.type, start, end, actorLabel(res.locals));
+    audit.record(requestActor(res.locals.ctx), reportGenerated({ ...result, type: body.type, start, end }, started));
     res.status(result.created ? 201 : 200).json(result);
   });
 
   // Before /v1/reports/:id, which would take "public-key" for an id.
   router.get('/v1/reports/public-key', access.read, (_req, res) => {
+    audit.record(requestActor(res.locals.ctx), signingKeyExported(publicKeyId ?? 'unknown'));
     res.type('application/x-pem-file').attachment('auditflow-public-key.pem').send(publicKeyPem);
   });
 
@@ -70,6 +76,7 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
     if (!row) throw new AppError('NOT_FOUND', 'no such report');
     const report = row.report_data as unknown as SignedReport;
     const name = `auditflow-${report.report_type}-${report.period_start.slice(0, 10)}-${row.id}`;
+    audit.record(requestActor(res.locals.ctx), reportDownloaded(String(row.id), format));
     if (format === 'csv') {
       res.type('text/csv').attachment(`${name}.csv`).send(reportCsv(report));
     } else if (format === 'pdf') {
@@ -81,7 +88,9 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
   });
 
   router.get('/v1/reports/:id/verification', access.read, async (req, res) => {
-    res.json(await verification.verify(req.params.id as string));
+    const result = await verification.verify(req.params.id as string);
+    audit.record(requestActor(res.locals.ctx), reportVerified(result.id, result));
+    res.json(result);
   });
 
   router.patch('/v1/reports/:id', access.manage, async (req, res) => {
@@ -94,15 +103,12 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
       authority_acknowledgment: body.authority_acknowledgment ?? null,
     });
     const pick = (r: typeof before) => ({ submitted_to_authority: r.submitted_to_authority, submission_date: r.submission_date?.toISOString() ?? null, authority_acknowledgment: r.authority_acknowledgment });
-    events?.publish({
-      kind: 'audit',
-      event_type: 'report_submission_updated',
-      action_type: 'UPDATE',
-      entity_type: 'COMPLIANCE_REPORT',
-      entity_id: String(before.id),
-      previous_value: pick(before),
-      new_value: pick(after!),
-      ...actorFields(res.locals.ctx),
+    audit.record(requestActor(res.locals.ctx), {
+      type: 'report_submission_updated',
+      action: 'UPDATE',
+      target: { type: 'COMPLIANCE_REPORT', id: String(before.id) },
+      previous: pick(before),
+      next: pick(after!),
     });
     const { report_data: _content, ...summary } = after!;
     res.json(summary);

@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import { AdminAccountService } from '../../api/admin/admin-account.service';
 import { AdministratorRepository } from '../../api/admin/administrator.repository';
 import { LoginGuard } from '../../api/auth/login-guard';
-import { cliContext, withPostgres } from '../context';
+import { administratorCreated, administratorUnlocked } from '../../api/audit/privileged-actions';
+import { cliContext, withAudit, withPostgres } from '../context';
 
 function accounts(pg: Pool): AdminAccountService {
   return new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg));
@@ -22,9 +23,13 @@ export function registerAdminCommands(program: Command): void {
     .option('--last-name <name>', 'last name')
     .action(async (opts: { email: string; password: string; level: string; firstName?: string; lastName?: string }) => {
       const { config } = cliContext();
-      const created = await withPostgres(config, (pg) =>
-        accounts(pg).create({ email: opts.email, password: opts.password, admin_level: opts.level, first_name: opts.firstName, last_name: opts.lastName }),
-      );
+      const created = await withAudit(config, 'admin create', async (audit) => {
+        const admin = await withPostgres(config, (pg) =>
+          accounts(pg).create({ email: opts.email, password: opts.password, admin_level: opts.level, first_name: opts.firstName, last_name: opts.lastName }),
+        );
+        audit.record(administratorCreated(admin));
+        return admin;
+      });
       process.stdout.write(`Created administrator ${created.email} with admin_level ${created.admin_level}.\n`);
       process.stdout.write(`${created.id}\n`);
     });
@@ -51,7 +56,11 @@ export function registerAdminCommands(program: Command): void {
     .description("lift an administrator's failed-login lock")
     .action(async (email: string) => {
       const { config } = cliContext();
-      const unlocked = await withPostgres(config, (pg) => accounts(pg).unlock(email));
+      const unlocked = await withAudit(config, 'admin unlock', async (audit) => {
+        const admin = await withPostgres(config, (pg) => accounts(pg).unlock(email));
+        audit.record(administratorUnlocked(admin));
+        return admin;
+      });
       process.stdout.write(`Unlocked administrator ${unlocked.email}.\n`);
     });
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { API_KEY_SCOPES, ApiKeyRepository } from '../../api/keys/api-key.repository';
 import { ApiKeyService, parseScopes } from '../../api/keys/api-key.service';
-import { cliContext, withPostgres } from '../context';
+import { apiKeyCreated, apiKeyRevoked } from '../../api/audit/privileged-actions';
+import { cliContext, withAudit, withPostgres } from '../context';
 
 export function registerApiKeyCommands(program: Command): void {
   const apikey = program.command('apikey').description('manage API keys');
@@ -14,7 +15,11 @@ export function registerApiKeyCommands(program: Command): void {
     .action(async (opts: { name: string; scopes: string }) => {
       const { config } = cliContext();
       const scopes = parseScopes(opts.scopes);
-      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes));
+      const { record, key } = await withAudit(config, 'apikey create', async (audit) => {
+        const created = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes));
+        audit.record(apiKeyCreated(created.record));
+        return created;
+      });
       process.stdout.write(`Created API key ${record.id} for "${record.name}" with scopes ${record.scopes.join(',')}.\n`);
       process.stdout.write('Store it now: it is not shown again.\n');
       process.stdout.write(`${key}\n`);
@@ -42,7 +47,11 @@ export function registerApiKeyCommands(program: Command): void {
     .description('revoke one key by id, or every active key of an app by name')
     .action(async (nameOrId: string) => {
       const { config } = cliContext();
-      const revoked = await withPostgres(config, (pg) => new ApiKeyRepository(pg).revoke(nameOrId));
+      const revoked = await withAudit(config, 'apikey revoke', async (audit) => {
+        const keys = await withPostgres(config, (pg) => new ApiKeyRepository(pg).revoke(nameOrId));
+        for (const k of keys) audit.record(apiKeyRevoked(k));
+        return keys;
+      });
       if (revoked.length === 0) {
         process.stderr.write(`auditflow: no active API key matches "${nameOrId}"\n`);
         process.exitCode = 1;

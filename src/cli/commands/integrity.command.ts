@@ -3,7 +3,8 @@ import { KeyRing } from '../../lib/key-ring';
 import { SigningKey } from '../../lib/signing-key';
 import { IntegrityVerifier, type VerificationResult } from '../../workers/integrity-verifier';
 import { SealRepository } from '../../workers/seal.repository';
-import { cliContext, runWhereClickHouseIs } from '../context';
+import { integrityVerified, signingKeyExported, signingKeyRotated } from '../../api/audit/privileged-actions';
+import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
 function parseDate(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
@@ -35,9 +36,14 @@ export function registerIntegrityCommands(program: Command): void {
       const { config } = cliContext();
       const range = { from: parseDate('--from', opts.from), to: parseDate('--to', opts.to) };
       const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };
-      const { result } = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
-        const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-        return { type: 'verify', result: await new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse)).verify(range) };
+      const { result } = await withAudit(config, 'verify', async (audit) => {
+        const started = performance.now();
+        const verified = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
+          const key = SigningKey.load(config.signingKeyFile, config.keysDir);
+          return { type: 'verify', result: await new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse)).verify(range) };
+        });
+        audit.record(integrityVerified(verified.result, started));
+        return verified;
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else printVerification(result, (line) => process.stdout.write(`${line}\n`));
@@ -48,14 +54,16 @@ export function registerIntegrityCommands(program: Command): void {
   keys
     .command('export-public')
     .description('print the public key (PEM), for checking seals and reports elsewhere')
-    .action(() => {
+    .action(async () => {
       const { config } = cliContext();
-      process.stdout.write(SigningKey.load(config.signingKeyFile, config.keysDir).publicKeyPem);
+      const key = SigningKey.load(config.signingKeyFile, config.keysDir);
+      await withAudit(config, 'keys export-public', async (audit) => audit.record(signingKeyExported(key.keyId)));
+      process.stdout.write(key.publicKeyPem);
     });
   keys
     .command('rotate')
     .description('replace the generated signing key; its public half moves to $KEYS_DIR/retired, so old seals and reports still verify')
-    .action(() => {
+    .action(async () => {
       const { config } = cliContext();
       if (config.signingKeyFile) {
         throw new Error(
@@ -63,7 +71,11 @@ export function registerIntegrityCommands(program: Command): void {
             `${config.keysDir}/retired/, point SIGNING_KEY_FILE at the new key, and restart every role (docs/deploy.md).`,
         );
       }
-      const rotation = SigningKey.rotate(config.keysDir);
+      const rotation = await withAudit(config, 'keys rotate', async (audit) => {
+        const done = SigningKey.rotate(config.keysDir);
+        audit.record(signingKeyRotated(done));
+        return done;
+      });
       process.stdout.write(
         `Retired key ${rotation.retiredKeyId} (public half kept as ${rotation.retiredFile}).\n` +
           `New signing key ${rotation.keyId}. Restart every role (api, worker, scheduler) to sign with it; ` +

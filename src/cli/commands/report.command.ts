@@ -10,7 +10,8 @@ import { IntegrityVerifier } from '../../workers/integrity-verifier';
 import { ReportBuilder } from '../../workers/report-builder';
 import { ReportRepository } from '../../workers/report.repository';
 import { SealRepository } from '../../workers/seal.repository';
-import { cliContext, runWhereClickHouseIs } from '../context';
+import { reportGenerated } from '../../api/audit/privileged-actions';
+import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
 /** Checks a downloaded report with no database: its hash, its signature, and the key it names. */
 export function verifyReportFile(file: string, publicKeyFile: string): { ok: boolean; problems: string[]; report?: SignedReport } {
@@ -40,11 +41,16 @@ export function registerReportCommands(program: Command): void {
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) throw new Error('--from and --to must be ISO 8601 times, --from before --to');
       const reportType = opts.type as ReportType;
       const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy: 'cli' };
-      const result = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
-        const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-        const verifier = new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse));
-        const { report: row, created } = await new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, key).generate(reportType, start, end, 'cli');
-        return { type: 'report', id: String(row.id), created };
+      const result = await withAudit(config, 'report generate', async (audit) => {
+        const started = performance.now();
+        const generated = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
+          const key = SigningKey.load(config.signingKeyFile, config.keysDir);
+          const verifier = new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse));
+          const { report: row, created } = await new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, key).generate(reportType, start, end, 'cli');
+          return { type: 'report', id: String(row.id), created };
+        });
+        audit.record(reportGenerated({ id: generated.id, created: generated.created, type: reportType, start, end }, started));
+        return generated;
       });
       process.stdout.write(`${result.created ? 'Generated' : 'Already stored:'} report ${result.id} (${reportType}, ${job.start} to ${job.end})\n`);
     });
