@@ -37,12 +37,17 @@ import { QUEUE_NAMES, type ControlJob } from './queues/queue-names';
 import { createControlQueue, createIngestQueue, createWebhookQueue } from './queues/queues';
 import { startRiskWorker, type RiskWorker } from './risk/risk-worker';
 import { DirectEventSink } from './workers/direct-event-sink';
+import { WebhookNotifier } from './risk/webhooks/webhook-notifier';
+import { WebhookRepository } from './risk/webhooks/webhook.repository';
 import { KeyRing } from './lib/key-ring';
 import { SigningKey } from './lib/signing-key';
 import { ChainSealer } from './workers/chain-sealer';
 import { ClickHouseWriter } from './workers/clickhouse-writer';
 import { SealRepository } from './workers/seal.repository';
 import { IntegrityVerifier } from './workers/integrity-verifier';
+import { RecordedVerification } from './workers/recorded-verification';
+import { VerificationRunRepository } from './workers/verification-run.repository';
+import { brokenChainAlarm } from './workers/broken-chain-alarm';
 import { ReportBuilder } from './workers/report-builder';
 import { RetentionJob } from './workers/retention';
 import { RetentionArchiver } from './workers/retention-archiver';
@@ -247,7 +252,11 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         reader: directReader(clickhouse),
         analyst: running.analyst!,
         redis,
-        verifier,
+        verifier: new RecordedVerification(
+          verifier,
+          new VerificationRunRepository(pg),
+          brokenChainAlarm(new DirectEventSink(writer, logger.child({ component: 'integrity' })), new WebhookNotifier(webhookQueue, new WebhookRepository(pg), config.webhooks)),
+        ),
         retention: new RetentionJob(pg, clickhouse, signingKey, writer, new RetentionArchiver(clickhouse, signingKey, keyRing, config.archiveDir, logger.child({ component: 'retention' })), logger.child({ component: 'retention' }), clickHouseCluster(config.clickhouse)),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
       }), {
@@ -308,6 +317,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const reportRepository = new ReportReadRepository(pg);
       // The same key file as the worker's; the API uses only its public half, to check reports.
       const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);
+      const verificationRuns = new VerificationRunRepository(pg);
       const app = createApp({
         version: packageVersion(),
         reports: {
@@ -325,9 +335,10 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         },
         integrity: {
           verify: async (range) => {
-            const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };
+            const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, trigger: 'api' as const };
             return (await runControlJob(controlQueue, redis, job, 600_000)).result;
           },
+          runs: (limit) => verificationRuns.latest(limit),
         },
         logger,
         events,

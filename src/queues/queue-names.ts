@@ -5,6 +5,8 @@ import type { ReportType } from '../domain/report';
 import type { RetentionRun } from '../workers/retention';
 import type { AnalystQueryRequest } from './analyst-query-runner';
 import type { VerificationResult } from '../workers/integrity-verifier';
+import type { VerificationTrigger } from '../workers/verification-run.repository';
+import type { WebhookEventType } from '../risk/webhooks/webhook.repository';
 
 /** Every BullMQ queue auditflow uses. */
 export const QUEUE_NAMES = {
@@ -31,7 +33,7 @@ export interface IngestJob {
 /** One webhook call; the URL and secret are read at delivery, so they never sit in Redis. */
 export interface WebhookJob {
   sourceApp: string;
-  type: 'subject.locked' | 'subject.unlocked' | 'subject.high_risk';
+  type: WebhookEventType;
   deliveryId: string;
   body: Record<string, unknown>;
 }
@@ -47,7 +49,7 @@ export type ControlJob =
   /** Apply data_retention_policies (now: the time the cutoffs count back from). */
   | { type: 'retention'; now: string | null }
   /** Integrity verification, run where ClickHouse is. */
-  | { type: 'verify'; from: string | null; to: string | null }
+  | { type: 'verify'; from: string | null; to: string | null; trigger: VerificationTrigger }
   /** An analyst's query from /clickhouse; the result's bytes go to the Redis key `resultKey` (see RelayedAnalystRunner). */
   | { type: 'analyst-query'; request: AnalystQueryRequest; limits: AnalystLimits; resultKey: string };
 

@@ -5,7 +5,7 @@ import { RELAYED_RESULT_TTL_MS, type AnalystQueryRunner } from '../queues/analys
 import { RELAYED_QUERY_MAX_ROWS, type ClickHouseReader } from '../queues/clickhouse-reader';
 import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names';
 import type { DeadLetterRepository } from './dead-letter.repository';
-import type { IntegrityVerifier } from './integrity-verifier';
+import type { RecordedVerification } from './recorded-verification';
 import type { ReportBuilder } from './report-builder';
 import type { RetentionJob } from './retention';
 import { replayDeadLetters } from './dead-letter-replay';
@@ -13,7 +13,8 @@ import { replayDeadLetters } from './dead-letter-replay';
 export interface ControlDeps {
   retention: RetentionJob;
   reports: ReportBuilder;
-  verifier: IntegrityVerifier;
+  /** Verification that records each run and raises the alarm on a broken chain. */
+  verifier: RecordedVerification;
   reader: ClickHouseReader;
   deadLetters: DeadLetterRepository;
   ingestQueue: Queue<IngestJob>;
@@ -40,7 +41,7 @@ export function createControlProcessor({ analyst, deadLetters, ingestQueue, logg
         return { type: 'dead-letter-digest', count };
       }
       case 'verify': {
-        const result = await verifier.verify({ from: data.from ? new Date(data.from) : undefined, to: data.to ? new Date(data.to) : undefined });
+        const { result } = await verifier.verify({ from: data.from ? new Date(data.from) : undefined, to: data.to ? new Date(data.to) : undefined }, data.trigger ?? 'api');
         if (!result.ok) logger.error({ broken: result.tables.filter((t) => !t.ok).map((t) => t.first_break) }, 'integrity verification failed');
         return { type: 'verify', result };
       }

@@ -5,6 +5,7 @@ import type { SigningKey } from '../lib/signing-key';
 import type { ClickHouseReader } from '../queues/clickhouse-reader';
 import type { IntegrityVerifier } from './integrity-verifier';
 import type { ReportRepository } from './report.repository';
+import { VerificationRunRepository } from './verification-run.repository';
 
 type Counts = Record<string, number>;
 
@@ -26,6 +27,7 @@ export class ReportBuilder {
     const existing = await this.reports.find(type, start, end);
     if (existing) return { report: existing, created: false };
     const { content, total } = await this.content(type, start, end);
+    content.integrity_last_run = await this.lastVerification();
     return this.reports.withChainLock(async (previousHash) => {
       const unsigned: UnsignedReport = {
         format: 'auditflow-report/1',
@@ -45,6 +47,14 @@ export class ReportBuilder {
       // Another generator stored this period first: it is the one report.
       return { report: (await this.reports.find(type, start, end))!, created: false };
     });
+  }
+
+  /** The latest recorded verification run as of generation: every report states the store's last known integrity. */
+  private async lastVerification(): Promise<Record<string, unknown> | null> {
+    const [run] = await new VerificationRunRepository(this.pg).latest(1);
+    if (!run) return null;
+    const broken = run.tables.filter((t) => !t.ok).map((t) => ({ table: t.table, ...t.first_break }));
+    return { run_id: run.id, trigger: run.trigger, finished_at: run.finished_at, ok: run.ok, rows_verified: run.rows_verified, ...(broken.length ? { broken } : {}) };
   }
 
   private async content(type: ReportType, start: Date, end: Date): Promise<{ content: Record<string, unknown>; total: number }> {

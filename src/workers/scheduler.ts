@@ -48,6 +48,16 @@ export const SCHEDULED_TASKS: ScheduledTask[] = [
     },
     job: () => ({ type: 'retention', now: null }),
   },
+  {
+    // Every chain, every night: the dashboard and the reports cite the latest run, and a break raises the alarm.
+    name: 'integrity-verify',
+    cron: '30 2 * * *',
+    period: (tick) => {
+      const day = new Date(Date.UTC(tick.getUTCFullYear(), tick.getUTCMonth(), tick.getUTCDate()));
+      return { start: new Date(day.getTime() - 86_400_000), end: day };
+    },
+    job: () => ({ type: 'verify', from: null, to: null, trigger: 'scheduled' }),
+  },
   reportTask('daily_security_summary', '5 0 * * *'),
   reportTask('weekly_access_review', '10 0 * * 1'),
   reportTask('monthly_compliance', '15 0 1 * *'),

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { KeyRing } from '../../lib/key-ring';
 import { SigningKey } from '../../lib/signing-key';
 import { IntegrityVerifier, type VerificationResult } from '../../workers/integrity-verifier';
+import { RecordedVerification } from '../../workers/recorded-verification';
 import { SealRepository } from '../../workers/seal.repository';
+import { VerificationRunRepository } from '../../workers/verification-run.repository';
 import { integrityVerified, signingKeyExported, signingKeyRotated } from '../../api/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
@@ -35,12 +37,14 @@ export function registerIntegrityCommands(program: Command): void {
     .action(async (opts: { from?: string; to?: string; json?: boolean; timeout: string }) => {
       const { config } = cliContext();
       const range = { from: parseDate('--from', opts.from), to: parseDate('--to', opts.to) };
-      const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null };
+      const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, trigger: 'cli' as const };
       const { result } = await withAudit(config, 'verify', async (audit) => {
         const started = performance.now();
         const verified = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
           const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-          return { type: 'verify', result: await new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse)).verify(range) };
+          const verifier = new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse));
+          // No worker runs here, so no webhook queue: the run is recorded, and the exit code and output say what broke.
+          return { type: 'verify', result: (await new RecordedVerification(verifier, new VerificationRunRepository(pg)).verify(range, 'cli')).result };
         });
         audit.record(integrityVerified(verified.result, started));
         return verified;

@@ -26,6 +26,11 @@ export class WebhookNotifier {
     return events?.has(type) ?? false;
   }
 
+  /** One call to every app subscribed to `type`, for a notice about the whole store (a broken chain). */
+  async broadcast(type: WebhookEventType, deliveryId: string, body: Record<string, unknown>): Promise<void> {
+    for (const sourceApp of await this.webhooks.subscribers(type)) await this.notify(sourceApp, type, `${deliveryId}-${sourceApp}`, body);
+  }
+
   async notify(sourceApp: string, type: WebhookEventType, deliveryId: string, body: Record<string, unknown>): Promise<void> {
     if (!(await this.wants(sourceApp, type))) return;
     await this.queue.add(

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 
-export const WEBHOOK_EVENTS = ['subject.locked', 'subject.unlocked', 'subject.high_risk'] as const;
+export const WEBHOOK_EVENTS = ['subject.locked', 'subject.unlocked', 'subject.high_risk', 'integrity.failed'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookRow {
@@ -33,6 +33,12 @@ export class WebhookRepository {
     );
     const { created, ...row } = rows[0]!;
     return { row, created };
+  }
+
+  /** The apps whose active webhook subscribes to `type`: a notice about the whole store goes to each. */
+  async subscribers(type: WebhookEventType): Promise<string[]> {
+    const { rows } = await this.pg.query<{ source_app: string }>(`SELECT source_app FROM app_webhooks WHERE is_active AND $1 = ANY(events) ORDER BY source_app`, [type]);
+    return rows.map((r) => r.source_app);
   }
 
   async delete(sourceApp: string): Promise<boolean> {
