@@ -72,7 +72,7 @@ export class RiskActionEmitter {
 function eventsOf(action: RiskAction): RawEvent[] {
   const p = action.payload;
   const id = (part: string) => derivedUuid(`${action.action_key}|${part}`);
-  const detection = { trigger_event_id: p.trigger_event_id ?? null, risk_score: p.risk_score ?? null, factors: p.factors ?? [] };
+  const detection = { trigger_event_id: p.trigger_event_id ?? null, risk_score: p.risk_score ?? null, risk_level: p.risk_level ?? null, factors: p.factors ?? [] };
   const actor = { triggered_by_type: 'system', triggered_by_id: 'risk-worker' };
   switch (action.action) {
     case 'account_locked':
@@ -162,14 +162,16 @@ function eventsOf(action: RiskAction): RawEvent[] {
         {
           kind: 'security',
           event_id: id('security'),
-          event_type: 'RATE_LIMIT_EXCEEDED',
+          // What it is: a block for guessing (or other suspicious traffic), as severe as the decision's level said.
+          event_type: p.threat === 'brute_force' || p.threat === 'distributed_brute_force' || p.threat === 'credential_stuffing' || p.threat === 'password_spraying' ? 'AUTHENTICATION_FAILURE' : 'SUSPICIOUS_ACTIVITY',
           occurred_at: p.at,
-          severity_level: 'HIGH',
+          severity_level: severityOf(p.risk_level),
           user_id: action.subject_id,
           event_source: action.source_app === OWN_SOURCE_APP ? 'LOGIN_ENDPOINT' : 'RISK_ENGINE',
           event_description: `IP ${action.ip_address} blocked at login for ${p.block_minutes} minutes: ${p.reason ?? ''}`,
           ip_address: action.ip_address,
-          action_taken: 'REQUEST_BLOCKED',
+          action_taken: 'IP_BLOCKED',
+          event_category: 'IP_BLOCK',
           threat_type: p.threat ?? null,
           detection_method: 'risk_score',
           metadata: { ...detection, blocked_until: p.blocked_until ?? null },
@@ -177,5 +179,19 @@ function eventsOf(action: RiskAction): RawEvent[] {
       ];
     case 'high_risk':
       return [];
+  }
+}
+
+/** The security event's severity from the risk level that decided the action (HIGH when none is known). */
+function severityOf(level: string | undefined): 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' {
+  switch (level) {
+    case 'critical':
+      return 'CRITICAL';
+    case 'medium':
+      return 'MEDIUM';
+    case 'low':
+      return 'LOW';
+    default:
+      return 'HIGH';
   }
 }

@@ -241,6 +241,18 @@ describe('risk worker', () => {
       return r.length > 0 && r;
     });
     expect(block).toEqual([{ ip_address: ip, violation_type: 'credential_stuffing', blocked_duration_minutes: 15, request_count: 5 }]);
+    // Labelled for what it is: an IP block for credential stuffing, as severe as the decision, and counted by the reports' lockouts.
+    const [blockEvent] = await eventually(async () => {
+      const r = await queryRows<{ event_type: string; severity_level: string; action_taken: string; threat_type: string; level: string }>(
+        stack.clickhouse!,
+        `SELECT event_type, severity_level, action_taken, threat_type, toString(metadata.risk_level) AS level FROM security_events WHERE ip_address = {ip:String} AND action_taken = 'IP_BLOCKED'`,
+        { ip },
+      );
+      return r.length > 0 && r;
+    });
+    expect(blockEvent).toMatchObject({ event_type: 'AUTHENTICATION_FAILURE', action_taken: 'IP_BLOCKED', threat_type: 'credential_stuffing' });
+    expect(blockEvent!.level).toMatch(/^(low|medium|high|critical)$/);
+    expect(blockEvent!.severity_level).toBe(blockEvent!.level.toUpperCase());
     // Stuffing victims are not locked: the attacker's IP is the problem, not their accounts.
     expect((await subject('victim-9')).lock.locked).toBe(false);
     expect((await subject('victim-9')).risk.level).toBe('high');
