@@ -224,6 +224,12 @@ describe('the dashboard in a browser', () => {
 
     // Opening it was recorded as an administrator reading the account.
     await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'user_timeline_viewed' AND user_id = {u:String} AND triggered_by_type = 'admin'`, { u: timelineUser.id })) >= 1);
+
+    // Another app's user id (not a UUID): its timeline opens, and the page's own look-ups write nothing to Error logs.
+    await openPage('#/timeline?user=u-42', 'User timeline');
+    await page.locator('#timeline-other-apps').waitFor();
+    await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'user_timeline_viewed' AND user_id = 'u-42'`)) === 1);
+    expect(await clickHouseCount(`SELECT count() AS n FROM error_logs WHERE request_path LIKE '/admin/users/%'`)).toBe(0);
   });
 
   it('generates a report, verifies its signature on the server, and downloads it', async () => {
@@ -302,6 +308,18 @@ describe('the dashboard in a browser', () => {
 });
 
 describe('the dashboard API and page', () => {
+  it('leads a newcomer from / to the dashboard, and a program to the docs; serves a favicon', async () => {
+    const browser$ = await fetch(`${stack.url}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }, redirect: 'manual' });
+    expect(browser$.status).toBe(302);
+    expect(browser$.headers.get('location')).toBe('/dashboard');
+    const program = await fetch(`${stack.url}/`);
+    expect(await program.json()).toMatchObject({ dashboard: '/dashboard', api_docs: '/docs', openapi: '/openapi.json' });
+    const icon = await fetch(`${stack.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    await icon.text();
+  });
+
   it('serves the page with a strict Content-Security-Policy and no inline script', async () => {
     const res = await fetch(`${stack.url}/dashboard`);
     const csp = res.headers.get('content-security-policy')!;

@@ -45,6 +45,13 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
  */
 export function dashboardPageRoutes(): Router {
   const router = Router();
+  // The root leads somewhere: a browser to the dashboard, a program to where things are.
+  router.get('/', (req, res) => {
+    if (req.accepts(['json', 'html']) === 'html') res.redirect(302, DASHBOARD_PATH);
+    else res.json({ name: 'auditflow', dashboard: DASHBOARD_PATH, api_docs: '/docs', openapi: '/openapi.json', health: '/healthz', readiness: '/readyz' });
+  });
+  // Browsers ask for it at the root whatever the page says.
+  router.get('/favicon.ico', (_req, res) => res.redirect(301, `${DASHBOARD_PATH}/assets/favicon.svg`));
   router.use(DASHBOARD_PATH, securityHeaders);
   router.get(DASHBOARD_PATH, (_req, res) => {
     res.set('Cache-Control', 'no-cache').sendFile(path.join(WEB_DIR, 'index.html'));

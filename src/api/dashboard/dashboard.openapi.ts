@@ -13,6 +13,22 @@ const adminOrKey = { 401: 'No API key or administrator session, or not a valid o
 export const dashboardOperations: ApiOperation[] = [
   {
     method: 'get',
+    path: '/',
+    tag: 'dashboard',
+    summary: 'Where to go: a browser (Accept: text/html) is redirected to the dashboard; anything else gets the addresses of the dashboard, the API docs and the health checks',
+    security: 'none',
+    responses: { 200: '{ name, dashboard, api_docs, openapi, health, readiness }', 302: 'To /dashboard' },
+  },
+  {
+    method: 'get',
+    path: '/favicon.ico',
+    tag: 'dashboard',
+    summary: "The dashboard's icon (a redirect to its SVG)",
+    security: 'none',
+    responses: { 301: 'To /dashboard/assets/favicon.svg' },
+  },
+  {
+    method: 'get',
     path: '/dashboard',
     tag: 'dashboard',
     summary: 'The dashboard (HTML). It loads its scripts from /dashboard/assets and asks for an administrator login or a `reports` API key itself',
