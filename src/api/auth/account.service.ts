@@ -8,10 +8,9 @@ import type { RequestContext } from '../request-context';
 import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
 import type { AuthService, LoginResult } from './auth.service';
-import { verifyAgainstNothing, verifyPassword } from './password-hasher';
 import type { SessionRepository } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
-import { publicUser, type PublicUser, type UserRepository } from './user.repository';
+import { publicUser, type PublicUser, type UserRepository, type UserRow } from './user.repository';
 
 export interface AccountServiceDeps {
   pg: Pool;
@@ -56,21 +55,29 @@ export class AccountService {
     return publicUser(changed.after);
   }
 
-  /** Mails a confirmation link to the new address; the email changes only when it is followed. */
+  /**
+   * Mails a confirmation link to the new address; the email changes only when
+   * it is followed. The old address is told too, so an owner whose password
+   * leaked can reset it, which voids the link (issue 12 §2).
+   */
   async requestEmailChange(userId: string, newEmail: string, password: string, ctx: RequestContext): Promise<void> {
-    const user = await this.d.users.byId(userId);
-    if (!user || !(await verifyPassword(user.password_hash, password))) throw new AppError('UNAUTHENTICATED', 'the password is wrong');
+    const user = await this.checkOwnPassword(userId, password, 'email_change', ctx);
     if (user.email === newEmail) throw new AppError('VALIDATION_FAILED', 'that is already your email', { details: [{ path: 'new_email', message: 'is your current email' }] });
     const { token, hash } = newSecret();
     await this.d.tokens.revokeAll(userId, 'change_email');
     await this.d.tokens.insert(hash, 'change_email', userId, 60, newEmail);
-    await this.d.mailer
-      .send({
-        to: newEmail,
-        subject: 'Confirm your new auditflow email',
-        text: `Confirm this address for your account within an hour:\n\n${this.d.publicUrl}/auth/email/confirm#token=${token}\n\nOr POST {"token": "${token}"} to ${this.d.publicUrl}/auth/email/confirm\n`,
-      })
-      .catch((error: unknown) => this.d.logger.error({ err: error }, 'could not send mail'));
+    await this.mail({
+      to: newEmail,
+      subject: 'Confirm your new auditflow email',
+      text: `Confirm this address for your account within an hour:\n\n${this.d.publicUrl}/auth/email/confirm#token=${token}\n\nOr POST {"token": "${token}"} to ${this.d.publicUrl}/auth/email/confirm\n`,
+    });
+    await this.mail({
+      to: user.email,
+      subject: 'Your auditflow email is about to change',
+      text:
+        `Someone signed in to your account asked to change its email to ${newEmail}. The change happens when that address confirms it.\n\n` +
+        `If this was not you, reset your password now (${this.d.publicUrl}/auth/password/forgot): that cancels the change and ends every session.\n`,
+    });
     this.d.events.record({ type: 'email_change_requested', userId, ctx, details: { method: 'email_link' } });
   }
 
@@ -86,6 +93,15 @@ export class AccountService {
       throw error;
     }
     if (!changed) throw new AppError('NOT_FOUND', 'account not found');
+    if (changed.before.email !== changed.after.email) {
+      await this.mail({
+        to: changed.before.email,
+        subject: 'Your auditflow email was changed',
+        text:
+          `The email of your auditflow account was changed to ${changed.after.email}; this address no longer signs in.\n\n` +
+          `If this was not you, contact your administrator at once.\n`,
+      });
+    }
     this.d.events.record({
       type: 'email_changed',
       userId: row.user_id,
@@ -99,8 +115,7 @@ export class AccountService {
   /** Soft delete: the account can be restored for `account.restore_window_days`. */
   async deleteAccount(userId: string, password: string, ctx: RequestContext): Promise<{ deleted_at: string; restore_until: string }> {
     const startedAt = performance.now();
-    const user = await this.d.users.byId(userId);
-    if (!user || !(await verifyPassword(user.password_hash, password))) throw new AppError('UNAUTHENTICATED', 'the password is wrong');
+    const user = await this.checkOwnPassword(userId, password, 'account_delete', ctx);
     const days = await this.d.settings.integer('account.restore_window_days', 30);
     const deletedAt = new Date();
     const changed = await this.d.users.update(userId, { status: 'deleted', deleted_at: deletedAt });
@@ -120,17 +135,41 @@ export class AccountService {
     return { deleted_at: deletedAt.toISOString(), restore_until: new Date(deletedAt.getTime() + days * 86_400_000).toISOString() };
   }
 
-  /** Restores a deleted account within the window, given its email and password; returns a new session. */
-  async restoreAccount(email: string, password: string, ctx: RequestContext): Promise<LoginResult> {
+  /**
+   * Restores a deleted account within the window, given its email and
+   * password; returns a new session. The password goes through the login's
+   * checks, and only a deleted account's password is checked at all: on a
+   * live account a right and a wrong password fail alike (issue 12 §1).
+   */
+  async restoreAccount(input: { email: string; password: string; device_fingerprint?: string | null }, ctx: RequestContext): Promise<LoginResult> {
     const startedAt = performance.now();
-    const user = await this.d.users.byEmail(email);
-    const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstNothing(password);
-    if (!user || !ok) throw new AppError('UNAUTHENTICATED', 'invalid email or password');
-    if (!user.deleted_at) throw new AppError('CONFLICT', 'this account is not deleted');
+    const user = await this.d.auth.passwords.verify(input, ctx, { route: 'restore', eligible: (u) => u.deleted_at !== null });
+    await this.refuseExpired(user, ctx);
+    const device = input.device_fingerprint ?? null;
+    await this.d.auth.passwords.requireStepUp(user, device, ctx, 'restore', '/auth/restore/confirm');
+    return this.restore(user, device, ctx, startedAt, {});
+  }
+
+  /** The second half of a stepped-up restore: the mailed code restores the account and opens the session. */
+  async confirmRestore(input: { challenge: string; code: string }, ctx: RequestContext): Promise<LoginResult> {
+    const startedAt = performance.now();
+    const { user, device } = await this.d.auth.passwords.confirmStepUp(input, ctx, 'restore');
+    if (!user.deleted_at) throw new AppError('CONFLICT', 'this account was restored meanwhile; log in');
+    await this.refuseExpired(user, ctx);
+    await this.d.users.update(user.id, { step_up_required_at: null, step_up_cleared_at: new Date() });
+    return this.restore(user, device, ctx, startedAt, { step_up: 'email_code' });
+  }
+
+  private async refuseExpired(user: UserRow, ctx: RequestContext): Promise<void> {
     const days = await this.d.settings.integer('account.restore_window_days', 30);
-    if (Date.now() - user.deleted_at.getTime() > days * 86_400_000) {
+    if (user.deleted_at && Date.now() - user.deleted_at.getTime() > days * 86_400_000) {
+      this.d.auth.passwords.refuse(user, user.email, 'ACCOUNT_DISABLED', ctx, 'restore');
       throw new AppError('GONE', `this account was deleted more than ${days} days ago and can no longer be restored`);
     }
+  }
+
+  private async restore(user: UserRow, device: string | null, ctx: RequestContext, startedAt: number, details: Record<string, unknown>): Promise<LoginResult> {
+    const deletedAt = user.deleted_at;
     await this.d.users.update(user.id, { status: 'active', deleted_at: null });
     const actorCtx: RequestContext = { ...ctx, actor: { type: 'user', id: user.id, email: user.email } };
     this.d.events.record({
@@ -138,9 +177,9 @@ export class AccountService {
       userId: user.id,
       ctx: actorCtx,
       startedAt,
-      change: { previous: { status: 'deleted', deleted_at: user.deleted_at.toISOString() }, next: { status: 'active' } },
+      change: { previous: { status: 'deleted', deleted_at: deletedAt?.toISOString() ?? null }, next: { status: 'active' } },
     });
-    return this.d.auth.openSession(user, null, ctx);
+    return this.d.auth.openSession(user, device, ctx, 'user', details);
   }
 
   /** A guest session (todo_app_guestuser): anonymous, tracked, expiring after inactivity. */
@@ -175,5 +214,21 @@ export class AccountService {
       [sessionId, hours],
     );
     return rows[0] ? { id: rows[0].id, expires_at: rows[0].expired_at.toISOString() } : null;
+  }
+
+  /** A signed-in user's password, checked as a login is: counted, locked, recorded. */
+  private async checkOwnPassword(userId: string, password: string, route: 'email_change' | 'account_delete', ctx: RequestContext): Promise<UserRow> {
+    const user = await this.d.users.byId(userId);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'the password is wrong');
+    return this.d.auth.passwords.verify({ email: user.email, password }, ctx, { route, wrongMessage: 'the password is wrong' });
+  }
+
+  private async mail(mail: { to: string; subject: string; text: string }): Promise<void> {
+    try {
+      await this.d.mailer.send(mail);
+    } catch (error) {
+      // The request stands; the user can ask again.
+      this.d.logger.error({ err: error, subject: mail.subject }, 'could not send mail');
+    }
   }
 }

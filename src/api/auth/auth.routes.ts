@@ -45,8 +45,10 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
   });
 
   router.post('/auth/password/forgot', async (req, res) => {
-    await auth.forgotPassword(validate(emailBody, req.body).email, res.locals.ctx);
+    const { email } = validate(emailBody, req.body);
+    // Answer first: the lookup and the mail run after, so timing does not tell which emails are registered.
     res.status(202).json({ status: 'sent_if_registered' });
+    auth.requestPasswordReset(email, res.locals.ctx);
   });
 
   router.post('/auth/password/reset', async (req, res) => {
@@ -67,7 +69,11 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
 
   router.post('/auth/restore', async (req, res) => {
     const body = validate(restoreBody, req.body);
-    res.json(await accounts.restoreAccount(body.email, body.password, res.locals.ctx));
+    res.json(await accounts.restoreAccount(body, res.locals.ctx));
+  });
+
+  router.post('/auth/restore/confirm', async (req, res) => {
+    res.json(await accounts.confirmRestore(validate(loginConfirmBody, req.body), res.locals.ctx));
   });
 
   router.post('/auth/guest', async (_req, res) => {

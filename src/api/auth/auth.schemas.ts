@@ -27,4 +27,4 @@ export const changePasswordBody = z.strictObject({ current_password: anyPassword
 export const profileBody = z.strictObject({ first_name: name(), last_name: name() }).refine((b) => Object.keys(b).length > 0, 'send first_name and/or last_name');
 export const changeEmailBody = z.strictObject({ new_email: email(), password: anyPassword() });
 export const passwordBody = z.strictObject({ password: anyPassword() });
-export const restoreBody = z.strictObject({ email: email(), password: anyPassword() });
+export const restoreBody = z.strictObject({ email: email(), password: anyPassword(), device_fingerprint: z.string().max(255).nullable().optional() });

@@ -7,10 +7,11 @@ import type { RequestContext } from '../request-context';
 import type { IpBlocks } from '../../risk/ip-blocks';
 import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
-import { isPermanentLock, lockoutPolicyFrom } from '../../domain/lockout-policy';
+import { lockoutPolicyFrom } from '../../domain/lockout-policy';
 import type { LoginGuard, LockoutPolicy } from './login-guard';
 import type { LoginStepUp } from './login-step-up';
-import { hashPassword, verifyPassword } from './password-hasher';
+import { PasswordCheck } from './password-check';
+import { hashPassword } from './password-hasher';
 import type { SessionRepository, SessionRow } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
 import type { UserRepository, UserRow } from './user.repository';
@@ -38,15 +39,19 @@ export interface LoginResult {
   session_id: string;
 }
 
-/** The same answer for an unknown email and a wrong password. */
-const INVALID_CREDENTIALS = 'invalid email or password';
+export { lockedError } from './password-check';
 
 const VERIFY_TTL_MINUTES = 24 * 60;
 const RESET_TTL_MINUTES = 60;
 
 /** Registration, verification, login with lockout, logout, and passwords. */
 export class AuthService {
-  constructor(private readonly d: AuthServiceDeps) {}
+  /** The one way any route checks a user's password: IP blocks, lockout, step-up and their events. */
+  readonly passwords: PasswordCheck;
+
+  constructor(private readonly d: AuthServiceDeps) {
+    this.passwords = new PasswordCheck(d);
+  }
 
   async lockoutPolicy(): Promise<LockoutPolicy> {
     return lockoutPolicyFrom(this.d.settings);
@@ -104,143 +109,29 @@ export class AuthService {
     input: { email: string; password: string; device_fingerprint?: string | null },
     ctx: RequestContext,
   ): Promise<LoginResult> {
-    const publisher = this.d.events.publisher;
-    const metadata = { device_fingerprint: input.device_fingerprint ?? null, request_id: ctx.requestId };
-    await this.refuseBlockedIp(input.email, ctx, metadata);
-    const policy = await this.lockoutPolicy();
-    const attempt = await this.d.guard.attempt(input.email, input.password, policy);
-
-    if (attempt.outcome === 'locked') {
-      publisher?.publish({
-        kind: 'failed_login',
-        user_id: attempt.account?.id ?? null,
-        email_address: input.email,
-        failure_reason: 'ACCOUNT_LOCKED',
-        ip_address: ctx.ip,
-        user_agent: ctx.userAgent,
-        attempt_number_in_window: policy.threshold,
-        lockout_status: 'LOCKED',
-        lockout_expires_at: attempt.lockedUntil.toISOString(),
-        metadata,
-      });
-      this.d.events.record({ type: 'login_failed', userId: attempt.account?.id ?? null, ctx, status: 'FAILURE', details: { reason: 'ACCOUNT_LOCKED' } });
-      throw lockedError(attempt.lockedUntil);
-    }
-
-    if (attempt.outcome === 'failure') {
-      publisher?.publish({
-        kind: 'failed_login',
-        user_id: attempt.account?.id ?? null,
-        email_address: input.email,
-        failure_reason: attempt.reason,
-        ip_address: ctx.ip,
-        user_agent: ctx.userAgent,
-        attempt_number_in_window: attempt.attemptInWindow,
-        lockout_status: attempt.lockedUntil ? 'LOCKED' : null,
-        lockout_expires_at: attempt.lockedUntil?.toISOString() ?? null,
-        metadata,
-      });
-      this.d.events.record({
-        type: 'login_failed',
-        userId: attempt.account?.id ?? null,
-        ctx,
-        status: 'FAILURE',
-        details: { reason: attempt.reason, attempt_count: attempt.attemptInWindow, device_fingerprint: metadata.device_fingerprint },
-      });
-      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, attempt.lockMinutes, policy, ctx);
-      throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
-    }
-
-    const user = attempt.account;
+    const user = await this.passwords.verify(input, ctx, { route: 'login' });
+    const device = input.device_fingerprint ?? null;
     const refusal = loginRefusal(user);
     if (refusal) {
-      publisher?.publish({
-        kind: 'failed_login',
-        user_id: user.id,
-        email_address: input.email,
-        failure_reason: refusal.reason,
-        ip_address: ctx.ip,
-        user_agent: ctx.userAgent,
-        attempt_number_in_window: 0,
-        metadata,
-      });
-      this.d.events.record({ type: 'login_failed', userId: user.id, ctx, status: 'FAILURE', details: { reason: refusal.reason } });
+      this.passwords.refuse(user, input.email, refusal.reason, ctx, 'login', device);
       throw new AppError('FORBIDDEN', refusal.message);
     }
-    const device = input.device_fingerprint ?? null;
-    if (this.d.stepUp && (await this.d.stepUp.required(user, device, ctx.ip))) {
-      const challenge = await this.d.stepUp.challenge(user, device, ctx.ip);
-      // The password was right: recorded, but not counted as a failed guess.
-      publisher?.publish({
-        kind: 'failed_login',
-        user_id: user.id,
-        email_address: input.email,
-        failure_reason: 'STEP_UP_REQUIRED',
-        ip_address: ctx.ip,
-        user_agent: ctx.userAgent,
-        attempt_number_in_window: 0,
-        metadata,
-      });
-      this.d.events.record({ type: 'login_failed', userId: user.id, ctx, status: 'FAILURE', details: { reason: 'STEP_UP_REQUIRED', device_fingerprint: device } });
-      throw new AppError('STEP_UP_REQUIRED', 'this login from a new device or network needs the code we mailed you: POST { challenge, code } to /auth/login/confirm', {
-        details: challenge,
-      });
-    }
+    await this.passwords.requireStepUp(user, device, ctx, 'login', '/auth/login/confirm');
     return this.openSession(user, device, ctx);
   }
 
   /** The second half of a stepped-up login: the mailed code for its challenge opens the session. */
   async confirmLogin(input: { challenge: string; code: string }, ctx: RequestContext): Promise<LoginResult> {
-    const confirmed = this.d.stepUp ? await this.d.stepUp.confirm(input.challenge, input.code) : null;
-    const user = confirmed ? await this.d.users.byId(confirmed.userId) : null;
-    if (!confirmed || !user) throw new AppError('UNAUTHENTICATED', 'this login challenge is unknown, used or expired; log in again');
-    const metadata = { device_fingerprint: confirmed.device, request_id: ctx.requestId };
-    if (!confirmed.valid) {
-      this.d.events.publisher?.publish({
-        kind: 'failed_login',
-        user_id: user.id,
-        email_address: user.email,
-        failure_reason: 'INVALID_MFA',
-        ip_address: ctx.ip,
-        user_agent: ctx.userAgent,
-        attempt_number_in_window: 0,
-        metadata,
-      });
-      this.d.events.record({ type: 'login_failed', userId: user.id, ctx, status: 'FAILURE', details: { reason: 'INVALID_MFA', device_fingerprint: confirmed.device } });
-      throw new AppError('UNAUTHENTICATED', 'wrong code; the challenge is void: log in again for a new one');
-    }
+    const { user, device } = await this.passwords.confirmStepUp(input, ctx, 'login');
     const refusal = loginRefusal(user);
     if (refusal) throw new AppError(refusal.reason === 'ACCOUNT_LOCKED' ? 'LOCKED' : 'FORBIDDEN', refusal.message);
     await this.d.users.update(user.id, { step_up_required_at: null, step_up_cleared_at: new Date() });
-    return this.openSession(user, confirmed.device, ctx, 'user', { step_up: 'email_code' });
+    return this.openSession(user, device, ctx, 'user', { step_up: 'email_code' });
   }
 
-  /**
-   * 429 with Retry-After for an IP the risk worker blocked, before any
-   * password is checked. The attempt is still recorded (failure_reason
-   * IP_BLOCKED), but it is not counted as a guess against the account.
-   * If Redis cannot say, the login goes on: the account lockout still holds.
-   */
+  /** 429 for an IP the risk worker blocked (see PasswordCheck.refuseBlockedIp); the administrator login uses it too. */
   async refuseBlockedIp(email: string, ctx: RequestContext, metadata: Record<string, unknown>): Promise<void> {
-    if (!this.d.ipBlocks || !ctx.ip) return;
-    let seconds = 0;
-    try {
-      seconds = await this.d.ipBlocks.retryAfterSeconds(ctx.ip);
-    } catch (error) {
-      this.d.logger.warn({ err: error }, 'could not check the IP block list; login allowed');
-    }
-    if (seconds <= 0) return;
-    this.d.events.publisher?.publish({
-      kind: 'failed_login',
-      user_id: null,
-      email_address: email,
-      failure_reason: 'IP_BLOCKED',
-      ip_address: ctx.ip,
-      user_agent: ctx.userAgent,
-      attempt_number_in_window: 0,
-      metadata,
-    });
-    throw new AppError('RATE_LIMITED', 'too many suspicious logins from this address; try again later', { retryAfterSeconds: seconds });
+    await this.passwords.refuseBlockedIp(email, ctx, metadata);
   }
 
   async logout(session: SessionRow, ctx: RequestContext): Promise<void> {
@@ -251,11 +142,24 @@ export class AuthService {
 
   async logoutAll(subject: { type: 'user' | 'admin'; id: string }, ctx: RequestContext): Promise<number> {
     const ended = await this.d.sessions.endAll(subject.type, subject.id, 'logout_all');
+    // Whoever the owner is logging out may have asked for an email change meanwhile.
+    if (subject.type === 'user') await this.d.tokens.revokeAll(subject.id, 'change_email');
     for (const s of ended) this.recordSessionEnd(s, ctx);
     return ended.length;
   }
 
-  /** Mails a reset link if the email has an account; answers the same either way. */
+  /**
+   * Starts `forgotPassword` without waiting for it, so the caller answers
+   * before any lookup: a known and an unknown email take the same time
+   * (issue 12 §7). Its failures are logged here, never left unhandled.
+   */
+  requestPasswordReset(email: string, ctx: RequestContext): void {
+    setImmediate(() => {
+      this.forgotPassword(email, ctx).catch((error: unknown) => this.d.logger.error({ err: error, request_id: ctx.requestId }, 'could not handle a password reset request'));
+    });
+  }
+
+  /** Mails a reset link if the email has an account; does nothing otherwise. */
   async forgotPassword(email: string, ctx: RequestContext): Promise<void> {
     const user = await this.d.users.byEmail(email);
     if (!user || user.deleted_at) return;
@@ -296,6 +200,8 @@ export class AuthService {
     });
     if (!changed) throw new AppError('NOT_FOUND', 'the account no longer exists');
     await this.d.guard.clear(changed.after.email);
+    // An email change asked for with the old password must not outlive it (issue 12 §2).
+    await this.d.tokens.revokeAll(row.user_id, 'change_email');
     const ended = await this.d.sessions.endAll('user', row.user_id, 'password_reset');
     for (const s of ended) this.recordSessionEnd(s, ctx);
     this.d.events.record({
@@ -314,10 +220,10 @@ export class AuthService {
   async changePassword(userId: string, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
     const startedAt = performance.now();
     const user = await this.d.users.byId(userId);
-    if (!user || !(await verifyPassword(user.password_hash, currentPassword))) {
-      throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
-    }
+    if (!user) throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
+    await this.passwords.verify({ email: user.email, password: currentPassword }, ctx, { route: 'password_change', wrongMessage: 'the current password is wrong' });
     const changed = await this.d.users.update(userId, { password_hash: await hashPassword(newPassword), password_changed_at: new Date() });
+    await this.d.tokens.revokeAll(userId, 'change_email');
     // Other sessions may belong to whoever knew the old password.
     const ended = await this.d.sessions.endAll('user', userId, 'password_changed', ctx.actor?.sessionId);
     for (const s of ended) this.recordSessionEnd(s, ctx);
@@ -409,35 +315,6 @@ export class AuthService {
     });
   }
 
-  private recordLock(user: UserRow | null, email: string, lockedUntil: Date, minutes: number | null, policy: LockoutPolicy, ctx: RequestContext): void {
-    const length = minutes === null ? 'permanently (until an administrator unlocks it)' : `for ${minutes} minutes`;
-    if (user) {
-      this.d.events.record({
-        type: 'account_locked',
-        userId: user.id,
-        ctx,
-        details: { reason: 'too_many_failed_logins', locked_until: lockedUntil.toISOString(), permanent: minutes === null },
-        change: {
-          previous: { status: user.status, locked_until: null },
-          next: { status: user.status === 'active' ? 'locked' : user.status, locked_until: lockedUntil.toISOString(), reason: 'security' },
-          reason: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes`,
-        },
-      });
-    }
-    this.d.events.publisher?.publish({
-      kind: 'security',
-      event_type: 'AUTHENTICATION_FAILURE',
-      severity_level: 'HIGH',
-      user_id: user?.id ?? null,
-      user_email: email,
-      event_source: 'LOGIN_ENDPOINT',
-      event_description: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes; login locked ${length}`,
-      ip_address: ctx.ip,
-      action_taken: 'ACCOUNT_LOCKED',
-      metadata: { locked_until: lockedUntil.toISOString(), failed_attempts: policy.threshold },
-    });
-  }
-
   private async sendVerification(user: UserRow): Promise<void> {
     await this.d.tokens.revokeAll(user.id, 'verify_email');
     const { token, hash } = newSecret();
@@ -469,10 +346,4 @@ function loginRefusal(user: UserRow): { reason: string; message: string } | null
   }
   if (!user.email_verified) return { reason: 'EMAIL_NOT_VERIFIED', message: 'verify your email first (POST /auth/verify-email/resend to get a new link)' };
   return null;
-}
-
-export function lockedError(until: Date): AppError {
-  if (isPermanentLock(until)) return new AppError('LOCKED', 'this account is locked after repeated lockouts; an administrator must unlock it');
-  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-  return new AppError('LOCKED', 'too many failed logins; try again later or reset your password', { retryAfterSeconds: seconds });
 }

@@ -65,7 +65,13 @@ export class LoginGuard<R extends AccountRow = UserRow> {
     private readonly subject: LoginSubject = 'user',
   ) {}
 
-  async attempt(email: string, password: string, policy: LockoutPolicy): Promise<LoginAttempt<R>> {
+  /**
+   * `eligible`: which accounts this route may open (restore: deleted ones).
+   * For any other account the password is not checked at all, and the attempt
+   * fails and counts exactly as a wrong password would, so the route cannot
+   * tell a right password from a wrong one.
+   */
+  async attempt(email: string, password: string, policy: LockoutPolicy, eligible?: (account: R) => boolean): Promise<LoginAttempt<R>> {
     const key = throttleKey(this.subject, email);
     const table = TABLES[this.subject];
     const client = await this.pg.connect();
@@ -86,16 +92,18 @@ export class LoginGuard<R extends AccountRow = UserRow> {
         return { outcome: 'locked', account: user, lockedUntil };
       }
 
-      const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstNothing(password);
-      if (ok && user) {
+      const candidate = user && (!eligible || eligible(user)) ? user : null;
+      // The same hashing cost whether or not there is a password to check.
+      const ok = candidate ? await verifyPassword(candidate.password_hash, password) : await verifyAgainstNothing(password);
+      if (ok && candidate) {
         await client.query(`UPDATE login_throttle SET failures = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
         // Users get last_login_at when their session opens; administrators here.
         const updated = await client.query<R>(
           `UPDATE ${table} SET failed_login_attempts = 0${this.subject === 'admin' ? ', last_login_at = now()' : ''} WHERE id = $1 RETURNING *`,
-          [user.id],
+          [candidate.id],
         );
         await client.query('COMMIT');
-        return { outcome: 'success', account: updated.rows[0] ?? user };
+        return { outcome: 'success', account: updated.rows[0] ?? candidate };
       }
 
       const windowExpired = now.getTime() - throttle.window_started_at.getTime() > policy.windowMinutes * 60_000;

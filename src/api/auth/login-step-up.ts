@@ -17,10 +17,15 @@ export interface StepUpChallenge {
   expires_in_seconds: number;
 }
 
+/** What a stepped-up request goes on to do once its code is confirmed. */
+export type StepUpIntent = 'login' | 'restore';
+
 /** What a pending challenge stores (account_tokens.payload): never the code itself. */
 interface ChallengePayload {
   code_hash: string;
   device_fingerprint: string | null;
+  /** Absent on challenges from before restore had a step-up: a login. */
+  intent?: StepUpIntent;
 }
 
 /**
@@ -47,10 +52,10 @@ export class LoginStepUp {
   }
 
   /** Mails a new code and returns the challenge the client confirms it with. */
-  async challenge(user: UserRow, device: string | null, ip: string | null): Promise<StepUpChallenge> {
+  async challenge(user: UserRow, device: string | null, ip: string | null, intent: StepUpIntent = 'login'): Promise<StepUpChallenge> {
     const { token, hash } = newSecret('afc_');
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const payload: ChallengePayload = { code_hash: codeHash(token, code), device_fingerprint: device };
+    const payload: ChallengePayload = { code_hash: codeHash(token, code), device_fingerprint: device, intent };
     await this.d.tokens.insert(hash, 'login_challenge', user.id, STEP_UP_TTL_MINUTES, JSON.stringify(payload));
     await this.send({
       to: user.email,
@@ -66,13 +71,13 @@ export class LoginStepUp {
    * The challenge's user and device, and whether `code` is its code; null for
    * an unknown, used or expired challenge. The challenge is used up either way.
    */
-  async confirm(challenge: string, code: string): Promise<{ userId: string; device: string | null; valid: boolean } | null> {
+  async confirm(challenge: string, code: string): Promise<{ userId: string; device: string | null; intent: StepUpIntent; valid: boolean } | null> {
     const row = await this.d.tokens.consume(hashSecret(challenge), 'login_challenge');
     if (!row?.payload) return null;
     const payload = JSON.parse(row.payload) as ChallengePayload;
     const expected = Buffer.from(payload.code_hash, 'hex');
     const given = Buffer.from(codeHash(challenge, code), 'hex');
-    return { userId: row.user_id, device: payload.device_fingerprint, valid: expected.length === given.length && timingSafeEqual(expected, given) };
+    return { userId: row.user_id, device: payload.device_fingerprint, intent: payload.intent ?? 'login', valid: expected.length === given.length && timingSafeEqual(expected, given) };
   }
 
   private async send(mail: { to: string; subject: string; text: string }): Promise<void> {
