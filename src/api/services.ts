@@ -1,3 +1,4 @@
+import { OutboundAddressPolicy } from '../lib/outbound-address';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -78,7 +79,7 @@ export function buildApiServices(config: Config, pg: Pool, redis: Redis, events:
   const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
   const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, reader });
   const subjects = new SubjectService(new RiskSubjectRepository(pg), new RecentDecisions(redis, riskState));
-  const webhooks = new WebhookService(new WebhookRepository(pg), box, events);
+  const webhooks = new WebhookService(new WebhookRepository(pg), box, events, new OutboundAddressPolicy(config.webhooks.allowedCidrs));
   const dashboard = new DashboardService({
     stats: new EventStatsRepository(reader),
     failedLogins: new FailedLoginStatsRepository(reader),

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { AnalystLimits } from '../domain/analyst-settings';
 
@@ -23,6 +24,15 @@ const url = (protocols: string[]) =>
  * Every environment variable auditflow reads, with its default.
  * Parsed once by {@link loadConfig}; nothing else reads process.env.
  */
+function isCidr(text: string): boolean {
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z.object({
   /** Which roles this process runs: api, worker, scheduler, or all (comma-separated). */
   ROLE: z
@@ -79,6 +89,16 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: int(1, 100).default(10),
   /** First webhook retry delay; later retries double it. */
   WEBHOOK_BACKOFF_MS: int(1, 600_000).default(2000),
+  /**
+   * CIDRs that webhooks may reach although they are not public addresses
+   * (loopback, RFC 1918, link-local…), for receivers on premises: e.g.
+   * `10.20.0.0/16,192.168.5.7/32`. Empty (the default): public addresses only.
+   */
+  WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean))
+    .refine((list) => list.every((c) => isCidr(c)), 'must be a comma-separated list of CIDRs, e.g. 10.20.0.0/16,fd00::/8'),
   /** Largest accepted request body. */
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   /** Events waiting in the ingest queue above which the API answers 429. */
@@ -141,7 +161,7 @@ export type Config = {
   queuePrefix: string;
   flush: { maxRows: number; maxAgeMs: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
-  webhooks: { attempts: number; backoffMs: number };
+  webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
   /** Where the API's own events wait while Redis is unreachable. */
   spool: { dir: string; maxBytes: number };
@@ -211,7 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
-    webhooks: { attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
+    webhooks: { attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS, allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS },
     ingest: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,

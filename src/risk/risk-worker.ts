@@ -1,3 +1,4 @@
+import { OutboundAddressPolicy } from '../lib/outbound-address';
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -65,7 +66,7 @@ export function startRiskWorker(d: RiskWorkerDeps): RiskWorker {
   });
   const sweeper = new LockExpirySweeper(subjects, emitter, d.logger);
   sweeper.start();
-  const delivery = new Worker<WebhookJob>(QUEUE_NAMES.webhooks, createWebhookProcessor(webhookRepository, box, d.logger), {
+  const delivery = new Worker<WebhookJob>(QUEUE_NAMES.webhooks, createWebhookProcessor(webhookRepository, box, d.logger, new OutboundAddressPolicy(d.config.webhooks.allowedCidrs)), {
     connection: d.workerRedis,
     prefix: d.config.queuePrefix,
     concurrency: 16,

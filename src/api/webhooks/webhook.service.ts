@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../../lib/secret-box';
 import { AppError } from '../../lib/app-error';
+import type { OutboundAddressPolicy } from '../../lib/outbound-address';
 import type { EventPublisher } from '../../queues/event-publisher';
 import type { WebhookEventType, WebhookRepository, WebhookRow } from '../../risk/webhooks/webhook.repository';
 import { actorFields } from '../actor-fields';
@@ -16,6 +17,7 @@ export class WebhookService {
     private readonly webhooks: WebhookRepository,
     private readonly box: SecretBox,
     private readonly events: EventPublisher | undefined,
+    private readonly outbound: OutboundAddressPolicy,
   ) {}
 
   async get(sourceApp: string) {
@@ -29,6 +31,8 @@ export class WebhookService {
    * creation or when `rotate_secret` is true) and stored encrypted.
    */
   async put(sourceApp: string, input: { url: string; events: WebhookEventType[]; is_active: boolean; rotate_secret: boolean }, ctx: RequestContext) {
+    // Refused here with the reason, and checked again at each delivery: the name may point elsewhere later.
+    await this.outbound.check(new URL(input.url));
     const before = await this.webhooks.get(sourceApp);
     const secret = !before || input.rotate_secret ? `whsec_${randomBytes(32).toString('base64url')}` : null;
     const { row, created } = await this.webhooks.upsert(sourceApp, input.url, input.events, input.is_active, secret ? this.box.seal(secret) : null);
