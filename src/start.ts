@@ -344,7 +344,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         events,
         services,
         apiKeys,
-        analyst: new AnalystQueryService(apiKeys, analyst, config.analyst),
+        analyst: new AnalystQueryService(apiKeys, analyst, config.analyst, config.analystMaxConcurrentQueries),
         ingest: new IngestService(producer, backpressure, metrics),
         metrics,
         metricsToken: config.metricsToken,

@@ -142,7 +142,9 @@ const envSchema = z.object({
   /** Uncompressed bytes one query on /clickhouse may return (max_result_bytes). */
   ANALYST_MAX_RESULT_BYTES: int(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   /** Memory one query on /clickhouse may use, so it cannot starve the writer (max_memory_usage). */
-  ANALYST_MAX_MEMORY_USAGE: int(16 * 1024 * 1024, 256 * 1024 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
+  ANALYST_MAX_MEMORY_USAGE: int(16 * 1024 * 1024, 256 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
+  /** Queries on /clickhouse one API process runs at once; more wait for none: 503 with Retry-After. */
+  ANALYST_MAX_CONCURRENT_QUERIES: int(1, 1000).default(4),
 });
 
 export type Config = {
@@ -176,6 +178,8 @@ export type Config = {
   archiveDir: string;
   /** Limits of every query on /clickhouse. */
   analyst: AnalystLimits;
+  /** Analyst queries one API process runs at once. */
+  analystMaxConcurrentQueries: number;
 };
 
 /** Thrown when the environment is invalid; its message lists every bad variable. */
@@ -253,5 +257,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxResultBytes: e.ANALYST_MAX_RESULT_BYTES,
       maxMemoryUsage: e.ANALYST_MAX_MEMORY_USAGE,
     },
+    analystMaxConcurrentQueries: e.ANALYST_MAX_CONCURRENT_QUERIES,
   };
 }

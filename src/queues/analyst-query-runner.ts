@@ -66,7 +66,12 @@ export async function runAnalystQuery(client: ClickHouseClient, request: Analyst
       // Both shape the response only; the chDB connection maps default_format to its output format and drops wait_end_of_query.
       clickhouse_settings: { default_format: request.defaultFormat as DataFormat, wait_end_of_query: 1 },
     });
-    const body = await readAll(response.stream);
+    const body = await readCapped(response.stream, limits.maxResultBytes);
+    if (!body) {
+      return exception(
+        clickHouseException('TOO_MANY_ROWS_OR_BYTES', `Limit for result exceeded, max bytes: ${limits.maxResultBytes}, current bytes: more than ${limits.maxResultBytes} (the bytes sent are counted, whatever ClickHouse's own count says)`),
+      );
+    }
     const summary = Object.fromEntries(Object.entries(response.summary ?? {}).map(([k, v]) => [k, String(v)]));
     return { type: 'result', result: { body, format, summary } };
   } catch (error) {
@@ -74,6 +79,28 @@ export async function runAnalystQuery(client: ClickHouseClient, request: Analyst
     if (judged) return exception(judged);
     throw error;
   }
+}
+
+/**
+ * The result's bytes as they arrive, or null as soon as they pass `cap`:
+ * ClickHouse's max_result_bytes counts a constant column once
+ * (`SELECT repeat('a', 1000000) FROM numbers(300)` measured 2 MB for 300 MB
+ * of output), so the bytes actually produced are what is capped. Reading
+ * stops there, which aborts the query on a server.
+ */
+async function readCapped(stream: AsyncIterable<Buffer | string> & { destroy?: () => void }, cap: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    if (size > cap) {
+      stream.destroy?.();
+      return null;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /**

@@ -9,7 +9,11 @@ export class AnalystQueryService {
     private readonly keys: ApiKeyService,
     private readonly runner: AnalystQueryRunner,
     private readonly limits: AnalystLimits,
+    /** Queries run at once; more are refused (a result can be as large as the byte cap, and each holds one). */
+    private readonly maxInFlight = 4,
   ) {}
+
+  private inFlight = 0;
 
   /** The key behind a request, or the exception ClickHouse would answer a wrong password with. */
   async authenticate(key: string | null): Promise<AuthenticatedKey | ClickHouseException> {
@@ -22,7 +26,15 @@ export class AnalystQueryService {
     return found;
   }
 
-  run(request: AnalystQueryRequest): Promise<AnalystQueryOutcome> {
-    return this.runner.run(request, this.limits);
+  async run(request: AnalystQueryRequest): Promise<AnalystQueryOutcome> {
+    if (this.inFlight >= this.maxInFlight) {
+      return { type: 'exception', exception: clickHouseException('TOO_MANY_SIMULTANEOUS_QUERIES', `Too many simultaneous queries. Maximum: ${this.maxInFlight}`) };
+    }
+    this.inFlight++;
+    try {
+      return await this.runner.run(request, this.limits);
+    } finally {
+      this.inFlight--;
+    }
   }
 }

@@ -56,6 +56,8 @@ export function sendException(res: Response, exception: ClickHouseException, que
   const authentication = exception.name === 'AUTHENTICATION_FAILED';
   if (authentication) res.set('WWW-Authenticate', 'Basic realm="auditflow /clickhouse", charset="UTF-8"');
   if (queryId) res.set('X-ClickHouse-Query-Id', queryId);
+  // Busy, not broken: a well-behaved client waits and retries.
+  if (exception.name === 'TOO_MANY_SIMULTANEOUS_QUERIES') res.set('Retry-After', '1');
   res
     .status(authentication ? 401 : httpStatusOfClickHouseCode(exception.code))
     .set({ 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': String(exception.code) })
