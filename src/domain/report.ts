@@ -56,3 +56,15 @@ export function periodEndingAt(type: ReportType, end: Date): { start: Date; end:
   else start.setUTCMonth(start.getUTCMonth() - 1);
   return { start, end };
 }
+
+/**
+ * Why a final report of [start, end) cannot be made at `now`, or null when
+ * it can. A final report is signed, chained and the only one of its period:
+ * made before the period ends, it would hold partial figures for good and
+ * take the slot of the scheduled report.
+ */
+export function unfinishedPeriod(start: Date, end: Date, now: Date): string | null {
+  if (end.getTime() <= now.getTime()) return null;
+  const when = start.getTime() > now.getTime() ? 'has not started' : 'has not ended';
+  return `a final report covers only a period that has ended: this one (${start.toISOString()} to ${end.toISOString()}) ${when} (now ${now.toISOString()}); generate it once ${end.toISOString()} has passed`;
+}

@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Well-formed, but not something that can be done (a final report of a period that has not ended). */
+  UNPROCESSABLE: 422,
   LOCKED: 423,
   RATE_LIMITED: 429,
   INTERNAL: 500,

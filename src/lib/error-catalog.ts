@@ -16,6 +16,7 @@ export const ERROR_CATALOG: Record<ErrorCode, { code: string; errorType: string;
   STEP_UP_REQUIRED: { code: 'TODOAPP-AUTH-004', errorType: 'authentication', severity: 'low' },
   NOT_FOUND: { code: 'TODOAPP-REC-001', errorType: 'validation', severity: 'low' },
   CONFLICT: { code: 'TODOAPP-OP-001', errorType: 'concurrency', severity: 'low' },
+  UNPROCESSABLE: { code: 'TODOAPP-VAL-005', errorType: 'validation', severity: 'low' },
   GONE: { code: 'TODOAPP-REC-002', errorType: 'validation', severity: 'low' },
   RATE_LIMITED: { code: 'TODOAPP-OP-002', errorType: 'network', severity: 'medium' },
   INTERNAL: { code: 'TODOAPP-SYS-001', errorType: 'server', severity: 'critical' },

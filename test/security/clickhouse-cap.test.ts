@@ -32,7 +32,7 @@ it.each([
   ["SELECT repeat('a', 6000) FROM numbers(100000)", '600 MB of a constant column'],
   ["SELECT repeat('a', 1000000) FROM numbers(300)", '300 MB in 300 rows'],
   [`SELECT 1 AS ${'a'.repeat(60_000)} FROM numbers(2000)`, 'a long alias, repeated by JSONEachRow on every row'],
-].map(([query, what]) => [what, query]))('refuses %s with a ClickHouse error, and the process stays bounded', async (_what, query) => {
+].map(([query, what]) => [what!, query!] as const))('refuses %s with a ClickHouse error, and the process stays bounded', async (_what, query) => {
   const before = rssMb();
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 20);

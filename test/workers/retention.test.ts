@@ -77,10 +77,10 @@ it('archives then prunes whole sealed flushes, audits both, keeps verification g
     expect(policy[0].last_cleanup_at).toBeInstanceOf(Date);
     expect(policy[0].last_archive_at).toBeInstanceOf(Date);
 
-    // The monthly report counts both among the retention actions.
+    // The monthly report counts both among the retention actions: the month so far, a period that has ended now.
     const month = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1));
-    const nextMonth = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth() + 1, 1));
-    const generated = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'monthly_compliance', period_start: month.toISOString(), period_end: nextMonth.toISOString() } });
+    await new Promise((r) => setTimeout(r, 5));
+    const generated = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'monthly_compliance', period_start: month.toISOString(), period_end: new Date().toISOString() } });
     const report = (await api(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
     expect(report.content.retention_actions).toEqual({ retention_archived: 1, retention_pruned: 1 });
     expect(report.content.integrity.ok).toBe(true);

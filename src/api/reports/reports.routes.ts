@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { REPORT_TYPES, type SignedReport } from '../../domain/report';
+import { REPORT_TYPES, unfinishedPeriod, type SignedReport } from '../../domain/report';
 import { reportCsv } from '../../domain/report-rendering';
 import { AppError } from '../../lib/app-error';
 import { actorLabel } from '../admin/require-admin-or-key';
@@ -59,6 +59,8 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
     const body = validate(generateBody, req.body);
     const started = performance.now();
     const [start, end] = [new Date(body.period_start), new Date(body.period_end)];
+    const unfinished = unfinishedPeriod(start, end, new Date());
+    if (unfinished) throw new AppError('UNPROCESSABLE', unfinished);
     const result = await generator.generate(body.type, start, end, actorLabel(res.locals));
     audit.record(requestActor(res.locals.ctx), reportGenerated({ ...result, type: body.type, start, end }, started));
     res.status(result.created ? 201 : 200).json(result);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
-import { REPORT_TYPES, type ReportType, type SignedReport } from '../../domain/report';
+import { REPORT_TYPES, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
 import { checkReport } from '../../domain/report-verification';
 import { KeyRing } from '../../lib/key-ring';
 import { SigningKey } from '../../lib/signing-key';
@@ -39,6 +39,8 @@ export function registerReportCommands(program: Command): void {
       if (!(REPORT_TYPES as readonly string[]).includes(opts.type)) throw new Error(`--type must be one of ${REPORT_TYPES.join(', ')}`);
       const [start, end] = [new Date(opts.from), new Date(opts.to)];
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) throw new Error('--from and --to must be ISO 8601 times, --from before --to');
+      const unfinished = unfinishedPeriod(start, end, new Date());
+      if (unfinished) throw new Error(unfinished);
       const reportType = opts.type as ReportType;
       const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy: 'cli' };
       const result = await withAudit(config, 'report generate', async (audit) => {
