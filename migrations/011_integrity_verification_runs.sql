@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS integrity_verification_runs (
 );
 CREATE INDEX IF NOT EXISTS integrity_verification_runs_finished ON integrity_verification_runs (finished_at DESC);
 
--- Apps may subscribe their webhook to a failed verification.
+-- Apps may subscribe their webhook to a failed verification, and to a settings change that lowers protection.
 ALTER TABLE app_webhooks DROP CONSTRAINT IF EXISTS app_webhooks_events_check;
 ALTER TABLE app_webhooks ADD CONSTRAINT app_webhooks_events_check
-    CHECK (events <@ ARRAY['subject.locked', 'subject.unlocked', 'subject.high_risk', 'integrity.failed']::text[] AND cardinality(events) > 0);
+    CHECK (events <@ ARRAY['subject.locked', 'subject.unlocked', 'subject.high_risk', 'integrity.failed', 'protection.weakened']::text[] AND cardinality(events) > 0);

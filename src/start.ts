@@ -257,7 +257,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
           new VerificationRunRepository(pg),
           brokenChainAlarm(new DirectEventSink(writer, logger.child({ component: 'integrity' })), new WebhookNotifier(webhookQueue, new WebhookRepository(pg), config.webhooks)),
         ),
-        retention: new RetentionJob(pg, clickhouse, signingKey, writer, new RetentionArchiver(clickhouse, signingKey, keyRing, config.archiveDir, logger.child({ component: 'retention' })), logger.child({ component: 'retention' }), clickHouseCluster(config.clickhouse)),
+        retention: new RetentionJob(pg, clickhouse, signingKey, writer, new RetentionArchiver(clickhouse, signingKey, keyRing, config.archiveDir, logger.child({ component: 'retention' })), logger.child({ component: 'retention' }), clickHouseCluster(config.clickhouse), config.retentionMinDays),
         reports: new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, signingKey),
       }), {
         connection: workerRedis,
@@ -313,7 +313,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const { reader, analyst, ready: clickhouseReady, close: closeReader } = await clickHouseReaderFor(config, running.clickhouse && { clickhouse: running.clickhouse, analyst: running.analyst! }, controlQueue, redis);
       connections.push({ name: 'clickhouse reader', run: closeReader });
       readiness.clickhouse = clickhouseReady;
-      const services = buildApiServices(config, pg, redis, events, reader, logger, [ingestQueue, controlQueue, webhookQueue]);
+      const services = buildApiServices(config, pg, redis, events, reader, logger, [ingestQueue, controlQueue, webhookQueue], new WebhookNotifier(webhookQueue, new WebhookRepository(pg), config.webhooks));
       const reportRepository = new ReportReadRepository(pg);
       // The same key file as the worker's; the API uses only its public half, to check reports.
       const signingKey = SigningKey.load(config.signingKeyFile, config.keysDir);

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { WebhookNotifier } from '../risk/webhooks/webhook-notifier';
+import type { WeakeningNotice } from './settings/settings.service';
 import { OutboundAddressPolicy } from '../lib/outbound-address';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -62,9 +65,22 @@ export interface ApiServices {
 }
 
 /** `queues`: those whose backlog the dashboard shows. */
-export function buildApiServices(config: Config, pg: Pool, redis: Redis, events: EventPublisher | undefined, reader: ClickHouseReader, logger: Logger, queues: Queue[] = []): ApiServices {
+export function buildApiServices(
+  config: Config,
+  pg: Pool,
+  redis: Redis,
+  events: EventPublisher | undefined,
+  reader: ClickHouseReader,
+  logger: Logger,
+  queues: Queue[] = [],
+  /** Where a settings change that lowers protection is announced (every app subscribed to protection.weakened). */
+  webhookNotifier?: WebhookNotifier,
+): ApiServices {
   const box = SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir);
-  const settings = new SettingsService(new SettingsRepository(pg), box, events);
+  const announceWeakening = async (notice: Parameters<WeakeningNotice>[0]) => {
+    await webhookNotifier?.broadcast('protection.weakened', `weakened-${randomUUID()}`, notice).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the protection.weakened webhook'));
+  };
+  const settings = new SettingsService(new SettingsRepository(pg), box, events, undefined, announceWeakening);
   const users = new UserRepository(pg);
   const sessions = new SessionRepository(pg);
   const tokens = new AccountTokenRepository(pg);
@@ -88,6 +104,6 @@ export function buildApiServices(config: Config, pg: Pool, redis: Redis, events:
     queues,
     events,
   });
-  const retention = new RetentionPolicyService(new RetentionPolicyRepository(pg), events);
+  const retention = new RetentionPolicyService(new RetentionPolicyRepository(pg), events, config.retentionMinDays, announceWeakening);
   return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard, retention };
 }

@@ -99,6 +99,8 @@ const envSchema = z.object({
     .default('')
     .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean))
     .refine((list) => list.every((c) => isCidr(c)), 'must be a comma-separated list of CIDRs, e.g. 10.20.0.0/16,fd00::/8'),
+  /** Days audit, auth and security records are kept at least, whatever a retention policy says (domain/retention-floor.ts). */
+  RETENTION_MIN_DAYS: int(0, 36_500).default(365),
   /** Largest accepted request body. */
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   /** Events waiting in the ingest queue above which the API answers 429. */
@@ -180,6 +182,8 @@ export type Config = {
   analyst: AnalystLimits;
   /** Analyst queries one API process runs at once. */
   analystMaxConcurrentQueries: number;
+  /** The floor of retention for audit, auth and security tables, in days. */
+  retentionMinDays: number;
 };
 
 /** Thrown when the environment is invalid; its message lists every bad variable. */
@@ -258,5 +262,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMemoryUsage: e.ANALYST_MAX_MEMORY_USAGE,
     },
     analystMaxConcurrentQueries: e.ANALYST_MAX_CONCURRENT_QUERIES,
+    retentionMinDays: e.RETENTION_MIN_DAYS,
   };
 }

@@ -1,3 +1,4 @@
+import { flooredDeletionDays } from '../domain/retention-floor';
 import type { Pool } from 'pg';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import type { Logger } from '../lib/logger';
@@ -51,6 +52,8 @@ export class RetentionJob {
     private readonly logger: Logger,
     /** CLICKHOUSE_CLUSTER: rows live in each shard's `<table>_local`, which is where a mutation must run. */
     private readonly cluster?: string,
+    /** RETENTION_MIN_DAYS. */
+    private readonly floorDays = 365,
   ) {}
 
   async run(now = new Date()): Promise<RetentionRun> {
@@ -68,7 +71,8 @@ export class RetentionJob {
         run.archived.push(...archived);
         await this.pg.query('UPDATE data_retention_policies SET last_archive_at = now() WHERE table_name = $1', [table]);
       }
-      const days = policy.delete_after_days ?? policy.retention_period_days;
+      // A policy written straight into PostgreSQL still cannot delete audit, auth or security records before the floor.
+      const days = flooredDeletionDays(table, policy.delete_after_days ?? policy.retention_period_days, this.floorDays);
       // An archiving policy deletes nothing its archives do not hold yet.
       const limit = archives ? await this.archiver.coveredUpTo(table) : Infinity;
       const result = await this.prune(table, daysBefore(now, days), days, limit);

@@ -1,7 +1,9 @@
+import { retentionFloorProblem } from '../../domain/retention-floor';
 import { AppError } from '../../lib/app-error';
 import type { EventPublisher } from '../../queues/event-publisher';
 import { actorFields } from '../actor-fields';
 import type { RequestContext } from '../request-context';
+import type { WeakeningNotice } from '../settings/settings.service';
 import type { PolicyChange, RetentionPolicyRepository, RetentionPolicyRow } from './retention-policy.repository';
 
 /** The day count after which the retention job deletes a table's sealed flushes. */
@@ -35,6 +37,10 @@ export class RetentionPolicyService {
   constructor(
     private readonly policies: RetentionPolicyRepository,
     private readonly events: EventPublisher | undefined,
+    /** RETENTION_MIN_DAYS: audit, auth and security tables keep their rows at least this long. */
+    private readonly floorDays = 365,
+    /** The webhook notice of a cut. */
+    private readonly onCut?: WeakeningNotice,
   ) {}
 
   list(): Promise<RetentionPolicyRow[]> {
@@ -44,7 +50,7 @@ export class RetentionPolicyService {
   async update(table: string, change: PolicyChange, reason: string | undefined, ctx: RequestContext): Promise<RetentionPolicyRow> {
     const started = performance.now();
     const result = await this.policies.update(table, change, (_before, after) => {
-      const problem = policyProblem(after);
+      const problem = policyProblem(after) ?? retentionFloorProblem(table, after, this.floorDays);
       if (problem) throw new AppError('VALIDATION_FAILED', `${problem.path}: ${problem.message}`, { details: [problem] });
     });
     if (!result) throw new AppError('NOT_FOUND', `no retention policy for ${table}`);
@@ -60,6 +66,24 @@ export class RetentionPolicyService {
       duration_ms: Math.round(performance.now() - started),
       ...actorFields(ctx),
     });
+    const [before, after] = [deletionDays(result.before), deletionDays(result.after)];
+    // A cut deletes records sooner: whoever made it, it is a HIGH security event as well as an audit one.
+    if (result.after.is_active && after < before) {
+      this.events?.publish({
+        kind: 'security',
+        event_type: 'PROTECTION_WEAKENED',
+        severity_level: 'HIGH',
+        event_source: 'ADMIN_PANEL',
+        event_description: `retention of ${table} cut from ${before} to ${after} days: records are deleted sooner`,
+        resource_involved: `data_retention_policies/${table}`,
+        action_taken: 'LOGGED_ONLY',
+        event_category: 'CONFIGURATION_CHANGE',
+        detection_method: 'retention_rules',
+        ip_address: ctx.ip ?? null,
+        metadata: { table, before_days: before, after_days: after, reason: reason ?? null, actor: ctx.actor ?? null },
+      });
+      await this.onCut?.({ setting_key: `retention.${table}`, before: String(before), after: String(after), risk: 'records are deleted sooner' });
+    }
     return result.after;
   }
 }

@@ -1,3 +1,4 @@
+import { settingProblem, weakening } from '../../domain/setting-rules';
 import { AppError } from '../../lib/app-error';
 import type { SecretBox } from '../../lib/secret-box';
 import type { EventPublisher } from '../../queues/event-publisher';
@@ -32,6 +33,15 @@ function checkValue(type: SettingType, value: string): void {
   if (!ok) throw new AppError('VALIDATION_FAILED', `setting_value "${type === 'json' ? 'this' : value}" is not a valid ${type}`, { details: [{ path: 'setting_value', message: `must be a valid ${type}` }] });
 }
 
+/** A known setting's range (domain/setting-rules.ts): a value outside it could switch protection off or break a route. */
+function checkRule(key: string, value: string): void {
+  const problem = settingProblem(key, value);
+  if (problem) throw new AppError('VALIDATION_FAILED', problem, { details: [{ path: 'setting_value', message: problem }] });
+}
+
+/** Told when a change lowers protection (a longer session, a higher lockout threshold…). */
+export type WeakeningNotice = (notice: { setting_key: string; before: string; after: string; risk: string }) => Promise<void>;
+
 /**
  * System settings (key, value, type, is_mutable, is_encrypted). Reads used
  * by the request path (lockout thresholds…) are cached for a second or two,
@@ -45,26 +55,35 @@ export class SettingsService {
     private readonly box: SecretBox,
     private readonly events: EventPublisher | undefined,
     private readonly cacheMs = 2000,
+    /** A webhook notice of a weakening change; the HIGH security event is published here whatever it does. */
+    private readonly onWeakened?: WeakeningNotice,
   ) {}
 
   /** An integer setting, or `fallback` when it is missing or not an integer. */
   async integer(key: string, fallback: number): Promise<number> {
-    const row = (await this.values()).get(key);
-    const n = row ? Number(this.plain(row)) : NaN;
+    const value = await this.valid(key);
+    const n = value === undefined ? NaN : Number(value);
     return Number.isInteger(n) ? n : fallback;
   }
 
   /** A numeric setting (integer or float), or `fallback` when it is missing or not a number. */
   async number(key: string, fallback: number): Promise<number> {
-    const row = (await this.values()).get(key);
-    const n = row ? Number(this.plain(row)) : NaN;
+    const value = await this.valid(key);
+    const n = value === undefined ? NaN : Number(value);
     return Number.isFinite(n) ? n : fallback;
   }
 
   /** A text setting, or `fallback` when it is missing. */
   async text(key: string, fallback: string): Promise<string> {
+    return (await this.valid(key)) ?? fallback;
+  }
+
+  /** The stored value, unless it is outside the setting's rule: written by hand in PostgreSQL, it must not break a route. */
+  private async valid(key: string): Promise<string | undefined> {
     const row = (await this.values()).get(key);
-    return row ? this.plain(row) : fallback;
+    if (!row) return undefined;
+    const value = this.plain(row);
+    return settingProblem(key, value) === null ? value : undefined;
   }
 
   async list(): Promise<SettingView[]> {
@@ -79,6 +98,7 @@ export class SettingsService {
 
   async create(input: SettingInput, ctx: RequestContext): Promise<SettingView> {
     checkValue(input.setting_type, input.setting_value);
+    checkRule(input.setting_key, input.setting_value);
     const started = performance.now();
     const encrypted = input.is_encrypted ?? false;
     const row = await this.repository.insert({
@@ -100,22 +120,32 @@ export class SettingsService {
     const started = performance.now();
     const before = await this.repository.byKey(key);
     if (!before) throw new AppError('NOT_FOUND', `no setting "${key}"`);
+    // Flipped through the API, the flag would let anyone who may edit settings unlock an immutable one, or freeze a mutable one for good.
+    if (patch.is_mutable !== undefined && patch.is_mutable !== before.is_mutable) {
+      throw new AppError('VALIDATION_FAILED', `is_mutable cannot be changed through the API (setting "${key}" is ${before.is_mutable ? 'mutable' : 'immutable'}); it changes only with a migration`, {
+        details: [{ path: 'is_mutable', message: 'cannot be changed through the API' }],
+      });
+    }
     if (!before.is_mutable && patch.setting_value !== undefined) {
       throw new AppError('FORBIDDEN', `setting "${key}" is immutable; it can only change with a restart-time migration`);
     }
-    if (patch.setting_value !== undefined) checkValue(before.setting_type, patch.setting_value);
+    if (patch.setting_value !== undefined) {
+      checkValue(before.setting_type, patch.setting_value);
+      checkRule(key, patch.setting_value);
+    }
     const after = await this.repository.update(
       key,
       {
         setting_value: patch.setting_value === undefined ? undefined : before.is_encrypted ? this.box.seal(patch.setting_value) : patch.setting_value,
         description: patch.description ?? undefined,
-        is_mutable: patch.is_mutable,
+        is_mutable: undefined,
       },
       ctx.actor?.id ?? null,
     );
     if (!after) throw new AppError('NOT_FOUND', `no setting "${key}"`);
     this.invalidate();
     this.audit('UPDATE', 'setting_updated', after, this.eventValue(before), this.eventValue(after), ctx, started);
+    if (patch.setting_value !== undefined) await this.flagWeakening(key, this.plain(before), patch.setting_value, ctx);
     return this.view(after);
   }
 
@@ -127,6 +157,26 @@ export class SettingsService {
     await this.repository.delete(key);
     this.invalidate();
     this.audit('DELETE', 'setting_deleted', before, this.eventValue(before), null, ctx, started);
+  }
+
+  /** A change that lowers protection is a HIGH security event, and a webhook notice, on top of its audit event. */
+  private async flagWeakening(key: string, before: string, after: string, ctx: RequestContext): Promise<void> {
+    const risk = weakening(key, before, after);
+    if (!risk) return;
+    this.events?.publish({
+      kind: 'security',
+      event_type: 'PROTECTION_WEAKENED',
+      severity_level: 'HIGH',
+      event_source: 'ADMIN_PANEL',
+      event_description: `${key} changed from ${before} to ${after}: ${risk}`,
+      resource_involved: `system_settings/${key}`,
+      action_taken: 'LOGGED_ONLY',
+      event_category: 'CONFIGURATION_CHANGE',
+      detection_method: 'setting_rules',
+      ip_address: ctx.ip ?? null,
+      metadata: { setting_key: key, before, after, risk, actor: ctx.actor ?? null },
+    });
+    await this.onWeakened?.({ setting_key: key, before, after, risk });
   }
 
   private async values(): Promise<Map<string, SettingRow>> {

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 
-export const WEBHOOK_EVENTS = ['subject.locked', 'subject.unlocked', 'subject.high_risk', 'integrity.failed'] as const;
+export const WEBHOOK_EVENTS = ['subject.locked', 'subject.unlocked', 'subject.high_risk', 'integrity.failed', 'protection.weakened'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookRow {
