@@ -6,6 +6,7 @@ import { isRedisOutOfMemory, type IngestBackpressure } from '../../queues/backpr
 import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
+import type { DecodedEvent } from './formats/decoded-event';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
@@ -61,6 +62,14 @@ export class IngestService {
 
   async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
     const raws = Array.isArray(body) ? body : [body];
+    return this.ingestDecoded(sourceApp, raws.map((raw) => ({ raw })));
+  }
+
+  /**
+   * The same, for events a format decoder (CloudEvents, OTLP, NDJSON) turned
+   * into envelopes; the ones it refused keep their place as rejected.
+   */
+  async ingestDecoded(sourceApp: string, raws: DecodedEvent[]): Promise<IngestResponse> {
     if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
     if (raws.length > MAX_EVENTS_PER_REQUEST) {
       this.metrics?.rejected('too_large', raws.length);
@@ -71,7 +80,12 @@ export class IngestService {
 
     const results: EventResult[] = new Array(raws.length);
     const valid: { index: number; event: QueuedEvent; warnings?: string[] }[] = [];
-    raws.forEach((raw, index) => {
+    raws.forEach((decoded, index) => {
+      if ('issues' in decoded) {
+        results[index] = { index, status: 'rejected', errors: decoded.issues };
+        return;
+      }
+      const raw = decoded.raw;
       const parsed = parseEvent(raw);
       if (!parsed.ok) {
         results[index] = { index, status: 'rejected', errors: parsed.issues };
