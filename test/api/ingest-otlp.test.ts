@@ -1,0 +1,164 @@
+import { gzipSync } from 'node:zlib';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { OTLPLogExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OtlpProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { createApiKey, queryRows, startStack } from '../helpers/stack';
+import { createNamespace, eventually } from '../helpers/test-env';
+
+// OTLP/HTTP logs sent by the OpenTelemetry JS SDK's own exporters, unmodified.
+const ns = createNamespace('ingestotlp');
+let stack: Awaited<ReturnType<typeof startStack>>;
+let key: string;
+
+beforeAll(async () => {
+  key = await createApiKey(ns, 'otel-app', ['ingest']);
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await ns.cleanup();
+});
+
+/** Log records as the SDK builds them, so the same export can be sent twice. */
+async function records(emit: (logger: ReturnType<LoggerProvider['getLogger']>) => void): Promise<ReadableLogRecord[]> {
+  const memory = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'shop-api' }), processors: [new SimpleLogRecordProcessor(memory)] });
+  emit(provider.getLogger('shop-auth'));
+  await provider.forceFlush();
+  return memory.getFinishedLogRecords();
+}
+
+function exportWith(exporter: LogRecordExporter, logs: ReadableLogRecord[]): Promise<{ code: number; error?: Error }> {
+  return new Promise((resolve) => exporter.export(logs, resolve));
+}
+
+const exporterOptions = (compression: 'gzip' | 'none') => ({ url: `${stack.url}/v1/logs`, headers: { Authorization: `Bearer ${key}` }, compression: compression as never });
+
+async function rowsWhere(table: string, column: string, value: string, expected: number) {
+  await stack.writer!.flushAll();
+  return eventually(async () => {
+    const rows = await queryRows<Record<string, unknown>>(stack.clickhouse!, `SELECT * FROM ${table} WHERE ${column} = {v:String} ORDER BY occurred_at`, { v: value });
+    return rows.length >= expected && rows;
+  });
+}
+
+async function postLogs(body: Buffer | string, contentType: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${stack.url}/v1/logs`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${key}`, ...headers }, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* protobuf or text */
+  }
+  return { status: response.status, body: parsed as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+describe.each([
+  ['protobuf, gzip', () => new OtlpProtoExporter(exporterOptions('gzip')), 'proto-gz'],
+  ['protobuf', () => new OtlpProtoExporter(exporterOptions('none')), 'proto'],
+  ['JSON, gzip', () => new OtlpHttpJsonExporter(exporterOptions('gzip')), 'json-gz'],
+  ['JSON', () => new OtlpHttpJsonExporter(exporterOptions('none')), 'json'],
+])('POST /v1/logs from the OpenTelemetry exporter (%s)', (_name, makeExporter, tag) => {
+  it('maps event names and semantic-convention attributes to events that land once, even when the export is sent twice', async () => {
+    const user = `otel-${tag}`;
+    const logs = await records((logger) => {
+      logger.emit({
+        eventName: 'auth.login_failed',
+        severityNumber: SeverityNumber.INFO,
+        timestamp: new Date('2026-03-02T08:00:00.000Z'),
+        attributes: { 'user.id': user, 'client.address': '198.51.100.7', 'user_agent.original': 'Mozilla/5.0', 'session.id': `s-${tag}`, device_fingerprint: 'fp-1', 'http.route': '/login' },
+      });
+      logger.emit({
+        severityNumber: SeverityNumber.INFO,
+        timestamp: new Date('2026-03-02T08:00:01.000Z'),
+        body: { entity_type: 'todo', entity_id: 't-1', new_value: { title: 'x' } },
+        attributes: { 'event.name': 'com.acme.audit.todo.created', 'user.id': user },
+      });
+      logger.emit({ severityNumber: SeverityNumber.ERROR, severityText: 'ERROR', timestamp: new Date('2026-03-02T08:00:02.000Z'), body: `payment failed for ${user}`, attributes: { 'exception.type': 'PaymentError', 'url.path': '/pay' } });
+      logger.emit({ severityNumber: SeverityNumber.INFO, body: 'just a log line', attributes: { 'user.id': user } });
+    });
+    const exporter = makeExporter();
+    expect(await exportWith(exporter, logs)).toEqual({ code: 0 });
+    expect(await exportWith(exporter, logs)).toEqual({ code: 0 });
+    await exporter.shutdown();
+
+    const auth = await rowsWhere('auth_audit_log', 'user_id', user, 1);
+    expect(auth).toHaveLength(1);
+    expect(auth[0]).toMatchObject({ event_type: 'login_failed', event_status: 'FAILURE', ip_address: '198.51.100.7', user_agent: 'Mozilla/5.0', session_id: `s-${tag}`, device_fingerprint: 'fp-1', occurred_at: '2026-03-02 08:00:00.000', source_app: 'otel-app' });
+    expect(auth[0]!.details).toEqual({ otel: { service_name: 'shop-api', scope: 'shop-auth', severity_text: undefined, attributes: { 'http.route': '/login' } } });
+
+    const audit = await rowsWhere('audit_logs', 'user_id', user, 1);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ event_type: 'todo.created', entity_type: 'todo', entity_id: 't-1', new_value: { title: 'x' } });
+
+    const errors = await rowsWhere('error_logs', 'error_message', `payment failed for ${user}`, 1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ error_code: 'PaymentError', severity_level: 'high', request_path: '/pay' });
+    expect((errors[0]!.technical_details as { otel: { service_name: string } }).otel.service_name).toBe('shop-api');
+  });
+});
+
+describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
+  const record = (attrs: Record<string, string>, extra: Record<string, unknown> = {}) => ({
+    timeUnixNano: '1772438400000000000',
+    attributes: Object.entries(attrs).map(([k, v]) => ({ key: k, value: { stringValue: v } })),
+    ...extra,
+  });
+  const request = (...logRecords: unknown[]) => JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 't' }, logRecords }] }] });
+
+  it('counts refused records in partialSuccess, with a message; the others land', async () => {
+    const res = await postLogs(
+      request(
+        record({ 'user.id': 'partial-1' }, { eventName: 'auth.login' }),
+        record({ 'user.id': 'partial-1' }, { severityNumber: 9, body: { stringValue: 'no name' } }),
+        record({ 'client.address': 'not-an-ip' }, { eventName: 'auth.login' }),
+        record({}, { eventName: 'shop.checkout' }),
+      ),
+      'application/json',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.partialSuccess.rejectedLogRecords).toBe(3);
+    expect(res.body.partialSuccess.errorMessage).toMatch(/record 1: event_name .*below ERROR/);
+    expect(res.body.partialSuccess.errorMessage).toMatch(/record 2: ip_address/);
+    expect(res.body.partialSuccess.errorMessage).toMatch(/record 3: event_name must end in <kind>.<event_type>/);
+    expect(await rowsWhere('auth_audit_log', 'user_id', 'partial-1', 1)).toHaveLength(1);
+  });
+
+  it('a fully accepted export leaves partialSuccess unset; an empty one is fine', async () => {
+    expect(await postLogs(request(record({ 'user.id': 'full-1' }, { eventName: 'auth.logout' })), 'application/json')).toEqual({ status: 200, body: {} });
+    expect(await postLogs(JSON.stringify({ resourceLogs: [] }), 'application/json')).toEqual({ status: 200, body: {} });
+  });
+
+  it('wants the ingest key exporters send as a bearer header', async () => {
+    expect((await postLogs(request(), 'application/json', { authorization: '' })).status).toBe(401);
+    expect((await postLogs(request(), 'application/json', { authorization: 'Bearer nope' })).status).toBe(401);
+  });
+
+  it('hostile bodies get 4xx, never 5xx', async () => {
+    // Nested deeper than JSON.stringify can write; the server must not recurse into all of it.
+    const deep = `${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(5000)}{"stringValue":"x"}${'}]}}'.repeat(5000)}`;
+    const deepJson = request(record({}, { eventName: 'auth.login' })).replace('"attributes":[]', `"attributes":[{"key":"deep","value":${deep}}]`);
+    const cases: [string, Buffer | string, Record<string, string>?][] = [
+      ['application/x-protobuf', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])],
+      ['application/x-protobuf', Buffer.from('not protobuf at all, just text')],
+      ['application/json', '{"resourceLogs":'],
+      ['application/json', '"a string"'],
+      ['application/json', request(record({}, { eventName: 'auth.login', timeUnixNano: 'soon' }))],
+      ['application/json', JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [null, 1, 'x', { eventName: 5 }] }] }] })],
+      ['application/json', deepJson],
+      ['application/json', Buffer.from('definitely not gzip'), { 'content-encoding': 'gzip' }],
+      ['application/json', gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20)), { 'content-encoding': 'gzip' }],
+      ['application/json', request(...Array.from({ length: 1001 }, () => record({}, { eventName: 'auth.login' })))],
+      ['text/plain', 'hello'],
+    ];
+    for (const [contentType, body, headers] of cases) {
+      const res = await postLogs(body, contentType, headers);
+      const label = `${contentType} ${String(body).slice(0, 40)}`;
+      expect({ label, ok: res.status < 500 && (res.status >= 400 || res.status === 200) }).toEqual({ label, ok: true });
+    }
+  });
+});
