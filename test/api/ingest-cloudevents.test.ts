@@ -1,6 +1,6 @@
 import { CloudEvent, CONSTANTS, HTTP } from 'cloudevents';
 import { derivedUuid } from '../../src/domain/derived-id';
-import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
+import { createApiKey, postEvents, type PostResult, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 // CloudEvents 1.0 over the HTTP binding, sent with the CloudEvents JS SDK as an app would.
@@ -18,13 +18,13 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-async function send(message: { headers: Record<string, unknown>; body: unknown }) {
+async function send(message: { headers: Record<string, unknown>; body: unknown }): Promise<PostResult> {
   const response = await fetch(`${stack.url}/v1/events`, {
     method: 'POST',
     headers: { ...(message.headers as Record<string, string>), authorization: `Bearer ${key}` },
     body: message.body as string,
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
 async function rowsOf(table: string, eventId: string, expected = 1) {
