@@ -70,6 +70,9 @@ describe('NDJSON on POST /v1/events', () => {
     expect((await post(ndjson(Array.from({ length: 1001 }, () => line)))).status).toBe(413);
     expect((await post(ndjson(Array.from({ length: 900 }, () => ({ ...line, user_agent: 'x'.repeat(400) }))))).status).toBe(413);
     expect((await post('\n\n')).status).toBe(400);
+    // Counted before any line is parsed: a body of tiny lines is refused whole, with its count.
+    const many = await post('{}\n'.repeat(80_000));
+    expect([many.status, many.body.error.message]).toEqual([413, 'at most 1000 events per request (got 80000)']);
   });
 
   it('hostile bodies get 4xx, never 5xx', async () => {

@@ -28,7 +28,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     admit,
     (req, res, next) => (req.is(NDJSON_TYPE) ? text : json)(req, res, next),
     async (req, res) => {
-      const result = await ingest.ingestDecoded(res.locals.apiKey!.name, decodeEventsBody(req));
+      const result = await ingest.ingestDecoded(res.locals.apiKey!.name, decodeEventsBody(req, ingest.checkCount));
       res.status(result.status).json(result.body);
     },
   );
@@ -47,7 +47,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     raw,
     async (req, res) => {
       const format: OtlpFormat = req.is('application/x-protobuf') ? 'protobuf' : 'json';
-      const events = fromOtlpLogs(decodeOtlpLogsRequest(req.body as Buffer, format));
+      const events = fromOtlpLogs(decodeOtlpLogsRequest(req.body as Buffer, format), ingest.checkCount);
       // OTLP answers 200 with partial_success for refused records: a 400 would make exporters drop the whole export.
       const result = events.length === 0 ? null : await ingest.ingestDecoded(res.locals.apiKey!.name, events);
       const response = otlpLogsResponse(result, format);

@@ -49,6 +49,17 @@ export class IngestService {
     this.refuseWhileShedding(1);
   }
 
+  /**
+   * Throws 413 beyond MAX_EVENTS_PER_REQUEST. Format decoders call it as soon
+   * as they know how many events a body holds, before decoding each one: a
+   * body of a million tiny NDJSON lines is refused without parsing them.
+   */
+  readonly checkCount = (events: number): void => {
+    if (events <= MAX_EVENTS_PER_REQUEST) return;
+    this.metrics?.rejected('too_large', events);
+    throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${events})`);
+  };
+
   private refuseWhileShedding(events: number): void {
     const refusal = this.backpressure.refusal();
     if (!refusal) return;
@@ -71,10 +82,7 @@ export class IngestService {
    */
   async ingestDecoded(sourceApp: string, raws: DecodedEvent[]): Promise<IngestResponse> {
     if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
-    if (raws.length > MAX_EVENTS_PER_REQUEST) {
-      this.metrics?.rejected('too_large', raws.length);
-      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${raws.length})`);
-    }
+    this.checkCount(raws.length);
 
     this.refuseWhileShedding(raws.length);
 

@@ -1,6 +1,6 @@
 import { derivedUuid } from '../../../domain/derived-id';
 import type { EventIssue } from '../../../schemas/event';
-import type { DecodedEvent } from './decoded-event';
+import type { CheckCount, DecodedEvent } from './decoded-event';
 import { kindAndTypeOf, withExtras } from './event-name';
 
 /** The CloudEvents attributes this mapping reads; extensions are ignored. */
@@ -23,9 +23,10 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * JSON column under `cloudevents`. CloudEvent ids are unique per source
  * only, so event_id is derived from both: a resent CloudEvent is the same event.
  */
-export function fromStructuredCloudEvents(body: unknown, batch: boolean): DecodedEvent[] | string {
+export function fromStructuredCloudEvents(body: unknown, batch: boolean, checkCount: CheckCount): DecodedEvent[] | string {
   if (batch) {
     if (!Array.isArray(body)) return 'a CloudEvents batch (application/cloudevents-batch+json) must be a JSON array of events';
+    checkCount(body.length);
     return body.map((event) => (isObject(event) ? fromCloudEvent(event, event.data, event) : { issues: [{ path: '', message: 'a CloudEvent must be a JSON object' }] }));
   }
   if (!isObject(body)) return 'a structured CloudEvent (application/cloudevents+json) must be a JSON object';

@@ -7,3 +7,6 @@ import type { EventIssue } from '../../../schemas/event';
  * Either way it keeps its place, so per-event results line up with the body.
  */
 export type DecodedEvent = { raw: unknown } | { issues: EventIssue[] };
+
+/** Refuses a body holding more events than one request may carry (IngestService.checkCount); throws. */
+export type CheckCount = (events: number) => void;

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { AppError } from '../../../lib/app-error';
 import { fromBinaryCloudEvent, fromStructuredCloudEvents } from './cloudevents';
-import type { DecodedEvent } from './decoded-event';
+import type { CheckCount, DecodedEvent } from './decoded-event';
 import { fromNdjson } from './ndjson';
 
 /** The content types `POST /v1/events` reads; anything else is a 415. */
@@ -13,11 +13,11 @@ export const EVENTS_JSON_TYPES = ['application/json', 'application/*+json'];
  * NDJSON, a CloudEvents batch, a structured CloudEvent, a binary-mode
  * CloudEvent (`ce-specversion` header), or auditflow's own JSON.
  */
-export function decodeEventsBody(req: Request): DecodedEvent[] {
-  if (req.is(NDJSON_TYPE)) return fromNdjson(typeof req.body === 'string' ? req.body : '');
+export function decodeEventsBody(req: Request, checkCount: CheckCount): DecodedEvent[] {
+  if (req.is(NDJSON_TYPE)) return fromNdjson(typeof req.body === 'string' ? req.body : '', checkCount);
   const batch = req.is('application/cloudevents-batch+json') !== false;
   if (batch || req.is('application/cloudevents+json')) {
-    const decoded = fromStructuredCloudEvents(req.body, batch);
+    const decoded = fromStructuredCloudEvents(req.body, batch, checkCount);
     if (typeof decoded === 'string') throw new AppError('BAD_REQUEST', decoded);
     return decoded;
   }

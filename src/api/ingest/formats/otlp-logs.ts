@@ -3,7 +3,7 @@ import { derivedUuid } from '../../../domain/derived-id';
 import { AppError } from '../../../lib/app-error';
 import type { EventKind } from '../../../schemas/event';
 import type { IngestResponse } from '../ingest.service';
-import type { DecodedEvent } from './decoded-event';
+import type { CheckCount, DecodedEvent } from './decoded-event';
 import { acceptsField, kindAndTypeOf, withExtras } from './event-name';
 import { ExportLogsServiceRequest, ExportLogsServiceResponse } from './otlp-proto';
 
@@ -61,14 +61,14 @@ export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
  * refused below it. OTLP records carry no id, so event_id is derived from
  * the record and its resource: an export sent again stores nothing twice.
  */
-export function fromOtlpLogs(request: Obj): DecodedEvent[] {
+export function fromOtlpLogs(request: Obj, checkCount: CheckCount): DecodedEvent[] {
+  const groups = arrayOf(request.resourceLogs).flatMap((resourceLogs) => arrayOf(resourceLogs.scopeLogs).map((scopeLogs) => ({ resourceLogs, scopeLogs, records: arrayOf(scopeLogs.logRecords) })));
+  checkCount(groups.reduce((n, g) => n + g.records.length, 0));
   const out: DecodedEvent[] = [];
-  for (const resourceLogs of arrayOf(request.resourceLogs)) {
+  for (const { resourceLogs, scopeLogs, records } of groups) {
     const resource = attributesOf(objectOf(resourceLogs.resource).attributes);
-    for (const scopeLogs of arrayOf(resourceLogs.scopeLogs)) {
-      const scope = objectOf(scopeLogs.scope).name;
-      for (const record of arrayOf(scopeLogs.logRecords)) out.push(fromLogRecord(record, resource, typeof scope === 'string' ? scope : undefined));
-    }
+    const scope = objectOf(scopeLogs.scope).name;
+    for (const record of records) out.push(fromLogRecord(record, resource, typeof scope === 'string' ? scope : undefined));
   }
   return out;
 }
