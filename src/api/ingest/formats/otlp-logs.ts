@@ -122,7 +122,7 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
   }
   if (time !== undefined) raw.occurred_at = time;
   if (raw.event_id === undefined) {
-    raw.event_id = derivedUuid(`otlp\n${canonicalJson({ resource, scope, time: nanosOf(record.timeUnixNano), observed: nanosOf(record.observedTimeUnixNano), severity, name, body, attributes })}`);
+    raw.event_id = derivedUuid(`otlp\n${canonicalJson({ resource, scope, time: exactNanos(record.timeUnixNano), observed: exactNanos(record.observedTimeUnixNano), severity, name, body, attributes })}`);
   }
   const service = resource['service.name'];
   if (service !== undefined) extras.service_name = service;
@@ -185,6 +185,11 @@ function nanosOf(value: unknown): string | undefined | 'invalid' {
   else return 'invalid';
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? 'invalid' : date.toISOString();
+}
+
+/** The nanoseconds as sent, for the derived id: two records a nanosecond apart are two events. */
+function exactNanos(value: unknown): string | null {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
 }
 
 function nonEmpty(value: unknown): string | undefined {
