@@ -74,6 +74,17 @@ describe('OTLP log records', () => {
     });
   });
 
+  it('keeps the trace and span ids as hex, from protobuf bytes (base64) or OTLP/JSON hex', () => {
+    const [json, proto] = fromOtlpLogs(
+      request(
+        { eventName: 'audit.x', traceId: '5B8EFFF798038103D269B633813FC60C', spanId: 'eee19b7ec3c1b174' },
+        { eventName: 'audit.x', traceId: Buffer.from('5b8efff798038103d269b633813fc60c', 'hex').toString('base64'), spanId: Buffer.from('eee19b7ec3c1b174', 'hex').toString('base64') },
+      ),
+      noLimit,
+    );
+    for (const decoded of [json, proto]) expect(raw(decoded!).metadata).toMatchObject({ otel: { trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' } });
+  });
+
   it('an unnamed ERROR is an error event; an unnamed INFO is refused', () => {
     const [error, info] = fromOtlpLogs(request({ severityNumber: 21, body: { stringValue: 'boom' } }, { severityNumber: 9, body: { stringValue: 'hi' } }), noLimit);
     expect(raw(error!)).toMatchObject({ kind: 'error', error_message: 'boom', severity_level: 'critical', error_type: 'log' });

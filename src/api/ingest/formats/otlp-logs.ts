@@ -128,6 +128,10 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
   if (service !== undefined) extras.service_name = service;
   if (scope) extras.scope = scope;
   if (severityText) extras.severity_text = severityText;
+  const traceId = hexId(record.traceId, 16);
+  const spanId = hexId(record.spanId, 8);
+  if (traceId) extras.trace_id = traceId;
+  if (spanId) extras.span_id = spanId;
   if (Object.keys(unmapped).length > 0) extras.attributes = unmapped;
   return { raw: withExtras(raw, kind, 'otel', extras) };
 }
@@ -185,6 +189,17 @@ function nanosOf(value: unknown): string | undefined | 'invalid' {
   else return 'invalid';
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? 'invalid' : date.toISOString();
+}
+
+/**
+ * A trace or span id as lower-case hex, from OTLP/JSON (hex) or protobuf
+ * (bytes, which protobufjs gives as base64; never of a hex id's length).
+ * All zeros means none.
+ */
+function hexId(value: unknown, bytes: number): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const hex = value.length === bytes * 2 && /^[0-9a-f]+$/i.test(value) ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex');
+  return hex.length === bytes * 2 && !/^0+$/.test(hex) ? hex : undefined;
 }
 
 /** The nanoseconds as sent, for the derived id: two records a nanosecond apart are two events. */
