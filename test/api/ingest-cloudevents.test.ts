@@ -1,6 +1,7 @@
 import { CloudEvent, CONSTANTS, HTTP } from 'cloudevents';
 import { derivedUuid } from '../../src/domain/derived-id';
 import { createApiKey, postEvents, type PostResult, queryRows, startStack } from '../helpers/stack';
+import { bruteForce } from '../helpers/login-traffic';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 // CloudEvents 1.0 over the HTTP binding, sent with the CloudEvents JS SDK as an app would.
@@ -135,5 +136,28 @@ describe('CloudEvents on POST /v1/events', () => {
     }
     const badHeader = await postEvents(stack.url, key, {}, { headers: { 'ce-specversion': '1.0', 'ce-id': '%E0%A4%A', 'ce-source': '/x', 'ce-type': 'a.auth.login' } });
     expect(badHeader.status).toBeLessThan(500);
+  });
+
+  it('is risk-scored like the same events posted as JSON: brute force as a CloudEvents batch, decision for decision', async () => {
+    const now = Date.now();
+    const decisions = async (user: string) =>
+      eventually(async () => {
+        await stack.writer!.flushAll();
+        const rows = await queryRows<Record<string, unknown>>(
+          stack.clickhouse!,
+          `SELECT event_type, event_status, risk_score, risk_level, risk_action FROM auth_audit_log WHERE user_id = {u:String} ORDER BY occurred_at`,
+          { u: user },
+        );
+        return rows.length === 6 && rows.every((r) => r.risk_level !== null) && rows;
+      });
+    const json = bruteForce('status', { userId: 'bf-json', homeIp: '10.30.0.5', attackerIp: '198.18.40.1', attempts: 5, now });
+    expect((await postEvents(stack.url, key, json)).status).toBe(202);
+    const asCloudEvents = bruteForce('status', { userId: 'bf-ce', homeIp: '10.30.1.5', attackerIp: '198.18.40.2', attempts: 5, now }).map(({ kind, event_type, timestamp, ...data }, i) =>
+      new CloudEvent({ id: `bf-${i}`, source: '/portal/login', type: `com.acme.portal.${String(kind)}.${String(event_type)}`, time: String(timestamp), data }),
+    );
+    expect((await send({ headers: { 'content-type': CONSTANTS.MIME_CE_BATCH }, body: JSON.stringify(asCloudEvents) })).status).toBe(202);
+    const [viaJson, viaCloudEvents] = [await decisions('bf-json'), await decisions('bf-ce')];
+    expect(viaCloudEvents).toEqual(viaJson);
+    expect(viaCloudEvents.at(-1)).toMatchObject({ event_status: 'FAILURE', risk_action: 'block' });
   });
 });
