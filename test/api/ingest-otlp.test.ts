@@ -75,6 +75,38 @@ describe.each([
   });
 });
 
+/**
+ * A valid-looking ExportLogsServiceRequest whose one attribute nests `depth`
+ * key-value lists deep, built from the inside out (each level only prefixes
+ * a tag and a length), for a decoder that recurses per level.
+ */
+function deepProtobuf(depth: number): Buffer {
+  const varint = (n: number) => {
+    const out = [];
+    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+    out.push(n);
+    return out;
+  };
+  const prefixes: number[][] = [];
+  let length = 2; // AnyValue { string_value: "" }
+  const wrap = (tag: number) => {
+    const prefix = [tag, ...varint(length)];
+    prefixes.push(prefix);
+    length += prefix.length;
+  };
+  for (let i = 0; i < depth; i++) {
+    wrap(0x12); // KeyValue.value
+    wrap(0x0a); // KeyValueList.values
+    wrap(0x32); // AnyValue.kvlist_value
+  }
+  wrap(0x12); // KeyValue.value (key "deep" omitted: proto3 default)
+  wrap(0x32); // LogRecord.attributes
+  wrap(0x12); // ScopeLogs.log_records
+  wrap(0x12); // ResourceLogs.scope_logs
+  wrap(0x0a); // ExportLogsServiceRequest.resource_logs
+  return Buffer.concat([Buffer.from(prefixes.reverse().flat()), Buffer.from([0x0a, 0x00])]);
+}
+
 describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
   const record = (attrs: Record<string, string>, extra: Record<string, unknown> = {}) => ({
     timeUnixNano: '1772438400000000000',
@@ -124,6 +156,7 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
     const deep = `${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(5000)}{"stringValue":"x"}${'}]}}'.repeat(5000)}`;
     const deepJson = request(record({}, { eventName: 'auth.login' })).replace('"attributes":[]', `"attributes":[{"key":"deep","value":${deep}}]`);
     const cases: [string, Buffer | string, Record<string, string>?][] = [
+      ['application/x-protobuf', deepProtobuf(200_000)],
       ['application/x-protobuf', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])],
       ['application/x-protobuf', Buffer.from('not protobuf at all, just text')],
       ['application/json', '{"resourceLogs":'],
@@ -138,6 +171,6 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
     ];
     const statuses = [];
     for (const [contentType, body, headers] of cases) statuses.push((await postLogs(body, contentType, headers)).status);
-    expect(statuses).toEqual([400, 400, 400, 400, 200, 200, 200, 400, 413, 413, 415]);
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 200, 200, 200, 400, 413, 413, 415]);
   });
 });

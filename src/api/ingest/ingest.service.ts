@@ -81,7 +81,7 @@ export class IngestService {
    * into envelopes; the ones it refused keep their place as rejected.
    */
   async ingestDecoded(sourceApp: string, raws: DecodedEvent[]): Promise<IngestResponse> {
-    if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
+    if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the body holds no events (an empty array, batch or NDJSON body)');
     this.checkCount(raws.length);
 
     this.refuseWhileShedding(raws.length);
