@@ -85,10 +85,20 @@ describe('OTLP log records', () => {
     for (const decoded of [json, proto]) expect(raw(decoded!).metadata).toMatchObject({ otel: { trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' } });
   });
 
-  it('an unnamed ERROR is an error event; an unnamed INFO is refused', () => {
-    const [error, info] = fromOtlpLogs(request({ severityNumber: 21, body: { stringValue: 'boom' } }, { severityNumber: 9, body: { stringValue: 'hi' } }), noLimit);
+  it('an ERROR with no name, or a name that maps to no kind, is an error event; an INFO is refused', () => {
+    const [error, namedError, info, namedInfo] = fromOtlpLogs(
+      request(
+        { severityNumber: 21, body: { stringValue: 'boom' } },
+        { severityNumber: 17, eventName: 'http.server.failure', attributes: [attr('exception.message', { stringValue: 'db down' }), attr('error.type', { stringValue: 'timeout' })] },
+        { severityNumber: 9, body: { stringValue: 'hi' } },
+        { severityNumber: 9, eventName: 'http.server.request' },
+      ),
+      noLimit,
+    );
     expect(raw(error!)).toMatchObject({ kind: 'error', error_message: 'boom', severity_level: 'critical', error_type: 'log' });
+    expect(raw(namedError!)).toMatchObject({ kind: 'error', error_message: 'db down', error_type: 'timeout', severity_level: 'high', technical_details: { otel: { event_name: 'http.server.failure' } } });
     expect(info).toEqual({ issues: [expect.objectContaining({ path: 'event_name' })] });
+    expect(namedInfo).toEqual({ issues: [{ path: 'event_name', message: expect.stringMatching(/^must end in <kind>.<event_type>/) }] });
   });
 
   it('derives event_id from the whole record: equal records share it, others do not', () => {

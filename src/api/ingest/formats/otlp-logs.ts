@@ -84,12 +84,13 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
 
   let kind: EventKind;
   let raw: Obj;
-  if (name !== undefined) {
-    const named = kindAndTypeOf(name);
-    if (!named || named.event_type === '') return { issues: [{ path: 'event_name', message: `must end in <kind>.<event_type>, e.g. auth.login_failed (got ${JSON.stringify(name.slice(0, 200))})` }] };
+  const parsedName = name === undefined ? null : kindAndTypeOf(name);
+  const named = parsedName && parsedName.event_type !== '' ? parsedName : null;
+  if (named) {
     kind = named.kind;
     raw = { kind, event_type: named.event_type };
   } else if (severity >= SEVERITY_ERROR) {
+    // No name, or one that names no kind: an error all the same.
     kind = 'error';
     const message = (typeof body === 'string' ? body : undefined) ?? nonEmpty(attributes['exception.message']) ?? `log record of severity ${severityText ?? severity}`;
     raw = {
@@ -99,6 +100,8 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
       severity_level: severity >= SEVERITY_FATAL ? 'critical' : 'high',
       error_message: message.slice(0, 500) || 'log record',
     };
+  } else if (name !== undefined) {
+    return { issues: [{ path: 'event_name', message: `must end in <kind>.<event_type>, e.g. auth.login_failed (got ${JSON.stringify(name.slice(0, 200))}); only records of severity ERROR or above are taken without one` }] };
   } else {
     return { issues: [{ path: 'event_name', message: 'the record names no event (no event_name, no event.name attribute) and its severity is below ERROR' }] };
   }
@@ -128,6 +131,7 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
   if (service !== undefined) extras.service_name = service;
   if (scope) extras.scope = scope;
   if (severityText) extras.severity_text = severityText;
+  if (name !== undefined && !named) extras.event_name = name;
   const traceId = hexId(record.traceId, 16);
   const spanId = hexId(record.spanId, 8);
   if (traceId) extras.trace_id = traceId;
