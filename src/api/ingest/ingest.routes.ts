@@ -48,7 +48,8 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     async (req, res) => {
       const format: OtlpFormat = req.is('application/x-protobuf') ? 'protobuf' : 'json';
       const events = fromOtlpLogs(decodeOtlpLogsRequest(req.body as Buffer, format), ingest.checkCount);
-      // OTLP answers 200 with partial_success for refused records: a 400 would make exporters drop the whole export.
+      // 200 even when records were refused, all of them included: the export was understood, and
+      // partial_success tells the exporter which records failed and why (resending would not help).
       const result = events.length === 0 ? null : await ingest.ingestDecoded(res.locals.apiKey!.name, events);
       const response = otlpLogsResponse(result, format);
       res.status(200).type(response.contentType).send(response.body);
