@@ -59,6 +59,10 @@ describe('OpenAPI', () => {
     expect(Object.keys(res.body.paths['/healthz'].get.responses)).not.toContain('503');
     const kinds = ingest.requestBody.content['application/json'].schema.oneOf[0].oneOf.map((s: { title: string }) => s.title);
     expect(kinds).toEqual(['audit', 'auth', 'security', 'failed_login', 'error', 'api_access', 'rate_limit', 'session']);
+    // The other formats the ingest routes read (docs/ingest-formats.md).
+    expect(Object.keys(ingest.requestBody.content)).toEqual(['application/json', 'application/x-ndjson', 'application/cloudevents+json', 'application/cloudevents-batch+json']);
+    const logs = res.body.paths['/v1/logs'].post;
+    expect([Object.keys(logs.requestBody.content), logs.security]).toEqual([['application/x-protobuf', 'application/json'], [{ apiKey: [] }]]);
   });
 
   it('serves a browsable page at /docs', async () => {

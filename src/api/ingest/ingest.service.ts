@@ -6,6 +6,7 @@ import { isRedisOutOfMemory, type IngestBackpressure } from '../../queues/backpr
 import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
+import type { DecodedEvent } from './formats/decoded-event';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
@@ -48,6 +49,17 @@ export class IngestService {
     this.refuseWhileShedding(1);
   }
 
+  /**
+   * Throws 413 beyond MAX_EVENTS_PER_REQUEST. Format decoders call it as soon
+   * as they know how many events a body holds, before decoding each one: a
+   * body of a million tiny NDJSON lines is refused without parsing them.
+   */
+  readonly checkCount = (events: number): void => {
+    if (events <= MAX_EVENTS_PER_REQUEST) return;
+    this.metrics?.rejected('too_large', events);
+    throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${events})`);
+  };
+
   private refuseWhileShedding(events: number): void {
     const refusal = this.backpressure.refusal();
     if (!refusal) return;
@@ -61,17 +73,27 @@ export class IngestService {
 
   async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
     const raws = Array.isArray(body) ? body : [body];
-    if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the array holds no events');
-    if (raws.length > MAX_EVENTS_PER_REQUEST) {
-      this.metrics?.rejected('too_large', raws.length);
-      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${raws.length})`);
-    }
+    return this.ingestDecoded(sourceApp, raws.map((raw) => ({ raw })));
+  }
+
+  /**
+   * The same, for events a format decoder (CloudEvents, OTLP, NDJSON) turned
+   * into envelopes; the ones it refused keep their place as rejected.
+   */
+  async ingestDecoded(sourceApp: string, raws: DecodedEvent[]): Promise<IngestResponse> {
+    if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the body holds no events (an empty array, batch or NDJSON body)');
+    this.checkCount(raws.length);
 
     this.refuseWhileShedding(raws.length);
 
     const results: EventResult[] = new Array(raws.length);
     const valid: { index: number; event: QueuedEvent; warnings?: string[] }[] = [];
-    raws.forEach((raw, index) => {
+    raws.forEach((decoded, index) => {
+      if ('issues' in decoded) {
+        results[index] = { index, status: 'rejected', errors: decoded.issues };
+        return;
+      }
+      const raw = decoded.raw;
       const parsed = parseEvent(raw);
       if (!parsed.ok) {
         results[index] = { index, status: 'rejected', errors: parsed.issues };

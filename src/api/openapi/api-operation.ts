@@ -19,6 +19,8 @@ export interface ApiOperation {
   body?: z.ZodType;
   /** A body described by a hand-picked JSON Schema (the ingest API's "one event or an array"). */
   bodyJsonSchema?: Record<string, unknown>;
+  /** Other media types the body may come as (NDJSON, CloudEvents, OTLP protobuf) → their JSON Schema. */
+  bodyContent?: Record<string, { schema: Record<string, unknown>; description?: string }>;
   query?: z.ZodType;
   /** Status → what it means. */
   responses: Record<number, string>;

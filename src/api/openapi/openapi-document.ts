@@ -72,7 +72,7 @@ export function buildOpenApiDocument(operations: ApiOperation[], info: { version
       tags: [op.tag],
       security: security(op.security),
       parameters: [...parameters, ...(op.query ? queryParameters(op.query) : [])],
-      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body } } } } : {}),
+      ...(body || op.bodyContent ? { requestBody: { required: true, content: { ...(body ? { 'application/json': { schema: body } } : {}), ...op.bodyContent } } } : {}),
       responses,
     };
   }
