@@ -1,3 +1,5 @@
+import { cappedMailer } from './rate-limits/capped-mailer';
+import { RouteLimits } from './rate-limits/route-limits';
 import { randomUUID } from 'node:crypto';
 import type { WebhookNotifier } from '../risk/webhooks/webhook-notifier';
 import type { WeakeningNotice } from './settings/settings.service';
@@ -62,6 +64,8 @@ export interface ApiServices {
   dashboard: DashboardService;
   /** data_retention_policies (/v1/retention-policies). */
   retention: RetentionPolicyService;
+  /** Per-IP and per-address limits of the unauthenticated routes. */
+  limits: RouteLimits;
 }
 
 /** `queues`: those whose backlog the dashboard shows. */
@@ -85,7 +89,8 @@ export function buildApiServices(
   const sessions = new SessionRepository(pg);
   const tokens = new AccountTokenRepository(pg);
   const guard = new LoginGuard(pg);
-  const mailer = createMailer(config.mail);
+  const limits = new RouteLimits(redis, config.queuePrefix, settings, events, logger.child({ component: 'rate-limits' }));
+  const mailer = cappedMailer(createMailer(config.mail), limits, logger);
   const accountEvents = new AccountEvents(events);
   const ipBlocks = new IpBlocks(redis, config.queuePrefix);
   const riskState = new RiskState(redis, { prefix: config.queuePrefix, historyTtlSeconds: 0 });
@@ -105,5 +110,5 @@ export function buildApiServices(
     events,
   });
   const retention = new RetentionPolicyService(new RetentionPolicyRepository(pg), events, config.retentionMinDays, announceWeakening);
-  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard, retention };
+  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard, retention, limits };
 }

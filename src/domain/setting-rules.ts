@@ -1,3 +1,5 @@
+import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from './route-limit-rules';
+
 /**
  * What each known system setting may hold, checked on every write (400 with
  * the allowed range) and on every read (a value stored some other way, say
@@ -19,8 +21,18 @@ export interface SettingRule {
 const up = (before: string, after: string) => Number(after) > Number(before);
 const down = (before: string, after: string) => Number(after) < Number(before);
 
+/** Every route limit: 1 to 10 000 an hour (none can be switched off), raising one weakens it. */
+const ROUTE_LIMIT_RULES: Record<string, SettingRule> = Object.fromEntries(
+  (Object.entries(LIMITED_ROUTES) as [LimitedRoute, { per_ip?: number; per_address?: number }][]).flatMap(([route, limits]) =>
+    (['per_ip', 'per_address'] as const)
+      .filter((per) => limits[per] !== undefined)
+      .map((per) => [limitSettingKey(route, per), { kind: 'integer', min: 1, max: 10_000, weakens: up, risk: `${route} may be called more often ${per === 'per_ip' ? 'from one address' : 'for one account'}` } satisfies SettingRule]),
+  ),
+);
+
 /** The one table of known settings; a setting not listed is free text of its declared type. */
 export const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
+  ...ROUTE_LIMIT_RULES,
   'lockout.threshold': { kind: 'integer', min: 1, max: 20, weakens: up, risk: 'more password guesses before an account locks' },
   'lockout.window_minutes': { kind: 'integer', min: 1, max: 1440, weakens: down, risk: 'failed logins are counted over a shorter window' },
   'lockout.duration_minutes': { kind: 'number', min: 0.01, max: 10_080, weakens: down, risk: 'locks end sooner' },

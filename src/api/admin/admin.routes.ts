@@ -1,3 +1,4 @@
+import { emailOfBody, rateLimited, type RouteLimits } from '../rate-limits/route-limits';
 import { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
 import { validate } from '../validate';
@@ -29,10 +30,10 @@ import { requireAdmin, requireLevel } from './require-admin';
  * and the admin_level of admin-levels.ts) users, settings, error logs and
  * security events. Log out with POST /auth/logout.
  */
-export function adminRoutes(admin: AdminServices, auth: AuthService): Router {
+export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: RouteLimits): Router {
   const router = Router();
 
-  router.post('/admin/login', async (req, res) => {
+  router.post('/admin/login', rateLimited(limits, 'admin_login', emailOfBody), async (req, res) => {
     res.json(await admin.login.login(validate(adminLoginBody, req.body), res.locals.ctx));
   });
 

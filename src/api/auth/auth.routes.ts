@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { AppError } from '../../lib/app-error';
+import { emailOfBody, rateLimited, type RouteLimits } from '../rate-limits/route-limits';
 import { validate } from '../validate';
 import type { AccountService } from './account.service';
 import { changeEmailBody, changePasswordBody, emailBody, loginBody, loginConfirmBody, passwordBody, profileBody, registerBody, resetBody, restoreBody, tokenBody } from './auth.schemas';
@@ -7,10 +8,10 @@ import type { AuthService } from './auth.service';
 import { requireSession } from './require-session';
 
 /** /auth: registration, login, logout, passwords, restore, guests. */
-export function authRoutes(auth: AuthService, accounts: AccountService): Router {
+export function authRoutes(auth: AuthService, accounts: AccountService, limits?: RouteLimits): Router {
   const router = Router();
 
-  router.post('/auth/register', async (req, res) => {
+  router.post('/auth/register', rateLimited(limits, 'register', emailOfBody), async (req, res) => {
     const body = validate(registerBody, req.body);
     await auth.register(body, res.locals.ctx);
     res.status(201).json({ status: 'pending_verification', message: `a verification link was sent to ${body.email}` });
@@ -21,7 +22,7 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
     res.json({ status: 'verified' });
   });
 
-  router.post('/auth/verify-email/resend', async (req, res) => {
+  router.post('/auth/verify-email/resend', rateLimited(limits, 'verification_resend', emailOfBody), async (req, res) => {
     await auth.resendVerification(validate(emailBody, req.body).email);
     res.status(202).json({ status: 'sent_if_unverified' });
   });
@@ -30,7 +31,7 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
     res.json(await auth.login(validate(loginBody, req.body), res.locals.ctx));
   });
 
-  router.post('/auth/login/confirm', async (req, res) => {
+  router.post('/auth/login/confirm', rateLimited(limits, 'login_confirm'), async (req, res) => {
     res.json(await auth.confirmLogin(validate(loginConfirmBody, req.body), res.locals.ctx));
   });
 
@@ -44,14 +45,14 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
     res.json({ ended_sessions: await auth.logoutAll({ type: session.subject_type, id: session.user_id }, res.locals.ctx) });
   });
 
-  router.post('/auth/password/forgot', async (req, res) => {
+  router.post('/auth/password/forgot', rateLimited(limits, 'forgot_password', emailOfBody), async (req, res) => {
     const { email } = validate(emailBody, req.body);
     // Answer first: the lookup and the mail run after, so timing does not tell which emails are registered.
     res.status(202).json({ status: 'sent_if_registered' });
     auth.requestPasswordReset(email, res.locals.ctx);
   });
 
-  router.post('/auth/password/reset', async (req, res) => {
+  router.post('/auth/password/reset', rateLimited(limits, 'reset_password'), async (req, res) => {
     const body = validate(resetBody, req.body);
     await auth.resetPassword(body.token, body.password, res.locals.ctx);
     res.json({ status: 'password_reset' });
@@ -67,16 +68,16 @@ export function authRoutes(auth: AuthService, accounts: AccountService): Router 
     res.json(await accounts.confirmEmailChange(validate(tokenBody, req.body).token, res.locals.ctx));
   });
 
-  router.post('/auth/restore', async (req, res) => {
+  router.post('/auth/restore', rateLimited(limits, 'restore', emailOfBody), async (req, res) => {
     const body = validate(restoreBody, req.body);
     res.json(await accounts.restoreAccount(body, res.locals.ctx));
   });
 
-  router.post('/auth/restore/confirm', async (req, res) => {
+  router.post('/auth/restore/confirm', rateLimited(limits, 'restore_confirm'), async (req, res) => {
     res.json(await accounts.confirmRestore(validate(loginConfirmBody, req.body), res.locals.ctx));
   });
 
-  router.post('/auth/guest', async (_req, res) => {
+  router.post('/auth/guest', rateLimited(limits, 'guest'), async (_req, res) => {
     res.status(201).json(await accounts.startGuest(res.locals.ctx));
   });
 

@@ -1,0 +1,113 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain/route-limit-rules';
+import { AppError } from '../../lib/app-error';
+import type { Logger } from '../../lib/logger';
+import type { EventPublisher } from '../../queues/event-publisher';
+import type { SettingsService } from '../settings/settings.service';
+
+const HOUR_SECONDS = 3600;
+
+/**
+ * Per-IP and per-address limits on the routes anyone can call without a
+ * credential (register, forgot, reset, restore, guest, login confirm, admin
+ * login…), counted in Redis so every API process shares them. A limit hit
+ * answers 429 with Retry-After and is a `rate_limit` event. With Redis
+ * unreachable the limits fail open: those routes keep their own defences
+ * (the login guard, single-use tokens), and refusing every password reset
+ * during a Redis outage would be worse.
+ */
+export class RouteLimits {
+  private readonly limiters = new Map<string, RateLimiterRedis>();
+  private redisFailing = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly settings: SettingsService,
+    private readonly events: EventPublisher | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Middleware: one point per request against the caller's IP and, when `target` names one, the address it acts on. */
+  middleware(route: LimitedRoute, target?: (req: Request) => string | undefined) {
+    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      const ctx = res.locals.ctx;
+      const address = target?.(req)?.trim().toLowerCase() || undefined;
+      await this.consume(route, 'per_ip', ctx.ip ?? 'unknown', ctx);
+      if (address) await this.consume(route, 'per_address', address, ctx);
+      next();
+    };
+  }
+
+  /** Whether one more mail may go to `address` this hour (the mail cap); false is recorded as a rate_limit event. */
+  async mayMail(address: string): Promise<boolean> {
+    try {
+      await this.consume('mail', 'per_address', address.trim().toLowerCase(), undefined);
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'RATE_LIMITED') return false;
+      throw error;
+    }
+  }
+
+  private async consume(route: LimitedRoute, per: 'per_ip' | 'per_address', key: string, ctx: Response['locals']['ctx'] | undefined): Promise<void> {
+    const defaults: { per_ip?: number; per_address?: number } = LIMITED_ROUTES[route];
+    const points = await this.settings.integer(limitSettingKey(route, per), defaults[per] ?? 0);
+    if (points <= 0) return;
+    try {
+      await this.limiter(route, per, points).consume(key);
+      this.redisFailing = false;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) {
+        if (!this.redisFailing) this.logger.warn({ err: rejection, route }, 'rate limits are off while Redis is unreachable');
+        this.redisFailing = true;
+        return;
+      }
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      this.events?.publish(
+        {
+          kind: 'rate_limit',
+          violation_type: `${route}_${per}`,
+          endpoint: LIMITED_ROUTES[route].endpoint,
+          ip_address: ctx?.ip ?? '0.0.0.0',
+          user_agent: ctx?.userAgent ?? null,
+          request_count: rejection.consumedPoints,
+          limit_threshold: points,
+          time_window_minutes: HOUR_SECONDS / 60,
+          blocked_duration_minutes: Math.ceil(retryAfter / 60),
+          unblocked_at: new Date(Date.now() + rejection.msBeforeNext).toISOString(),
+        },
+        { bestEffort: true },
+      );
+      throw new AppError('RATE_LIMITED', `too many requests to ${LIMITED_ROUTES[route].endpoint} ${per === 'per_ip' ? 'from this address' : 'for this account'}; try again in ${retryAfter} s`, {
+        retryAfterSeconds: retryAfter,
+      });
+    }
+  }
+
+  private limiter(route: LimitedRoute, per: string, points: number): RateLimiterRedis {
+    const name = `${route}:${per}:${points}`;
+    let limiter = this.limiters.get(name);
+    if (!limiter) {
+      limiter = new RateLimiterRedis({ storeClient: this.redis, keyPrefix: `${this.prefix}:rl:${route}:${per}`, points, duration: HOUR_SECONDS, rejectIfRedisNotReady: true });
+      this.limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+}
+
+/** The limit of `route` on a router, or nothing where the app was built without limits (the OpenAPI test). */
+export function rateLimited(limits: RouteLimits | undefined, route: LimitedRoute, target?: (req: Request) => string | undefined) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!limits) return next();
+    limits.middleware(route, target)(req, res, next).catch(next);
+  };
+}
+
+/** The `email` field of a JSON body, for the per-address limit. */
+export const emailOfBody = (req: Request): string | undefined => {
+  const email = (req.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' ? email.slice(0, 320) : undefined;
+};

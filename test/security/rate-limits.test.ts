@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { api } from '../helpers/accounts';
+import { queryRows, startStack } from '../helpers/stack';
+import { createNamespace, eventually } from '../helpers/test-env';
+
+/**
+ * Issue 12 §6: 25 forgot-password posts in one second sent 25 reset mails,
+ * and 200 guest sessions took 13 s to create. The unauthenticated routes are
+ * limited per IP and per address in Redis, mails per address and hour, and
+ * each limit hit is a rate_limit event.
+ */
+const ns = createNamespace('ratelimits');
+let stack: Awaited<ReturnType<typeof startStack>>;
+let pg: Pool;
+
+beforeAll(async () => {
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
+  pg = new Pool({ connectionString: ns.databaseUrl, max: 1 });
+}, 60_000);
+afterAll(async () => {
+  await pg?.end();
+  await stack?.stop();
+  await ns.cleanup();
+});
+
+const from = (ip: string) => ({ 'x-forwarded-for': ip });
+const mailsTo = (to: string) => (fs.existsSync(path.join(ns.dataDir, 'mail')) ? fs.readdirSync(path.join(ns.dataDir, 'mail')).filter((f) => f.includes(`-${to}-`)).length : 0);
+
+it('25 forgot-password posts for one address in a second: 3 are taken, the rest get 429 with Retry-After, and at most 3 mails go out', async () => {
+  const email = 'victim@example.com';
+  await api(stack.url, 'POST', '/auth/register', { body: { email, password: 'correct horse battery staple' }, headers: from('198.51.100.1') });
+  const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => api(stack.url, 'POST', '/auth/password/forgot', { body: { email }, headers: from(`198.51.100.${10 + i}`) })));
+  expect(answers.filter((a) => a.status === 202)).toHaveLength(3);
+  const refused = answers.filter((a) => a.status === 429);
+  expect(refused).toHaveLength(22);
+  expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(refused[0]!.body.error.message).toMatch(/too many requests to \/auth\/password\/forgot for this account/);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(mailsTo(email)).toBeLessThanOrEqual(1 + 3); // the verification mail, then at most 3 reset mails
+  // Each refusal is a rate_limit event (seed 003's rate_limit_violations).
+  const events = await eventually(async () => {
+    const rows = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM rate_limit_violations WHERE endpoint = '/auth/password/forgot' AND violation_type = 'forgot_password_per_address'`);
+    return Number(rows[0]!.n) === 22 && rows;
+  });
+  expect(events).toBeTruthy();
+});
+
+it('guest sessions are limited per IP; another IP is not affected', async () => {
+  const answers = [];
+  for (let i = 0; i < 32; i++) answers.push((await api(stack.url, 'POST', '/auth/guest', { headers: from('203.0.113.50') })).status);
+  expect(answers.filter((s) => s === 201)).toHaveLength(30);
+  expect(answers.slice(30)).toEqual([429, 429]);
+  expect((await api(stack.url, 'POST', '/auth/guest', { headers: from('203.0.113.51') })).status).toBe(201);
+});
+
+it.each([
+  ['/auth/register', 'register', { email: 'reg@example.com', password: 'correct horse battery staple' }],
+  ['/auth/verify-email/resend', 'verification_resend', { email: 'resend@example.com' }],
+  ['/auth/password/reset', 'reset_password', { token: 'x'.repeat(43), password: 'correct horse battery staple' }],
+  ['/auth/restore', 'restore', { email: 'restore@example.com', password: 'correct horse battery staple' }],
+  ['/auth/login/confirm', 'login_confirm', { challenge: 'x'.repeat(43), code: '123456' }],
+  ['/auth/restore/confirm', 'restore_confirm', { challenge: 'x'.repeat(43), code: '123456' }],
+  ['/admin/login', 'admin_login', { email: 'admin@example.com', password: 'correct horse battery staple' }],
+])('%s is limited per IP (rate_limit.%s.per_ip)', async (route, name, body) => {
+  // Three an hour here, below what the login guard and the risk engine would stop first.
+  await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ($1, '3', 'integer') ON CONFLICT (setting_key) DO NOTHING`, [`rate_limit.${name}.per_ip`]);
+  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+  const ip = `192.0.2.${Math.floor(Math.random() * 200) + 20}`;
+  const answers = [];
+  // A new address each time, so the per-IP limit is what stops it.
+  for (let i = 0; i < 4; i++) answers.push(await api(stack.url, 'POST', route, { body: 'email' in body ? { ...body, email: `n${i}-${body.email}` } : body, headers: from(ip) }));
+  expect(answers.slice(0, 3).map((a) => a.status)).not.toContain(429);
+  expect(answers[3]!.status).toBe(429);
+  expect(answers[3]!.body.error.message).toMatch(new RegExp(`too many requests to ${route.replace(/\//g, '\\/')} from this address`));
+  expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
+}, 60_000);
+
+it('the limits are settings with a range: an administrator may tune them but not switch them off', async () => {
+  await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ('rate_limit.guest.per_ip', '2', 'integer')`);
+  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+  const ip = '203.0.113.77';
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await api(stack.url, 'POST', '/auth/guest', { headers: from(ip) })).status);
+  expect(statuses).toEqual([201, 201, 429]);
+  // 0 would switch the limit off: a value outside the range is ignored, the default applies.
+  await pg.query(`UPDATE system_settings SET setting_value = '0' WHERE setting_key = 'rate_limit.guest.per_ip'`);
+  await new Promise((r) => setTimeout(r, 2100));
+  expect((await api(stack.url, 'POST', '/auth/guest', { headers: from('203.0.113.78') })).status).toBe(201);
+});
