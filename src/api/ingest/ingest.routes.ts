@@ -21,7 +21,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     },
     express.json({ limit: bodyLimitBytes, strict: false, type: () => true }),
     async (req, res) => {
-      const result = await ingest.ingest(res.locals.apiKey!.name, req.body);
+      const result = await ingest.ingest(res.locals.apiKey!.app, req.body);
       res.status(result.status).json(result.body);
     },
   );

@@ -7,6 +7,8 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export interface ApiKeyRecord {
   id: string;
   name: string;
+  /** The sending app: source_app of its events; several keys may share one. */
+  app: string;
   scopes: ApiKeyScope[];
   key_prefix: string;
   created_at: Date;
@@ -14,16 +16,16 @@ export interface ApiKeyRecord {
   revoked_at: Date | null;
 }
 
-const COLUMNS = 'id, name, scopes, key_prefix, created_at, last_used_at, revoked_at';
+const COLUMNS = 'id, name, app, scopes, key_prefix, created_at, last_used_at, revoked_at';
 
 /** api_keys in PostgreSQL. */
 export class ApiKeyRepository {
   constructor(private readonly pg: Pool) {}
 
-  async insert(name: string, scopes: ApiKeyScope[], keyHash: string, keyPrefix: string): Promise<ApiKeyRecord> {
+  async insert(name: string, app: string, scopes: ApiKeyScope[], keyHash: string, keyPrefix: string): Promise<ApiKeyRecord> {
     const { rows } = await this.pg.query<ApiKeyRecord>(
-      `INSERT INTO api_keys (name, scopes, key_hash, key_prefix) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-      [name, scopes, keyHash, keyPrefix],
+      `INSERT INTO api_keys (name, app, scopes, key_hash, key_prefix) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [name, app, scopes, keyHash, keyPrefix],
     );
     return rows[0]!;
   }

@@ -9,13 +9,14 @@ export function registerApiKeyCommands(program: Command): void {
   apikey
     .command('create')
     .description('create a key; the key itself is printed once, as the last line')
-    .requiredOption('--name <app>', 'the sending app; stored as source_app on its events')
+    .requiredOption('--name <key-name>', "the key's name (revoke by it)")
+    .option('--app <app>', 'the sending app the key belongs to; stored as source_app on its events (default: the name)')
     .option('--scopes <list>', `comma-separated: ${API_KEY_SCOPES.join(', ')}`, 'ingest')
-    .action(async (opts: { name: string; scopes: string }) => {
+    .action(async (opts: { name: string; app?: string; scopes: string }) => {
       const { config } = cliContext();
       const scopes = parseScopes(opts.scopes);
-      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes));
-      process.stdout.write(`Created API key ${record.id} for "${record.name}" with scopes ${record.scopes.join(',')}.\n`);
+      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes, opts.app ?? opts.name));
+      process.stdout.write(`Created API key ${record.id} "${record.name}" for app "${record.app}" with scopes ${record.scopes.join(',')}.\n`);
       process.stdout.write('Store it now: it is not shown again.\n');
       process.stdout.write(`${key}\n`);
     });
@@ -33,7 +34,7 @@ export function registerApiKeyCommands(program: Command): void {
       for (const k of keys) {
         const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active';
         const used = k.last_used_at ? `last used ${k.last_used_at.toISOString()}` : 'never used';
-        process.stdout.write(`${k.id}  ${k.name}  ${k.key_prefix}…  ${k.scopes.join(',')}  ${state}  ${used}\n`);
+        process.stdout.write(`${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}  ${state}  ${used}\n`);
       }
     });
 
