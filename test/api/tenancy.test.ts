@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
 const ns = createNamespace('tenancy');
 let stack: Awaited<ReturnType<typeof startStack>>;
 let redis: Redis;
+let trustedKey: string;
 
 beforeAll(async () => {
+  // Created before the risk worker first reads the trusted apps (it caches them for a few seconds).
+  trustedKey = await createApiKey(ns, 'partner-sso', ['ingest'], 'partner-sso', { trustedIpReputation: true });
   stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
   redis = new Redis(REDIS_URL);
 });
@@ -71,4 +75,51 @@ describe('source apps as tenants', () => {
     const [totals] = await queryRows<{ n: number; u: number }>(stack.clickhouse!, 'SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs');
     expect(totals!.n).toBe(totals!.u);
   });
+
+  /** Ten made-up accounts failing from one IP: credential stuffing, enough for a block. */
+  async function stuff(key: string, ip: string): Promise<void> {
+    const events = Array.from({ length: 10 }, (_, i) => ({ kind: 'failed_login', event_id: randomUUID(), user_id: `made-up-${i}`, email_address: `made-up-${i}@app.example`, failure_reason: 'INVALID_PASSWORD', ip_address: ip }));
+    expect((await postEvents(stack.url, key, events)).status).toBe(202);
+    await eventually(async () => {
+      const rows = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM failed_login_attempts WHERE ip_address = {ip:String} AND risk_decided_at IS NOT NULL`, { ip });
+      return rows[0]!.n === 10;
+    });
+    // The block, if any, is set after the decisions are written.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  const loginFrom = (ip: string, email: string) =>
+    api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: 'correct horse battery staple' } });
+
+  it("an app's made-up failures from an IP neither block our login from it nor raise our users' IP risk", async () => {
+    const ip = '198.18.70.1';
+    await stuff(await createApiKey(ns, 'noisy-app'), ip);
+    // The app's own decision still sees the IP's pattern.
+    const [own] = await queryRows<{ risk_action: string }>(stack.clickhouse!, `SELECT risk_action FROM failed_login_attempts WHERE ip_address = {ip:String} ORDER BY risk_score DESC LIMIT 1`, { ip });
+    expect(own!.risk_action).toBe('block');
+
+    const { userId } = await signUp(stack.url, ns, 'bystander@example.com');
+    const res = await loginFrom(ip, 'bystander@example.com');
+    expect(res.status).toBe(200);
+    const factors = await eventually(async () => {
+      const rows = await queryRows<{ factors: Record<string, number> }>(
+        stack.clickhouse!,
+        `SELECT risk_factors AS factors FROM auth_audit_log WHERE user_id = {u:String} AND event_type = 'login_success' AND risk_decided_at IS NOT NULL`,
+        { u: userId },
+      );
+      return rows[0]?.factors;
+    });
+    expect(Object.keys(factors)).not.toContain('ip_many_accounts');
+  }, 60_000);
+
+  it('a trusted app feeds the shared IP reputation: its credential stuffing blocks the IP at our login', async () => {
+    const ip = '198.18.70.2';
+    await stuff(trustedKey, ip);
+    await signUp(stack.url, ns, 'partner-user@example.com');
+    const refused = await eventually(async () => {
+      const res = await loginFrom(ip, 'partner-user@example.com');
+      return res.status === 429 && res;
+    });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -10,22 +10,29 @@ export interface ApiKeyRecord {
   /** The sending app: source_app of its events; several keys may share one. */
   app: string;
   scopes: ApiKeyScope[];
+  /** The app shares IP reputation: its events feed the IP windows and blocks of our own login. */
+  trusted_ip_reputation: boolean;
   key_prefix: string;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
 }
 
-const COLUMNS = 'id, name, app, scopes, key_prefix, created_at, last_used_at, revoked_at';
+export interface ApiKeyOptions {
+  /** The app's events feed the shared IP windows and blocks (default false: only its own decisions). */
+  trustedIpReputation?: boolean;
+}
+
+const COLUMNS = 'id, name, app, scopes, trusted_ip_reputation, key_prefix, created_at, last_used_at, revoked_at';
 
 /** api_keys in PostgreSQL. */
 export class ApiKeyRepository {
   constructor(private readonly pg: Pool) {}
 
-  async insert(name: string, app: string, scopes: ApiKeyScope[], keyHash: string, keyPrefix: string): Promise<ApiKeyRecord> {
+  async insert(name: string, app: string, scopes: ApiKeyScope[], keyHash: string, keyPrefix: string, options: ApiKeyOptions = {}): Promise<ApiKeyRecord> {
     const { rows } = await this.pg.query<ApiKeyRecord>(
-      `INSERT INTO api_keys (name, app, scopes, key_hash, key_prefix) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-      [name, app, scopes, keyHash, keyPrefix],
+      `INSERT INTO api_keys (name, app, scopes, key_hash, key_prefix, trusted_ip_reputation) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [name, app, scopes, keyHash, keyPrefix, options.trustedIpReputation ?? false],
     );
     return rows[0]!;
   }
@@ -36,6 +43,12 @@ export class ApiKeyRepository {
       [keyHash],
     );
     return rows[0] ?? null;
+  }
+
+  /** Apps with an active key that the operator marked trusted for shared IP reputation. */
+  async trustedIpReputationApps(): Promise<string[]> {
+    const { rows } = await this.pg.query<{ app: string }>(`SELECT DISTINCT app FROM api_keys WHERE trusted_ip_reputation AND revoked_at IS NULL`);
+    return rows.map((r) => r.app);
   }
 
   async list(): Promise<ApiKeyRecord[]> {

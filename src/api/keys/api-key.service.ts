@@ -1,7 +1,7 @@
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../lib/app-error';
-import { API_KEY_SCOPES, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
+import { API_KEY_SCOPES, type ApiKeyOptions, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
 
 export interface AuthenticatedKey {
   id: string;
@@ -40,7 +40,7 @@ export class ApiKeyService {
   ) {}
 
   /** Returns the new key's record and the key itself, which is shown once and never stored. */
-  async create(name: string, scopes: ApiKeyScope[], app: string = name): Promise<{ record: ApiKeyRecord; key: string }> {
+  async create(name: string, scopes: ApiKeyScope[], app: string = name, options: ApiKeyOptions = {}): Promise<{ record: ApiKeyRecord; key: string }> {
     for (const [label, value] of [['name', name], ['app', app]] as const) {
       if (!NAME_PATTERN.test(value)) {
         throw new AppError('VALIDATION_FAILED', `${label} must be 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit`);
@@ -49,7 +49,7 @@ export class ApiKeyService {
     // The app is the source_app of what the key sends; our own API's events (and its users' risk) must not be forgeable.
     if (app.toLowerCase() === OWN_SOURCE_APP) throw new AppError('VALIDATION_FAILED', `"${OWN_SOURCE_APP}" is reserved for auditflow's own events`);
     const key = `af_${randomBytes(32).toString('base64url')}`;
-    const record = await this.repository.insert(name, app, scopes, hashApiKey(key), key.slice(0, 10));
+    const record = await this.repository.insert(name, app, scopes, hashApiKey(key), key.slice(0, 10), options);
     return { record, key };
   }
 

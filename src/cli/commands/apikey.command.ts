@@ -12,11 +12,12 @@ export function registerApiKeyCommands(program: Command): void {
     .requiredOption('--name <key-name>', "the key's name (revoke by it)")
     .option('--app <app>', 'the sending app the key belongs to; stored as source_app on its events (default: the name)')
     .option('--scopes <list>', `comma-separated: ${API_KEY_SCOPES.join(', ')}`, 'ingest')
-    .action(async (opts: { name: string; app?: string; scopes: string }) => {
+    .option('--trusted-ip-reputation', "the app's failed logins feed the shared IP windows and blocks of auditflow's own login (see docs/tenancy.md)")
+    .action(async (opts: { name: string; app?: string; scopes: string; trustedIpReputation?: boolean }) => {
       const { config } = cliContext();
       const scopes = parseScopes(opts.scopes);
-      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes, opts.app ?? opts.name));
-      process.stdout.write(`Created API key ${record.id} "${record.name}" for app "${record.app}" with scopes ${record.scopes.join(',')}.\n`);
+      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes, opts.app ?? opts.name, { trustedIpReputation: opts.trustedIpReputation === true }));
+      process.stdout.write(`Created API key ${record.id} "${record.name}" for app "${record.app}" with scopes ${record.scopes.join(',')}${record.trusted_ip_reputation ? ', trusted for shared IP reputation' : ''}.\n`);
       process.stdout.write('Store it now: it is not shown again.\n');
       process.stdout.write(`${key}\n`);
     });
@@ -34,7 +35,7 @@ export function registerApiKeyCommands(program: Command): void {
       for (const k of keys) {
         const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active';
         const used = k.last_used_at ? `last used ${k.last_used_at.toISOString()}` : 'never used';
-        process.stdout.write(`${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}  ${state}  ${used}\n`);
+        process.stdout.write(`${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}${k.trusted_ip_reputation ? '  trusted-ip-reputation' : ''}  ${state}  ${used}\n`);
       }
     });
 
