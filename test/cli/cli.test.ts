@@ -40,6 +40,9 @@ describe('auditflow CLI', () => {
     expect(created.stdout).toMatch(/"shop-2026" for app "shop"/);
     expect(runCli(['apikey', 'list'], ns.env()).stdout).toMatch(/shop-2026\s+app=shop\s/);
     expect(runCli(['apikey', 'create', '--name', 'own', '--app', 'auditflow'], ns.env()).stderr).toMatch(/reserved/);
+    const restricted = runCli(['apikey', 'create', '--name', 'analyst', '--scopes', 'query,reports', '--apps', 'shop,billing', '--trusted-ip-reputation'], ns.env());
+    expect(restricted.stdout).toMatch(/restricted to shop,billing, trusted for shared IP reputation/);
+    expect(runCli(['apikey', 'list'], ns.env()).stdout).toMatch(/analyst\s+app=analyst\s+.*apps=shop,billing\s+trusted-ip-reputation/);
   });
 
   it('rejects unknown scopes with a clear message', () => {

@@ -12,6 +12,8 @@ export interface ApiKeyRecord {
   scopes: ApiKeyScope[];
   /** The app shares IP reputation: its events feed the IP windows and blocks of our own login. */
   trusted_ip_reputation: boolean;
+  /** The apps whose data the key may read; null: every app. */
+  apps: string[] | null;
   key_prefix: string;
   created_at: Date;
   last_used_at: Date | null;
@@ -21,9 +23,11 @@ export interface ApiKeyRecord {
 export interface ApiKeyOptions {
   /** The app's events feed the shared IP windows and blocks (default false: only its own decisions). */
   trustedIpReputation?: boolean;
+  /** Restricts what the key reads to these apps' data (default: every app). */
+  apps?: string[];
 }
 
-const COLUMNS = 'id, name, app, scopes, trusted_ip_reputation, key_prefix, created_at, last_used_at, revoked_at';
+const COLUMNS = 'id, name, app, scopes, trusted_ip_reputation, apps, key_prefix, created_at, last_used_at, revoked_at';
 
 /** api_keys in PostgreSQL. */
 export class ApiKeyRepository {
@@ -31,8 +35,8 @@ export class ApiKeyRepository {
 
   async insert(name: string, app: string, scopes: ApiKeyScope[], keyHash: string, keyPrefix: string, options: ApiKeyOptions = {}): Promise<ApiKeyRecord> {
     const { rows } = await this.pg.query<ApiKeyRecord>(
-      `INSERT INTO api_keys (name, app, scopes, key_hash, key_prefix, trusted_ip_reputation) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [name, app, scopes, keyHash, keyPrefix, options.trustedIpReputation ?? false],
+      `INSERT INTO api_keys (name, app, scopes, key_hash, key_prefix, trusted_ip_reputation, apps) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [name, app, scopes, keyHash, keyPrefix, options.trustedIpReputation ?? false, options.apps ?? null],
     );
     return rows[0]!;
   }

@@ -9,6 +9,8 @@ export interface AuthenticatedKey {
   /** The sending app: recorded as `source_app` on every event it posts, and the key of its risk state and webhook. */
   app: string;
   scopes: ApiKeyScope[];
+  /** The apps whose data the key may read; null: every app. */
+  apps: string[] | null;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -41,7 +43,8 @@ export class ApiKeyService {
 
   /** Returns the new key's record and the key itself, which is shown once and never stored. */
   async create(name: string, scopes: ApiKeyScope[], app: string = name, options: ApiKeyOptions = {}): Promise<{ record: ApiKeyRecord; key: string }> {
-    for (const [label, value] of [['name', name], ['app', app]] as const) {
+    if (options.apps && options.apps.length === 0) throw new AppError('VALIDATION_FAILED', 'apps must name at least one app');
+    for (const [label, value] of [['name', name], ['app', app], ...(options.apps ?? []).map((a) => ['apps', a] as const)] as const) {
       if (!NAME_PATTERN.test(value)) {
         throw new AppError('VALIDATION_FAILED', `${label} must be 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit`);
       }
@@ -58,7 +61,7 @@ export class ApiKeyService {
     const cached = this.cache.get(hash);
     if (cached && cached.until > Date.now()) return cached.key;
     const record = await this.repository.findActiveByHash(hash);
-    const result = record ? { id: record.id, name: record.name, app: record.app, scopes: record.scopes } : null;
+    const result = record ? { id: record.id, name: record.name, app: record.app, scopes: record.scopes, apps: record.apps } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { key: result, until: Date.now() + this.cacheMs });
     return result;

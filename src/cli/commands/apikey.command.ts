@@ -13,11 +13,12 @@ export function registerApiKeyCommands(program: Command): void {
     .option('--app <app>', 'the sending app the key belongs to; stored as source_app on its events (default: the name)')
     .option('--scopes <list>', `comma-separated: ${API_KEY_SCOPES.join(', ')}`, 'ingest')
     .option('--trusted-ip-reputation', "the app's failed logins feed the shared IP windows and blocks of auditflow's own login (see docs/tenancy.md)")
-    .action(async (opts: { name: string; app?: string; scopes: string; trustedIpReputation?: boolean }) => {
+    .option('--apps <list>', "comma-separated apps whose data the key may read (default: every app)")
+    .action(async (opts: { name: string; app?: string; scopes: string; trustedIpReputation?: boolean; apps?: string }) => {
       const { config } = cliContext();
       const scopes = parseScopes(opts.scopes);
-      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes, opts.app ?? opts.name, { trustedIpReputation: opts.trustedIpReputation === true }));
-      process.stdout.write(`Created API key ${record.id} "${record.name}" for app "${record.app}" with scopes ${record.scopes.join(',')}${record.trusted_ip_reputation ? ', trusted for shared IP reputation' : ''}.\n`);
+      const { record, key } = await withPostgres(config, (pg) => new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes, opts.app ?? opts.name, { trustedIpReputation: opts.trustedIpReputation === true, apps: opts.apps?.split(',').map((a) => a.trim()).filter(Boolean) }));
+      process.stdout.write(`Created API key ${record.id} "${record.name}" for app "${record.app}" with scopes ${record.scopes.join(',')}${record.apps ? `, restricted to ${record.apps.join(',')}` : ''}${record.trusted_ip_reputation ? ', trusted for shared IP reputation' : ''}.\n`);
       process.stdout.write('Store it now: it is not shown again.\n');
       process.stdout.write(`${key}\n`);
     });
@@ -35,7 +36,7 @@ export function registerApiKeyCommands(program: Command): void {
       for (const k of keys) {
         const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active';
         const used = k.last_used_at ? `last used ${k.last_used_at.toISOString()}` : 'never used';
-        process.stdout.write(`${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}${k.trusted_ip_reputation ? '  trusted-ip-reputation' : ''}  ${state}  ${used}\n`);
+        process.stdout.write(`${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}${k.apps ? `  apps=${k.apps.join(',')}` : ''}${k.trusted_ip_reputation ? '  trusted-ip-reputation' : ''}  ${state}  ${used}\n`);
       }
     });
 
