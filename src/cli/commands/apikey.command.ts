@@ -42,7 +42,7 @@ export function registerApiKeyCommands(program: Command): void {
 
   apikey
     .command('revoke <nameOrId>')
-    .description('revoke one key by id, or every active key of an app by name')
+    .description('revoke one key by id, or every active key with that name')
     .action(async (nameOrId: string) => {
       const { config } = cliContext();
       const revoked = await withPostgres(config, (pg) => new ApiKeyRepository(pg).revoke(nameOrId));
