@@ -1,5 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
+import { sourceBadge } from '../source-app.js';
 import { badge, field, h, json, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
@@ -24,6 +25,7 @@ export async function errorLogsView(main, { viewer }) {
     const rows = /** @type {any[]} */ (page.error_logs);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
+      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       { label: 'Severity', value: (/** @type {any} */ r) => badge(r.severity_level) },
       { label: 'Code', value: (/** @type {any} */ r) => h('span', { class: 'mono' }, r.error_code) },
       { label: 'Message', value: (/** @type {any} */ r) => r.error_message },

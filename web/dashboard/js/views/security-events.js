@@ -1,5 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
+import { sourceBadge } from '../source-app.js';
 import { badge, field, h, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
@@ -26,6 +27,7 @@ export async function securityEventsView(main, { viewer }) {
     const rows = /** @type {any[]} */ (page.security_events);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
+      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       { label: 'Severity', value: (/** @type {any} */ r) => badge(r.severity_level) },
       { label: 'Type', value: (/** @type {any} */ r) => r.event_type },
       { label: 'Description', value: (/** @type {any} */ r) => r.event_description },
