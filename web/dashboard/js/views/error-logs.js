@@ -25,12 +25,12 @@ export async function errorLogsView(main, { viewer }) {
     const rows = /** @type {any[]} */ (page.error_logs);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
-      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       { label: 'Severity', value: (/** @type {any} */ r) => badge(r.severity_level) },
       { label: 'Code', value: (/** @type {any} */ r) => h('span', { class: 'mono' }, r.error_code) },
       { label: 'Message', value: (/** @type {any} */ r) => r.error_message },
       { label: 'Request', value: (/** @type {any} */ r) => [r.operation_type ?? r.request_path ?? '', r.http_status_code ? ` → ${r.http_status_code}` : ''] },
       { label: 'Details', value: (/** @type {any} */ r) => (r.technical_details ? h('details', {}, h('summary', {}, 'show'), json(r.technical_details)) : '') },
+      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       {
         label: 'Status',
         value: (/** @type {any} */ r) =>

@@ -27,13 +27,13 @@ export async function securityEventsView(main, { viewer }) {
     const rows = /** @type {any[]} */ (page.security_events);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
-      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       { label: 'Severity', value: (/** @type {any} */ r) => badge(r.severity_level) },
       { label: 'Type', value: (/** @type {any} */ r) => r.event_type },
       { label: 'Description', value: (/** @type {any} */ r) => r.event_description },
       { label: 'User', value: (/** @type {any} */ r) => r.user_email ?? r.user_id },
       { label: 'IP', value: (/** @type {any} */ r) => r.ip_address },
       { label: 'Action taken', value: (/** @type {any} */ r) => r.action_taken },
+      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       {
         label: 'Status',
         value: (/** @type {any} */ r) =>
