@@ -39,8 +39,9 @@ interface Pending {
  * single-event posts becomes a few jobs rather than one job each, with no
  * timer adding latency when the API is idle.
  *
- * Idempotency: a client-chosen event_id is remembered (with the hash of its
- * content) for `idempotencyTtlSeconds`. A repost with the same content is
+ * Idempotency: a client-chosen event_id is remembered per source app (two
+ * apps may choose the same id; neither can see or block the other's) with the hash of its
+ * content for `idempotencyTtlSeconds`. A repost with the same content is
  * answered `duplicate` and not queued again; the same id with other content
  * is a `conflict`. The record is written only after the job is in Redis, so
  * a failure in between can never make a lost event look already accepted.
@@ -99,18 +100,19 @@ export class IngestProducer {
     }
   }
 
-  private idempotencyKey(eventId: string): string {
-    return `${this.options.prefix}:idem:${eventId}`;
+  /** App names cannot contain ':' (see the api_keys check), so app and id cannot run into each other. */
+  private idempotencyKey(identity: string): string {
+    return `${this.options.prefix}:idem:${identity}`;
   }
 
   private async writeGroup(batches: IngestBatch[]): Promise<SubmitOutcome[][]> {
-    const keyed = batches.flatMap((b) => b.events.filter((e) => e.client_event_id));
+    const keyed = batches.flatMap((b) => b.events.filter((e) => e.client_event_id).map((e) => identity(b.sourceApp, e)));
     const known = new Map<string, string>();
     if (keyed.length > 0) {
-      const stored = await this.redis.mget(keyed.map((e) => this.idempotencyKey(e.event_id)));
-      keyed.forEach((e, i) => {
+      const stored = await this.redis.mget(keyed.map((id) => this.idempotencyKey(id)));
+      keyed.forEach((id, i) => {
         const hash = stored[i];
-        if (hash) known.set(e.event_id, hash);
+        if (hash) known.set(id, hash);
       });
     }
 
@@ -121,10 +123,11 @@ export class IngestProducer {
       const batchOutcomes: SubmitOutcome[] = [];
       const events: QueuedEvent[] = [];
       for (const event of batch.events) {
-        const seen = event.client_event_id ? (known.get(event.event_id) ?? fresh.get(event.event_id)) : undefined;
+        const id = identity(batch.sourceApp, event);
+        const seen = event.client_event_id ? (known.get(id) ?? fresh.get(id)) : undefined;
         if (seen === undefined) {
           events.push(event);
-          if (event.client_event_id) fresh.set(event.event_id, event.content_hash);
+          if (event.client_event_id) fresh.set(id, event.content_hash);
           batchOutcomes.push('accepted');
         } else {
           batchOutcomes.push(seen === event.content_hash ? 'duplicate' : 'conflict');
@@ -141,8 +144,8 @@ export class IngestProducer {
 
     if (fresh.size > 0) {
       const pipeline = this.redis.pipeline();
-      for (const [eventId, hash] of fresh) {
-        pipeline.set(this.idempotencyKey(eventId), hash, 'EX', this.options.idempotencyTtlSeconds, 'NX');
+      for (const [id, hash] of fresh) {
+        pipeline.set(this.idempotencyKey(id), hash, 'EX', this.options.idempotencyTtlSeconds, 'NX');
       }
       // The events are already safe in the queue; a failed record only means a
       // repost is deduplicated later, by the writer, instead of here.
@@ -150,6 +153,11 @@ export class IngestProducer {
     }
     return outcomes;
   }
+}
+
+/** An event's identity: its id within its source app. */
+function identity(sourceApp: string, event: QueuedEvent): string {
+  return `${sourceApp}:${event.event_id}`;
 }
 
 function splitIntoJobs(batches: IngestBatch[], maxEvents: number): IngestJob[] {

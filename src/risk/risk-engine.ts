@@ -2,6 +2,7 @@ import type { QueuedEvent } from '../domain/event-row';
 import { OWN_SOURCE_APP } from '../domain/own-source-app';
 import type { Logger } from '../lib/logger';
 import type { IpBlocks } from './ip-blocks';
+import type { IpReputation } from './ip-reputation';
 import type { RecentDecisions } from './recent-decisions';
 import type { RiskAction } from './risk-action';
 import type { RiskActionEmitter } from './risk-action-emitter';
@@ -26,6 +27,7 @@ export interface RiskEngineDeps {
   subjects: RiskSubjectRepository;
   recent: RecentDecisions;
   ipBlocks: IpBlocks;
+  ipReputation: IpReputation;
   emitter: RiskActionEmitter;
   webhooks: WebhookNotifier;
   logger: Logger;
@@ -45,6 +47,7 @@ export class RiskEngine {
   async assess(inputs: ScoredEventInput[]): Promise<RiskDecision[]> {
     const observations = inputs.map((i) => toObservation(i.event, i.sourceApp, i.receivedAt)).filter((o) => o !== null);
     if (observations.length === 0) return [];
+    for (const o of observations) o.sharesIpReputation = await this.d.ipReputation.sharedBy(o.sourceApp);
     const policy = await this.d.policy();
     const signals = await this.d.state.observe(observations, {
       accountWindowMs: policy.lockout.windowMinutes * 60_000,
@@ -102,7 +105,9 @@ export class RiskEngine {
     if (builtIn && o.userId && (o.isFailure || o.isSuccess) && !o.steppedUp && stepUpPoints(o, a, policy) >= MEDIUM_AT) {
       await this.d.subjects.requireStepUp(o.userId, new Date(o.at));
     }
-    if (a.blockIp && o.ip) {
+    // Blocks guard our own login, so only apps that share IP reputation set them; for
+    // any other app the decision's `block` stays its own advice (see docs/tenancy.md).
+    if (a.blockIp && o.ip && o.sharesIpReputation) {
       const key = `block|${o.ip}|${o.attemptKey}`;
       if (await this.d.ipBlocks.block(o.ip, policy.ipBlockMinutes, key)) {
         const ipFactor = strongestIpFactor(a.factors, policy);

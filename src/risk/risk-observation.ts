@@ -41,6 +41,12 @@ export interface RiskObservation {
   appScore: number;
   /** A login that passed a step-up (our API's mailed code): it does not ask for another. */
   steppedUp: boolean;
+  /**
+   * Whether the app shares IP reputation (our own API, or an app the operator
+   * trusts): it counts into, and reads, the shared IP windows and may block an
+   * IP; otherwise its IP windows are its own (see IpReputation).
+   */
+  sharesIpReputation: boolean;
 }
 
 function str(value: unknown): string | null {
@@ -93,5 +99,6 @@ export function toObservation(event: QueuedEvent, sourceApp: string, receivedAt:
     sessionId: str(e.session_id),
     appScore: typeof e.risk_score === 'number' ? e.risk_score : 0,
     steppedUp: str(extra.step_up) !== null,
+    sharesIpReputation: false,
   };
 }

@@ -161,8 +161,9 @@ export class RiskState {
     return `${this.options.prefix}:risk:s:${createHash('sha256').update(`${sourceApp}\n${subject}`).digest('base64url').slice(0, 22)}`;
   }
 
-  ipKey(ip: string): string {
-    return `${this.options.prefix}:risk:i:${ip}`;
+  /** An IP's windows: shared (`risk:i:<ip>`), or one app's own (`risk:i:<app>|<ip>`; neither an app name nor an IP holds a '|'). */
+  ipKey(ip: string, app: string | null = null): string {
+    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${ip}`;
   }
 
   /**
@@ -199,7 +200,7 @@ export class RiskState {
         at: o.at,
         att: o.attemptKey,
         sk: o.subject ? this.subjectKey(o.sourceApp, o.subject) : undefined,
-        ik: o.ip ? this.ipKey(o.ip) : undefined,
+        ik: o.ip ? this.ipKey(o.ip, o.sharesIpReputation ? null : o.sourceApp) : undefined,
         ip: o.ip ?? undefined,
         dev: o.device ?? undefined,
         net: o.network ?? undefined,

@@ -13,7 +13,9 @@ import { RiskActionEmitter } from './risk-action-emitter';
 import type { RiskDecision } from './risk-decision';
 import { RiskEngine } from './risk-engine';
 import { riskPolicyFrom } from './risk-policy';
+import { ApiKeyRepository } from '../api/keys/api-key.repository';
 import { IpBlocks } from './ip-blocks';
+import { IpReputation } from './ip-reputation';
 import { LockExpirySweeper } from './lock-expiry-sweeper';
 import { RecentDecisions } from './recent-decisions';
 import { RiskState } from './risk-state';
@@ -59,6 +61,7 @@ export function startRiskWorker(d: RiskWorkerDeps): RiskWorker {
     subjects,
     recent: new RecentDecisions(d.redis, state),
     ipBlocks: new IpBlocks(d.redis, d.config.queuePrefix),
+    ipReputation: new IpReputation(new ApiKeyRepository(d.pg)),
     emitter,
     webhooks,
     logger: d.logger,

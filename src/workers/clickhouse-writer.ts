@@ -47,14 +47,16 @@ interface TableBuffer {
  * reposts an event_id after the API's idempotency window. Each flush
  * therefore, under a per-table lock:
  *   1. drops repeats inside the batch;
- *   2. asks ClickHouse which event_ids it already holds (a bloom-filter skip
- *      index on event_id keeps this cheap) and drops those;
+ *   2. asks ClickHouse which (source_app, event_id) pairs it already holds (a
+ *      bloom-filter skip index on event_id keeps this cheap) and drops those;
  *   3. inserts the rest with `insert_deduplication_token` = hash of the ids,
  *      so if the INSERT succeeded but its answer was lost, the retry of the
  *      same block is discarded by ClickHouse itself
  *      (`non_replicated_deduplication_window` on every table).
- * Plain MergeTree, so `count() = uniqExact(event_id)` holds for every query,
- * with no FINAL and no read rule. An event_id that arrives again with other
+ * An event's identity is (source_app, event_id): two apps may choose the same
+ * id, and each is stored. Plain MergeTree, so
+ * `count() = uniqExact(source_app, event_id)` holds for every query, with no
+ * FINAL and no read rule. An event that arrives again from its app with other
  * content is not dropped silently: it goes to dead letters as a conflict.
  */
 export class ClickHouseWriter {
@@ -133,14 +135,14 @@ export class ClickHouseWriter {
     let skipped = 0;
     const unique = new Map<string, ClickHouseRow>();
     for (const row of rows) {
-      const id = String(row.event_id);
+      const id = rowIdentity(row);
       const first = unique.get(id);
       if (!first) unique.set(id, row);
       else if (first.content_hash === row.content_hash) skipped++;
       else if (first.content_hash !== row.content_hash) deadLetters.push(this.deadLetter(table, row, 'conflict: event_id sent twice with different content'));
     }
 
-    const stored = await this.retrying(() => this.storedHashes(table, [...unique.keys()]));
+    const stored = await this.retrying(() => this.storedHashes(table, [...unique.values()]));
     for (const [id, hash] of stored) {
       const row = unique.get(id);
       if (!row) continue;
@@ -167,8 +169,9 @@ export class ClickHouseWriter {
     });
   }
 
-  /** event_id → content_hash of the given ids that the table already holds. */
-  private async storedHashes(table: string, ids: string[]): Promise<Map<string, string>> {
+  /** Identity (see rowIdentity) → content_hash of the given rows that the table already holds. */
+  private async storedHashes(table: string, rows: ClickHouseRow[]): Promise<Map<string, string>> {
+    const ids = [...new Set(rows.map((r) => String(r.event_id)))];
     const found = new Map<string, string>();
     // The ids are spliced as literals rather than bound: thousands of bound
     // values would overflow the URL of an HTTP request. Each one is checked
@@ -178,10 +181,11 @@ export class ClickHouseWriter {
       const chunk = ids.slice(start, start + 5000).filter((id) => UUID_PATTERN.test(id));
       if (chunk.length === 0) continue;
       const result = await this.clickhouse.query({
-        query: `SELECT toString(event_id) AS id, any(content_hash) AS hash FROM ${table} WHERE event_id IN (${chunk.map((id) => `'${id}'`).join(',')}) GROUP BY event_id`,
+        // Only the ids are spliced; the app is read back, never put into the SQL.
+        query: `SELECT source_app AS app, toString(event_id) AS id, any(content_hash) AS hash FROM ${table} WHERE event_id IN (${chunk.map((id) => `'${id}'`).join(',')}) GROUP BY source_app, event_id`,
         format: 'JSONEachRow',
       });
-      for (const row of await result.json<{ id: string; hash: string }>()) found.set(row.id, row.hash);
+      for (const row of await result.json<{ app: string; id: string; hash: string }>()) found.set(rowIdentity({ source_app: row.app, event_id: row.id }), row.hash);
     }
     return found;
   }
@@ -251,7 +255,7 @@ export class ClickHouseWriter {
   private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
     const token = createHash('sha256')
       .update(table)
-      .update(rows.map((r) => String(r.event_id)).sort().join(','))
+      .update(rows.map((r) => rowIdentity(r)).sort().join(','))
       .digest('hex');
     await this.clickhouse.insert({
       table,
@@ -319,4 +323,9 @@ const TABLE_KINDS = new Map<string, string>(Object.entries(EVENT_TABLES).map(([k
 
 function kindOfTable(table: string): string {
   return TABLE_KINDS.get(table) ?? table;
+}
+
+/** A row's identity: its event_id within its source app (app names never contain a newline). */
+function rowIdentity(row: { source_app?: unknown; event_id?: unknown }): string {
+  return `${String(row.source_app ?? '')}\n${String(row.event_id)}`;
 }

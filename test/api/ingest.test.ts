@@ -195,7 +195,7 @@ describe('POST /v1/events', () => {
     expect(row!.api_key_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('keeps count() equal to uniqExact(event_id) in every table', async () => {
+  it('keeps count() equal to uniqExact(source_app, event_id) in every table', async () => {
     await stack.writer!.flushAll();
     for (const { table } of Object.values(EVENT_KINDS)) {
       const { count, unique } = await countUnique(stack.clickhouse!, table);

@@ -34,6 +34,17 @@ describe('auditflow CLI', () => {
     expect(none.stderr).toMatch(/no active API key matches "billing"/);
   }, 60_000);
 
+  it('creates several keys for one app with --app (default: the name)', () => {
+    const created = runCli(['apikey', 'create', '--name', 'shop-2026', '--app', 'shop', '--scopes', 'ingest'], ns.env());
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/"shop-2026" for app "shop"/);
+    expect(runCli(['apikey', 'list'], ns.env()).stdout).toMatch(/shop-2026\s+app=shop\s/);
+    expect(runCli(['apikey', 'create', '--name', 'own', '--app', 'auditflow'], ns.env()).stderr).toMatch(/reserved/);
+    const restricted = runCli(['apikey', 'create', '--name', 'analyst', '--scopes', 'query,reports', '--apps', 'shop,billing', '--trusted-ip-reputation'], ns.env());
+    expect(restricted.stdout).toMatch(/restricted to shop,billing, trusted for shared IP reputation/);
+    expect(runCli(['apikey', 'list'], ns.env()).stdout).toMatch(/analyst\s+app=analyst\s+.*apps=shop,billing\s+trusted-ip-reputation/);
+  });
+
   it('rejects unknown scopes with a clear message', () => {
     const result = runCli(['apikey', 'create', '--name', 'x', '--scopes', 'ingest,root'], ns.env());
     expect(result.code).toBe(2);

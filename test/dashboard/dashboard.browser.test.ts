@@ -218,6 +218,10 @@ describe('the dashboard in a browser', () => {
     await expect(audit.locator('td.after').textContent()).resolves.toContain(XSS_IMG.replace(/"/g, '\\"'));
     await page.locator('#timeline-table tr', { hasText: 'SUSPICIOUS_PAYLOAD' }).waitFor();
     await page.locator('#timeline-table tr[data-kind="auth"]', { hasText: 'login_success' }).first().waitFor();
+    // Another app's event about the same user id is marked as that app's, never as auditflow's own.
+    await expect(page.locator('#timeline-table tr', { hasText: 'SUSPICIOUS_PAYLOAD' }).locator('td.source').textContent()).resolves.toBe('app: acme-shop');
+    const sources = await page.locator('#timeline-table tr[data-kind="auth"] td.source').allTextContents();
+    expect(sources).toContain('auditflow');
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     const times = await page.locator('#timeline-table tbody tr td:first-child').allTextContents();
     expect(times.length).toBeGreaterThanOrEqual(5);

@@ -8,11 +8,11 @@ export { IngestLoad, type IngestLoadOptions } from './ingest-client';
 
 export interface Tally {
   acknowledged: number;
-  /** uniqExact(event_id) of the table. */
+  /** uniqExact(source_app, event_id) of the table. */
   inClickHouse: number;
   /** Acknowledged events that are not in the table. */
   lost: number;
-  /** count() - uniqExact(event_id). */
+  /** count() - uniqExact(source_app, event_id). */
   duplicates: number;
   /** Events in the table that were never acknowledged (their answer was a 503 or never came): not a loss. */
   unacknowledgedStored: number;
@@ -20,7 +20,7 @@ export interface Tally {
 
 /** Compares what the API acknowledged with what the table holds. */
 export async function tally(clickhouse: ClickHouseClient, acked: ReadonlySet<string>, table = BENCH_TABLE): Promise<Tally> {
-  const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, `SELECT count() AS n, uniqExact(event_id) AS u FROM ${table}`);
+  const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, `SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM ${table}`);
   const stored = new Set((await queryRows<{ id: string }>(clickhouse, `SELECT DISTINCT toString(event_id) AS id FROM ${table}`)).map((r) => r.id));
   let lost = 0;
   for (const id of acked) if (!stored.has(id)) lost++;

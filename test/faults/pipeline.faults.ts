@@ -184,7 +184,7 @@ it('Redis restarted while the todo API is in use: every acknowledged own event i
     try {
       const rows = await queryRows<{ id: string }>(clickhouse, `SELECT entity_id AS id FROM audit_logs WHERE event_type = 'todo_created'`);
       const stored = new Set(rows.map((r) => r.id));
-      const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs');
+      const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, 'SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs');
       let lost = 0;
       for (const id of acked) if (!stored.has(id)) lost++;
       figures = { acknowledged: acked.size, inClickHouse: stored.size, lost, duplicates: Number(totals!.n) - Number(totals!.u), unacknowledgedStored: stored.size - (acked.size - lost) };

@@ -46,7 +46,7 @@ export async function countEvents(clickhouse: ClickHouseClient, ids: string[]): 
   for (const table of new Set(Object.values(EVENT_TABLES))) {
     const [row] = await queryRows<{ count: number; unique: number }>(
       clickhouse,
-      `SELECT count() AS count, uniqExact(event_id) AS unique FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`,
+      `SELECT count() AS count, uniqExact(source_app, event_id) AS unique FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`,
       { ids },
     );
     count += Number(row!.count);
@@ -92,7 +92,7 @@ export async function leaveSpool(dataDir: string, batches: QueuedEvent[][]): Pro
 /**
  * Waits until every one of `ids` is in the ClickHouse of a stack running the
  * worker, then checks each is there exactly once, and that no table holds a
- * duplicate of anything (`count() = uniqExact(event_id)`).
+ * duplicate of anything (`count() = uniqExact(source_app, event_id)`).
  */
 export async function expectStoredOnce(worker: Running, ids: string[]): Promise<void> {
   const clickhouse = worker.clickhouse!;

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { ApiKeyRepository, type ApiKeyScope } from '../../src/api/keys/api-key.repository';
+import { ApiKeyRepository, type ApiKeyOptions, type ApiKeyScope } from '../../src/api/keys/api-key.repository';
 import { ApiKeyService } from '../../src/api/keys/api-key.service';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { createLogger } from '../../src/lib/logger';
@@ -16,12 +16,12 @@ export async function startStack(ns: TestNamespace, env: Record<string, string> 
   return Object.assign(running, { url: `http://127.0.0.1:${running.port}` });
 }
 
-export async function createApiKey(ns: TestNamespace, name: string, scopes: ApiKeyScope[] = ['ingest']): Promise<string> {
+export async function createApiKey(ns: TestNamespace, name: string, scopes: ApiKeyScope[] = ['ingest'], app: string = name, options: ApiKeyOptions = {}): Promise<string> {
   await ensureDatabase(ns.databaseUrl);
   const pool = new Pool({ connectionString: ns.databaseUrl, max: 1 });
   try {
     await migratePostgres(pool);
-    return (await new ApiKeyService(new ApiKeyRepository(pool)).create(name, scopes)).key;
+    return (await new ApiKeyService(new ApiKeyRepository(pool)).create(name, scopes, app, options)).key;
   } finally {
     await pool.end();
   }
@@ -68,8 +68,8 @@ export async function queryRows<T = Record<string, unknown>>(clickhouse: ClickHo
   return result.json<T>();
 }
 
-/** count() and uniqExact(event_id) of a table: equal when nothing is duplicated. */
+/** count() and uniqExact(source_app, event_id) of a table: equal when nothing is duplicated. */
 export async function countUnique(clickhouse: ClickHouseClient, table: string): Promise<{ count: number; unique: number }> {
-  const [row] = await queryRows<{ count: number; unique: number }>(clickhouse, `SELECT count() AS count, uniqExact(event_id) AS unique FROM ${table}`);
+  const [row] = await queryRows<{ count: number; unique: number }>(clickhouse, `SELECT count() AS count, uniqExact(source_app, event_id) AS unique FROM ${table}`);
   return { count: Number(row!.count), unique: Number(row!.unique) };
 }

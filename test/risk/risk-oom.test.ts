@@ -34,7 +34,7 @@ it('a worker whose Redis refuses writes for memory scores nothing twice and lose
     }, 30_000, 250);
     expect(Number(during[0]!.n)).toBe(0);
     expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
-    const [totals] = await queryRows<{ n: number; u: number }>(worker.clickhouse!, `SELECT count() AS n, uniqExact(event_id) AS u FROM failed_login_attempts WHERE user_id = 'oom-user'`);
+    const [totals] = await queryRows<{ n: number; u: number }>(worker.clickhouse!, `SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM failed_login_attempts WHERE user_id = 'oom-user'`);
     expect({ n: Number(totals!.n), u: Number(totals!.u) }).toEqual({ n: ids.length, u: ids.length });
   } finally {
     admin.disconnect();

@@ -16,7 +16,7 @@ import { storable, type PrivilegedAction } from './privileged-action-auditor';
 /** How much of an analyst's query text is kept in the event; the hash covers all of it. */
 export const QUERY_TEXT_KEPT = 1000;
 
-const keyView = (k: ApiKeyRecord) => ({ name: k.name, scopes: k.scopes, key_prefix: k.key_prefix, revoked: k.revoked_at !== null });
+const keyView = (k: ApiKeyRecord) => ({ name: k.name, app: k.app, apps: k.apps ?? null, trusted_ip_reputation: k.trusted_ip_reputation, scopes: k.scopes, key_prefix: k.key_prefix, revoked: k.revoked_at !== null });
 
 export function apiKeyCreated(k: ApiKeyRecord): PrivilegedAction {
   return { type: 'api_key_created', action: 'CREATE', target: { type: 'API_KEY', id: k.id }, previous: null, next: keyView(k) };

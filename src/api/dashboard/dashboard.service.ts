@@ -26,7 +26,7 @@ export interface DashboardDeps {
 
 /** Who is looking, and what the dashboard may offer them (the pages and buttons follow `can`). */
 export interface Viewer {
-  principal: { type: 'admin'; id: string; email: string; admin_level: number } | { type: 'api_key'; id: string; name: string };
+  principal: { type: 'admin'; id: string; email: string; admin_level: number } | { type: 'api_key'; id: string; name: string; app: string };
   can: Record<AdminAction, boolean>;
 }
 
@@ -70,7 +70,7 @@ export class DashboardService {
       };
     }
     if (!key) throw new AppError('UNAUTHENTICATED', 'log in first');
-    return { principal: { type: 'api_key', id: key.id, name: key.name }, can: Object.fromEntries(actions.map((a) => [a, KEY_ACTIONS.includes(a)])) as Record<AdminAction, boolean> };
+    return { principal: { type: 'api_key', id: key.id, name: key.name, app: key.app }, can: Object.fromEntries(actions.map((a) => [a, KEY_ACTIONS.includes(a)])) as Record<AdminAction, boolean> };
   }
 
   async overview(hours: number, now = Date.now()): Promise<Overview> {

@@ -28,7 +28,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     admit,
     (req, res, next) => (req.is(NDJSON_TYPE) ? text : json)(req, res, next),
     async (req, res) => {
-      const result = await ingest.ingestDecoded(res.locals.apiKey!.name, decodeEventsBody(req, ingest.checkCount));
+      const result = await ingest.ingestDecoded(res.locals.apiKey!.app, decodeEventsBody(req, ingest.checkCount));
       res.status(result.status).json(result.body);
     },
   );
@@ -50,7 +50,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
       const events = fromOtlpLogs(decodeOtlpLogsRequest(req.body as Buffer, format), ingest.checkCount);
       // 200 even when records were refused, all of them included: the export was understood, and
       // partial_success tells the exporter which records failed and why (resending would not help).
-      const result = events.length === 0 ? null : await ingest.ingestDecoded(res.locals.apiKey!.name, events);
+      const result = events.length === 0 ? null : await ingest.ingestDecoded(res.locals.apiKey!.app, events);
       const response = otlpLogsResponse(result, format);
       res.status(200).type(response.contentType).send(response.body);
     },

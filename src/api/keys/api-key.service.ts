@@ -1,14 +1,19 @@
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../lib/app-error';
-import { API_KEY_SCOPES, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
+import { API_KEY_SCOPES, type ApiKeyOptions, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
 
 export interface AuthenticatedKey {
   id: string;
-  /** The sending app: recorded as `source_app` on every event it posts. */
   name: string;
+  /** The sending app: recorded as `source_app` on every event it posts, and the key of its risk state and webhook. */
+  app: string;
   scopes: ApiKeyScope[];
+  /** The apps whose data the key may read; null: every app. */
+  apps: string[] | null;
 }
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -37,14 +42,17 @@ export class ApiKeyService {
   ) {}
 
   /** Returns the new key's record and the key itself, which is shown once and never stored. */
-  async create(name: string, scopes: ApiKeyScope[]): Promise<{ record: ApiKeyRecord; key: string }> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) {
-      throw new AppError('VALIDATION_FAILED', 'name must be 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit');
+  async create(name: string, scopes: ApiKeyScope[], app: string = name, options: ApiKeyOptions = {}): Promise<{ record: ApiKeyRecord; key: string }> {
+    if (options.apps && options.apps.length === 0) throw new AppError('VALIDATION_FAILED', 'apps must name at least one app');
+    for (const [label, value] of [['name', name], ['app', app], ...(options.apps ?? []).map((a) => ['apps', a] as const)] as const) {
+      if (!NAME_PATTERN.test(value)) {
+        throw new AppError('VALIDATION_FAILED', `${label} must be 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit`);
+      }
     }
-    // The name is the source_app of what the key sends; our own API's events (and its users' risk) must not be forgeable.
-    if (name.toLowerCase() === OWN_SOURCE_APP) throw new AppError('VALIDATION_FAILED', `"${OWN_SOURCE_APP}" is reserved for auditflow's own events`);
+    // The app is the source_app of what the key sends; our own API's events (and its users' risk) must not be forgeable.
+    if (app.toLowerCase() === OWN_SOURCE_APP) throw new AppError('VALIDATION_FAILED', `"${OWN_SOURCE_APP}" is reserved for auditflow's own events`);
     const key = `af_${randomBytes(32).toString('base64url')}`;
-    const record = await this.repository.insert(name, scopes, hashApiKey(key), key.slice(0, 10));
+    const record = await this.repository.insert(name, app, scopes, hashApiKey(key), key.slice(0, 10), options);
     return { record, key };
   }
 
@@ -53,7 +61,7 @@ export class ApiKeyService {
     const cached = this.cache.get(hash);
     if (cached && cached.until > Date.now()) return cached.key;
     const record = await this.repository.findActiveByHash(hash);
-    const result = record ? { id: record.id, name: record.name, scopes: record.scopes } : null;
+    const result = record ? { id: record.id, name: record.name, app: record.app, scopes: record.scopes, apps: record.apps } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { key: result, until: Date.now() + this.cacheMs });
     return result;

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../lib/app-error';
 import type { ApiKeyScope } from './api-key.repository';
 import type { ApiKeyService, AuthenticatedKey } from './api-key.service';
+import { assertMayUse } from './app-restriction';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -21,6 +22,7 @@ export function requireScope(keys: ApiKeyService, scope: ApiKeyScope) {
     const key = await keys.authenticate(match[1]!);
     if (!key) throw new AppError('UNAUTHENTICATED', 'invalid or revoked API key');
     if (!key.scopes.includes(scope)) throw new AppError('FORBIDDEN', `this API key lacks the "${scope}" scope`);
+    assertMayUse(key.apps, scope);
     res.locals.apiKey = key;
     // The key is the actor of this request: api_access rows record it.
     res.locals.ctx.actor = { type: 'api_key', id: key.id, name: key.name };

@@ -14,12 +14,12 @@ export function subjectsRoutes(subjects: SubjectService, keys: ApiKeyService): R
 
   router.get('/v1/subjects/:user_id', auth, async (req, res) => {
     const { user_id } = validate(subjectParams, req.params);
-    res.json(await subjects.get(res.locals.apiKey!.name, user_id));
+    res.json(await subjects.get(res.locals.apiKey!.app, user_id));
   });
 
   router.delete('/v1/subjects/:user_id/lock', auth, async (req, res) => {
     const { user_id } = validate(subjectParams, req.params);
-    res.json(await subjects.unlock(res.locals.apiKey!.name, user_id, `api_key:${res.locals.apiKey!.id}`));
+    res.json(await subjects.unlock(res.locals.apiKey!.app, user_id, `api_key:${res.locals.apiKey!.id}`));
   });
   return router;
 }

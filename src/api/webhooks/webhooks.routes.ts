@@ -22,16 +22,16 @@ export function webhooksRoutes(webhooks: WebhookService, keys: ApiKeyService): R
   const auth = requireScope(keys, 'risk');
 
   router.get('/v1/webhook', auth, async (_req, res) => {
-    res.json(await webhooks.get(res.locals.apiKey!.name));
+    res.json(await webhooks.get(res.locals.apiKey!.app));
   });
 
   router.put('/v1/webhook', auth, async (req, res) => {
-    const result = await webhooks.put(res.locals.apiKey!.name, validate(webhookBody, req.body), res.locals.ctx);
+    const result = await webhooks.put(res.locals.apiKey!.app, validate(webhookBody, req.body), res.locals.ctx);
     res.status(result.created ? 201 : 200).json(result.webhook);
   });
 
   router.delete('/v1/webhook', auth, async (_req, res) => {
-    await webhooks.delete(res.locals.apiKey!.name, res.locals.ctx);
+    await webhooks.delete(res.locals.apiKey!.app, res.locals.ctx);
     res.status(204).end();
   });
   return router;

@@ -1,5 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
+import { sourceBadge } from '../source-app.js';
 import { badge, field, h, json, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
@@ -29,6 +30,7 @@ export async function errorLogsView(main, { viewer }) {
       { label: 'Message', value: (/** @type {any} */ r) => r.error_message },
       { label: 'Request', value: (/** @type {any} */ r) => [r.operation_type ?? r.request_path ?? '', r.http_status_code ? ` → ${r.http_status_code}` : ''] },
       { label: 'Details', value: (/** @type {any} */ r) => (r.technical_details ? h('details', {}, h('summary', {}, 'show'), json(r.technical_details)) : '') },
+      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       {
         label: 'Status',
         value: (/** @type {any} */ r) =>

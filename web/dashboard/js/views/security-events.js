@@ -1,5 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
+import { sourceBadge } from '../source-app.js';
 import { badge, field, h, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
@@ -32,6 +33,7 @@ export async function securityEventsView(main, { viewer }) {
       { label: 'User', value: (/** @type {any} */ r) => r.user_email ?? r.user_id },
       { label: 'IP', value: (/** @type {any} */ r) => r.ip_address },
       { label: 'Action taken', value: (/** @type {any} */ r) => r.action_taken },
+      { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       {
         label: 'Status',
         value: (/** @type {any} */ r) =>

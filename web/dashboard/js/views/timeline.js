@@ -1,5 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
+import { sourceBadge } from '../source-app.js';
 import { badge, errorBox, field, h, json, replace, table, time } from '../dom.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -89,7 +90,7 @@ async function showTimeline(into, userId) {
     for (const e of page.events) rows.append(eventRow(e));
     cursor = page.next_cursor;
     more.hidden = !cursor;
-    if (rows.childElementCount === 0) rows.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No events about this user.')));
+    if (rows.childElementCount === 0) rows.append(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No events about this user.')));
   };
   const restart = () => {
     cursor = null;
@@ -99,7 +100,7 @@ async function showTimeline(into, userId) {
   for (const input of [...kindBoxes, order]) input.addEventListener('change', restart);
   more.addEventListener('click', () => void load().catch((err) => replace(message, errorBox(err))));
 
-  const head = h('thead', {}, h('tr', {}, ['Time', 'Kind', 'Type', 'Outcome', 'What', 'By', 'Before', 'After / details'].map((l) => h('th', {}, l))));
+  const head = h('thead', {}, h('tr', {}, ['Time', 'Source', 'Kind', 'Type', 'Outcome', 'What', 'By', 'Before', 'After / details'].map((l) => h('th', {}, l))));
   replace(
     into,
     header,
@@ -117,6 +118,7 @@ function eventRow(e) {
     'tr',
     { 'data-kind': e.kind, 'data-event-id': e.event_id },
     h('td', {}, time(e.occurred_at)),
+    h('td', { class: 'source' }, sourceBadge(e.source_app)),
     h('td', {}, badge(e.kind, 'plain')),
     h('td', {}, e.event_type),
     h('td', {}, e.outcome ?? ''),
