@@ -13,7 +13,8 @@ const APP = 'portal';
 const SHAPES: LoginShape[] = ['seed000', 'status'];
 
 beforeAll(async () => {
-  key = await createApiKey(ns, APP, ['ingest', 'risk']);
+  // Trusted for shared IP reputation: the credential-stuffing case checks the shared IP block, which only trusted apps set (docs/tenancy.md).
+  key = await createApiKey(ns, APP, ['ingest', 'risk'], APP, { trustedIpReputation: true });
   stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
 }, 60_000);
 

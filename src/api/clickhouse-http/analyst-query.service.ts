@@ -17,12 +17,12 @@ export class AnalystQueryService {
   private inFlight = 0;
 
   /** The key behind a request, or the exception ClickHouse would answer a wrong password with. */
-  async authenticate(key: string | null): Promise<AuthenticatedKey | ClickHouseException> {
+  async authenticate(key: string | null, user = 'default'): Promise<AuthenticatedKey | ClickHouseException> {
     if (!key) {
-      return clickHouseException('AUTHENTICATION_FAILED', 'analyst: Authentication failed: send an API key with the query scope as the password (HTTP Basic auth, with any user name), in X-ClickHouse-Key, or as the password parameter');
+      return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: send an API key with the query scope as the password (HTTP Basic auth, with any user name), in X-ClickHouse-Key, or as the password parameter`);
     }
     const found = await this.keys.authenticate(key);
-    if (!found) return clickHouseException('AUTHENTICATION_FAILED', 'analyst: Authentication failed: password is incorrect, or the API key is revoked');
+    if (!found) return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or the API key is revoked`);
     if (!found.scopes.includes('query')) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: this API key lacks the query scope`);
     const refusal = restrictionRefusal(found.apps, 'query');
     if (refusal) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: ${refusal}`);

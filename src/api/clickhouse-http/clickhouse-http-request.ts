@@ -44,6 +44,15 @@ export function credentialOf(req: Request, url: URLSearchParams): string | null 
   return url.get('password') || null;
 }
 
+/** The user name the client sent (Basic auth, X-ClickHouse-User or `user`), for ClickHouse-style messages; `default` as ClickHouse. */
+export function userOf(req: Request, url: URLSearchParams): string {
+  const basic = /^Basic\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+  const fromBasic = basic ? Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0] : undefined;
+  const user = req.get('x-clickhouse-user') || fromBasic || url.get('user') || 'default';
+  // Printed back in an error: keep it short and plain.
+  return user.replace(/[^\w.@-]/g, '_').slice(0, 64);
+}
+
 /** The URL's parameters. */
 export function urlParameters(req: Request): URLSearchParams {
   return new URL(req.originalUrl, 'http://clickhouse.invalid').searchParams;

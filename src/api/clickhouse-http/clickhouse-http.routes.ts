@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger';
 import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
 import { analystQueried } from '../audit/privileged-actions';
 import type { AnalystQueryService } from './analyst-query.service';
-import { credentialOf, readAnalystQuery, urlParameters } from './clickhouse-http-request';
+import { credentialOf, readAnalystQuery, urlParameters, userOf } from './clickhouse-http-request';
 import { sendException, sendResult } from './clickhouse-http-response';
 
 /** Largest query text accepted (ClickHouse's max_query_size is 256 KiB; a body here holds no insert data). */
@@ -40,7 +40,7 @@ export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logge
       res.type('text/plain').send('Ok.\n');
       return;
     }
-    const key = await service.authenticate(credentialOf(req, url));
+    const key = await service.authenticate(credentialOf(req, url), userOf(req, url));
     if ('code' in key) return sendException(res, key);
     // The key is the actor: the api_access row of this request records it.
     res.locals.ctx.actor = { type: 'api_key', id: key.id, name: key.name };

@@ -17,6 +17,9 @@ export function loggableUrl(url: string): string {
   return `${url.slice(0, question)}?${params.toString()}`.slice(0, 2048);
 }
 
+/** ClickHouse codes that mean our failure rather than the analyst's mistake (UNKNOWN_EXCEPTION). */
+const SERVER_SIDE_CLICKHOUSE_CODES = new Set([1002]);
+
 /** What is known about a request once it has been answered. */
 function outcome(req: Request, res: Response): Record<string, unknown> {
   const ctx = res.locals.ctx;
@@ -45,7 +48,12 @@ export function requestLog(logger: Logger): RequestHandler {
       // req.log carries only the request id; the completion line carries the request too.
       quietReqLogger: true,
       autoLogging: { ignore: (req) => NOT_LOGGED.test(req.path) },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, error) => {
+        if (error) return 'error';
+        // ClickHouse answers an analyst's refused write or bad SQL with a 5xx, but it is the client's mistake, not ours.
+        if (res.getHeader('x-clickhouse-exception-code') !== undefined && !SERVER_SIDE_CLICKHOUSE_CODES.has(Number(res.getHeader('x-clickhouse-exception-code')))) return 'warn';
+        return res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      },
       serializers: {
         // pino-http would put pino's own back on req.log, Redis command arguments and all.
         err: serializeError,
