@@ -151,7 +151,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       running.analyst = directAnalystRunner(analystClickhouse, { exclusive: embedded });
     }
     await ensureDatabase(config.databaseUrl);
-    const pg = createPgPool(config.databaseUrl);
+    const pg = createPgPool(config.databaseUrl, 10, logger.child({ component: 'postgres' }));
     connections.push({ name: 'postgres', run: () => pg.end() });
     await migratePostgres(pg);
 
