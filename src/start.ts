@@ -24,6 +24,8 @@ import { migrateClickHouse } from './lib/clickhouse-migrations';
 import type { Logger } from './lib/logger';
 import { AppMetrics } from './lib/metrics';
 import { createPgPool, ensureDatabase } from './lib/pg';
+import { freeBytes } from './lib/disk-space';
+import { publishWriterHealth, writerHealthKey, writerStalled } from './workers/writer-health';
 import { migratePostgres } from './lib/pg-migrations';
 import { closeRedis, createFailFastRedis, createWorkerRedis } from './lib/redis';
 import { RedisLock } from './lib/redis-lock';
@@ -178,6 +180,11 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       redis: async () => void (await redis.ping()),
       ...(running.clickhouse ? { clickhouse: () => checkClickHouse(running.clickhouse!) } : {}),
     };
+    // A full disk under DATA_DIR (store, spool, archives) must show before writes fail.
+    readiness.disk = async () => {
+      const free = await freeBytes(config.dataDir);
+      if (free < config.diskMinFreeBytes) throw new Error(`${free} bytes free under DATA_DIR, below DISK_MIN_FREE_BYTES (${config.diskMinFreeBytes})`);
+    };
     const ingestQueue = createIngestQueue(redis, config);
     const controlQueue = createControlQueue(redis, config);
     const webhookQueue = createWebhookQueue(redis, config);
@@ -220,6 +227,14 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
       });
       running.writer = writer;
+      // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
+      const stopPublishing = publishWriterHealth(writer.health, redis, config.queuePrefix);
+      connections.push({ name: 'writer health', run: async () => stopPublishing() });
+      metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir), writer: () => writer.health.snapshot() });
+      readiness.writer = async () => {
+        const state = writer.health.snapshot();
+        if (writerStalled(state, config.ingest.writerStallMs)) throw new Error(`every flush has failed for ${Math.round((Date.now() - state.failingSince!) / 1000)} s: ${state.lastError}`);
+      };
       const risk = startRiskWorker({
         config,
         pg,
@@ -280,7 +295,12 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
 
     if (config.roles.includes('api')) {
       const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
-      const backpressure = new IngestBackpressure(ingestQueue, redis, { maxBacklogEvents: config.ingest.maxQueueBacklog });
+      const writer = running.writer;
+      const backpressure = new IngestBackpressure(ingestQueue, redis, {
+        maxBacklogEvents: config.ingest.maxQueueBacklog,
+        writerStallMs: config.ingest.writerStallMs,
+        ...(writer ? { writerHealth: () => writer.health.snapshot() } : { writerHealthKey: writerHealthKey(config.queuePrefix) }),
+      });
       backpressure.start();
       const producer = new IngestProducer(ingestQueue, redis, {
         prefix: config.queuePrefix,
