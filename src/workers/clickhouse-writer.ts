@@ -117,10 +117,10 @@ export class ClickHouseWriter {
       try {
         const run = () => this.writeUnique(table, buffer.rows);
         await (this.options.lock ? this.options.lock.withLock(`flush:${table}`, run) : run());
-        this.health.succeeded();
+        this.health.succeeded(table);
         for (const w of buffer.waiters) w.resolve();
       } catch (error) {
-        this.health.failed(error);
+        this.health.failed(table, error);
         this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
         for (const w of buffer.waiters) w.reject(error);
       }

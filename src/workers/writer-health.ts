@@ -5,7 +5,7 @@ import { isPgUnavailable } from '../lib/pg';
 export interface WriterHealthState {
   /** When a flush last succeeded (ms since the epoch); null before the first. */
   lastSuccessAt: number | null;
-  /** When the current run of failed flushes began; null while flushes succeed. */
+  /** When the current run of failed flushes of a table began; null while every table flushes. */
   failingSince: number | null;
   /** When a flush last failed. */
   lastFailureAt: number | null;
@@ -14,42 +14,61 @@ export interface WriterHealthState {
   lastError: string | null;
 }
 
-/**
- * Counts the writer's flushes that fail for the store's sake. A flush that
- * waits on PostgreSQL (its seal) is not a store failure: ingest queues as
- * usual through a PostgreSQL restart, so that must not shed it.
- */
-export class WriterHealth {
-  private state: WriterHealthState = { lastSuccessAt: null, failingSince: null, lastFailureAt: null, consecutiveFailures: 0, lastError: null };
-
-  succeeded(now = Date.now()): void {
-    this.state = { ...this.state, lastSuccessAt: now, failingSince: null, consecutiveFailures: 0, lastError: null };
-  }
-
-  failed(error: unknown, now = Date.now()): void {
-    if (isPgUnavailable(error)) return;
-    this.state = {
-      ...this.state,
-      failingSince: this.state.failingSince ?? now,
-      lastFailureAt: now,
-      consecutiveFailures: this.state.consecutiveFailures + 1,
-      lastError: (error instanceof Error ? error.message : String(error)).slice(0, 300),
-    };
-  }
-
-  snapshot(): WriterHealthState {
-    return { ...this.state };
-  }
+interface TableFailures {
+  since: number;
+  last: number;
+  count: number;
+  error: string;
 }
 
 /**
+ * Counts the writer's flushes that fail for the store's sake, per table: one
+ * broken table must show even while the others flush. A flush that waits on
+ * PostgreSQL (its seal) is not a store failure: ingest queues as usual
+ * through a PostgreSQL restart, so that must not shed it.
+ */
+export class WriterHealth {
+  private lastSuccessAt: number | null = null;
+  private readonly failing = new Map<string, TableFailures>();
+
+  succeeded(table: string, now = Date.now()): void {
+    this.lastSuccessAt = now;
+    this.failing.delete(table);
+  }
+
+  failed(table: string, error: unknown, now = Date.now()): void {
+    if (isPgUnavailable(error)) return;
+    const previous = this.failing.get(table);
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+    this.failing.set(table, { since: previous?.since ?? now, last: now, count: (previous?.count ?? 0) + 1, error: `${table}: ${message}` });
+  }
+
+  /** The table failing longest speaks for the writer. */
+  snapshot(): WriterHealthState {
+    let worst: TableFailures | undefined;
+    for (const f of this.failing.values()) if (!worst || f.since < worst.since) worst = f;
+    return {
+      lastSuccessAt: this.lastSuccessAt,
+      failingSince: worst?.since ?? null,
+      lastFailureAt: worst?.last ?? null,
+      consecutiveFailures: worst?.count ?? 0,
+      lastError: worst?.error ?? null,
+    };
+  }
+}
+
+/** A run of failures with no failed flush for this long no longer counts (see writerStalled). */
+const IDLE_MS = 60_000;
+
+/**
  * Whether the writer has failed every flush for longer than `stallMs`. A run
- * of failures with no attempt in the last `stallMs` (nothing left to write)
- * no longer counts: new writes are let in, and they test the store again.
+ * of failures with no failed flush in the last minute (or `stallMs`, if
+ * longer) no longer counts: nothing is left to write but jobs far into their
+ * backoff, so new writes are let in, and they test the store again.
  */
 export function writerStalled(state: WriterHealthState | null, stallMs: number, now = Date.now()): boolean {
   if (!state?.failingSince || stallMs <= 0) return false;
-  return now - state.failingSince > stallMs && now - (state.lastFailureAt ?? 0) < stallMs;
+  return now - state.failingSince > stallMs && now - (state.lastFailureAt ?? 0) < Math.max(stallMs, IDLE_MS);
 }
 
 /** The Redis key where a worker publishes its writer's state, for API processes of other roles. */

@@ -616,7 +616,7 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128m', 'tmpfs', ns.dataDir]);
   const key = await createApiKey(ns, 'fault-disk');
   const stallMs = 5000;
-  const fullMs = 40_000;
+  const fullMs = Number(process.env.FAULT_DISK_FULL_MS ?? 40_000);
   const durationMs = 10_000 + fullMs + 20_000;
   const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '200', WRITER_STALL_MS: String(stallMs), DISK_MIN_FREE_BYTES: String(16 * 1024 * 1024) }));
   const url = `http://127.0.0.1:${server.port}`;
@@ -649,7 +649,11 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     const faultEnd = load.now();
     const readyAfterMs = await eventually(async () => ((await readyz()).status === 200 ? load.now() - faultEnd : false), 120_000, 200);
     await running;
-    await drained(sampler, 180_000);
+    await drained(sampler, 180_000).catch((error: Error) => {
+      // What the worker last said, so a stuck recovery explains itself.
+      const said = server.logs.filter((l) => Number(l.level) >= 40).slice(-8).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
+      throw new Error(`${error.message}; backlog ${sampler.samples.at(-1)?.jobs}; last warnings: ${said.join(' | ')}`);
+    });
     server.child.kill('SIGTERM');
     const exit = await server.exited;
     const figures = await storeTally(ns, load.acked);
