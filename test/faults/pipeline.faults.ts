@@ -656,7 +656,10 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     });
     server.child.kill('SIGTERM');
     const exit = await server.exited;
-    const figures = await storeTally(ns, load.acked);
+    const figures = await storeTally(ns, load.acked).catch((error: Error) => {
+      const said = server.logs.filter((l) => Number(l.level) >= 40).slice(-8).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
+      throw new Error(`${error.message} (cause: ${String((error as { cause?: unknown }).cause ?? '')}); exit ${JSON.stringify(exit)}; stderr: ${server.stderr.slice(-5).join(' | ')}; last warnings: ${said.join(' | ')}`);
+    });
     const shedAt = load.timeline.find((r) => r.t >= faultAt && r.status === 503);
     const acceptedWhileShedding = shedAt ? load.timeline.filter((r) => r.t > shedAt.t + 1000 && r.t < faultEnd && r.status === 202).length : null;
     const baseline = sampler.peak(0, faultAt);
