@@ -21,7 +21,7 @@ import { SealRepository } from '../../src/workers/seal.repository';
 import { ProcessSampler, sleep } from '../../bench/load';
 import { auditEvent } from '../../bench/workload';
 import { signUp } from '../helpers/accounts';
-import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
+import { runCliAsync, spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { spooledEvents, spoolSegments } from '../helpers/spool';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { ThrowawayPostgres } from '../helpers/postgres-server';
@@ -647,7 +647,11 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     const backlogFull = sampler.peak(faultAt, load.now());
     fs.rmSync(filler);
     const faultEnd = load.now();
-    const readyAfterMs = await eventually(async () => ((await readyz()).status === 200 ? load.now() - faultEnd : false), 120_000, 200);
+    let lastReady: Awaited<ReturnType<typeof readyz>> | undefined;
+    const readyAfterMs = await eventually(async () => ((lastReady = await readyz()).status === 200 ? load.now() - faultEnd : false), 120_000, 200).catch((error: Error) => {
+      const said = server.logs.filter((l) => Number(l.level) >= 40 && l.msg !== 'request failed').slice(-6).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 300)}`);
+      throw new Error(`${error.message}; /readyz ${JSON.stringify(lastReady)}; last warnings: ${said.join(' | ')}`);
+    });
     await running;
     await drained(sampler, 180_000).catch((error: Error) => {
       // What the worker last said, so a stuck recovery explains itself.
@@ -693,3 +697,53 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     await ns.cleanup();
   }
 }, 420_000);
+
+it('the worker SIGKILLed while a seal is pending, then restarted: nothing lost or doubled, `auditflow verify` still green', async () => {
+  const ns = createNamespace('faultseal');
+  const key = await createApiKey(ns, 'fault-seal');
+  const workerEnv = ns.env({ ROLE: 'worker', FLUSH_MAX_AGE_MS: '200' });
+  const apiServer = await spawnAuditflow(ns.env({ ROLE: 'api' }));
+  let worker = await spawnAuditflow(workerEnv);
+  const load = new IngestLoad({ port: apiServer.port!, key, concurrency: 4, durationMs: 20_000, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  const pg = new Pool({ connectionString: ns.databaseUrl, max: 1 });
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(6000);
+    // A seal is pending from its PostgreSQL insert until it is final, around the rows' INSERT: kill inside that window.
+    const pending = await eventually(async () => (await pg.query<{ seq: string; table_name: string }>(`SELECT seq, table_name FROM integrity_seals WHERE NOT final AND table_name = '${BENCH_TABLE}' LIMIT 1`)).rows[0], 20_000, 2);
+    worker.child.kill('SIGKILL');
+    const faultAt = load.now();
+    const killed = await worker.exited;
+    worker = await spawnAuditflow(workerEnv);
+    const faultEnd = load.now();
+    await running;
+    await drained(sampler, 120_000);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    const figures = await storeTally(ns, load.acked);
+    const verify = await runCliAsync(['verify'], ns.env());
+    const stillPending = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM integrity_seals WHERE NOT final')).rows[0]!.n);
+    const baseline = sampler.peak(0, faultAt);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && verify.code === 0;
+    recordFigure({
+      order: 12,
+      fault: 'the worker killed with SIGKILL while a seal is pending, then restarted',
+      expected: '`auditflow verify` green; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultAt),
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `Killed (${killed.signal}) the moment seal ${pending.seq} of ${pending.table_name} was seen pending in PostgreSQL (inserted, not yet final), 6 s into a 20 s load of ~${Math.round(load.offeredEvents / 20)} events/s; the replacement worker took ${((faultEnd - faultAt) / 1000).toFixed(1)} s to start. ` +
+        `\`auditflow verify\` afterwards: exit ${verify.code} (${verify.stdout.split('\n').find((l) => /Verified|FAILED|broken/i.test(l)) ?? verify.stdout.slice(0, 200)}); seals still pending at the end: ${stillPending}. Recovery = until the backlog was back to its level before the kill.`,
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(verify.code).toBe(0);
+  } finally {
+    await pg.end();
+    await tearDown({ sampler, processes: [apiServer, worker], ns });
+  }
+}, 300_000);
