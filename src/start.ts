@@ -25,7 +25,7 @@ import type { Logger } from './lib/logger';
 import { AppMetrics } from './lib/metrics';
 import { createPgPool, ensureDatabase } from './lib/pg';
 import { freeBytes } from './lib/disk-space';
-import { publishWriterHealth, writerHealthKey, writerStalled } from './workers/writer-health';
+import { watchWriterHealth, writerHealthKey, writerStalled } from './workers/writer-health';
 import { migratePostgres } from './lib/pg-migrations';
 import { closeRedis, createFailFastRedis, createWorkerRedis } from './lib/redis';
 import { RedisLock } from './lib/redis-lock';
@@ -228,7 +228,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       });
       running.writer = writer;
       // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
-      const stopPublishing = publishWriterHealth(writer.health, redis, config.queuePrefix);
+      const stopPublishing = watchWriterHealth(writer.health, () => freeBytes(config.dataDir), redis, config.queuePrefix);
       connections.push({ name: 'writer health', run: async () => stopPublishing() });
       metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir), writer: () => writer.health.snapshot() });
       readiness.writer = async () => {
@@ -299,6 +299,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       const backpressure = new IngestBackpressure(ingestQueue, redis, {
         maxBacklogEvents: config.ingest.maxQueueBacklog,
         writerStallMs: config.ingest.writerStallMs,
+        minFreeBytes: config.diskMinFreeBytes,
         ...(writer ? { writerHealth: () => writer.health.snapshot() } : { writerHealthKey: writerHealthKey(config.queuePrefix) }),
       });
       backpressure.start();

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../lib/app-error';
-import { writerStalled, type WriterHealthState } from '../workers/writer-health';
+import { storeDiskLow, writerStalled, type WriterHealthState } from '../workers/writer-health';
 
 export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number };
 
@@ -29,6 +29,8 @@ export interface BackpressureOptions {
    * grows a backlog nobody is told about. 0 or unset: never.
    */
   writerStallMs?: number;
+  /** Refuse new events (503) while the store's disk has less free space than this (DISK_MIN_FREE_BYTES). Unset: never. */
+  minFreeBytes?: number;
   /** The writer's state, where the worker runs in this process (ROLE=all). */
   writerHealth?: () => WriterHealthState;
   /** Else the Redis key a worker publishes it under (`writerHealthKey`), read with each sample. */
@@ -40,7 +42,7 @@ export function isRedisOutOfMemory(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('OOM ');
 }
 
-const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event store cannot be written (is its disk full?)', retryAfterSeconds: 10 };
+const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event store cannot be written (its disk is full, or every write fails)', retryAfterSeconds: 10 };
 
 const FULL: PipelineState = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
@@ -97,7 +99,7 @@ export class IngestBackpressure {
 
   private writerStalled(): boolean {
     const state = this.options.writerHealth?.() ?? this.remoteWriter;
-    return writerStalled(state, this.options.writerStallMs ?? 0);
+    return writerStalled(state, this.options.writerStallMs ?? 0) || (this.options.minFreeBytes !== undefined && storeDiskLow(state, this.options.minFreeBytes));
   }
 
   /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */

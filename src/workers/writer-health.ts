@@ -12,6 +12,8 @@ export interface WriterHealthState {
   consecutiveFailures: number;
   /** The last failure's message (e.g. ClickHouse's `Code: 243 ... not enough space`). */
   lastError: string | null;
+  /** Free bytes on the store's filesystem (DATA_DIR), measured every second; null before the first. */
+  freeBytes: number | null;
 }
 
 interface TableFailures {
@@ -29,7 +31,12 @@ interface TableFailures {
  */
 export class WriterHealth {
   private lastSuccessAt: number | null = null;
+  private freeBytes: number | null = null;
   private readonly failing = new Map<string, TableFailures>();
+
+  noteFreeBytes(bytes: number): void {
+    this.freeBytes = bytes;
+  }
 
   succeeded(table: string, now = Date.now()): void {
     this.lastSuccessAt = now;
@@ -53,6 +60,7 @@ export class WriterHealth {
       lastFailureAt: worst?.last ?? null,
       consecutiveFailures: worst?.count ?? 0,
       lastError: worst?.error ?? null,
+      freeBytes: this.freeBytes,
     };
   }
 }
@@ -71,21 +79,29 @@ export function writerStalled(state: WriterHealthState | null, stallMs: number, 
   return now - state.failingSince > stallMs && now - (state.lastFailureAt ?? 0) < Math.max(stallMs, IDLE_MS);
 }
 
+/** Whether the store's disk has less free space than `minFreeBytes`: no use queueing what it cannot take. */
+export function storeDiskLow(state: WriterHealthState | null, minFreeBytes: number): boolean {
+  return state?.freeBytes != null && state.freeBytes < minFreeBytes;
+}
+
 /** The Redis key where a worker publishes its writer's state, for API processes of other roles. */
 export function writerHealthKey(prefix: string): string {
   return `${prefix}:writer-health`;
 }
 
 /**
- * Publishes the writer's state to Redis every second (with a TTL, so a dead
- * worker's state expires), for APIs running in other processes (ROLE=api).
+ * Measures the store's free space and publishes the writer's state to Redis
+ * every second (with a TTL, so a dead worker's state expires), for APIs
+ * running in other processes (ROLE=api).
  */
-export function publishWriterHealth(health: WriterHealth, redis: Redis, prefix: string): () => void {
+export function watchWriterHealth(health: WriterHealth, freeBytes: () => Promise<number>, redis: Redis, prefix: string): () => void {
   const key = writerHealthKey(prefix);
-  const timer = setInterval(() => {
-    if (redis.status !== 'ready') return;
-    redis.set(key, JSON.stringify(health.snapshot()), 'PX', 10_000).catch(() => undefined);
-  }, 1000);
+  const tick = async () => {
+    await freeBytes().then((bytes) => health.noteFreeBytes(bytes), () => undefined);
+    if (redis.status === 'ready') await redis.set(key, JSON.stringify(health.snapshot()), 'PX', 10_000).catch(() => undefined);
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), 1000);
   timer.unref();
   return () => clearInterval(timer);
 }

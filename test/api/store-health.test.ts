@@ -35,12 +35,19 @@ it('reports the free space of DATA_DIR and the writer in /metrics and /readyz', 
   expect(sample(text, 'auditflow_writer_consecutive_failures')).toBe(0);
 });
 
-it('fails /readyz when DATA_DIR has less free space than DISK_MIN_FREE_BYTES', async () => {
+it('fails /readyz and sheds ingest with 503 when the store has less free space than DISK_MIN_FREE_BYTES', async () => {
   const api = await startStack(ns, { ROLE: 'api', DISK_MIN_FREE_BYTES: String(2 ** 52) });
   try {
     const ready = await readyz(api.url);
     expect(ready.status).toBe(503);
     expect(ready.checks.disk).toMatch(/below DISK_MIN_FREE_BYTES/);
+    // Ingest is shed at once: this API (ROLE=api) reads the store's free space from the worker's state in Redis.
+    const shed = await eventually(async () => {
+      const res = await postEvents(api.url, key, event());
+      return res.status === 503 && res;
+    }, 10_000, 100);
+    expect(shed.headers.get('retry-after')).toBe('10');
+    expect(shed.body.error.message).toMatch(/disk is full/);
   } finally {
     await api.stop();
   }
