@@ -610,7 +610,7 @@ it('PostgreSQL stopped for 60 s during ingest and todo/auth use: the process sta
   }
 }, 420_000);
 
-it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 503 once the writer has failed for WRITER_STALL_MS, nothing lost or doubled once space is back', async () => {
+it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 503 while it is full, nothing lost or doubled once space is back', async () => {
   const ns = createNamespace('faultdisk');
   // A small filesystem of its own under DATA_DIR (tmpfs: needs root), which the test really fills.
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128m', 'tmpfs', ns.dataDir]);
@@ -671,7 +671,7 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     recordFigure({
       order: 11,
       fault: `Disk under DATA_DIR full for ${fullMs / 1000} s (a 128 MiB tmpfs, filled)`,
-      expected: '/readyz 503 (disk, writer); ingest 503 + Retry-After once the writer has failed WRITER_STALL_MS; recovers once space is freed; 0 lost, 0 duplicates',
+      expected: '/readyz 503 (disk, writer); ingest 503 + Retry-After while the disk is below DISK_MIN_FREE_BYTES (or the writer has failed WRITER_STALL_MS); recovers once space is freed; 0 lost, 0 duplicates',
       ...figures,
       recoveryMs: sampler.backTo(baseline, faultEnd),
       firstAckMs: load.firstAckAfter(faultEnd),
