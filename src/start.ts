@@ -180,11 +180,13 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       redis: async () => void (await redis.ping()),
       ...(running.clickhouse ? { clickhouse: () => checkClickHouse(running.clickhouse!) } : {}),
     };
-    // A full disk under DATA_DIR (store, spool, archives) must show before writes fail.
-    readiness.disk = async () => {
-      const free = await freeBytes(config.dataDir);
-      if (free < config.diskMinFreeBytes) throw new Error(`${free} bytes free under DATA_DIR, below DISK_MIN_FREE_BYTES (${config.diskMinFreeBytes})`);
-    };
+    // A full disk under DATA_DIR (store, spool, archives) must show before writes fail; a scheduler writes nothing there.
+    if (config.roles.some((role) => role === 'api' || role === 'worker')) {
+      readiness.disk = async () => {
+        const free = await freeBytes(config.dataDir);
+        if (free < config.diskMinFreeBytes) throw new Error(`${free} bytes free under DATA_DIR, below DISK_MIN_FREE_BYTES (${config.diskMinFreeBytes})`);
+      };
+    }
     const ingestQueue = createIngestQueue(redis, config);
     const controlQueue = createControlQueue(redis, config);
     const webhookQueue = createWebhookQueue(redis, config);
@@ -296,6 +298,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     if (config.roles.includes('api')) {
       const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
       const writer = running.writer;
+      // The spool's disk, where no worker here reports the store's.
+      if (!writer) metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir) });
       const backpressure = new IngestBackpressure(ingestQueue, redis, {
         maxBacklogEvents: config.ingest.maxQueueBacklog,
         writerStallMs: config.ingest.writerStallMs,
