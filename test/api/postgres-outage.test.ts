@@ -16,7 +16,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
-  await pg?.stop();
+  await pg?.destroy();
   await ns.cleanup();
 });
 

@@ -606,7 +606,7 @@ it('PostgreSQL stopped for 60 s during ingest and todo/auth use: the process sta
     expect(todos).toMatchObject({ lost: 0, duplicates: 0 });
   } finally {
     await tearDown({ sampler, processes: [server], ns });
-    await pgServer.stop('immediate');
+    await pgServer.destroy();
   }
 }, 420_000);
 

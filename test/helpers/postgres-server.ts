@@ -61,6 +61,12 @@ export class ThrowawayPostgres {
     this.running = true;
   }
 
+  /** Stops it and removes its files (jest does not run the process's exit hooks, so tests call this). */
+  async destroy(): Promise<void> {
+    await this.stop('immediate');
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
   /** `fast` is what a restart by an operator does: it ends every session with 57P01 (admin shutdown). */
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     if (!this.running) return;
