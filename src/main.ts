@@ -22,7 +22,30 @@ export async function main(): Promise<void> {
   output.reportDrops((lines) => logger.warn({ lines }, 'log lines dropped: stdout could not keep up'));
   /** Exits once the logs are out, or after `drainMs` whatever the reader of stdout does. */
   const exit = (code: number, drainMs: number) => void output.close(drainMs).finally(() => process.exit(code));
-  let running;
+  let running: Awaited<ReturnType<typeof start>> | undefined;
+  let stopping = false;
+  /** Stops the roles in order (last flush, then the embedded store closed) before exiting: exiting with chDB open crashes in its teardown. */
+  const stop = async (reason: string, code?: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      exit(1, 1000);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    const clean = running ? await running.stop() : true;
+    logger.info({ clean, logLinesDropped: output.dropped }, 'stopped');
+    exit(code ?? (clean ? 0 : 1), 2000);
+  };
+  // A promise nobody awaited failed: the operation it belonged to is over and failed, the rest of the
+  // process is in a known state, so it is logged and the process goes on (Node's default would exit).
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  // A throw out of an event handler may have left anything half done: state is unknown, so stop, in order.
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; stopping');
+    void stop('uncaughtException', 1);
+  });
   try {
     running = await start(config, logger);
   } catch (error) {
@@ -36,20 +59,6 @@ export async function main(): Promise<void> {
   }
   logger.info({ roles: config.roles, clickhouse: config.clickhouse.mode }, 'auditflow started');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      exit(1, 1000);
-    }, config.shutdownTimeoutMs);
-    force.unref();
-    const clean = await running.stop();
-    logger.info({ clean, logLinesDropped: output.dropped }, 'stopped');
-    exit(clean ? 0 : 1, 2000);
-  };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

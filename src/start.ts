@@ -24,6 +24,8 @@ import { migrateClickHouse } from './lib/clickhouse-migrations';
 import type { Logger } from './lib/logger';
 import { AppMetrics } from './lib/metrics';
 import { createPgPool, ensureDatabase } from './lib/pg';
+import { freeBytes } from './lib/disk-space';
+import { watchWriterHealth, writerHealthKey, writerStalled } from './workers/writer-health';
 import { migratePostgres } from './lib/pg-migrations';
 import { closeRedis, createFailFastRedis, createWorkerRedis } from './lib/redis';
 import { RedisLock } from './lib/redis-lock';
@@ -156,7 +158,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       running.analyst = directAnalystRunner(analystClickhouse, { exclusive: embedded });
     }
     await ensureDatabase(config.databaseUrl);
-    const pg = createPgPool(config.databaseUrl);
+    const pg = createPgPool(config.databaseUrl, 10, logger.child({ component: 'postgres' }));
     connections.push({ name: 'postgres', run: () => pg.end() });
     await migratePostgres(pg);
 
@@ -183,6 +185,13 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       redis: async () => void (await redis.ping()),
       ...(running.clickhouse ? { clickhouse: () => checkClickHouse(running.clickhouse!) } : {}),
     };
+    // A full disk under DATA_DIR (store, spool, archives) must show before writes fail; a scheduler writes nothing there.
+    if (config.roles.some((role) => role === 'api' || role === 'worker')) {
+      readiness.disk = async () => {
+        const free = await freeBytes(config.dataDir);
+        if (free < config.diskMinFreeBytes) throw new Error(`${free} bytes free under DATA_DIR, below DISK_MIN_FREE_BYTES (${config.diskMinFreeBytes})`);
+      };
+    }
     const ingestQueue = createIngestQueue(redis, config);
     const controlQueue = createControlQueue(redis, config);
     const webhookQueue = createWebhookQueue(redis, config);
@@ -225,6 +234,14 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
       });
       running.writer = writer;
+      // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
+      const stopPublishing = watchWriterHealth(writer.health, () => freeBytes(config.dataDir), redis, config.queuePrefix);
+      connections.push({ name: 'writer health', run: async () => stopPublishing() });
+      metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir), writer: () => writer.health.snapshot() });
+      readiness.writer = async () => {
+        const state = writer.health.snapshot();
+        if (writerStalled(state, config.ingest.writerStallMs)) throw new Error(`every flush has failed for ${Math.round((Date.now() - state.failingSince!) / 1000)} s: ${state.lastError}`);
+      };
       const risk = startRiskWorker({
         config,
         pg,
@@ -289,7 +306,15 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
 
     if (config.roles.includes('api')) {
       const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
-      const backpressure = new IngestBackpressure(ingestQueue, redis, { maxBacklogEvents: config.ingest.maxQueueBacklog });
+      const writer = running.writer;
+      // The spool's disk, where no worker here reports the store's.
+      if (!writer) metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir) });
+      const backpressure = new IngestBackpressure(ingestQueue, redis, {
+        maxBacklogEvents: config.ingest.maxQueueBacklog,
+        writerStallMs: config.ingest.writerStallMs,
+        minFreeBytes: config.diskMinFreeBytes,
+        ...(writer ? { writerHealth: () => writer.health.snapshot() } : { writerHealthKey: writerHealthKey(config.queuePrefix) }),
+      });
       backpressure.start();
       const producer = new IngestProducer(ingestQueue, redis, {
         prefix: config.queuePrefix,

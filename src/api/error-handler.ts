@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { AppError } from '../lib/app-error';
 import { ERROR_CATALOG } from '../lib/error-catalog';
 import type { Logger } from '../lib/logger';
+import { isPgUnavailable, pgUnavailableError } from '../lib/pg';
 import type { EventPublisher } from '../queues/event-publisher';
 
 /** body-parser's error types, as the client should see them. */
@@ -30,19 +31,25 @@ function fromBodyParser(error: { type?: string; message?: string; limit?: number
  * from the technical details.
  */
 export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequestHandler {
+  // While PostgreSQL is down every request fails the same way: one warning and one error event per
+  // interval, not one per request (an outage must not become a storm of error_logs rows).
+  let pgDownSince = 0;
   return (error, req, res, _next) => {
-    const appError = error instanceof AppError ? error : fromBodyParser(error);
+    const pgDown = !(error instanceof AppError) && isPgUnavailable(error);
+    const appError = error instanceof AppError ? error : pgDown ? pgUnavailableError(error) : fromBodyParser(error);
+    const quiet = pgDown && Date.now() - pgDownSince < 10_000;
+    if (pgDown && !quiet) pgDownSince = Date.now();
     // The request's child logger (pino-http), so the line carries its requestId like every other line of it.
     const log = req.log ?? logger;
     if (!appError) {
       log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
-    } else if (appError.status >= 500) {
+    } else if (appError.status >= 500 && !quiet) {
       log.warn({ err: appError.cause ?? appError, path: req.path }, appError.message);
     }
     const e = appError ?? new AppError('INTERNAL', 'internal error');
     const catalog = ERROR_CATALOG[e.code];
     const ctx = res.locals.ctx;
-    if (events && (e.status >= 500 || catalog.errorType === 'validation') && e.code !== 'NOT_FOUND') {
+    if (events && !quiet && (e.status >= 500 || catalog.errorType === 'validation') && e.code !== 'NOT_FOUND') {
       const cause = appError ? appError.cause : error;
       events.publish({
         kind: 'error',

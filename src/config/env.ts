@@ -110,6 +110,13 @@ const envSchema = z.object({
    * unreachable. When it is full, the API's routes answer 503 rather than act without recording.
    */
   SPOOL_MAX_BYTES: int(1024 * 1024, 1024 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+  /**
+   * How long the ClickHouse writer may fail every flush (a full disk, a broken store) before ingest
+   * answers 503 instead of queueing more it cannot write. 0 turns the shedding off.
+   */
+  WRITER_STALL_MS: int(0, 3_600_000).default(30_000),
+  /** /readyz fails while the filesystem of DATA_DIR has less free space than this. */
+  DISK_MIN_FREE_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   /** How long a client-chosen event_id is remembered in Redis for fast repost and 409 detection. */
   IDEMPOTENCY_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
@@ -166,7 +173,9 @@ export type Config = {
   flush: { maxRows: number; maxAgeMs: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
-  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number };
+  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number; writerStallMs: number };
+  /** /readyz's floor for the free space of DATA_DIR's filesystem. */
+  diskMinFreeBytes: number;
   /** Where the API's own events wait while Redis is unreachable. */
   spool: { dir: string; maxBytes: number };
   shutdownTimeoutMs: number;
@@ -245,7 +254,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
+      writerStallMs: e.WRITER_STALL_MS,
     },
+    diskMinFreeBytes: e.DISK_MIN_FREE_BYTES,
     spool: { dir: path.join(dataDir, 'spool'), maxBytes: e.SPOOL_MAX_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN,

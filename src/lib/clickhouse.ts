@@ -111,10 +111,16 @@ export function isTransientClickHouseError(error: unknown): boolean {
     'UNKNOWN_TABLE',
     'UNKNOWN_DATABASE',
     'ABORTED',
+    // A full disk is not the rows' fault: they wait for space. Judged as content, a batch went to poison
+    // isolation, whose CREATE of the probe table then left an empty metadata file that the store could not reopen.
+    'NOT_ENOUGH_SPACE',
+    'CANNOT_WRITE_TO_FILE_DESCRIPTOR',
+    'CANNOT_FSYNC',
+    'CANNOT_WRITE_TO_OSTREAM',
   ]);
   if (e?.type && transientTypes.has(e.type)) return true;
   if (e?.code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(e.code)) return true;
-  if (/timeout|socket hang up|ECONNREFUSED|ECONNRESET|closed/i.test(e?.message ?? '')) return true;
+  if (/timeout|socket hang up|ECONNREFUSED|ECONNRESET|closed|not enough space|No space left on device|Disk quota exceeded/i.test(e?.message ?? '')) return true;
   // No ClickHouse error code at all means the failure happened before ClickHouse judged the data.
   return !e?.type;
 }

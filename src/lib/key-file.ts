@@ -23,9 +23,17 @@ export function createFileOnce(file: string, content: string | Buffer): boolean 
   }
 }
 
-/** Replaces `file` (mode 0600) atomically: readers see the old content or the new, whole. */
-export function replaceFile(file: string, content: string | Buffer): void {
+/**
+ * Replaces `file` (mode 0600 unless told) atomically: readers see the old
+ * content or the new, whole. A failed write (ENOSPC) leaves no temporary file.
+ */
+export function replaceFile(file: string, content: string | Buffer, mode = 0o600): void {
   const tmp = tmpName(file);
-  fs.writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, content, { mode, flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (error) {
+    fs.rmSync(tmp, { force: true });
+    throw error;
+  }
 }

@@ -39,6 +39,12 @@ export interface FlushStats {
   oldestReceivedAt?: number;
 }
 
+/** What /metrics reads about the store on every scrape: DATA_DIR's free space, and the writer where this process runs it. */
+export interface StoreHealth {
+  freeBytes: () => Promise<number>;
+  writer?: () => { lastSuccessAt: number | null; consecutiveFailures: number };
+}
+
 /** A queue whose job counts are read on every scrape (a BullMQ Queue). */
 export interface CountedQueue {
   readonly name: string;
@@ -158,6 +164,7 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
   });
 
   private spoolDepth?: SpoolDepth;
+  private store?: StoreHealth;
 
   constructor(options: AppMetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry });
@@ -201,6 +208,34 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
         },
       });
     }
+    const store = () => this.store;
+    new Gauge({
+      name: 'auditflow_data_dir_free_bytes',
+      help: 'Free bytes on the filesystem holding DATA_DIR (the embedded store, the spool, archives)',
+      registers: [this.registry],
+      async collect() {
+        const s = store();
+        if (s) this.set(await s.freeBytes().catch(() => 0));
+      },
+    });
+    new Gauge({
+      name: 'auditflow_writer_consecutive_failures',
+      help: 'ClickHouse flushes that failed in a row (0 once one succeeds); seal waits on PostgreSQL are not counted',
+      registers: [this.registry],
+      collect() {
+        const writer = store()?.writer?.();
+        if (writer) this.set(writer.consecutiveFailures);
+      },
+    });
+    new Gauge({
+      name: 'auditflow_writer_last_success_age_seconds',
+      help: 'Seconds since the ClickHouse writer last flushed successfully (-1 before its first flush)',
+      registers: [this.registry],
+      collect() {
+        const writer = store()?.writer?.();
+        if (writer) this.set(writer.lastSuccessAt === null ? -1 : (Date.now() - writer.lastSuccessAt) / 1000);
+      },
+    });
     const depth = () => this.spoolDepth;
     new Gauge({
       name: 'auditflow_spool_events',
@@ -242,6 +277,11 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
 
   deadLettered(reason: 'flush_rejected' | 'attempts_exhausted', events: number): void {
     if (events > 0) this.deadLetters.inc({ reason }, events);
+  }
+
+  /** The store whose free space and writer `auditflow_data_dir_free_bytes` and `auditflow_writer_*` report. */
+  watchStore(store: StoreHealth): void {
+    this.store = store;
   }
 
   /** The spool `auditflow_spool_events` and `auditflow_spool_bytes` report, once the api role has opened it. */

@@ -1,4 +1,6 @@
 import { Client, Pool } from 'pg';
+import { AppError } from './app-error';
+import type { Logger } from './logger';
 
 /**
  * Creates the database named in `databaseUrl` when it does not exist yet,
@@ -10,6 +12,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString() });
+  // A client that loses its server emits 'error'; without a listener that ends the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -26,6 +30,43 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-export function createPgPool(databaseUrl: string, max = 10): Pool {
-  return new Pool({ connectionString: databaseUrl, max });
+/**
+ * A pool that survives its server going away. An idle pooled client whose
+ * connection is ended (a restart: 57P01) emits 'error' on the pool, which
+ * without a listener ends the process; the pool already drops that client,
+ * and the next query opens a new connection, so logging is all that is left.
+ * `connectionTimeoutMillis` keeps a query from waiting without end for a
+ * server that does not answer.
+ */
+export function createPgPool(databaseUrl: string, max = 10, logger?: Logger): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
+  let lastLogged = 0;
+  pool.on('error', (error) => {
+    // One line per outage-ish interval, not one per pooled client.
+    if (Date.now() - lastLogged < 10_000) return;
+    lastLogged = Date.now();
+    logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects on the next query');
+  });
+  return pool;
+}
+
+/** SQLSTATEs of a server that is going away or not yet accepting: admin/crash shutdown, cannot connect now. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Whether a pg error means "the server cannot be reached right now", as opposed to a bad query. */
+export function isPgUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
+  // pg's own wording when a connection ends under a query, or the pool's connect timeout.
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** Seconds a client is told to wait while PostgreSQL is unreachable: about a restart's length. */
+export const PG_RETRY_AFTER_SECONDS = 5;
+
+/** The one AppError for "PostgreSQL is unreachable": 503 with Retry-After. */
+export function pgUnavailableError(cause: unknown): AppError {
+  return new AppError('UNAVAILABLE', 'the database is unavailable; retry shortly', { retryAfterSeconds: PG_RETRY_AFTER_SECONDS, cause });
 }

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../lib/app-error';
+import { storeDiskLow, writerStalled, type WriterHealthState } from '../workers/writer-health';
 
 export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number };
 
@@ -22,12 +23,26 @@ export interface BackpressureOptions {
   bytesPerEvent?: number;
   /** How often the queue and Redis are sampled. Default 100 ms: between two samples a burst of posts can add megabytes. */
   intervalMs?: number;
+  /**
+   * Refuse new events (503) once the ClickHouse writer has failed every flush
+   * for this long (WRITER_STALL_MS): queueing what cannot be written only
+   * grows a backlog nobody is told about. 0 or unset: never.
+   */
+  writerStallMs?: number;
+  /** Refuse new events (503) while the store's disk has less free space than this (DISK_MIN_FREE_BYTES). Unset: never. */
+  minFreeBytes?: number;
+  /** The writer's state, where the worker runs in this process (ROLE=all). */
+  writerHealth?: () => WriterHealthState;
+  /** Else the Redis key a worker publishes it under (`writerHealthKey`), read with each sample. */
+  writerHealthKey?: string;
 }
 
 /** Whether a Redis error is its refusal of a write over maxmemory (`OOM command not allowed ...`). */
 export function isRedisOutOfMemory(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('OOM ');
 }
+
+const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event store cannot be written (its disk is full, or every write fails)', retryAfterSeconds: 10 };
 
 const FULL: PipelineState = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
@@ -54,6 +69,8 @@ export class IngestBackpressure {
   /** admittedTotal when the last sample that succeeded was sent, and when the one before it was. */
   private markLast = 0;
   private markBefore = 0;
+  /** The writer's state as last read from Redis (other roles). */
+  private remoteWriter: WriterHealthState | null = null;
 
   constructor(
     private readonly queue: Queue,
@@ -75,8 +92,14 @@ export class IngestBackpressure {
     if (this.redis.status !== 'ready') {
       return { state: 'unavailable', reason: 'Redis is unavailable', retryAfterSeconds: 5 };
     }
+    if (this.writerStalled()) return STORE_FAILING;
     if (this.current.state === 'ok' && this.memoryFull(0)) return FULL;
     return this.current;
+  }
+
+  private writerStalled(): boolean {
+    const state = this.options.writerHealth?.() ?? this.remoteWriter;
+    return writerStalled(state, this.options.writerStallMs ?? 0) || (this.options.minFreeBytes !== undefined && storeDiskLow(state, this.options.minFreeBytes));
   }
 
   /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */
@@ -112,7 +135,14 @@ export class IngestBackpressure {
   private async sample(): Promise<void> {
     const mark = this.admittedTotal;
     // INFO is answered even over maxmemory; the job counts are a script, which Redis then refuses.
-    const [info, counts] = await Promise.allSettled([this.redis.info('memory'), this.queue.getJobCounts('waiting', 'delayed', 'prioritized')]);
+    const key = this.options.writerHealth ? undefined : this.options.writerHealthKey;
+    const [info, counts, writer] = await Promise.allSettled([
+      this.redis.info('memory'),
+      this.queue.getJobCounts('waiting', 'delayed', 'prioritized'),
+      key ? this.redis.get(key) : Promise.resolve(null),
+    ]);
+    // No key (no worker has published for 10 s): nothing is known against the store.
+    if (writer.status === 'fulfilled') this.remoteWriter = writer.value ? (JSON.parse(writer.value) as WriterHealthState) : null;
     if (info.status === 'fulfilled') {
       this.used = Number(/used_memory:(\d+)/.exec(info.value)?.[1] ?? 0);
       this.max = Number(/maxmemory:(\d+)/.exec(info.value)?.[1] ?? 0);

@@ -5,6 +5,7 @@ import type { RedisLock } from '../lib/redis-lock';
 import type { ClickHouseRow } from '../domain/event-row';
 import { EVENT_TABLES } from '../schemas/event';
 import type { ChainSealer } from './chain-sealer';
+import { WriterHealth } from './writer-health';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
 import { UUID_PATTERN } from '../schemas/fields';
 
@@ -64,6 +65,8 @@ export class ClickHouseWriter {
   /** Per-table chain of flushes: one flush of a table at a time in this process. */
   private readonly flushChains = new Map<string, Promise<void>>();
   private closed = false;
+  /** Last success and the current run of failures, for /readyz, /metrics and ingest admission. */
+  readonly health = new WriterHealth();
 
   constructor(
     private readonly clickhouse: ClickHouseClient,
@@ -116,8 +119,10 @@ export class ClickHouseWriter {
       try {
         const run = () => this.writeUnique(table, buffer.rows);
         await (this.options.lock ? this.options.lock.withLock(`flush:${table}`, run) : run());
+        this.health.succeeded(table);
         for (const w of buffer.waiters) w.resolve();
       } catch (error) {
+        this.health.failed(table, error);
         this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
         for (const w of buffer.waiters) w.reject(error);
       }

@@ -13,6 +13,9 @@ import type { ClickHouseClient } from '../lib/clickhouse';
 import type { Logger } from '../lib/logger';
 import type { KeyRing } from '../lib/key-ring';
 import type { SigningKey } from '../lib/signing-key';
+import { isDiskFull } from '../lib/disk-space';
+import { replaceFile } from '../lib/key-file';
+import { ArchiveDiskFullError } from './archive-disk-full-error';
 
 export interface ArchiveResult {
   table: string;
@@ -126,16 +129,27 @@ export class RetentionArchiver {
       await pipeline(lines, gzip, fs.createWriteStream(partial, { mode: 0o640 }));
     } catch (error) {
       fs.rmSync(partial, { force: true });
+      if (isDiskFull(error)) throw new ArchiveDiskFullError(this.dir, error);
       if (error instanceof ArchiveRefused) {
         this.logger.error({ table, seal_seq: error.sealSeq, detail: error.message }, 'a sealed flush does not verify: not archived (nor deleted); run `auditflow verify`');
         return null;
       }
       throw error;
     }
-    const fd = fs.openSync(partial, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(partial, file);
+    try {
+      // A full disk may show only here, when delayed allocation meets the fsync.
+      const fd = fs.openSync(partial, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(partial, file);
+    } catch (error) {
+      fs.rmSync(partial, { force: true });
+      if (isDiskFull(error)) throw new ArchiveDiskFullError(this.dir, error);
+      throw error;
+    }
 
     const unsigned: UnsignedManifest = {
       format: ARCHIVE_FORMAT,
@@ -152,7 +166,14 @@ export class RetentionArchiver {
     };
     const hash = manifestHash(unsigned);
     const manifest: ArchiveManifest = { ...unsigned, manifest_hash: hash, signature: this.key.sign(hash) };
-    fs.writeFileSync(path.join(this.dir, table, `${base}.manifest.json`), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o640 });
+    try {
+      // Whole or absent: a manifest cut short by a full disk would read as a damaged archive.
+      replaceFile(path.join(this.dir, table, `${base}.manifest.json`), `${JSON.stringify(manifest, null, 2)}\n`, 0o640);
+    } catch (error) {
+      // The data file without its manifest is not counted as archived (that is the ClickHouse record below); the next run writes both again.
+      if (isDiskFull(error)) throw new ArchiveDiskFullError(this.dir, error);
+      throw error;
+    }
     const record: ArchiveRecord = {
       table_name: table,
       from_seq: from,

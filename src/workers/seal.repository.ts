@@ -47,7 +47,11 @@ export class SealRepository {
       format: 'JSONEachRow',
     });
     if (!existing || Number((await existing.json<{ n: string }>())[0]?.n ?? 0) === 0) {
-      await this.clickhouse.insert({ table: 'integrity_seals', values: [seal], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
+      // The seal's own fields only: a pending seal read back from PostgreSQL also carries `final`, which ClickHouse
+      // refuses as an unknown field, so settling one after a failed flush (a full disk) failed on every retry.
+      const { table_name, seq, row_count, first_previous_hash, last_hash, rows_root, previous_seal_hash, sealed_at, key_id, seal_hash, signature } = seal;
+      const row = { table_name, seq, row_count, first_previous_hash, last_hash, rows_root, previous_seal_hash, sealed_at, key_id, seal_hash, signature };
+      await this.clickhouse.insert({ table: 'integrity_seals', values: [row], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0, input_format_skip_unknown_fields: 0 } });
     }
     await this.pg.query('UPDATE integrity_seals SET final = true WHERE table_name = $1 AND seq = $2', [seal.table_name, seal.seq]);
   }

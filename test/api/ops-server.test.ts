@@ -33,7 +33,7 @@ describe('the ops port (METRICS_PORT) of worker-only and scheduler-only processe
     expect((await get(`${ops}/healthz`)).status).toBe(200);
     const ready = await get(`${ops}/readyz`);
     expect(ready.status).toBe(200);
-    expect(ready.json().checks).toEqual({ postgres: 'ok', redis: 'ok', clickhouse: 'ok' });
+    expect(ready.json().checks).toEqual({ postgres: 'ok', redis: 'ok', clickhouse: 'ok', disk: 'ok', writer: 'ok' });
 
     const key = await createApiKey(ns, 'ops-port-app');
     const events = Array.from({ length: 7 }, () => ({ kind: 'audit', event_id: randomUUID(), event_type: 'profile_updated', user_id: 'ops-port' }));
@@ -68,7 +68,7 @@ describe('the ops port (METRICS_PORT) of worker-only and scheduler-only processe
   });
 
   it("makes an api-only process on the embedded store ready only while a worker serves ClickHouse's reads", async () => {
-    expect((await get(`${api!.url}/readyz`)).json().checks).toEqual({ postgres: 'ok', redis: 'ok', clickhouse: 'ok' });
+    expect((await get(`${api!.url}/readyz`)).json().checks).toEqual({ postgres: 'ok', redis: 'ok', clickhouse: 'ok', disk: 'ok' });
     await worker!.stop();
     worker = undefined;
     const notReady = await eventually(async () => {

@@ -39,8 +39,8 @@ it('runs api, worker and scheduler as separate processes: events reach ClickHous
   expect(scheduler.port).toBeUndefined();
   const url = `http://127.0.0.1:${apiProcess.port}`;
 
-  expect(await readiness(apiProcess.port!)).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', clickhouse: 'ok' } });
-  expect(await readiness(worker.opsPort!)).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', clickhouse: 'ok' } });
+  expect(await readiness(apiProcess.port!)).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', clickhouse: 'ok', disk: 'ok' } });
+  expect(await readiness(worker.opsPort!)).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', clickhouse: 'ok', disk: 'ok', writer: 'ok' } });
   expect(await readiness(scheduler.opsPort!)).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
 
   const key = await createApiKey(ns, 'roles-app', ['ingest', 'query', 'reports']);

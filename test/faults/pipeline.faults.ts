@@ -4,6 +4,7 @@
  * recover, status codes) written to docs/reliability.md at the end of the run.
  * Roles run as child processes (`node dist/main.js`) wherever one is killed.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,9 +21,10 @@ import { SealRepository } from '../../src/workers/seal.repository';
 import { ProcessSampler, sleep } from '../../bench/load';
 import { auditEvent } from '../../bench/workload';
 import { signUp } from '../helpers/accounts';
-import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
+import { runCliAsync, spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { spooledEvents, spoolSegments } from '../helpers/spool';
 import { ThrowawayRedis } from '../helpers/redis-server';
+import { ThrowawayPostgres } from '../helpers/postgres-server';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL, type TestNamespace } from '../helpers/test-env';
 import { runLoadProcesses, statusSummary } from './ingest-client';
@@ -483,5 +485,265 @@ it('SIGTERM during load: in-flight jobs are drained into ClickHouse, the rest wa
     expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
   } finally {
     await tearDown({ sampler, processes: [server, next], ns });
+  }
+}, 300_000);
+
+/** Users creating todos in a loop until `until()`: acknowledged todo ids (201) and every answer's status, with its time. */
+function todoClicks(url: string, token: string, users: number, clock: () => number, until: () => boolean) {
+  const acked = new Set<string>();
+  const timeline: { t: number; status: number | string; retryAfter?: string | null }[] = [];
+  const done = Promise.all(
+    Array.from({ length: users }, async (_, loop) => {
+      for (let i = 0; !until(); i++) {
+        let status: number | string;
+        let retryAfter: string | null | undefined;
+        try {
+          const res = await fetch(`${url}/todos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: `pg ${loop}-${i}` }), signal: AbortSignal.timeout(15_000) });
+          status = res.status;
+          retryAfter = res.headers.get('retry-after');
+          const body = (await res.json().catch(() => ({}))) as { id?: string };
+          if (res.status === 201 && body.id) acked.add(body.id);
+        } catch {
+          status = 'connection_error';
+        }
+        timeline.push({ t: clock(), status, retryAfter });
+        await sleep(status === 201 ? 50 : 250);
+      }
+    }),
+  );
+  const summary = () => {
+    const counts: Record<string, number> = {};
+    for (const r of timeline) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    return Object.entries(counts).map(([k, v]) => `${k}×${v}`).join(', ');
+  };
+  return { acked, timeline, done, summary };
+}
+
+/** todo_created rows in audit_logs against the acknowledged todo ids (entity_id), and duplicates over the whole table. */
+async function todoTally(ns: TestNamespace, acked: ReadonlySet<string>): Promise<Tally> {
+  const clickhouse = await openClickHouse(ns.config().clickhouse);
+  try {
+    const stored = new Set((await queryRows<{ id: string }>(clickhouse, `SELECT entity_id AS id FROM audit_logs WHERE event_type = 'todo_created'`)).map((r) => r.id));
+    const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs');
+    let lost = 0;
+    for (const id of acked) if (!stored.has(id)) lost++;
+    return { acknowledged: acked.size, inClickHouse: stored.size, lost, duplicates: Number(totals!.n) - Number(totals!.u), unacknowledgedStored: stored.size - (acked.size - lost) };
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+it('PostgreSQL stopped for 60 s during ingest and todo/auth use: the process stays up, todo/auth answer 503 + Retry-After, ingest goes on, all resumes without a restart', async () => {
+  const ns = createNamespace('faultpg');
+  const pgServer = await ThrowawayPostgres.start();
+  const databaseUrl = pgServer.url(`af_test_${ns.id}`);
+  const key = await createApiKey({ ...ns, databaseUrl }, 'fault-pg');
+  const outageMs = 60_000;
+  const durationMs = 10_000 + outageMs + 15_000;
+  const server = await spawnAuditflow(ns.env({ DATABASE_URL: databaseUrl, FLUSH_MAX_AGE_MS: '200', METRICS_PORT: '0' }));
+  const url = `http://127.0.0.1:${server.port}`;
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  try {
+    const { token } = await signUp(url, ns, 'pg-user@example.com');
+    sampler.start();
+    const running = load.run();
+    const clicks = todoClicks(url, token, 2, () => load.now(), () => load.now() > durationMs);
+    await sleep(10_000);
+    const faultAt = load.now();
+    await pgServer.stop('fast');
+    // /readyz while it is down (the ops server answers it too).
+    await sleep(3000);
+    const readyDuring = await fetch(`${url}/readyz`).then(async (r) => ({ status: r.status, checks: ((await r.json()) as { checks: Record<string, string> }).checks }));
+    await sleep(outageMs - 3000);
+    const aliveDuringOutage = server.child.exitCode === null && server.child.signalCode === null;
+    await pgServer.restart();
+    const faultEnd = load.now();
+    const readyAfterMs = await eventually(async () => ((await fetch(`${url}/readyz`)).status === 200 ? load.now() - faultEnd : false), 60_000, 100);
+    await running;
+    await clicks.done;
+    await drained(sampler, 180_000);
+    // Own events (todo_created) leave the API through Redis too; let the writer settle them before the tally.
+    await sleep(2000);
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    const ingest = await storeTally(ns, load.acked);
+    const todos = await todoTally(ns, clicks.acked);
+    const during = clicks.timeline.filter((r) => r.t >= faultAt + 1000 && r.t < faultEnd);
+    const todo503 = during.filter((r) => r.status === 503);
+    const firstTodo = clicks.timeline.find((r) => r.t >= faultEnd && r.status === 201);
+    const ingestDuring = load.timeline.filter((r) => r.t >= faultAt && r.t < faultEnd && r.status === 202).length;
+    const baseline = sampler.peak(0, faultAt);
+    const ok =
+      aliveDuringOutage && exit.code === 0 && exit.signal === null && ingest.lost === 0 && ingest.duplicates === 0 && todos.lost === 0 && todos.duplicates === 0 &&
+      readyDuring.status === 503 && during.every((r) => r.status === 503 && r.retryAfter === '5') && ingestDuring > 0;
+    recordFigure({
+      order: 10,
+      fault: `PostgreSQL stopped (pg_ctl -m fast) for ${outageMs / 1000} s during ingest and todo use`,
+      expected: 'process stays up; todo/auth 503 + Retry-After; ingest 202 from cached keys; /readyz 503; resumes without a restart; 0 lost, 0 duplicates',
+      acknowledged: ingest.acknowledged! + todos.acknowledged!,
+      inClickHouse: ingest.inClickHouse! + todos.inClickHouse!,
+      lost: ingest.lost! + todos.lost!,
+      duplicates: ingest.duplicates! + todos.duplicates!,
+      unacknowledgedStored: ingest.unacknowledgedStored! + todos.unacknowledgedStored!,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: firstTodo ? firstTodo.t - faultEnd : null,
+      statuses: `ingest ${load.statusSummary()}; todos ${clicks.summary()}`,
+      ok,
+      notes:
+        `4 ingest clients (~${Math.round(load.offeredEvents / (durationMs / 1000))} events/s) and 2 users creating todos; PostgreSQL stopped with \`pg_ctl stop -m fast\` (every session ended with 57P01) 10 s in, started again ${outageMs / 1000} s later. ` +
+        `Process alive throughout: ${aliveDuringOutage ? 'yes' : 'NO'}; exit on SIGTERM afterwards: code ${exit.code}, signal ${exit.signal ?? 'none'}. ` +
+        `During the outage: ${ingestDuring} ingest posts answered 202 (keys from the cache), ${todo503.length} of ${during.length} todo posts answered 503 with Retry-After: 5, /readyz ${readyDuring.status} (postgres: ${readyDuring.checks.postgres}). ` +
+        `/readyz green again ${(readyAfterMs / 1000).toFixed(1)} s after PostgreSQL was back; "first 202" column = first todo 201 after it was back; recovery = until the ingest backlog (seals waiting on PostgreSQL, retried with backoff) was back to its pre-fault level of ${baseline} jobs. ` +
+        `Acknowledged: ${ingest.acknowledged} ingest events + ${todos.acknowledged} todos (counted by their todo_created rows).`,
+    });
+    expect(aliveDuringOutage).toBe(true);
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(readyDuring.status).toBe(503);
+    expect(ingestDuring).toBeGreaterThan(0);
+    expect(during.filter((r) => r.status !== 503 || r.retryAfter !== '5')).toEqual([]);
+    expect(ingest).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(todos).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await tearDown({ sampler, processes: [server], ns });
+    await pgServer.destroy();
+  }
+}, 420_000);
+
+it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 503 while it is full, nothing lost or doubled once space is back', async () => {
+  const ns = createNamespace('faultdisk');
+  // A small filesystem of its own under DATA_DIR (tmpfs: needs root), which the test really fills.
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128m', 'tmpfs', ns.dataDir]);
+  const key = await createApiKey(ns, 'fault-disk');
+  const stallMs = 5000;
+  const fullMs = Number(process.env.FAULT_DISK_FULL_MS ?? 40_000);
+  const durationMs = 10_000 + fullMs + 20_000;
+  const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '200', WRITER_STALL_MS: String(stallMs), DISK_MIN_FREE_BYTES: String(16 * 1024 * 1024) }));
+  const url = `http://127.0.0.1:${server.port}`;
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  const filler = path.join(ns.dataDir, 'filler');
+  const readyz = async () => fetch(`${url}/readyz`).then(async (r) => ({ status: r.status, checks: ((await r.json()) as { checks: Record<string, string> }).checks }));
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(10_000);
+    const faultAt = load.now();
+    // Fill every block an unprivileged writer may use.
+    const fd = fs.openSync(filler, 'w');
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    try {
+      for (;;) fs.writeSync(fd, chunk);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      fs.closeSync(fd);
+    }
+    await sleep(2000);
+    const readyFull = await readyz();
+    await sleep(stallMs + 3000);
+    const readyStalled = await readyz();
+    await sleep(fullMs - stallMs - 5000);
+    const backlogFull = sampler.peak(faultAt, load.now());
+    fs.rmSync(filler);
+    const faultEnd = load.now();
+    let lastReady: Awaited<ReturnType<typeof readyz>> | undefined;
+    const readyAfterMs = await eventually(async () => ((lastReady = await readyz()).status === 200 ? load.now() - faultEnd : false), 120_000, 200).catch((error: Error) => {
+      const said = server.logs.filter((l) => Number(l.level) >= 40 && l.msg !== 'request failed').slice(-6).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 300)}`);
+      throw new Error(`${error.message}; /readyz ${JSON.stringify(lastReady)}; last warnings: ${said.join(' | ')}`);
+    });
+    await running;
+    await drained(sampler, 180_000).catch((error: Error) => {
+      // What the worker last said, so a stuck recovery explains itself.
+      const said = server.logs.filter((l) => Number(l.level) >= 40).slice(-8).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
+      throw new Error(`${error.message}; backlog ${sampler.samples.at(-1)?.jobs}; last warnings: ${said.join(' | ')}`);
+    });
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    const figures = await storeTally(ns, load.acked).catch((error: Error) => {
+      const said = server.logs.filter((l) => Number(l.level) >= 40).slice(-8).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
+      throw new Error(`${error.message} (cause: ${String((error as { cause?: unknown }).cause ?? '')}); exit ${JSON.stringify(exit)}; stderr: ${server.stderr.slice(-5).join(' | ')}; last warnings: ${said.join(' | ')}`);
+    });
+    const shedAt = load.timeline.find((r) => r.t >= faultAt && r.status === 503);
+    const acceptedWhileShedding = shedAt ? load.timeline.filter((r) => r.t > shedAt.t + 1000 && r.t < faultEnd && r.status === 202).length : null;
+    const baseline = sampler.peak(0, faultAt);
+    const ok = exit.code === 0 && exit.signal === null && figures.lost === 0 && figures.duplicates === 0 && readyFull.status === 503 && shedAt !== undefined;
+    recordFigure({
+      order: 11,
+      fault: `Disk under DATA_DIR full for ${fullMs / 1000} s (a 128 MiB tmpfs, filled)`,
+      expected: '/readyz 503 (disk, writer); ingest 503 + Retry-After while the disk is below DISK_MIN_FREE_BYTES (or the writer has failed WRITER_STALL_MS); recovers once space is freed; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultEnd),
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `4 clients, ~${Math.round(load.offeredEvents / (durationMs / 1000))} events/s offered; DATA_DIR (store, spool, keys) on a 128 MiB tmpfs, filled with a file 10 s in, the file removed ${fullMs / 1000} s later; WRITER_STALL_MS=${stallMs}. ` +
+        `/readyz 2 s into the full disk: ${readyFull.status} (disk: ${readyFull.checks.disk}); ${(stallMs + 5000) / 1000} s in: ${readyStalled.status} (writer: ${readyStalled.checks.writer ?? '–'}). ` +
+        `First 503 ${shedAt ? `${((shedAt.t - faultAt) / 1000).toFixed(1)} s after the disk filled` : 'never'}; 202s after shedding began (before space was back): ${acceptedWhileShedding ?? '–'}; backlog peak while full: ${backlogFull} jobs (before: ${baseline}). ` +
+        `/readyz green again ${(readyAfterMs / 1000).toFixed(1)} s after space was freed; recovery = until the backlog was back to its pre-fault level. Exit on SIGTERM: code ${exit.code}.`,
+    });
+    expect(readyFull.status).toBe(503);
+    expect(shedAt).toBeDefined();
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await tearDown({ sampler, processes: [server], ns: { ...ns, cleanup: async () => undefined } });
+    try {
+      execFileSync('umount', ['-l', ns.dataDir]);
+    } catch {
+      /* not mounted */
+    }
+    await ns.cleanup();
+  }
+}, 420_000);
+
+it('the worker SIGKILLed while a seal is pending, then restarted: nothing lost or doubled, `auditflow verify` still green', async () => {
+  const ns = createNamespace('faultseal');
+  const key = await createApiKey(ns, 'fault-seal');
+  const workerEnv = ns.env({ ROLE: 'worker', FLUSH_MAX_AGE_MS: '200' });
+  const apiServer = await spawnAuditflow(ns.env({ ROLE: 'api' }));
+  let worker = await spawnAuditflow(workerEnv);
+  const load = new IngestLoad({ port: apiServer.port!, key, concurrency: 4, durationMs: 20_000, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  const pg = new Pool({ connectionString: ns.databaseUrl, max: 1 });
+  try {
+    sampler.start();
+    const running = load.run();
+    await sleep(6000);
+    // A seal is pending from its PostgreSQL insert until it is final, around the rows' INSERT: kill inside that window.
+    const pending = await eventually(async () => (await pg.query<{ seq: string; table_name: string }>(`SELECT seq, table_name FROM integrity_seals WHERE NOT final AND table_name = '${BENCH_TABLE}' LIMIT 1`)).rows[0], 20_000, 2);
+    worker.child.kill('SIGKILL');
+    const faultAt = load.now();
+    const killed = await worker.exited;
+    worker = await spawnAuditflow(workerEnv);
+    const faultEnd = load.now();
+    await running;
+    await drained(sampler, 120_000);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    const figures = await storeTally(ns, load.acked);
+    const verify = await runCliAsync(['verify'], ns.env());
+    const stillPending = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM integrity_seals WHERE NOT final')).rows[0]!.n);
+    const baseline = sampler.peak(0, faultAt);
+    const ok = figures.lost === 0 && figures.duplicates === 0 && verify.code === 0;
+    recordFigure({
+      order: 12,
+      fault: 'the worker killed with SIGKILL while a seal is pending, then restarted',
+      expected: '`auditflow verify` green; 0 lost, 0 duplicates',
+      ...figures,
+      recoveryMs: sampler.backTo(baseline, faultEnd),
+      firstAckMs: load.firstAckAfter(faultAt),
+      statuses: load.statusSummary(),
+      ok,
+      notes:
+        `Killed (${killed.signal}) the moment seal ${pending.seq} of ${pending.table_name} was seen pending in PostgreSQL (inserted, not yet final), 6 s into a 20 s load of ~${Math.round(load.offeredEvents / 20)} events/s; the replacement worker took ${((faultEnd - faultAt) / 1000).toFixed(1)} s to start. ` +
+        `\`auditflow verify\` afterwards: exit ${verify.code} (${verify.stdout.split('\n').find((l) => /Verified|FAILED|broken/i.test(l)) ?? verify.stdout.slice(0, 200)}); seals still pending at the end: ${stillPending}. Recovery = until the backlog was back to its level before the kill.`,
+    });
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(verify.code).toBe(0);
+  } finally {
+    await pg.end();
+    await tearDown({ sampler, processes: [apiServer, worker], ns });
   }
 }, 300_000);

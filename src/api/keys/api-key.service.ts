@@ -1,6 +1,7 @@
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../lib/app-error';
+import { isPgUnavailable } from '../../lib/pg';
 import { API_KEY_SCOPES, type ApiKeyOptions, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
 
 export interface AuthenticatedKey {
@@ -32,6 +33,13 @@ export function parseScopes(text: string): ApiKeyScope[] {
  * Creates, checks and revokes API keys. Checked keys are cached for a few
  * seconds so the ingest path does not hit PostgreSQL on every request; a
  * revocation therefore takes effect within `cacheMs`.
+ *
+ * While PostgreSQL is unreachable, a key that was valid when last checked
+ * stays valid for up to `staleMs` more, so other apps' ingest (which needs
+ * only Redis) goes on through a database restart. Nobody can revoke a key
+ * while the database is down, so the only revocation this can delay is one
+ * made just before the outage, by at most `staleMs`. Unknown keys are not
+ * guessed at: they get 503.
  */
 export class ApiKeyService {
   private readonly cache = new Map<string, { key: AuthenticatedKey | null; until: number }>();
@@ -39,6 +47,7 @@ export class ApiKeyService {
   constructor(
     private readonly repository: ApiKeyRepository,
     private readonly cacheMs = 5000,
+    private readonly staleMs = 15 * 60_000,
   ) {}
 
   /** Returns the new key's record and the key itself, which is shown once and never stored. */
@@ -60,7 +69,13 @@ export class ApiKeyService {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
     if (cached && cached.until > Date.now()) return cached.key;
-    const record = await this.repository.findActiveByHash(hash);
+    let record;
+    try {
+      record = await this.repository.findActiveByHash(hash);
+    } catch (error) {
+      if (cached?.key && isPgUnavailable(error) && cached.until + this.staleMs > Date.now()) return cached.key;
+      throw error;
+    }
     const result = record ? { id: record.id, name: record.name, app: record.app, scopes: record.scopes, apps: record.apps } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { key: result, until: Date.now() + this.cacheMs });
