@@ -324,7 +324,7 @@ describe('docs/analytics.md and the materialized views', () => {
     const invoice = audit.find((e) => e.event_type === 'invoice_paid')!;
     const redis = new Redis(REDIS_URL);
     try {
-      expect(await redis.del(`${ns.queuePrefix}:idem:${String(invoice.event_id)}`)).toBe(1);
+      expect(await redis.del(`${ns.queuePrefix}:idem:${APP}:${String(invoice.event_id)}`)).toBe(1);
     } finally {
       await redis.quit();
     }

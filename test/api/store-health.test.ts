@@ -84,6 +84,6 @@ it('sheds ingest with 503 + Retry-After once every flush has failed for WRITER_S
   }, 30_000, 200);
   expect(sent.length).toBeGreaterThan(1);
   const ids = sent.map((id) => `'${id}'`).join(',');
-  await eventually(async () => (await countUnique(stack.clickhouse!, `(SELECT event_id FROM audit_logs WHERE event_id IN (${ids}))`)).count === sent.length, 30_000);
-  expect(await countUnique(stack.clickhouse!, `(SELECT event_id FROM audit_logs WHERE event_id IN (${ids}))`)).toEqual({ count: sent.length, unique: sent.length });
+  await eventually(async () => (await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${ids}))`)).count === sent.length, 30_000);
+  expect(await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${ids}))`)).toEqual({ count: sent.length, unique: sent.length });
 }, 90_000);

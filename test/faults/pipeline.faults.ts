@@ -524,7 +524,7 @@ async function todoTally(ns: TestNamespace, acked: ReadonlySet<string>): Promise
   const clickhouse = await openClickHouse(ns.config().clickhouse);
   try {
     const stored = new Set((await queryRows<{ id: string }>(clickhouse, `SELECT entity_id AS id FROM audit_logs WHERE event_type = 'todo_created'`)).map((r) => r.id));
-    const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs');
+    const [totals] = await queryRows<{ n: number; u: number }>(clickhouse, 'SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs');
     let lost = 0;
     for (const id of acked) if (!stored.has(id)) lost++;
     return { acknowledged: acked.size, inClickHouse: stored.size, lost, duplicates: Number(totals!.n) - Number(totals!.u), unacknowledgedStored: stored.size - (acked.size - lost) };

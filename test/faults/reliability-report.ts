@@ -52,7 +52,7 @@ const REDIS_PERSISTENCE = [
 const REDIS_MEMORY = [
   '### Redis memory: idempotency records outlive the queue',
   '',
-  '- Each event with a client-chosen event_id leaves an idempotency record (`<prefix>:idem:<event_id>` → content hash) for `IDEMPOTENCY_TTL_SECONDS` (default 24 h): **~254 bytes each**. In the flood above they, not the queue, filled most of the 48 MiB: with the queue drained, Redis still held ~35 MB, nearly all of it these records (~70 % of maxmemory; past 75 % the API answers 429 until enough of them expire, however empty the queue).',
+  '- Each event with a client-chosen event_id leaves an idempotency record (`<prefix>:idem:<app>:<event_id>` → content hash) for `IDEMPOTENCY_TTL_SECONDS` (default 24 h): **~254 bytes each**. In the flood above they, not the queue, filled most of the 48 MiB: with the queue drained, Redis still held ~35 MB, nearly all of it these records (~70 % of maxmemory; past 75 % the API answers 429 until enough of them expire, however empty the queue).',
   '- Sizing: records × 254 B = rate × TTL × 254 B. At the 4,161 events/s of docs/performance.md a 24 h TTL needs ~91 GB; 1 h needs ~3.8 GB. Size `maxmemory` for it, or shorten `IDEMPOTENCY_TTL_SECONDS` to the window in which clients actually retry (past it the writer still drops a repost by event_id, and a reuse with other content goes to dead letters as a conflict instead of a 409).',
 ];
 

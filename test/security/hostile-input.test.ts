@@ -169,7 +169,7 @@ describe('hostile input', () => {
 
     // Past the API's idempotency window (its Redis record gone), the writer still refuses it: a dead letter, not a silent drop.
     const redis = new Redis(REDIS_URL);
-    await redis.del(`${ns.queuePrefix}:idem:${eventId}`);
+    await redis.del(`${ns.queuePrefix}:idem:hostile-app:${eventId}`);
     await redis.quit();
     expect((await postEvents(stack.url, key, { ...first, user_id: 'mallory' })).status).toBe(202);
     const dead = await eventually(async () => {

@@ -32,7 +32,7 @@ it('settles a seal left pending with all its rows stored (its copy to ClickHouse
     await eventually(async () => (await queryRows(stack.clickhouse!, `SELECT 1 FROM auth_audit_log WHERE event_id = '${other.event_id}'`)).length === 1);
     expect((await postEvents(stack.url, key, sent[1])).status).toBe(202);
     const ids = sent.map((e) => `'${e.event_id}'`).join(',');
-    await eventually(async () => (await countUnique(stack.clickhouse!, `(SELECT event_id FROM audit_logs WHERE event_id IN (${ids}))`)).count === 2, 20_000);
+    await eventually(async () => (await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${ids}))`)).count === 2, 20_000);
     expect((await pg.query('SELECT final FROM integrity_seals WHERE table_name = $1 AND seq = $2', ['audit_logs', seq])).rows[0]).toEqual({ final: true });
     const copies = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM integrity_seals WHERE table_name = 'audit_logs' AND seq = ${seq}`);
     expect(Number(copies[0]!.n)).toBe(1);
