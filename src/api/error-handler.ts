@@ -5,7 +5,7 @@ import type { Logger } from '../lib/logger';
 import type { EventPublisher } from '../queues/event-publisher';
 
 /** body-parser's error types, as the client should see them. */
-function fromBodyParser(error: { type?: string; message?: string; limit?: number }): AppError | null {
+function fromBodyParser(error: { type?: string; message?: string; limit?: number; status?: unknown; statusCode?: unknown }): AppError | null {
   switch (error.type) {
     case 'entity.too.large':
       return new AppError('PAYLOAD_TOO_LARGE', `the body is larger than the ${error.limit ?? ''} byte limit`.replace('  ', ' '));
@@ -19,8 +19,23 @@ function fromBodyParser(error: { type?: string; message?: string; limit?: number
     case 'stream.encoding.set':
       return new AppError('BAD_REQUEST', error.message ?? 'bad request body');
     default:
-      return null;
+      return fromClientStatus(error);
   }
+}
+
+/**
+ * Any other error that already says it is the client's (a 4xx status, as
+ * http-errors and the router set them): a path parameter with a bad
+ * %-escape, a body whose Content-Encoding lies. A 400 that is logged as a
+ * validation error, not a critical 500 with a stack trace.
+ */
+function fromClientStatus(error: { status?: unknown; statusCode?: unknown }): AppError | null {
+  const status = typeof error.status === 'number' ? error.status : error.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  if (error instanceof URIError) return new AppError('BAD_REQUEST', 'the URL holds a malformed %-escape');
+  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'the body is too large');
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
+  return new AppError('BAD_REQUEST', 'the body could not be read (does its Content-Encoding match it?)');
 }
 
 /**
