@@ -40,13 +40,13 @@ export function hostileJsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): {
   return null;
 }
 
-/** After express.json: one 400 for a body no route can store, before any schema or database sees it. */
+/** After express.json: one 400 (a validation failure, with the field path) for a body no route can store, before any schema or database sees it. */
 export function refuseHostileJson(): RequestHandler {
   return (req, _res, next) => {
     const problem = hostileJsonProblem(req.body);
     if (problem) {
       const path = problem.path.slice(0, 200);
-      throw new AppError('BAD_REQUEST', path ? `${path}: ${problem.message}` : `the body ${problem.message}`, { details: [{ path, message: problem.message }] });
+      throw new AppError('VALIDATION_FAILED', path ? `${path}: ${problem.message}` : `the body ${problem.message}`, { details: [{ path, message: problem.message }] });
     }
     next();
   };

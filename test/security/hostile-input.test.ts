@@ -213,7 +213,7 @@ describe('hostile input', () => {
     it('refuses a NUL in any string or key with 400 at validation, before PostgreSQL', async () => {
       const register = await send('POST', '/auth/register', JSON.stringify({ email: 'nul\u0000@example.com', password: 'correct horse battery staple' }));
       expect(register.status).toBe(400);
-      expect(JSON.parse(register.text).error).toMatchObject({ code: 'BAD_REQUEST', message: 'email: holds a NUL character (\\u0000)' });
+      expect(JSON.parse(register.text).error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'email: holds a NUL character (\\u0000)', details: [{ path: 'email', message: 'holds a NUL character (\\u0000)' }] });
       expect((await send('POST', '/todos', JSON.stringify({ title: 'a\u0000b' }), session$())).status).toBe(400);
       expect((await send('PATCH', '/me', JSON.stringify({ ['x\u0000']: 1 }), session$())).status).toBe(400);
       expect((await send('POST', '/auth/login', JSON.stringify({ email: 'a@example.com', password: 'pass\u0000word' }))).status).toBe(400);
@@ -246,7 +246,7 @@ describe('hostile input', () => {
         body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 't' }, logRecords: [{ timeUnixNano: '1772438400000000000', eventName: 'auth.login', attributes: [{ key: 'user.id', value: { stringValue: 'otel\u0000' } }] }] }] }] }),
       });
       expect(otlp.status).toBe(200);
-      expect((await otlp.json()).partialSuccess).toMatchObject({ rejectedLogRecords: 1, errorMessage: expect.stringMatching(/NUL/) });
+      expect(((await otlp.json()) as { partialSuccess: unknown }).partialSuccess).toMatchObject({ rejectedLogRecords: 1, errorMessage: expect.stringMatching(/NUL/) });
     });
   });
 });
