@@ -69,7 +69,7 @@ function credentials(security: Security | Security[]): Record<string, string> {
   return first ? { authorization: `Bearer ${bearer[first as Security]}` } : {};
 }
 
-/** The route's path with every parameter replaced; a route without one gets a %-escape in its last segment's query. */
+/** The route's path with every parameter replaced by `value`, as sent (not encoded again). */
 function withParams(path: string, value: string): string {
   return path.replace(/:[A-Za-z_]+/g, value);
 }
