@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import { AppError } from '../lib/app-error';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../lib/app-error';
 import { ERROR_CATALOG } from '../lib/error-catalog';
 import type { Logger } from '../lib/logger';
 import type { EventPublisher } from '../queues/event-publisher';
@@ -29,13 +29,14 @@ function fromBodyParser(error: { type?: string; message?: string; limit?: number
  * %-escape, a body whose Content-Encoding lies. A 400 that is logged as a
  * validation error, not a critical 500 with a stack trace.
  */
-function fromClientStatus(error: { status?: unknown; statusCode?: unknown }): AppError | null {
+function fromClientStatus(error: { status?: unknown; statusCode?: unknown; message?: unknown }): AppError | null {
   const status = typeof error.status === 'number' ? error.status : error.statusCode;
   if (typeof status !== 'number' || status < 400 || status >= 500) return null;
   if (error instanceof URIError) return new AppError('BAD_REQUEST', 'the URL holds a malformed %-escape');
-  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'the body is too large');
-  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
-  return new AppError('BAD_REQUEST', 'the body could not be read (does its Content-Encoding match it?)');
+  if (status === 400) return new AppError('BAD_REQUEST', 'the body could not be read (does its Content-Encoding match it?)');
+  // Another 4xx keeps its status where one of our codes has it; the message is http-errors' own (public for 4xx).
+  const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((c) => ERROR_STATUS[c] === status) ?? 'BAD_REQUEST';
+  return new AppError(code, typeof error.message === 'string' && error.message ? error.message.slice(0, 200) : 'bad request');
 }
 
 /**
