@@ -2,10 +2,13 @@ import { ConfigError, loadConfig } from './config/env';
 import { StoreLockedError } from './lib/clickhouse';
 import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
+import { makePrivateDir, ownerOnlyUmask } from './lib/private-dir';
 import { start } from './start';
 
 /** Starts the roles named in ROLE (default: all) and stops them cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
+  // Before anything creates a file: the store, mail and spool hold personal data.
+  ownerOnlyUmask();
   let config;
   try {
     config = loadConfig();
@@ -16,6 +19,8 @@ export async function main(): Promise<void> {
     }
     throw error;
   }
+  // A DATA_DIR created under an older umask (0644 files in 0755 dirs) is made owner-only too.
+  makePrivateDir(config.dataDir);
   // Bounded and asynchronous: a reader of stdout that cannot keep up (a flood's request lines) must not freeze or bloat the process.
   const output = new LogOutput();
   const logger = createLogger(config.logLevel, { pid: process.pid }, output);

@@ -32,6 +32,8 @@ import { queueBoardRoutes } from './ops/queue-board.routes';
 import { requestLog } from './ops/request-log';
 import { requireOperator } from './ops/require-operator';
 import { errorHandler } from './error-handler';
+import { refuseHostileJson } from './hostile-json';
+import { noStore } from './no-store';
 import { requestContext } from './request-context';
 import type { ApiServices } from './services';
 import { healthRoutes, type ReadinessCheck } from './health/health.routes';
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestContext(deps.events));
+  app.use(noStore());
   // After requestContext: its request id is the log line's.
   app.use(requestLog(deps.logger));
   app.use(healthRoutes(deps.readiness));
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(clickHouseHttpRoutes(deps.analyst, deps.logger, audit));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
+  app.use(refuseHostileJson());
   app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, audit));
   app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));

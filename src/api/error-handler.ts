@@ -1,12 +1,12 @@
 import type { ErrorRequestHandler } from 'express';
-import { AppError } from '../lib/app-error';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../lib/app-error';
 import { ERROR_CATALOG } from '../lib/error-catalog';
 import type { Logger } from '../lib/logger';
 import { isPgUnavailable, pgUnavailableError } from '../lib/pg';
 import type { EventPublisher } from '../queues/event-publisher';
 
 /** body-parser's error types, as the client should see them. */
-function fromBodyParser(error: { type?: string; message?: string; limit?: number }): AppError | null {
+function fromBodyParser(error: { type?: string; message?: string; limit?: number; status?: unknown; statusCode?: unknown }): AppError | null {
   switch (error.type) {
     case 'entity.too.large':
       return new AppError('PAYLOAD_TOO_LARGE', `the body is larger than the ${error.limit ?? ''} byte limit`.replace('  ', ' '));
@@ -20,8 +20,24 @@ function fromBodyParser(error: { type?: string; message?: string; limit?: number
     case 'stream.encoding.set':
       return new AppError('BAD_REQUEST', error.message ?? 'bad request body');
     default:
-      return null;
+      return fromClientStatus(error);
   }
+}
+
+/**
+ * Any other error that already says it is the client's (a 4xx status, as
+ * http-errors and the router set them): a path parameter with a bad
+ * %-escape, a body whose Content-Encoding lies. A 400 that is logged as a
+ * validation error, not a critical 500 with a stack trace.
+ */
+function fromClientStatus(error: { status?: unknown; statusCode?: unknown; message?: unknown }): AppError | null {
+  const status = typeof error.status === 'number' ? error.status : error.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  if (error instanceof URIError) return new AppError('BAD_REQUEST', 'the URL holds a malformed %-escape');
+  if (status === 400) return new AppError('BAD_REQUEST', 'the body could not be read (does its Content-Encoding match it?)');
+  // Another 4xx keeps its status where one of our codes has it; the message is http-errors' own (public for 4xx).
+  const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((c) => ERROR_STATUS[c] === status) ?? 'BAD_REQUEST';
+  return new AppError(code, typeof error.message === 'string' && error.message ? error.message.slice(0, 200) : 'bad request');
 }
 
 /**

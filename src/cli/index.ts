@@ -10,9 +10,12 @@ import { registerDlqCommands } from './commands/dlq.command';
 import { registerIntegrityCommands } from './commands/integrity.command';
 import { registerReportCommands } from './commands/report.command';
 import { registerMigrateCommand } from './commands/migrate.command';
+import { ownerOnlyUmask } from '../lib/private-dir';
 
 /** The `auditflow` command. */
 export async function run(argv: string[]): Promise<number> {
+  // Before any command opens the store: files it creates (chDB's too) are owner-only.
+  ownerOnlyUmask();
   const program = new Command('auditflow')
     .description('auditflow: log ingestion and compliance pipeline')
     .exitOverride()

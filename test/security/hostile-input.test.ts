@@ -193,4 +193,60 @@ describe('hostile input', () => {
     const counts = await countUnique(stack.clickhouse!, 'user_sessions');
     expect(counts.count).toBe(counts.unique);
   });
+
+  // Issue 12 §8: JSON 10,000 deep answered 500, a NUL reached PostgreSQL as a 500, a lone surrogate was accepted and then dead-lettered.
+  describe('bodies no route can store (issue 12 §8)', () => {
+    const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    const session$ = () => ({ authorization: `Bearer ${session}` });
+
+    it('answers 400 to JSON nested 10,000 deep, on every JSON route', async () => {
+      for (const [method, route, headers] of [['POST', '/auth/login', {}], ['POST', '/auth/register', {}], ['POST', '/todos', session$()], ['PATCH', '/me', session$()]] as const) {
+        const res = await send(method, route, deep, headers);
+        expect([route, res.status]).toEqual([route, 400]);
+        expect(JSON.parse(res.text).error.message).toMatch(/nested deeper than 64 levels/);
+      }
+      const events = await send('POST', '/v1/events', deep, { authorization: `Bearer ${key}` });
+      expect(events.status).toBe(400);
+      expect(JSON.parse(events.text).errors[0].message).toMatch(/nested deeper/);
+    });
+
+    it('refuses a NUL in any string or key with 400 at validation, before PostgreSQL', async () => {
+      const register = await send('POST', '/auth/register', JSON.stringify({ email: 'nul\u0000@example.com', password: 'correct horse battery staple' }));
+      expect(register.status).toBe(400);
+      expect(JSON.parse(register.text).error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'email: holds a NUL character (\\u0000)', details: [{ path: 'email', message: 'holds a NUL character (\\u0000)' }] });
+      expect((await send('POST', '/todos', JSON.stringify({ title: 'a\u0000b' }), session$())).status).toBe(400);
+      expect((await send('PATCH', '/me', JSON.stringify({ ['x\u0000']: 1 }), session$())).status).toBe(400);
+      expect((await send('POST', '/auth/login', JSON.stringify({ email: 'a@example.com', password: 'pass\u0000word' }))).status).toBe(400);
+    });
+
+    it('refuses a lone surrogate with 400 at validation', async () => {
+      const res = await send('POST', '/auth/register', JSON.stringify({ email: 'lone\ud800@example.com', password: 'correct horse battery staple' }));
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text).error.message).toMatch(/lone UTF-16 surrogate/);
+      expect((await send('POST', '/todos', '{"title":"\\udc00 alone"}', session$())).status).toBe(400);
+    });
+
+    it('refuses them per event on ingest, in every format, so none is dead-lettered after a 2xx', async () => {
+      const good = (user: string) => ({ kind: 'audit', event_type: 'profile_updated', user_id: user });
+      const mixed = await postEvents(stack.url, key, [good('s8-ok'), { ...good('nul\u0000') }, { ...good('s8'), reason: 'half \ud800' }, { ...good('s8'), metadata: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) }]);
+      expect(mixed.status).toBe(207);
+      expect(mixed.body.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'rejected', 'rejected', 'rejected']);
+      expect(mixed.body.events[1].errors).toEqual([{ path: 'user_id', message: 'holds a NUL character (\\u0000)' }]);
+      expect(mixed.body.events[2].errors[0]).toMatchObject({ path: 'reason', message: expect.stringMatching(/lone UTF-16 surrogate/) });
+
+      const ndjson = await postEvents(stack.url, key, [good('s8-nd'), good('nd\u0000')].map((e) => JSON.stringify(e)).join('\n'), { raw: true, contentType: 'application/x-ndjson' });
+      expect([ndjson.status, ndjson.body.events[1].status]).toEqual([207, 'rejected']);
+
+      const cloud = await postEvents(stack.url, key, { specversion: '1.0', id: randomUUID(), source: '/s8', type: 'app.audit.profile_updated', data: { user_id: 'ce\ud800' } }, { contentType: 'application/cloudevents+json' });
+      expect(cloud.status).toBe(400);
+
+      const otlp = await fetch(`${stack.url}/v1/logs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 't' }, logRecords: [{ timeUnixNano: '1772438400000000000', eventName: 'auth.login', attributes: [{ key: 'user.id', value: { stringValue: 'otel\u0000' } }] }] }] }] }),
+      });
+      expect(otlp.status).toBe(200);
+      expect(((await otlp.json()) as { partialSuccess: unknown }).partialSuccess).toMatchObject({ rejectedLogRecords: 1, errorMessage: expect.stringMatching(/NUL/) });
+    });
+  });
 });

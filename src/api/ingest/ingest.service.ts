@@ -7,6 +7,7 @@ import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
 import type { DecodedEvent } from './formats/decoded-event';
+import { hostileJsonProblem } from '../hostile-json';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
@@ -94,6 +95,12 @@ export class IngestService {
         return;
       }
       const raw = decoded.raw;
+      // Too deep, NUL, lone surrogate: refused here, per event, not dead-lettered after a 202.
+      const hostile = hostileJsonProblem(raw);
+      if (hostile) {
+        results[index] = { index, status: 'rejected', errors: [{ path: hostile.path.slice(0, 200), message: hostile.message }] };
+        return;
+      }
       const parsed = parseEvent(raw);
       if (!parsed.ok) {
         results[index] = { index, status: 'rejected', errors: parsed.issues };
