@@ -1,4 +1,5 @@
 import type { SignedReport } from './report';
+import { reportFigures, reportScope } from './report-sections';
 
 /** Flattens nested content into `path → value` pairs, in a stable order. */
 export function flatten(value: unknown, prefix = ''): [string, string][] {
@@ -15,19 +16,26 @@ function csvField(text: string): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-/** A report as CSV: its metadata, then one line per figure. The JSON download is the one to verify. */
+/**
+ * A report as tidy CSV: one row per figure and dimension, under a header, then
+ * the report's metadata and signature as rows of section `report`. The JSON
+ * download is the one to verify.
+ */
 export function reportCsv(report: SignedReport): string {
-  const lines: [string, string][] = [
-    ['report_type', report.report_type],
-    ['period_start', report.period_start],
-    ['period_end', report.period_end],
-    ['generated_at', report.generated_at],
-    ['total_records', String(report.total_records)],
-    ...flatten(report.content).map(([k, v]) => [`content.${k}`, v] as [string, string]),
-    ['previous_report_hash', report.previous_report_hash],
-    ['report_hash', report.report_hash],
-    ['key_id', report.key_id],
-    ['signature', report.signature],
+  const meta = (dimension: string, value: string): string[] => ['report', dimension, '', value, ''];
+  const rows: string[][] = [
+    meta('report_type', report.report_type),
+    meta('period_start', report.period_start),
+    meta('period_end', report.period_end),
+    meta('generated_at', report.generated_at),
+    meta('scope', reportScope(report.content)),
+    ['report', 'total_records', 'count', String(report.total_records), 'records'],
+    ...reportFigures(report.content).map((f) => [f.section, f.dimension, f.measure, f.value, f.unit]),
+    ...flatten(report.content.integrity_last_run ?? null, '').map(([k, v]) => ['integrity_last_run', k || 'run', '', v, '']),
+    meta('previous_report_hash', report.previous_report_hash),
+    meta('report_hash', report.report_hash),
+    meta('key_id', report.key_id),
+    meta('signature', report.signature),
   ];
-  return ['field,value', ...lines.map(([k, v]) => `${csvField(k)},${csvField(v)}`)].join('\r\n') + '\r\n';
+  return ['section,dimension,measure,value,unit', ...rows.map((r) => r.map(csvField).join(','))].join('\r\n') + '\r\n';
 }

@@ -82,7 +82,7 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
     if (format === 'csv') {
       res.type('text/csv').attachment(`${name}.csv`).send(reportCsv(report));
     } else if (format === 'pdf') {
-      res.type('application/pdf').attachment(`${name}.pdf`).send(await reportPdf(report));
+      res.type('application/pdf').attachment(`${name}.pdf`).send(await reportPdf(report, { id: String(row.id) }));
     } else {
       // Exactly the signed document, so `auditflow report verify` can check the file offline.
       res.type('application/json').attachment(`${name}.json`).send(`${JSON.stringify(report, null, 2)}\n`);
