@@ -79,6 +79,14 @@ export class ReportBuilder {
           (r) => r.event_id,
         ),
       );
+      // The ten sources and targets with the most failed logins: who to block, whom to warn.
+      const top = (column: string) =>
+        this.reader.query<{ k: string; n: number }>(
+          `SELECT toString(${column}) AS k, count() AS n FROM failed_login_attempts WHERE ${inPeriod} AND ${column} IS NOT NULL AND toString(${column}) != '' GROUP BY k ORDER BY n DESC, k LIMIT 10`,
+          p,
+        );
+      const topIps = (await top('ip_address')).map((r) => ({ ip_address: r.k, failed_logins: Number(r.n) }));
+      const topAccounts = (await top('email_address')).map((r) => ({ email_address: r.k, failed_logins: Number(r.n) }));
       const bySeverity: Record<string, { resolved: number; open: number }> = {};
       for (const s of security) {
         const bucket = (bySeverity[s.severity_level] ??= { resolved: 0, open: 0 });
@@ -91,6 +99,8 @@ export class ReportBuilder {
           lockouts,
           high_risk_auth_events: { total: sum(highRisk), by_type: highRisk },
           security_events_by_severity: Object.fromEntries(Object.entries(bySeverity).sort(([a], [b]) => a.localeCompare(b))),
+          top_offending_ips: topIps,
+          top_offending_accounts: topAccounts,
         },
         total: sum(failedByReason) + sum(lockouts) + sum(highRisk) + security.length,
       };

@@ -73,6 +73,8 @@ describe('compliance reports', () => {
         lockouts: { ACCOUNT_LOCKED: 1 },
         high_risk_auth_events: { total: 2, by_type: { login_failed: 1, login_success: 1 } },
         security_events_by_severity: { HIGH: { open: 1, resolved: 1 }, LOW: { open: 1, resolved: 0 } },
+        top_offending_ips: [{ ip_address: '203.0.113.5', failed_logins: 4 }],
+        top_offending_accounts: [{ email_address: 'v@example.com', failed_logins: 4 }],
         // No verification has run in this namespace yet: the report says so.
         integrity_last_run: null,
       });
@@ -115,7 +117,7 @@ describe('compliance reports', () => {
     const [report] = await listReports();
     const csv = await fetch(`${stack.url}/v1/reports/${report!.id}?format=csv`, { headers: { authorization: `Bearer ${key}` } });
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
-    expect(await csv.text()).toMatch(/"report_hash","[0-9a-f]{64}"/);
+    expect(await csv.text()).toMatch(/"report","report_hash","","[0-9a-f]{64}",""/);
     const pdf = await fetch(`${stack.url}/v1/reports/${report!.id}?format=pdf`, { headers: { authorization: `Bearer ${key}` } });
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
 

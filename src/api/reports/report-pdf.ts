@@ -86,7 +86,9 @@ function table(doc: Doc, t: { columns: string[]; rows: string[][] }): void {
   const row = (cells: string[], bold: boolean) => {
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
     const h = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: ws[i] }))) + 6;
+    // A table split across pages repeats its header row.
     if (ensureSpace(doc, h + 4) && !bold) row(t.columns, true);
+    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
     const y = doc.y;
     cells.forEach((c, i) => doc.text(c, xs[i], y + 3, { width: ws[i], align: i === 0 ? 'left' : 'right', lineBreak: true }));
     doc.y = y + h;
