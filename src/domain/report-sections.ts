@@ -217,6 +217,18 @@ export function integrityStatus(content: Obj): string[] {
   return lines;
 }
 
+/** One word for the cover: OK, BROKEN, or not verified. */
+export function integrityVerdict(content: Obj): string {
+  const checks = [content.integrity, content.integrity_last_run].filter(isObj);
+  if (checks.length === 0) return 'Not verified (no verification run recorded yet)';
+  return checks.every((c) => c.ok) ? 'OK' : 'BROKEN (see Integrity status)';
+}
+
+/** True when a section holds only zeros: the PDF says so in words rather than leave a table of zeros unexplained. */
+export function allZero(figures: Figure[]): boolean {
+  return figures.length > 0 && figures.every((f) => f.value === '0');
+}
+
 function describeBreak(b: Obj): string {
   const where = [b.seal_seq !== null && b.seal_seq !== undefined ? `seal ${b.seal_seq}` : '', b.event_id ? `event ${b.event_id}` : ''].filter(Boolean).join(', ');
   return `${b.table}: ${b.kind ?? 'break'}${where ? ` at ${where}` : ''}${b.detail ? ` (${b.detail})` : ''}`;

@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import { figureTable, integrityStatus, reportScope, sectionFigures, sectionsOf } from '../../domain/report-sections';
+import { allZero, figureTable, integrityStatus, integrityVerdict, reportScope, sectionFigures, sectionsOf } from '../../domain/report-sections';
 import type { SignedReport } from '../../domain/report';
 
 const TITLES: Record<SignedReport['report_type'], string> = {
@@ -32,7 +32,10 @@ export function reportPdf(report: SignedReport, meta: { id: string }): Promise<B
       if (section.info.about) doc.font('Helvetica').fontSize(9).fillColor(GREY).text(section.info.about).fillColor('black').moveDown(0.4);
       const figures = sectionFigures(report.content, section);
       if (figures.length === 0) doc.font('Helvetica-Oblique').fontSize(9).text('Nothing recorded in this period.');
-      else table(doc, figureTable(section.info, figures));
+      else {
+        if (allZero(figures)) doc.font('Helvetica-Oblique').fontSize(9).text('None recorded in this period.').moveDown(0.3);
+        table(doc, figureTable(section.info, figures));
+      }
       doc.moveDown(1);
     }
     heading(doc, 'Integrity status');
@@ -56,6 +59,7 @@ function cover(doc: Doc, report: SignedReport, id: string): void {
     ['Generated', report.generated_at],
     ['Report id', id],
     ['Records covered', String(report.total_records)],
+    ['Integrity', integrityVerdict(report.content)],
     ['Signing key', report.key_id],
   ];
   for (const [label, value] of rows) {
@@ -65,6 +69,9 @@ function cover(doc: Doc, report: SignedReport, id: string): void {
     doc.moveDown(0.4);
   }
   doc.x = MARGIN;
+  if (report.total_records === 0) {
+    doc.moveDown(1).font('Helvetica-Oblique').fontSize(10).text('No matching events were stored for this period, so every figure below is zero. If activity was expected, check that the applications send their events to auditflow.');
+  }
 }
 
 function heading(doc: Doc, title: string): void {
