@@ -126,4 +126,15 @@ describe('compliance reports as documents', () => {
     expect(text).toMatch(/Last recorded verification run \(scheduled, finished .*\): OK\. \d+ rows verified\./);
     expect(pages.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it('a weekly PDF with nothing to report says so in words instead of a page of bare zeros', async () => {
+    const id = await generate('weekly_access_review', '2026-01-05T00:00:00Z', '2026-01-12T00:00:00Z');
+    const { text, pages } = inspect(await download(id, 'pdf'), 'weekly');
+    expect(text).toContain('Weekly access review');
+    expect(text).toContain('No matching events were stored for this period');
+    for (const title of ['Administrator actions', 'Role and permission changes', 'Suspensions', 'Accounts created and deleted']) expect(text).toContain(title);
+    expect(text).toContain('None recorded in this period.');
+    expect(text).toMatch(/Role changed\s+0/);
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 });
