@@ -38,7 +38,11 @@ export function dashboardRoutes(dashboard: DashboardService, access: AdminOrKeyD
 
   router.get('/v1/dashboard/locked-accounts', admin('readUsers'), async (req, res) => {
     const q = validate(lockedAccountsQuery, req.query);
-    res.json(await dashboard.lockedAccounts(q.limit, q.offset));
+    res.json(await dashboard.lockedAccounts(q.limit, q.offset, q.app));
+  });
+
+  router.get('/v1/dashboard/apps', admin('readIncidents'), async (_req, res) => {
+    res.json({ apps: await dashboard.apps() });
   });
 
   router.get('/v1/dashboard/users/:user_id/timeline', admin('readUsers'), async (req, res) => {

@@ -20,7 +20,17 @@ export const failedLoginsQuery = z.strictObject({
 
 export const authRiskQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30).describe('Days back from today (1-366)') });
 
-export const lockedAccountsQuery = z.strictObject({ limit: limit(), offset: offset() });
+/** A source app's name, as keys carry it; bound as a query parameter, never spliced into SQL. */
+const app = () =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(128, 'must be at most 128 characters')
+    .optional()
+    .describe('Only this source app (default: every app)');
+
+export const lockedAccountsQuery = z.strictObject({ limit: limit(), offset: offset(), app: app() });
 
 /** A user id as the event tables store it: a UUID from this API, or whatever id another app sent. */
 export const timelineParams = z.object({ user_id: z.string().trim().min(1, 'is required').max(128, 'must be at most 128 characters') });

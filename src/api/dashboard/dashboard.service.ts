@@ -105,9 +105,14 @@ export class DashboardService {
     return { from: from.toISOString().slice(0, 10), days: await this.d.failedLogins.riskPerDay(from) };
   }
 
-  async lockedAccounts(limit: number, offset: number): Promise<Paged & { accounts: LockedAccount[] }> {
-    const rows = await this.d.locked.list(limit + 1, offset);
+  async lockedAccounts(limit: number, offset: number, app?: string): Promise<Paged & { accounts: LockedAccount[] }> {
+    const rows = await this.d.locked.list(limit + 1, offset, app);
     return { accounts: rows.slice(0, limit), limit, offset, has_more: rows.length > limit };
+  }
+
+  /** The source apps an admin can filter by: those with a key, a lock or a risk decision, and auditflow itself. */
+  apps(): Promise<string[]> {
+    return this.d.locked.apps();
   }
 
   /**
