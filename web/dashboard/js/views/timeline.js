@@ -1,7 +1,7 @@
 // @ts-check
 import { api } from '../api.js';
 import { sourceBadge } from '../source-app.js';
-import { badge, errorBox, field, h, json, replace, table, time } from '../dom.js';
+import { badge, errorBox, field, h, ip, json, replace, table, time } from '../dom.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -122,7 +122,7 @@ function eventRow(e) {
     h('td', {}, badge(e.kind, 'plain')),
     h('td', {}, e.event_type),
     h('td', {}, e.outcome ?? ''),
-    h('td', {}, e.summary ?? '', e.reason ? h('div', { class: 'muted' }, e.reason) : null, e.ip_address ? h('div', { class: 'muted mono' }, e.ip_address) : null),
+    h('td', {}, e.summary ?? '', e.reason ? h('div', { class: 'muted' }, e.reason) : null, e.ip_address ? h('div', { class: 'muted' }, ip(e.ip_address)) : null),
     h('td', {}, e.actor ?? ''),
     h('td', { class: 'before' }, json(e.previous_value)),
     h('td', { class: 'after' }, json(e.new_value), e.details && e.details !== 'null' ? h('details', {}, h('summary', {}, 'details'), json(e.details)) : null),
