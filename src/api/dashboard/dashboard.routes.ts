@@ -21,7 +21,8 @@ export function dashboardRoutes(dashboard: DashboardService, access: AdminOrKeyD
   });
 
   router.get('/v1/dashboard/overview', requireAdminOrKey(access, 'reports', 'readReports'), async (req, res) => {
-    res.json(await dashboard.overview(validate(overviewQuery, req.query).hours));
+    const q = validate(overviewQuery, req.query);
+    res.json(await dashboard.overview(q.hours, q.app));
   });
 
   router.get('/v1/dashboard/event-types', admin('readIncidents'), async (req, res) => {
