@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { KIND_COLORS, lineChart } from '../charts.js';
 import { field, h, num, table } from '../dom.js';
+import { appSelect } from '../source-app.js';
 
 /**
  * @typedef {object} Overview  GET /v1/dashboard/overview
@@ -21,17 +22,19 @@ const RANGES = [
 /** @param {HTMLElement} main */
 export async function overviewView(main) {
   const range = h('select', { name: 'hours' }, RANGES.map((r) => h('option', { value: String(r.hours) }, r.label)));
+  const app = appSelect((path) => api('GET', path));
   const body = h('div');
   const load = async () => {
     body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
     /** @type {Overview} */
-    const o = await api('GET', '/v1/dashboard/overview', { query: { hours: /** @type {HTMLSelectElement} */ (range).value } });
+    const o = await api('GET', '/v1/dashboard/overview', { query: { hours: /** @type {HTMLSelectElement} */ (range).value, app: app.value } });
     render(body, o);
   };
   range.addEventListener('change', () => void load());
+  app.addEventListener('change', () => void load());
   main.replaceChildren(
     h('h1', {}, 'Overview'),
-    h('div', { class: 'toolbar' }, field('Period', range), h('button', { type: 'button', onclick: () => void load() }, 'Refresh')),
+    h('div', { class: 'toolbar' }, field('Period', range), field('App', app), h('button', { type: 'button', onclick: () => void load() }, 'Refresh')),
     body,
   );
   await load();
