@@ -209,9 +209,16 @@ describe('the dashboard in a browser', () => {
     await page.selectOption('select[name=app]', 'acme-shop');
     await locked.waitFor({ state: 'detached' });
     await otherLock.waitFor();
+    // Failed logins too: acme-shop's attempts stay, the API's own leave (their page is redrawn on its own).
+    await page.locator('#failed-by-account tr', { hasText: lockedUser.email }).waitFor({ state: 'detached' });
+    await page.locator('#failed-by-account tr', { hasText: 'a@victim.example' }).waitFor();
+    await page.locator('#failed-by-ip tr', { hasText: '192.0.2.200' }).waitFor();
     await page.selectOption('select[name=app]', 'auditflow');
     await otherLock.waitFor({ state: 'detached' });
     await locked.waitFor();
+    await page.locator('#failed-by-ip tr', { hasText: '192.0.2.200' }).waitFor({ state: 'detached' });
+    await page.locator('#failed-by-account tr', { hasText: 'a@victim.example' }).waitFor({ state: 'detached' });
+    await page.locator('#failed-by-account tr', { hasText: lockedUser.email }).waitFor();
     await shot('05b-locked-accounts-by-app');
     expect((await api(stack.url, 'GET', '/v1/dashboard/locked-accounts?app=', { token: adminToken })).status).toBe(400);
     const acme = await api(stack.url, 'GET', `/v1/dashboard/locked-accounts?app=${encodeURIComponent("acme-shop' OR 1=1 --")}`, { token: adminToken });
@@ -233,6 +240,8 @@ describe('the dashboard in a browser', () => {
     try {
       await openPage('#/security', 'Security events');
       await page.selectOption('select[name=resolved]', '');
+      // Resolved earlier, so shown only once the list of all has been drawn.
+      await page.locator('tr', { hasText: 'SUSPICIOUS_PAYLOAD' }).waitFor();
       const row = page.locator('tr', { hasText: 'PRIVILEGE_ESCALATION' });
       await row.waitFor();
       const utc = (await row.locator('td').first().textContent())!;

@@ -25,6 +25,7 @@ export const failedLoginsQuery = z.strictObject({
   hours: hours(),
   limit: limit(),
   offset: offset(),
+  app: app(),
 });
 
 export const authRiskQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30).describe('Days back from today (1-366)') });

@@ -64,7 +64,7 @@ export async function failedLoginsView(main, { viewer }) {
    * @param {number} offset
    */
   const loadFailed = async (into, by, columns, offset) => {
-    const page = await api('GET', '/v1/dashboard/failed-logins', { query: { by, hours: range.value, limit: PAGE, offset } });
+    const page = await api('GET', '/v1/dashboard/failed-logins', { query: { by, hours: range.value, app: app.value, limit: PAGE, offset } });
     into.replaceChildren(
       table([...columns, ...riskColumns(page.rows)], page.rows, { empty: 'No failed logins in this period.' }),
       pager({ offset, limit: PAGE, count: page.rows.length, hasMore: page.has_more }, (o) => void loadFailed(into, by, columns, o)),
@@ -118,13 +118,12 @@ export async function failedLoginsView(main, { viewer }) {
       loadRisk().catch((e) => replace(risk, errorBox(e))),
     ]);
   range.addEventListener('change', () => void loadAll());
-  app.addEventListener('change', () => void loadLocked(0).catch((e) => replace(locked, errorBox(e))));
+  app.addEventListener('change', () => void loadAll());
   main.replaceChildren(
     h('h1', {}, 'Failed logins and lockouts'),
-    h('div', { class: 'toolbar' }, field('Period', range), h('button', { type: 'button', onclick: () => void loadAll() }, 'Refresh')),
+    h('div', { class: 'toolbar' }, field('Period', range), field('App', app), h('button', { type: 'button', onclick: () => void loadAll() }, 'Refresh')),
     h('div', { class: 'grid2' }, h('div', {}, h('h2', {}, 'By source IP'), byIp), h('div', {}, h('h2', {}, 'By account'), byAccount)),
     h('h2', {}, 'Locked accounts'),
-    h('div', { class: 'toolbar' }, field('App', app)),
     locked,
     h('h2', {}, 'Risk of auth events per day'),
     risk,
