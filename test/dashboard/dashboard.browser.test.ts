@@ -197,6 +197,34 @@ describe('the dashboard in a browser', () => {
     await expect(locked.textContent()).resolves.toContain('password');
     await shot('05-failed-logins');
 
+    // Another app's account, locked by the risk worker (risk_subjects): listed with its app, and no Unlock of ours.
+    await pg.query(`INSERT INTO risk_subjects (source_app, subject_id, locked_until, lock_reason, lock_count) VALUES ('acme-shop', 'shop-user-7', now() + interval '1 hour', 'risk', 1)`);
+    await page.click('button:has-text("Refresh")');
+    const otherLock = page.locator('#locked-accounts tr[data-source-app="acme-shop"][data-user-id="shop-user-7"]');
+    await otherLock.waitFor();
+    await expect(otherLock.locator('td').first().textContent()).resolves.toBe('app: acme-shop');
+    await expect(otherLock.locator('button', { hasText: 'Unlock' }).count()).resolves.toBe(0);
+    await expect(locked.locator('td').first().textContent()).resolves.toBe('auditflow');
+    // The app filter: one app's locks at a time, through the API's `app` parameter.
+    await page.selectOption('select[name=app]', 'acme-shop');
+    await locked.waitFor({ state: 'detached' });
+    await otherLock.waitFor();
+    // Failed logins too: acme-shop's attempts stay, the API's own leave (their page is redrawn on its own).
+    await page.locator('#failed-by-account tr', { hasText: lockedUser.email }).waitFor({ state: 'detached' });
+    await page.locator('#failed-by-account tr', { hasText: 'a@victim.example' }).waitFor();
+    await page.locator('#failed-by-ip tr', { hasText: '192.0.2.200' }).waitFor();
+    await page.selectOption('select[name=app]', 'auditflow');
+    await otherLock.waitFor({ state: 'detached' });
+    await locked.waitFor();
+    await page.locator('#failed-by-ip tr', { hasText: '192.0.2.200' }).waitFor({ state: 'detached' });
+    await page.locator('#failed-by-account tr', { hasText: 'a@victim.example' }).waitFor({ state: 'detached' });
+    await page.locator('#failed-by-account tr', { hasText: lockedUser.email }).waitFor();
+    await shot('05b-locked-accounts-by-app');
+    expect((await api(stack.url, 'GET', '/v1/dashboard/locked-accounts?app=', { token: adminToken })).status).toBe(400);
+    const acme = await api(stack.url, 'GET', `/v1/dashboard/locked-accounts?app=${encodeURIComponent("acme-shop' OR 1=1 --")}`, { token: adminToken });
+    expect(acme.status).toBe(200);
+    expect((acme.body as { accounts: unknown[] }).accounts).toEqual([]);
+
     await locked.locator('input[name=reason]').fill('Customer called from the registered number');
     await locked.locator('button', { hasText: 'Unlock' }).click();
     await locked.waitFor({ state: 'detached' });
@@ -204,6 +232,41 @@ describe('the dashboard in a browser', () => {
     expect(rows[0]).toEqual({ locked_until: null, failed_login_attempts: 0, lock_source: null });
     expect((await api(stack.url, 'POST', '/auth/login', { body: { email: lockedUser.email, password: PASSWORD } })).status).toBe(200);
     await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'account_unlocked' AND user_id = {u:String}`, { u: lockedUser.id })) === 1);
+  });
+
+  it('shows times in UTC or in local time, as the header switch says, and keeps the choice', async () => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'Asia/Kolkata' });
+    try {
+      await openPage('#/security', 'Security events');
+      await page.selectOption('select[name=resolved]', '');
+      // Resolved earlier, so shown only once the list of all has been drawn.
+      await page.locator('tr', { hasText: 'SUSPICIOUS_PAYLOAD' }).waitFor();
+      const row = page.locator('tr', { hasText: 'PRIVILEGE_ESCALATION' });
+      await row.waitFor();
+      const utc = (await row.locator('td').first().textContent())!;
+      expect(utc).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+      // IP addresses never break mid-address.
+      await expect(row.locator('.ip').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { whiteSpace: string } }).getComputedStyle(el).whiteSpace)).resolves.toBe('nowrap');
+
+      await page.selectOption('#time-zone', 'local');
+      await row.locator('td', { hasText: 'UTC+05:30' }).waitFor();
+      const local = (await row.locator('td').first().textContent())!;
+      const at = new Date(utc.replace(' UTC', 'Z').replace(' ', 'T'));
+      expect(local).toBe(`${new Date(at.getTime() + 330 * 60_000).toISOString().slice(0, 19).replace('T', ' ')} UTC+05:30`);
+      await shot('05c-local-time');
+
+      // The choice outlives a reload.
+      await page.reload();
+      await page.locator('h1', { hasText: 'Security events' }).waitFor();
+      await expect(page.locator('#time-zone').inputValue()).resolves.toBe('local');
+      await page.selectOption('#time-zone', 'utc');
+      await page.locator('tr', { hasText: 'PRIVILEGE_ESCALATION' }).locator('td', { hasText: utc }).waitFor();
+      expect(await page.evaluate(`localStorage.getItem('auditflow.timeZone')`)).toBe('utc');
+    } finally {
+      await cdp.send('Emulation.setTimezoneOverride', { timezoneId: '' }).catch(() => undefined);
+      await cdp.detach();
+    }
   });
 
   it('finds a user and shows every event about them, in order, with the values before and after', async () => {

@@ -81,6 +81,7 @@ export const errorLogQuery = z.strictObject({
     .transform((s) => s.toLowerCase())
     .pipe(z.enum(ERROR_SEVERITIES, { error: `must be one of ${ERROR_SEVERITIES.join(', ')}` }))
     .optional(),
+  app: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional().describe('Only this source app'),
   resolved: resolved(),
   limit: limit(),
   offset: offset(),
@@ -92,6 +93,7 @@ export const securityEventQuery = z.strictObject({
     .pipe(z.enum(SEVERITY_LEVELS, { error: `must be one of ${SEVERITY_LEVELS.join(', ')}` }))
     .optional(),
   type: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be an event type').optional(),
+  app: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional().describe('Only this source app'),
   resolved: resolved(),
   limit: limit(),
   offset: offset(),

@@ -56,6 +56,8 @@ export interface EventFilter {
   severity?: string;
   /** Security events only. */
   type?: string;
+  /** One source app's events only. */
+  app?: string;
   /**
    * Resolved or not: resolved when the stored row says so (an app sent it
    * resolved) or its id is in `ids` (resolved here, kept in PostgreSQL).
@@ -111,6 +113,10 @@ export class EventLogRepository {
     if (filter.type) {
       where.push('event_type = {type:String}');
       params.type = filter.type;
+    }
+    if (filter.app) {
+      where.push('source_app = {app:String}');
+      params.app = filter.app;
     }
     if (filter.resolved) {
       params.resolved_ids = filter.resolved.ids;

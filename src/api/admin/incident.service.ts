@@ -8,6 +8,8 @@ import type { IncidentKind, ResolutionRepository, ResolutionRow } from './resolu
 export interface IncidentQuery {
   severity?: string;
   type?: string;
+  /** One source app's events only. */
+  app?: string;
   resolved?: boolean;
   limit: number;
   offset: number;
@@ -67,6 +69,7 @@ export class IncidentService {
     return {
       severity: q.severity,
       type: q.type,
+      app: q.app,
       resolved: q.resolved === undefined ? undefined : { value: q.resolved, ids: await this.resolutions.eventIds(kind) },
       limit: q.limit,
       offset: q.offset,

@@ -21,7 +21,8 @@ export function dashboardRoutes(dashboard: DashboardService, access: AdminOrKeyD
   });
 
   router.get('/v1/dashboard/overview', requireAdminOrKey(access, 'reports', 'readReports'), async (req, res) => {
-    res.json(await dashboard.overview(validate(overviewQuery, req.query).hours));
+    const q = validate(overviewQuery, req.query);
+    res.json(await dashboard.overview(q.hours, q.app));
   });
 
   router.get('/v1/dashboard/event-types', admin('readIncidents'), async (req, res) => {
@@ -38,7 +39,11 @@ export function dashboardRoutes(dashboard: DashboardService, access: AdminOrKeyD
 
   router.get('/v1/dashboard/locked-accounts', admin('readUsers'), async (req, res) => {
     const q = validate(lockedAccountsQuery, req.query);
-    res.json(await dashboard.lockedAccounts(q.limit, q.offset));
+    res.json(await dashboard.lockedAccounts(q.limit, q.offset, q.app));
+  });
+
+  router.get('/v1/dashboard/apps', admin('readIncidents'), async (_req, res) => {
+    res.json({ apps: await dashboard.apps() });
   });
 
   router.get('/v1/dashboard/users/:user_id/timeline', admin('readUsers'), async (req, res) => {

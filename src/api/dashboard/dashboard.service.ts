@@ -73,11 +73,11 @@ export class DashboardService {
     return { principal: { type: 'api_key', id: key.id, name: key.name, app: key.app }, can: Object.fromEntries(actions.map((a) => [a, KEY_ACTIONS.includes(a)])) as Record<AdminAction, boolean> };
   }
 
-  async overview(hours: number, now = Date.now()): Promise<Overview> {
+  async overview(hours: number, app?: string, now = Date.now()): Promise<Overview> {
     // Whole hours, the current one included.
     const to = Math.floor(now / HOUR) * HOUR + HOUR;
     const from = to - hours * HOUR;
-    const [counts, queues, deadLetters] = await Promise.all([this.d.stats.perHour(new Date(from), new Date(to)), queueStatus(this.d.queues, now), this.d.stats.deadLetters()]);
+    const [counts, queues, deadLetters] = await Promise.all([this.d.stats.perHour(new Date(from), new Date(to), app), queueStatus(this.d.queues, now), this.d.stats.deadLetters()]);
     const hourStarts = Array.from({ length: hours }, (_, i) => new Date(from + i * HOUR).toISOString());
     const index = new Map(hourStarts.map((h, i) => [h, i]));
     const byKind: Record<string, number[]> = Object.fromEntries(EVENT_KIND_NAMES.map((k) => [k, new Array<number>(hours).fill(0)]));
@@ -92,10 +92,10 @@ export class DashboardService {
     return { kind, event_types: await this.d.stats.eventTypes(kind) };
   }
 
-  async failedLogins(q: { by: 'ip' | 'account'; hours: number; limit: number; offset: number }, now = Date.now()): Promise<Paged & { by: 'ip' | 'account'; from: string; to: string; rows: (FailedLoginsByIp | FailedLoginsByAccount)[] }> {
+  async failedLogins(q: { by: 'ip' | 'account'; hours: number; limit: number; offset: number; app?: string }, now = Date.now()): Promise<Paged & { by: 'ip' | 'account'; from: string; to: string; rows: (FailedLoginsByIp | FailedLoginsByAccount)[] }> {
     const to = Math.floor(now / HOUR) * HOUR + HOUR;
     const from = to - q.hours * HOUR;
-    const page = { from: new Date(from), to: new Date(to), limit: q.limit + 1, offset: q.offset };
+    const page = { from: new Date(from), to: new Date(to), limit: q.limit + 1, offset: q.offset, app: q.app };
     const rows = q.by === 'ip' ? await this.d.failedLogins.byIp(page) : await this.d.failedLogins.byAccount(page);
     return { by: q.by, from: page.from.toISOString(), to: page.to.toISOString(), rows: rows.slice(0, q.limit), limit: q.limit, offset: q.offset, has_more: rows.length > q.limit };
   }
@@ -105,9 +105,15 @@ export class DashboardService {
     return { from: from.toISOString().slice(0, 10), days: await this.d.failedLogins.riskPerDay(from) };
   }
 
-  async lockedAccounts(limit: number, offset: number): Promise<Paged & { accounts: LockedAccount[] }> {
-    const rows = await this.d.locked.list(limit + 1, offset);
+  async lockedAccounts(limit: number, offset: number, app?: string): Promise<Paged & { accounts: LockedAccount[] }> {
+    const rows = await this.d.locked.list(limit + 1, offset, app);
     return { accounts: rows.slice(0, limit), limit, offset, has_more: rows.length > limit };
+  }
+
+  /** The source apps an admin can filter by: those with a key, a lock or a risk decision, and auditflow itself. */
+  async apps(): Promise<string[]> {
+    const [sent, known] = await Promise.all([this.d.stats.apps(), this.d.locked.apps()]);
+    return [...new Set([...sent, ...known])].sort();
   }
 
   /**
@@ -116,12 +122,12 @@ export class DashboardService {
    */
   async timeline(
     userId: string,
-    q: { kinds?: EventKind[]; order: 'asc' | 'desc'; cursor?: string; limit: number },
+    q: { kinds?: EventKind[]; order: 'asc' | 'desc'; cursor?: string; limit: number; app?: string },
     ctx: RequestContext,
   ): Promise<{ user_id: string; order: 'asc' | 'desc'; events: TimelineEvent[]; next_cursor: string | null }> {
     const after = q.cursor ? decodeTimelineCursor(q.cursor, q.order) : undefined;
     if (after === null) throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor of this timeline and order; start again without it');
-    const events = await this.d.timeline.page(userId, { kinds: q.kinds ?? EVENT_KIND_NAMES, order: q.order, after, limit: q.limit + 1 });
+    const events = await this.d.timeline.page(userId, { kinds: q.kinds ?? EVENT_KIND_NAMES, order: q.order, after, limit: q.limit + 1, app: q.app });
     const page = events.slice(0, q.limit);
     if (!q.cursor) {
       this.d.events?.publish({

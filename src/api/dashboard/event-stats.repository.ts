@@ -16,13 +16,13 @@ export interface HourlyCount {
 export class EventStatsRepository {
   constructor(private readonly reader: ClickHouseReader) {}
 
-  /** Events per hour and kind in [from, to); hours with none are absent. */
-  async perHour(from: Date, to: Date): Promise<HourlyCount[]> {
+  /** Events per hour and kind in [from, to), of one app when `app` is given; hours with none are absent. */
+  async perHour(from: Date, to: Date, app?: string): Promise<HourlyCount[]> {
     const rows = await this.reader.query<HourlyCount>(
       `SELECT hour, kind, sum(events) AS events FROM events_per_hour
-       WHERE hour >= {from:DateTime64(0, 'UTC')} AND hour < {to:DateTime64(0, 'UTC')}
+       WHERE hour >= {from:DateTime64(0, 'UTC')} AND hour < {to:DateTime64(0, 'UTC')}${app === undefined ? '' : ' AND source_app = {app:String}'}
        GROUP BY hour, kind ORDER BY hour, kind`,
-      { from: toClickHouseTime(from).slice(0, 19), to: toClickHouseTime(to).slice(0, 19) },
+      { from: toClickHouseTime(from).slice(0, 19), to: toClickHouseTime(to).slice(0, 19), ...(app === undefined ? {} : { app }) },
     );
     return rows.map((r) => ({ hour: fromClickHouseTime(r.hour), kind: r.kind, events: Number(r.events) }));
   }
@@ -35,6 +35,14 @@ export class EventStatsRepository {
       { kind },
     );
     return rows.map((r) => ({ event_type: r.event_type, events: Number(r.events) }));
+  }
+
+  /** The source apps that sent events in the last 90 days. */
+  async apps(): Promise<string[]> {
+    const rows = await this.reader.query<{ source_app: string }>(
+      `SELECT DISTINCT source_app FROM events_per_hour WHERE hour >= now() - INTERVAL 90 DAY ORDER BY source_app LIMIT 1000`,
+    );
+    return rows.map((r) => r.source_app);
   }
 
   /** Dead letters: all of them, and those not replayed yet. */

@@ -39,10 +39,19 @@ export interface Page {
   to: Date;
   limit: number;
   offset: number;
+  /** One source app's attempts only. */
+  app?: string;
 }
 
-const period = (p: Page) => ({ from: toClickHouseTime(p.from).slice(0, 19), to: toClickHouseTime(p.to).slice(0, 19), limit: p.limit, offset: p.offset });
+const period = (p: Page) => ({ from: toClickHouseTime(p.from).slice(0, 19), to: toClickHouseTime(p.to).slice(0, 19), limit: p.limit, offset: p.offset, ...(p.app === undefined ? {} : { app: p.app }) });
 const IN_PERIOD = `hour >= {from:DateTime64(0, 'UTC')} AND hour < {to:DateTime64(0, 'UTC')}`;
+/**
+ * The views have no source_app, so one app's figures are aggregated from
+ * failed_login_attempts itself, as the views aggregate it: one app's rows of
+ * one period, bounded by the page.
+ */
+const APP_IN_PERIOD = `source_app = {app:String} AND occurred_at >= {from:DateTime64(0, 'UTC')} AND occurred_at < {to:DateTime64(0, 'UTC')}`;
+const PAGE = 'LIMIT {limit:UInt32} OFFSET {offset:UInt32}';
 
 /**
  * Failed logins and auth risk from their materialized views (clickhouse/003):
@@ -55,9 +64,14 @@ export class FailedLoginStatsRepository {
   /** The most active source IPs first; `limit` rows from `offset`. */
   async byIp(page: Page): Promise<FailedLoginsByIp[]> {
     const rows = await this.reader.query<FailedLoginsByIp>(
-      `SELECT ip_address, sum(attempts) AS attempts, uniqMerge(accounts) AS accounts, min(first_seen) AS first_seen, max(last_seen) AS last_seen
-       FROM failed_logins_per_ip_hour WHERE ${IN_PERIOD}
-       GROUP BY ip_address ORDER BY attempts DESC, ip_address LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      page.app === undefined
+        ? `SELECT ip_address, sum(attempts) AS attempts, uniqMerge(accounts) AS accounts, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+           FROM failed_logins_per_ip_hour WHERE ${IN_PERIOD}
+           GROUP BY ip_address ORDER BY attempts DESC, ip_address ${PAGE}`
+        : `SELECT ifNull(failed_login_attempts.ip_address, '') AS ip_address, count() AS attempts, uniq(lower(email_address)) AS accounts,
+                  min(occurred_at) AS first_seen, max(occurred_at) AS last_seen
+           FROM failed_login_attempts WHERE ${APP_IN_PERIOD}
+           GROUP BY ip_address ORDER BY attempts DESC, ip_address ${PAGE}`,
       period(page),
     );
     return rows.map((r) => ({ ...r, attempts: Number(r.attempts), accounts: Number(r.accounts), first_seen: fromClickHouseTime(r.first_seen), last_seen: fromClickHouseTime(r.last_seen) }));
@@ -66,10 +80,15 @@ export class FailedLoginStatsRepository {
   /** The most attacked accounts first; `limit` rows from `offset`. */
   async byAccount(page: Page): Promise<FailedLoginsByAccount[]> {
     const rows = await this.reader.query<FailedLoginsByAccount>(
-      `SELECT email_address, sum(attempts) AS attempts, uniqMerge(source_ips) AS source_ips, sum(lockouts) AS lockouts,
-              min(first_seen) AS first_seen, max(last_seen) AS last_seen
-       FROM failed_logins_per_account_hour WHERE ${IN_PERIOD}
-       GROUP BY email_address ORDER BY attempts DESC, email_address LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      page.app === undefined
+        ? `SELECT email_address, sum(attempts) AS attempts, uniqMerge(source_ips) AS source_ips, sum(lockouts) AS lockouts,
+                  min(first_seen) AS first_seen, max(last_seen) AS last_seen
+           FROM failed_logins_per_account_hour WHERE ${IN_PERIOD}
+           GROUP BY email_address ORDER BY attempts DESC, email_address ${PAGE}`
+        : `SELECT lower(failed_login_attempts.email_address) AS email_address, count() AS attempts, uniqIf(ifNull(ip_address, ''), ip_address IS NOT NULL) AS source_ips,
+                  countIf(lockout_status IS NOT NULL) AS lockouts, min(occurred_at) AS first_seen, max(occurred_at) AS last_seen
+           FROM failed_login_attempts WHERE ${APP_IN_PERIOD}
+           GROUP BY email_address ORDER BY attempts DESC, email_address ${PAGE}`,
       period(page),
     );
     return rows.map((r) => ({

@@ -120,7 +120,7 @@ const SOURCES: Record<EventKind, { user: string; outcome: string; ip: string; su
 export class UserTimelineRepository {
   constructor(private readonly reader: ClickHouseReader) {}
 
-  async page(userId: string, options: { kinds: EventKind[]; order: 'asc' | 'desc'; after?: TimelinePosition; limit: number }): Promise<TimelineEvent[]> {
+  async page(userId: string, options: { kinds: EventKind[]; order: 'asc' | 'desc'; after?: TimelinePosition; limit: number; app?: string }): Promise<TimelineEvent[]> {
     const direction = options.order === 'asc' ? 'ASC' : 'DESC';
     const past = options.order === 'asc' ? '>' : '<';
     const position = options.after ? `AND (occurred_at, event_id) ${past} ({at:DateTime64(3, 'UTC')}, {id:UUID})` : '';
@@ -132,7 +132,7 @@ export class UserTimelineRepository {
           CAST(${s.outcome} AS Nullable(String)) AS outcome, CAST(${s.ip} AS Nullable(String)) AS ip_address, CAST(${s.summary} AS Nullable(String)) AS summary,
           CAST(${s.actor} AS Nullable(String)) AS actor, CAST(${s.reason} AS Nullable(String)) AS reason,
           CAST(${s.previous} AS Nullable(String)) AS previous_value, CAST(${s.next} AS Nullable(String)) AS new_value, CAST(${s.details} AS Nullable(String)) AS details
-        FROM ${EVENT_TABLES[kind]} WHERE ${s.user} = {user:String} ${position}
+        FROM ${EVENT_TABLES[kind]} WHERE ${s.user} = {user:String} ${position} ${options.app === undefined ? '' : 'AND source_app = {app:String}'}
         ORDER BY occurred_at ${direction}, event_id ${direction} LIMIT {limit:UInt32})`;
     });
     const rows = await this.reader.query<TimelineEvent>(
@@ -140,6 +140,7 @@ export class UserTimelineRepository {
       {
         user: userId,
         limit: options.limit,
+        ...(options.app === undefined ? {} : { app: options.app }),
         ...(options.after ? { at: toClickHouseTime(options.after.occurredAt), id: options.after.eventId } : {}),
       },
     );

@@ -92,11 +92,50 @@ export function errorBox(error) {
   return h('div', { class: 'error', role: 'alert' }, error instanceof Error ? error.message : String(error));
 }
 
-/** @param {string | null | undefined} iso  A time as `2025-06-21 14:12:05 UTC`. */
+const TIME_ZONE_KEY = 'auditflow.timeZone';
+
+/** 'utc' (the default: what the API and reports use) or 'local', as the header's switch last set it. */
+export function timeZone() {
+  try {
+    return localStorage.getItem(TIME_ZONE_KEY) === 'local' ? 'local' : 'utc';
+  } catch {
+    return 'utc';
+  }
+}
+
+/** @param {'utc' | 'local'} zone */
+export function setTimeZone(zone) {
+  try {
+    localStorage.setItem(TIME_ZONE_KEY, zone);
+  } catch {
+    /* storage refused: the choice lasts until the page reloads… or not at all */
+  }
+}
+
+/** @param {number} n */
+const pad = (n) => String(n).padStart(2, '0');
+
+/**
+ * @param {string | null | undefined} iso  A time as `2025-06-21 14:12:05 UTC`, or in the
+ * browser's zone with its offset (`2025-06-21 16:12:05 UTC+02:00`) when the switch says local.
+ */
 export function time(iso) {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  if (Number.isNaN(d.getTime())) return String(iso);
+  if (timeZone() === 'utc') return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  const offset = -d.getTimezoneOffset();
+  const zone = `UTC${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
+}
+
+/**
+ * An IP address that never wraps mid-address.
+ * @param {string | null | undefined} address
+ * @param {string} [none]  shown when there is none
+ */
+export function ip(address, none = '') {
+  return address ? h('span', { class: 'ip' }, address) : none;
 }
 
 /** @param {number | null | undefined} n */

@@ -1,6 +1,6 @@
 // @ts-check
 import { api, whenSignedOut } from './api.js';
-import { errorBox, h, replace } from './dom.js';
+import { errorBox, h, replace, setTimeZone, timeZone } from './dom.js';
 import { credential, forget } from './session.js';
 import { errorLogsView } from './views/error-logs.js';
 import { failedLoginsView } from './views/failed-logins.js';
@@ -40,6 +40,7 @@ const main = /** @type {HTMLElement} */ (document.getElementById('view'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
 const who = /** @type {HTMLElement} */ (document.getElementById('who'));
 const logout = /** @type {HTMLButtonElement} */ (document.getElementById('logout'));
+const zone = /** @type {HTMLSelectElement} */ (document.getElementById('time-zone'));
 
 /** @type {Viewer | null} */
 let viewer = null;
@@ -94,6 +95,13 @@ logout.addEventListener('click', async () => {
   forget();
   location.hash = '#/login';
   signedOut();
+});
+
+// Every time on every page goes through dom.js time(); the page is drawn again in the chosen zone.
+zone.value = timeZone();
+zone.addEventListener('change', () => {
+  setTimeZone(zone.value === 'local' ? 'local' : 'utc');
+  void route();
 });
 
 whenSignedOut(signedOut);

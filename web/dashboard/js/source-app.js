@@ -1,5 +1,5 @@
 // @ts-check
-import { badge } from './dom.js';
+import { badge, h } from './dom.js';
 
 /** source_app of the events auditflow's own API records (src/domain/own-source-app.ts). */
 export const OWN_SOURCE_APP = 'auditflow';
@@ -11,4 +11,18 @@ export const OWN_SOURCE_APP = 'auditflow';
  */
 export function sourceBadge(sourceApp) {
   return sourceApp === OWN_SOURCE_APP ? badge('auditflow', 'ok') : badge(`app: ${sourceApp}`, 'plain');
+}
+
+/**
+ * A select of source apps ("Every app" first), filled from GET /v1/dashboard/apps;
+ * its value goes to the list endpoints as their `app` parameter.
+ * @param {(path: string) => Promise<any>} get
+ * @returns {HTMLSelectElement}
+ */
+export function appSelect(get) {
+  const select = /** @type {HTMLSelectElement} */ (h('select', { name: 'app' }, h('option', { value: '' }, 'Every app')));
+  void get('/v1/dashboard/apps')
+    .then((result) => select.append(...result.apps.map((/** @type {string} */ a) => h('option', { value: a }, a))))
+    .catch(() => undefined);
+  return select;
 }

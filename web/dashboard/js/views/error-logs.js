@@ -1,6 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
-import { sourceBadge } from '../source-app.js';
+import { appSelect, sourceBadge } from '../source-app.js';
 import { badge, field, h, json, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
@@ -15,13 +15,14 @@ const PAGE = 25;
 export async function errorLogsView(main, { viewer }) {
   const severity = /** @type {HTMLSelectElement} */ (h('select', { name: 'severity' }, h('option', { value: '' }, 'Any'), SEVERITIES.map((s) => h('option', { value: s }, s))));
   const state = /** @type {HTMLSelectElement} */ (h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All')));
+  const app = appSelect((path) => api('GET', path));
   const list = h('div');
   let offset = 0;
   /** @type {string | null} */
   let resolving = null;
 
   const load = async () => {
-    const page = await api('GET', '/admin/error-logs', { query: { severity: severity.value, resolved: state.value, limit: PAGE, offset } });
+    const page = await api('GET', '/admin/error-logs', { query: { severity: severity.value, app: app.value, resolved: state.value, limit: PAGE, offset } });
     const rows = /** @type {any[]} */ (page.error_logs);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
@@ -58,11 +59,11 @@ export async function errorLogsView(main, { viewer }) {
     );
   };
 
-  for (const select of [severity, state])
+  for (const select of [severity, state, app])
     select.addEventListener('change', () => {
       offset = 0;
       void load();
     });
-  main.replaceChildren(h('h1', {}, 'Error logs'), h('div', { class: 'toolbar' }, field('Severity', severity), field('State', state)), list);
+  main.replaceChildren(h('h1', {}, 'Error logs'), h('div', { class: 'toolbar' }, field('Severity', severity), field('State', state), field('App', app)), list);
   await load();
 }

@@ -1,6 +1,7 @@
 // @ts-check
 import { api } from '../api.js';
-import { badge, errorBox, field, h, num, pager, replace, table, time } from '../dom.js';
+import { badge, errorBox, field, h, ip, num, pager, replace, table, time } from '../dom.js';
+import { appSelect, OWN_SOURCE_APP, sourceBadge } from '../source-app.js';
 
 const PAGE = 20;
 const RANGES = [
@@ -25,7 +26,7 @@ function riskColumns(rows) {
 
 /** @type {Column[]} */
 const BY_IP = [
-  { label: 'Source IP', value: (r) => h('span', { class: 'mono' }, r.ip_address || '(none sent)') },
+  { label: 'Source IP', value: (r) => ip(r.ip_address, '(none sent)') },
   { label: 'Attempts', value: (r) => num(r.attempts), num: true },
   { label: 'Accounts tried', value: (r) => num(r.accounts), num: true },
   { label: 'First', value: (r) => time(r.first_seen) },
@@ -53,6 +54,7 @@ export async function failedLoginsView(main, { viewer }) {
   const byIp = h('div', { id: 'failed-by-ip' });
   const byAccount = h('div', { id: 'failed-by-account' });
   const locked = h('div', { id: 'locked-accounts' });
+  const app = appSelect((path) => api('GET', path));
   const risk = h('div', { id: 'auth-risk' });
 
   /**
@@ -62,7 +64,7 @@ export async function failedLoginsView(main, { viewer }) {
    * @param {number} offset
    */
   const loadFailed = async (into, by, columns, offset) => {
-    const page = await api('GET', '/v1/dashboard/failed-logins', { query: { by, hours: range.value, limit: PAGE, offset } });
+    const page = await api('GET', '/v1/dashboard/failed-logins', { query: { by, hours: range.value, app: app.value, limit: PAGE, offset } });
     into.replaceChildren(
       table([...columns, ...riskColumns(page.rows)], page.rows, { empty: 'No failed logins in this period.' }),
       pager({ offset, limit: PAGE, count: page.rows.length, hasMore: page.has_more }, (o) => void loadFailed(into, by, columns, o)),
@@ -71,19 +73,20 @@ export async function failedLoginsView(main, { viewer }) {
 
   /** @param {number} offset */
   const loadLocked = async (offset) => {
-    const page = await api('GET', '/v1/dashboard/locked-accounts', { query: { limit: PAGE, offset } });
+    const page = await api('GET', '/v1/dashboard/locked-accounts', { query: { app: app.value, limit: PAGE, offset } });
     /** @type {Column[]} */
     const columns = [
-      { label: 'Email', value: (a) => a.email },
-      { label: 'Status', value: (a) => a.status },
+      { label: 'App', value: (a) => sourceBadge(a.source_app) },
+      { label: 'Account', value: (a) => a.email ?? h('span', { class: 'mono' }, a.id) },
+      { label: 'Status', value: (a) => a.status ?? 'locked' },
       { label: 'Locked until', value: (a) => (a.locked_until ? time(a.locked_until) : 'until lifted') },
       { label: 'Set by', value: (a) => a.lock_source ?? '' },
-      { label: 'Failed attempts', value: (a) => num(a.failed_login_attempts), num: true },
+      { label: 'Failed attempts', value: (a) => (a.failed_login_attempts === null ? '' : num(a.failed_login_attempts)), num: true },
       { label: 'Locks so far', value: (a) => num(a.lock_count), num: true },
-      { label: '', value: (a) => (viewer.can.unlockUsers ? unlockForm(a, () => loadLocked(offset)) : '') },
+      { label: '', value: (a) => (viewer.can.unlockUsers && a.source_app === OWN_SOURCE_APP ? unlockForm(a, () => loadLocked(offset)) : '') },
     ];
     locked.replaceChildren(
-      table(columns, page.accounts, { empty: 'No account is locked.', rowAttrs: (a) => ({ 'data-user-id': a.id }) }),
+      table(columns, page.accounts, { empty: 'No account is locked.', rowAttrs: (a) => ({ 'data-user-id': a.id, 'data-source-app': a.source_app }) }),
       pager({ offset, limit: PAGE, count: page.accounts.length, hasMore: page.has_more }, (o) => void loadLocked(o)),
     );
   };
@@ -115,9 +118,10 @@ export async function failedLoginsView(main, { viewer }) {
       loadRisk().catch((e) => replace(risk, errorBox(e))),
     ]);
   range.addEventListener('change', () => void loadAll());
+  app.addEventListener('change', () => void loadAll());
   main.replaceChildren(
     h('h1', {}, 'Failed logins and lockouts'),
-    h('div', { class: 'toolbar' }, field('Period', range), h('button', { type: 'button', onclick: () => void loadAll() }, 'Refresh')),
+    h('div', { class: 'toolbar' }, field('Period', range), field('App', app), h('button', { type: 'button', onclick: () => void loadAll() }, 'Refresh')),
     h('div', { class: 'grid2' }, h('div', {}, h('h2', {}, 'By source IP'), byIp), h('div', {}, h('h2', {}, 'By account'), byAccount)),
     h('h2', {}, 'Locked accounts'),
     locked,

@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { KIND_COLORS, lineChart } from '../charts.js';
 import { field, h, num, table } from '../dom.js';
+import { appSelect } from '../source-app.js';
 
 /**
  * @typedef {object} Overview  GET /v1/dashboard/overview
@@ -18,20 +19,26 @@ const RANGES = [
 ];
 
 /** Events per second, charts of events by kind over time, queue backlog and dead letters. */
-/** @param {HTMLElement} main */
-export async function overviewView(main) {
+/**
+ * @param {HTMLElement} main
+ * @param {{ viewer: { can: Record<string, boolean> } }} ctx
+ */
+export async function overviewView(main, { viewer }) {
   const range = h('select', { name: 'hours' }, RANGES.map((r) => h('option', { value: String(r.hours) }, r.label)));
+  // The list of apps is an administrator's (GET /v1/dashboard/apps); a reports key sees every app's totals.
+  const app = viewer.can.readIncidents ? appSelect((path) => api('GET', path)) : null;
   const body = h('div');
   const load = async () => {
     body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
     /** @type {Overview} */
-    const o = await api('GET', '/v1/dashboard/overview', { query: { hours: /** @type {HTMLSelectElement} */ (range).value } });
+    const o = await api('GET', '/v1/dashboard/overview', { query: { hours: /** @type {HTMLSelectElement} */ (range).value, app: app?.value } });
     render(body, o);
   };
   range.addEventListener('change', () => void load());
+  app?.addEventListener('change', () => void load());
   main.replaceChildren(
     h('h1', {}, 'Overview'),
-    h('div', { class: 'toolbar' }, field('Period', range), h('button', { type: 'button', onclick: () => void load() }, 'Refresh')),
+    h('div', { class: 'toolbar' }, field('Period', range), app && field('App', app), h('button', { type: 'button', onclick: () => void load() }, 'Refresh')),
     body,
   );
   await load();

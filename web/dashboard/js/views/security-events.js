@@ -1,7 +1,7 @@
 // @ts-check
 import { api } from '../api.js';
-import { sourceBadge } from '../source-app.js';
-import { badge, field, h, pager, table, time } from '../dom.js';
+import { appSelect, sourceBadge } from '../source-app.js';
+import { badge, field, h, ip, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
@@ -17,13 +17,14 @@ export async function securityEventsView(main, { viewer }) {
   const severity = /** @type {HTMLSelectElement} */ (h('select', { name: 'severity' }, h('option', { value: '' }, 'Any'), SEVERITIES.map((s) => h('option', { value: s }, s))));
   const type = /** @type {HTMLSelectElement} */ (h('select', { name: 'type' }, h('option', { value: '' }, 'Any')));
   const state = /** @type {HTMLSelectElement} */ (h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All')));
+  const app = appSelect((path) => api('GET', path));
   const list = h('div');
   let offset = 0;
   /** @type {string | null} */
   let resolving = null;
 
   const load = async () => {
-    const page = await api('GET', '/admin/security-events', { query: { severity: severity.value, type: type.value, resolved: state.value, limit: PAGE, offset } });
+    const page = await api('GET', '/admin/security-events', { query: { severity: severity.value, type: type.value, app: app.value, resolved: state.value, limit: PAGE, offset } });
     const rows = /** @type {any[]} */ (page.security_events);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
@@ -31,7 +32,7 @@ export async function securityEventsView(main, { viewer }) {
       { label: 'Type', value: (/** @type {any} */ r) => r.event_type },
       { label: 'Description', value: (/** @type {any} */ r) => r.event_description },
       { label: 'User', value: (/** @type {any} */ r) => r.user_email ?? r.user_id },
-      { label: 'IP', value: (/** @type {any} */ r) => r.ip_address },
+      { label: 'IP', value: (/** @type {any} */ r) => ip(r.ip_address) },
       { label: 'Action taken', value: (/** @type {any} */ r) => r.action_taken },
       { label: 'Source', value: (/** @type {any} */ r) => sourceBadge(r.source_app) },
       {
@@ -66,8 +67,8 @@ export async function securityEventsView(main, { viewer }) {
     offset = 0;
     void load();
   };
-  for (const select of [severity, type, state]) select.addEventListener('change', apply);
-  main.replaceChildren(h('h1', {}, 'Security events'), h('div', { class: 'toolbar' }, field('Severity', severity), field('Type', type), field('State', state)), list);
+  for (const select of [severity, type, state, app]) select.addEventListener('change', apply);
+  main.replaceChildren(h('h1', {}, 'Security events'), h('div', { class: 'toolbar' }, field('Severity', severity), field('Type', type), field('State', state), field('App', app)), list);
   const types = await api('GET', '/v1/dashboard/event-types', { query: { kind: 'security' } });
   type.append(...types.event_types.map((/** @type {{ event_type: string, events: number }} */ t) => h('option', { value: t.event_type }, `${t.event_type} (${t.events})`)));
   await load();

@@ -1,7 +1,7 @@
 // @ts-check
 import { api } from '../api.js';
-import { sourceBadge } from '../source-app.js';
-import { badge, errorBox, field, h, json, replace, table, time } from '../dom.js';
+import { appSelect, sourceBadge } from '../source-app.js';
+import { badge, errorBox, field, h, ip, json, replace, table, time } from '../dom.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -67,6 +67,7 @@ export async function timelineView(main, { params }) {
 async function showTimeline(into, userId) {
   const kindBoxes = KINDS.map((k) => /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', name: 'kind', value: k, checked: true })));
   const order = /** @type {HTMLSelectElement} */ (h('select', { name: 'order' }, h('option', { value: 'desc' }, 'Newest first'), h('option', { value: 'asc' }, 'Oldest first')));
+  const app = appSelect((path) => api('GET', path));
   const rows = h('tbody');
   const more = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'timeline-more' }, 'Load more'));
   const header = h('div', {}, h('h2', {}, 'Events about ', h('span', { class: 'mono' }, userId)));
@@ -86,7 +87,7 @@ async function showTimeline(into, userId) {
   const load = async () => {
     const kinds = kindBoxes.filter((b) => b.checked).map((b) => b.value);
     if (kinds.length === 0) return;
-    const page = await api('GET', `/v1/dashboard/users/${encodeURIComponent(userId)}/timeline`, { query: { kinds: kinds.join(','), order: order.value, limit: PAGE, cursor } });
+    const page = await api('GET', `/v1/dashboard/users/${encodeURIComponent(userId)}/timeline`, { query: { kinds: kinds.join(','), order: order.value, app: app.value, limit: PAGE, cursor } });
     for (const e of page.events) rows.append(eventRow(e));
     cursor = page.next_cursor;
     more.hidden = !cursor;
@@ -97,14 +98,14 @@ async function showTimeline(into, userId) {
     rows.replaceChildren();
     load().catch((err) => replace(message, errorBox(err)));
   };
-  for (const input of [...kindBoxes, order]) input.addEventListener('change', restart);
+  for (const input of [...kindBoxes, order, app]) input.addEventListener('change', restart);
   more.addEventListener('click', () => void load().catch((err) => replace(message, errorBox(err))));
 
   const head = h('thead', {}, h('tr', {}, ['Time', 'Source', 'Kind', 'Type', 'Outcome', 'What', 'By', 'Before', 'After / details'].map((l) => h('th', {}, l))));
   replace(
     into,
     header,
-    h('div', { class: 'toolbar' }, h('div', { class: 'kinds' }, kindBoxes.map((b) => h('label', {}, b, b.value))), field('Order', order)),
+    h('div', { class: 'toolbar' }, h('div', { class: 'kinds' }, kindBoxes.map((b) => h('label', {}, b, b.value))), field('Order', order), field('App', app)),
     message,
     h('table', { id: 'timeline-table' }, head, rows),
     h('div', { class: 'pager' }, more),
@@ -122,7 +123,7 @@ function eventRow(e) {
     h('td', {}, badge(e.kind, 'plain')),
     h('td', {}, e.event_type),
     h('td', {}, e.outcome ?? ''),
-    h('td', {}, e.summary ?? '', e.reason ? h('div', { class: 'muted' }, e.reason) : null, e.ip_address ? h('div', { class: 'muted mono' }, e.ip_address) : null),
+    h('td', {}, e.summary ?? '', e.reason ? h('div', { class: 'muted' }, e.reason) : null, e.ip_address ? h('div', { class: 'muted' }, ip(e.ip_address)) : null),
     h('td', {}, e.actor ?? ''),
     h('td', { class: 'before' }, json(e.previous_value)),
     h('td', { class: 'after' }, json(e.new_value), e.details && e.details !== 'null' ? h('details', {}, h('summary', {}, 'details'), json(e.details)) : null),
