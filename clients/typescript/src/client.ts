@@ -36,6 +36,8 @@ export class AuditflowClient {
   private readonly options: Required_;
   private readonly fetch: typeof fetch;
   private queue: AuditflowEvent[] = [];
+  /** Enqueue time of each queued event, so the age timer counts from the oldest one. */
+  private queuedAt: number[] = [];
   private inFlight = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private draining: Promise<void> | undefined;
@@ -79,6 +81,7 @@ export class AuditflowClient {
     if (record.event_id === undefined && record.id === undefined) stamped.event_id = uuidv7();
     if (record.occurred_at === undefined && record.created_at === undefined && record.timestamp === undefined) stamped.occurred_at = new Date().toISOString();
     this.queue.push(stamped as AuditflowEvent);
+    this.queuedAt.push(Date.now());
     if (this.queue.length >= this.options.batchSize) void this.drain(false);
     else this.timer ??= this.startTimer();
     return (stamped.event_id ?? stamped.id) as string;
@@ -124,10 +127,14 @@ export class AuditflowClient {
   }
 
   private startTimer() {
-    const timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.drain(true);
-    }, this.options.flushIntervalMs);
+    const age = Date.now() - (this.queuedAt[0] ?? Date.now());
+    const timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.drain(true);
+      },
+      Math.max(0, this.options.flushIntervalMs - age),
+    );
     // The age timer alone must not keep the process alive: beforeExit flushes instead.
     timer.unref?.();
     return timer;
@@ -142,6 +149,7 @@ export class AuditflowClient {
           if (this.timer) clearTimeout(this.timer);
           this.timer = undefined;
           const batch = this.queue.splice(0, this.options.batchSize);
+          this.queuedAt.splice(0, batch.length);
           this.inFlight = batch.length;
           try {
             await this.send(batch);
