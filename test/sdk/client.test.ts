@@ -215,8 +215,9 @@ describe('@auditflow/client against a running server', () => {
       triggeredById: 'admin-7',
       ipAddress: '203.0.113.9',
     });
-    // Seed 004's own call shape.
-    const objectForm = c.logUserEvent({
+    // Seed 004's own call shape, through a detached function as the seed's helper is one.
+    const { logUserEvent } = c;
+    const objectForm = logUserEvent({
       userId: 'user-43',
       eventType: 'user_registered',
       previousValue: null,

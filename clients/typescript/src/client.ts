@@ -59,6 +59,9 @@ export class AuditflowClient {
       flushOnExit: config.flushOnExit ?? true,
     };
     this.fetch = config.fetch ?? globalThis.fetch;
+    // Bound, so `export const logUserEvent = audit.logUserEvent` replaces seed 004's free function as is.
+    this.log = this.log.bind(this);
+    this.logUserEvent = this.logUserEvent.bind(this) as AuditflowClient['logUserEvent'];
     if (this.options.flushOnExit && typeof process !== 'undefined') process.on('beforeExit', this.exitHook);
   }
 
