@@ -1,5 +1,5 @@
 import { EVENT_KINDS, type EventKind } from '../../src/schemas/event';
-import { VERBATIM_SEED_ROWS } from '../fixtures/seed-events';
+import { STORED_AS, storedForm, VERBATIM_SEED_ROWS } from '../fixtures/seed-events';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -17,30 +17,6 @@ afterAll(async () => {
   await stack?.stop();
   await ns.cleanup();
 });
-
-/** Seed names that the schemas store under another column. */
-const STORED_AS: Record<string, string> = {
-  id: 'event_id',
-  created_at: 'occurred_at',
-  timestamp: 'occurred_at',
-  old_value: 'previous_value',
-  actor_type: 'triggered_by_type',
-  actor_id: 'triggered_by_id',
-  source_ip: 'ip_address',
-  target_resource: 'resource_involved',
-  mitigation_action: 'action_taken',
-};
-
-const ISO = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/;
-
-/** What a seed value looks like when read back from ClickHouse. */
-function storedForm(column: string, value: unknown): unknown {
-  if (typeof value === 'string' && ISO.test(value)) return new Date(value).toISOString().replace('T', ' ').replace('Z', '');
-  if (column === 'user_id') return value === null ? '' : String(value);
-  if (typeof value === 'string' && value.startsWith('{')) return JSON.parse(value);
-  if (value && typeof value === 'object') return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v === null ? undefined : v)));
-  return value;
-}
 
 describe('seed rows posted verbatim to POST /v1/events', () => {
   let ids: string[];

@@ -1,3 +1,6 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUE_NAMES } from '../../src/queues/queue-names';
 import { Pool } from 'pg';
 import { ApiKeyRepository, type ApiKeyOptions, type ApiKeyScope } from '../../src/api/keys/api-key.repository';
 import { ApiKeyService } from '../../src/api/keys/api-key.service';
@@ -6,7 +9,7 @@ import { createLogger } from '../../src/lib/logger';
 import { ensureDatabase } from '../../src/lib/pg';
 import { migratePostgres } from '../../src/lib/pg-migrations';
 import { start, type Running } from '../../src/start';
-import type { TestNamespace } from './test-env';
+import { eventually, REDIS_URL, type TestNamespace } from './test-env';
 
 export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -72,4 +75,17 @@ export async function queryRows<T = Record<string, unknown>>(clickhouse: ClickHo
 export async function countUnique(clickhouse: ClickHouseClient, table: string): Promise<{ count: number; unique: number }> {
   const [row] = await queryRows<{ count: number; unique: number }>(clickhouse, `SELECT count() AS count, uniqExact(source_app, event_id) AS unique FROM ${table}`);
   return { count: Number(row!.count), unique: Number(row!.unique) };
+}
+
+/** Waits until the ingest queue of `ns` is empty, then flushes the writer: everything accepted is in ClickHouse. */
+export async function drainIngest(stack: { writer?: { flushAll(): Promise<unknown> } }, ns: TestNamespace): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
+  try {
+    await eventually(async () => (await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')) === 0, 60_000, 200);
+  } finally {
+    await queue.close();
+    await redis.quit();
+  }
+  await stack.writer!.flushAll();
 }

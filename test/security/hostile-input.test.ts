@@ -7,12 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUE_NAMES } from '../../src/queues/queue-names';
 import { createLogger } from '../../src/lib/logger';
 import { signUp } from '../helpers/accounts';
-import { countUnique, createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
+import { countUnique, createApiKey, postEvents, queryRows, startStack, drainIngest } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
 const ns = createNamespace('hostile');
@@ -97,15 +95,7 @@ describe('hostile input', () => {
   }, 120_000);
 
   it('never acknowledges an event that ClickHouse then refuses (no fuzzed event was dead-lettered)', async () => {
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
-    try {
-      await eventually(async () => (await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')) === 0, 60_000, 200);
-    } finally {
-      await queue.close();
-      await redis.quit();
-    }
-    await stack.writer!.flushAll();
+    await drainIngest(stack, ns);
     const dead = await queryRows<{ error: string; raw_payload: string }>(stack.clickhouse!, 'SELECT error, raw_payload FROM dead_letter_events LIMIT 5');
     expect(dead).toEqual([]);
   });
