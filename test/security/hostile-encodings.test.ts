@@ -18,7 +18,7 @@ import { API_KEY_SCOPES } from '../../src/api/keys/api-key.repository';
 import type { Security } from '../../src/api/openapi/api-operation';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, queryRows, startStack, drainIngest } from '../helpers/stack';
-import { createNamespace, eventually } from '../helpers/test-env';
+import { createNamespace } from '../helpers/test-env';
 
 const ns = createNamespace('hostileenc');
 let stack: Awaited<ReturnType<typeof startStack>>;
