@@ -24,9 +24,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMessage, type FromServer, type RawInsertResult, type ToServer } from './ipc';
-import { median, percentile, ProcessSampler, runLoad, sleep, type LoadResult } from './load';
+import { median, percentile, ProcessSampler, runLoad, sleep, type LoadResult } from '../traffic/load';
 import { createTempNamespace } from './temp-namespace';
-import { batchBody, singleBody } from './workload';
+import { batchBody, singleBody } from '../traffic/workload';
 
 const env = (name: string, fallback: number) => {
   const value = Number(process.env[name]);

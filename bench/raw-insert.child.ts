@@ -11,8 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RawInsertResult } from './ipc';
-import { product } from './product';
-import { auditEvent, BENCH_TABLE, pipelineRow } from './workload';
+import { product } from '../traffic/product';
+import { auditEvent, BENCH_TABLE, pipelineRow } from '../traffic/workload';
 
 const BATCH = 10_000;
 

@@ -14,8 +14,8 @@
 import fs from 'node:fs';
 import { Session } from 'node:inspector';
 import { isMessage, type FromServer, type ToServer } from './ipc';
-import { product } from './product';
-import { BENCH_TABLE } from './workload';
+import { product } from '../traffic/product';
+import { BENCH_TABLE } from '../traffic/workload';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

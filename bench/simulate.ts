@@ -27,9 +27,9 @@ import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { product } from './product';
-import { measureRiskFootprint, type RiskFootprint } from './simulation/footprint';
-import { formatResult, runSimulation } from './simulation/run-simulation';
+import { product } from '../traffic/product';
+import { measureRiskFootprint, type RiskFootprint } from '../traffic/simulation/footprint';
+import { formatResult, runSimulation } from '../traffic/simulation/run-simulation';
 import { createTempNamespace, type TempNamespace } from './temp-namespace';
 
 function log(line: string): void {

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client, Pool } from 'pg';
-import type { ApiKeyScope } from '../src/api/keys/api-key.repository';
-import { product } from './product';
+import type { ApiKeyScope } from '../src/features/api-keys/api-key.repository';
+import { product } from '../traffic/product';
 
 /**
  * A throwaway namespace for one bench or simulator run, so it works on a

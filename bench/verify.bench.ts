@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
-import { product } from './product';
+import { product } from '../traffic/product';
 import { KeyRing } from '../src/lib/key-ring';
 
 const { toClickHouseRow } = product.eventRow();

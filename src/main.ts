@@ -3,7 +3,7 @@ import { StoreLockedError } from './lib/clickhouse';
 import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
 import { makePrivateDir, ownerOnlyUmask } from './lib/private-dir';
-import { start } from './start';
+import { start } from './roles/start';
 
 /** Starts the roles named in ROLE (default: all) and stops them cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {

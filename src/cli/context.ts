@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Pool } from 'pg';
-import { cliActor, PrivilegedActionAuditor, type PrivilegedAction } from '../api/audit/privileged-action-auditor';
+import { cliActor, PrivilegedActionAuditor, type PrivilegedAction } from '../features/audit/privileged-action-auditor';
 import { loadConfig, type Config } from '../config/env';
 import { OWN_SOURCE_APP } from '../domain/own-source-app';
 import { clickHouseCluster, embeddedStoreOwner, openClickHouse, type ClickHouseClient } from '../lib/clickhouse';
@@ -11,7 +11,7 @@ import { migratePostgres } from '../lib/pg-migrations';
 import { closeRedis, createFailFastRedis, createWorkerRedis } from '../lib/redis';
 import { runControlJob } from '../queues/control-client';
 import { Acknowledgements, EventPublisher } from '../queues/event-publisher';
-import { EventSpool } from '../queues/event-spool';
+import { EventSpool } from '../queues/spool/event-spool';
 import { IngestProducer } from '../queues/ingest.producer';
 import type { ControlJob, ControlResult } from '../queues/queue-names';
 import { createControlQueue, createIngestQueue } from '../queues/queues';

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import type { AnalystLimits } from '../domain/analyst-settings';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -275,4 +274,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analystMaxConcurrentQueries: e.ANALYST_MAX_CONCURRENT_QUERIES,
     retentionMinDays: e.RETENTION_MIN_DAYS,
   };
+}
+
+/** Limits every query on /clickhouse runs under (ANALYST_* in the environment). */
+export interface AnalystLimits {
+  /** max_execution_time, in seconds. */
+  maxExecutionTimeSeconds: number;
+  /** max_result_rows; more rows is an error (result_overflow_mode 'throw'), never a silent truncation. */
+  maxResultRows: number;
+  /** max_result_bytes, uncompressed. */
+  maxResultBytes: number;
+  /** max_memory_usage, so one query cannot starve the writer that shares the process. */
+  maxMemoryUsage: number;
 }

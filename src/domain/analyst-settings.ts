@@ -1,14 +1,4 @@
-/** Limits every query on /clickhouse runs under (ANALYST_* in the environment). */
-export interface AnalystLimits {
-  /** max_execution_time, in seconds. */
-  maxExecutionTimeSeconds: number;
-  /** max_result_rows; more rows is an error (result_overflow_mode 'throw'), never a silent truncation. */
-  maxResultRows: number;
-  /** max_result_bytes, uncompressed. */
-  maxResultBytes: number;
-  /** max_memory_usage, so one query cannot starve the writer that shares the process. */
-  maxMemoryUsage: number;
-}
+import type { AnalystLimits } from '../config/env';
 
 /**
  * ClickHouse's defaults for settings that auditflow's own code changes on the

@@ -4,10 +4,10 @@ import { toQueuedEvent } from '../domain/queued-event';
 import type { Logger } from '../lib/logger';
 import type { SpoolMetrics } from '../lib/metrics';
 import { parseEvent, type RawEvent } from '../schemas/event';
-import type { EventSpool } from './event-spool';
+import type { EventSpool } from './spool/event-spool';
 import type { IngestProducer } from './ingest.producer';
 import type { IngestBatch } from './queue-names';
-import { SpoolFullError } from './spool-full-error';
+import { SpoolFullError } from './spool/spool-full-error';
 
 /** What became of one published event: undefined once it is in Redis or synced to the spool, else why not. */
 type Outcome = Error | undefined;

@@ -1,12 +1,11 @@
-import type { AnalystLimits } from '../domain/analyst-settings';
-import type { ClickHouseException } from '../domain/clickhouse-exception';
+import type { AnalystLimits } from '../config/env';
+import type { AnalystQueryRequest } from '../domain/analyst-query';
+import type { ClickHouseException } from '../lib/clickhouse-exception';
 import type { QueuedEvent } from '../domain/event-row';
 import type { ReportType } from '../domain/report';
-import type { RetentionRun } from '../workers/retention';
-import type { AnalystQueryRequest } from './analyst-query-runner';
-import type { VerificationResult } from '../workers/integrity-verifier';
-import type { VerificationTrigger } from '../workers/verification-run.repository';
-import type { WebhookEventType } from '../risk/webhooks/webhook.repository';
+import type { RetentionRun } from '../domain/retention-run';
+import type { VerificationResult, VerificationTrigger } from '../domain/verification';
+import type { WebhookEventType } from '../domain/webhook-events';
 
 /** Every BullMQ queue auditflow uses. */
 export const QUEUE_NAMES = {
@@ -14,7 +13,7 @@ export const QUEUE_NAMES = {
   ingest: 'ingest',
   /** Maintenance commands run by whichever process owns ClickHouse (dead-letter replay, digests). */
   control: 'control',
-  /** Signed calls to the apps' webhooks on lock, unlock and high risk (src/risk/webhooks). */
+  /** Signed calls to the apps' webhooks on lock, unlock and high risk (src/features/risk/webhooks). */
   webhooks: 'webhooks',
 } as const;
 

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
-import { AdminAccountService } from '../../src/api/admin/admin-account.service';
-import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
-import { LoginGuard } from '../../src/api/auth/login-guard';
+import { AdminAccountService } from '../../src/features/admin/admin-account.service';
+import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
+import { LoginGuard } from '../../src/features/auth/login-guard';
 import { api, signUp } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';

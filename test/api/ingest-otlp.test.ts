@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ExportLogsServiceRequest, ExportLogsServiceResponse } from '../../src/api/ingest/formats/otlp-proto';
+import { ExportLogsServiceRequest, ExportLogsServiceResponse } from '../../src/features/ingest/formats/otlp-proto';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 

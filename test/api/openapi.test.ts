@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { API_OPERATIONS, createApp } from '../../src/api/create-app';
+import { API_OPERATIONS, createApp } from '../../src/roles/api/create-app';
 import { api } from '../helpers/accounts';
 import { startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';

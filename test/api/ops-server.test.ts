@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Running } from '../../src/start';
+import type { Running } from '../../src/roles/start';
 import { sample } from '../helpers/prometheus';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { newSecret } from '../../src/api/auth/tokens';
+import { newSecret } from '../../src/features/auth/tokens';
 import { api, signUp } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runLoad, type LoadResult } from '../../bench/load';
-import { batchBody } from '../../bench/workload';
+import { runLoad, type LoadResult } from '../../traffic/load';
+import { batchBody } from '../../traffic/workload';
 
 export interface IngestLoadOptions {
   port: number;
@@ -12,7 +12,7 @@ export interface IngestLoadOptions {
   durationMs: number;
   /** Events per post. Default 100. */
   eventsPerPost?: number;
-  /** Shortest time between one loop's posts (see bench/load.ts). Default 0: as fast as answers come. */
+  /** Shortest time between one loop's posts (see traffic/load.ts). Default 0: as fast as answers come. */
   paceMs?: number;
   /** A post unanswered after this long is abandoned (and counted as `timeout`), so the load always ends. Default 30 s. */
   timeoutMs?: number;

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { BENCH_TABLE } from '../../bench/workload';
+import { BENCH_TABLE } from '../../traffic/workload';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { queryRows } from '../helpers/stack';
 

@@ -3,7 +3,7 @@
  * - `seed000`: seed 000's AuthUserEvent row, verbatim: no kind, no
  *   event_status, only `event_type` (`login` / `login_failed`) and `timestamp`;
  * - `status`: the same row with `kind: "auth"` and an explicit `event_status`.
- * (The scenarios follow bench/simulation/traffic.ts, which tests must not import.)
+ * (The scenarios follow traffic/simulation/traffic.ts, which tests must not import.)
  */
 export type LoginShape = 'seed000' | 'status';
 

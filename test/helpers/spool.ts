@@ -7,9 +7,9 @@ import { OWN_SOURCE_APP } from '../../src/domain/own-source-app';
 import { toQueuedEvent } from '../../src/domain/queued-event';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { createLogger } from '../../src/lib/logger';
-import { EventSpool } from '../../src/queues/event-spool';
+import { EventSpool } from '../../src/queues/spool/event-spool';
 import { EVENT_TABLES, parseEvent } from '../../src/schemas/event';
-import type { Running } from '../../src/start';
+import type { Running } from '../../src/roles/start';
 import { countUnique, queryRows } from './stack';
 import { eventually } from './test-env';
 

@@ -2,13 +2,13 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAMES } from '../../src/queues/queue-names';
 import { Pool } from 'pg';
-import { ApiKeyRepository, type ApiKeyOptions, type ApiKeyScope } from '../../src/api/keys/api-key.repository';
-import { ApiKeyService } from '../../src/api/keys/api-key.service';
+import { ApiKeyRepository, type ApiKeyOptions, type ApiKeyScope } from '../../src/features/api-keys/api-key.repository';
+import { ApiKeyService } from '../../src/features/api-keys/api-key.service';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { createLogger } from '../../src/lib/logger';
 import { ensureDatabase } from '../../src/lib/pg';
 import { migratePostgres } from '../../src/lib/pg-migrations';
-import { start, type Running } from '../../src/start';
+import { start, type Running } from '../../src/roles/start';
 import { eventually, REDIS_URL, type TestNamespace } from './test-env';
 
 export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');

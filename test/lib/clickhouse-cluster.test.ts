@@ -3,7 +3,7 @@ import path from 'node:path';
 import { openClickHouse, type ClickHouseClient } from '../../src/lib/clickhouse';
 import { clusterStatements } from '../../src/lib/clickhouse-cluster';
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse, migrationFiles, migrationStatements, SCHEMA_MIGRATIONS } from '../../src/lib/clickhouse-migrations';
-import { parseWithClickHouse } from '../../src/lib/clickhouse-parser';
+import { parseWithClickHouse } from '../../src/features/analyst/clickhouse-parser';
 import { queryRows } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
 

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { QueuedEvent } from '../../src/domain/event-row';
-import { EventSpool } from '../../src/queues/event-spool';
+import { EventSpool } from '../../src/queues/spool/event-spool';
 import type { IngestBatch } from '../../src/queues/queue-names';
-import { SpoolFullError } from '../../src/queues/spool-full-error';
+import { SpoolFullError } from '../../src/queues/spool/spool-full-error';
 import { capturingLogger } from '../helpers/captured-logs';
 import { deadPid } from '../helpers/spool';
 

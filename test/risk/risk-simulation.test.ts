@@ -1,5 +1,5 @@
-import { formatResult, runSimulation } from '../../bench/simulation/run-simulation';
-import { ATTACKS } from '../../bench/simulation/traffic';
+import { formatResult, runSimulation } from '../../traffic/simulation/run-simulation';
+import { ATTACKS } from '../../traffic/simulation/traffic';
 import { createApiKey, startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { verifyWebhook } from '../../src/risk/webhooks/webhook-signature';
+import { verifyWebhook } from '../../src/features/webhooks/webhook-signature';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { AdminAccountService } from '../../src/api/admin/admin-account.service';
-import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
-import { LoginGuard } from '../../src/api/auth/login-guard';
+import { AdminAccountService } from '../../src/features/admin/admin-account.service';
+import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
+import { LoginGuard } from '../../src/features/auth/login-guard';
 import { api, signUp } from '../helpers/accounts';
 import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { createApiKey, postEvents } from '../helpers/stack';

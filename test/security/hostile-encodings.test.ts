@@ -10,12 +10,12 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { Pool } from 'pg';
-import { API_OPERATIONS } from '../../src/api/create-app';
-import { AdminAccountService } from '../../src/api/admin/admin-account.service';
-import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
-import { LoginGuard } from '../../src/api/auth/login-guard';
-import { API_KEY_SCOPES } from '../../src/api/keys/api-key.repository';
-import type { Security } from '../../src/api/openapi/api-operation';
+import { API_OPERATIONS } from '../../src/roles/api/create-app';
+import { AdminAccountService } from '../../src/features/admin/admin-account.service';
+import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
+import { LoginGuard } from '../../src/features/auth/login-guard';
+import { API_KEY_SCOPES } from '../../src/features/api-keys/api-key.repository';
+import type { Security } from '../../src/http/api-operation';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, queryRows, startStack, drainIngest } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';

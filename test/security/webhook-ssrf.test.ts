@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OutboundAddressPolicy, type Resolver } from '../../src/lib/outbound-address';
-import { pinnedPost } from '../../src/risk/webhooks/pinned-post';
+import { pinnedPost } from '../../src/features/webhooks/pinned-post';
 import { api } from '../helpers/accounts';
 import { createApiKey, startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';

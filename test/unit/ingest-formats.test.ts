@@ -1,7 +1,7 @@
-import { fromBinaryCloudEvent, fromStructuredCloudEvents } from '../../src/api/ingest/formats/cloudevents';
-import { kindAndTypeOf } from '../../src/api/ingest/formats/event-name';
-import { fromNdjson } from '../../src/api/ingest/formats/ndjson';
-import { fromOtlpLogs } from '../../src/api/ingest/formats/otlp-logs';
+import { fromBinaryCloudEvent, fromStructuredCloudEvents } from '../../src/features/ingest/formats/cloudevents';
+import { kindAndTypeOf } from '../../src/features/ingest/formats/event-name';
+import { fromNdjson } from '../../src/features/ingest/formats/ndjson';
+import { fromOtlpLogs } from '../../src/features/ingest/formats/otlp-logs';
 
 const noLimit = () => {};
 const raw = (decoded: { raw: unknown } | { issues: unknown }) => (decoded as { raw: Record<string, unknown> }).raw;

@@ -1,6 +1,6 @@
 import type { SignedReport } from '../../src/domain/report';
-import { reportCsv } from '../../src/domain/report-rendering';
-import { figureTable, integrityStatus, REPORT_SECTIONS, reportFigures, reportScope, sectionsOf } from '../../src/domain/report-sections';
+import { reportCsv } from '../../src/features/reports/report-rendering';
+import { figureTable, integrityStatus, REPORT_SECTIONS, reportFigures, reportScope, sectionsOf } from '../../src/features/reports/report-sections';
 
 const report = (content: Record<string, unknown>): SignedReport => ({
   format: 'auditflow-report/1',

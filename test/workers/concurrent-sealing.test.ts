@@ -11,11 +11,11 @@ import { RedisLock } from '../../src/lib/redis-lock';
 import { KeyRing } from '../../src/lib/key-ring';
 import { SigningKey } from '../../src/lib/signing-key';
 import { parseEvent } from '../../src/schemas/event';
-import { ChainSealer } from '../../src/workers/chain-sealer';
-import { ClickHouseWriter } from '../../src/workers/clickhouse-writer';
-import { DeadLetterRepository } from '../../src/workers/dead-letter.repository';
-import { IntegrityVerifier } from '../../src/workers/integrity-verifier';
-import { SealRepository } from '../../src/workers/seal.repository';
+import { ChainSealer } from '../../src/features/integrity/chain-sealer';
+import { ClickHouseWriter } from '../../src/features/ingest/writer/clickhouse-writer';
+import { DeadLetterRepository } from '../../src/features/ingest/dead-letters/dead-letter.repository';
+import { IntegrityVerifier } from '../../src/features/integrity/integrity-verifier';
+import { SealRepository } from '../../src/features/integrity/seal.repository';
 import { silentLogger } from '../helpers/stack';
 import { createNamespace, REDIS_URL } from '../helpers/test-env';
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { KeyRing } from '../../src/lib/key-ring';
 import { SigningKey } from '../../src/lib/signing-key';
-import { IntegrityVerifier } from '../../src/workers/integrity-verifier';
-import { SealRepository } from '../../src/workers/seal.repository';
+import { IntegrityVerifier } from '../../src/features/integrity/integrity-verifier';
+import { SealRepository } from '../../src/features/integrity/seal.repository';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
-import { AdminAccountService } from '../../api/admin/admin-account.service';
-import { AdministratorRepository } from '../../api/admin/administrator.repository';
-import { LoginGuard } from '../../api/auth/login-guard';
-import { administratorCreated, administratorUnlocked } from '../../api/audit/privileged-actions';
+import { AdminAccountService } from '../../features/admin/admin-account.service';
+import { AdministratorRepository } from '../../features/admin/administrator.repository';
+import { LoginGuard } from '../../features/auth/login-guard';
+import { administratorCreated, administratorUnlocked } from '../../features/audit/privileged-actions';
 import { cliContext, withAudit, withPostgres } from '../context';
 
 function accounts(pg: Pool): AdminAccountService {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { API_KEY_SCOPES, ApiKeyRepository } from '../../api/keys/api-key.repository';
-import { ApiKeyService, parseScopes } from '../../api/keys/api-key.service';
-import { apiKeyCreated, apiKeyRevoked } from '../../api/audit/privileged-actions';
+import { API_KEY_SCOPES, ApiKeyRepository } from '../../features/api-keys/api-key.repository';
+import { ApiKeyService, parseScopes } from '../../features/api-keys/api-key.service';
+import { apiKeyCreated, apiKeyRevoked } from '../../features/audit/privileged-actions';
 import { cliContext, withAudit, withPostgres } from '../context';
 
 export function registerApiKeyCommands(program: Command): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
-import { ArchiveRowsCheck, manifestProblems, type ArchiveManifest } from '../../domain/archive-manifest';
+import { ArchiveRowsCheck, manifestProblems, type ArchiveManifest } from '../../features/integrity/archive/archive-manifest';
 import type { ChainRow } from '../../domain/chain-check';
 import { KeyRing } from '../../lib/key-ring';
 

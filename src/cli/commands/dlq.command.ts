@@ -5,9 +5,9 @@ import { createWorkerRedis } from '../../lib/redis';
 import { runControlJob } from '../../queues/control-client';
 import type { ControlResult } from '../../queues/queue-names';
 import { createControlQueue, createIngestQueue } from '../../queues/queues';
-import { DeadLetterRepository } from '../../workers/dead-letter.repository';
-import { replayDeadLetters } from '../../workers/dead-letter-replay';
-import { deadLettersReplayed } from '../../api/audit/privileged-actions';
+import { DeadLetterRepository } from '../../features/ingest/dead-letters/dead-letter.repository';
+import { replayDeadLetters } from '../../features/ingest/dead-letters/dead-letter-replay';
+import { deadLettersReplayed } from '../../features/audit/privileged-actions';
 import { cliContext, withAudit } from '../context';
 
 export function registerDlqCommands(program: Command): void {

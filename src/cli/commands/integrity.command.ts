@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { KeyRing } from '../../lib/key-ring';
 import { SigningKey } from '../../lib/signing-key';
-import { IntegrityVerifier, type VerificationResult } from '../../workers/integrity-verifier';
-import { RecordedVerification } from '../../workers/recorded-verification';
-import { SealRepository } from '../../workers/seal.repository';
-import { VerificationRunRepository } from '../../workers/verification-run.repository';
-import { integrityVerified, signingKeyExported, signingKeyRotated } from '../../api/audit/privileged-actions';
+import type { VerificationResult } from '../../domain/verification';
+import { IntegrityVerifier } from '../../features/integrity/integrity-verifier';
+import { RecordedVerification } from '../../features/integrity/recorded-verification';
+import { SealRepository } from '../../features/integrity/seal.repository';
+import { VerificationRunRepository } from '../../features/integrity/verification-run.repository';
+import { integrityVerified, signingKeyExported, signingKeyRotated } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
 function parseDate(name: string, value: string | undefined): Date | undefined {

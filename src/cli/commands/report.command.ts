@@ -2,15 +2,15 @@ import fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { REPORT_TYPES, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
-import { checkReport } from '../../domain/report-verification';
+import { checkReport } from '../../features/reports/report-verification';
 import { KeyRing } from '../../lib/key-ring';
 import { SigningKey } from '../../lib/signing-key';
 import { directReader } from '../../queues/clickhouse-reader';
-import { IntegrityVerifier } from '../../workers/integrity-verifier';
-import { ReportBuilder } from '../../workers/report-builder';
-import { ReportRepository } from '../../workers/report.repository';
-import { SealRepository } from '../../workers/seal.repository';
-import { reportGenerated } from '../../api/audit/privileged-actions';
+import { IntegrityVerifier } from '../../features/integrity/integrity-verifier';
+import { ReportBuilder } from '../../features/reports/report-builder';
+import { ReportRepository } from '../../features/reports/report-writer.repository';
+import { SealRepository } from '../../features/integrity/seal.repository';
+import { reportGenerated } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
 /** Checks a downloaded report with no database: its hash, its signature, and the key it names. */

@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import { AppError } from '../../lib/app-error';
+import type { LoginGuard } from '../auth/login-guard';
+import { hashPassword } from '../auth/password-hasher';
+import { validate } from '../../http/validate';
+import { throttleKey } from '../auth/login-guard';
+import { newAdministrator } from './admin.schemas';
+import { publicAdministrator, type AdministratorRepository, type PublicAdministrator } from './administrator.repository';
+
+/** Administrators as an operator manages them (the `auditflow admin` command). */
+export class AdminAccountService {
+  constructor(
+    private readonly admins: AdministratorRepository,
+    private readonly guard: LoginGuard,
+  ) {}
+
+  /** Creates an administrator (level 5 unless told), verified since an operator made it. */
+  async create(input: z.input<typeof newAdministrator>): Promise<PublicAdministrator> {
+    const a = validate(newAdministrator, input);
+    const row = await this.admins.insert({
+      email: a.email,
+      passwordHash: await hashPassword(a.password),
+      adminLevel: a.admin_level,
+      firstName: a.first_name ?? null,
+      lastName: a.last_name ?? null,
+    });
+    if (!row) throw new AppError('CONFLICT', `an administrator with email ${a.email} already exists`);
+    return publicAdministrator(row);
+  }
+
+  async list(): Promise<PublicAdministrator[]> {
+    return (await this.admins.list()).map(publicAdministrator);
+  }
+
+  /** Lifts a login lock on an administrator: the way back in when every administrator is locked out. */
+  async unlock(email: string): Promise<PublicAdministrator> {
+    const normalized = email.trim().toLowerCase();
+    const row = await this.admins.clearLock(normalized);
+    if (!row) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
+    await this.guard.clear(throttleKey('admin', normalized));
+    return publicAdministrator(row);
+  }
+}

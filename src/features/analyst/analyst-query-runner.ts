@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { DataFormat } from '@clickhouse/client';
+import { QueueEvents, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { executableSql, inspectAst, inspectTokens, urlSettingsToApply } from './analyst-query-policy';
+import type { AnalystLimits } from '../../config/env';
+import type { AnalystQueryRequest } from '../../domain/analyst-query';
+import { clickHouseException, clickHouseExceptionOf, type ClickHouseException } from '../../lib/clickhouse-exception';
+import type { ClickHouseClient } from '../../lib/clickhouse';
+import { explainAst, parseWithClickHouse, readAll } from './clickhouse-parser';
+import type { ControlJob, ControlResult } from '../../queues/queue-names';
+
+export interface AnalystQueryResult {
+  /** The result exactly as ClickHouse wrote it in its format. */
+  body: Buffer;
+  format: string;
+  /** X-ClickHouse-Summary: read_rows, read_bytes… as strings. */
+  summary: Record<string, string>;
+}
+
+export type AnalystQueryOutcome = { type: 'result'; result: AnalystQueryResult } | { type: 'exception'; exception: ClickHouseException };
+
+/** Runs analyst queries where ClickHouse is: directly, or through the worker that owns the embedded store. */
+export interface AnalystQueryRunner {
+  run(request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome>;
+}
+
+const exception = (e: ClickHouseException): AnalystQueryOutcome => ({ type: 'exception', exception: e });
+
+/**
+ * Parse (ClickHouse's lexer and parser), judge (the policy), then run with
+ * the limits in the query's own SETTINGS clause. Never through
+ * `clickhouse_settings`: over chDB those become SETs that outlive the query
+ * on the session.
+ */
+export async function runAnalystQuery(client: ClickHouseClient, request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> {
+  try {
+    // A NUL could end the text early for one reader of it and not another.
+    if (request.query.includes('\0')) return exception(clickHouseException('SYNTAX_ERROR', 'The query contains a NUL byte'));
+    const urlSettings = urlSettingsToApply(request.settings, limits);
+    if ('code' in urlSettings) return exception(urlSettings);
+    const parsed = await parseWithClickHouse(client, request.query);
+    const text = Buffer.from(request.query, 'utf8');
+    const findings = inspectTokens(text, parsed.tokens, limits);
+    if ('code' in findings) return exception(findings);
+    const refusal = inspectAst(await explainAst(client, parsed.canonical, request.params), findings);
+    if (refusal) return exception(refusal);
+
+    const format = findings.format ?? request.defaultFormat;
+    const response = await client.exec({
+      query: executableSql(text, findings, urlSettings, limits),
+      query_params: request.params,
+      query_id: request.queryId,
+      // Both shape the response only; the chDB connection maps default_format to its output format and drops wait_end_of_query.
+      clickhouse_settings: { default_format: request.defaultFormat as DataFormat, wait_end_of_query: 1 },
+    });
+    const body = await readCapped(response.stream, limits.maxResultBytes);
+    if (!body) {
+      return exception(
+        clickHouseException('TOO_MANY_ROWS_OR_BYTES', `Limit for result exceeded, max bytes: ${limits.maxResultBytes}, current bytes: more than ${limits.maxResultBytes} (the bytes sent are counted, whatever ClickHouse's own count says)`),
+      );
+    }
+    const summary = Object.fromEntries(Object.entries(response.summary ?? {}).map(([k, v]) => [k, String(v)]));
+    return { type: 'result', result: { body, format, summary } };
+  } catch (error) {
+    const judged = clickHouseExceptionOf(error);
+    if (judged) return exception(judged);
+    throw error;
+  }
+}
+
+/**
+ * The result's bytes as they arrive, or null as soon as they pass `cap`:
+ * ClickHouse's max_result_bytes counts a constant column once
+ * (`SELECT repeat('a', 1000000) FROM numbers(300)` measured 2 MB for 300 MB
+ * of output), so the bytes actually produced are what is capped. Reading
+ * stops there, which aborts the query on a server.
+ */
+async function readCapped(stream: AsyncIterable<Buffer | string> & { destroy?: () => void }, cap: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    if (size > cap) {
+      stream.destroy?.();
+      return null;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Runs analyst queries on a client of their own. Over chDB (`exclusive`),
+ * one at a time, because a connection runs its queries one after another
+ * anyway, and because chDB 3.4 hands what a failed query had already
+ * written (a JSON header, say) to the connection's next result: after a
+ * failure, a throwaway query takes it before anyone else can.
+ */
+export function directAnalystRunner(client: ClickHouseClient, options: { exclusive?: boolean } = {}): AnalystQueryRunner {
+  if (!options.exclusive) return { run: (request, limits) => runAnalystQuery(client, request, limits) };
+  let previous: Promise<unknown> = Promise.resolve();
+  const runAlone = async (request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> => {
+    const outcome = await runAnalystQuery(client, request, limits).catch(async (error: unknown) => {
+      await drainLeftovers(client);
+      throw error;
+    });
+    if (outcome.type === 'exception') await drainLeftovers(client);
+    return outcome;
+  };
+  return {
+    run(request, limits) {
+      const run = previous.then(() => runAlone(request, limits));
+      previous = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
+
+async function drainLeftovers(client: ClickHouseClient): Promise<void> {
+  try {
+    await readAll((await client.exec({ query: 'SELECT 1' })).stream);
+  } catch {
+    // Nothing to drain, or the store is closing.
+  }
+}
+
+/** How long a relayed result waits in Redis for the API to collect it. */
+export const RELAYED_RESULT_TTL_MS = 120_000;
+
+/**
+ * For an API-only process on the embedded default: the query runs as a
+ * control job on the worker that owns the store. The result's bytes go
+ * through a Redis key of their own, read once and deleted, rather than in
+ * the job's return value, which BullMQ also copies into its events stream.
+ */
+export class RelayedAnalystRunner implements AnalystQueryRunner {
+  private events?: Promise<QueueEvents>;
+
+  constructor(
+    private readonly controlQueue: Queue<ControlJob>,
+    /** Commands, and a connection QueueEvents may duplicate to block on. */
+    private readonly redis: Redis,
+  ) {}
+
+  async run(request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> {
+    // One QueueEvents for every request, also when the first ones arrive together.
+    this.events ??= (async () => {
+      const events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
+      await events.waitUntilReady();
+      return events;
+    })();
+    const events = await this.events;
+    const resultKey = `${this.controlQueue.opts.prefix ?? 'bull'}:analyst-result:${randomUUID()}`;
+    const job = await this.controlQueue.add('analyst-query', { type: 'analyst-query', request, limits, resultKey }, { attempts: 1, removeOnComplete: true, removeOnFail: true });
+    const waitMs = limits.maxExecutionTimeSeconds * 1000 + 15_000;
+    let answer: ControlResult;
+    try {
+      answer = (await job.waitUntilFinished(events, waitMs)) as ControlResult;
+    } catch (error) {
+      if (/timed out/i.test(String(error))) {
+        return exception(clickHouseException('TIMEOUT_EXCEEDED', `No worker answered within ${waitMs / 1000} s; is the worker that owns the embedded store running?`));
+      }
+      throw error;
+    }
+    if (answer.type !== 'analyst-query') throw new Error(`control job analyst-query answered ${answer.type}`);
+    if (answer.outcome.type === 'exception') return answer.outcome;
+    const body = await this.redis.getdelBuffer(resultKey);
+    if (!body) throw new Error('the relayed result expired before it was read');
+    return { type: 'result', result: { body, format: answer.outcome.format, summary: answer.outcome.summary } };
+  }
+
+  async close(): Promise<void> {
+    await (await this.events)?.close();
+  }
+}

@@ -1,0 +1,44 @@
+import type { AnalystLimits } from '../../config/env';
+import type { AnalystQueryRequest } from '../../domain/analyst-query';
+import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
+import type { AnalystQueryOutcome, AnalystQueryRunner } from './analyst-query-runner';
+import type { ApiKeyService, AuthenticatedKey } from '../api-keys/api-key.service';
+import { restrictionRefusal } from '../api-keys/app-restriction';
+
+/** Who may query (an API key with the query scope) and under which limits. */
+export class AnalystQueryService {
+  constructor(
+    private readonly keys: ApiKeyService,
+    private readonly runner: AnalystQueryRunner,
+    private readonly limits: AnalystLimits,
+    /** Queries run at once; more are refused (a result can be as large as the byte cap, and each holds one). */
+    private readonly maxInFlight = 4,
+  ) {}
+
+  private inFlight = 0;
+
+  /** The key behind a request, or the exception ClickHouse would answer a wrong password with. */
+  async authenticate(key: string | null, user = 'default'): Promise<AuthenticatedKey | ClickHouseException> {
+    if (!key) {
+      return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: send an API key with the query scope as the password (HTTP Basic auth, with any user name), in X-ClickHouse-Key, or as the password parameter`);
+    }
+    const found = await this.keys.authenticate(key);
+    if (!found) return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or the API key is revoked`);
+    if (!found.scopes.includes('query')) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: this API key lacks the query scope`);
+    const refusal = restrictionRefusal(found.apps, 'query');
+    if (refusal) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: ${refusal}`);
+    return found;
+  }
+
+  async run(request: AnalystQueryRequest): Promise<AnalystQueryOutcome> {
+    if (this.inFlight >= this.maxInFlight) {
+      return { type: 'exception', exception: clickHouseException('TOO_MANY_SIMULTANEOUS_QUERIES', `Too many simultaneous queries. Maximum: ${this.maxInFlight}`) };
+    }
+    this.inFlight++;
+    try {
+      return await this.runner.run(request, this.limits);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
+import type { Logger } from '../../lib/logger';
+import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
+import { analystQueried } from '../audit/privileged-actions';
+import type { AnalystQueryService } from './analyst-query.service';
+import { credentialOf, readAnalystQuery, urlParameters, userOf } from './clickhouse-http-request';
+import { sendException, sendResult } from './clickhouse-http-response';
+
+/** Largest query text accepted (ClickHouse's max_query_size is 256 KiB; a body here holds no insert data). */
+const QUERY_BODY_LIMIT = '1mb';
+
+/** The database name @clickhouse/client reads from a URL ending in /clickhouse. */
+const DATABASE_PATH = 'clickhouse';
+
+/** body-parser's failures, as ClickHouse names them. */
+function bodyException(error: { type?: string; message?: string }): ClickHouseException {
+  if (error.type === 'entity.too.large') return clickHouseException('QUERY_IS_TOO_LARGE', `The query is larger than ${QUERY_BODY_LIMIT}`);
+  if (error.type === 'encoding.unsupported') return clickHouseException('UNKNOWN_COMPRESSION_METHOD', error.message ?? 'Unknown Content-Encoding');
+  return clickHouseException('SYNTAX_ERROR', `Cannot read the request body: ${error.message ?? 'unknown error'}`);
+}
+
+/**
+ * /clickhouse: ClickHouse's HTTP interface, read-only, for analysts' tools
+ * (curl, @clickhouse/client, BI tools). Answers in ClickHouse's text and
+ * error format rather than auditflow's JSON, because those clients parse it.
+ */
+export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logger, audit: PrivilegedActionAuditor): Router {
+  const router = Router();
+  const readBody = express.raw({ type: () => true, limit: QUERY_BODY_LIMIT });
+
+  // Like ClickHouse's /ping: liveness of the HTTP server, no credentials.
+  const ping = (_req: Request, res: Response) => void res.type('text/plain').send('Ok.\n');
+  router.get('/clickhouse/ping', ping);
+
+  const query = async (req: Request, res: Response): Promise<void> => {
+    const url = urlParameters(req);
+    // A GET without a query is ClickHouse's health check.
+    if (req.method === 'GET' && !url.has('query') && !(Buffer.isBuffer(req.body) && req.body.length > 0)) {
+      res.type('text/plain').send('Ok.\n');
+      return;
+    }
+    const key = await service.authenticate(credentialOf(req, url), userOf(req, url));
+    if ('code' in key) return sendException(res, key);
+    // The key is the actor: the api_access row of this request records it.
+    res.locals.ctx.actor = { type: 'api_key', id: key.id, name: key.name };
+    const request = readAnalystQuery(req, url);
+    if ('code' in request) return sendException(res, request);
+    const started = performance.now();
+    const outcome = await service.run(request);
+    // Every query a key ran or was refused: who, its hash and text, and what it read.
+    audit.record(requestActor(res.locals.ctx), analystQueried(request, outcome.type === 'result' ? outcome.result : { refused: `${outcome.exception.name}: ${outcome.exception.message}` }, started));
+    if (outcome.type === 'exception') return sendException(res, outcome.exception, request.queryId);
+    await sendResult(req, res, outcome.result, request.queryId, request.settings);
+  };
+
+  const withBody = (req: Request, res: Response): void => {
+    readBody(req, res, (error?: unknown) => {
+      if (error) return sendException(res, bodyException(error as { type?: string; message?: string }));
+      void query(req, res).catch((e: unknown) => {
+        // Not ClickHouse's verdict (PostgreSQL or Redis down, a bug): logged here, answered in ClickHouse's format.
+        const requestId = res.locals.ctx.requestId;
+        logger.error({ err: e, requestId }, 'analyst query failed');
+        if (!res.headersSent) sendException(res, clickHouseException('UNKNOWN_EXCEPTION', `Internal error (request ${requestId})`));
+      });
+    });
+  };
+  router.get('/clickhouse', withBody);
+  router.post('/clickhouse', withBody);
+
+  // @clickhouse/client given url …/clickhouse takes the path for a database name: it sends to / with
+  // database=clickhouse, and pings /ping. Serve that too, so the obvious configuration works.
+  const viaDatabaseName = (req: Request, res: Response, next: NextFunction): void => {
+    if (urlParameters(req).get('database') === DATABASE_PATH) withBody(req, res);
+    else next();
+  };
+  router.get('/', viaDatabaseName);
+  router.post('/', viaDatabaseName);
+  router.get('/ping', ping);
+  return router;
+}

@@ -1,0 +1,126 @@
+import { sha256Hex } from '../../domain/canonical-json';
+import type { ReportType } from '../../domain/report';
+import type { KeyRotation } from '../../lib/signing-key';
+import type { VerificationResult } from '../../domain/verification';
+import type { ApiKeyRecord } from '../api-keys/api-key.repository';
+import { storable, type PrivilegedAction } from './privileged-action-auditor';
+
+/**
+ * The privileged actions and the audit event each one records, built in one
+ * place so that the API and the CLI record the same action the same way.
+ * (Settings, retention policies, webhooks and user roles record theirs in
+ * their services: setting_updated, retention_policy_updated, webhook_*, role_changed.)
+ */
+
+/** What an administrator's audit events name of them (never the password hash). */
+interface AdministratorView {
+  id: string;
+  email: string;
+  admin_level: number;
+  status: string;
+}
+
+/** How much of an analyst's query text is kept in the event; the hash covers all of it. */
+export const QUERY_TEXT_KEPT = 1000;
+
+const keyView = (k: ApiKeyRecord) => ({ name: k.name, app: k.app, apps: k.apps ?? null, trusted_ip_reputation: k.trusted_ip_reputation, scopes: k.scopes, key_prefix: k.key_prefix, revoked: k.revoked_at !== null });
+
+export function apiKeyCreated(k: ApiKeyRecord): PrivilegedAction {
+  return { type: 'api_key_created', action: 'CREATE', target: { type: 'API_KEY', id: k.id }, previous: null, next: keyView(k) };
+}
+
+export function apiKeyRevoked(k: ApiKeyRecord): PrivilegedAction {
+  return { type: 'api_key_revoked', action: 'DELETE', target: { type: 'API_KEY', id: k.id }, previous: { ...keyView(k), revoked: false }, next: keyView(k) };
+}
+
+export function administratorCreated(a: AdministratorView): PrivilegedAction {
+  return {
+    type: 'administrator_created',
+    action: 'CREATE',
+    target: { type: 'ADMINISTRATOR', id: a.id },
+    previous: null,
+    next: { email: a.email, admin_level: a.admin_level, status: a.status },
+  };
+}
+
+export function administratorUnlocked(a: AdministratorView): PrivilegedAction {
+  return { type: 'administrator_unlocked', action: 'UPDATE', target: { type: 'ADMINISTRATOR', id: a.id }, next: { email: a.email, locked_until: null, failed_login_attempts: 0 } };
+}
+
+export function reportGenerated(r: { id: string; created: boolean; type: ReportType; start: Date; end: Date }, startedAt?: number): PrivilegedAction {
+  return {
+    type: 'report_generated',
+    action: 'CREATE',
+    target: { type: 'COMPLIANCE_REPORT', id: r.id },
+    previous: null,
+    // created false: the report of that type and period was already stored, and was returned instead.
+    next: { report_type: r.type, period_start: r.start.toISOString(), period_end: r.end.toISOString(), created: r.created },
+    startedAt,
+  };
+}
+
+export function reportDownloaded(id: string, format: string): PrivilegedAction {
+  return { type: 'report_downloaded', action: 'EXPORT', target: { type: 'COMPLIANCE_REPORT', id }, next: { format } };
+}
+
+export function reportVerified(id: string, result: { ok: boolean; problems: string[] }): PrivilegedAction {
+  return {
+    type: 'report_verified',
+    action: 'READ',
+    target: { type: 'COMPLIANCE_REPORT', id },
+    next: { ok: result.ok, problems: result.problems.length },
+    ...(result.ok ? {} : { failure: result.problems.join('; ') }),
+  };
+}
+
+export function integrityVerified(result: VerificationResult, startedAt?: number): PrivilegedAction {
+  const broken = result.tables.filter((t) => !t.ok);
+  return {
+    type: 'integrity_verified',
+    action: 'EXECUTE',
+    target: { type: 'INTEGRITY_CHAIN', id: `${result.from ?? '-'}..${result.to ?? '-'}` },
+    next: { ok: result.ok, rows: result.rows, tables: result.tables.length, broken_tables: broken.map((t) => t.table), seconds: result.seconds },
+    ...(result.ok ? {} : { failure: broken.map((t) => `${t.table}: ${t.first_break?.kind ?? 'broken'} ${t.first_break?.detail ?? ''}`.trim()).join('; ') }),
+    startedAt,
+  };
+}
+
+export function deadLettersReplayed(limit: number, result: { requeued: number; retriedJobs: number }, startedAt?: number): PrivilegedAction {
+  return {
+    type: 'dead_letters_replayed',
+    action: 'EXECUTE',
+    target: { type: 'DEAD_LETTER_QUEUE', id: 'dead_letters' },
+    next: { limit, requeued: result.requeued, retried_jobs: result.retriedJobs },
+    startedAt,
+  };
+}
+
+export function signingKeyRotated(r: KeyRotation): PrivilegedAction {
+  return { type: 'signing_key_rotated', action: 'UPDATE', target: { type: 'SIGNING_KEY', id: r.keyId }, previous: { key_id: r.retiredKeyId }, next: { key_id: r.keyId } };
+}
+
+export function signingKeyExported(keyId: string): PrivilegedAction {
+  return { type: 'signing_key_exported', action: 'EXPORT', target: { type: 'SIGNING_KEY', id: keyId }, next: { key_id: keyId, half: 'public' } };
+}
+
+/** An analyst's query on /clickhouse, answered or refused. `summary` is ClickHouse's X-ClickHouse-Summary. */
+export function analystQueried(
+  q: { query: string; queryId: string; format?: string },
+  outcome: { summary: Record<string, string> } | { refused: string },
+  startedAt?: number,
+): PrivilegedAction {
+  const hash = sha256Hex(q.query);
+  const n = (v: string | undefined) => (v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
+  const read = 'summary' in outcome
+    ? { read_rows: n(outcome.summary.read_rows), read_bytes: n(outcome.summary.read_bytes), result_rows: n(outcome.summary.result_rows), result_bytes: n(outcome.summary.result_bytes) }
+    : {};
+  return {
+    type: 'analyst_query',
+    action: 'READ',
+    target: { type: 'ANALYST_QUERY', id: hash },
+    next: { query_sha256: hash, query: storable(q.query.slice(0, QUERY_TEXT_KEPT)), query_chars: q.query.length, query_truncated: q.query.length > QUERY_TEXT_KEPT, ...read },
+    ...('refused' in outcome ? { failure: outcome.refused } : {}),
+    details: { query_id: q.queryId },
+    startedAt,
+  };
+}

@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import type { AdminAction } from '../admin/admin-levels';
+import { requireAdmin, requireLevel } from '../admin/require-admin';
+import { requireAdminOrKey, type AdminOrKeyDeps } from '../admin/require-admin-or-key';
+import { validate } from '../../http/validate';
+import type { DashboardService } from './dashboard.service';
+import { authRiskQuery, eventTypesQuery, failedLoginsQuery, lockedAccountsQuery, overviewQuery, timelineParams, timelineQuery } from './dashboard.schemas';
+
+/**
+ * /v1/dashboard: the figures the dashboard shows that no other endpoint
+ * gives. Traffic is for anyone who may read reports (an administrator or a
+ * `reports` key); failed logins, locks and timelines are for administrators
+ * only. Actions (resolve, unlock) are the /admin endpoints'.
+ */
+export function dashboardRoutes(dashboard: DashboardService, access: AdminOrKeyDeps): Router {
+  const router = Router();
+  const admin = (action: AdminAction) => Router().use(requireAdmin(access.auth, access.admin), requireLevel(action));
+
+  router.get('/v1/dashboard/me', requireAdminOrKey(access, 'reports'), (_req, res) => {
+    res.json(dashboard.viewer(res.locals.admin, res.locals.apiKey));
+  });
+
+  router.get('/v1/dashboard/overview', requireAdminOrKey(access, 'reports', 'readReports'), async (req, res) => {
+    const q = validate(overviewQuery, req.query);
+    res.json(await dashboard.overview(q.hours, q.app));
+  });
+
+  router.get('/v1/dashboard/event-types', admin('readIncidents'), async (req, res) => {
+    res.json(await dashboard.eventTypes(validate(eventTypesQuery, req.query).kind));
+  });
+
+  router.get('/v1/dashboard/failed-logins', admin('readIncidents'), async (req, res) => {
+    res.json(await dashboard.failedLogins(validate(failedLoginsQuery, req.query)));
+  });
+
+  router.get('/v1/dashboard/auth-risk', admin('readIncidents'), async (req, res) => {
+    res.json(await dashboard.authRisk(validate(authRiskQuery, req.query).days));
+  });
+
+  router.get('/v1/dashboard/locked-accounts', admin('readUsers'), async (req, res) => {
+    const q = validate(lockedAccountsQuery, req.query);
+    res.json(await dashboard.lockedAccounts(q.limit, q.offset, q.app));
+  });
+
+  router.get('/v1/dashboard/apps', admin('readIncidents'), async (_req, res) => {
+    res.json({ apps: await dashboard.apps() });
+  });
+
+  router.get('/v1/dashboard/users/:user_id/timeline', admin('readUsers'), async (req, res) => {
+    const { user_id } = validate(timelineParams, req.params);
+    res.json(await dashboard.timeline(user_id, validate(timelineQuery, req.query), res.locals.ctx));
+  });
+
+  return router;
+}

@@ -1,0 +1,69 @@
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { AppError } from '../../lib/app-error';
+import type { ApiKeyService } from '../api-keys/api-key.service';
+import { requireScope } from '../api-keys/require-scope';
+import { decodeEventsBody, EVENTS_JSON_TYPES, NDJSON_TYPE } from './formats/events-body';
+import { decodeOtlpLogsRequest, fromOtlpLogs, otlpLogsResponse, type OtlpFormat } from './formats/otlp-logs';
+import type { IngestService } from './ingest.service';
+
+export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLimitBytes: number): Router {
+  const router = Router();
+  const admit = (_req: Request, _res: Response, next: NextFunction) => {
+    ingest.admit();
+    next();
+  };
+  const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true }));
+  const text = undecodableIsBadRequest(express.text({ limit: bodyLimitBytes, type: () => true }));
+  const raw = undecodableIsBadRequest(express.raw({ limit: bodyLimitBytes, type: () => true }));
+
+  router.post(
+    '/v1/events',
+    requireScope(keys, 'ingest'),
+    (req, _res, next) => {
+      if (!req.is([...EVENTS_JSON_TYPES, NDJSON_TYPE])) {
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the events as JSON (application/json), NDJSON (application/x-ndjson) or CloudEvents');
+      }
+      next();
+    },
+    admit,
+    (req, res, next) => (req.is(NDJSON_TYPE) ? text : json)(req, res, next),
+    async (req, res) => {
+      const result = await ingest.ingestDecoded(res.locals.apiKey!.app, decodeEventsBody(req, ingest.checkCount));
+      res.status(result.status).json(result.body);
+    },
+  );
+
+  // OTLP/HTTP logs, as OpenTelemetry exporters and the Collector's otlphttp exporter send them.
+  router.post(
+    '/v1/logs',
+    requireScope(keys, 'ingest'),
+    (req, _res, next) => {
+      if (!req.is(['application/x-protobuf', 'application/json'])) {
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send OTLP logs as application/x-protobuf or application/json');
+      }
+      next();
+    },
+    admit,
+    raw,
+    async (req, res) => {
+      const format: OtlpFormat = req.is('application/x-protobuf') ? 'protobuf' : 'json';
+      const events = fromOtlpLogs(decodeOtlpLogsRequest(req.body as Buffer, format), ingest.checkCount);
+      // 200 even when records were refused, all of them included: the export was understood, and
+      // partial_success tells the exporter which records failed and why (resending would not help).
+      const result = events.length === 0 ? null : await ingest.ingestDecoded(res.locals.apiKey!.app, events);
+      const response = otlpLogsResponse(result, format);
+      res.status(200).type(response.contentType).send(response.body);
+    },
+  );
+  return router;
+}
+
+/** A gzip body that does not inflate is the client's error: body-parser reports it without a type, which would read as a 500. */
+function undecodableIsBadRequest(parser: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    parser(req, res, (error?: unknown) => {
+      const e = error as { type?: string; status?: number } | undefined;
+      if (e && e.type === undefined && e.status === 400) return next(new AppError('BAD_REQUEST', 'the body could not be decompressed'));
+      next(error);
+    });
+}

@@ -1,0 +1,336 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../../../lib/logger';
+import { isTransientClickHouseError, type ClickHouseClient } from '../../../lib/clickhouse';
+import type { RedisLock } from '../../../lib/redis-lock';
+import type { ClickHouseRow } from '../../../domain/event-row';
+import { EVENT_TABLES } from '../../../schemas/event';
+import type { ChainSealer } from '../../integrity/chain-sealer';
+import { WriterHealth } from './writer-health';
+import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
+import { UUID_PATTERN } from '../../../schemas/fields';
+
+export interface ClickHouseWriterOptions {
+  /** Flush a table when it holds this many rows. Default 10 000. */
+  maxRows: number;
+  /** Flush a table when its oldest row has waited this long. Default 500 ms (FLUSH_MAX_AGE_MS). */
+  maxAgeMs: number;
+  logger: Logger;
+  /** Serialises check-then-insert per table across processes (needed with a shared ClickHouse server). */
+  lock?: RedisLock;
+  /** Delays between in-process retries of a transient insert failure, before the job itself is retried. */
+  retryDelaysMs?: number[];
+  /** Seals each flush into the table's hash chain (tamper evidence). */
+  sealer?: ChainSealer;
+  /** Called after every successful flush, for metrics. `oldestReceivedAt`: received_at (ms since the epoch) of the oldest row inserted. */
+  onFlush?: (stats: { table: string; rows: number; written: number; skipped: number; deadLettered: number; ms: number; oldestReceivedAt?: number }) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface TableBuffer {
+  rows: ClickHouseRow[];
+  waiters: Waiter[];
+  timer?: NodeJS.Timeout;
+}
+
+
+/**
+ * Buffers rows per table and writes each table in large batches, one
+ * INSERT per flush. `write()` resolves only when its rows are durably in
+ * ClickHouse (or, for rows ClickHouse rejects, in dead_letter_events), so a
+ * job completes only after its rows are written.
+ *
+ * Exactly once, as queries see it. A row can reach a flush twice: the job is
+ * retried after a crash or a failed flush of another table, or a client
+ * reposts an event_id after the API's idempotency window. Each flush
+ * therefore, under a per-table lock:
+ *   1. drops repeats inside the batch;
+ *   2. asks ClickHouse which (source_app, event_id) pairs it already holds (a
+ *      bloom-filter skip index on event_id keeps this cheap) and drops those;
+ *   3. inserts the rest with `insert_deduplication_token` = hash of the ids,
+ *      so if the INSERT succeeded but its answer was lost, the retry of the
+ *      same block is discarded by ClickHouse itself
+ *      (`non_replicated_deduplication_window` on every table).
+ * An event's identity is (source_app, event_id): two apps may choose the same
+ * id, and each is stored. Plain MergeTree, so
+ * `count() = uniqExact(source_app, event_id)` holds for every query, with no
+ * FINAL and no read rule. An event that arrives again from its app with other
+ * content is not dropped silently: it goes to dead letters as a conflict.
+ */
+export class ClickHouseWriter {
+  private readonly buffers = new Map<string, TableBuffer>();
+  /** Per-table chain of flushes: one flush of a table at a time in this process. */
+  private readonly flushChains = new Map<string, Promise<void>>();
+  private closed = false;
+  /** Last success and the current run of failures, for /readyz, /metrics and ingest admission. */
+  readonly health = new WriterHealth();
+
+  constructor(
+    private readonly clickhouse: ClickHouseClient,
+    private readonly deadLetters: DeadLetterRepository,
+    private readonly options: ClickHouseWriterOptions,
+  ) {}
+
+  /** Buffers rows for a table; resolves when they have been flushed. */
+  write(table: string, rows: ClickHouseRow[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('ClickHouse writer is closed'));
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let buffer = this.buffers.get(table);
+      if (!buffer) {
+        buffer = { rows: [], waiters: [] };
+        this.buffers.set(table, buffer);
+      }
+      for (const row of rows) buffer.rows.push(row);
+      buffer.waiters.push({ resolve, reject });
+      if (buffer.rows.length >= this.options.maxRows) void this.flush(table);
+      else buffer.timer ??= setTimeout(() => void this.flush(table), this.options.maxAgeMs);
+    });
+  }
+
+  /** Flushes every table now; resolves when all flushes have finished. */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.buffers.keys()].map((table) => this.flush(table)));
+    await Promise.all([...this.flushChains.values()]);
+  }
+
+  /** Flushes what is buffered and refuses further writes. */
+  async close(): Promise<void> {
+    await this.flushAll();
+    this.closed = true;
+  }
+
+  bufferedRows(): number {
+    let n = 0;
+    for (const b of this.buffers.values()) n += b.rows.length;
+    return n;
+  }
+
+  private flush(table: string): Promise<void> {
+    const buffer = this.buffers.get(table);
+    if (!buffer || buffer.rows.length === 0) return this.flushChains.get(table) ?? Promise.resolve();
+    this.buffers.delete(table);
+    if (buffer.timer) clearTimeout(buffer.timer);
+    const previous = this.flushChains.get(table) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        const run = () => this.writeUnique(table, buffer.rows);
+        await (this.options.lock ? this.options.lock.withLock(`flush:${table}`, run) : run());
+        this.health.succeeded(table);
+        for (const w of buffer.waiters) w.resolve();
+      } catch (error) {
+        this.health.failed(table, error);
+        this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
+        for (const w of buffer.waiters) w.reject(error);
+      }
+    });
+    this.flushChains.set(table, next);
+    void next.then(() => {
+      if (this.flushChains.get(table) === next) this.flushChains.delete(table);
+    });
+    return next;
+  }
+
+  private async writeUnique(table: string, rows: ClickHouseRow[]): Promise<void> {
+    const started = Date.now();
+    const deadLetters: DeadLetter[] = [];
+    let skipped = 0;
+    const unique = new Map<string, ClickHouseRow>();
+    for (const row of rows) {
+      const id = rowIdentity(row);
+      const first = unique.get(id);
+      if (!first) unique.set(id, row);
+      else if (first.content_hash === row.content_hash) skipped++;
+      else if (first.content_hash !== row.content_hash) deadLetters.push(this.deadLetter(table, row, 'conflict: event_id sent twice with different content'));
+    }
+
+    const stored = await this.retrying(() => this.storedHashes(table, [...unique.values()]));
+    for (const [id, hash] of stored) {
+      const row = unique.get(id);
+      if (!row) continue;
+      unique.delete(id);
+      if (row.content_hash === hash) skipped++;
+      else deadLetters.push(this.deadLetter(table, row, 'conflict: event_id already stored with different content'));
+    }
+
+    const toInsert = [...unique.values()];
+    const poisoned = await this.insertSealed(table, toInsert);
+    for (const { row, error } of poisoned) deadLetters.push(this.deadLetter(table, row, `insert rejected: ${errorMessage(error)}`));
+    if (deadLetters.length > 0) {
+      await this.retrying(() => this.deadLetters.add(deadLetters));
+      this.options.logger.warn({ table, count: deadLetters.length }, 'events sent to dead letters');
+    }
+    this.options.onFlush?.({
+      table,
+      rows: rows.length,
+      written: toInsert.length - poisoned.length,
+      skipped,
+      deadLettered: deadLetters.length,
+      ms: Date.now() - started,
+      oldestReceivedAt: oldestReceivedAt(toInsert),
+    });
+  }
+
+  /** Identity (see rowIdentity) → content_hash of the given rows that the table already holds. */
+  private async storedHashes(table: string, rows: ClickHouseRow[]): Promise<Map<string, string>> {
+    const ids = [...new Set(rows.map((r) => String(r.event_id)))];
+    const found = new Map<string, string>();
+    // The ids are spliced as literals rather than bound: thousands of bound
+    // values would overflow the URL of an HTTP request. Each one is checked
+    // against the UUID pattern first, so nothing but hex and dashes gets in.
+    // 5000 ids keep the statement under ClickHouse's default max_query_size (256 KiB).
+    for (let start = 0; start < ids.length; start += 5000) {
+      const chunk = ids.slice(start, start + 5000).filter((id) => UUID_PATTERN.test(id));
+      if (chunk.length === 0) continue;
+      const result = await this.clickhouse.query({
+        // Only the ids are spliced; the app is read back, never put into the SQL.
+        query: `SELECT source_app AS app, toString(event_id) AS id, any(content_hash) AS hash FROM ${table} WHERE event_id IN (${chunk.map((id) => `'${id}'`).join(',')}) GROUP BY source_app, event_id`,
+        format: 'JSONEachRow',
+      });
+      for (const row of await result.json<{ app: string; id: string; hash: string }>()) found.set(rowIdentity({ source_app: row.app, event_id: row.id }), row.hash);
+    }
+    return found;
+  }
+
+  /**
+   * Inserts rows as one sealed link of the table's chain. If ClickHouse
+   * rejects the batch for its content (not a transient failure), the rows it
+   * rejects are found by bisecting against a Null-engine twin of the table
+   * (which parses rows but stores nothing), and the rest are sealed and
+   * written: one poison event costs only itself, and the chain never has a hole.
+   */
+  private async insertSealed(table: string, rows: ClickHouseRow[]): Promise<{ row: ClickHouseRow; error: unknown }[]> {
+    if (rows.length === 0) return [];
+    const sealer = this.options.sealer;
+    if (!sealer) return this.isolatePoison(table, rows, table);
+    const first = await sealer.seal(table, rows);
+    try {
+      await this.retrying(() => this.insert(table, first.rows));
+      await this.retrying(() => sealer.finalize(first.seal));
+      return [];
+    } catch (error) {
+      // A transient failure leaves the seal pending: the next flush settles it by what ClickHouse holds.
+      if (isTransientClickHouseError(error)) {
+        sealer.forget(table);
+        throw error;
+      }
+      await sealer.discard(first.seal);
+      const probe = await this.probeTable(table);
+      const poisoned = await this.isolatePoison(table, rows, probe);
+      const bad = new Set(poisoned.map((p) => p.row));
+      const good = rows.filter((r) => !bad.has(r));
+      if (good.length > 0) {
+        const second = await sealer.seal(table, good);
+        await this.retrying(() => this.insert(table, second.rows));
+        await this.retrying(() => sealer.finalize(second.seal));
+      }
+      return poisoned;
+    }
+  }
+
+  /** A Null-engine twin of the table: inserting checks rows, stores nothing. */
+  private async probeTable(table: string): Promise<string> {
+    const probe = `${table}_probe`;
+    await this.clickhouse.command({ query: `CREATE TABLE IF NOT EXISTS ${probe} AS ${table} ENGINE = Null` });
+    return probe;
+  }
+
+  /** Splits rows in halves until the rows ClickHouse rejects are alone; writes the others to `target`. */
+  private async isolatePoison(table: string, rows: ClickHouseRow[], target: string): Promise<{ row: ClickHouseRow; error: unknown }[]> {
+    if (rows.length === 0) return [];
+    try {
+      await this.retrying(() => this.insert(target, rows));
+      return [];
+    } catch (error) {
+      if (isTransientClickHouseError(error)) throw error;
+      if (rows.length === 1) return [{ row: rows[0]!, error }];
+      const middle = Math.ceil(rows.length / 2);
+      return [...(await this.isolatePoison(table, rows.slice(0, middle), target)), ...(await this.isolatePoison(table, rows.slice(middle), target))];
+    }
+  }
+
+  /**
+   * Every setting is given explicitly on every insert: on the embedded engine
+   * settings are SET on the one chDB session and would otherwise carry over
+   * from whatever query ran before.
+   */
+  private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
+    const token = createHash('sha256')
+      .update(table)
+      .update(rows.map((r) => rowIdentity(r)).sort().join(','))
+      .digest('hex');
+    await this.clickhouse.insert({
+      table,
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        // Explicit: ClickHouse 26 may default async_insert on, and an
+        // asynchronous insert would acknowledge rows before they are stored.
+        async_insert: 0,
+        insert_deduplicate: 1,
+        // A retried block the table drops must not be counted again by the materialized views.
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+        insert_deduplication_token: token,
+        date_time_input_format: 'best_effort',
+        input_format_skip_unknown_fields: 0,
+        // JSON columns keep strings as strings: without these, ClickHouse turns
+        // "2026-11-22T03:37:49.948Z" inside metadata into a DateTime64 and gives
+        // back "2026-11-22 03:37:49.948000000" — another value than was sent.
+        input_format_try_infer_dates: 0,
+        input_format_try_infer_datetimes: 0,
+      },
+    });
+  }
+
+  /** Runs fn, retrying transient failures with backoff; other failures are thrown at once. */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const delays = this.options.retryDelaysMs ?? [100, 500, 2000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isTransientClickHouseError(error) || attempt >= delays.length) throw error;
+        await new Promise((r) => setTimeout(r, delays[attempt]));
+      }
+    }
+  }
+
+  private deadLetter(table: string, row: ClickHouseRow, error: string): DeadLetter {
+    return {
+      event_id: typeof row.event_id === 'string' ? row.event_id : null,
+      source_app: String(row.source_app ?? ''),
+      kind: kindOfTable(table),
+      event_type: String(row.event_type ?? ''),
+      occurred_at: typeof row.occurred_at === 'string' ? row.occurred_at : null,
+      received_at: String(row.received_at),
+      error,
+      attempts: 1,
+      raw_payload: deadLetterPayload(kindOfTable(table), row),
+    };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+}
+
+/** received_at is ClickHouse UTC text (`2025-06-21 14:12:00.000`), which sorts as it reads. */
+function oldestReceivedAt(rows: ClickHouseRow[]): number | undefined {
+  let oldest: string | undefined;
+  for (const row of rows) if (oldest === undefined || String(row.received_at) < oldest) oldest = String(row.received_at);
+  return oldest === undefined ? undefined : Date.parse(`${oldest.replace(' ', 'T')}Z`);
+}
+
+const TABLE_KINDS = new Map<string, string>(Object.entries(EVENT_TABLES).map(([kind, table]) => [table, kind]));
+
+function kindOfTable(table: string): string {
+  return TABLE_KINDS.get(table) ?? table;
+}
+
+/** A row's identity: its event_id within its source app (app names never contain a newline). */
+function rowIdentity(row: { source_app?: unknown; event_id?: unknown }): string {
+  return `${String(row.source_app ?? '')}\n${String(row.event_id)}`;
+}

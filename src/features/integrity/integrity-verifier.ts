@@ -1,0 +1,209 @@
+import type { ClickHouseClient } from '../../lib/clickhouse';
+import { toClickHouseTime } from '../../domain/event-row';
+import { checkedPrune, sealBreak, SealRowsCheck, type ChainBreak } from '../../domain/chain-check';
+import type { PruneRecord, Seal } from '../../domain/seal';
+import type { TableVerification, VerificationResult } from '../../domain/verification';
+import type { KeyRing } from '../../lib/key-ring';
+import { EVENT_TABLES } from '../../schemas/event';
+import { chainRows, sealPages } from './chain-reader';
+import type { SealRepository } from './seal.repository';
+
+export type { BreakKind, ChainBreak } from '../../domain/chain-check';
+
+/**
+ * Which part of the chains to check: the seals made in [from, to)
+ * (`sealed_at`), each with every one of its rows whatever their event time,
+ * linked to the seal made just before `from`. Seals partition the chain, so
+ * consecutive ranges (the monthly reports) check every row exactly once; an
+ * event that occurred in a period but arrived later is checked in the range
+ * of the seal that received it. Rows with no seal are looked for by
+ * `received_at` in the range.
+ */
+export interface VerifyRange {
+  from?: Date;
+  to?: Date;
+}
+
+class Broken extends Error {
+  constructor(readonly chainBreak: ChainBreak) {
+    super(chainBreak.detail);
+  }
+}
+
+const SEAL_PAGE = 1000;
+
+/**
+ * Recomputes every table's chain from ClickHouse and checks it against the
+ * signed seals: each row's hash and link, each seal's rows, hash, signature
+ * and link to the seal before. Reads seals in pages and the rows of a few
+ * seals at a time, streamed in chain order (workers/chain-reader.ts), so
+ * memory does not grow with the table.
+ */
+export class IntegrityVerifier {
+  constructor(
+    private readonly clickhouse: ClickHouseClient,
+    /** The current signing key and the retired ones: each record is checked with the key it names. */
+    private readonly keys: KeyRing,
+    /** PostgreSQL's copy of the seals, cross-checked when given. */
+    private readonly pgSeals?: SealRepository,
+  ) {}
+
+  async verify(range: VerifyRange = {}): Promise<VerificationResult> {
+    const started = performance.now();
+    const tables: TableVerification[] = [];
+    for (const table of Object.values(EVENT_TABLES)) tables.push(await this.verifyTable(table, range));
+    const rows = tables.reduce((n, t) => n + t.rows, 0);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      ok: tables.every((t) => t.ok),
+      from: range.from?.toISOString() ?? null,
+      to: range.to?.toISOString() ?? null,
+      tables,
+      rows,
+      seconds: Math.round(seconds * 1000) / 1000,
+      rows_per_second: seconds > 0 ? Math.round(rows / seconds) : rows,
+    };
+  }
+
+  private async verifyTable(table: string, range: VerifyRange): Promise<TableVerification> {
+    const result: TableVerification = { table, seals: 0, rows: 0, ok: true };
+    try {
+      await this.checkUnsealed(table, range);
+      const pgFinal = this.pgSeals ? new Map((await this.pgSeals.finalSeals(table)).map((s) => [s.seq, s])) : undefined;
+      const pgSnapshot = pgFinal && [...pgFinal.keys()];
+      const prunedUpTo = await this.prunedUpTo(table);
+      let previous: Seal | null = await this.sealBefore(table, range);
+      let expectedSeq = previous ? previous.seq + 1 : range.from ? null : 1;
+      for (let afterSeq = previous?.seq ?? 0; ; ) {
+        const seals = await this.seals(table, afterSeq, range);
+        if (seals.length === 0) break;
+        for (const page of sealPages(seals)) {
+          // Finalizing copies a seal to ClickHouse, then marks it final in PostgreSQL: a seal that
+          // became final, or is between the two steps, after pgFinal was read is the writer's too.
+          const unlisted = pgFinal && page.find((seal) => !pgFinal.has(seal.seq));
+          if (unlisted) for (const s of await this.pgSeals!.recorded(table, unlisted.seq)) pgFinal.set(s.seq, s);
+          let k = -1;
+          let check: SealRowsCheck | null = null;
+          // Closes the current seal (if any) and opens the next one of the page.
+          const next = (): void => {
+            if (check) this.endSeal(table, page[k]!, check, prunedUpTo, result);
+            const seal = page[++k]!;
+            if (expectedSeq !== null && seal.seq !== expectedSeq) {
+              throw new Broken({ kind: 'seal_missing', table, seal_seq: expectedSeq, event_id: null, detail: `seal ${expectedSeq} is missing (next is ${seal.seq})` });
+            }
+            this.checkSeal(table, seal, previous, pgFinal);
+            previous = seal;
+            expectedSeq = seal.seq + 1;
+            check = new SealRowsCheck(table, seal);
+          };
+          next();
+          for await (const { row } of chainRows(this.clickhouse, table, page[0]!.seq, page[page.length - 1]!.seq)) {
+            while (row.seal_seq > page[k]!.seq && k < page.length - 1) next();
+            if (row.seal_seq !== page[k]!.seq) {
+              throw new Broken({ kind: 'row_inserted', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which does not exist` });
+            }
+            const broken = check!.add(row);
+            if (broken) throw new Broken(broken);
+          }
+          while (k < page.length - 1) next();
+          this.endSeal(table, page[k]!, check!, prunedUpTo, result);
+        }
+        afterSeq = seals[seals.length - 1]!.seq;
+      }
+      if (pgSnapshot && !range.from && !range.to) {
+        const lastChecked = previous?.seq ?? 0;
+        // The seals final when verification began, which ClickHouse held before they were final.
+        const missing = [...pgSnapshot].filter((seq) => seq > lastChecked).sort((a, b) => a - b)[0];
+        if (missing !== undefined) {
+          throw new Broken({ kind: 'seal_missing', table, seal_seq: missing, event_id: null, detail: `seal ${missing} is in PostgreSQL but not in ClickHouse` });
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Broken)) throw error;
+      result.ok = false;
+      result.first_break = error.chainBreak;
+    }
+    return result;
+  }
+
+  private checkSeal(table: string, seal: Seal, previous: Seal | null, pgFinal?: Map<number, Seal>): void {
+    const broken = sealBreak(table, seal, previous, this.keys);
+    if (broken) throw new Broken(broken);
+    const pg = pgFinal?.get(seal.seq);
+    if (pgFinal && (!pg || pg.seal_hash !== seal.seal_hash)) {
+      throw new Broken({ kind: 'seal_modified', table, seal_seq: seal.seq, event_id: null, detail: `seal ${seal.seq} differs from the writer's record in PostgreSQL` });
+    }
+  }
+
+  private endSeal(table: string, seal: Seal, check: SealRowsCheck, prunedUpTo: number, result: TableVerification): void {
+    // A retention prune removed these rows on purpose, and said so in a signed record.
+    const pruned = check.rows === 0 && seal.seq <= prunedUpTo;
+    const broken = pruned ? null : check.end();
+    if (broken) throw new Broken(broken);
+    result.seals++;
+    result.rows += check.rows;
+  }
+
+  /** The last seal whose rows a valid (signed) retention prune removed; 0 if none. */
+  private async prunedUpTo(table: string): Promise<number> {
+    const records = await this.query<PruneRecord>(`SELECT * FROM integrity_prunes WHERE table_name = {t:String} ORDER BY up_to_seq`, { t: table });
+    let upTo = 0;
+    for (const raw of records) {
+      const { record, valid } = checkedPrune(raw, this.keys);
+      if (!valid) {
+        throw new Broken({ kind: 'bad_signature', table, seal_seq: record.up_to_seq, event_id: null, detail: `the retention prune record up to seal ${record.up_to_seq} is not validly signed` });
+      }
+      upTo = Math.max(upTo, record.up_to_seq);
+    }
+    return upTo;
+  }
+
+  /** Rows that belong to no seal at all: written behind the pipeline's back. */
+  private async checkUnsealed(table: string, range: VerifyRange): Promise<void> {
+    const [row] = await this.query<{ n: number; id: string }>(
+      `SELECT count() AS n, toString(any(event_id)) AS id FROM ${table} WHERE seal_seq = 0 ${rangeClause('received_at', range)}`,
+      rangeParams(range),
+    );
+    if (row && Number(row.n) > 0) {
+      throw new Broken({ kind: 'row_inserted', table, seal_seq: null, event_id: row.id, detail: `${row.n} row(s) carry no seal, e.g. ${row.id}` });
+    }
+  }
+
+  private async sealBefore(table: string, range: VerifyRange): Promise<Seal | null> {
+    if (!range.from) return null;
+    const [seal] = await this.query<Seal>(
+      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {from:DateTime64(3)} ORDER BY seq DESC LIMIT 1`,
+      { t: table, from: toClickHouseTime(range.from) },
+    );
+    return seal ? { ...seal, seq: Number(seal.seq) } : null;
+  }
+
+  private async seals(table: string, afterSeq: number, range: VerifyRange): Promise<Seal[]> {
+    const seals = await this.query<Seal>(
+      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND seq > {after:UInt64} ${rangeClause('sealed_at', range)} ORDER BY seq LIMIT ${SEAL_PAGE}`,
+      { t: table, after: afterSeq, ...rangeParams(range) },
+    );
+    return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
+  }
+
+  private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
+    const result = await this.clickhouse.query({
+      query: sql,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    return result.json<T>();
+  }
+}
+
+function rangeClause(column: string, range: VerifyRange): string {
+  return `${range.from ? `AND ${column} >= {from:DateTime64(3)}` : ''} ${range.to ? `AND ${column} < {to:DateTime64(3)}` : ''}`;
+}
+
+function rangeParams(range: VerifyRange): Record<string, string> {
+  return {
+    ...(range.from ? { from: toClickHouseTime(range.from) } : {}),
+    ...(range.to ? { to: toClickHouseTime(range.to) } : {}),
+  };
+}

@@ -1,0 +1,120 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { REPORT_TYPES, unfinishedPeriod, type SignedReport } from '../../domain/report';
+import { reportCsv } from './report-rendering';
+import { AppError } from '../../lib/app-error';
+import { actorLabel } from '../admin/require-admin-or-key';
+import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
+import { reportDownloaded, reportGenerated, reportVerified, signingKeyExported } from '../audit/privileged-actions';
+import { validate } from '../../http/validate';
+import { reportPdf } from './report-pdf';
+import type { ReportVerificationService } from './report-verification.service';
+import type { ReportReadRepository } from './report.repository';
+
+export interface ReportGenerator {
+  generate(type: SignedReport['report_type'], start: Date, end: Date, generatedBy: string): Promise<{ id: string; created: boolean }>;
+}
+
+export const listQuery = z.strictObject({
+  type: z.enum(REPORT_TYPES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export const downloadQuery = z.strictObject({ format: z.enum(['json', 'csv', 'pdf']).default('json') });
+export const generateBody = z
+  .strictObject({ type: z.enum(REPORT_TYPES), period_start: z.iso.datetime({ offset: true }), period_end: z.iso.datetime({ offset: true }) })
+  .refine((b) => new Date(b.period_start) < new Date(b.period_end), { message: 'period_start must be before period_end', path: ['period_end'] })
+  .refine((b) => new Date(b.period_end).getTime() - new Date(b.period_start).getTime() <= 366 * 86_400_000, { message: 'a period may span at most 366 days', path: ['period_end'] });
+export const submissionBody = z.strictObject({
+  submitted_to_authority: z.boolean(),
+  submission_date: z.iso.datetime({ offset: true }).nullable().optional(),
+  authority_acknowledgment: z.string().max(2000).nullable().optional(),
+});
+
+export interface ReportsComponent {
+  repository: ReportReadRepository;
+  generator: ReportGenerator;
+  verification: ReportVerificationService;
+  /** The signing key's public half (PEM), for checking downloads offline. */
+  publicKeyPem: string;
+  /** Its key id, named in the audit event of an export. */
+  publicKeyId?: string;
+}
+
+/** Who may read reports, and who may generate them and record their submission. */
+export interface ReportsAccess {
+  read: RequestHandler;
+  manage: RequestHandler;
+}
+
+/** /v1/reports: compliance reports for keys with the reports scope and for administrators. */
+export function reportsRoutes({ repository: reports, generator, verification, publicKeyPem, publicKeyId }: ReportsComponent, access: ReportsAccess, audit: PrivilegedActionAuditor): Router {
+  const router = Router();
+
+  router.get('/v1/reports', access.read, async (req, res) => {
+    res.json({ reports: await reports.list(validate(listQuery, req.query)) });
+  });
+
+  router.post('/v1/reports', access.manage, async (req, res) => {
+    const body = validate(generateBody, req.body);
+    const started = performance.now();
+    const [start, end] = [new Date(body.period_start), new Date(body.period_end)];
+    const unfinished = unfinishedPeriod(start, end, new Date());
+    if (unfinished) throw new AppError('UNPROCESSABLE', unfinished);
+    const result = await generator.generate(body.type, start, end, actorLabel(res.locals));
+    audit.record(requestActor(res.locals.ctx), reportGenerated({ ...result, type: body.type, start, end }, started));
+    res.status(result.created ? 201 : 200).json(result);
+  });
+
+  // Before /v1/reports/:id, which would take "public-key" for an id.
+  router.get('/v1/reports/public-key', access.read, (_req, res) => {
+    audit.record(requestActor(res.locals.ctx), signingKeyExported(publicKeyId ?? 'unknown'));
+    res.type('application/x-pem-file').attachment('auditflow-public-key.pem').send(publicKeyPem);
+  });
+
+  router.get('/v1/reports/:id', access.read, async (req, res) => {
+    const { format } = validate(downloadQuery, req.query);
+    const row = await reports.byId(req.params.id as string);
+    if (!row) throw new AppError('NOT_FOUND', 'no such report');
+    const report = row.report_data as unknown as SignedReport;
+    const name = `auditflow-${report.report_type}-${report.period_start.slice(0, 10)}-${row.id}`;
+    audit.record(requestActor(res.locals.ctx), reportDownloaded(String(row.id), format));
+    if (format === 'csv') {
+      res.type('text/csv').attachment(`${name}.csv`).send(reportCsv(report));
+    } else if (format === 'pdf') {
+      res.type('application/pdf').attachment(`${name}.pdf`).send(await reportPdf(report, { id: String(row.id) }));
+    } else {
+      // Exactly the signed document, so `auditflow report verify` can check the file offline.
+      res.type('application/json').attachment(`${name}.json`).send(`${JSON.stringify(report, null, 2)}\n`);
+    }
+  });
+
+  router.get('/v1/reports/:id/verification', access.read, async (req, res) => {
+    const result = await verification.verify(req.params.id as string);
+    audit.record(requestActor(res.locals.ctx), reportVerified(result.id, result));
+    res.json(result);
+  });
+
+  router.patch('/v1/reports/:id', access.manage, async (req, res) => {
+    const body = validate(submissionBody, req.body);
+    const before = await reports.byId(req.params.id as string);
+    if (!before) throw new AppError('NOT_FOUND', 'no such report');
+    const after = await reports.setSubmission(before.id, {
+      submitted_to_authority: body.submitted_to_authority,
+      submission_date: body.submission_date ? new Date(body.submission_date) : body.submitted_to_authority ? (before.submission_date ?? new Date()) : null,
+      authority_acknowledgment: body.authority_acknowledgment ?? null,
+    });
+    const pick = (r: typeof before) => ({ submitted_to_authority: r.submitted_to_authority, submission_date: r.submission_date?.toISOString() ?? null, authority_acknowledgment: r.authority_acknowledgment });
+    audit.record(requestActor(res.locals.ctx), {
+      type: 'report_submission_updated',
+      action: 'UPDATE',
+      target: { type: 'COMPLIANCE_REPORT', id: String(before.id) },
+      previous: pick(before),
+      next: pick(after!),
+    });
+    const { report_data: _content, ...summary } = after!;
+    res.json(summary);
+  });
+
+  return router;
+}

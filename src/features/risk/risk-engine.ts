@@ -1,0 +1,179 @@
+import type { QueuedEvent } from '../../domain/event-row';
+import { OWN_SOURCE_APP } from '../../domain/own-source-app';
+import type { Logger } from '../../lib/logger';
+import type { IpBlocks } from './state/ip-blocks';
+import type { IpReputation } from './state/ip-reputation';
+import type { RecentDecisions } from './state/recent-decisions';
+import type { RiskAction } from './domain/risk-action';
+import type { RiskActionEmitter } from './risk-action-emitter';
+import type { RiskDecision } from './domain/risk-decision';
+import { toObservation, type RiskObservation } from './domain/risk-observation';
+import type { RiskPolicy } from './domain/risk-policy';
+import type { RiskAssessment, RiskFactor } from './domain/risk-score';
+import { ACCOUNT_LOCK_POINTS, MEDIUM_AT, scoreEvent } from './domain/risk-score';
+import type { RiskState } from './state/risk-state';
+import type { RiskSubjectRepository } from './risk-subject.repository';
+import type { WebhookNotifier } from '../webhooks/webhook-notifier';
+
+export interface ScoredEventInput {
+  event: QueuedEvent;
+  sourceApp: string;
+  receivedAt: string;
+}
+
+export interface RiskEngineDeps {
+  state: RiskState;
+  policy: () => Promise<RiskPolicy>;
+  subjects: RiskSubjectRepository;
+  recent: RecentDecisions;
+  ipBlocks: IpBlocks;
+  ipReputation: IpReputation;
+  emitter: RiskActionEmitter;
+  webhooks: WebhookNotifier;
+  logger: Logger;
+  /** Called with each decision's latency from receipt (metrics, the simulator). */
+  onDecision?: (decision: RiskDecision) => void;
+}
+
+/**
+ * The risk worker's logic for a batch of auth and failed_login events:
+ * `assess` scores them (one Redis call for the batch) and records the
+ * decisions; `enforce` turns them into locks, IP blocks and notices, unless
+ * the mode is audit_only.
+ */
+export class RiskEngine {
+  constructor(private readonly d: RiskEngineDeps) {}
+
+  async assess(inputs: ScoredEventInput[]): Promise<RiskDecision[]> {
+    const observations = inputs.map((i) => toObservation(i.event, i.sourceApp, i.receivedAt)).filter((o) => o !== null);
+    if (observations.length === 0) return [];
+    for (const o of observations) o.sharesIpReputation = await this.d.ipReputation.sharedBy(o.sourceApp);
+    const policy = await this.d.policy();
+    const signals = await this.d.state.observe(observations, {
+      accountWindowMs: policy.lockout.windowMinutes * 60_000,
+      ipWindowMs: policy.ipWindowMinutes * 60_000,
+    });
+    const decidedAt = new Date();
+    const decisions = observations.map((observation, i) => ({ observation, assessment: scoreEvent(observation, signals[i]!, policy), mode: policy.mode, decidedAt }));
+    await Promise.all([this.d.subjects.recordDecisions(decisions), this.d.recent.add(decisions)]);
+    for (const decision of decisions) this.d.onDecision?.(decision);
+    return decisions;
+  }
+
+  async enforce(decisions: RiskDecision[]): Promise<void> {
+    const enforced = decisions.filter((d) => d.mode === 'enforce' && d.assessment.action !== 'none');
+    if (enforced.length === 0) return;
+    const policy = await this.d.policy();
+    const actions: RiskAction[] = [];
+    // In order: a later event of the batch must see the lock an earlier one set.
+    for (const decision of enforced) actions.push(...(await this.actionsFor(decision, policy)));
+    await this.d.emitter.emit(actions);
+  }
+
+  private async actionsFor({ observation: o, assessment: a }: RiskDecision, policy: RiskPolicy): Promise<RiskAction[]> {
+    const actions: RiskAction[] = [];
+    const builtIn = o.sourceApp === OWN_SOURCE_APP;
+    const detection = {
+      threat: threatOf(a),
+      reason: reasonOf(a),
+      trigger_event_id: o.eventId,
+      session_id: o.sessionId,
+      risk_score: a.score,
+      risk_level: a.level,
+      factors: a.factors.map(({ signal, points, reason }) => ({ signal, points, reason })),
+    };
+    // Built-in users: the API's login guard already locks on failed logins,
+    // synchronously; the worker adds locks only for what the guard cannot see
+    // (many IPs, impossible travel, unfamiliar devices). A login with an
+    // unknown email has no account to lock.
+    const lock = builtIn ? o.userId !== null && a.level === 'high' && accountPointsBeyondFailures(a) >= ACCOUNT_LOCK_POINTS : a.lockAccount;
+    if (lock && o.subject) {
+      const locked = await this.d.subjects.lock({
+        sourceApp: o.sourceApp,
+        subject: o.subject,
+        builtIn,
+        actionKey: `lock|${o.attemptKey}|${o.subject}`,
+        eventAt: new Date(o.at),
+        ip: o.ip,
+        policy: policy.lockout,
+        payload: detection,
+      });
+      if (locked) actions.push(...locked);
+    }
+    // Built-in users: a password check (failed or passed) scored above low asks their next login from an
+    // unfamiliar device or network for a mailed code (the API enforces it); not once a step-up was passed.
+    if (builtIn && o.userId && (o.isFailure || o.isSuccess) && !o.steppedUp && stepUpPoints(o, a, policy) >= MEDIUM_AT) {
+      await this.d.subjects.requireStepUp(o.userId, new Date(o.at));
+    }
+    // Blocks guard our own login, so only apps that share IP reputation set them; for
+    // any other app the decision's `block` stays its own advice (see docs/tenancy.md).
+    if (a.blockIp && o.ip && o.sharesIpReputation) {
+      const key = `block|${o.ip}|${o.attemptKey}`;
+      if (await this.d.ipBlocks.block(o.ip, policy.ipBlockMinutes, key)) {
+        const ipFactor = strongestIpFactor(a.factors, policy);
+        const recorded = await this.d.subjects.recordAction(key, 'ip_blocked', o.sourceApp, o.subject, o.ip, {
+          ...detection,
+          block_minutes: policy.ipBlockMinutes,
+          blocked_until: new Date(Date.now() + policy.ipBlockMinutes * 60_000).toISOString(),
+          request_count: ipFactor?.count ?? 0,
+          limit_threshold: ipFactor?.limit ?? 0,
+          window_minutes: ipFactor?.windowMinutes ?? 0,
+          at: new Date().toISOString(),
+        });
+        if (recorded) actions.push(recorded);
+      }
+    }
+    if (a.level === 'high' && !builtIn && o.subject && (await this.d.webhooks.wants(o.sourceApp, 'subject.high_risk'))) {
+      const recorded = await this.d.subjects.recordAction(`high|${o.attemptKey}|${o.subject}`, 'high_risk', o.sourceApp, o.subject, o.ip, {
+        ...detection,
+        at: new Date().toISOString(),
+      });
+      if (recorded) actions.push(recorded);
+    }
+    return actions;
+  }
+}
+
+/** The points that may ask for a step-up: an IP that is never blocked (loopback, a trusted proxy) cannot ask for one either. */
+function stepUpPoints(o: RiskObservation, a: RiskAssessment, policy: RiskPolicy): number {
+  if (!o.ip || !policy.neverBlockIps.has(o.ip)) return a.score;
+  return a.factors.filter((f) => f.scope === 'account').reduce((sum, f) => sum + f.points, 0);
+}
+
+/** Account points other than the failure count (which the built-in login guard handles itself). */
+function accountPointsBeyondFailures(a: RiskAssessment): number {
+  return a.factors.filter((f) => f.scope === 'account' && f.signal !== 'account_failures' && f.signal !== 'failed_attempt').reduce((sum, f) => sum + f.points, 0);
+}
+
+/** The attack a decision most looks like, named for the security event and the webhook. */
+export function threatOf(a: RiskAssessment): string {
+  const top = [...a.factors].sort((x, y) => y.points - x.points)[0]?.signal;
+  switch (top) {
+    case 'account_failures':
+      return 'brute_force';
+    case 'account_many_ips':
+      return 'distributed_brute_force';
+    case 'ip_many_accounts':
+      return 'credential_stuffing';
+    case 'impossible_travel':
+      return 'impossible_travel';
+    case 'attempt_rate':
+      return 'automated_attack';
+    case 'known_bad_ip':
+      return 'known_bad_ip';
+    default:
+      return 'suspicious_login';
+  }
+}
+
+function reasonOf(a: RiskAssessment): string {
+  return `risk ${a.score} (${a.level}): ${a.factors.map((f) => f.reason).join('; ')}`;
+}
+
+/** The numbers behind an IP block, for its rate_limit_violations row. */
+function strongestIpFactor(factors: RiskFactor[], policy: RiskPolicy): { count: number; limit: number; windowMinutes: number } | null {
+  const ip = factors.filter((f) => f.scope === 'ip').sort((x, y) => y.points - x.points)[0];
+  if (!ip) return null;
+  const windowMinutes = ip.signal === 'attempt_rate' ? 1 : ip.signal === 'ip_many_accounts' ? policy.ipWindowMinutes : 0;
+  return { count: ip.value ?? 1, limit: ip.threshold ?? 0, windowMinutes };
+}
