@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createControlQueue } from '../../src/queues/queues';
-import { enqueueScheduled, SCHEDULED_TASKS } from '../../src/roles/scheduler';
+import { enqueueScheduled, SCHEDULED_TASKS } from '../../src/roles/scheduler-role';
 import { api } from '../helpers/accounts';
 import { runCliAsync } from '../helpers/child';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createControlQueue } from '../../src/queues/queues';
-import { enqueueScheduled, SCHEDULED_TASKS } from '../../src/roles/scheduler';
+import { enqueueScheduled, SCHEDULED_TASKS } from '../../src/roles/scheduler-role';
 import { api } from '../helpers/accounts';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { KeyRing } from '../../lib/key-ring';
 import { SigningKey } from '../../lib/signing-key';
 import type { VerificationResult } from '../../domain/verification';
-import { IntegrityVerifier } from '../../features/integrity/integrity-verifier';
-import { RecordedVerification } from '../../features/integrity/recorded-verification';
-import { SealRepository } from '../../features/integrity/seal.repository';
-import { VerificationRunRepository } from '../../features/integrity/verification-run.repository';
+import { buildRecordedVerification, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
 import { integrityVerified, signingKeyExported, signingKeyRotated } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
@@ -42,10 +38,9 @@ export function registerIntegrityCommands(program: Command): void {
       const { result } = await withAudit(config, 'verify', async (audit) => {
         const started = performance.now();
         const verified = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
-          const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-          const verifier = new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse));
           // No worker runs here, so no webhook queue: the run is recorded, and the exit code and output say what broke.
-          return { type: 'verify', result: (await new RecordedVerification(verifier, new VerificationRunRepository(pg)).verify(range, 'cli')).result };
+          const verifier = buildRecordedVerification(pg, buildVerifier(pg, clickhouse, loadSigningKeys(config)));
+          return { type: 'verify', result: (await verifier.verify(range, 'cli')).result };
         });
         audit.record(integrityVerified(verified.result, started));
         return verified;

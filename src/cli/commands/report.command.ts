@@ -3,13 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { REPORT_TYPES, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
 import { checkReport } from '../../features/reports/report-verification';
-import { KeyRing } from '../../lib/key-ring';
-import { SigningKey } from '../../lib/signing-key';
-import { directReader } from '../../queues/clickhouse-reader';
-import { IntegrityVerifier } from '../../features/integrity/integrity-verifier';
-import { ReportBuilder } from '../../features/reports/report-builder';
-import { ReportRepository } from '../../features/reports/report-writer.repository';
-import { SealRepository } from '../../features/integrity/seal.repository';
+import { buildReportBuilder, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
 import { reportGenerated } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
@@ -46,9 +40,9 @@ export function registerReportCommands(program: Command): void {
       const result = await withAudit(config, 'report generate', async (audit) => {
         const started = performance.now();
         const generated = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
-          const key = SigningKey.load(config.signingKeyFile, config.keysDir);
-          const verifier = new IntegrityVerifier(clickhouse, KeyRing.load(key.publicKey, config.keysDir), new SealRepository(pg, clickhouse));
-          const { report: row, created } = await new ReportBuilder(directReader(clickhouse), pg, new ReportRepository(pg), verifier, key).generate(reportType, start, end, 'cli');
+          const keys = loadSigningKeys(config);
+          const builder = buildReportBuilder(pg, clickhouse, buildVerifier(pg, clickhouse, keys), keys);
+          const { report: row, created } = await builder.generate(reportType, start, end, 'cli');
           return { type: 'report', id: String(row.id), created };
         });
         audit.record(reportGenerated({ id: generated.id, created: generated.created, type: reportType, start, end }, started));
