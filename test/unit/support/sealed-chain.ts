@@ -1,10 +1,9 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { ChainRow } from '../../../src/domain/chain-check';
-import { toClickHouseRow, type ClickHouseRow } from '../../../src/domain/event-row';
-import { toQueuedEvent } from '../../../src/domain/queued-event';
+import type { ClickHouseRow } from '../../../src/domain/event-row';
 import { chainRows, GENESIS, sealHash, type ChainHead, type Seal } from '../../../src/domain/seal';
 import { keyIdOf } from '../../../src/lib/signing-key';
-import { parseEvent } from '../../../src/schemas/event';
+import { ingestedRow } from './events';
 
 /** An Ed25519 key pair held in memory, signing as SigningKey does (base64 over the hash text). */
 export interface TestKey {
@@ -16,13 +15,6 @@ export interface TestKey {
 export function newKey(): TestKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   return { keyId: keyIdOf(publicKey), publicKey, sign: (text) => sign(null, Buffer.from(text), privateKey).toString('base64') };
-}
-
-/** An event as the ingest worker turns it into a row: validated, queued, mapped to its table's columns. */
-export function ingestedRow(raw: Record<string, unknown>, sourceApp = 'unit-app', receivedAt = '2026-11-22T03:37:50.000Z'): ClickHouseRow {
-  const parsed = parseEvent(raw);
-  if (!parsed.ok) throw new Error(`fixture event does not validate: ${JSON.stringify(parsed.issues)}`);
-  return toClickHouseRow(toQueuedEvent(parsed.event, raw), sourceApp, receivedAt);
 }
 
 /** The n-th audit event of a fixture: a profile change with nested values, as in the integrity test. */
