@@ -2,7 +2,6 @@ import type { AnalystLimits } from '../../domain/analyst-settings';
 import { clickHouseException, type ClickHouseException } from '../../domain/clickhouse-exception';
 import type { AnalystQueryOutcome, AnalystQueryRequest, AnalystQueryRunner } from '../../queues/analyst-query-runner';
 import type { ApiKeyService, AuthenticatedKey } from '../keys/api-key.service';
-import { restrictionRefusal } from '../keys/app-restriction';
 
 /** Who may query (an API key with the query scope) and under which limits. */
 export class AnalystQueryService {
@@ -24,8 +23,7 @@ export class AnalystQueryService {
     const found = await this.keys.authenticate(key);
     if (!found) return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or the API key is revoked`);
     if (!found.scopes.includes('query')) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: this API key lacks the query scope`);
-    const refusal = restrictionRefusal(found.apps, 'query');
-    if (refusal) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: ${refusal}`);
+    // A key restricted to apps is served: the runner has ClickHouse filter every table to its apps (src/domain/analyst-app-restriction.ts).
     return found;
   }
 
