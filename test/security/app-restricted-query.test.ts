@@ -132,6 +132,11 @@ describe('a query key restricted to app A', () => {
       'SELECT source_app AS app FROM events_per_hour FINAL',
       'SELECT source_app AS app FROM events_per_hour_failed_login_attempts_mv',
       'SELECT source_app AS app FROM {table:Identifier}',
+      'SELECT source_app AS app FROM `audit_logs`',
+      `SELECT source_app AS app FROM ${ns.config().clickhouse.database}.audit_logs`,
+      'SELECT source_app AS app FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM audit_logs)))',
+      'SELECT source_app AS app FROM audit_logs ORDER BY occurred_at LIMIT 1 BY source_app',
+      'SELECT source_app AS app, count() OVER (PARTITION BY user_id) AS n FROM auth_audit_log',
     ];
     for (const sql of bypasses) {
       const params = { table: 'audit_logs' };
