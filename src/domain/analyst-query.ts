@@ -9,4 +9,6 @@ export interface AnalystQueryRequest {
   /** The format when the query names none (default_format, X-ClickHouse-Format, else TabSeparated). */
   defaultFormat: string;
   queryId: string;
+  /** The apps the key may read, from the key (never from the request); absent or null: every app. */
+  apps?: string[] | null;
 }

@@ -8,8 +8,24 @@ import type { AnalystLimits } from '../config/env';
  */
 export const ANALYST_DEFAULTS: [string, string][] = [['output_format_json_quote_64bit_integers', '1']];
 
+/**
+ * What a key restricted to apps also runs under (src/features/analyst/analyst-app-restriction.ts adds the
+ * filters themselves). Each one keeps the query's own expressions away from rows the filters drop:
+ * - PREWHERE runs before additional_table_filters, so a condition moved there (a JOIN's ON, a WHERE)
+ *   would see every app's rows: `throwIf(source_app = 'b')` answered with an error (measured on chDB 26.7);
+ * - short-circuit evaluation for every function, so a condition merged with the filter
+ *   (`filter AND analyst's`) is evaluated only on the rows the filter keeps;
+ * - no statistics in JSON and XML results: rows_read counts the rows read before filtering.
+ */
+export const RESTRICTED_SETTINGS: [string, string][] = [
+  ['optimize_move_to_prewhere', '0'],
+  ['optimize_move_to_prewhere_if_final', '0'],
+  ['short_circuit_function_evaluation', 'force_enable'],
+  ['output_format_write_statistics', '0'],
+];
+
 /** The settings auditflow puts on every analyst query, last, so nothing the analyst sends can override them. */
-export function enforcedSettings(limits: AnalystLimits): [string, string][] {
+export function enforcedSettings(limits: AnalystLimits, restricted = false): [string, string][] {
   return [
     // readonly=1 also refuses file(), url() and the like: ClickHouse's own second line behind the policy.
     ['readonly', '1'],
@@ -19,6 +35,7 @@ export function enforcedSettings(limits: AnalystLimits): [string, string][] {
     ['max_result_bytes', String(limits.maxResultBytes)],
     ['result_overflow_mode', 'throw'],
     ['max_memory_usage', String(limits.maxMemoryUsage)],
+    ...(restricted ? RESTRICTED_SETTINGS : []),
   ];
 }
 
@@ -64,11 +81,11 @@ const HTTP_SETTINGS = new Set([
 
 export type SettingVerdict = 'apply' | 'ignore' | 'refuse';
 
-/** What /clickhouse does with a setting an analyst sends, in the URL or in a SETTINGS clause. */
-export function settingVerdict(name: string, value: string, limits: AnalystLimits): SettingVerdict {
+/** What /clickhouse does with a setting an analyst sends, in the URL or in a SETTINGS clause; `restricted` for a key restricted to apps. */
+export function settingVerdict(name: string, value: string, limits: AnalystLimits, restricted = false): SettingVerdict {
   const lower = name.toLowerCase();
   // Asking for what is enforced anyway (some clients send readonly=1) changes nothing.
-  const enforced = enforcedSettings(limits).find(([n]) => n === lower);
+  const enforced = enforcedSettings(limits, restricted).find(([n]) => n === lower);
   if (enforced) return enforced[1] === value.trim().replace(/^'(.*)'$/, '$1') ? 'ignore' : 'refuse';
   if (HTTP_SETTINGS.has(lower)) return 'ignore';
   if (FILE_SETTINGS.has(lower)) return 'refuse';

@@ -12,6 +12,10 @@
  *   CREATE MATERIALIZED VIEW v TO target AS SELECT … FROM source
  *     → on every shard, reading source_local into target_local.
  *   ALTER TABLE t ADD COLUMN …  → the same on t_local and on t.
+ *   ALTER TABLE t ADD COLUMN c …, MODIFY ORDER BY (…, c)  → all of it on t_local,
+ *     the ADD COLUMN alone on t: a Distributed table has no sorting key.
+ *   ALTER TABLE v MODIFY QUERY SELECT … FROM source  → the view on every shard,
+ *     reading source_local, as its CREATE.
  *   ALTER TABLE t ADD / MATERIALIZE PROJECTION …  → on t_local only: a projection
  *     belongs to the storage table, and a Distributed table has none.
  * A statement of any other shape is refused, so a new migration cannot be
@@ -56,7 +60,14 @@ export function clusterStatements(statement: string, cluster: string): string[] 
   const alter = ALTER_TABLE.exec(statement);
   if (alter && /^ADD COLUMN IF NOT EXISTS /.test(alter[2]!)) {
     const [, name, change] = alter as unknown as [string, string, string];
-    return [`ALTER TABLE ${name}_local ${on} ${change}`, `ALTER TABLE ${name} ${on} ${change}`];
+    const sortingKey = /^([\s\S]*?),\s*MODIFY ORDER BY \([^()]*\)$/.exec(change);
+    return [`ALTER TABLE ${name}_local ${on} ${change}`, `ALTER TABLE ${name} ${on} ${sortingKey ? sortingKey[1] : change}`];
+  }
+  if (alter && /^MODIFY QUERY\s/.test(alter[2]!)) {
+    const [, name, change] = alter as unknown as [string, string, string];
+    const sources = [...change.matchAll(/\bFROM (\w+)/g)];
+    if (sources.length !== 1 || /\bJOIN\b/i.test(change)) throw new Error(`materialized view ${name}: expected one source table`);
+    return [`ALTER TABLE ${name} ${on} ${change.replace(/\bFROM (\w+)/, 'FROM $1_local')}`];
   }
   if (alter && /^(ADD PROJECTION IF NOT EXISTS|MATERIALIZE PROJECTION) /.test(alter[2]!)) {
     const [, name, change] = alter as unknown as [string, string, string];

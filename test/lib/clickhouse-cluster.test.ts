@@ -80,7 +80,8 @@ describe('the cluster variant of the ClickHouse migrations', () => {
     for (const { statement } of clustered) {
       if (/ENGINE = Distributed\(/.test(statement)) continue;
       const alter = /^ALTER TABLE (\w+) ON CLUSTER \w+ ([\s\S]*)$/.exec(statement);
-      if (alter) {
+      // A view's query changes on every shard, like its CREATE.
+      if (alter && !alter[2]!.startsWith('MODIFY QUERY')) {
         alters.set(alter[1]!, [...(alters.get(alter[1]!) ?? []), alter[2]!]);
         if (!alter[1]!.endsWith('_local')) continue;
       }
@@ -89,8 +90,9 @@ describe('the cluster variant of the ClickHouse migrations', () => {
         .replace(/Replicated(\w*MergeTree)\('[^']*', '\{replica\}'(?:, )?/, '$1(');
       await clickhouse.command({ query: onOneReplica });
     }
-    // Columns change on both halves; a projection belongs to the storage table alone.
-    const columnChanges = (changes: string[] | undefined) => (changes ?? []).filter((change) => change.startsWith('ADD COLUMN'));
+    // Columns change on both halves; a projection and a sorting key belong to the storage table alone.
+    const columnChanges = (changes: string[] | undefined) =>
+      (changes ?? []).filter((change) => change.startsWith('ADD COLUMN')).map((change) => change.replace(/,\s*MODIFY ORDER BY \([^()]*\)$/, ''));
     for (const [table, changes] of alters) if (!table.endsWith('_local')) expect(changes).toEqual(columnChanges(alters.get(`${table}_local`)));
     const projections = (db: string) => queryRows<{ table: string; name: string }>(clickhouse, `SELECT replaceRegexpOne(table, '_local$', '') AS table, name FROM system.projections WHERE database = {d:String} ORDER BY table, name`, { d: db });
     expect((await projections('single_node')).length).toBeGreaterThan(0);
@@ -103,6 +105,16 @@ describe('the cluster variant of the ClickHouse migrations', () => {
     expect(await views('shard')).toEqual(await views('single_node'));
     expect((await views('shard')).length).toBeGreaterThan(5);
     await clickhouse.command({ query: `USE ${ns.config().clickhouse.database}` });
+  });
+
+  it('extends a sorting key on the storage table alone, and changes a view\'s query on every shard', () => {
+    expect(clusterStatements('ALTER TABLE t ADD COLUMN IF NOT EXISTS c String, MODIFY ORDER BY (a, c)', CLUSTER)).toEqual([
+      `ALTER TABLE t_local ON CLUSTER ${CLUSTER} ADD COLUMN IF NOT EXISTS c String, MODIFY ORDER BY (a, c)`,
+      `ALTER TABLE t ON CLUSTER ${CLUSTER} ADD COLUMN IF NOT EXISTS c String`,
+    ]);
+    expect(clusterStatements('ALTER TABLE v MODIFY QUERY SELECT a, count() AS n FROM t GROUP BY a', CLUSTER)).toEqual([
+      `ALTER TABLE v ON CLUSTER ${CLUSTER} MODIFY QUERY SELECT a, count() AS n FROM t_local GROUP BY a`,
+    ]);
   });
 
   it('refuses a statement it has no cluster variant for, instead of leaving it out', () => {

@@ -80,6 +80,8 @@ it('dead-letters events that exhaust their attempts, and `dlq replay` writes the
   expect(replay.code).toBe(0);
   // The two errors, and the poison event of the first test, which fails again and is dead-lettered anew.
   expect(replay.stdout).toMatch(/Re-queued 3 dead-lettered event/);
+  // Each replay is recorded under its entry's app, which a key restricted to apps filters on.
+  expect(await queryRows(stack.clickhouse!, 'SELECT DISTINCT source_app FROM dead_letter_replays ORDER BY source_app')).toEqual([{ source_app: 'dlq-app' }, { source_app: 'legacy-app' }]);
   await eventually(async () => (await countUnique(stack.clickhouse!, 'error_logs')).count === 2, 20_000);
 
   await eventually(async () => (await deadLetters()).filter((d) => d.error.includes('insert rejected')).length === 2);

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { API_KEY_SCOPES, ApiKeyRepository } from '../../features/api-keys/api-key.repository';
 import { ApiKeyService, parseScopes } from '../../features/api-keys/api-key.service';
 import { apiKeyCreated, apiKeyRevoked } from '../../features/audit/privileged-actions';
+import { STORED_TABLES_SQL, type StoredTable } from '../../features/analyst/analyst-app-restriction';
+import { rowPolicyStatements } from '../../features/analyst/app-row-policies';
+import { clickHouseCluster, openClickHouse } from '../../lib/clickhouse';
 import { cliContext, withAudit, withPostgres } from '../context';
 
 export function registerApiKeyCommands(program: Command): void {
@@ -32,6 +35,27 @@ export function registerApiKeyCommands(program: Command): void {
 `);
       process.stdout.write('Store it now: it is not shown again.\n');
       process.stdout.write(`${key}\n`);
+    });
+
+  apikey
+    .command('row-policies')
+    .description("print the SQL that gives a ClickHouse server user only some apps' rows (row policies); docs/tenancy.md")
+    .requiredOption('--apps <list>', 'comma-separated apps the user may read')
+    .requiredOption('--user <name>', 'the ClickHouse user to create')
+    .action(async (opts: { apps: string; user: string }) => {
+      const { config } = cliContext();
+      const apps = opts.apps.split(',').map((a) => a.trim()).filter(Boolean);
+      // The tables as the store has them now, so every table and view with source_app is covered.
+      const clickhouse = await openClickHouse(config.clickhouse);
+      let tables: StoredTable[];
+      try {
+        const rows = await (await clickhouse.query({ query: STORED_TABLES_SQL, format: 'JSONEachRow' })).json<{ database: string; name: string; hasSourceApp: number | boolean }>();
+        tables = rows.map((r) => ({ database: r.database, name: r.name, hasSourceApp: Boolean(Number(r.hasSourceApp)) }));
+      } finally {
+        await clickhouse.close();
+      }
+      const statements = rowPolicyStatements({ apps, user: opts.user, database: config.clickhouse.database, tables, cluster: clickHouseCluster(config.clickhouse) });
+      process.stdout.write(`-- Run as a ClickHouse user that may manage access; choose the password. docs/tenancy.md explains.\n${statements.map((s) => `${s};`).join('\n')}\n`);
     });
 
   apikey

@@ -40,6 +40,12 @@ export interface TokenFindings {
 /** Table functions that only compute or read auditflow's own tables. Everything else (file, url, s3, remote…) reaches outside. */
 const TABLE_FUNCTIONS = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateseries', 'generaterandom', 'values', 'view', 'merge', 'null', 'format']);
 
+/** Allowed table functions whose reads ClickHouse does not filter with additional_table_filters (merge() read every app's rows, measured on chDB 26.7). */
+const ROUND_THE_FILTERS_TABLE_FUNCTIONS = new Set(['merge']);
+
+/** Virtual columns that number rows within a part: on a filtered read they still count the rows of other apps between one's own. */
+const POSITION_COLUMNS = new Set(['_part_offset', '_part_starting_offset', '_part_granule_offset', '_block_number', '_block_offset', '_part_index']);
+
 /** Functions that read files, fetch URLs or reach other servers, called anywhere (file() is also a scalar function). */
 const EXTERNAL_FUNCTIONS = new Set([
   'file', 'filecluster', 'url', 'urlcluster', 's3', 's3cluster', 'gcs', 'hdfs', 'hdfscluster', 'azureblobstorage', 'azureblobstoragecluster',
@@ -78,6 +84,11 @@ function unquote(t: Significant): string {
 
 function readonlyRefusal(detail: string): ClickHouseException {
   return clickHouseException('READONLY', `Cannot execute query in readonly mode: ${detail}`);
+}
+
+/** A refusal that only a key restricted to apps gets: what it asked for would read around the app filter. */
+function restrictedRefusal(detail: string): ClickHouseException {
+  return clickHouseException('ACCESS_DENIED', `Not enough privileges: this API key is restricted to apps: ${detail}`);
 }
 
 function settingRefusal(name: string): ClickHouseException {
@@ -152,7 +163,7 @@ function readSettingsClause(query: Buffer, sig: Significant[], i: number): { ass
  * subquery's SETTINGS to an outer readonly=1, so this check is the one that
  * counts there).
  */
-export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: AnalystLimits): TokenFindings | ClickHouseException {
+export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: AnalystLimits, restricted = false): TokenFindings | ClickHouseException {
   const all = significantTokens(query, tokens);
   if (!all) return clickHouseException('SYNTAX_ERROR', 'Cannot read the query');
   const semicolon = all.findIndex((t) => t.type === 'Semicolon' && t.depth === 0);
@@ -168,12 +179,16 @@ export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: Analyst
     if (EXPLAIN_KINDS.has(word(sig[k]))) k++;
     else if (word(sig[k]) === 'query' && word(sig[k + 1]) === 'tree') k += 2;
     if (!['select', 'with'].includes(word(sig[k])) && sig[k]?.type !== 'OpeningRoundBracket') return readonlyRefusal('EXPLAIN is allowed for a SELECT, without options');
+    // A plan counts parts and granules, an estimate rows: of every app, before the filters.
+    if (restricted && !['ast', 'syntax', 'query'].includes(word(sig[1]))) return restrictedRefusal('EXPLAIN PLAN, PIPELINE and ESTIMATE count the rows and parts of every app; EXPLAIN AST, SYNTAX and QUERY TREE are allowed');
   }
 
   const findings: TokenFindings = { statementEnd: sig[sig.length - 1]!.end, topLevelClauses: [], topLevelSettings: [], clauseCount: 0, format: null };
   for (let i = 0; i < sig.length; i++) {
     const t = sig[i]!;
     if (word(t) === 'outfile') return clickHouseException('INTO_OUTFILE_NOT_ALLOWED', 'INTO OUTFILE is not allowed: /clickhouse returns results in the response');
+    // PREWHERE runs before additional_table_filters: its conditions see every app's rows.
+    if (restricted && word(t) === 'prewhere') return restrictedRefusal('PREWHERE is evaluated before the app filter; write the condition in WHERE');
     if (isName(t) && sig[i + 1]?.type === 'OpeningRoundBracket' && EXTERNAL_FUNCTIONS.has(unquote(t).toLowerCase())) {
       return clickHouseException('ACCESS_DENIED', `Not enough privileges: ${unquote(t)}() reaches files, URLs or other servers, which /clickhouse does not allow`);
     }
@@ -184,7 +199,7 @@ export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: Analyst
     if ('code' in clause) return clause;
     findings.clauseCount++;
     for (const a of clause.assignments) {
-      const verdict = settingVerdict(a.name, a.value, limits);
+      const verdict = settingVerdict(a.name, a.value, limits, restricted);
       if (verdict === 'refuse') return settingRefusal(a.name);
       if (t.depth === 0 && verdict === 'apply') findings.topLevelSettings.push([a.name, a.value]);
     }
@@ -204,7 +219,7 @@ function astNodes(lines: string[]): { depth: number; words: string[] }[] {
  * tables, no function reaches outside, and no settings hide where the
  * tokens did not see them.
  */
-export function inspectAst(lines: string[], findings: TokenFindings): ClickHouseException | null {
+export function inspectAst(lines: string[], findings: TokenFindings, restricted = false): ClickHouseException | null {
   const nodes = astNodes(lines);
   const kind = nodes[0]?.words[0] ?? '';
   if (!READ_KINDS.test(kind)) return readonlyRefusal(READ_ONLY_KINDS_TEXT);
@@ -216,11 +231,18 @@ export function inspectAst(lines: string[], findings: TokenFindings): ClickHouse
     const parent = parents[node.depth - 1] ?? '';
     parents[node.depth] = node.words[0]!;
     if (node.words[0] === 'Set') sets++;
+    if (restricted && node.words[0] === 'Identifier' && POSITION_COLUMNS.has((node.words[1] ?? '').split('.').pop()!.toLowerCase())) {
+      return restrictedRefusal(`${node.words[1]} counts the rows of every app in a part`);
+    }
     if (node.words[0] !== 'Function') continue;
     const name = (node.words[1] ?? '').toLowerCase();
     if (EXTERNAL_FUNCTIONS.has(name) || (parent === 'TableExpression' && !TABLE_FUNCTIONS.has(name))) {
       return clickHouseException('ACCESS_DENIED', `Not enough privileges: the table function ${node.words[1]}() is not allowed on /clickhouse (allowed: ${[...TABLE_FUNCTIONS].join(', ')})`);
     }
+    if (restricted && parent === 'TableExpression' && ROUND_THE_FILTERS_TABLE_FUNCTIONS.has(name)) {
+      return restrictedRefusal(`${node.words[1]}() reads its tables without the app filter`);
+    }
+    if (restricted && /^(dict|joinget)/.test(name)) return restrictedRefusal(`${node.words[1]}() reads a dictionary or Join table without the app filter`);
   }
   if (sets > findings.clauseCount) return readonlyRefusal('cannot verify every SETTINGS clause of this query');
   return null;
@@ -233,7 +255,7 @@ export function inspectAst(lines: string[], findings: TokenFindings): ClickHouse
  * end is where ClickHouse applies settings to the whole query (a clause
  * inside a UNION would bind only its own SELECT).
  */
-export function executableSql(query: Buffer, findings: TokenFindings, urlSettings: [string, string][], limits: AnalystLimits): string {
+export function executableSql(query: Buffer, findings: TokenFindings, urlSettings: [string, string][], limits: AnalystLimits, appFilters: string | null = null): string {
   const parts: string[] = [];
   let at = 0;
   for (const span of findings.topLevelClauses) {
@@ -249,16 +271,18 @@ export function executableSql(query: Buffer, findings: TokenFindings, urlSetting
   };
   for (const [name, value] of [...ANALYST_DEFAULTS, ...urlSettings]) put(name, settingsClauseBody([[name, value]]));
   for (const [name, value] of findings.topLevelSettings) put(name, `${name} = ${value}`);
-  for (const [name, value] of enforcedSettings(limits)) put(name, settingsClauseBody([[name, value]]));
+  for (const [name, value] of enforcedSettings(limits, appFilters !== null)) put(name, settingsClauseBody([[name, value]]));
+  // A map literal, after readonly=1: ClickHouse checks a clause against the settings before it, so this is the last change the query makes.
+  if (appFilters !== null) put('additional_table_filters', `additional_table_filters = ${appFilters}`);
   return `${parts.join('')}\nSETTINGS ${[...clause.values()].join(', ')}`;
 }
 
 /** The URL's settings an analyst may change, in order; ignored ones (HTTP-layer) dropped; an exception for any other. */
-export function urlSettingsToApply(settings: Record<string, string>, limits: AnalystLimits): [string, string][] | ClickHouseException {
+export function urlSettingsToApply(settings: Record<string, string>, limits: AnalystLimits, restricted = false): [string, string][] | ClickHouseException {
   const apply: [string, string][] = [];
   for (const [name, value] of Object.entries(settings)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return clickHouseException('READONLY', `Cannot modify '${name}' setting in readonly mode`);
-    const verdict = settingVerdict(name, value, limits);
+    const verdict = settingVerdict(name, value, limits, restricted);
     if (verdict === 'refuse') return settingRefusal(name);
     if (verdict === 'apply') apply.push([name, value]);
   }

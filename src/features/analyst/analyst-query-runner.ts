@@ -9,6 +9,7 @@ import { clickHouseException, clickHouseExceptionOf, type ClickHouseException } 
 import type { ClickHouseClient } from '../../lib/clickhouse';
 import { explainAst, parseWithClickHouse, readAll } from './clickhouse-parser';
 import type { ControlJob, ControlResult } from '../../queues/queue-names';
+import { appFilters, restrictedException, STORED_TABLES_SQL, type AppRestriction, type StoredTable } from './analyst-app-restriction';
 
 export interface AnalystQueryResult {
   /** The result exactly as ClickHouse wrote it in its format. */
@@ -34,21 +35,30 @@ const exception = (e: ClickHouseException): AnalystQueryOutcome => ({ type: 'exc
  * on the session.
  */
 export async function runAnalystQuery(client: ClickHouseClient, request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> {
+  const apps = request.apps ?? null;
+  const outcome = await runJudged(client, request, limits, apps);
+  return apps && outcome.type === 'exception' ? exception(restrictedException(outcome.exception, apps)) : outcome;
+}
+
+async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest, limits: AnalystLimits, apps: AppRestriction): Promise<AnalystQueryOutcome> {
+  const restricted = apps !== null;
   try {
     // A NUL could end the text early for one reader of it and not another.
     if (request.query.includes('\0')) return exception(clickHouseException('SYNTAX_ERROR', 'The query contains a NUL byte'));
-    const urlSettings = urlSettingsToApply(request.settings, limits);
+    const urlSettings = urlSettingsToApply(request.settings, limits, restricted);
     if ('code' in urlSettings) return exception(urlSettings);
     const parsed = await parseWithClickHouse(client, request.query);
     const text = Buffer.from(request.query, 'utf8');
-    const findings = inspectTokens(text, parsed.tokens, limits);
+    const findings = inspectTokens(text, parsed.tokens, limits, restricted);
     if ('code' in findings) return exception(findings);
-    const refusal = inspectAst(await explainAst(client, parsed.canonical, request.params), findings);
+    const refusal = inspectAst(await explainAst(client, parsed.canonical, request.params), findings, restricted);
     if (refusal) return exception(refusal);
+    // Read now, not cached: a table created since the last query is filtered (or denied) too.
+    const filters = apps && appFilters(apps, await storedTables(client));
 
     const format = findings.format ?? request.defaultFormat;
     const response = await client.exec({
-      query: executableSql(text, findings, urlSettings, limits),
+      query: executableSql(text, findings, urlSettings, limits, filters),
       query_params: request.params,
       query_id: request.queryId,
       // Both shape the response only; the chDB connection maps default_format to its output format and drops wait_end_of_query.
@@ -67,6 +77,11 @@ export async function runAnalystQuery(client: ClickHouseClient, request: Analyst
     if (judged) return exception(judged);
     throw error;
   }
+}
+
+async function storedTables(client: ClickHouseClient): Promise<StoredTable[]> {
+  const rows = await (await client.query({ query: STORED_TABLES_SQL, format: 'JSONEachRow' })).json<{ database: string; name: string; hasSourceApp: number | boolean }>();
+  return rows.map((r) => ({ database: r.database, name: r.name, hasSourceApp: Boolean(Number(r.hasSourceApp)) }));
 }
 
 /**

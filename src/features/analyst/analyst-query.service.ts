@@ -3,7 +3,6 @@ import type { AnalystQueryRequest } from '../../domain/analyst-query';
 import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
 import type { AnalystQueryOutcome, AnalystQueryRunner } from './analyst-query-runner';
 import type { ApiKeyService, AuthenticatedKey } from '../api-keys/api-key.service';
-import { restrictionRefusal } from '../api-keys/app-restriction';
 
 /** Who may query (an API key with the query scope) and under which limits. */
 export class AnalystQueryService {
@@ -25,8 +24,7 @@ export class AnalystQueryService {
     const found = await this.keys.authenticate(key);
     if (!found) return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or the API key is revoked`);
     if (!found.scopes.includes('query')) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: this API key lacks the query scope`);
-    const refusal = restrictionRefusal(found.apps, 'query');
-    if (refusal) return clickHouseException('ACCESS_DENIED', `${found.name}: Not enough privileges: ${refusal}`);
+    // A key restricted to apps is served: the runner has ClickHouse filter every table to its apps (src/features/analyst/analyst-app-restriction.ts).
     return found;
   }
 

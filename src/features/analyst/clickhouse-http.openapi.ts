@@ -5,7 +5,7 @@ const answers = {
   200: 'The result in the requested format (ClickHouse headers: X-ClickHouse-Query-Id, X-ClickHouse-Format, X-ClickHouse-Summary)',
   400: 'ClickHouse text: syntax errors and the like',
   401: 'ClickHouse text, Code 516 AUTHENTICATION_FAILED: no key, or a wrong or revoked one',
-  403: 'ClickHouse text, Code 497 ACCESS_DENIED: the key lacks the query scope, or the query calls file(), url(), remote()…',
+  403: 'ClickHouse text, Code 497 ACCESS_DENIED: the key lacks the query scope, the query calls file(), url(), remote()…, or, for a key restricted to apps, it reads what the app filter cannot cover (system tables, merge(), PREWHERE…; the text says what)',
   408: 'ClickHouse text, Code 159 TIMEOUT_EXCEEDED: ANALYST_MAX_EXECUTION_TIME passed',
   500: 'ClickHouse text, e.g. Code 164 READONLY (a write, DDL, or a setting that lifts a limit) or Code 396 TOO_MANY_ROWS_OR_BYTES',
 };

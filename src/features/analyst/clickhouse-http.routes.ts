@@ -1,4 +1,5 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { restrictedSummary } from './analyst-app-restriction';
 import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
 import type { Logger } from '../../lib/logger';
 import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
@@ -44,14 +45,18 @@ export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logge
     if ('code' in key) return sendException(res, key);
     // The key is the actor: the api_access row of this request records it.
     res.locals.ctx.actor = { type: 'api_key', id: key.id, name: key.name };
-    const request = readAnalystQuery(req, url);
-    if ('code' in request) return sendException(res, request);
+    const read = readAnalystQuery(req, url);
+    if ('code' in read) return sendException(res, read);
+    // The restriction comes from the key alone.
+    const request = { ...read, apps: key.apps };
     const started = performance.now();
     const outcome = await service.run(request);
     // Every query a key ran or was refused: who, its hash and text, and what it read.
     audit.record(requestActor(res.locals.ctx), analystQueried(request, outcome.type === 'result' ? outcome.result : { refused: `${outcome.exception.name}: ${outcome.exception.message}` }, started));
     if (outcome.type === 'exception') return sendException(res, outcome.exception, request.queryId);
-    await sendResult(req, res, outcome.result, request.queryId, request.settings);
+    // Rows read count every app's rows before the filters: a restricted key is not told them.
+    const result = key.apps ? { ...outcome.result, summary: restrictedSummary(outcome.result.summary) } : outcome.result;
+    await sendResult(req, res, result, request.queryId, request.settings);
   };
 
   const withBody = (req: Request, res: Response): void => {

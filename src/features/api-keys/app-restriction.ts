@@ -2,13 +2,14 @@ import { AppError } from '../../lib/app-error';
 import type { ApiKeyScope } from './api-key.repository';
 
 /**
- * Scopes whose data spans every app: analyst SQL, reports, the dashboard,
+ * Scopes whose data spans every app: reports, the dashboard,
  * administration, retention. A key restricted to some apps must read only
  * their rows, enforced by the engine rather than by filters on the request;
  * until each of these readers does that, a restricted key is refused by
- * them, never served another app's rows.
+ * them, never served another app's rows. (`query` does: /clickhouse has
+ * ClickHouse filter every table, src/features/analyst/analyst-app-restriction.ts.)
  */
-const CROSS_APP_SCOPES: ReadonlySet<ApiKeyScope> = new Set(['query', 'reports', 'admin', 'retention']);
+const CROSS_APP_SCOPES: ReadonlySet<ApiKeyScope> = new Set(['reports', 'admin', 'retention']);
 
 /** The reason a key restricted to `apps` may not use `scope` yet, or null when it may. */
 export function restrictionRefusal(apps: string[] | null, scope: ApiKeyScope): string | null {

@@ -28,6 +28,6 @@ export async function replayDeadLetters(deadLetters: DeadLetterRepository, inges
     batch.events.push(payload.event as unknown as QueuedEvent);
   }
   if (batches.size > 0) await ingestQueue.add('events', { batches: [...batches.values()] });
-  await deadLetters.markReplayed(entries.map((e) => e.dead_letter_id));
+  await deadLetters.markReplayed(entries);
   return { requeued: entries.length, retriedJobs };
 }

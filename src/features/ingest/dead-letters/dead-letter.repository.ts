@@ -77,12 +77,13 @@ export class DeadLetterRepository {
     return result.json<StoredDeadLetter>();
   }
 
-  async markReplayed(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** Records the entries as replayed, each under its app (so a key restricted to apps reads its own replays). */
+  async markReplayed(entries: Pick<StoredDeadLetter, 'dead_letter_id' | 'source_app'>[]): Promise<void> {
+    if (entries.length === 0) return;
     const now = toClickHouseTime(new Date());
     await this.clickhouse.insert({
       table: 'dead_letter_replays',
-      values: ids.map((dead_letter_id) => ({ dead_letter_id, replayed_at: now })),
+      values: entries.map(({ dead_letter_id, source_app }) => ({ dead_letter_id, source_app, replayed_at: now })),
       format: 'JSONEachRow',
       clickhouse_settings: { async_insert: 0 },
     });
