@@ -1,5 +1,6 @@
-import { ConfigError, loadConfig } from './config/env';
-import { StoreLockedError } from './lib/clickhouse';
+import { loadConfig } from './config/env';
+import { ConfigError } from './lib/errors/config-error';
+import { StoreLockedError } from './lib/errors/store-locked-error';
 import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
 import { makePrivateDir, ownerOnlyUmask } from './lib/private-dir';

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/env';
-import { AppError } from '../lib/app-error';
-import { StoreLockedError } from '../lib/clickhouse';
+import { AppError } from '../lib/errors/app-error';
+import { ConfigError } from '../lib/errors/config-error';
+import { StoreLockedError } from '../lib/errors/store-locked-error';
 import { main } from '../main';
 import { registerAdminCommands } from './commands/admin.command';
 import { registerApiKeyCommands } from './commands/apikey.command';

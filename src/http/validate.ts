@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError } from '../lib/app-error';
+import { AppError } from '../lib/errors/app-error';
 import { requiredMessage } from '../schemas/event';
 import { hostileJsonProblem } from './hostile-json';
 

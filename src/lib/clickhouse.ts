@@ -2,24 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config/env';
-import { AppError } from './app-error';
+import { AppError } from './errors/app-error';
+import { StoreLockedError } from './errors/store-locked-error';
 
 export type { ClickHouseClient };
-
-/** Raised when another live process already holds the embedded ClickHouse store. */
-export class StoreLockedError extends Error {
-  constructor(
-    readonly storePath: string,
-    readonly ownerPid: number | null,
-  ) {
-    super(
-      `The embedded ClickHouse store at ${storePath} is in use by another auditflow process` +
-        `${ownerPid ? ` (pid ${ownerPid})` : ''}; only one process may own it. Stop that process, ` +
-        `use a different DATA_DIR, or set CLICKHOUSE_URL to share a ClickHouse server.`,
-    );
-    this.name = 'StoreLockedError';
-  }
-}
 
 /** PID of the live process holding the embedded store, if any (ClickHouse writes it to `status`). */
 export function embeddedStoreOwner(storePath: string): number | null {

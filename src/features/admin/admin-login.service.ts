@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { AuthService, LoginResult } from '../auth/auth.service';
 import type { FailedLogin, LoginAudit } from '../auth/login-audit';
 import type { LoginGuard } from '../auth/login-guard';

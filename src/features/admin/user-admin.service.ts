@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { actorFields } from '../audit/actor-fields';
 import type { AccountEvents } from '../auth/account-events';
 import type { AuthService } from '../auth/auth.service';

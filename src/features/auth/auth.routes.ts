@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { emailOfBody, rateLimited, type RouteLimits } from '../rate-limits/route-limits';
 import { validate } from '../../http/validate';
 import type { AccountService } from './account.service';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import { sendOrLog, type Mailer } from '../../lib/mailer';
 import type { SettingsService } from '../settings/settings.service';

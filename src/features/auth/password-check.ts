@@ -1,5 +1,5 @@
 import { isPermanentLock, lockoutPolicyFrom } from '../../domain/lockout-policy';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { IpBlocks } from '../risk/state/ip-blocks';
 import type { SettingsService } from '../settings/settings.service';

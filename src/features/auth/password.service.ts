@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import { sendOrLog, type Mailer } from '../../lib/mailer';
 import type { RequestContext } from '../../http/request-context';

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { RequestContext } from '../../http/request-context';
 import type { SettingsService } from '../settings/settings.service';
 import { encodeCursor } from './todo-cursor';

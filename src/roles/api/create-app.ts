@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { AppMetrics } from '../../lib/metrics';
 import type { EventPublisher } from '../../queues/event-publisher';
