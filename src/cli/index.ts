@@ -11,11 +11,13 @@ import { registerIntegrityCommands } from './commands/integrity.command';
 import { registerReportCommands } from './commands/report.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { ownerOnlyUmask } from '../lib/private-dir';
+import { configureZod } from '../schemas/zod-config';
 
 /** The `auditflow` command. */
 export async function run(argv: string[]): Promise<number> {
   // Before any command opens the store: files it creates (chDB's too) are owner-only.
   ownerOnlyUmask();
+  configureZod();
   const program = new Command('auditflow')
     .description('auditflow: log ingestion and compliance pipeline')
     .exitOverride()
