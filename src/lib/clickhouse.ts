@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config/env';
-import { AppError } from './errors/app-error';
 import { StoreLockedError } from './errors/store-locked-error';
 
 export type { ClickHouseClient };
@@ -109,11 +108,6 @@ export function isTransientClickHouseError(error: unknown): boolean {
   if (/timeout|socket hang up|ECONNREFUSED|ECONNRESET|closed|not enough space|No space left on device|Disk quota exceeded/i.test(e?.message ?? '')) return true;
   // No ClickHouse error code at all means the failure happened before ClickHouse judged the data.
   return !e?.type;
-}
-
-export function assertIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AppError('BAD_REQUEST', `invalid identifier ${name}`);
-  return name;
 }
 
 /** For /readyz: resolves when ClickHouse answers. (client.ping() resolves { success: false } rather than throwing.) */

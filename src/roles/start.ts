@@ -117,8 +117,6 @@ function packageVersion(): string {
   }
 }
 
-export { OWN_SOURCE_APP } from '../domain/own-source-app';
-
 export interface Running {
   /** The HTTP port, when the api role runs. */
   port?: number;

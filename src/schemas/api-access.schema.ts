@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, label, text, userId, uuid } from './fields';
 
@@ -32,5 +31,3 @@ export const apiAccessEventSchema = defineEventKind(
   },
   { table: 'api_access_log', eventType: () => 'api_request' },
 );
-
-export type ApiAccessEvent = z.output<typeof apiAccessEventSchema>;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { changeValue, int, ipAddress, jsonObject, label, text, upperLabel, userId } from './fields';
 
@@ -48,5 +47,3 @@ export const auditEventSchema = defineEventKind(
     aliases: { old_value: 'previous_value', actor_type: 'triggered_by_type', actor_id: 'triggered_by_id' },
   },
 );
-
-export type AuditEvent = z.output<typeof auditEventSchema>;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { authOutcomeOf } from './auth-outcome';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId, uuid } from './fields';
@@ -33,5 +32,3 @@ export const authEventSchema = defineEventKind(
   },
   { table: 'auth_audit_log', eventType: 'required', fromEventType: (type) => ({ event_status: authOutcomeOf(type) }) },
 );
-
-export type AuthEvent = z.output<typeof authEventSchema>;

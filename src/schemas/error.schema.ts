@@ -32,5 +32,3 @@ export const errorEventSchema = defineEventKind(
   },
   { table: 'error_logs', eventType: (e) => e.error_type },
 );
-
-export type ErrorEvent = z.output<typeof errorEventSchema>;

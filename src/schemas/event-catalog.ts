@@ -64,7 +64,6 @@ export const EVENT_CATALOG = {
 } as const satisfies Record<string, Record<string, { description: string; previous: string; next: string }>>;
 
 export type EventCategory = keyof typeof EVENT_CATALOG;
-export type CatalogEventType = { [C in EventCategory]: keyof (typeof EVENT_CATALOG)[C] }[EventCategory];
 
 export const EVENT_CATEGORIES = Object.keys(EVENT_CATALOG) as EventCategory[];
 

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId } from './fields';
 
@@ -24,5 +23,3 @@ export const failedLoginEventSchema = defineEventKind(
   },
   { table: 'failed_login_attempts', eventType: () => 'login_failed' },
 );
-
-export type FailedLoginEvent = z.output<typeof failedLoginEventSchema>;

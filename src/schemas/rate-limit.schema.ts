@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, label, text, timestamp, userId } from './fields';
 
@@ -19,5 +18,3 @@ export const rateLimitEventSchema = defineEventKind(
   },
   { table: 'rate_limit_violations', eventType: (e) => e.violation_type ?? 'rate_limit_exceeded' },
 );
-
-export type RateLimitEvent = z.output<typeof rateLimitEventSchema>;

@@ -43,5 +43,3 @@ export const securityEventSchema = defineEventKind(
     aliases: { source_ip: 'ip_address', target_resource: 'resource_involved', mitigation_action: 'action_taken' },
   },
 );
-
-export type SecurityEvent = z.output<typeof securityEventSchema>;

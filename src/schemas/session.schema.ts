@@ -27,5 +27,3 @@ export const sessionEventSchema = defineEventKind(
     eventType: (e) => (e.logout_at || !e.is_active ? 'session_ended' : 'session_started'),
   },
 );
-
-export type SessionEvent = z.output<typeof sessionEventSchema>;
