@@ -4,7 +4,7 @@ import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId, uuid }
 
 /**
  * `auth`: logins, logouts, password and token events. Covers auth_audit_log
- * (seed 003) and AuthUserEvent (seed 000, whose `timestamp` is `occurred_at`).
+ * and auth_user_event, whose `timestamp` is `occurred_at` (docs/data-model.md).
  * The integrity columns of auth_audit_log (blockchain_hash, previous_hash,
  * signature) are computed by the pipeline, never taken from a client.
  */
@@ -26,7 +26,7 @@ export const authEventSchema = defineEventKind(
     /** A score the sending app already computed (0-100); the risk worker keeps its own. */
     risk_score: int(0, 100).default(0),
     session_id: text(255).nullish(),
-    /** Ties together the events of one flow; generated when absent, as in seed 003. */
+    /** Ties together the events of one flow; generated when absent, as auth_audit_log does. */
     correlation_id: uuid().optional(),
     processed_at: timestamp().nullish(),
   },

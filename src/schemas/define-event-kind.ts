@@ -56,7 +56,7 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       kind: z.literal(kind),
       event_type: eventTypeField.optional(),
       event_id: uuid().optional(),
-      // Checked here only when it was not folded onto event_id: then it is no UUID (seed 003's serial ids).
+      // Checked here only when it was not folded onto event_id: then it is no UUID (a serial id, as auth_audit_log's; docs/data-model.md).
       id: z.string({ error: NOT_A_UUID_ID }).regex(UUID_PATTERN, NOT_A_UUID_ID).optional(),
       occurred_at: timestamp().optional(),
       created_at: timestamp().optional(),

@@ -2,7 +2,7 @@ import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId } from './fields';
 
 /**
- * `failed_login`: todo_app_failed_login_attempts (seed 002). `user_id` is
+ * `failed_login`: todo_app_failed_login_attempts (docs/data-model.md). `user_id` is
  * null when the email matched no account; the email is kept as typed, valid
  * or not, because that is what an attacker tried.
  */

@@ -1,7 +1,7 @@
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, label, text, timestamp, userId } from './fields';
 
-/** `rate_limit`: rate_limit_violations (seed 003). The stored event type is the `violation_type`. */
+/** `rate_limit`: rate_limit_violations (docs/data-model.md). The stored event type is the `violation_type`. */
 export const rateLimitEventSchema = defineEventKind(
   'rate_limit',
   {

@@ -54,7 +54,7 @@ export class AdminLoginService {
   }
 }
 
-/** Why a correct password still does not let an administrator in (seed 002: inactive/suspended have no access; unverified cannot log in). */
+/** Why a correct password still does not let an administrator in (todo_app_administrator: inactive/suspended have no access; unverified cannot log in). */
 export function adminLoginRefusal(admin: AdministratorRow): { reason: string; message: string } | null {
   if (admin.deleted_at) return { reason: 'ACCOUNT_DISABLED', message: 'this administrator account was deleted' };
   if (admin.status !== 'active') return { reason: 'ACCOUNT_DISABLED', message: `this administrator account is ${admin.status}` };
