@@ -49,6 +49,8 @@ async function stopProfile(file: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // As src/main.ts does before it loads the config.
+  product.zodConfig().configureZod();
   const config = product.env().loadConfig(process.env);
   const logger = product.logger().createLogger(config.logLevel, { pid: process.pid, bench: true });
   const running = await product.start().start(config, logger);

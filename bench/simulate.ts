@@ -93,6 +93,7 @@ async function main(): Promise<number> {
     } else {
       ns = createTempNamespace('simulate', log);
       key = await ns.createApiKey('simulator', ['ingest', 'query']);
+      product.zodConfig().configureZod();
       const config = product.env().loadConfig(ns.serverEnv());
       const running = await product.start().start(config, product.logger().createLogger(config.logLevel, { simulate: true }));
       stop = running.stop;

@@ -1,14 +1,17 @@
-import { ConfigError, loadConfig } from './config/env';
-import { StoreLockedError } from './lib/clickhouse';
+import { loadConfig } from './config/env';
+import { ConfigError } from './lib/errors/config-error';
+import { StoreLockedError } from './lib/errors/store-locked-error';
 import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
 import { makePrivateDir, ownerOnlyUmask } from './lib/private-dir';
 import { start } from './roles/start';
+import { configureZod } from './schemas/zod-config';
 
 /** Starts the roles named in ROLE (default: all) and stops them cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   // Before anything creates a file: the store, mail and spool hold personal data.
   ownerOnlyUmask();
+  configureZod();
   let config;
   try {
     config = loadConfig();

@@ -19,6 +19,7 @@ function load<T>(relative: string): T {
 export const product = {
   start: () => load<typeof import('../src/roles/start')>('roles/start.js'),
   env: () => load<typeof import('../src/config/env')>('config/env.js'),
+  zodConfig: () => load<typeof import('../src/schemas/zod-config')>('schemas/zod-config.js'),
   logger: () => load<typeof import('../src/lib/logger')>('lib/logger.js'),
   clickhouse: () => load<typeof import('../src/lib/clickhouse')>('lib/clickhouse.js'),
   clickhouseMigrations: () => load<typeof import('../src/lib/clickhouse-migrations')>('lib/clickhouse-migrations.js'),

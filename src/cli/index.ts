@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/env';
-import { AppError } from '../lib/app-error';
-import { StoreLockedError } from '../lib/clickhouse';
+import { AppError } from '../lib/errors/app-error';
+import { ConfigError } from '../lib/errors/config-error';
+import { StoreLockedError } from '../lib/errors/store-locked-error';
 import { main } from '../main';
 import { registerAdminCommands } from './commands/admin.command';
 import { registerApiKeyCommands } from './commands/apikey.command';
@@ -11,11 +11,13 @@ import { registerIntegrityCommands } from './commands/integrity.command';
 import { registerReportCommands } from './commands/report.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { ownerOnlyUmask } from '../lib/private-dir';
+import { configureZod } from '../schemas/zod-config';
 
 /** The `auditflow` command. */
 export async function run(argv: string[]): Promise<number> {
   // Before any command opens the store: files it creates (chDB's too) are owner-only.
   ownerOnlyUmask();
+  configureZod();
   const program = new Command('auditflow')
     .description('auditflow: log ingestion and compliance pipeline')
     .exitOverride()

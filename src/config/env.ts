@@ -1,6 +1,7 @@
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { ConfigError } from '../lib/errors/config-error';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -193,14 +194,6 @@ export type Config = {
   /** The floor of retention for audit, auth and security tables, in days. */
   retentionMinDays: number;
 };
-
-/** Thrown when the environment is invalid; its message lists every bad variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Parses and validates the environment once, at start. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -41,7 +41,7 @@ export function toClickHouseRow(event: QueuedEvent, sourceApp: string, receivedA
   }
   // user_id is in sort keys, which are not Nullable: an absent user is ''. (error_logs has user_context instead.)
   if (event.kind !== 'error') row.user_id ??= '';
-  // Seed 003 generates these with gen_random_uuid(); deriving them from the
+  // The seed tables generate these with gen_random_uuid() (docs/data-model.md); deriving them from the
   // event id keeps a re-sent event byte-identical, so retries stay idempotent.
   if (event.kind === 'auth') row.correlation_id ??= event.event_id;
   if (event.kind === 'api_access') row.request_id ??= event.event_id;

@@ -22,7 +22,7 @@ export interface SignedReport {
   signature: string;
 }
 
-/** A row of compliance_reports (seed 003 plus the chain and signature). */
+/** A row of compliance_reports (docs/data-model.md), plus the chain and signature. */
 export interface ReportRow {
   id: string;
   report_type: ReportType;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
-import { AppError, ERROR_STATUS, type ErrorCode } from '../lib/app-error';
-import { ERROR_CATALOG } from '../lib/error-catalog';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../lib/errors/app-error';
+import { ERROR_CATALOG } from '../lib/errors/error-catalog';
 import type { Logger } from '../lib/logger';
 import { isPgUnavailable, pgUnavailableError } from '../lib/pg';
 import type { EventPublisher } from '../queues/event-publisher';

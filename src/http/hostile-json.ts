@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../lib/app-error';
+import { AppError } from '../lib/errors/app-error';
 
 /** Deeper than any real event or form; a 10,000-deep body would otherwise overflow a recursive walk further on. */
 export const MAX_JSON_DEPTH = 64;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../lib/app-error';
-import { ERROR_CATALOG } from '../lib/error-catalog';
+import { AppError } from '../lib/errors/app-error';
+import { ERROR_CATALOG } from '../lib/errors/error-catalog';
 import { Acknowledgements, type EventPublisher } from '../queues/event-publisher';
 import type { RawEvent } from '../schemas/event';
 

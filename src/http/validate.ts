@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { AppError } from '../lib/app-error';
-import { requiredMessage } from '../schemas/event';
+import { AppError } from '../lib/errors/app-error';
+import { requiredMessage } from '../schemas/zod-config';
 import { hostileJsonProblem } from './hostile-json';
 
 /** Parses request input with a schema, or throws a 400 listing each field path and message. */

@@ -2,24 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config/env';
-import { AppError } from './app-error';
+import { StoreLockedError } from './errors/store-locked-error';
 
 export type { ClickHouseClient };
-
-/** Raised when another live process already holds the embedded ClickHouse store. */
-export class StoreLockedError extends Error {
-  constructor(
-    readonly storePath: string,
-    readonly ownerPid: number | null,
-  ) {
-    super(
-      `The embedded ClickHouse store at ${storePath} is in use by another auditflow process` +
-        `${ownerPid ? ` (pid ${ownerPid})` : ''}; only one process may own it. Stop that process, ` +
-        `use a different DATA_DIR, or set CLICKHOUSE_URL to share a ClickHouse server.`,
-    );
-    this.name = 'StoreLockedError';
-  }
-}
 
 /** PID of the live process holding the embedded store, if any (ClickHouse writes it to `status`). */
 export function embeddedStoreOwner(storePath: string): number | null {
@@ -123,11 +108,6 @@ export function isTransientClickHouseError(error: unknown): boolean {
   if (/timeout|socket hang up|ECONNREFUSED|ECONNRESET|closed|not enough space|No space left on device|Disk quota exceeded/i.test(e?.message ?? '')) return true;
   // No ClickHouse error code at all means the failure happened before ClickHouse judged the data.
   return !e?.type;
-}
-
-export function assertIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AppError('BAD_REQUEST', `invalid identifier ${name}`);
-  return name;
 }
 
 /** For /readyz: resolves when ClickHouse answers. (client.ping() resolves { success: false } rather than throwing.) */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/env';
+import type { Logger } from './logger';
 
 export interface Mail {
   to: string;
@@ -11,6 +12,18 @@ export interface Mail {
 
 export interface Mailer {
   send(mail: Mail): Promise<void>;
+}
+
+/**
+ * Sends a mail that announces a change already made: a failure is logged,
+ * and the change stands (the user can ask for the mail again).
+ */
+export async function sendOrLog(mailer: Mailer, logger: Logger, mail: Mail): Promise<void> {
+  try {
+    await mailer.send(mail);
+  } catch (error) {
+    logger.error({ err: error, subject: mail.subject }, 'could not send mail');
+  }
 }
 
 /**

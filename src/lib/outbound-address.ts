@@ -1,6 +1,6 @@
 import dns from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { AppError } from './app-error';
+import { AppError } from './errors/app-error';
 
 /** How the names of outbound hosts (webhook receivers) are resolved: every address, as `dns.lookup` gives them. */
 export type Resolver = (hostname: string) => Promise<{ address: string; family: number }[]>;

@@ -7,6 +7,27 @@ export const PG_MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations
 /** Arbitrary constant: the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK = 7_246_118_001;
 
+/**
+ * A migration file: a version (a number, and a letter when one number holds
+ * several), then a name. Files apply in file-name order.
+ */
+const MIGRATION_FILE = /^\d+[a-z]?_.*\.sql$/;
+
+/**
+ * Migrations renamed after databases had recorded them, each with the name
+ * it was applied under. Two migrations shared 009 and two shared 010; they
+ * became 009a/009b and 010a/010b, in the order they always ran. A database
+ * keeps its old names in schema_migrations, and a file counts as applied
+ * under either name, so nothing runs twice (running 009_risk again would
+ * narrow the API key scopes that 010 widened).
+ */
+const FORMER_NAMES: Readonly<Record<string, string>> = {
+  '009a_locked_users_index.sql': '009_locked_users_index.sql',
+  '009b_risk.sql': '009_risk.sql',
+  '010a_retention_api_and_archive.sql': '010_retention_api_and_archive.sql',
+  '010b_step_up.sql': '010_step_up.sql',
+};
+
 /** Applies `migrations/NNN_*.sql` in order, each in its own transaction, once. */
 export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR): Promise<string[]> {
   const client = await pool.connect();
@@ -18,8 +39,9 @@ export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR): Prom
     );
     const { rows } = await client.query<{ version: string }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
-    for (const file of fs.readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()) {
-      if (done.has(file)) continue;
+    for (const file of fs.readdirSync(dir).filter((f) => MIGRATION_FILE.test(f)).sort()) {
+      const former = FORMER_NAMES[file];
+      if (done.has(file) || (former !== undefined && done.has(former))) continue;
       await client.query('BEGIN');
       try {
         await client.query(fs.readFileSync(path.join(dir, file), 'utf8'));

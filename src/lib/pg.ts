@@ -1,5 +1,5 @@
 import { Client, Pool } from 'pg';
-import { AppError } from './app-error';
+import { AppError } from './errors/app-error';
 import type { Logger } from './logger';
 
 /**

@@ -7,7 +7,7 @@ import { parseEvent, type RawEvent } from '../schemas/event';
 import type { EventSpool } from './spool/event-spool';
 import type { IngestProducer } from './ingest.producer';
 import type { IngestBatch } from './queue-names';
-import { SpoolFullError } from './spool/spool-full-error';
+import { SpoolFullError } from '../lib/errors/spool-full-error';
 
 /** What became of one published event: undefined once it is in Redis or synced to the spool, else why not. */
 type Outcome = Error | undefined;

@@ -63,9 +63,3 @@ export type ControlResult =
       type: 'analyst-query';
       outcome: { type: 'result'; format: string; summary: Record<string, string> } | { type: 'exception'; exception: ClickHouseException };
     };
-
-export interface QueuePayloads {
-  [QUEUE_NAMES.ingest]: IngestJob;
-  [QUEUE_NAMES.control]: ControlJob;
-  [QUEUE_NAMES.webhooks]: WebhookJob;
-}

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, label, text, userId, uuid } from './fields';
 
 /** Header values that are credentials: stored as "[redacted]", never in the clear. */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-clickhouse-key']);
 
-/** `api_access`: api_access_log (seed 003), one row per API request. */
+/** `api_access`: api_access_log (docs/data-model.md), one row per API request. */
 export const apiAccessEventSchema = defineEventKind(
   'api_access',
   {
@@ -32,5 +31,3 @@ export const apiAccessEventSchema = defineEventKind(
   },
   { table: 'api_access_log', eventType: () => 'api_request' },
 );
-
-export type ApiAccessEvent = z.output<typeof apiAccessEventSchema>;

@@ -1,6 +1,6 @@
 /**
  * What an `auth` event's type says about its outcome, for apps that send
- * only the type (seed 000's AuthUserEvent, seed 004's user_audit_log):
+ * only the type (auth_user_event, user_audit_log; docs/data-model.md):
  * `login_failed` is a failure even without `event_status: "FAILURE"`.
  *
  * - `SUCCESS`: the type names something that happened (`login`, `logout`, …).
@@ -12,8 +12,8 @@
 export type AuthOutcome = 'SUCCESS' | 'FAILURE' | 'UNKNOWN';
 
 /**
- * Every auth-like type of the catalog (seed 004's authentication and
- * security categories) and of seed 000. Seed 000 logs failures as
+ * Every auth-like type of the catalog (its authentication and security
+ * categories) and of auth_user_event, which logs failures as
  * `login_failed` and a login as `login`, so a bare `login` is a success.
  */
 export const AUTH_OUTCOMES: Readonly<Record<string, AuthOutcome>> = {
@@ -49,7 +49,7 @@ function wordsOf(eventType: string): string[] {
 
 /**
  * The outcome an auth event's type implies: the table above (any case), else
- * a failure word, else an attempt word, else SUCCESS (seed 003's
+ * a failure word, else an attempt word, else SUCCESS (auth_audit_log's
  * `event_status DEFAULT 'SUCCESS'`: an auth event reports what happened).
  */
 export function authOutcomeOf(eventType: string): AuthOutcome {

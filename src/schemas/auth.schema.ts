@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { authOutcomeOf } from './auth-outcome';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId, uuid } from './fields';
 
 /**
  * `auth`: logins, logouts, password and token events. Covers auth_audit_log
- * (seed 003) and AuthUserEvent (seed 000, whose `timestamp` is `occurred_at`).
+ * and auth_user_event, whose `timestamp` is `occurred_at` (docs/data-model.md).
  * The integrity columns of auth_audit_log (blockchain_hash, previous_hash,
  * signature) are computed by the pipeline, never taken from a client.
  */
@@ -27,11 +26,9 @@ export const authEventSchema = defineEventKind(
     /** A score the sending app already computed (0-100); the risk worker keeps its own. */
     risk_score: int(0, 100).default(0),
     session_id: text(255).nullish(),
-    /** Ties together the events of one flow; generated when absent, as in seed 003. */
+    /** Ties together the events of one flow; generated when absent, as auth_audit_log does. */
     correlation_id: uuid().optional(),
     processed_at: timestamp().nullish(),
   },
   { table: 'auth_audit_log', eventType: 'required', fromEventType: (type) => ({ event_status: authOutcomeOf(type) }) },
 );
-
-export type AuthEvent = z.output<typeof authEventSchema>;

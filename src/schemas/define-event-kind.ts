@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from './event-catalog';
 import { timestamp, UUID_PATTERN, uuid } from './fields';
+import { requiredMessage } from './zod-config';
 
 /** Fields every event may carry besides its kind's own; `id`, `created_at` and `timestamp` are the seeds' names for them. */
 const ENVELOPE_ALIASES = { id: 'event_id', created_at: 'occurred_at', timestamp: 'occurred_at' } as const;
@@ -55,7 +56,7 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       kind: z.literal(kind),
       event_type: eventTypeField.optional(),
       event_id: uuid().optional(),
-      // Checked here only when it was not folded onto event_id: then it is no UUID (seed 003's serial ids).
+      // Checked here only when it was not folded onto event_id: then it is no UUID (a serial id, as auth_audit_log's; docs/data-model.md).
       id: z.string({ error: NOT_A_UUID_ID }).regex(UUID_PATTERN, NOT_A_UUID_ID).optional(),
       occurred_at: timestamp().optional(),
       created_at: timestamp().optional(),
@@ -122,7 +123,7 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
    * faster than zod's preprocess/transform pipeline.
    */
   function parse(raw: unknown): { success: true; data: Event } | { success: false; issues: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[] } {
-    const result = shape.safeParse(foldAliases(raw, allAliases));
+    const result = shape.safeParse(foldAliases(raw, allAliases), { error: requiredMessage });
     if (!result.success) return { success: false, issues: result.error.issues as never };
     const done = complete(result.data);
     if ('event' in done) return { success: true, data: done.event };

@@ -4,7 +4,7 @@ import { changeValue, int, label, lowerLabel, text, timestamp } from './fields';
 
 export const ERROR_SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 
-/** `error`: todo_app_error_logs (seed 002). The stored event type is the `error_type`. */
+/** `error`: todo_app_error_logs (docs/data-model.md). The stored event type is the `error_type`. */
 export const errorEventSchema = defineEventKind(
   'error',
   {
@@ -32,5 +32,3 @@ export const errorEventSchema = defineEventKind(
   },
   { table: 'error_logs', eventType: (e) => e.error_type },
 );
-
-export type ErrorEvent = z.output<typeof errorEventSchema>;

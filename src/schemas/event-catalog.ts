@@ -1,5 +1,6 @@
 /**
- * The event-type catalog of seed 004 ("User Audit Log Event Types"): every
+ * The event-type catalog of user_audit_log ("User Audit Log Event Types",
+ * docs/data-model.md): every
  * event type an app should log about a user, in its eight categories, with
  * the shape of its previous and new values.
  *
@@ -64,7 +65,6 @@ export const EVENT_CATALOG = {
 } as const satisfies Record<string, Record<string, { description: string; previous: string; next: string }>>;
 
 export type EventCategory = keyof typeof EVENT_CATALOG;
-export type CatalogEventType = { [C in EventCategory]: keyof (typeof EVENT_CATALOG)[C] }[EventCategory];
 
 export const EVENT_CATEGORIES = Object.keys(EVENT_CATALOG) as EventCategory[];
 
@@ -74,8 +74,8 @@ export const CATALOG_EVENT_TYPES: ReadonlyMap<string, EventCategory> = new Map(
 );
 
 /**
- * Security event types of seed 002 (todo_app_security_events.event_type),
- * stored upper-case as the seed writes them.
+ * Security event types of todo_app_security_events.event_type
+ * (docs/data-model.md), stored upper-case as the seed writes them.
  */
 export const SECURITY_EVENT_TYPES = [
   'AUTHENTICATION_FAILURE',
@@ -86,7 +86,7 @@ export const SECURITY_EVENT_TYPES = [
   'DATA_INTEGRITY_VIOLATION',
 ] as const;
 
-/** Auth event types seen in seed 000 (AuthUserEvent) beyond the catalog's authentication category. */
+/** Auth event types of auth_user_event (AuthUserEvent, docs/data-model.md) beyond the catalog's authentication category. */
 export const AUTH_EVENT_TYPES = ['login', 'login_failed', 'logout', 'password_change', 'session_expired'] as const;
 
 /** What any event type must look like, catalogued or not. */

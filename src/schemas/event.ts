@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiAccessEventSchema } from './api-access.schema';
 import { auditEventSchema } from './audit.schema';
 import { authEventSchema } from './auth.schema';
@@ -44,12 +44,6 @@ export interface EventIssue {
 }
 
 export type ParseResult = { ok: true; event: IngestEvent } | { ok: false; issues: EventIssue[] };
-
-/** "is required" rather than zod's "expected string, received undefined", everywhere. */
-export function requiredMessage(issue: { input?: unknown; code?: string }): string | undefined {
-  return issue.input === undefined && issue.code === 'invalid_type' ? 'is required' : undefined;
-}
-z.config({ customError: requiredMessage });
 
 /** Validates one raw event: picks its kind's schema, then that schema's rules. */
 export function parseEvent(raw: unknown): ParseResult {

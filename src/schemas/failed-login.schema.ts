@@ -1,9 +1,8 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, jsonObject, text, timestamp, upperLabel, userId } from './fields';
 
 /**
- * `failed_login`: todo_app_failed_login_attempts (seed 002). `user_id` is
+ * `failed_login`: todo_app_failed_login_attempts (docs/data-model.md). `user_id` is
  * null when the email matched no account; the email is kept as typed, valid
  * or not, because that is what an attacker tried.
  */
@@ -24,5 +23,3 @@ export const failedLoginEventSchema = defineEventKind(
   },
   { table: 'failed_login_attempts', eventType: () => 'login_failed' },
 );
-
-export type FailedLoginEvent = z.output<typeof failedLoginEventSchema>;

@@ -53,7 +53,7 @@ type JsonObject = { [key: string]: unknown };
 function parseJsonObject(value: unknown, ctx: z.RefinementCtx, wrapScalars: boolean): JsonObject | null {
   if (value === null || value === undefined) return null;
   let v = value;
-  // Seed 002 stores metadata as "JSON-encoded" strings; accept both shapes.
+  // todo_app_* tables store metadata as "JSON-encoded" strings (docs/data-model.md); accept both shapes.
   if (typeof v === 'string') {
     const trimmed = v.trim();
     if (trimmed.startsWith('{')) {
@@ -90,7 +90,7 @@ export const jsonObject = () =>
   z.unknown().transform((v, ctx) => parseJsonObject(v, ctx, false));
 
 /**
- * An old/new value. Objects are stored as they are; a scalar or array (seed 002
+ * An old/new value. Objects are stored as they are; a scalar or array (todo_app_audit_logs
  * allows "string representation") is stored as `{"value": …}` so the column stays queryable.
  */
 export const changeValue = () =>

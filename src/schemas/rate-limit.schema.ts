@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { defineEventKind } from './define-event-kind';
 import { int, ipAddress, label, text, timestamp, userId } from './fields';
 
-/** `rate_limit`: rate_limit_violations (seed 003). The stored event type is the `violation_type`. */
+/** `rate_limit`: rate_limit_violations (docs/data-model.md). The stored event type is the `violation_type`. */
 export const rateLimitEventSchema = defineEventKind(
   'rate_limit',
   {
@@ -19,5 +18,3 @@ export const rateLimitEventSchema = defineEventKind(
   },
   { table: 'rate_limit_violations', eventType: (e) => e.violation_type ?? 'rate_limit_exceeded' },
 );
-
-export type RateLimitEvent = z.output<typeof rateLimitEventSchema>;

@@ -5,13 +5,13 @@ import { ipAddress, jsonObject, label, text, timestamp, upperLabel, userId } fro
 export const SEVERITY_LEVELS = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
 
 /**
- * `security`: both security_events variants. Seed 002's
+ * `security`: both seed tables of security events (docs/data-model.md):
  * todo_app_security_events (event_type, event_source, action_taken…) and
- * seed 003's security_events (event_category, threat_type, mitigation_action…).
- * Where the two name one thing differently, seed 003's name is an alias:
- * source_ip → ip_address, target_resource → resource_involved,
- * mitigation_action → action_taken. A seed 003 event without `event_type`
- * uses its `event_category` as the type.
+ * security_events (event_category, threat_type, mitigation_action…).
+ * Where the two name one thing differently, security_events' name is an
+ * alias: source_ip → ip_address, target_resource → resource_involved,
+ * mitigation_action → action_taken. An event without `event_type` uses its
+ * `event_category` as the type.
  */
 export const securityEventSchema = defineEventKind(
   'security',
@@ -43,5 +43,3 @@ export const securityEventSchema = defineEventKind(
     aliases: { source_ip: 'ip_address', target_resource: 'resource_involved', mitigation_action: 'action_taken' },
   },
 );
-
-export type SecurityEvent = z.output<typeof securityEventSchema>;

@@ -3,7 +3,7 @@ import { defineEventKind } from './define-event-kind';
 import { ipAddress, jsonObject, label, text, timestamp, userId } from './fields';
 
 /**
- * `session`: user_sessions (seed 003), one event per session state change.
+ * `session`: user_sessions (docs/data-model.md), one event per session state change.
  * Without an explicit `event_type`, a row with `logout_at` or
  * `is_active: false` is `session_ended`, otherwise `session_started`.
  */
@@ -27,5 +27,3 @@ export const sessionEventSchema = defineEventKind(
     eventType: (e) => (e.logout_at || !e.is_active ? 'session_ended' : 'session_started'),
   },
 );
-
-export type SessionEvent = z.output<typeof sessionEventSchema>;

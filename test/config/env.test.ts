@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/env';
+import { loadConfig } from '../../src/config/env';
+import { ConfigError } from '../../src/lib/errors/config-error';
 
 describe('configuration', () => {
   it('has working defaults: every role, embedded ClickHouse under ./data', () => {

@@ -9,12 +9,15 @@ import { createLogger } from '../../src/lib/logger';
 import { ensureDatabase } from '../../src/lib/pg';
 import { migratePostgres } from '../../src/lib/pg-migrations';
 import { start, type Running } from '../../src/roles/start';
+import { configureZod } from '../../src/schemas/zod-config';
 import { eventually, REDIS_URL, type TestNamespace } from './test-env';
 
 export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** Every role of auditflow in this process, on the namespace's database, prefix and chDB dir. */
 export async function startStack(ns: TestNamespace, env: Record<string, string> = {}, logger = silentLogger): Promise<Running & { url: string }> {
+  // What src/main.ts does first; start() leaves it to its caller.
+  configureZod();
   const running = await start(ns.config(env), logger);
   return Object.assign(running, { url: `http://127.0.0.1:${running.port}` });
 }

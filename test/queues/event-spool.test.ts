@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { QueuedEvent } from '../../src/domain/event-row';
 import { EventSpool } from '../../src/queues/spool/event-spool';
 import type { IngestBatch } from '../../src/queues/queue-names';
-import { SpoolFullError } from '../../src/queues/spool/spool-full-error';
+import { SpoolFullError } from '../../src/lib/errors/spool-full-error';
 import { capturingLogger } from '../helpers/captured-logs';
 import { deadPid } from '../helpers/spool';
 

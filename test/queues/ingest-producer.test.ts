@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { QueuedEvent } from '../../src/domain/event-row';
-import { AppError } from '../../src/lib/app-error';
+import { AppError } from '../../src/lib/errors/app-error';
 import { IngestProducer } from '../../src/queues/ingest.producer';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { createNamespace, REDIS_URL } from '../helpers/test-env';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { LoginGuard } from '../auth/login-guard';
 import { hashPassword } from '../auth/password-hasher';
 import { validate } from '../../http/validate';

@@ -1,5 +1,5 @@
 /**
- * The lowest `admin_level` (1-5, seed 002: 5 is full access) each
+ * The lowest `admin_level` (1-5, 5 is full access; docs/data-model.md) each
  * administrator action needs. A lower level gets 403. Reads come before
  * the changes they lead to, and the changes that widen someone's access
  * (roles, permissions, settings) need the most trust.

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { ClickHouseReader } from '../../queues/clickhouse-reader';
 import type { AccountEvents } from '../auth/account-events';
 import type { AuthService } from '../auth/auth.service';
+import type { LoginAudit } from '../auth/login-audit';
 import type { SessionRepository } from '../auth/session.repository';
 import type { UserRepository } from '../auth/user.repository';
 import type { SettingsService } from '../settings/settings.service';
@@ -34,6 +35,7 @@ export interface AdminServicesDeps {
   auth: AuthService;
   guard: LoginGuard;
   events: AccountEvents;
+  audit: LoginAudit;
   reader: ClickHouseReader;
 }
 
@@ -42,7 +44,7 @@ export function buildAdminServices(d: AdminServicesDeps): AdminServices {
   return {
     administrators,
     accounts: new AdminAccountService(administrators, d.guard),
-    login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.events),
+    login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit),
     users: new AdminUserService({ users: d.users, userAdmin: new UserAdminRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
     settings: new AdminSettingsService(d.settings),
     incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher),

@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { EventPublisher } from '../../queues/event-publisher';
 import { actorFields } from '../audit/actor-fields';
 import type { RequestContext } from '../../http/request-context';

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { AuthService } from '../auth/auth.service';
 import { requireSession } from '../auth/require-session';
 import { ADMIN_LEVELS, type AdminAction } from './admin-levels';

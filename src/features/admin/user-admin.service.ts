@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { actorFields } from '../audit/actor-fields';
 import type { AccountEvents } from '../auth/account-events';
 import type { AuthService } from '../auth/auth.service';
@@ -30,8 +30,8 @@ const REACTIVATABLE = ['suspended', 'inactive'] as const;
 
 /**
  * What administrators do to users: search, view, suspend, reactivate,
- * unlock, roles and permissions. Every change records the seed 004 event
- * (auth + audit, triggered_by the administrator) with the values before and after.
+ * unlock, roles and permissions. Every change records its catalog event
+ * (auth + audit, triggered_by the administrator; docs/data-model.md) with the values before and after.
  */
 export class AdminUserService {
   constructor(private readonly d: AdminUserServiceDeps) {}

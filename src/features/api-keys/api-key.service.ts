@@ -1,6 +1,6 @@
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { isPgUnavailable } from '../../lib/pg';
 import { API_KEY_SCOPES, type ApiKeyOptions, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { ApiKeyScope } from './api-key.repository';
 import type { ApiKeyService, AuthenticatedKey } from './api-key.service';
 import { assertMayUse } from './app-restriction';

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { EventPublisher } from '../../queues/event-publisher';
 import type { RequestContext } from '../../http/request-context';
 
-/** Who performed a privileged action, in the audit fields of seed 004 (triggered_by_*). */
+/** Who performed a privileged action, in the audit fields of user_audit_log (triggered_by_*; docs/data-model.md). */
 export interface AuditActor {
   /** `admin`, `api_key`, `user`, `cli` (an operator at the command line) or `system`. */
   type: 'admin' | 'api_key' | 'user' | 'cli' | 'system';
@@ -53,7 +53,7 @@ export function storable(text: string): string {
 export interface PrivilegedAction {
   /** The event type, e.g. `api_key_created`, `report_downloaded`. */
   type: string;
-  /** CREATE, READ, UPDATE, DELETE, EXPORT or EXECUTE (seed 002's action_type). */
+  /** CREATE, READ, UPDATE, DELETE, EXPORT or EXECUTE (todo_app_audit_logs.action_type). */
   action: 'CREATE' | 'READ' | 'UPDATE' | 'DELETE' | 'EXPORT' | 'EXECUTE';
   /** What was acted on: entity_type (API_KEY, COMPLIANCE_REPORT…) and entity_id. */
   target: { type: string; id: string };

@@ -3,7 +3,7 @@ import { actorFields } from '../audit/actor-fields';
 import type { RequestContext } from '../../http/request-context';
 
 export interface AccountEventInput {
-  /** Catalog type (seed 004), e.g. `login_success`, `email_changed`. */
+  /** Catalog type (docs/data-model.md), e.g. `login_success`, `email_changed`. */
   type: string;
   userId: string | null;
   ctx: RequestContext;

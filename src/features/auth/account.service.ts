@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
-import type { Mailer } from '../../lib/mailer';
+import { sendOrLog, type Mailer } from '../../lib/mailer';
 import type { SettingsService } from '../settings/settings.service';
 import type { RequestContext } from '../../http/request-context';
 import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
 import type { AuthService, LoginResult } from './auth.service';
+import type { PasswordCheck } from './password-check';
 import type { SessionRepository } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
 import { publicUser, type PublicUser, type UserRepository, type UserRow } from './user.repository';
@@ -21,6 +22,7 @@ export interface AccountServiceDeps {
   mailer: Mailer;
   events: AccountEvents;
   auth: AuthService;
+  passwords: PasswordCheck;
   publicUrl: string;
   logger: Logger;
 }
@@ -66,12 +68,12 @@ export class AccountService {
     const { token, hash } = newSecret();
     await this.d.tokens.revokeAll(userId, 'change_email');
     await this.d.tokens.insert(hash, 'change_email', userId, 60, newEmail);
-    await this.mail({
+    await sendOrLog(this.d.mailer, this.d.logger, {
       to: newEmail,
       subject: 'Confirm your new auditflow email',
       text: `Confirm this address for your account within an hour:\n\n${this.d.publicUrl}/auth/email/confirm#token=${token}\n\nOr POST {"token": "${token}"} to ${this.d.publicUrl}/auth/email/confirm\n`,
     });
-    await this.mail({
+    await sendOrLog(this.d.mailer, this.d.logger, {
       to: user.email,
       subject: 'Your auditflow email is about to change',
       text:
@@ -94,7 +96,7 @@ export class AccountService {
     }
     if (!changed) throw new AppError('NOT_FOUND', 'account not found');
     if (changed.before.email !== changed.after.email) {
-      await this.mail({
+      await sendOrLog(this.d.mailer, this.d.logger, {
         to: changed.before.email,
         subject: 'Your auditflow email was changed',
         text:
@@ -143,17 +145,17 @@ export class AccountService {
    */
   async restoreAccount(input: { email: string; password: string; device_fingerprint?: string | null }, ctx: RequestContext): Promise<LoginResult> {
     const startedAt = performance.now();
-    const user = await this.d.auth.passwords.verify(input, ctx, { route: 'restore', eligible: (u) => u.deleted_at !== null });
+    const user = await this.d.passwords.verify(input, ctx, { route: 'restore', eligible: (u) => u.deleted_at !== null });
     await this.refuseExpired(user, ctx);
     const device = input.device_fingerprint ?? null;
-    await this.d.auth.passwords.requireStepUp(user, device, ctx, 'restore', '/auth/restore/confirm');
+    await this.d.passwords.requireStepUp(user, device, ctx, 'restore', '/auth/restore/confirm');
     return this.restore(user, device, ctx, startedAt, {});
   }
 
   /** The second half of a stepped-up restore: the mailed code restores the account and opens the session. */
   async confirmRestore(input: { challenge: string; code: string }, ctx: RequestContext): Promise<LoginResult> {
     const startedAt = performance.now();
-    const { user, device } = await this.d.auth.passwords.confirmStepUp(input, ctx, 'restore');
+    const { user, device } = await this.d.passwords.confirmStepUp(input, ctx, 'restore');
     if (!user.deleted_at) throw new AppError('CONFLICT', 'this account was restored meanwhile; log in');
     await this.refuseExpired(user, ctx);
     await this.d.users.update(user.id, { step_up_required_at: null, step_up_cleared_at: new Date() });
@@ -163,7 +165,7 @@ export class AccountService {
   private async refuseExpired(user: UserRow, ctx: RequestContext): Promise<void> {
     const days = await this.d.settings.integer('account.restore_window_days', 30);
     if (user.deleted_at && Date.now() - user.deleted_at.getTime() > days * 86_400_000) {
-      this.d.auth.passwords.refuse(user, user.email, 'ACCOUNT_DISABLED', ctx, 'restore');
+      this.d.passwords.refuse(user, user.email, 'ACCOUNT_DISABLED', ctx, 'restore');
       throw new AppError('GONE', `this account was deleted more than ${days} days ago and can no longer be restored`);
     }
   }
@@ -220,15 +222,6 @@ export class AccountService {
   private async checkOwnPassword(userId: string, password: string, route: 'email_change' | 'account_delete', ctx: RequestContext): Promise<UserRow> {
     const user = await this.d.users.byId(userId);
     if (!user) throw new AppError('UNAUTHENTICATED', 'the password is wrong');
-    return this.d.auth.passwords.verify({ email: user.email, password }, ctx, { route, wrongMessage: 'the password is wrong' });
-  }
-
-  private async mail(mail: { to: string; subject: string; text: string }): Promise<void> {
-    try {
-      await this.d.mailer.send(mail);
-    } catch (error) {
-      // The request stands; the user can ask again.
-      this.d.logger.error({ err: error, subject: mail.subject }, 'could not send mail');
-    }
+    return this.d.passwords.verify({ email: user.email, password }, ctx, { route, wrongMessage: 'the password is wrong' });
   }
 }

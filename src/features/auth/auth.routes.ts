@@ -1,14 +1,15 @@
 import { Router } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { emailOfBody, rateLimited, type RouteLimits } from '../rate-limits/route-limits';
 import { validate } from '../../http/validate';
 import type { AccountService } from './account.service';
 import { changeEmailBody, changePasswordBody, emailBody, loginBody, loginConfirmBody, passwordBody, profileBody, registerBody, resetBody, restoreBody, tokenBody } from './auth.schemas';
 import type { AuthService } from './auth.service';
+import type { PasswordService } from './password.service';
 import { requireSession } from './require-session';
 
 /** /auth: registration, login, logout, passwords, restore, guests. */
-export function authRoutes(auth: AuthService, accounts: AccountService, limits?: RouteLimits): Router {
+export function authRoutes(auth: AuthService, accounts: AccountService, passwords: PasswordService, limits?: RouteLimits): Router {
   const router = Router();
 
   router.post('/auth/register', rateLimited(limits, 'register', emailOfBody), async (req, res) => {
@@ -49,18 +50,18 @@ export function authRoutes(auth: AuthService, accounts: AccountService, limits?:
     const { email } = validate(emailBody, req.body);
     // Answer first: the lookup and the mail run after, so timing does not tell which emails are registered.
     res.status(202).json({ status: 'sent_if_registered' });
-    auth.requestPasswordReset(email, res.locals.ctx);
+    passwords.requestReset(email, res.locals.ctx);
   });
 
   router.post('/auth/password/reset', rateLimited(limits, 'reset_password'), async (req, res) => {
     const body = validate(resetBody, req.body);
-    await auth.resetPassword(body.token, body.password, res.locals.ctx);
+    await passwords.reset(body.token, body.password, res.locals.ctx);
     res.json({ status: 'password_reset' });
   });
 
   router.post('/auth/password/change', requireSession(auth), async (req, res) => {
     const body = validate(changePasswordBody, req.body);
-    await auth.changePassword(res.locals.session!.user_id, body.current_password, body.new_password, res.locals.ctx);
+    await passwords.change(res.locals.session!.user_id, body.current_password, body.new_password, res.locals.ctx);
     res.json({ status: 'password_changed' });
   });
 

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
-import type { Mailer } from '../../lib/mailer';
+import { sendOrLog, type Mailer } from '../../lib/mailer';
 import type { SettingsService } from '../settings/settings.service';
 import type { RequestContext } from '../../http/request-context';
-import type { IpBlocks } from '../risk/state/ip-blocks';
 import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
 import { lockoutPolicyFrom } from '../../domain/lockout-policy';
-import type { LoginGuard, LockoutPolicy } from './login-guard';
-import type { LoginStepUp } from './login-step-up';
-import { PasswordCheck } from './password-check';
+import type { LockoutPolicy } from './login-guard';
+import type { LoginAudit } from './login-audit';
+import type { PasswordCheck } from './password-check';
 import { hashPassword } from './password-hasher';
 import type { SessionRepository, SessionRow } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
@@ -20,14 +19,12 @@ export interface AuthServiceDeps {
   users: UserRepository;
   sessions: SessionRepository;
   tokens: AccountTokenRepository;
-  guard: LoginGuard;
   settings: SettingsService;
   mailer: Mailer;
   events: AccountEvents;
-  /** IPs the risk worker blocked; absent, no IP is refused. */
-  ipBlocks?: IpBlocks;
-  /** Mailed login codes when the risk worker asks for a step-up; absent, none is asked. */
-  stepUp?: LoginStepUp;
+  audit: LoginAudit;
+  /** The one way any route checks a user's password: IP blocks, lockout, step-up and their events. */
+  passwords: PasswordCheck;
   publicUrl: string;
   logger: Logger;
 }
@@ -39,19 +36,11 @@ export interface LoginResult {
   session_id: string;
 }
 
-export { lockedError } from './password-check';
-
 const VERIFY_TTL_MINUTES = 24 * 60;
-const RESET_TTL_MINUTES = 60;
 
-/** Registration, verification, login with lockout, logout, and passwords. */
+/** Registration, verification, login with lockout, sessions and logout; passwords are PasswordService's. */
 export class AuthService {
-  /** The one way any route checks a user's password: IP blocks, lockout, step-up and their events. */
-  readonly passwords: PasswordCheck;
-
-  constructor(private readonly d: AuthServiceDeps) {
-    this.passwords = new PasswordCheck(d);
-  }
+  constructor(private readonly d: AuthServiceDeps) {}
 
   async lockoutPolicy(): Promise<LockoutPolicy> {
     return lockoutPolicyFrom(this.d.settings);
@@ -66,7 +55,11 @@ export class AuthService {
     const startedAt = performance.now();
     const user = await this.d.users.insert(input.email, await hashPassword(input.password), input.first_name ?? null, input.last_name ?? null);
     if (!user) {
-      await this.mail(input.email, 'Someone tried to register with your email', 'An account already exists for this address. If this was you, log in or reset your password.');
+      await sendOrLog(this.d.mailer, this.d.logger, {
+        to: input.email,
+        subject: 'Someone tried to register with your email',
+        text: 'An account already exists for this address. If this was you, log in or reset your password.',
+      });
       return;
     }
     this.d.events.record({
@@ -109,20 +102,20 @@ export class AuthService {
     input: { email: string; password: string; device_fingerprint?: string | null },
     ctx: RequestContext,
   ): Promise<LoginResult> {
-    const user = await this.passwords.verify(input, ctx, { route: 'login' });
+    const user = await this.d.passwords.verify(input, ctx, { route: 'login' });
     const device = input.device_fingerprint ?? null;
     const refusal = loginRefusal(user);
     if (refusal) {
-      this.passwords.refuse(user, input.email, refusal.reason, ctx, 'login', device);
+      this.d.passwords.refuse(user, input.email, refusal.reason, ctx, 'login', device);
       throw new AppError('FORBIDDEN', refusal.message);
     }
-    await this.passwords.requireStepUp(user, device, ctx, 'login', '/auth/login/confirm');
+    await this.d.passwords.requireStepUp(user, device, ctx, 'login', '/auth/login/confirm');
     return this.openSession(user, device, ctx);
   }
 
   /** The second half of a stepped-up login: the mailed code for its challenge opens the session. */
   async confirmLogin(input: { challenge: string; code: string }, ctx: RequestContext): Promise<LoginResult> {
-    const { user, device } = await this.passwords.confirmStepUp(input, ctx, 'login');
+    const { user, device } = await this.d.passwords.confirmStepUp(input, ctx, 'login');
     const refusal = loginRefusal(user);
     if (refusal) throw new AppError(refusal.reason === 'ACCOUNT_LOCKED' ? 'LOCKED' : 'FORBIDDEN', refusal.message);
     await this.d.users.update(user.id, { step_up_required_at: null, step_up_cleared_at: new Date() });
@@ -131,7 +124,7 @@ export class AuthService {
 
   /** 429 for an IP the risk worker blocked (see PasswordCheck.refuseBlockedIp); the administrator login uses it too. */
   async refuseBlockedIp(email: string, ctx: RequestContext, metadata: Record<string, unknown>): Promise<void> {
-    await this.passwords.refuseBlockedIp(email, ctx, metadata);
+    await this.d.passwords.refuseBlockedIp(email, ctx, metadata);
   }
 
   async logout(session: SessionRow, ctx: RequestContext): Promise<void> {
@@ -146,98 +139,6 @@ export class AuthService {
     if (subject.type === 'user') await this.d.tokens.revokeAll(subject.id, 'change_email');
     for (const s of ended) this.recordSessionEnd(s, ctx);
     return ended.length;
-  }
-
-  /**
-   * Starts `forgotPassword` without waiting for it, so the caller answers
-   * before any lookup: a known and an unknown email take the same time
-   * (issue 12 §7). Its failures are logged here, never left unhandled.
-   */
-  requestPasswordReset(email: string, ctx: RequestContext): void {
-    setImmediate(() => {
-      this.forgotPassword(email, ctx).catch((error: unknown) => this.d.logger.error({ err: error, request_id: ctx.requestId }, 'could not handle a password reset request'));
-    });
-  }
-
-  /** Mails a reset link if the email has an account; does nothing otherwise. */
-  async forgotPassword(email: string, ctx: RequestContext): Promise<void> {
-    const user = await this.d.users.byEmail(email);
-    if (!user || user.deleted_at) return;
-    await this.d.tokens.revokeAll(user.id, 'reset_password');
-    const { token, hash } = newSecret();
-    await this.d.tokens.insert(hash, 'reset_password', user.id, RESET_TTL_MINUTES);
-    await this.mail(
-      user.email,
-      'Reset your auditflow password',
-      `Someone asked to reset your password. If it was you, use this link within ${RESET_TTL_MINUTES} minutes:\n\n` +
-        `${this.d.publicUrl}/auth/password/reset#token=${token}\n\nOr POST {"token": "${token}", "password": "<new password>"} to ${this.d.publicUrl}/auth/password/reset\n`,
-    );
-    this.d.events.record({ type: 'password_reset_requested', userId: user.id, ctx, details: { method: 'email_link' } });
-  }
-
-  /**
-   * Sets a new password from a mailed token. It also lifts any password
-   * lockout: whoever holds the mailbox can always get back in, so failed
-   * logins by someone else can never keep the owner out.
-   */
-  async resetPassword(token: string, password: string, ctx: RequestContext): Promise<void> {
-    const startedAt = performance.now();
-    const row = await this.d.tokens.consume(hashSecret(token), 'reset_password');
-    if (!row) throw new AppError('BAD_REQUEST', 'this reset link is invalid, used or expired');
-    const current = await this.d.users.byId(row.user_id);
-    const changed = await this.d.users.update(row.user_id, {
-      // A lock is lifted; a suspension is an administrator's and stays.
-      status: current?.status === 'locked' ? 'active' : undefined,
-      password_hash: await hashPassword(password),
-      password_changed_at: new Date(),
-      failed_login_attempts: 0,
-      locked_until: null,
-      lock_source: null,
-      lock_cleared_at: new Date(),
-      // Whoever holds the mailbox has just proved it: no step-up asked before this.
-      step_up_required_at: null,
-      step_up_cleared_at: new Date(),
-    });
-    if (!changed) throw new AppError('NOT_FOUND', 'the account no longer exists');
-    await this.d.guard.clear(changed.after.email);
-    // An email change asked for with the old password must not outlive it (issue 12 §2).
-    await this.d.tokens.revokeAll(row.user_id, 'change_email');
-    const ended = await this.d.sessions.endAll('user', row.user_id, 'password_reset');
-    for (const s of ended) this.recordSessionEnd(s, ctx);
-    this.d.events.record({
-      type: 'password_reset_completed',
-      userId: row.user_id,
-      ctx,
-      startedAt,
-      details: { reset_token_used: true },
-      change: {
-        previous: { password_changed_at: changed.before.password_changed_at?.toISOString() ?? null, locked_until: changed.before.locked_until?.toISOString() ?? null },
-        next: { password_changed_at: changed.after.password_changed_at?.toISOString() ?? null, locked_until: null },
-      },
-    });
-  }
-
-  async changePassword(userId: string, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<void> {
-    const startedAt = performance.now();
-    const user = await this.d.users.byId(userId);
-    if (!user) throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
-    await this.passwords.verify({ email: user.email, password: currentPassword }, ctx, { route: 'password_change', wrongMessage: 'the current password is wrong' });
-    const changed = await this.d.users.update(userId, { password_hash: await hashPassword(newPassword), password_changed_at: new Date() });
-    await this.d.tokens.revokeAll(userId, 'change_email');
-    // Other sessions may belong to whoever knew the old password.
-    const ended = await this.d.sessions.endAll('user', userId, 'password_changed', ctx.actor?.sessionId);
-    for (const s of ended) this.recordSessionEnd(s, ctx);
-    this.d.events.record({
-      type: 'password_changed',
-      userId,
-      ctx,
-      startedAt,
-      details: { changed_by: 'user' },
-      change: {
-        previous: { password_changed_at: changed?.before.password_changed_at?.toISOString() ?? null },
-        next: { changed_by: 'user', password_changed_at: changed?.after.password_changed_at?.toISOString() ?? null },
-      },
-    });
   }
 
   /** The live session behind a bearer token, or null. */
@@ -270,20 +171,7 @@ export class AuthService {
       idle_expires_at: new Date(now + Math.min(idle, absolute) * 60_000),
     });
     if (subjectType === 'user') await this.d.users.update(user.id, { last_login_at: new Date() });
-    const sessionCtx: RequestContext = { ...ctx, actor: { type: subjectType, id: user.id, email: user.email, sessionId: session.session_id } };
-    this.d.events.record({ type: 'login_success', userId: user.id, ctx: sessionCtx, details: { method: 'password', subject_type: subjectType, device_fingerprint: deviceFingerprint, ...details } });
-    this.d.events.publisher?.publish({
-      kind: 'session',
-      event_type: 'session_started',
-      session_id: session.session_id,
-      user_id: user.id,
-      device_fingerprint: deviceFingerprint,
-      ip_address: ctx.ip,
-      user_agent: ctx.userAgent,
-      last_activity_at: session.last_activity_at.toISOString(),
-      expires_at: session.expires_at.toISOString(),
-      is_active: true,
-    });
+    this.d.audit.succeeded({ user, session, deviceFingerprint, ctx, details });
     return {
       token,
       session_id: session.session_id,
@@ -292,48 +180,22 @@ export class AuthService {
     };
   }
 
+  /** logout and session_ended for a session that has ended (see LoginAudit.sessionEnded). */
   recordSessionEnd(s: SessionRow, ctx: RequestContext): void {
-    this.d.events.record({
-      type: 'logout',
-      userId: s.user_id,
-      ctx: { ...ctx, actor: ctx.actor ?? { type: s.subject_type, id: s.user_id, sessionId: s.session_id } },
-      details: { session_duration_s: Math.round(((s.logout_at ?? new Date()).getTime() - s.created_at.getTime()) / 1000), reason: s.logout_reason },
-    });
-    this.d.events.publisher?.publish({
-      kind: 'session',
-      event_type: 'session_ended',
-      session_id: s.session_id,
-      user_id: s.user_id,
-      device_fingerprint: s.device_fingerprint,
-      ip_address: s.ip_address,
-      user_agent: s.user_agent,
-      last_activity_at: s.last_activity_at.toISOString(),
-      expires_at: s.expires_at.toISOString(),
-      is_active: false,
-      logout_reason: s.logout_reason,
-      logout_at: (s.logout_at ?? new Date()).toISOString(),
-    });
+    this.d.audit.sessionEnded(s, ctx);
   }
 
   private async sendVerification(user: UserRow): Promise<void> {
     await this.d.tokens.revokeAll(user.id, 'verify_email');
     const { token, hash } = newSecret();
     await this.d.tokens.insert(hash, 'verify_email', user.id, VERIFY_TTL_MINUTES);
-    await this.mail(
-      user.email,
-      'Verify your auditflow email',
-      `Welcome! Confirm your address within 24 hours:\n\n${this.d.publicUrl}/auth/verify-email#token=${token}\n\n` +
+    await sendOrLog(this.d.mailer, this.d.logger, {
+      to: user.email,
+      subject: 'Verify your auditflow email',
+      text:
+        `Welcome! Confirm your address within 24 hours:\n\n${this.d.publicUrl}/auth/verify-email#token=${token}\n\n` +
         `Or POST {"token": "${token}"} to ${this.d.publicUrl}/auth/verify-email\n`,
-    );
-  }
-
-  private async mail(to: string, subject: string, text: string): Promise<void> {
-    try {
-      await this.d.mailer.send({ to, subject, text });
-    } catch (error) {
-      // The account change stands; the user can ask for the mail again.
-      this.d.logger.error({ err: error, subject }, 'could not send mail');
-    }
+    });
   }
 }
 

@@ -1,11 +1,11 @@
 import { isPermanentLock, lockoutPolicyFrom } from '../../domain/lockout-policy';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { IpBlocks } from '../risk/state/ip-blocks';
 import type { SettingsService } from '../settings/settings.service';
 import type { RequestContext } from '../../http/request-context';
-import type { AccountEvents } from './account-events';
-import type { LockoutPolicy, LoginGuard } from './login-guard';
+import type { FailedLogin, LoginAudit } from './login-audit';
+import type { LoginGuard } from './login-guard';
 import type { LoginStepUp, StepUpIntent } from './login-step-up';
 import type { UserRepository, UserRow } from './user.repository';
 
@@ -16,7 +16,7 @@ export interface PasswordCheckDeps {
   guard: LoginGuard;
   users: UserRepository;
   settings: SettingsService;
-  events: AccountEvents;
+  audit: LoginAudit;
   /** IPs the risk worker blocked; absent, no IP is refused. */
   ipBlocks?: IpBlocks;
   /** Mailed codes when the risk worker asks for a step-up; absent, none is asked. */
@@ -48,18 +48,20 @@ export class PasswordCheck {
 
   /** The account whose password this is; otherwise throws 429 (blocked IP), 423 (locked) or 401, having recorded the attempt. */
   async verify(input: { email: string; password: string; device_fingerprint?: string | null }, ctx: RequestContext, options: PasswordCheckOptions): Promise<UserRow> {
-    const metadata = { device_fingerprint: input.device_fingerprint ?? null, request_id: ctx.requestId, ...routeField(options.route) };
-    await this.refuseBlockedIp(input.email, ctx, metadata);
+    const where = failureFields(options.route, input.device_fingerprint ?? null, ctx);
+    await this.refuseBlockedIp(input.email, ctx, where.metadata);
     const policy = await lockoutPolicyFrom(this.d.settings);
     const attempt = await this.d.guard.attempt(input.email, input.password, policy, options.eligible);
 
     if (attempt.outcome === 'locked') {
-      this.recordFailure(input.email, attempt.account, 'ACCOUNT_LOCKED', ctx, metadata, { attempt: policy.threshold, lockedUntil: attempt.lockedUntil });
+      this.d.audit.failed({ email: input.email, account: attempt.account, reason: 'ACCOUNT_LOCKED', ctx, attempt: policy.threshold, lockedUntil: attempt.lockedUntil, ...where });
       throw lockedError(attempt.lockedUntil);
     }
     if (attempt.outcome === 'failure') {
-      this.recordFailure(input.email, attempt.account, attempt.reason, ctx, metadata, { attempt: attempt.attemptInWindow, lockedUntil: attempt.lockedUntil, counted: true });
-      if (attempt.lockedUntil) this.recordLock(attempt.account, input.email, attempt.lockedUntil, attempt.lockMinutes, policy, ctx);
+      this.d.audit.failed({ email: input.email, account: attempt.account, reason: attempt.reason, ctx, attempt: attempt.attemptInWindow, lockedUntil: attempt.lockedUntil, counted: true, ...where });
+      if (attempt.lockedUntil) {
+        this.d.audit.locked({ subject: 'user', account: attempt.account, email: input.email, lockedUntil: attempt.lockedUntil, minutes: attempt.lockMinutes, policy, ctx });
+      }
       throw new AppError('UNAUTHENTICATED', options.wrongMessage ?? INVALID_CREDENTIALS);
     }
     return attempt.account;
@@ -70,7 +72,7 @@ export class PasswordCheck {
    * account): not counted as a guess.
    */
   refuse(user: UserRow, email: string, reason: string, ctx: RequestContext, route: PasswordRoute, device: string | null = null): void {
-    this.recordFailure(email, user, reason, ctx, { device_fingerprint: device, request_id: ctx.requestId, ...routeField(route) }, { attempt: 0, lockedUntil: null });
+    this.d.audit.failed({ email, account: user, reason, ctx, attempt: 0, lockedUntil: null, ...failureFields(route, device, ctx) });
   }
 
   /**
@@ -82,7 +84,7 @@ export class PasswordCheck {
     if (!this.d.stepUp || !(await this.d.stepUp.required(user, device, ctx.ip))) return;
     const challenge = await this.d.stepUp.challenge(user, device, ctx.ip, intent);
     // The password was right: recorded, but not counted as a failed guess.
-    this.recordFailure(user.email, user, 'STEP_UP_REQUIRED', ctx, { device_fingerprint: device, request_id: ctx.requestId, ...routeField(intent) }, { attempt: 0, lockedUntil: null });
+    this.d.audit.failed({ email: user.email, account: user, reason: 'STEP_UP_REQUIRED', ctx, attempt: 0, lockedUntil: null, ...failureFields(intent, device, ctx) });
     throw new AppError('STEP_UP_REQUIRED', `this request from a new device or network needs the code we mailed you: POST { challenge, code } to ${confirmPath}`, {
       details: challenge,
     });
@@ -94,7 +96,7 @@ export class PasswordCheck {
     const user = confirmed && confirmed.intent === intent ? await this.d.users.byId(confirmed.userId) : null;
     if (!confirmed || !user) throw new AppError('UNAUTHENTICATED', `this ${intent} challenge is unknown, used or expired; start again`);
     if (!confirmed.valid) {
-      this.recordFailure(user.email, user, 'INVALID_MFA', ctx, { device_fingerprint: confirmed.device, request_id: ctx.requestId, ...routeField(intent) }, { attempt: 0, lockedUntil: null });
+      this.d.audit.failed({ email: user.email, account: user, reason: 'INVALID_MFA', ctx, attempt: 0, lockedUntil: null, ...failureFields(intent, confirmed.device, ctx) });
       throw new AppError('UNAUTHENTICATED', `wrong code; the challenge is void: ${intent === 'login' ? 'log in' : 'start'} again for a new one`);
     }
     return { user, device: confirmed.device };
@@ -115,75 +117,8 @@ export class PasswordCheck {
       this.d.logger.warn({ err: error }, 'could not check the IP block list; login allowed');
     }
     if (seconds <= 0) return;
-    this.d.events.publisher?.publish({
-      kind: 'failed_login',
-      user_id: null,
-      email_address: email,
-      failure_reason: 'IP_BLOCKED',
-      ip_address: ctx.ip,
-      user_agent: ctx.userAgent,
-      attempt_number_in_window: 0,
-      metadata,
-    });
+    this.d.audit.blockedIp(email, ctx, metadata);
     throw new AppError('RATE_LIMITED', 'too many suspicious logins from this address; try again later', { retryAfterSeconds: seconds });
-  }
-
-  /** One failed_login row and one login_failed auth event; `counted` failures carry their place in the window. */
-  private recordFailure(
-    email: string,
-    user: UserRow | null,
-    reason: string,
-    ctx: RequestContext,
-    metadata: Record<string, unknown>,
-    o: { attempt: number; lockedUntil: Date | null; counted?: boolean },
-  ): void {
-    this.d.events.publisher?.publish({
-      kind: 'failed_login',
-      user_id: user?.id ?? null,
-      email_address: email,
-      failure_reason: reason,
-      ip_address: ctx.ip,
-      user_agent: ctx.userAgent,
-      attempt_number_in_window: o.attempt,
-      ...(o.attempt > 0 ? { lockout_status: o.lockedUntil ? 'LOCKED' : null, lockout_expires_at: o.lockedUntil?.toISOString() ?? null } : {}),
-      metadata,
-    });
-    this.d.events.record({
-      type: 'login_failed',
-      userId: user?.id ?? null,
-      ctx,
-      status: 'FAILURE',
-      details: { reason, ...(o.counted ? { attempt_count: o.attempt } : {}), device_fingerprint: metadata.device_fingerprint ?? null, ...(metadata.route ? { route: metadata.route } : {}) },
-    });
-  }
-
-  private recordLock(user: UserRow | null, email: string, lockedUntil: Date, minutes: number | null, policy: LockoutPolicy, ctx: RequestContext): void {
-    const length = minutes === null ? 'permanently (until an administrator unlocks it)' : `for ${minutes} minutes`;
-    if (user) {
-      this.d.events.record({
-        type: 'account_locked',
-        userId: user.id,
-        ctx,
-        details: { reason: 'too_many_failed_logins', locked_until: lockedUntil.toISOString(), permanent: minutes === null },
-        change: {
-          previous: { status: user.status, locked_until: null },
-          next: { status: user.status === 'active' ? 'locked' : user.status, locked_until: lockedUntil.toISOString(), reason: 'security' },
-          reason: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes`,
-        },
-      });
-    }
-    this.d.events.publisher?.publish({
-      kind: 'security',
-      event_type: 'AUTHENTICATION_FAILURE',
-      severity_level: 'HIGH',
-      user_id: user?.id ?? null,
-      user_email: email,
-      event_source: 'LOGIN_ENDPOINT',
-      event_description: `${policy.threshold} failed logins within ${policy.windowMinutes} minutes; login locked ${length}`,
-      ip_address: ctx.ip,
-      action_taken: 'ACCOUNT_LOCKED',
-      metadata: { locked_until: lockedUntil.toISOString(), failed_attempts: policy.threshold },
-    });
   }
 }
 
@@ -196,4 +131,12 @@ export function lockedError(until: Date): AppError {
 /** The login's events stay as they were; every other route names itself. */
 function routeField(route: PasswordRoute): { route?: PasswordRoute } {
   return route === 'login' ? {} : { route };
+}
+
+/** The failed_login metadata and the login_failed details of a refusal on this route, from this device. */
+function failureFields(route: PasswordRoute, device: string | null, ctx: RequestContext): Pick<FailedLogin, 'metadata' | 'details'> {
+  return {
+    metadata: { device_fingerprint: device, request_id: ctx.requestId, ...routeField(route) },
+    details: { device_fingerprint: device, ...routeField(route) },
+  };
 }

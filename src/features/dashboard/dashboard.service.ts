@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { EventPublisher } from '../../queues/event-publisher';
 import { EVENT_KIND_NAMES, type EventKind } from '../../schemas/event';
 import { actorFields } from '../audit/actor-fields';

@@ -21,7 +21,7 @@ export interface LockedAccount {
 
 /**
  * Accounts under a login lock now, from both places a lock lives: this API's
- * users (status 'locked' or locked_until in the future, migration 009 indexes
+ * users (status 'locked' or locked_until in the future, migration 009a indexes
  * both) and every other app's accounts in risk_subjects (the risk worker's
  * locks). Showing only the first said "No account is locked" while other
  * apps had dozens.

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { storeDiskLow, writerStalled, type WriterHealthState } from './writer/writer-health';
 
 export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number };

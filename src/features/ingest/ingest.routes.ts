@@ -1,5 +1,5 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { ApiKeyService } from '../api-keys/api-key.service';
 import { requireScope } from '../api-keys/require-scope';
 import { decodeEventsBody, EVENTS_JSON_TYPES, NDJSON_TYPE } from './formats/events-body';

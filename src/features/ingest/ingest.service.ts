@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { IngestMetrics } from '../../lib/metrics';
 import type { QueuedEvent } from '../../domain/event-row';
 import { toQueuedEvent } from '../../domain/queued-event';

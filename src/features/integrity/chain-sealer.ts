@@ -39,7 +39,7 @@ export class ChainSealer {
     const seal: Seal = { ...unsigned, signature: this.key.sign(unsigned.seal_hash) };
     await this.seals.insertPending(seal);
     this.heads.set(table, { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash });
-    // auth_audit_log keeps seed 003's per-row `signature`: the signature of the row's seal.
+    // auth_audit_log keeps the seed's per-row `signature` (docs/data-model.md): the signature of the row's seal.
     const out = table === 'auth_audit_log' ? chained.map((r) => ({ ...r, signature: seal.signature })) : chained;
     return { rows: out, seal };
   }

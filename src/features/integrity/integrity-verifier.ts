@@ -86,7 +86,7 @@ export class IntegrityVerifier {
           let check: SealRowsCheck | null = null;
           // Closes the current seal (if any) and opens the next one of the page.
           const next = (): void => {
-            if (check) this.endSeal(table, page[k]!, check, prunedUpTo, result);
+            if (check) this.endSeal(page[k]!, check, prunedUpTo, result);
             const seal = page[++k]!;
             if (expectedSeq !== null && seal.seq !== expectedSeq) {
               throw new Broken({ kind: 'seal_missing', table, seal_seq: expectedSeq, event_id: null, detail: `seal ${expectedSeq} is missing (next is ${seal.seq})` });
@@ -106,7 +106,7 @@ export class IntegrityVerifier {
             if (broken) throw new Broken(broken);
           }
           while (k < page.length - 1) next();
-          this.endSeal(table, page[k]!, check!, prunedUpTo, result);
+          this.endSeal(page[k]!, check!, prunedUpTo, result);
         }
         afterSeq = seals[seals.length - 1]!.seq;
       }
@@ -135,7 +135,7 @@ export class IntegrityVerifier {
     }
   }
 
-  private endSeal(table: string, seal: Seal, check: SealRowsCheck, prunedUpTo: number, result: TableVerification): void {
+  private endSeal(seal: Seal, check: SealRowsCheck, prunedUpTo: number, result: TableVerification): void {
     // A retention prune removed these rows on purpose, and said so in a signed record.
     const pruned = check.rows === 0 && seal.seq <= prunedUpTo;
     const broken = pruned ? null : check.end();

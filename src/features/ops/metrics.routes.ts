@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { AppMetrics } from '../../lib/metrics';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();

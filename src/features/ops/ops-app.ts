@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { AppMetrics } from '../../lib/metrics';
 import { errorHandler } from '../../http/error-handler';

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain/route-limit-rules';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { EventPublisher } from '../../queues/event-publisher';
 import type { SettingsService } from '../settings/settings.service';

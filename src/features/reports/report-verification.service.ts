@@ -1,6 +1,6 @@
 import { checkReport, type ReportCheck } from './report-verification';
 import type { SignedReport } from '../../domain/report';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { KeyRing } from '../../lib/key-ring';
 import type { PublicSigningKey } from '../../lib/signing-key';
 import type { ReportReadRepository } from './report.repository';

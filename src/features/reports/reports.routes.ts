@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { REPORT_TYPES, unfinishedPeriod, type SignedReport } from '../../domain/report';
 import { reportCsv } from './report-rendering';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import { actorLabel } from '../admin/require-admin-or-key';
 import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
 import { reportDownloaded, reportGenerated, reportVerified, signingKeyExported } from '../audit/privileged-actions';

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 
-/** A row of data_retention_policies (seed 003, migrations 008 and 010). */
+/** A row of data_retention_policies (docs/data-model.md; migrations 008 and 010a). */
 export interface RetentionPolicyRow {
   table_name: string;
   retention_period_days: number;

@@ -1,5 +1,5 @@
 import { retentionFloorProblem } from './retention-floor';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { EventPublisher } from '../../queues/event-publisher';
 import { actorFields } from '../audit/actor-fields';
 import type { RequestContext } from '../../http/request-context';

@@ -1,7 +1,6 @@
 import type { Pool } from 'pg';
 import { derivedUuid } from '../../domain/derived-id';
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
-import type { Logger } from '../../lib/logger';
 import type { RawEvent } from '../../schemas/event';
 import type { RiskAction } from './domain/risk-action';
 import type { RiskSubjectRepository } from './risk-subject.repository';
@@ -29,7 +28,7 @@ const WEBHOOK_TYPES: Record<RiskAction['action'], WebhookEventType | null> = {
  */
 export class RiskActionEmitter {
   constructor(
-    private readonly d: { sink: EventSink; webhooks: WebhookNotifier; subjects: RiskSubjectRepository; pg: Pool; logger: Logger },
+    private readonly d: { sink: EventSink; webhooks: WebhookNotifier; subjects: RiskSubjectRepository; pg: Pool },
   ) {}
 
   async emit(actions: RiskAction[]): Promise<void> {

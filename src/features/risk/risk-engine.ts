@@ -1,6 +1,5 @@
 import type { QueuedEvent } from '../../domain/event-row';
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
-import type { Logger } from '../../lib/logger';
 import type { IpBlocks } from './state/ip-blocks';
 import type { IpReputation } from './state/ip-reputation';
 import type { RecentDecisions } from './state/recent-decisions';
@@ -30,7 +29,6 @@ export interface RiskEngineDeps {
   ipReputation: IpReputation;
   emitter: RiskActionEmitter;
   webhooks: WebhookNotifier;
-  logger: Logger;
   /** Called with each decision's latency from receipt (metrics, the simulator). */
   onDecision?: (decision: RiskDecision) => void;
 }

@@ -54,7 +54,7 @@ export function startRiskWorker(d: RiskWorkerDeps): RiskWorker {
   const state = new RiskState(d.redis, { prefix: d.config.queuePrefix, historyTtlSeconds: HISTORY_TTL_SECONDS });
   const webhookRepository = new WebhookRepository(d.pg);
   const webhooks = new WebhookNotifier(d.webhookQueue, webhookRepository, d.config.webhooks);
-  const emitter = new RiskActionEmitter({ sink: d.sink, webhooks, subjects, pg: d.pg, logger: d.logger });
+  const emitter = new RiskActionEmitter({ sink: d.sink, webhooks, subjects, pg: d.pg });
   const engine = new RiskEngine({
     state,
     policy: () => riskPolicyFrom(settings),
@@ -64,7 +64,6 @@ export function startRiskWorker(d: RiskWorkerDeps): RiskWorker {
     ipReputation: new IpReputation(new ApiKeyRepository(d.pg)),
     emitter,
     webhooks,
-    logger: d.logger,
     onDecision: d.onDecision,
   });
   const sweeper = new LockExpirySweeper(subjects, emitter, d.logger);

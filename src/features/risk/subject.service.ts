@@ -1,5 +1,5 @@
 import { isPermanentLock } from '../../domain/lockout-policy';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { RecentDecisions } from './state/recent-decisions';
 import type { RiskSubjectRepository } from './risk-subject.repository';
 

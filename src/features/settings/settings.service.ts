@@ -1,5 +1,5 @@
 import { settingProblem, weakening } from './setting-rules';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { SecretBox } from '../../lib/secret-box';
 import type { EventPublisher } from '../../queues/event-publisher';
 import type { RequestContext } from '../../http/request-context';

@@ -5,7 +5,7 @@ import type { TodoOwner } from './todo.repository';
 
 /**
  * action_type and event_type of each audited todo action. A restore is
- * `RESTORE`: seed 002's `ARCHIVE` names a different state (put away, not
+ * `RESTORE`: todo_app_audit_logs' `ARCHIVE` names a different state (put away, not
  * deleted), so using it for "undelete" would mislead anyone filtering on it.
  */
 export const TODO_ACTIONS = {

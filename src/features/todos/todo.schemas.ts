@@ -17,7 +17,7 @@ export const TITLE_MAX = 255;
 export const DESCRIPTION_MAX = 2000;
 
 const title = () => storedText(TITLE_MAX, false).describe('1-255 characters, stored exactly as entered; not blank');
-/** May be an empty string or null (seed 002). */
+/** May be an empty string or null (todo_app_todos; docs/data-model.md). */
 const description = () => storedText(DESCRIPTION_MAX, true).nullable().describe('Up to 2000 characters; may be empty or null');
 
 export const createTodoBody = z.strictObject({ title: title(), description: description().optional() });

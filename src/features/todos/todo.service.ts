@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { RequestContext } from '../../http/request-context';
 import type { SettingsService } from '../settings/settings.service';
 import { encodeCursor } from './todo-cursor';
@@ -93,7 +93,7 @@ export class TodoService {
     return { todos: page.map(publicTodo), next_cursor: rows.length > query.limit && last ? encodeCursor(last, query.sort, query.order) : null };
   }
 
-  /** Reading one todo is audited (READ, `todo_viewed`): seed 002's audit trail covers reads. */
+  /** Reading one todo is audited (READ, `todo_viewed`): todo_app_audit_logs covers reads (docs/data-model.md). */
   async get(owner: TodoOwner, id: string, ctx: RequestContext): Promise<TodoView> {
     const startedAt = performance.now();
     const row = await this.findOwned(owner, id, 'read', ctx);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../../lib/secret-box';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { OutboundAddressPolicy } from '../../lib/outbound-address';
 import type { EventPublisher } from '../../queues/event-publisher';
 import type { WebhookEventType } from '../../domain/webhook-events';

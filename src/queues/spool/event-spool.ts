@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sha256Hex } from '../../domain/canonical-json';
 import type { Logger } from '../../lib/logger';
 import type { IngestBatch } from '../queue-names';
-import { SpoolFullError } from './spool-full-error';
+import { SpoolFullError } from '../../lib/errors/spool-full-error';
 
 export interface EventSpoolOptions {
   /** Directory of the segment files ($DATA_DIR/spool). Created if missing. */

@@ -23,8 +23,11 @@ import { UserTimelineRepository } from '../../features/dashboard/user-timeline.r
 import { AccountTokenRepository } from '../../features/auth/account-token.repository';
 import { AccountService } from '../../features/auth/account.service';
 import { AuthService } from '../../features/auth/auth.service';
+import { LoginAudit } from '../../features/auth/login-audit';
 import { LoginStepUp } from '../../features/auth/login-step-up';
 import { LoginGuard } from '../../features/auth/login-guard';
+import { PasswordCheck } from '../../features/auth/password-check';
+import { PasswordService } from '../../features/auth/password.service';
 import { SessionRepository } from '../../features/auth/session.repository';
 import { UserRepository } from '../../features/auth/user.repository';
 import { SettingsRepository } from '../../features/settings/settings.repository';
@@ -48,6 +51,7 @@ export interface ApiServices {
   admin: AdminServices;
   settings: SettingsService;
   auth: AuthService;
+  passwords: PasswordService;
   accounts: AccountService;
   users: UserRepository;
   sessions: SessionRepository;
@@ -95,10 +99,13 @@ export function buildApiServices(
   const ipBlocks = new IpBlocks(redis, config.queuePrefix);
   const riskState = new RiskState(redis, { prefix: config.queuePrefix, historyTtlSeconds: 0 });
   const stepUp = new LoginStepUp({ tokens, mailer, risk: riskState, logger });
-  const auth = new AuthService({ users, sessions, tokens, guard, settings, mailer, events: accountEvents, ipBlocks, stepUp, publicUrl: config.publicUrl, logger });
-  const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, publicUrl: config.publicUrl, logger });
+  const audit = new LoginAudit(accountEvents);
+  const check = new PasswordCheck({ guard, users, settings, audit, ipBlocks, stepUp, logger });
+  const auth = new AuthService({ users, sessions, tokens, settings, mailer, events: accountEvents, audit, passwords: check, publicUrl: config.publicUrl, logger });
+  const passwords = new PasswordService({ users, sessions, tokens, guard, check, mailer, events: accountEvents, audit, publicUrl: config.publicUrl, logger });
+  const accounts = new AccountService({ pg, users, sessions, tokens, settings, mailer, events: accountEvents, auth, passwords: check, publicUrl: config.publicUrl, logger });
   const todos = new TodoService({ todos: new TodoRepository(pg), settings, events: new TodoEvents(events) });
-  const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, reader });
+  const admin = buildAdminServices({ pg, users, sessions, settings, auth, guard, events: accountEvents, audit, reader });
   const subjects = new SubjectService(new RiskSubjectRepository(pg), new RecentDecisions(redis, riskState));
   const webhooks = new WebhookService(new WebhookRepository(pg), box, events, new OutboundAddressPolicy(config.webhooks.allowedCidrs));
   const dashboard = new DashboardService({
@@ -110,5 +117,5 @@ export function buildApiServices(
     events,
   });
   const retention = new RetentionPolicyService(new RetentionPolicyRepository(pg), events, config.retentionMinDays, announceWeakening);
-  return { admin, settings, auth, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard, retention, limits };
+  return { admin, settings, auth, passwords, accounts, users, sessions, mailer, accountEvents, guard, todos, reader, subjects, webhooks, dashboard, retention, limits };
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
-import { AppError } from '../../lib/app-error';
+import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { AppMetrics } from '../../lib/metrics';
 import type { EventPublisher } from '../../queues/event-publisher';
@@ -103,7 +103,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, audit));
   app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));
-  app.use(authRoutes(deps.services.auth, deps.services.accounts, deps.services.limits));
+  app.use(authRoutes(deps.services.auth, deps.services.accounts, deps.services.passwords, deps.services.limits));
   app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));
   app.use(subjectsRoutes(deps.services.subjects, deps.apiKeys));

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { AppError } from '../../../lib/app-error';
+import { AppError } from '../../../lib/errors/app-error';
 import { fromBinaryCloudEvent, fromStructuredCloudEvents } from './cloudevents';
 import type { CheckCount, DecodedEvent } from './decoded-event';
 import { fromNdjson } from './ndjson';

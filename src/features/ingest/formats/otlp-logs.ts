@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
-import { AppError } from '../../../lib/app-error';
+import { AppError } from '../../../lib/errors/app-error';
 import type { EventKind } from '../../../schemas/event';
 import type { IngestResponse } from '../ingest.service';
 import type { CheckCount, DecodedEvent } from './decoded-event';

@@ -16,7 +16,7 @@ import type { KeyRing } from '../../../lib/key-ring';
 import type { SigningKey } from '../../../lib/signing-key';
 import { isDiskFull } from '../../../lib/disk-space';
 import { replaceFile } from '../../../lib/key-file';
-import { ArchiveDiskFullError } from './archive-disk-full-error';
+import { ArchiveDiskFullError } from '../../../lib/errors/archive-disk-full-error';
 
 /** The signed record of one archive file, in ClickHouse integrity_archives: its manifest without the seals. */
 type ArchiveRecord = Omit<ArchiveManifest, 'format' | 'seals'>;

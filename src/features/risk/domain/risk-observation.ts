@@ -74,7 +74,7 @@ export function toObservation(event: QueuedEvent, sourceApp: string, receivedAt:
   const eventType = String(e.event_type ?? '');
   const login = event.kind === 'failed_login' || isLoginType(eventType);
   // An auth event always has event_status: validation infers it from the type when the app sent none
-  // (seed 000's `login_failed` alone is a FAILURE; src/schemas/auth-outcome.ts).
+  // (auth_user_event's `login_failed` alone is a FAILURE; src/schemas/auth-outcome.ts).
   const failed =
     event.kind === 'failed_login'
       ? !NOT_A_GUESS.has(String(e.failure_reason))

@@ -1,7 +1,7 @@
 import type { ErrorCode } from './app-error';
 
 /**
- * The TODOAPP-<CATEGORY>-<NNN> code of each error (seed 002 error_logs):
+ * The TODOAPP-<CATEGORY>-<NNN> code of each error (todo_app_error_logs, docs/data-model.md):
  * categories AUTH, VAL, OP, SYS, REC, EDGE. Stable: clients and support
  * staff quote them.
  */
