@@ -351,8 +351,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
           publicKeyPem: signingKey.publicKeyPem,
           publicKeyId: signingKey.keyId,
           generator: {
-            generate: async (reportType, start, end, generatedBy) => {
-              const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy };
+            generate: async (reportType, start, end, generatedBy, apps) => {
+              const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy, ...(apps ? { apps } : {}) };
               const result = await runControlJob(controlQueue, redis, job, 600_000);
               return { id: result.id, created: result.created };
             },

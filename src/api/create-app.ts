@@ -100,7 +100,9 @@ export function createApp(deps: AppDeps): Express {
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(refuseHostileJson());
-  app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, audit));
+  // Reports bound every read to a restricted key's apps (app-scoped reports); integrity, above, covers every app and refuses such a key.
+  const appScoped = { servesRestricted: true };
+  app.use(reportsRoutes(deps.reports, { read: requireAdminOrKey(access, 'reports', 'readReports', appScoped), manage: requireAdminOrKey(access, 'reports', 'manageReports', appScoped) }, audit));
   app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts, deps.services.limits));

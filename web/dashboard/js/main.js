@@ -15,6 +15,7 @@ import { timelineView } from './views/timeline.js';
  * @typedef {object} Viewer  GET /v1/dashboard/me
  * @property {{ type: 'admin', id: string, email: string, admin_level: number } | { type: 'api_key', id: string, name: string }} principal
  * @property {Record<string, boolean>} can  each action of admin-levels.ts
+ * @property {string[] | null} apps  the apps a key restricted to apps reads; null: every app
  */
 
 /**
