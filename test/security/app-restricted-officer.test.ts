@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
+import { chromium, type Browser } from 'playwright-core';
 import { AdminAccountService } from '../../src/api/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
 import { LoginGuard } from '../../src/api/auth/login-guard';
@@ -198,4 +199,79 @@ describe('reports scoped to apps', () => {
     expect(reportJobs.length).toBe(3);
     for (const job of reportJobs) expect(job).not.toHaveProperty('apps');
   });
+});
+
+describe('the dashboard for a restricted key', () => {
+  it('says which apps it reads, and counts only their traffic, without the shared queues', async () => {
+    const me = (await api(stack.url, 'GET', '/v1/dashboard/me', as(officerA))).body;
+    expect(me).toMatchObject({ principal: { type: 'api_key', name: 'officer-a' }, apps: ['app-a'], can: { readReports: true, readIncidents: false } });
+    const total = (o: { events_by_kind: Record<string, number[]> }) => Object.values(o.events_by_kind).flat().reduce((a, b) => a + b, 0);
+    const ofA = await eventually(async () => {
+      const o = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(admins.five.token))).body;
+      return total(o) > 0 && o;
+    });
+    const ofB = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-b', as(admins.five.token))).body;
+    expect(total(ofB)).toBeGreaterThan(0);
+    const restricted = await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24', as(officerA));
+    expect(restricted.status).toBe(200);
+    expect(restricted.body.events_by_kind).toEqual(ofA.events_by_kind);
+    expect(restricted.body.queues).toBeNull();
+    expect((await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(officerA))).body.events_by_kind).toEqual(ofA.events_by_kind);
+    // An unrestricted key still sees everything, queues included.
+    const all = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24', as(officerAll))).body;
+    expect(total(all)).toBeGreaterThanOrEqual(total(ofA) + total(ofB));
+    expect(all.queues.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a forged app filter for another app (or one that does not exist) instead of answering it', async () => {
+    for (const app of ['app-b', 'auditflow', 'no-such-app', "app-a' OR 1=1 --"]) {
+      const res = await api(stack.url, 'GET', `/v1/dashboard/overview?app=${encodeURIComponent(app)}`, as(officerA));
+      expect({ app, status: res.status }).toEqual({ app, status: 403 });
+      expect(res.body.events_by_kind).toBeUndefined();
+    }
+    expect((await api(stack.url, 'GET', '/v1/dashboard/apps', as(officerA))).body).toEqual({ apps: ['app-a'] });
+    expect((await api(stack.url, 'GET', '/v1/dashboard/apps', as(officerAll))).body.apps).toEqual(expect.arrayContaining(['app-a', 'app-b', 'auditflow']));
+  });
+
+  it('is still refused wherever a route reads every app at once, and never reaches the administrators’ pages', async () => {
+    for (const route of ['/v1/integrity/verify', '/v1/integrity/runs']) {
+      const res = await api(stack.url, 'GET', route, as(officerA));
+      expect({ route, status: res.status }).toEqual({ route, status: 403 });
+      expect(res.body.error.message).toMatch(/restricted to the apps app-a/);
+    }
+    for (const route of ['/v1/dashboard/failed-logins?app=app-a', '/v1/dashboard/locked-accounts?app=app-a', '/v1/dashboard/users/a-user/timeline?app=app-a', '/admin/security-events?app=app-a', '/admin/error-logs?app=app-a']) {
+      expect({ route, status: (await api(stack.url, 'GET', route, as(officerA))).status }).toEqual({ route, status: 401 });
+    }
+  });
+
+  it('in the browser: the officer sees only its apps, its reports, and no integrity page', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${stack.url}/dashboard`);
+      await page.fill('#key-login input[name=api_key]', officerA);
+      await page.click('#key-login button[type=submit]');
+      await page.locator('h1', { hasText: 'Overview' }).waitFor();
+      await expect(page.locator('#nav a').allTextContents()).resolves.toEqual(['Overview', 'Compliance reports']);
+      await expect(page.locator('#who').textContent()).resolves.toContain('apps: app-a');
+      await page.locator('select[name=app] option[value="app-a"]').waitFor({ state: 'attached' });
+      await expect(page.locator('select[name=app] option').allTextContents()).resolves.toEqual(['All my apps', 'app-a']);
+      await expect(page.locator('#queues').count()).resolves.toBe(0);
+
+      await page.evaluate(`location.hash = '#/reports'`);
+      await page.locator('tr[data-report-id]').first().waitFor();
+      await expect(page.locator('tr[data-report-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-scope')))).resolves.toEqual(['app-a']);
+      await page.locator('select[name=scope] option[value="app-a"]').waitFor({ state: 'attached' });
+      await expect(page.locator('select[name=scope] option').allTextContents()).resolves.toEqual(['All my apps (app-a)', 'app-a']);
+
+      await page.evaluate(`location.hash = '#/integrity'`);
+      await page.locator('h1', { hasText: 'Not available' }).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await browser?.close();
+    }
+  }, 60_000);
 });
