@@ -7,6 +7,7 @@ import type { EventPublisher } from '../queues/event-publisher';
 import { authOperations } from './auth/auth.openapi';
 import { adminOperations } from './admin/admin.openapi';
 import { adminRoutes } from './admin/admin.routes';
+import { ApiKeyAdminService } from './admin/api-key-admin.service';
 import { PrivilegedActionAuditor } from './audit/privileged-action-auditor';
 import { authRoutes } from './auth/auth.routes';
 import type { AnalystQueryService } from './clickhouse-http/analyst-query.service';
@@ -106,7 +107,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts, deps.services.limits));
-  app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits));
+  // The API's own key service: a key revoked here is refused at once, its cache dropped.
+  app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits, new ApiKeyAdminService(deps.apiKeys, audit)));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));
   app.use(subjectsRoutes(deps.services.subjects, deps.apiKeys));
   app.use(webhooksRoutes(deps.services.webhooks, deps.apiKeys));

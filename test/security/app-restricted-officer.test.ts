@@ -275,3 +275,84 @@ describe('the dashboard for a restricted key', () => {
     }
   }, 60_000);
 });
+
+describe('API keys through the admin API', () => {
+  it('an administrator below level 5 cannot create or revoke keys; below 3 cannot list them; a key cannot at all', async () => {
+    const body = { name: 'sneaky', scopes: ['admin', 'retention', 'query', 'reports'] };
+    const four = await api(stack.url, 'POST', '/admin/api-keys', { token: admins.four.token, body });
+    expect(four.status).toBe(403);
+    expect(four.body.error.message).toMatch(/admin_level 5/);
+    expect((await api(stack.url, 'DELETE', `/admin/api-keys/${randomUUID()}`, as(admins.four.token))).status).toBe(403);
+    expect((await api(stack.url, 'GET', '/admin/api-keys', as(admins.four.token))).status).toBe(200);
+    const two = await adminLogin('two@admin.example', 2);
+    expect((await api(stack.url, 'GET', '/admin/api-keys', as(two.token))).status).toBe(403);
+    const adminKey = await createApiKey(ns, 'ops-key', ['admin', 'reports']);
+    expect((await api(stack.url, 'POST', '/admin/api-keys', { token: adminKey, body })).status).toBe(401);
+    expect((await api(stack.url, 'POST', '/admin/api-keys', { token: officerA, body })).status).toBe(401);
+    expect((await pg.query(`SELECT count(*) AS n FROM api_keys WHERE name = 'sneaky'`)).rows[0].n).toBe('0');
+  });
+
+  it('creates a restricted key as the CLI does: shown once, audited, working; revoked at once', async () => {
+    const created = await api(stack.url, 'POST', '/admin/api-keys', {
+      token: admins.five.token,
+      body: { name: 'officer-ab', scopes: ['query', 'reports'], apps: ['app-a', 'app-b'], trusted_ip_reputation: false },
+    });
+    expect(created.status).toBe(201);
+    const { key, api_key: record } = created.body;
+    expect(key).toMatch(/^af_/);
+    expect(record).toMatchObject({ name: 'officer-ab', app: 'officer-ab', scopes: ['query', 'reports'], apps: ['app-a', 'app-b'], trusted_ip_reputation: false, revoked_at: null });
+    expect(record).not.toHaveProperty('key_hash');
+
+    // Listed without the key or its hash.
+    const listed = await api(stack.url, 'GET', '/admin/api-keys', as(admins.five.token));
+    expect(listed.body.api_keys.find((k: { id: string }) => k.id === record.id)).toMatchObject({ apps: ['app-a', 'app-b'], key_prefix: key.slice(0, 10) });
+    expect(JSON.stringify(listed.body)).not.toContain(key);
+    expect(JSON.stringify(listed.body)).not.toMatch(/key_hash/);
+
+    // It works, restricted.
+    expect((await api(stack.url, 'GET', '/v1/dashboard/me', as(key))).body.apps).toEqual(['app-a', 'app-b']);
+    const scopes = (await api(stack.url, 'GET', '/v1/reports', as(key))).body.reports.map((r: { scope_apps: string[] }) => r.scope_apps.join(','));
+    expect([...new Set(scopes)].sort()).toEqual(['app-a', 'app-b']);
+
+    // Audited as the CLI's creation is, with the administrator as the actor, and no secret in it.
+    const audit = async (type: string) =>
+      eventually(async () => {
+        await stack.writer!.flushAll();
+        const rows = await queryRows<{ triggered_by_type: string; triggered_by_id: string; next: string; action_type: string }>(
+          stack.clickhouse!,
+          `SELECT triggered_by_type, triggered_by_id, toJSONString(new_value) AS next, action_type FROM audit_logs WHERE event_type = {t:String} AND entity_id = {id:String}`,
+          { t: type, id: record.id },
+        );
+        return rows.length === 1 && rows[0];
+      });
+    const creation = await audit('api_key_created');
+    expect(creation).toMatchObject({ triggered_by_type: 'admin', triggered_by_id: admins.five.id, action_type: 'CREATE' });
+    expect(JSON.parse(creation.next)).toMatchObject({ name: 'officer-ab', apps: ['app-a', 'app-b'], scopes: ['query', 'reports'], revoked: false });
+    expect(creation.next).not.toContain(key);
+
+    const revoked = await api(stack.url, 'DELETE', `/admin/api-keys/${record.id}`, as(admins.five.token));
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.api_key.revoked_at).toEqual(expect.any(String));
+    // The API's own key cache is dropped: refused at the very next request.
+    expect((await api(stack.url, 'GET', '/v1/dashboard/me', as(key))).status).toBe(401);
+    expect((await api(stack.url, 'DELETE', `/admin/api-keys/${record.id}`, as(admins.five.token))).status).toBe(404);
+    const revocation = await audit('api_key_revoked');
+    expect(revocation).toMatchObject({ triggered_by_type: 'admin', triggered_by_id: admins.five.id, action_type: 'DELETE' });
+  }, 60_000);
+
+  it('validates as the CLI does', async () => {
+    const create = (body: Record<string, unknown>) => api(stack.url, 'POST', '/admin/api-keys', { token: admins.five.token, body });
+    const bad: Record<string, unknown>[] = [
+      { name: 'x', app: 'auditflow', scopes: ['ingest'] },
+      { name: 'x', scopes: ['ingest'], apps: [] },
+      { name: 'x', scopes: ['root'] },
+      { name: 'x', scopes: [] },
+      { name: 'has space', scopes: ['ingest'] },
+      { name: 'x', scopes: ['ingest'], apps: ['a,b'] },
+      { name: 'x', scopes: ['ingest'], key_hash: 'chosen' },
+    ];
+    for (const body of bad) expect({ body, status: (await create(body)).status }).toEqual({ body, status: 400 });
+    const trusted = await create({ name: 'sso-2026', app: 'sso', scopes: ['ingest'], trusted_ip_reputation: true });
+    expect(trusted.body.api_key).toMatchObject({ name: 'sso-2026', app: 'sso', trusted_ip_reputation: true, apps: null });
+  });
+});

@@ -2,6 +2,7 @@ import type { ApiOperation } from '../openapi/api-operation';
 import { ADMIN_LEVELS, type AdminAction } from './admin-levels';
 import {
   adminLoginBody,
+  createApiKeyBody,
   createSettingBody,
   errorLogQuery,
   permissionBody,
@@ -140,6 +141,31 @@ export const adminOperations: ApiOperation[] = [
     summary: `Delete a mutable setting${level('manageSettings')}`,
     security: 'adminSession',
     responses: { 204: 'Deleted', ...gated('manageSettings'), 404: 'No such setting', ...invalid },
+  },
+  {
+    method: 'get',
+    path: '/admin/api-keys',
+    tag: 'admin',
+    summary: `Every API key, active and revoked: id, name, app, scopes, apps (null: every app), trusted_ip_reputation, key_prefix, last use; never a key${level('readKeys')}`,
+    security: 'adminSession',
+    responses: { 200: '{ api_keys }', ...gated('readKeys') },
+  },
+  {
+    method: 'post',
+    path: '/admin/api-keys',
+    tag: 'admin',
+    summary: `Create an API key, as \`auditflow apikey create\` does; the key is in this answer only (audit event api_key_created)${level('manageKeys')}`,
+    security: 'adminSession',
+    body: createApiKeyBody,
+    responses: { 201: '{ api_key, key }: store key now, it is not shown again', ...gated('manageKeys'), ...invalid },
+  },
+  {
+    method: 'delete',
+    path: '/admin/api-keys/:id',
+    tag: 'admin',
+    summary: `Revoke an API key by id; it is refused from the next request (audit event api_key_revoked)${level('manageKeys')}`,
+    security: 'adminSession',
+    responses: { 200: '{ api_key }: revoked', ...gated('manageKeys'), 404: 'No active key with this id', ...invalid },
   },
   {
     method: 'get',

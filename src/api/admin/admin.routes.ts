@@ -4,6 +4,8 @@ import type { AuthService } from '../auth/auth.service';
 import { validate } from '../validate';
 import {
   adminLoginBody,
+  apiKeyIdParams,
+  createApiKeyBody,
   createSettingBody,
   errorLogQuery,
   eventIdParams,
@@ -22,15 +24,16 @@ import {
   userSearchQuery,
 } from './admin.schemas';
 import type { AdminServices } from './admin.services';
+import type { ApiKeyAdminService } from './api-key-admin.service';
 import { publicAdministrator } from './administrator.repository';
 import { requireAdmin, requireLevel } from './require-admin';
 
 /**
  * /admin: administrator login, then (admin session, active administrator,
- * and the admin_level of admin-levels.ts) users, settings, error logs and
- * security events. Log out with POST /auth/logout.
+ * and the admin_level of admin-levels.ts) users, settings, API keys, error
+ * logs and security events. Log out with POST /auth/logout.
  */
-export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: RouteLimits): Router {
+export function adminRoutes(admin: AdminServices, auth: AuthService, limits: RouteLimits | undefined, apiKeys: ApiKeyAdminService): Router {
   const router = Router();
 
   router.post('/admin/login', rateLimited(limits, 'admin_login', emailOfBody), async (req, res) => {
@@ -109,6 +112,19 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: Ro
   router.delete('/admin/settings/:key', requireLevel('manageSettings'), async (req, res) => {
     await admin.settings.delete(validate(settingKeyParams, req.params).key, res.locals.ctx);
     res.status(204).end();
+  });
+
+  // API keys, as `auditflow apikey` manages them; only an administrator session gets here, never a key.
+  router.get('/admin/api-keys', requireLevel('readKeys'), async (_req, res) => {
+    res.json({ api_keys: await apiKeys.list() });
+  });
+
+  router.post('/admin/api-keys', requireLevel('manageKeys'), async (req, res) => {
+    res.status(201).json(await apiKeys.create(validate(createApiKeyBody, req.body), res.locals.ctx));
+  });
+
+  router.delete('/admin/api-keys/:id', requireLevel('manageKeys'), async (req, res) => {
+    res.json({ api_key: await apiKeys.revoke(validate(apiKeyIdParams, req.params).id, res.locals.ctx) });
   });
 
   // Error logs and security events
