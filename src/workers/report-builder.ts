@@ -4,6 +4,7 @@ import { reportHash, reportScopeApps, type ReportRow, type ReportType, type Sign
 import type { SigningKey } from '../lib/signing-key';
 import type { ClickHouseReader } from '../queues/clickhouse-reader';
 import type { IntegrityVerifier } from './integrity-verifier';
+import { LegacyResolutions } from './legacy-resolutions';
 import type { ReportRepository } from './report.repository';
 import { VerificationRunRepository } from './verification-run.repository';
 
@@ -21,13 +22,17 @@ type Counts = Record<string, number>;
  * chains hold, without the other apps' row counts or event ids.
  */
 export class ReportBuilder {
+  private readonly legacyResolutions: LegacyResolutions;
+
   constructor(
     private readonly reader: ClickHouseReader,
     private readonly pg: Pool,
     private readonly reports: ReportRepository,
     private readonly verifier: IntegrityVerifier,
     private readonly key: SigningKey,
-  ) {}
+  ) {
+    this.legacyResolutions = new LegacyResolutions(pg, reader);
+  }
 
   async generate(type: ReportType, start: Date, end: Date, generatedBy: string, apps?: readonly string[] | null): Promise<{ report: ReportRow; created: boolean }> {
     const scope = reportScopeApps(apps);
@@ -89,10 +94,16 @@ export class ReportBuilder {
         `SELECT source_app, toString(event_id) AS event_id, severity_level, is_resolved FROM security_events WHERE ${inPeriod}`,
         p,
       );
+      // Resolutions name (source_app, event_id): another app's event with the same id is not resolved by this one's.
+      await this.legacyResolutions.settle();
+      const key = (app: string, id: string) => `${app} ${id}`;
       const resolved = new Set(
-        (await this.pg.query<{ event_id: string }>(`SELECT event_id::text FROM event_resolutions WHERE kind = 'security_event' AND event_id = ANY($1::uuid[])`, [security.map((s) => s.event_id)])).rows.map(
-          (r) => r.event_id,
-        ),
+        (
+          await this.pg.query<{ source_app: string; event_id: string }>(
+            `SELECT r.source_app, r.event_id::text FROM event_resolutions r JOIN unnest($1::text[], $2::uuid[]) AS e(source_app, event_id) USING (source_app, event_id) WHERE r.kind = 'security_event'`,
+            [security.map((s) => s.source_app), security.map((s) => s.event_id)],
+          )
+        ).rows.map((r) => key(r.source_app, r.event_id)),
       );
       // The ten sources and targets with the most failed logins: who to block, whom to warn.
       const top = (column: string) =>
@@ -105,7 +116,7 @@ export class ReportBuilder {
       const bySeverity: Record<string, { resolved: number; open: number }> = {};
       for (const s of security) {
         const bucket = (bySeverity[s.severity_level] ??= { resolved: 0, open: 0 });
-        if (s.is_resolved || resolved.has(s.event_id)) bucket.resolved++;
+        if (s.is_resolved || resolved.has(key(s.source_app, s.event_id))) bucket.resolved++;
         else bucket.open++;
       }
       return {

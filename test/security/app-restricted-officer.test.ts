@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
@@ -14,6 +15,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { AdminAccountService } from '../../src/api/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/api/admin/administrator.repository';
 import { LoginGuard } from '../../src/api/auth/login-guard';
+import { ensureDatabase } from '../../src/lib/pg';
+import { migratePostgres, PG_MIGRATIONS_DIR } from '../../src/lib/pg-migrations';
+import { directReader } from '../../src/queues/clickhouse-reader';
+import { LegacyResolutions } from '../../src/workers/legacy-resolutions';
 import { SCHEDULED_TASKS } from '../../src/workers/scheduler';
 import { api } from '../helpers/accounts';
 import { createApiKey, drainIngest, postEvents, queryRows, startStack } from '../helpers/stack';
@@ -354,5 +359,102 @@ describe('API keys through the admin API', () => {
     for (const body of bad) expect({ body, status: (await create(body)).status }).toEqual({ body, status: 400 });
     const trusted = await create({ name: 'sso-2026', app: 'sso', scopes: ['ingest'], trusted_ip_reputation: true });
     expect(trusted.body.api_key).toMatchObject({ name: 'sso-2026', app: 'sso', trusted_ip_reputation: true, apps: null });
+  });
+});
+
+describe('resolutions keyed by app', () => {
+  const list = async (kind: 'security-events' | 'error-logs', query: string) => {
+    const res = await api(stack.url, 'GET', `/admin/${kind}?${query}&limit=200`, as(admins.five.token));
+    return res.body[kind === 'security-events' ? 'security_events' : 'error_logs'] as { source_app: string; event_id: string; is_resolved: boolean }[];
+  };
+  const pairs = (rows: { source_app: string; event_id: string }[], id: string) => rows.filter((r) => r.event_id === id).map((r) => r.source_app).sort();
+
+  it("resolving app A's security event leaves app B's, with the same event_id, open", async () => {
+    expect(pairs(await list('security-events', 'resolved=false'), SHARED_SECURITY)).toEqual(['app-a', 'app-b']);
+    const route = `/admin/security-events/${SHARED_SECURITY}/resolve`;
+    const resolve = (body: Record<string, unknown>) => api(stack.url, 'POST', route, { token: admins.five.token, body: { analyst_notes: 'Checked with app A', ...body } });
+
+    // Without the app, the id alone names two events: refused, nothing resolved.
+    const ambiguous = await resolve({});
+    expect(ambiguous.status).toBe(409);
+    expect(ambiguous.body.error.message).toMatch(/app-a, app-b/);
+    expect(await resolve({ source_app: 'app-c' })).toMatchObject({ status: 404 });
+
+    const a = await resolve({ source_app: 'app-a' });
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({ source_app: 'app-a', event_id: SHARED_SECURITY, is_resolved: true, event_description: 'app-a: blocked request' });
+    expect(pairs(await list('security-events', 'resolved=false'), SHARED_SECURITY)).toEqual(['app-b']);
+    expect(pairs(await list('security-events', 'resolved=true'), SHARED_SECURITY)).toEqual(['app-a']);
+    expect((await list('security-events', 'app=app-b')).find((r) => r.event_id === SHARED_SECURITY)).toMatchObject({ is_resolved: false });
+
+    // A's is resolved once; B's is its own event, resolved on its own.
+    expect((await resolve({ source_app: 'app-a' })).status).toBe(409);
+    expect((await resolve({ source_app: 'app-b', analyst_notes: 'Checked with app B' })).status).toBe(200);
+    const { rows } = await pg.query(`SELECT source_app, resolution_notes FROM event_resolutions WHERE kind = 'security_event' AND event_id = $1 ORDER BY source_app`, [SHARED_SECURITY]);
+    expect(rows).toEqual([
+      { source_app: 'app-a', resolution_notes: 'Checked with app A' },
+      { source_app: 'app-b', resolution_notes: 'Checked with app B' },
+    ]);
+  });
+
+  it('error logs likewise', async () => {
+    const route = `/admin/error-logs/${SHARED_ERROR}/resolve`;
+    expect((await api(stack.url, 'POST', route, { token: admins.five.token, body: { resolution_notes: 'x' } })).status).toBe(409);
+    const b = await api(stack.url, 'POST', route, { token: admins.five.token, body: { resolution_notes: 'B retried', source_app: 'app-b' } });
+    expect(b.body).toMatchObject({ source_app: 'app-b', is_resolved: true, resolution_notes: 'B retried' });
+    expect(pairs(await list('error-logs', 'resolved=false'), SHARED_ERROR)).toEqual(['app-a']);
+    expect(pairs(await list('error-logs', 'resolved=true'), SHARED_ERROR)).toEqual(['app-b']);
+  });
+
+  it("a daily report counts each app's resolution for that app's event only", async () => {
+    // app-a's ambiguous and only-mine events are open; its shared one is resolved (above).
+    const made = await generate(officerA, { type: 'daily_security_summary', period_start: DAY.start, period_end: '2026-02-01T12:00:00Z' });
+    expect(made.status).toBe(201);
+    const doc = (await api(stack.url, 'GET', `/v1/reports/${made.body.id}`, as(officerA))).body;
+    expect(doc.content.security_events_by_severity).toEqual({ HIGH: { open: 2, resolved: 1 } });
+  });
+
+  it('resolutions made before they named the app are attached to the one app that had the event then, or to none', async () => {
+    // As migration 016 leaves them: source_app ''.
+    await pg.query(
+      `INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('security_event', '', $1, $3, 'old, only A had it'), ('security_event', '', $2, $3, 'old, both had it')`,
+      [ONLY_A, AMBIGUOUS, admins.five.id],
+    );
+    expect(await new LegacyResolutions(pg, directReader(stack.clickhouse!)).settle()).toBe(1);
+    const { rows } = await pg.query(`SELECT source_app, event_id::text FROM event_resolutions WHERE event_id = ANY($1::uuid[]) ORDER BY resolution_notes DESC`, [[ONLY_A, AMBIGUOUS]]);
+    expect(rows).toEqual([
+      { source_app: 'app-a', event_id: ONLY_A },
+      // Which app's was meant cannot be told: it applies to neither.
+      { source_app: '', event_id: AMBIGUOUS },
+    ]);
+    const open = await list('security-events', 'resolved=false');
+    expect(pairs(open, ONLY_A)).toEqual([]);
+    expect(pairs(open, AMBIGUOUS)).toEqual(['app-a', 'app-b']);
+  });
+
+  it('migration 016 keeps every existing resolution, keyed by app from then on', async () => {
+    const old = createNamespace('resolutions016');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-migrations-'));
+    try {
+      for (const f of fs.readdirSync(PG_MIGRATIONS_DIR).filter((f) => f < '016')) fs.copyFileSync(path.join(PG_MIGRATIONS_DIR, f), path.join(dir, f));
+      await ensureDatabase(old.databaseUrl);
+      const pool = new Pool({ connectionString: old.databaseUrl, max: 1 });
+      try {
+        await migratePostgres(pool, dir);
+        const id = randomUUID();
+        await pool.query(`INSERT INTO event_resolutions (kind, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', $1, $2, 'before')`, [id, randomUUID()]);
+        expect(await migratePostgres(pool)).toEqual(['016_resolutions_by_app.sql']);
+        expect((await pool.query('SELECT source_app, event_id::text, resolution_notes FROM event_resolutions')).rows).toEqual([{ source_app: '', event_id: id, resolution_notes: 'before' }]);
+        // From now on one resolution per app's event, two apps' with one id side by side.
+        const admin = randomUUID();
+        await pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'x'), ('error_log', 'b', $1, $2, 'y')`, [id, admin]);
+        await expect(pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'z')`, [id, admin])).rejects.toThrow(/duplicate key/);
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await old.cleanup();
+    }
   });
 });

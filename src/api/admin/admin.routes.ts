@@ -134,7 +134,8 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
 
   router.post('/admin/error-logs/:event_id/resolve', requireLevel('resolveIncidents'), async (req, res) => {
     const { event_id } = validate(eventIdParams, req.params);
-    res.json(await admin.incidents.resolveErrorLog(event_id, validate(resolveErrorBody, req.body).resolution_notes, res.locals.ctx));
+    const body = validate(resolveErrorBody, req.body);
+    res.json(await admin.incidents.resolveErrorLog(event_id, body.source_app, body.resolution_notes, res.locals.ctx));
   });
 
   router.get('/admin/security-events', requireLevel('readIncidents'), async (req, res) => {
@@ -144,7 +145,7 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
   router.post('/admin/security-events/:event_id/resolve', requireLevel('resolveIncidents'), async (req, res) => {
     const { event_id } = validate(eventIdParams, req.params);
     const body = validate(resolveSecurityBody, req.body);
-    res.json(await admin.incidents.resolveSecurityEvent(event_id, body.analyst_notes, body.false_positive, res.locals.ctx));
+    res.json(await admin.incidents.resolveSecurityEvent(event_id, body.source_app, body.analyst_notes, body.false_positive, res.locals.ctx));
   });
 
   return router;

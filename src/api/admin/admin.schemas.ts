@@ -101,8 +101,11 @@ export const securityEventQuery = z.strictObject({
   offset: offset(),
 });
 
-export const resolveErrorBody = z.strictObject({ resolution_notes: notes() });
-export const resolveSecurityBody = z.strictObject({ analyst_notes: notes(), false_positive: z.boolean().default(false) });
+/** Whose event: two apps may send the same event_id. Needed only when more than one has. */
+const sourceApp = () =>
+  z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional().describe("The event's source_app; required when several apps sent an event with this id");
+export const resolveErrorBody = z.strictObject({ resolution_notes: notes(), source_app: sourceApp() });
+export const resolveSecurityBody = z.strictObject({ analyst_notes: notes(), false_positive: z.boolean().default(false), source_app: sourceApp() });
 
 const keyName = (what: string) => z.string().regex(NAME_PATTERN, `must be ${what}: 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit`);
 
