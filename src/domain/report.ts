@@ -39,6 +39,23 @@ export interface ReportRow {
   submitted_to_authority: boolean;
   submission_date: Date | null;
   authority_acknowledgment: string | null;
+  /** The apps the report covers (also `content.scope`, signed); null: every app. */
+  scope_apps: string[] | null;
+}
+
+/**
+ * A report's scope in its one spelling: the apps sorted, without repeats;
+ * null (or an empty list) is a global report over every app.
+ */
+export function reportScopeApps(apps: readonly string[] | null | undefined): string[] | null {
+  if (!apps || apps.length === 0) return null;
+  return [...new Set(apps)].sort();
+}
+
+/** The apps a signed report says it covers (`content.scope`), or null for a global report. */
+export function scopeOfReport(report: Pick<SignedReport, 'content'>): string[] | null {
+  const scope = report.content.scope;
+  return Array.isArray(scope) && scope.length > 0 ? scope.map(String) : null;
 }
 
 export type UnsignedReport = Omit<SignedReport, 'report_hash' | 'signature'>;

@@ -88,8 +88,8 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
       publicKeyPem: keys.signingKey.publicKeyPem,
       publicKeyId: keys.signingKey.keyId,
       generator: {
-        generate: async (reportType, start, end, generatedBy) => {
-          const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy };
+        generate: async (reportType, start, end, generatedBy, apps) => {
+          const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy, ...(apps ? { apps } : {}) };
           const result = await runControlJob(queues.control, redis, job, 600_000);
           return { id: result.id, created: result.created };
         },

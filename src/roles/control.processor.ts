@@ -46,8 +46,8 @@ export function createControlProcessor({ analyst, deadLetters, ingestQueue, logg
         return { type: 'verify', result };
       }
       case 'report': {
-        const { report, created } = await reports.generate(data.reportType, new Date(data.start), new Date(data.end), data.generatedBy);
-        if (created) logger.info({ id: report.id, type: data.reportType, start: data.start, end: data.end }, 'compliance report generated');
+        const { report, created } = await reports.generate(data.reportType, new Date(data.start), new Date(data.end), data.generatedBy, data.apps);
+        if (created) logger.info({ id: report.id, type: data.reportType, start: data.start, end: data.end, apps: data.apps }, 'compliance report generated');
         return { type: 'report', id: String(report.id), created };
       }
       case 'retention': {

@@ -158,19 +158,27 @@ describe('source apps as tenants', () => {
       }
     });
 
-    it('a restricted reports key cannot list, read or generate reports (they span every app)', async () => {
+    it("a restricted reports key cannot read another app's report: it lists, reads and generates only its apps'", async () => {
       const key = await createApiKey(ns, 'reports-a', ['reports'], 'reports-a', { apps: ['app-a'] });
       const auth = { authorization: `Bearer ${key}` };
-      for (const [method, route] of [
-        ['GET', '/v1/reports'],
-        ['GET', `/v1/reports/${randomUUID()}`],
-        ['POST', '/v1/reports'],
-        ['GET', '/v1/dashboard/overview'],
-      ] as const) {
-        const res = await api(stack.url, method, route, { headers: auth, body: method === 'POST' ? { type: 'security_summary' } : undefined });
-        expect({ route, status: res.status }).toEqual({ route, status: 403 });
-        expect(res.body.error.message).toMatch(/restricted to the apps app-a/);
-      }
-    });
+      const day = { type: 'daily_security_summary', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-02T00:00:00Z' };
+      const all = await createApiKey(ns, 'reports-all', ['reports']);
+      const ofB = await api(stack.url, 'POST', '/v1/reports', { headers: { authorization: `Bearer ${all}` }, body: { ...day, apps: ['app-b'] } });
+      expect(ofB.status).toBe(201);
+
+      // App B's report is absent for it, as a missing one is; the list holds only reports of app-a.
+      expect((await api(stack.url, 'GET', `/v1/reports/${ofB.body.id}`, { headers: auth })).status).toBe(404);
+      expect((await api(stack.url, 'GET', '/v1/reports', { headers: auth })).body).toEqual({ reports: [] });
+      expect((await api(stack.url, 'POST', '/v1/reports', { headers: auth, body: { ...day, apps: ['app-b'] } })).status).toBe(403);
+      const own = await api(stack.url, 'POST', '/v1/reports', { headers: auth, body: day });
+      expect([own.status, own.body.scope]).toEqual([201, ['app-a']]);
+      expect((await api(stack.url, 'GET', '/v1/reports', { headers: auth })).body.reports.map((r: { id: string }) => String(r.id))).toEqual([String(own.body.id)]);
+      expect((await api(stack.url, 'GET', '/v1/dashboard/overview?app=app-b', { headers: auth })).status).toBe(403);
+
+      // Integrity verification covers every app's chains at once: still refused.
+      const integrity = await api(stack.url, 'GET', '/v1/integrity/verify', { headers: auth });
+      expect(integrity.status).toBe(403);
+      expect(integrity.body.error.message).toMatch(/restricted to the apps app-a/);
+    }, 60_000);
   });
 });

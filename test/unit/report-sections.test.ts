@@ -70,6 +70,29 @@ describe('report sections', () => {
     ]);
   });
 
+  it("a report scoped to apps states the shared chains' integrity without row counts or where a chain broke", () => {
+    const content = {
+      scope: ['shop'],
+      integrity: { ok: false, covers: 'every application (the hash chains are shared)', tables: [{ table: 'audit_logs', ok: false, seals: 3 }, { table: 'error_logs', ok: true, seals: 1 }] },
+      integrity_last_run: { run_id: '9', trigger: 'scheduled', finished_at: '2026-01-02T02:30:01.000Z', ok: false, broken: [{ table: 'audit_logs' }] },
+    };
+    expect(integrityStatus(content)).toEqual([
+      'Period check (covers every application (the hash chains are shared)): BROKEN.',
+      '  audit_logs: break',
+      'Last recorded verification run (scheduled, finished 2026-01-02T02:30:01.000Z, run 9): BROKEN.',
+      '  audit_logs: break',
+    ]);
+    expect(integrityStatus({ ...content, integrity: { ...content.integrity, ok: true } })[0]).toBe('Period check (covers every application (the hash chains are shared)): OK. 2 tables verified.');
+    const figures = reportFigures(content).filter((f) => f.section === 'integrity');
+    expect(figures.map((f) => [f.dimension, f.measure, f.value])).toEqual([
+      ['audit_logs', 'status', 'BROKEN'],
+      ['audit_logs', 'seals', '3'],
+      ['error_logs', 'status', 'OK'],
+      ['error_logs', 'seals', '1'],
+    ]);
+    expect(reportCsv(report(content))).toContain('"report","scope","","shop",""');
+  });
+
   it('scope is all applications unless the content names some', () => {
     expect(reportScope({})).toBe('All applications');
     expect(reportScope({ scope: ['shop', 'todo'] })).toBe('shop, todo');

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
-import { REPORT_TYPES, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
+import { REPORT_TYPES, reportScopeApps, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
+import { NAME_PATTERN } from '../../features/api-keys/api-key.service';
 import { checkReport } from '../../features/reports/report-verification';
 import { buildReportBuilder, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
 import { reportGenerated } from '../../features/audit/privileged-actions';
@@ -27,28 +28,33 @@ export function registerReportCommands(program: Command): void {
     .requiredOption('--type <type>', REPORT_TYPES.join(' | '))
     .requiredOption('--from <time>', 'period start (ISO 8601)')
     .requiredOption('--to <time>', 'period end, exclusive (ISO 8601)')
+    .option('--apps <list>', "comma-separated apps: the report counts only their rows and names them as its scope (default: every app)")
     .option('--timeout <seconds>', 'how long to wait for a running worker to do it', '600')
-    .action(async (opts: { type: string; from: string; to: string; timeout: string }) => {
+    .action(async (opts: { type: string; from: string; to: string; apps?: string; timeout: string }) => {
       const { config } = cliContext();
       if (!(REPORT_TYPES as readonly string[]).includes(opts.type)) throw new Error(`--type must be one of ${REPORT_TYPES.join(', ')}`);
       const [start, end] = [new Date(opts.from), new Date(opts.to)];
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) throw new Error('--from and --to must be ISO 8601 times, --from before --to');
       const unfinished = unfinishedPeriod(start, end, new Date());
       if (unfinished) throw new Error(unfinished);
+      const apps = reportScopeApps(opts.apps?.split(',').map((a) => a.trim()).filter(Boolean));
+      if (opts.apps !== undefined && !apps) throw new Error('--apps must name at least one app');
+      const badApp = apps?.find((a) => !NAME_PATTERN.test(a));
+      if (badApp !== undefined) throw new Error(`--apps: ${JSON.stringify(badApp)} is not an app name`);
       const reportType = opts.type as ReportType;
-      const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy: 'cli' };
+      const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy: 'cli', ...(apps ? { apps } : {}) };
       const result = await withAudit(config, 'report generate', async (audit) => {
         const started = performance.now();
         const generated = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
           const keys = loadSigningKeys(config);
           const builder = buildReportBuilder(pg, clickhouse, buildVerifier(pg, clickhouse, keys), keys);
-          const { report: row, created } = await builder.generate(reportType, start, end, 'cli');
+          const { report: row, created } = await builder.generate(reportType, start, end, 'cli', apps);
           return { type: 'report', id: String(row.id), created };
         });
-        audit.record(reportGenerated({ id: generated.id, created: generated.created, type: reportType, start, end }, started));
+        audit.record(reportGenerated({ id: generated.id, created: generated.created, type: reportType, start, end, apps }, started));
         return generated;
       });
-      process.stdout.write(`${result.created ? 'Generated' : 'Already stored:'} report ${result.id} (${reportType}, ${job.start} to ${job.end})\n`);
+      process.stdout.write(`${result.created ? 'Generated' : 'Already stored:'} report ${result.id} (${reportType}, ${job.start} to ${job.end}${apps ? `, apps ${apps.join(',')}` : ''})\n`);
     });
   report
     .command('verify <file>')

@@ -23,12 +23,20 @@ export const ADMIN_LEVELS = {
   suspendUsers: 3,
   /** Read system settings; encrypted values are shown only from `manageSettings` up. */
   readSettings: 3,
+  /** List API keys: names, apps, scopes, restrictions (never a key or its hash). */
+  readKeys: 3,
   /** Change roles, grant and revoke permissions. */
   manageAccess: 4,
   /** Create, update and delete system settings, and read encrypted values. */
   manageSettings: 4,
   /** Change data retention policies: they decide when audit data is deleted (as a `retention` API key may). */
   manageRetention: 5,
+  /**
+   * Create and revoke API keys (as `auditflow apikey` does). A key may carry
+   * any scope, `retention` and `admin` included, and read every app, so
+   * making one is worth every other right here: the top level.
+   */
+  manageKeys: 5,
 } as const;
 
 export type AdminAction = keyof typeof ADMIN_LEVELS;

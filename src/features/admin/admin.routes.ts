@@ -4,6 +4,8 @@ import type { AuthService } from '../auth/auth.service';
 import { validate } from '../../http/validate';
 import {
   adminLoginBody,
+  apiKeyIdParams,
+  createApiKeyBody,
   createSettingBody,
   errorLogQuery,
   eventIdParams,
@@ -22,15 +24,16 @@ import {
   userSearchQuery,
 } from './admin.schemas';
 import type { AdminServices } from './admin.services';
+import type { ApiKeyAdminService } from './api-key-admin.service';
 import { publicAdministrator } from './administrator.repository';
 import { requireAdmin, requireLevel } from './require-admin';
 
 /**
  * /admin: administrator login, then (admin session, active administrator,
- * and the admin_level of admin-levels.ts) users, settings, error logs and
- * security events. Log out with POST /auth/logout.
+ * and the admin_level of admin-levels.ts) users, settings, API keys, error
+ * logs and security events. Log out with POST /auth/logout.
  */
-export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: RouteLimits): Router {
+export function adminRoutes(admin: AdminServices, auth: AuthService, limits: RouteLimits | undefined, apiKeys: ApiKeyAdminService): Router {
   const router = Router();
 
   router.post('/admin/login', rateLimited(limits, 'admin_login', emailOfBody), async (req, res) => {
@@ -111,6 +114,19 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: Ro
     res.status(204).end();
   });
 
+  // API keys, as `auditflow apikey` manages them; only an administrator session gets here, never a key.
+  router.get('/admin/api-keys', requireLevel('readKeys'), async (_req, res) => {
+    res.json({ api_keys: await apiKeys.list() });
+  });
+
+  router.post('/admin/api-keys', requireLevel('manageKeys'), async (req, res) => {
+    res.status(201).json(await apiKeys.create(validate(createApiKeyBody, req.body), res.locals.ctx));
+  });
+
+  router.delete('/admin/api-keys/:id', requireLevel('manageKeys'), async (req, res) => {
+    res.json({ api_key: await apiKeys.revoke(validate(apiKeyIdParams, req.params).id, res.locals.ctx) });
+  });
+
   // Error logs and security events
   router.get('/admin/error-logs', requireLevel('readIncidents'), async (req, res) => {
     res.json(await admin.incidents.errorLogs(validate(errorLogQuery, req.query)));
@@ -118,7 +134,8 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: Ro
 
   router.post('/admin/error-logs/:event_id/resolve', requireLevel('resolveIncidents'), async (req, res) => {
     const { event_id } = validate(eventIdParams, req.params);
-    res.json(await admin.incidents.resolveErrorLog(event_id, validate(resolveErrorBody, req.body).resolution_notes, res.locals.ctx));
+    const body = validate(resolveErrorBody, req.body);
+    res.json(await admin.incidents.resolveErrorLog(event_id, body.source_app, body.resolution_notes, res.locals.ctx));
   });
 
   router.get('/admin/security-events', requireLevel('readIncidents'), async (req, res) => {
@@ -128,7 +145,7 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits?: Ro
   router.post('/admin/security-events/:event_id/resolve', requireLevel('resolveIncidents'), async (req, res) => {
     const { event_id } = validate(eventIdParams, req.params);
     const body = validate(resolveSecurityBody, req.body);
-    res.json(await admin.incidents.resolveSecurityEvent(event_id, body.analyst_notes, body.false_positive, res.locals.ctx));
+    res.json(await admin.incidents.resolveSecurityEvent(event_id, body.source_app, body.analyst_notes, body.false_positive, res.locals.ctx));
   });
 
   return router;

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { SEVERITY_LEVELS } from '../../schemas/security.schema';
 import { ERROR_SEVERITIES } from '../../schemas/error.schema';
 import { email, loginBody, newPassword } from '../auth/auth.schemas';
+import { API_KEY_SCOPES } from '../api-keys/api-key.repository';
+import { NAME_PATTERN } from '../api-keys/api-key.service';
 import { SETTING_TYPES } from '../settings/settings.repository';
 import { MAX_ADMIN_LEVEL, MIN_ADMIN_LEVEL } from './admin-levels';
 
@@ -99,5 +101,24 @@ export const securityEventQuery = z.strictObject({
   offset: offset(),
 });
 
-export const resolveErrorBody = z.strictObject({ resolution_notes: notes() });
-export const resolveSecurityBody = z.strictObject({ analyst_notes: notes(), false_positive: z.boolean().default(false) });
+/** Whose event: two apps may send the same event_id. Needed only when more than one has. */
+const sourceApp = () =>
+  z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional().describe("The event's source_app; required when several apps sent an event with this id");
+export const resolveErrorBody = z.strictObject({ resolution_notes: notes(), source_app: sourceApp() });
+export const resolveSecurityBody = z.strictObject({ analyst_notes: notes(), false_positive: z.boolean().default(false), source_app: sourceApp() });
+
+const keyName = (what: string) => z.string().regex(NAME_PATTERN, `must be ${what}: 1-100 letters, digits, dot, dash or underscore, starting with a letter or digit`);
+
+/** As `auditflow apikey create --name --app --scopes --apps --trusted-ip-reputation`. */
+export const createApiKeyBody = z.strictObject({
+  name: keyName('a key name').describe("The key's name (several keys may share one)"),
+  app: keyName('an app name').optional().describe("The sending app the key belongs to: source_app of its events (default: the name; 'auditflow' is reserved)"),
+  scopes: z
+    .array(z.enum(API_KEY_SCOPES, { error: `must be one of ${API_KEY_SCOPES.join(', ')}` }))
+    .min(1, 'name at least one scope')
+    .max(API_KEY_SCOPES.length)
+    .transform((s) => [...new Set(s)]),
+  apps: z.array(keyName('an app name')).min(1, 'name at least one app, or leave apps out for every app').max(100).optional().describe('Restrict what the key reads to these apps (default: every app)'),
+  trusted_ip_reputation: z.boolean().default(false).describe("The app's failed logins feed the shared IP windows and blocks of auditflow's own login (docs/tenancy.md)"),
+});
+export const apiKeyIdParams = z.object({ id: uuid() });

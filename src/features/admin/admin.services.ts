@@ -13,6 +13,7 @@ import { AdminSettingsService } from './admin-settings.service';
 import { AdministratorRepository, type AdministratorRow } from './administrator.repository';
 import { EventLogRepository } from './event-log.repository';
 import { IncidentService } from './incident.service';
+import { LegacyResolutions } from './legacy-resolutions';
 import { ResolutionRepository } from './resolution.repository';
 import { UserAdminRepository } from './user-admin.repository';
 import { AdminUserService } from './user-admin.service';
@@ -47,6 +48,6 @@ export function buildAdminServices(d: AdminServicesDeps): AdminServices {
     login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit),
     users: new AdminUserService({ users: d.users, userAdmin: new UserAdminRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
     settings: new AdminSettingsService(d.settings),
-    incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher),
+    incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher, new LegacyResolutions(d.pg, d.reader)),
   };
 }

@@ -60,9 +60,10 @@ export interface EventFilter {
   app?: string;
   /**
    * Resolved or not: resolved when the stored row says so (an app sent it
-   * resolved) or its id is in `ids` (resolved here, kept in PostgreSQL).
+   * resolved) or its (source_app, event_id) is in `keys` (resolved here,
+   * kept in PostgreSQL; resolution.repository eventKey).
    */
-  resolved?: { value: boolean; ids: string[] };
+  resolved?: { value: boolean; keys: string[] };
   limit: number;
   offset: number;
 }
@@ -86,16 +87,18 @@ export class EventLogRepository {
     return this.page<ErrorLogRow>('error_logs', ERROR_COLUMNS, filter, ['resolved_verification_at']);
   }
 
-  async errorLog(eventId: string): Promise<ErrorLogRow | null> {
-    return this.one<ErrorLogRow>('error_logs', ERROR_COLUMNS, eventId, ['resolved_verification_at']);
+  /** The error logs with this id: one per app that sent one, or that app's only when `app` is given. */
+  async errorLog(eventId: string, app?: string): Promise<ErrorLogRow[]> {
+    return this.byId<ErrorLogRow>('error_logs', ERROR_COLUMNS, eventId, app, ['resolved_verification_at']);
   }
 
   async securityEvents(filter: EventFilter): Promise<{ rows: SecurityEventRow[]; total: number }> {
     return this.page<SecurityEventRow>('security_events', SECURITY_COLUMNS, filter, ['resolved_at']);
   }
 
-  async securityEvent(eventId: string): Promise<SecurityEventRow | null> {
-    return this.one<SecurityEventRow>('security_events', SECURITY_COLUMNS, eventId, ['resolved_at']);
+  /** The security events with this id: one per app that sent one, or that app's only when `app` is given. */
+  async securityEvent(eventId: string, app?: string): Promise<SecurityEventRow[]> {
+    return this.byId<SecurityEventRow>('security_events', SECURITY_COLUMNS, eventId, app, ['resolved_at']);
   }
 
   private async page<T extends { occurred_at: string; received_at: string }>(
@@ -119,12 +122,10 @@ export class EventLogRepository {
       params.app = filter.app;
     }
     if (filter.resolved) {
-      params.resolved_ids = filter.resolved.ids;
-      where.push(
-        filter.resolved.value
-          ? '(is_resolved OR has({resolved_ids:Array(UUID)}, event_id))'
-          : '(NOT is_resolved AND NOT has({resolved_ids:Array(UUID)}, event_id))',
-      );
+      params.resolved_keys = filter.resolved.keys;
+      // The key of resolution.repository's eventKey: an app's event, not every app's event with that id.
+      const resolvedHere = `has({resolved_keys:Array(String)}, concat(source_app, ' ', toString(event_id)))`;
+      where.push(filter.resolved.value ? `(is_resolved OR ${resolvedHere})` : `(NOT is_resolved AND NOT ${resolvedHere})`);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [count] = await this.reader.query<{ total: number }>(`SELECT count() AS total FROM ${table} ${clause}`, params);
@@ -135,9 +136,12 @@ export class EventLogRepository {
     return { rows: rows.map((r) => isoTimes(r, timeColumns)), total: Number(count?.total ?? 0) };
   }
 
-  private async one<T extends { occurred_at: string; received_at: string }>(table: string, columns: string, eventId: string, timeColumns: string[]): Promise<T | null> {
-    const rows = await this.reader.query<T>(`SELECT ${columns} FROM ${table} WHERE event_id = {id:UUID} LIMIT 1`, { id: eventId });
-    return rows[0] ? isoTimes(rows[0], timeColumns) : null;
+  private async byId<T extends { occurred_at: string; received_at: string }>(table: string, columns: string, eventId: string, app: string | undefined, timeColumns: string[]): Promise<T[]> {
+    const rows = await this.reader.query<T>(
+      `SELECT ${columns} FROM ${table} WHERE event_id = {id:UUID}${app === undefined ? '' : ' AND source_app = {app:String}'} ORDER BY source_app LIMIT 1 BY source_app LIMIT 100`,
+      { id: eventId, ...(app === undefined ? {} : { app }) },
+    );
+    return rows.map((r) => isoTimes(r, timeColumns));
   }
 }
 

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { AuthService } from '../auth/auth.service';
 import type { ApiKeyScope } from '../api-keys/api-key.repository';
 import type { ApiKeyService } from '../api-keys/api-key.service';
-import { requireScope } from '../api-keys/require-scope';
+import { requireScope, type ScopeOptions } from '../api-keys/require-scope';
 import type { AdminAction } from './admin-levels';
 import type { AdminServices } from './admin.services';
 import { requireAdmin, requireLevel } from './require-admin';
@@ -19,11 +19,12 @@ export interface AdminOrKeyDeps {
  * Middleware for what administrators and API keys may both do: a session
  * token (afs_…) must be a live administrator's, with the admin_level
  * `action` needs when one is given; anything else must be an API key with
- * `scope`. The checks are requireAdmin's, requireLevel's and requireScope's.
+ * `scope`. The checks are requireAdmin's, requireLevel's and requireScope's
+ * (`options` are requireScope's: whether a key restricted to apps is served).
  */
-export function requireAdminOrKey(deps: AdminOrKeyDeps, scope: ApiKeyScope, action?: AdminAction): RequestHandler {
+export function requireAdminOrKey(deps: AdminOrKeyDeps, scope: ApiKeyScope, action?: AdminAction, options: ScopeOptions = {}): RequestHandler {
   const asAdmin = Router().use(requireAdmin(deps.auth, deps.admin), ...(action ? [requireLevel(action)] : []));
-  const asKey = Router().use(requireScope(deps.keys, scope));
+  const asKey = Router().use(requireScope(deps.keys, scope, options));
   return (req, res, next) => (SESSION_TOKEN.test(req.get('authorization') ?? '') ? asAdmin : asKey)(req, res, next);
 }
 

@@ -14,7 +14,8 @@ export interface AuthenticatedKey {
   apps: string[] | null;
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** Key names and app names: what `api_keys.name`, `app` and `apps` accept (migrations 011, 013). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');

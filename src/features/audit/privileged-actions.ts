@@ -47,14 +47,15 @@ export function administratorUnlocked(a: AdministratorView): PrivilegedAction {
   return { type: 'administrator_unlocked', action: 'UPDATE', target: { type: 'ADMINISTRATOR', id: a.id }, next: { email: a.email, locked_until: null, failed_login_attempts: 0 } };
 }
 
-export function reportGenerated(r: { id: string; created: boolean; type: ReportType; start: Date; end: Date }, startedAt?: number): PrivilegedAction {
+export function reportGenerated(r: { id: string; created: boolean; type: ReportType; start: Date; end: Date; apps?: string[] | null }, startedAt?: number): PrivilegedAction {
   return {
     type: 'report_generated',
     action: 'CREATE',
     target: { type: 'COMPLIANCE_REPORT', id: r.id },
     previous: null,
     // created false: the report of that type and period was already stored, and was returned instead.
-    next: { report_type: r.type, period_start: r.start.toISOString(), period_end: r.end.toISOString(), created: r.created },
+    // scope: the apps a scoped report covers (absent: a global report).
+    next: { report_type: r.type, period_start: r.start.toISOString(), period_end: r.end.toISOString(), created: r.created, ...(r.apps ? { scope: r.apps } : {}) },
     startedAt,
   };
 }

@@ -28,6 +28,8 @@ export interface DashboardDeps {
 export interface Viewer {
   principal: { type: 'admin'; id: string; email: string; admin_level: number } | { type: 'api_key'; id: string; name: string; app: string };
   can: Record<AdminAction, boolean>;
+  /** The apps whose data the viewer reads (a key restricted to apps); null: every app. */
+  apps: string[] | null;
 }
 
 export interface Overview {
@@ -36,7 +38,9 @@ export interface Overview {
   /** Start of each hour, ISO 8601; every series below has one value per hour. */
   hours: string[];
   events_by_kind: Record<string, number[]>;
-  queues: QueueStatus[];
+  /** The shared queues' backlog; null for a viewer restricted to apps (it is every app's traffic). */
+  queues: QueueStatus[] | null;
+  /** Of the apps read (all, or the filter's / the viewer's). */
   dead_letters: { total: number; pending: number };
 }
 
@@ -67,17 +71,32 @@ export class DashboardService {
       return {
         principal: { type: 'admin', id: admin.id, email: admin.email, admin_level: admin.admin_level },
         can: Object.fromEntries(actions.map((a) => [a, admin.admin_level >= ADMIN_LEVELS[a]])) as Record<AdminAction, boolean>,
+        apps: null,
       };
     }
     if (!key) throw new AppError('UNAUTHENTICATED', 'log in first');
-    return { principal: { type: 'api_key', id: key.id, name: key.name, app: key.app }, can: Object.fromEntries(actions.map((a) => [a, KEY_ACTIONS.includes(a)])) as Record<AdminAction, boolean> };
+    return {
+      principal: { type: 'api_key', id: key.id, name: key.name, app: key.app },
+      can: Object.fromEntries(actions.map((a) => [a, KEY_ACTIONS.includes(a)])) as Record<AdminAction, boolean>,
+      apps: key.apps,
+    };
   }
 
-  async overview(hours: number, app?: string, now = Date.now()): Promise<Overview> {
+  /**
+   * Traffic per hour and kind, queue backlog and dead letters. `apps`: only
+   * those apps' events and dead letters (the app filter, or what a
+   * restricted key may read); `restricted`: the viewer may read only those
+   * apps, so the shared queues, which carry every app's traffic, are left out.
+   */
+  async overview(hours: number, apps?: string[], restricted = false, now = Date.now()): Promise<Overview> {
     // Whole hours, the current one included.
     const to = Math.floor(now / HOUR) * HOUR + HOUR;
     const from = to - hours * HOUR;
-    const [counts, queues, deadLetters] = await Promise.all([this.d.stats.perHour(new Date(from), new Date(to), app), queueStatus(this.d.queues, now), this.d.stats.deadLetters()]);
+    const [counts, queues, deadLetters] = await Promise.all([
+      this.d.stats.perHour(new Date(from), new Date(to), apps),
+      restricted ? null : queueStatus(this.d.queues, now),
+      this.d.stats.deadLetters(apps),
+    ]);
     const hourStarts = Array.from({ length: hours }, (_, i) => new Date(from + i * HOUR).toISOString());
     const index = new Map(hourStarts.map((h, i) => [h, i]));
     const byKind: Record<string, number[]> = Object.fromEntries(EVENT_KIND_NAMES.map((k) => [k, new Array<number>(hours).fill(0)]));
@@ -110,8 +129,13 @@ export class DashboardService {
     return { accounts: rows.slice(0, limit), limit, offset, has_more: rows.length > limit };
   }
 
-  /** The source apps an admin can filter by: those with a key, a lock or a risk decision, and auditflow itself. */
-  async apps(): Promise<string[]> {
+  /**
+   * The source apps a viewer can filter by: those with a key, a lock or a
+   * risk decision, and auditflow itself; for a viewer restricted to apps
+   * (`readable`), those apps and nothing else.
+   */
+  async apps(readable: string[] | null = null): Promise<string[]> {
+    if (readable) return [...new Set(readable)].sort();
     const [sent, known] = await Promise.all([this.d.stats.apps(), this.d.locked.apps()]);
     return [...new Set([...sent, ...known])].sort();
   }

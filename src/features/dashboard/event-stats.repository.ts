@@ -16,13 +16,13 @@ export interface HourlyCount {
 export class EventStatsRepository {
   constructor(private readonly reader: ClickHouseReader) {}
 
-  /** Events per hour and kind in [from, to), of one app when `app` is given; hours with none are absent. */
-  async perHour(from: Date, to: Date, app?: string): Promise<HourlyCount[]> {
+  /** Events per hour and kind in [from, to), of those apps only when `apps` is given; hours with none are absent. */
+  async perHour(from: Date, to: Date, apps?: string[]): Promise<HourlyCount[]> {
     const rows = await this.reader.query<HourlyCount>(
       `SELECT hour, kind, sum(events) AS events FROM events_per_hour
-       WHERE hour >= {from:DateTime64(0, 'UTC')} AND hour < {to:DateTime64(0, 'UTC')}${app === undefined ? '' : ' AND source_app = {app:String}'}
+       WHERE hour >= {from:DateTime64(0, 'UTC')} AND hour < {to:DateTime64(0, 'UTC')}${apps === undefined ? '' : ' AND has({apps:Array(String)}, source_app)'}
        GROUP BY hour, kind ORDER BY hour, kind`,
-      { from: toClickHouseTime(from).slice(0, 19), to: toClickHouseTime(to).slice(0, 19), ...(app === undefined ? {} : { app }) },
+      { from: toClickHouseTime(from).slice(0, 19), to: toClickHouseTime(to).slice(0, 19), ...(apps === undefined ? {} : { apps }) },
     );
     return rows.map((r) => ({ hour: fromClickHouseTime(r.hour), kind: r.kind, events: Number(r.events) }));
   }
@@ -45,10 +45,11 @@ export class EventStatsRepository {
     return rows.map((r) => r.source_app);
   }
 
-  /** Dead letters: all of them, and those not replayed yet. */
-  async deadLetters(): Promise<{ total: number; pending: number }> {
+  /** Dead letters: all of them, and those not replayed yet; of those apps only when `apps` is given. */
+  async deadLetters(apps?: string[]): Promise<{ total: number; pending: number }> {
     const [row] = await this.reader.query<{ total: number; pending: number }>(
-      `SELECT count() AS total, countIf(dead_letter_id NOT IN (SELECT dead_letter_id FROM dead_letter_replays)) AS pending FROM dead_letter_events`,
+      `SELECT count() AS total, countIf(dead_letter_id NOT IN (SELECT dead_letter_id FROM dead_letter_replays)) AS pending FROM dead_letter_events${apps === undefined ? '' : ' WHERE has({apps:Array(String)}, source_app)'}`,
+      apps === undefined ? {} : { apps },
     );
     return { total: Number(row?.total ?? 0), pending: Number(row?.pending ?? 0) };
   }

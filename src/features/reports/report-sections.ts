@@ -142,9 +142,11 @@ export function sectionFigures(content: Obj, section: { id: string; info: Sectio
     if (id === 'integrity' && isObj(value)) {
       for (const t of (Array.isArray(value.tables) ? value.tables : []) as Obj[]) {
         const table = String(t.table);
-        out.push(fig(table, 'status', t.ok ? 'OK' : 'BROKEN', ''), fig(table, 'seals', t.seals, 'seals'), fig(table, 'rows', t.rows, 'rows'));
+        out.push(fig(table, 'status', t.ok ? 'OK' : 'BROKEN', ''), fig(table, 'seals', t.seals, 'seals'));
+        // A report scoped to some apps has no row counts here: the chains hold every app's rows.
+        if (t.rows !== undefined) out.push(fig(table, 'rows', t.rows, 'rows'));
       }
-      out.push(fig('all tables', 'rows', value.rows_verified, 'rows'));
+      if (value.rows_verified !== undefined) out.push(fig('all tables', 'rows', value.rows_verified, 'rows'));
     } else if (Array.isArray(value)) {
       // Ranked lists: [{ <dimension>: ..., <count>: n }, ...]
       for (const item of value as Obj[]) {
@@ -198,9 +200,11 @@ export function integrityStatus(content: Obj): string[] {
   const period = content.integrity;
   if (isObj(period)) {
     const tables = (Array.isArray(period.tables) ? period.tables : []) as Obj[];
-    if (period.ok) lines.push(`Period check: OK. ${period.rows_verified} rows verified across ${tables.length} tables.`);
+    const rows = period.rows_verified === undefined ? '' : ` ${period.rows_verified} rows verified`;
+    const covers = typeof period.covers === 'string' ? ` (covers ${period.covers})` : '';
+    if (period.ok) lines.push(`Period check${covers}: OK.${rows}${rows ? ' across' : ''} ${tables.length} tables${rows ? '' : ' verified'}.`);
     else {
-      lines.push(`Period check: BROKEN. ${period.rows_verified} rows verified.`);
+      lines.push(`Period check${covers}: BROKEN.${rows}${rows ? '.' : ''}`);
       for (const t of tables.filter((x) => !x.ok)) lines.push(`  ${describeBreak({ table: t.table, ...(isObj(t.first_break) ? t.first_break : {}) })}`);
     }
   }
@@ -208,9 +212,10 @@ export function integrityStatus(content: Obj): string[] {
   if (!isObj(run)) lines.push('Last recorded verification run: none recorded before this report was generated.');
   else {
     const head = `Last recorded verification run (${run.trigger ?? 'unknown trigger'}, finished ${run.finished_at ?? 'unknown'}, run ${run.run_id ?? '?'})`;
-    if (run.ok) lines.push(`${head}: OK. ${run.rows_verified} rows verified.`);
+    const rows = run.rows_verified === undefined ? '' : ` ${run.rows_verified} rows verified.`;
+    if (run.ok) lines.push(`${head}: OK.${rows}`);
     else {
-      lines.push(`${head}: BROKEN. ${run.rows_verified} rows verified.`);
+      lines.push(`${head}: BROKEN.${rows}`);
       for (const b of (Array.isArray(run.broken) ? run.broken : []) as Obj[]) lines.push(`  ${describeBreak(b)}`);
     }
   }

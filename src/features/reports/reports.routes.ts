@@ -1,28 +1,44 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { REPORT_TYPES, unfinishedPeriod, type SignedReport } from '../../domain/report';
+import { REPORT_TYPES, reportScopeApps, unfinishedPeriod, type SignedReport } from '../../domain/report';
 import { reportCsv } from './report-rendering';
 import { AppError } from '../../lib/errors/app-error';
 import { actorLabel } from '../admin/require-admin-or-key';
 import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
 import { reportDownloaded, reportGenerated, reportVerified, signingKeyExported } from '../audit/privileged-actions';
+import { NAME_PATTERN } from '../api-keys/api-key.service';
+import { boundedApps, readableApps, withinApps } from '../api-keys/app-restriction';
 import { validate } from '../../http/validate';
 import { reportPdf } from './report-pdf';
 import type { ReportVerificationService } from './report-verification.service';
 import type { ReportReadRepository } from './report.repository';
 
 export interface ReportGenerator {
-  generate(type: SignedReport['report_type'], start: Date, end: Date, generatedBy: string): Promise<{ id: string; created: boolean }>;
+  /** `apps`: a report scoped to those apps (sorted, no repeats); absent, a global report. */
+  generate(type: SignedReport['report_type'], start: Date, end: Date, generatedBy: string, apps?: string[]): Promise<{ id: string; created: boolean }>;
 }
+
+const appName = () => z.string().regex(NAME_PATTERN, 'must be an app name (1-100 letters, digits, dot, dash or underscore)');
 
 export const listQuery = z.strictObject({
   type: z.enum(REPORT_TYPES).optional(),
+  app: appName().optional().describe('Only reports whose scope names this app'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
 export const downloadQuery = z.strictObject({ format: z.enum(['json', 'csv', 'pdf']).default('json') });
 export const generateBody = z
-  .strictObject({ type: z.enum(REPORT_TYPES), period_start: z.iso.datetime({ offset: true }), period_end: z.iso.datetime({ offset: true }) })
+  .strictObject({
+    type: z.enum(REPORT_TYPES),
+    period_start: z.iso.datetime({ offset: true }),
+    period_end: z.iso.datetime({ offset: true }),
+    apps: z
+      .array(appName())
+      .min(1, 'name at least one app')
+      .max(100)
+      .optional()
+      .describe("Scope the report to these apps: its figures count only their rows (default: every app; for a key restricted to apps, the key's apps)"),
+  })
   .refine((b) => new Date(b.period_start) < new Date(b.period_end), { message: 'period_start must be before period_end', path: ['period_end'] })
   .refine((b) => new Date(b.period_end).getTime() - new Date(b.period_start).getTime() <= 366 * 86_400_000, { message: 'a period may span at most 366 days', path: ['period_end'] });
 export const submissionBody = z.strictObject({
@@ -47,12 +63,21 @@ export interface ReportsAccess {
   manage: RequestHandler;
 }
 
-/** /v1/reports: compliance reports for keys with the reports scope and for administrators. */
+/**
+ * /v1/reports: compliance reports for keys with the reports scope and for
+ * administrators. A key restricted to apps (`access` serves it) lists,
+ * downloads, verifies, updates and generates only reports scoped within its
+ * apps; any other report answers 404, as a missing one does.
+ */
 export function reportsRoutes({ repository: reports, generator, verification, publicKeyPem, publicKeyId }: ReportsComponent, access: ReportsAccess, audit: PrivilegedActionAuditor): Router {
   const router = Router();
 
   router.get('/v1/reports', access.read, async (req, res) => {
-    res.json({ reports: await reports.list(validate(listQuery, req.query)) });
+    const query = validate(listQuery, req.query);
+    const readable = readableApps(res.locals);
+    // Naming another app is refused, not answered with an empty list: the filter is never trusted.
+    if (query.app !== undefined) boundedApps(readable, query.app);
+    res.json({ reports: await reports.list(query, readable) });
   });
 
   router.post('/v1/reports', access.manage, async (req, res) => {
@@ -61,9 +86,13 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
     const [start, end] = [new Date(body.period_start), new Date(body.period_end)];
     const unfinished = unfinishedPeriod(start, end, new Date());
     if (unfinished) throw new AppError('UNPROCESSABLE', unfinished);
-    const result = await generator.generate(body.type, start, end, actorLabel(res.locals));
-    audit.record(requestActor(res.locals.ctx), reportGenerated({ ...result, type: body.type, start, end }, started));
-    res.status(result.created ? 201 : 200).json(result);
+    const readable = readableApps(res.locals);
+    // A restricted key's report covers its apps unless it names fewer; never more.
+    const apps = reportScopeApps(body.apps ?? readable);
+    if (!withinApps(readable, apps)) throw new AppError('FORBIDDEN', `this API key may generate reports only for the apps ${readable!.join(', ')}`);
+    const result = await generator.generate(body.type, start, end, actorLabel(res.locals), apps ?? undefined);
+    audit.record(requestActor(res.locals.ctx), reportGenerated({ ...result, type: body.type, start, end, apps }, started));
+    res.status(result.created ? 201 : 200).json(apps ? { ...result, scope: apps } : result);
   });
 
   // Before /v1/reports/:id, which would take "public-key" for an id.
@@ -74,7 +103,7 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
 
   router.get('/v1/reports/:id', access.read, async (req, res) => {
     const { format } = validate(downloadQuery, req.query);
-    const row = await reports.byId(req.params.id as string);
+    const row = await reports.byId(req.params.id as string, readableApps(res.locals));
     if (!row) throw new AppError('NOT_FOUND', 'no such report');
     const report = row.report_data as unknown as SignedReport;
     const name = `auditflow-${report.report_type}-${report.period_start.slice(0, 10)}-${row.id}`;
@@ -90,14 +119,14 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
   });
 
   router.get('/v1/reports/:id/verification', access.read, async (req, res) => {
-    const result = await verification.verify(req.params.id as string);
+    const result = await verification.verify(req.params.id as string, readableApps(res.locals));
     audit.record(requestActor(res.locals.ctx), reportVerified(result.id, result));
     res.json(result);
   });
 
   router.patch('/v1/reports/:id', access.manage, async (req, res) => {
     const body = validate(submissionBody, req.body);
-    const before = await reports.byId(req.params.id as string);
+    const before = await reports.byId(req.params.id as string, readableApps(res.locals));
     if (!before) throw new AppError('NOT_FOUND', 'no such report');
     const after = await reports.setSubmission(before.id, {
       submitted_to_authority: body.submitted_to_authority,

@@ -46,6 +46,7 @@ import { subjectOperations } from '../../features/risk/subjects.openapi';
 import { subjectsRoutes } from '../../features/risk/subjects.routes';
 import { webhookOperations } from '../../features/webhooks/webhooks.openapi';
 import { webhooksRoutes } from '../../features/webhooks/webhooks.routes';
+import { ApiKeyAdminService } from '../../features/admin/api-key-admin.service';
 
 export interface AppDeps {
   logger: Logger;
@@ -100,11 +101,14 @@ export function createApp(deps: AppDeps): Express {
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(refuseHostileJson());
-  app.use(reportsRoutes(deps.reports, { read: readReports, manage: requireAdminOrKey(access, 'reports', 'manageReports') }, audit));
+  // Reports bound every read to a restricted key's apps (app-scoped reports); integrity, above, covers every app and refuses such a key.
+  const appScoped = { servesRestricted: true };
+  app.use(reportsRoutes(deps.reports, { read: requireAdminOrKey(access, 'reports', 'readReports', appScoped), manage: requireAdminOrKey(access, 'reports', 'manageReports', appScoped) }, audit));
   app.use(retentionRoutes(deps.services.retention, { read: requireAdminOrKey(access, 'retention', 'readRetention'), manage: requireAdminOrKey(access, 'retention', 'manageRetention') }));
   app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts, deps.services.passwords, deps.services.limits));
-  app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits));
+  // The API's own key service: a key revoked here is refused at once, its cache dropped.
+  app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits, new ApiKeyAdminService(deps.apiKeys, audit)));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));
   app.use(subjectsRoutes(deps.services.subjects, deps.apiKeys));
   app.use(webhooksRoutes(deps.services.webhooks, deps.apiKeys));

@@ -15,6 +15,7 @@ import { timelineView } from './views/timeline.js';
  * @typedef {object} Viewer  GET /v1/dashboard/me
  * @property {{ type: 'admin', id: string, email: string, admin_level: number } | { type: 'api_key', id: string, name: string }} principal
  * @property {Record<string, boolean>} can  each action of admin-levels.ts
+ * @property {string[] | null} apps  the apps a key restricted to apps reads; null: every app
  */
 
 /**
@@ -22,6 +23,7 @@ import { timelineView } from './views/timeline.js';
  * @property {string} path
  * @property {string} title
  * @property {string} needs  the action of admin-levels.ts that opens it
+ * @property {boolean} [everyApp]  it reads every app's data at once (integrity covers the shared chains): not for a viewer restricted to apps
  * @property {(main: HTMLElement, ctx: { viewer: Viewer, params: URLSearchParams }) => Promise<void> | void} render
  */
 
@@ -32,7 +34,7 @@ const PAGES = [
   { path: 'failed-logins', title: 'Failed logins & lockouts', needs: 'readIncidents', render: failedLoginsView },
   { path: 'timeline', title: 'User timeline', needs: 'readUsers', render: timelineView },
   { path: 'reports', title: 'Compliance reports', needs: 'readReports', render: reportsView },
-  { path: 'integrity', title: 'Integrity', needs: 'readReports', render: integrityView },
+  { path: 'integrity', title: 'Integrity', needs: 'readReports', everyApp: true, render: integrityView },
   { path: 'errors', title: 'Error logs', needs: 'readIncidents', render: errorLogsView },
 ];
 
@@ -62,18 +64,27 @@ function signedOut() {
 async function signedIn() {
   viewer = await api('GET', '/v1/dashboard/me');
   const v = /** @type {Viewer} */ (viewer);
-  who.textContent = v.principal.type === 'admin' ? `${v.principal.email} (admin level ${v.principal.admin_level})` : `API key ${v.principal.name}`;
+  who.textContent = v.principal.type === 'admin' ? `${v.principal.email} (admin level ${v.principal.admin_level})` : `API key ${v.principal.name}${v.apps ? ` (apps: ${v.apps.join(', ')})` : ''}`;
   logout.hidden = false;
-  const first = PAGES.find((p) => v.can[p.needs]);
+  const first = PAGES.find((p) => opens(v, p));
   if (!location_().path || location_().path === 'login') location.hash = `#/${first?.path ?? 'overview'}`;
   else await route();
+}
+
+/**
+ * Whether the viewer may open a page (the server checks it again).
+ * @param {Viewer} v
+ * @param {Page} page
+ */
+function opens(v, page) {
+  return v.can[page.needs] === true && !(page.everyApp && v.apps);
 }
 
 async function route() {
   if (!viewer) return;
   const v = viewer;
   const { path, params } = location_();
-  const allowed = PAGES.filter((p) => v.can[p.needs]);
+  const allowed = PAGES.filter((p) => opens(v, p));
   nav.replaceChildren(...allowed.map((p) => h('a', { href: `#/${p.path}`, class: p.path === path ? 'active' : null }, p.title)));
   const page = allowed.find((p) => p.path === path);
   if (!page) {

@@ -15,12 +15,15 @@ export function sourceBadge(sourceApp) {
 
 /**
  * A select of source apps ("Every app" first), filled from GET /v1/dashboard/apps;
- * its value goes to the list endpoints as their `app` parameter.
+ * its value goes to the list endpoints as their `app` parameter. For a
+ * viewer restricted to apps the server lists only those, and the first
+ * choice reads all of them.
  * @param {(path: string) => Promise<any>} get
+ * @param {{ name?: string, all?: string }} [options]  the select's name (default `app`) and the label of the first choice
  * @returns {HTMLSelectElement}
  */
-export function appSelect(get) {
-  const select = /** @type {HTMLSelectElement} */ (h('select', { name: 'app' }, h('option', { value: '' }, 'Every app')));
+export function appSelect(get, options = {}) {
+  const select = /** @type {HTMLSelectElement} */ (h('select', { name: options.name ?? 'app' }, h('option', { value: '' }, options.all ?? 'Every app')));
   void get('/v1/dashboard/apps')
     .then((result) => select.append(...result.apps.map((/** @type {string} */ a) => h('option', { value: a }, a))))
     .catch(() => undefined);

@@ -1,14 +1,14 @@
 // @ts-check
 import { api } from '../api.js';
 import { KIND_COLORS, lineChart } from '../charts.js';
-import { field, h, num, table } from '../dom.js';
+import { field, h, num, replace, table } from '../dom.js';
 import { appSelect } from '../source-app.js';
 
 /**
  * @typedef {object} Overview  GET /v1/dashboard/overview
  * @property {string[]} hours
  * @property {Record<string, number[]>} events_by_kind
- * @property {{ name: string, waiting: number, active: number, delayed: number, prioritized: number, failed: number, lag_seconds: number | null }[]} queues
+ * @property {{ name: string, waiting: number, active: number, delayed: number, prioritized: number, failed: number, lag_seconds: number | null }[] | null} queues  null for a viewer restricted to apps
  * @property {{ total: number, pending: number }} dead_letters
  */
 
@@ -21,12 +21,12 @@ const RANGES = [
 /** Events per second, charts of events by kind over time, queue backlog and dead letters. */
 /**
  * @param {HTMLElement} main
- * @param {{ viewer: { can: Record<string, boolean> } }} ctx
+ * @param {{ viewer: { can: Record<string, boolean>, apps: string[] | null } }} ctx
  */
 export async function overviewView(main, { viewer }) {
   const range = h('select', { name: 'hours' }, RANGES.map((r) => h('option', { value: String(r.hours) }, r.label)));
-  // The list of apps is an administrator's (GET /v1/dashboard/apps); a reports key sees every app's totals.
-  const app = viewer.can.readIncidents ? appSelect((path) => api('GET', path)) : null;
+  // A key restricted to apps is offered only its apps, and the server reads only theirs whatever is asked.
+  const app = appSelect((path) => api('GET', path), { all: viewer.apps ? 'All my apps' : 'Every app' });
   const body = h('div');
   const load = async () => {
     body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
@@ -35,10 +35,12 @@ export async function overviewView(main, { viewer }) {
     render(body, o);
   };
   range.addEventListener('change', () => void load());
-  app?.addEventListener('change', () => void load());
-  main.replaceChildren(
+  app.addEventListener('change', () => void load());
+  replace(
+    main,
     h('h1', {}, 'Overview'),
-    h('div', { class: 'toolbar' }, field('Period', range), app && field('App', app), h('button', { type: 'button', onclick: () => void load() }, 'Refresh')),
+    viewer.apps && h('p', { class: 'muted', id: 'viewer-apps' }, `This key reads the apps ${viewer.apps.join(', ')} only.`),
+    h('div', { class: 'toolbar' }, field('Period', range), field('App', app), h('button', { type: 'button', onclick: () => void load() }, 'Refresh')),
     body,
   );
   await load();
@@ -55,21 +57,22 @@ function render(body, o) {
   // The current hour is not over: its rate is over the seconds gone so far.
   const seconds = o.hours.map((t, i) => (i === o.hours.length - 1 ? Math.max(1, Math.min(3600, (Date.now() - Date.parse(t)) / 1000)) : 3600));
   const perSecond = totals.map((n, i) => Math.round((n / (seconds[i] ?? 3600)) * 1000) / 1000);
-  const ingest = o.queues.find((q) => q.name === 'ingest');
+  const ingest = o.queues?.find((q) => q.name === 'ingest');
 
   const cards = h(
     'div',
     { class: 'cards' },
     card('Events per second (this hour)', String(perSecond[perSecond.length - 1] ?? 0), 'eps-now'),
     card('Events in period', num(totals.reduce((a, b) => a + b, 0)), 'events-total'),
-    card('Ingest queue waiting', num(ingest?.waiting ?? 0), 'queue-waiting'),
-    card('Ingest lag', ingest?.lag_seconds === null || ingest === undefined ? 'none' : `${ingest.lag_seconds} s`, 'queue-lag'),
+    // The queues carry every app's traffic: not shown to a viewer restricted to apps (queues: null).
+    o.queues && card('Ingest queue waiting', num(ingest?.waiting ?? 0), 'queue-waiting'),
+    o.queues && card('Ingest lag', ingest?.lag_seconds === null || ingest === undefined ? 'none' : `${ingest.lag_seconds} s`, 'queue-lag'),
     card('Dead letters pending', num(o.dead_letters.pending), 'dead-letters'),
   );
 
   const epsChart = h('div', { class: 'chart panel', id: 'chart-eps' });
   const kindChart = h('div', { class: 'chart panel', id: 'chart-kinds' });
-  const queues = table(
+  const queues = o.queues && table(
     [
       { label: 'Queue', value: (q) => q.name },
       { label: 'Waiting', value: (q) => num(q.waiting), num: true },
@@ -80,6 +83,7 @@ function render(body, o) {
     ],
     o.queues,
   );
+  if (queues) queues.id = 'queues';
   const byKind = table(
     [
       { label: 'Kind', value: (k) => k },
@@ -88,12 +92,12 @@ function render(body, o) {
     kinds,
   );
   byKind.id = 'kind-totals';
-  queues.id = 'queues';
+  const deadLetters = h('p', { class: 'muted' }, `Dead letters: ${num(o.dead_letters.pending)} pending of ${num(o.dead_letters.total)} (replay with npx auditflow dlq replay).`);
   body.replaceChildren(
     cards,
     epsChart,
     kindChart,
-    h('div', { class: 'grid2' }, h('div', {}, h('h2', {}, 'Queues'), queues, h('p', { class: 'muted' }, `Dead letters: ${num(o.dead_letters.pending)} pending of ${num(o.dead_letters.total)} (replay with npx auditflow dlq replay).`)), h('div', {}, h('h2', {}, 'Events by kind in the period'), byKind)),
+    h('div', { class: 'grid2' }, h('div', {}, queues ? [h('h2', {}, 'Queues'), queues] : h('h2', {}, 'Dead letters'), deadLetters), h('div', {}, h('h2', {}, 'Events by kind in the period'), byKind)),
   );
   lineChart(epsChart, { title: 'Events per second (hourly average)', times, series: [{ label: 'events/s', values: perSecond, color: '#2f6fde' }], yLabel: 'events/s' });
   lineChart(kindChart, {

@@ -20,8 +20,10 @@ export async function securityEventsView(main, { viewer }) {
   const app = appSelect((path) => api('GET', path));
   const list = h('div');
   let offset = 0;
-  /** @type {string | null} */
+  /** The event whose form is open, by app and id: two apps may send the same event_id. @type {string | null} */
   let resolving = null;
+  /** @param {any} r */
+  const keyOf = (r) => `${r.source_app} ${r.event_id}`;
 
   const load = async () => {
     const page = await api('GET', '/admin/security-events', { query: { severity: severity.value, type: type.value, app: app.value, resolved: state.value, limit: PAGE, offset } });
@@ -41,21 +43,22 @@ export async function securityEventsView(main, { viewer }) {
           r.is_resolved
             ? [badge(r.false_positive ? 'false positive' : 'resolved', 'ok'), h('div', { class: 'notes' }, r.analyst_notes ?? '')]
             : viewer.can.resolveIncidents
-              ? resolving === r.event_id
+              ? resolving === keyOf(r)
                 ? resolveForm({
                     withFalsePositive: true,
-                    submit: (notes, falsePositive) => api('POST', `/admin/security-events/${r.event_id}/resolve`, { body: { analyst_notes: notes, false_positive: falsePositive } }),
+                    // The app too: this app's event is resolved, not another's with the same id.
+                    submit: (notes, falsePositive) => api('POST', `/admin/security-events/${r.event_id}/resolve`, { body: { analyst_notes: notes, false_positive: falsePositive, source_app: r.source_app } }),
                     done: () => {
                       resolving = null;
                       return load();
                     },
                   })
-                : h('button', { type: 'button', class: 'resolve', onclick: () => { resolving = r.event_id; void load(); } }, 'Resolve')
+                : h('button', { type: 'button', class: 'resolve', onclick: () => { resolving = keyOf(r); void load(); } }, 'Resolve')
               : badge('open', 'bad'),
       },
     ];
     list.replaceChildren(
-      table(columns, rows, { empty: 'No security events match.', rowAttrs: (r) => ({ 'data-event-id': r.event_id }) }),
+      table(columns, rows, { empty: 'No security events match.', rowAttrs: (r) => ({ 'data-event-id': r.event_id, 'data-source-app': r.source_app }) }),
       pager({ offset, limit: PAGE, count: rows.length, hasMore: offset + rows.length < page.total, total: page.total }, (o) => {
         offset = o;
         void load();
