@@ -2,6 +2,8 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors/config-error';
+import type { ClickHouseConfig } from '../lib/clickhouse';
+import type { MailConfig } from '../lib/mailer';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -165,9 +167,7 @@ export type Config = {
   redisUrl: string;
   databaseUrl: string;
   dataDir: string;
-  clickhouse:
-    | { mode: 'embedded'; path: string; database: string }
-    | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
+  clickhouse: ClickHouseConfig;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   flush: { maxRows: number; maxAgeMs: number };
@@ -181,7 +181,7 @@ export type Config = {
   shutdownTimeoutMs: number;
   metricsToken?: string;
   publicUrl: string;
-  mail: { smtpUrl?: string; from: string; dir: string };
+  mail: MailConfig;
   settingsEncryptionKey?: string;
   signingKeyFile?: string;
   keysDir: string;

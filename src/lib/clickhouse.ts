@@ -1,8 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { Config } from '../config/env';
 import { StoreLockedError } from './errors/store-locked-error';
+
+/** Where ClickHouse is: the embedded chDB store (the default), or a server (CLICKHOUSE_URL). */
+export type ClickHouseConfig =
+  | { mode: 'embedded'; path: string; database: string }
+  | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
 
 export type { ClickHouseClient };
 
@@ -26,7 +30,7 @@ export function embeddedStoreOwner(storePath: string): number | null {
 }
 
 /** The cluster the migrations and retention address ON CLUSTER, if any (CLICKHOUSE_CLUSTER). */
-export function clickHouseCluster(config: Config['clickhouse']): string | undefined {
+export function clickHouseCluster(config: ClickHouseConfig): string | undefined {
   return config.mode === 'server' ? config.cluster : undefined;
 }
 
@@ -35,7 +39,7 @@ export function clickHouseCluster(config: Config['clickhouse']): string | undefi
  * server when CLICKHOUSE_URL is set. Either way callers get the same client,
  * so every query is the same SQL in both modes.
  */
-export async function openClickHouse(config: Config['clickhouse']): Promise<ClickHouseClient> {
+export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHouseClient> {
   if (config.mode === 'server') {
     const client = createClient({
       url: config.url,

@@ -1,8 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Config } from '../config/env';
 import type { Logger } from './logger';
+
+/** SMTP_URL (unset: mails are files under dir), MAIL_FROM. */
+export interface MailConfig {
+  smtpUrl?: string;
+  from: string;
+  dir: string;
+}
 
 export interface Mail {
   to: string;
@@ -31,7 +37,7 @@ export async function sendOrLog(mailer: Mailer, logger: Logger, mail: Mail): Pro
  * message is written as an .eml file under $DATA_DIR/mail, which is where a
  * developer (or a test) reads verification and reset links.
  */
-export function createMailer(config: Config['mail']): Mailer {
+export function createMailer(config: MailConfig): Mailer {
   if (config.smtpUrl) {
     const transport: Transporter = nodemailer.createTransport(config.smtpUrl);
     return { send: async (mail) => void (await transport.sendMail({ from: config.from, ...mail })) };
