@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '../../lib/pg';
 
 /** A row of data_retention_policies (seed 003, migrations 008 and 010). */
 export interface RetentionPolicyRow {
@@ -32,14 +33,10 @@ export class RetentionPolicyRepository {
    * Null when the table has no policy.
    */
   async update(table: string, change: PolicyChange, check: (before: RetentionPolicyRow, after: RetentionPolicyRow) => void): Promise<{ before: RetentionPolicyRow; after: RetentionPolicyRow } | null> {
-    const client = await this.pg.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.pg, async (client) => {
       const before = await this.locked(client, table);
-      if (!before) {
-        await client.query('ROLLBACK');
-        return null;
-      }
+      // Nothing written yet: committing the lone SELECT undoes nothing.
+      if (!before) return null;
       const entries = Object.entries(change).filter(([column, value]) => CHANGEABLE.has(column) && value !== undefined);
       const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
       const { rows } = await client.query<RetentionPolicyRow>(
@@ -47,14 +44,8 @@ export class RetentionPolicyRepository {
         [table, ...entries.map(([, value]) => value)],
       );
       check(before, rows[0]!);
-      await client.query('COMMIT');
       return { before, after: rows[0]! };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async locked(client: PoolClient, table: string): Promise<RetentionPolicyRow | null> {
