@@ -4,7 +4,6 @@ import type { Logger } from '../../lib/logger';
 import type { Mailer } from '../../lib/mailer';
 import type { SettingsService } from '../settings/settings.service';
 import type { RequestContext } from '../../http/request-context';
-import type { IpBlocks } from '../risk/state/ip-blocks';
 import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
 import { lockoutPolicyFrom } from '../../domain/lockout-policy';
@@ -12,6 +11,7 @@ import type { LoginGuard, LockoutPolicy } from './login-guard';
 import type { LoginStepUp } from './login-step-up';
 import { PasswordCheck } from './password-check';
 import { hashPassword } from './password-hasher';
+import type { BlockedIps } from './risk-signals';
 import type { SessionRepository, SessionRow } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
 import type { UserRepository, UserRow } from './user.repository';
@@ -25,7 +25,7 @@ export interface AuthServiceDeps {
   mailer: Mailer;
   events: AccountEvents;
   /** IPs the risk worker blocked; absent, no IP is refused. */
-  ipBlocks?: IpBlocks;
+  ipBlocks?: BlockedIps;
   /** Mailed login codes when the risk worker asks for a step-up; absent, none is asked. */
   stepUp?: LoginStepUp;
   publicUrl: string;
