@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { UUID_PATTERN } from '../../schemas/fields';
 
 type Db = Pool | PoolClient;
 
@@ -99,6 +100,21 @@ export class UserRepository {
     if (!row) return null;
     const { before_status, ...after } = row;
     return { before: before_status, after };
+  }
+
+  /**
+   * The risk worker asks a built-in user's next login from an unfamiliar
+   * device or network for a mailed code, unless a step-up was passed after
+   * the event (a late event must not ask again). True when this call asked.
+   */
+  async requireStepUp(userId: string, eventAt: Date): Promise<boolean> {
+    if (!UUID_PATTERN.test(userId)) return false;
+    const { rowCount } = await this.pg.query(
+      `UPDATE users SET step_up_required_at = now()
+       WHERE id = $1 AND step_up_required_at IS NULL AND deleted_at IS NULL AND (step_up_cleared_at IS NULL OR step_up_cleared_at < $2)`,
+      [userId, eventAt],
+    );
+    return rowCount === 1;
   }
 
   async search(query: { q?: string; status?: string; limit: number; offset: number }): Promise<{ users: UserRow[]; total: number }> {
