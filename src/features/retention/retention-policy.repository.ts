@@ -19,12 +19,32 @@ export type PolicyChange = Partial<Pick<RetentionPolicyRow, 'retention_period_da
 const CHANGEABLE = new Set(['retention_period_days', 'archive_after_days', 'delete_after_days', 'is_active']);
 const COLUMNS = 'table_name, retention_period_days, archive_after_days, delete_after_days, is_active, last_cleanup_at, last_archive_at, created_at, updated_at';
 
-/** data_retention_policies as the API reads and changes them. */
+/** What the retention job needs of a policy. */
+export type ActivePolicy = Pick<RetentionPolicyRow, 'table_name' | 'retention_period_days' | 'archive_after_days' | 'delete_after_days'>;
+
+/** data_retention_policies, as the API reads and changes them and the retention job applies them. */
 export class RetentionPolicyRepository {
   constructor(private readonly pg: Pool) {}
 
   async all(): Promise<RetentionPolicyRow[]> {
     return (await this.pg.query<RetentionPolicyRow>(`SELECT ${COLUMNS} FROM data_retention_policies ORDER BY table_name`)).rows;
+  }
+
+  /** The policies the retention job applies, by table. */
+  async active(): Promise<ActivePolicy[]> {
+    return (
+      await this.pg.query<ActivePolicy>(
+        'SELECT table_name, retention_period_days, archive_after_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name',
+      )
+    ).rows;
+  }
+
+  async markArchived(table: string): Promise<void> {
+    await this.pg.query('UPDATE data_retention_policies SET last_archive_at = now() WHERE table_name = $1', [table]);
+  }
+
+  async markCleanedUp(table: string): Promise<void> {
+    await this.pg.query('UPDATE data_retention_policies SET last_cleanup_at = now() WHERE table_name = $1', [table]);
   }
 
   /**
