@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
+import { withTransaction } from './pg';
 
 export const PG_MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
 
@@ -42,13 +43,13 @@ export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR): Prom
     for (const file of fs.readdirSync(dir).filter((f) => MIGRATION_FILE.test(f)).sort()) {
       const former = FORMER_NAMES[file];
       if (done.has(file) || (former !== undefined && done.has(former))) continue;
-      await client.query('BEGIN');
       try {
-        await client.query(fs.readFileSync(path.join(dir, file), 'utf8'));
-        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
-        await client.query('COMMIT');
+        // On the client holding the advisory lock: withTransaction leaves releasing it to the finally below.
+        await withTransaction(client, async (tx) => {
+          await tx.query(fs.readFileSync(path.join(dir, file), 'utf8'));
+          await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
+        });
       } catch (error) {
-        await client.query('ROLLBACK');
         throw new Error(`PostgreSQL migration ${file} failed: ${(error as Error).message}`, { cause: error });
       }
       applied.push(file);

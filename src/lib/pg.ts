@@ -1,4 +1,4 @@
-import { Client, Pool } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import { AppError } from './errors/app-error';
 import type { Logger } from './logger';
 
@@ -69,4 +69,28 @@ export const PG_RETRY_AFTER_SECONDS = 5;
 /** The one AppError for "PostgreSQL is unreachable": 503 with Retry-After. */
 export function pgUnavailableError(cause: unknown): AppError {
   return new AppError('UNAVAILABLE', 'the database is unavailable; retry shortly', { retryAfterSeconds: PG_RETRY_AFTER_SECONDS, cause });
+}
+
+/**
+ * Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it
+ * throws (the error goes on to the caller). Given the pool, it checks out a
+ * client for the transaction and always releases it; given a client already
+ * checked out (one holding a session lock), it runs on that client and leaves
+ * releasing it to the caller.
+ */
+export async function withTransaction<T>(db: Pool | PoolClient, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = 'release' in db ? db : await db.connect();
+  const owned = client !== db;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // A failed ROLLBACK (the connection is gone) must not hide why the work failed.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    if (owned) client.release();
+  }
 }

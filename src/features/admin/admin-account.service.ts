@@ -3,9 +3,8 @@ import { AppError } from '../../lib/errors/app-error';
 import type { LoginGuard } from '../auth/login-guard';
 import { hashPassword } from '../auth/password-hasher';
 import { validate } from '../../http/validate';
-import { throttleKey } from '../auth/login-guard';
 import { newAdministrator } from './admin.schemas';
-import { publicAdministrator, type AdministratorRepository, type PublicAdministrator } from './administrator.repository';
+import { publicAdministrator, type AdministratorRepository, type AdministratorRow, type PublicAdministrator } from './administrator.repository';
 
 /** Administrators as an operator manages them (the `auditflow admin` command). */
 export class AdminAccountService {
@@ -35,9 +34,8 @@ export class AdminAccountService {
   /** Lifts a login lock on an administrator: the way back in when every administrator is locked out. */
   async unlock(email: string): Promise<PublicAdministrator> {
     const normalized = email.trim().toLowerCase();
-    const row = await this.admins.clearLock(normalized);
+    const row = await this.guard.unlockAdministrator<AdministratorRow>(normalized);
     if (!row) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
-    await this.guard.clear(throttleKey('admin', normalized));
     return publicAdministrator(row);
   }
 }

@@ -15,7 +15,7 @@ import { EventLogRepository } from './event-log.repository';
 import { IncidentService } from './incident.service';
 import { LegacyResolutions } from './legacy-resolutions';
 import { ResolutionRepository } from './resolution.repository';
-import { UserAdminRepository } from './user-admin.repository';
+import { UserPermissionRepository } from './user-permission.repository';
 import { AdminUserService } from './user-admin.service';
 
 /** The administrators component: login, users, settings, error logs and security events. */
@@ -46,7 +46,7 @@ export function buildAdminServices(d: AdminServicesDeps): AdminServices {
     administrators,
     accounts: new AdminAccountService(administrators, d.guard),
     login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit),
-    users: new AdminUserService({ users: d.users, userAdmin: new UserAdminRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
+    users: new AdminUserService({ users: d.users, permissions: new UserPermissionRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
     settings: new AdminSettingsService(d.settings),
     incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher, new LegacyResolutions(d.pg, d.reader)),
   };

@@ -39,6 +39,7 @@ export interface NewAdministrator {
   lastName: string | null;
 }
 
+/** administrators; their lock columns (failed_login_attempts, locked_until) are AccountLockRepository's. */
 export class AdministratorRepository {
   constructor(private readonly pg: Pool) {}
 
@@ -62,14 +63,5 @@ export class AdministratorRepository {
 
   async list(): Promise<AdministratorRow[]> {
     return (await this.pg.query<AdministratorRow>('SELECT * FROM administrators ORDER BY created_at, email')).rows;
-  }
-
-  /** Clears the failure count and lock of an administrator; null if the email has none. */
-  async clearLock(email: string, db: Db = this.pg): Promise<AdministratorRow | null> {
-    const { rows } = await db.query<AdministratorRow>(
-      `UPDATE administrators SET failed_login_attempts = 0, locked_until = NULL, updated_at = now() WHERE email = $1 RETURNING *`,
-      [email],
-    );
-    return rows[0] ?? null;
   }
 }

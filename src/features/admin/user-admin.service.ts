@@ -6,11 +6,11 @@ import type { LoginGuard } from '../auth/login-guard';
 import type { SessionRepository } from '../auth/session.repository';
 import { publicUser, type PublicUser, type UserRepository, type UserRow } from '../auth/user.repository';
 import type { RequestContext } from '../../http/request-context';
-import type { PermissionRow, UserAdminRepository } from './user-admin.repository';
+import type { PermissionRow, UserPermissionRepository } from './user-permission.repository';
 
 export interface AdminUserServiceDeps {
   users: UserRepository;
-  userAdmin: UserAdminRepository;
+  permissions: UserPermissionRepository;
   sessions: SessionRepository;
   auth: AuthService;
   guard: LoginGuard;
@@ -45,7 +45,7 @@ export class AdminUserService {
   async get(id: string, ctx: RequestContext): Promise<PublicUser & { permissions: string[] }> {
     const startedAt = performance.now();
     const user = await this.mustExist(id);
-    const permissions = (await this.d.userAdmin.permissions(id)).map((p) => p.permission);
+    const permissions = (await this.d.permissions.list(id)).map((p) => p.permission);
     this.d.events.publisher?.publish({
       kind: 'audit',
       event_type: 'user_viewed',
@@ -62,7 +62,7 @@ export class AdminUserService {
   /** Suspends a user and ends their sessions; they cannot log in until reactivated. */
   async suspend(id: string, reason: string, ctx: RequestContext): Promise<PublicUser> {
     const startedAt = performance.now();
-    const moved = await this.d.userAdmin.transition(id, SUSPENDABLE, 'suspended');
+    const moved = await this.d.users.transition(id, SUSPENDABLE, 'suspended');
     if (!moved) throw await this.refusal(id, 'suspended');
     const ended = await this.d.sessions.endAll('user', id, 'account_suspended');
     for (const s of ended) this.d.auth.recordSessionEnd(s, ctx);
@@ -72,7 +72,7 @@ export class AdminUserService {
 
   async reactivate(id: string, reason: string | undefined, ctx: RequestContext): Promise<PublicUser> {
     const startedAt = performance.now();
-    const moved = await this.d.userAdmin.transition(id, REACTIVATABLE, 'active');
+    const moved = await this.d.users.transition(id, REACTIVATABLE, 'active');
     if (!moved) throw await this.refusal(id, 'reactivated');
     this.recordStatus('account_reactivated', id, moved.before, 'active', reason, ctx, startedAt);
     return publicUser(moved.after);
@@ -85,10 +85,9 @@ export class AdminUserService {
    */
   async unlock(id: string, reason: string | undefined, ctx: RequestContext): Promise<PublicUser & { was_locked: boolean }> {
     const startedAt = performance.now();
-    const unlocked = await this.d.userAdmin.unlock(id);
+    const unlocked = await this.d.guard.unlockUser(id);
     if (!unlocked) throw new AppError('NOT_FOUND', `no user with id ${id}`);
     const user = unlocked.after;
-    await this.d.guard.clear(user.email);
     const before = unlocked.before;
     const wasLocked = before.status === 'locked' || (before.locked_until !== null && before.locked_until.getTime() > Date.now());
     const previous = {
@@ -139,16 +138,16 @@ export class AdminUserService {
 
   async permissions(id: string): Promise<PermissionRow[]> {
     await this.mustExist(id);
-    return this.d.userAdmin.permissions(id);
+    return this.d.permissions.list(id);
   }
 
   /** Grants a permission; `created` is false (and nothing is recorded) when the user already had it. */
   async grant(id: string, permission: string, ctx: RequestContext): Promise<{ permission: PermissionRow; created: boolean }> {
     const startedAt = performance.now();
     await this.mustExist(id);
-    const granted = await this.d.userAdmin.grant(id, permission, ctx.actor!.id);
+    const granted = await this.d.permissions.grant(id, permission, ctx.actor!.id);
     if (!granted) {
-      const existing = (await this.d.userAdmin.permissions(id)).find((p) => p.permission === permission);
+      const existing = (await this.d.permissions.list(id)).find((p) => p.permission === permission);
       if (existing) return { permission: existing, created: false };
       throw new AppError('CONFLICT', 'the permission changed meanwhile; try again');
     }
@@ -165,7 +164,7 @@ export class AdminUserService {
   async revoke(id: string, permission: string, ctx: RequestContext): Promise<void> {
     const startedAt = performance.now();
     await this.mustExist(id);
-    const revoked = await this.d.userAdmin.revoke(id, permission);
+    const revoked = await this.d.permissions.revoke(id, permission);
     if (!revoked) throw new AppError('NOT_FOUND', `this user does not have the permission ${permission}`);
     this.d.events.record({
       type: 'permission_revoked',

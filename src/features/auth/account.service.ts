@@ -9,11 +9,13 @@ import type { AccountEvents } from './account-events';
 import type { AccountTokenRepository } from './account-token.repository';
 import type { AuthService, LoginResult } from './auth.service';
 import type { PasswordCheck } from './password-check';
+import { GuestUserRepository } from './guest-user.repository';
 import type { SessionRepository } from './session.repository';
 import { hashSecret, newSecret } from './tokens';
 import { publicUser, type PublicUser, type UserRepository, type UserRow } from './user.repository';
 
 export interface AccountServiceDeps {
+  /** For guest_users (GuestUserRepository). */
   pg: Pool;
   users: UserRepository;
   sessions: SessionRepository;
@@ -29,7 +31,11 @@ export interface AccountServiceDeps {
 
 /** A signed-in user's own account: profile, email, deletion and restore, plus guest sessions. */
 export class AccountService {
-  constructor(private readonly d: AccountServiceDeps) {}
+  private readonly guests: GuestUserRepository;
+
+  constructor(private readonly d: AccountServiceDeps) {
+    this.guests = new GuestUserRepository(d.pg);
+  }
 
   async me(userId: string): Promise<PublicUser> {
     const user = await this.d.users.byId(userId);
@@ -188,12 +194,7 @@ export class AccountService {
   async startGuest(ctx: RequestContext): Promise<{ guest_session_id: string; expires_at: string }> {
     const hours = await this.d.settings.integer('guest.session_hours', 24);
     const sessionId = `guest_${randomBytes(24).toString('base64url')}`;
-    const { rows } = await this.d.pg.query<{ id: string; expired_at: Date; created_at: Date }>(
-      `INSERT INTO guest_users (session_id, ip_address, user_agent, expired_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))
-       RETURNING id, expired_at, created_at`,
-      [sessionId, ctx.ip, ctx.userAgent, hours],
-    );
-    const guest = rows[0]!;
+    const guest = await this.guests.insert(sessionId, ctx.ip, ctx.userAgent, hours);
     this.d.events.publisher?.publish({
       kind: 'session',
       event_type: 'guest_session_started',
@@ -210,12 +211,8 @@ export class AccountService {
   /** Records guest activity and pushes the expiry forward; null when unknown or expired. */
   async touchGuest(sessionId: string): Promise<{ id: string; expires_at: string } | null> {
     const hours = await this.d.settings.integer('guest.session_hours', 24);
-    const { rows } = await this.d.pg.query<{ id: string; expired_at: Date }>(
-      `UPDATE guest_users SET last_activity_at = now(), expired_at = now() + make_interval(hours => $2)
-       WHERE session_id = $1 AND expired_at > now() RETURNING id, expired_at`,
-      [sessionId, hours],
-    );
-    return rows[0] ? { id: rows[0].id, expires_at: rows[0].expired_at.toISOString() } : null;
+    const guest = await this.guests.touch(sessionId, hours);
+    return guest ? { id: guest.id, expires_at: guest.expired_at.toISOString() } : null;
   }
 
   /** A signed-in user's password, checked as a login is: counted, locked, recorded. */

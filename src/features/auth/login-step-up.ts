@@ -3,8 +3,8 @@ import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { Mailer } from '../../lib/mailer';
-import type { RiskState } from '../risk/state/risk-state';
 import type { AccountTokenRepository } from './account-token.repository';
+import type { LoginHistory } from './risk-signals';
 import { hashSecret, newSecret } from './tokens';
 import type { UserRow } from './user.repository';
 
@@ -37,7 +37,7 @@ interface ChallengePayload {
  */
 export class LoginStepUp {
   constructor(
-    private readonly d: { tokens: AccountTokenRepository; mailer: Mailer; risk: RiskState; logger: Logger },
+    private readonly d: { tokens: AccountTokenRepository; mailer: Mailer; risk: LoginHistory; logger: Logger },
   ) {}
 
   /** Whether this login must confirm a code. If Redis cannot say, it must: the mailbox owner still gets in. */

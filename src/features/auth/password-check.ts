@@ -1,12 +1,12 @@
 import { isPermanentLock, lockoutPolicyFrom } from '../../domain/lockout-policy';
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
-import type { IpBlocks } from '../risk/state/ip-blocks';
 import type { SettingsService } from '../settings/settings.service';
 import type { RequestContext } from '../../http/request-context';
 import type { FailedLogin, LoginAudit } from './login-audit';
 import type { LoginGuard } from './login-guard';
 import type { LoginStepUp, StepUpIntent } from './login-step-up';
+import type { BlockedIps } from './risk-signals';
 import type { UserRepository, UserRow } from './user.repository';
 
 /** The routes that take a user's password; recorded with each failure (login leaves it out, as before). */
@@ -18,7 +18,7 @@ export interface PasswordCheckDeps {
   settings: SettingsService;
   audit: LoginAudit;
   /** IPs the risk worker blocked; absent, no IP is refused. */
-  ipBlocks?: IpBlocks;
+  ipBlocks?: BlockedIps;
   /** Mailed codes when the risk worker asks for a step-up; absent, none is asked. */
   stepUp?: LoginStepUp;
   logger: Logger;

@@ -73,22 +73,17 @@ export class PasswordService {
     const startedAt = performance.now();
     const row = await this.d.tokens.consume(hashSecret(token), 'reset_password');
     if (!row) throw new AppError('BAD_REQUEST', 'this reset link is invalid, used or expired');
-    const current = await this.d.users.byId(row.user_id);
+    // A lock is lifted (and the email's throttle row); a suspension is an administrator's and stays.
+    const unlocked = await this.d.guard.unlockUser(row.user_id);
+    if (!unlocked) throw new AppError('NOT_FOUND', 'the account no longer exists');
     const changed = await this.d.users.update(row.user_id, {
-      // A lock is lifted; a suspension is an administrator's and stays.
-      status: current?.status === 'locked' ? 'active' : undefined,
       password_hash: await hashPassword(password),
       password_changed_at: new Date(),
-      failed_login_attempts: 0,
-      locked_until: null,
-      lock_source: null,
-      lock_cleared_at: new Date(),
       // Whoever holds the mailbox has just proved it: no step-up asked before this.
       step_up_required_at: null,
       step_up_cleared_at: new Date(),
     });
     if (!changed) throw new AppError('NOT_FOUND', 'the account no longer exists');
-    await this.d.guard.clear(changed.after.email);
     // An email change asked for with the old password must not outlive it (issue 12 §2).
     await this.d.tokens.revokeAll(row.user_id, 'change_email');
     const ended = await this.d.sessions.endAll('user', row.user_id, 'password_reset');
@@ -100,7 +95,7 @@ export class PasswordService {
       startedAt,
       details: { reset_token_used: true },
       change: {
-        previous: { password_changed_at: changed.before.password_changed_at?.toISOString() ?? null, locked_until: changed.before.locked_until?.toISOString() ?? null },
+        previous: { password_changed_at: changed.before.password_changed_at?.toISOString() ?? null, locked_until: unlocked.before.locked_until?.toISOString() ?? null },
         next: { password_changed_at: changed.after.password_changed_at?.toISOString() ?? null, locked_until: null },
       },
     });

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { UUID_PATTERN } from '../../schemas/fields';
 
 type Db = Pool | PoolClient;
 
@@ -36,6 +37,12 @@ export function publicUser(row: UserRow): PublicUser {
   return rest;
 }
 
+/** The lock columns: only AccountLockRepository writes them. */
+type LockColumn = 'failed_login_attempts' | 'locked_until' | 'lock_source' | 'lock_cleared_at' | 'lock_count';
+
+export type UserChanges = Partial<Omit<UserRow, 'id' | 'created_at' | LockColumn>>;
+
+/** users, but for their lock columns (AccountLockRepository). */
 export class UserRepository {
   constructor(private readonly pg: Pool) {}
 
@@ -57,7 +64,7 @@ export class UserRepository {
   }
 
   /** Updates the given columns and returns the row before and after, in one statement. */
-  async update(id: string, changes: Partial<Omit<UserRow, 'id' | 'created_at'>>, db: Db = this.pg): Promise<{ before: UserRow; after: UserRow } | null> {
+  async update(id: string, changes: UserChanges, db: Db = this.pg): Promise<{ before: UserRow; after: UserRow } | null> {
     const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     if (entries.length === 0) {
       const row = await this.byId(id, db);
@@ -74,6 +81,40 @@ export class UserRepository {
     if (!row) return null;
     const { before, ...after } = row;
     return { before: reviveDates(before), after: after as UserRow };
+  }
+
+  /**
+   * Moves a user to `to` only if their status is one of `from`; returns the
+   * row after with the status before, or null when the user is missing or in
+   * another state (the caller tells which).
+   */
+  async transition(id: string, from: readonly UserRow['status'][], to: UserRow['status']): Promise<{ before: UserRow['status']; after: UserRow } | null> {
+    const { rows } = await this.pg.query<UserRow & { before_status: UserRow['status'] }>(
+      `WITH before AS (SELECT id, status FROM users WHERE id = $1 FOR UPDATE)
+       UPDATE users u SET status = $3, updated_at = now() FROM before
+       WHERE u.id = before.id AND before.status = ANY($2::text[])
+       RETURNING u.*, before.status AS before_status`,
+      [id, from, to],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { before_status, ...after } = row;
+    return { before: before_status, after };
+  }
+
+  /**
+   * The risk worker asks a built-in user's next login from an unfamiliar
+   * device or network for a mailed code, unless a step-up was passed after
+   * the event (a late event must not ask again). True when this call asked.
+   */
+  async requireStepUp(userId: string, eventAt: Date): Promise<boolean> {
+    if (!UUID_PATTERN.test(userId)) return false;
+    const { rowCount } = await this.pg.query(
+      `UPDATE users SET step_up_required_at = now()
+       WHERE id = $1 AND step_up_required_at IS NULL AND deleted_at IS NULL AND (step_up_cleared_at IS NULL OR step_up_cleared_at < $2)`,
+      [userId, eventAt],
+    );
+    return rowCount === 1;
   }
 
   async search(query: { q?: string; status?: string; limit: number; offset: number }): Promise<{ users: UserRow[]; total: number }> {

@@ -1,4 +1,5 @@
 import type { ChainRow } from '../../domain/chain-check';
+import { toClickHouseTime } from '../../domain/event-row';
 import type { Seal } from '../../domain/seal';
 import type { ClickHouseClient } from '../../lib/clickhouse';
 
@@ -9,6 +10,80 @@ import type { ClickHouseClient } from '../../lib/clickhouse';
  * parsed one at a time (resultSet.stream()), never held as one array.
  */
 export const PAGE_ROWS = 20_000;
+
+/** Seals per query when reading a table's seals in pages. */
+export const SEAL_PAGE = 1000;
+
+/** [from, to): either end open when absent. */
+export interface TimeWindow {
+  from?: Date;
+  to?: Date;
+}
+
+const settings = { output_format_json_quote_64bit_integers: 0 } as const;
+
+/**
+ * Reads the hash chains in ClickHouse, for verification, archiving and
+ * retention: the seals of a table (integrity_seals, which SealRepository
+ * writes) and its rows by seal (which the ClickHouse writer writes).
+ */
+export class ChainReader {
+  constructor(private readonly clickhouse: ClickHouseClient) {}
+
+  /** Up to `limit` seals of `table` after `afterSeq`, made (sealed_at) within `window`, in order. */
+  async seals(table: string, afterSeq: number, window: TimeWindow = {}, limit = SEAL_PAGE): Promise<Seal[]> {
+    const seals = await this.query<Seal>(
+      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND seq > {after:UInt64} ${windowClause('sealed_at', window)} ORDER BY seq LIMIT ${limit}`,
+      { t: table, after: afterSeq, ...windowParams(window) },
+    );
+    return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
+  }
+
+  /** The last seal of `table` made before `time`; null if none. */
+  async sealBefore(table: string, time: Date): Promise<Seal | null> {
+    const [seal] = await this.query<Seal>(
+      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {from:DateTime64(3)} ORDER BY seq DESC LIMIT 1`,
+      { t: table, from: toClickHouseTime(time) },
+    );
+    return seal ? { ...seal, seq: Number(seal.seq) } : null;
+  }
+
+  /** Rows of `table` that carry no seal, received (received_at) within `window`: how many, and one of their event ids. */
+  async unsealedRows(table: string, window: TimeWindow = {}): Promise<{ count: number; eventId: string | null }> {
+    const [row] = await this.query<{ n: number; id: string }>(
+      `SELECT count() AS n, toString(any(event_id)) AS id FROM ${table} WHERE seal_seq = 0 ${windowClause('received_at', window)}`,
+      windowParams(window),
+    );
+    return { count: Number(row?.n ?? 0), eventId: row?.id ?? null };
+  }
+
+  /** Rows of `table` under its seals 1..upTo. */
+  async rowsThrough(table: string, upTo: number): Promise<number> {
+    const [count] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`, { s: upTo });
+    return Number(count?.n ?? 0);
+  }
+
+  /** The rows of seals fromSeq..toSeq of `table`, in chain order (see chainRows). */
+  rows(table: string, fromSeq: number, toSeq: number): AsyncGenerator<{ row: ChainRow; text: string }> {
+    return chainRows(this.clickhouse, table, fromSeq, toSeq);
+  }
+
+  private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
+    const result = await this.clickhouse.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
+    return result.json<T>();
+  }
+}
+
+function windowClause(column: string, window: TimeWindow): string {
+  return `${window.from ? `AND ${column} >= {from:DateTime64(3)}` : ''} ${window.to ? `AND ${column} < {to:DateTime64(3)}` : ''}`;
+}
+
+function windowParams(window: TimeWindow): Record<string, string> {
+  return {
+    ...(window.from ? { from: toClickHouseTime(window.from) } : {}),
+    ...(window.to ? { to: toClickHouseTime(window.to) } : {}),
+  };
+}
 
 /** Consecutive runs of `seals` whose rows fit in `maxRows` (each at least one seal). */
 export function sealPages(seals: Seal[], maxRows = PAGE_ROWS): Seal[][] {
@@ -33,7 +108,7 @@ export async function* chainRows(clickhouse: ClickHouseClient, table: string, fr
     query: `SELECT * FROM ${table} WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64} ORDER BY seal_seq, chain_index`,
     query_params: { a: fromSeq, b: toSeq },
     format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    clickhouse_settings: settings,
   });
   for await (const rows of result.stream()) {
     for (const raw of rows) {

@@ -1,11 +1,11 @@
 import type { ClickHouseClient } from '../../lib/clickhouse';
-import { toClickHouseTime } from '../../domain/event-row';
 import { checkedPrune, sealBreak, SealRowsCheck, type ChainBreak } from '../../domain/chain-check';
-import type { PruneRecord, Seal } from '../../domain/seal';
+import type { Seal } from '../../domain/seal';
 import type { TableVerification, VerificationResult } from '../../domain/verification';
 import type { KeyRing } from '../../lib/key-ring';
 import { EVENT_TABLES } from '../../schemas/event';
-import { chainRows, sealPages } from './chain-reader';
+import { ChainReader, sealPages } from './chain-reader';
+import { PruneRecordRepository } from './prune-record.repository';
 import type { SealRepository } from './seal.repository';
 
 export type { BreakKind, ChainBreak } from '../../domain/chain-check';
@@ -30,23 +30,27 @@ class Broken extends Error {
   }
 }
 
-const SEAL_PAGE = 1000;
-
 /**
  * Recomputes every table's chain from ClickHouse and checks it against the
  * signed seals: each row's hash and link, each seal's rows, hash, signature
  * and link to the seal before. Reads seals in pages and the rows of a few
- * seals at a time, streamed in chain order (workers/chain-reader.ts), so
+ * seals at a time, streamed in chain order (ChainReader), so
  * memory does not grow with the table.
  */
 export class IntegrityVerifier {
+  private readonly chain: ChainReader;
+  private readonly prunes: PruneRecordRepository;
+
   constructor(
-    private readonly clickhouse: ClickHouseClient,
+    clickhouse: ClickHouseClient,
     /** The current signing key and the retired ones: each record is checked with the key it names. */
     private readonly keys: KeyRing,
     /** PostgreSQL's copy of the seals, cross-checked when given. */
     private readonly pgSeals?: SealRepository,
-  ) {}
+  ) {
+    this.chain = new ChainReader(clickhouse);
+    this.prunes = new PruneRecordRepository(clickhouse);
+  }
 
   async verify(range: VerifyRange = {}): Promise<VerificationResult> {
     const started = performance.now();
@@ -72,10 +76,10 @@ export class IntegrityVerifier {
       const pgFinal = this.pgSeals ? new Map((await this.pgSeals.finalSeals(table)).map((s) => [s.seq, s])) : undefined;
       const pgSnapshot = pgFinal && [...pgFinal.keys()];
       const prunedUpTo = await this.prunedUpTo(table);
-      let previous: Seal | null = await this.sealBefore(table, range);
+      let previous: Seal | null = range.from ? await this.chain.sealBefore(table, range.from) : null;
       let expectedSeq = previous ? previous.seq + 1 : range.from ? null : 1;
       for (let afterSeq = previous?.seq ?? 0; ; ) {
-        const seals = await this.seals(table, afterSeq, range);
+        const seals = await this.chain.seals(table, afterSeq, range);
         if (seals.length === 0) break;
         for (const page of sealPages(seals)) {
           // Finalizing copies a seal to ClickHouse, then marks it final in PostgreSQL: a seal that
@@ -97,7 +101,7 @@ export class IntegrityVerifier {
             check = new SealRowsCheck(table, seal);
           };
           next();
-          for await (const { row } of chainRows(this.clickhouse, table, page[0]!.seq, page[page.length - 1]!.seq)) {
+          for await (const { row } of this.chain.rows(table, page[0]!.seq, page[page.length - 1]!.seq)) {
             while (row.seal_seq > page[k]!.seq && k < page.length - 1) next();
             if (row.seal_seq !== page[k]!.seq) {
               throw new Broken({ kind: 'row_inserted', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which does not exist` });
@@ -146,9 +150,8 @@ export class IntegrityVerifier {
 
   /** The last seal whose rows a valid (signed) retention prune removed; 0 if none. */
   private async prunedUpTo(table: string): Promise<number> {
-    const records = await this.query<PruneRecord>(`SELECT * FROM integrity_prunes WHERE table_name = {t:String} ORDER BY up_to_seq`, { t: table });
     let upTo = 0;
-    for (const raw of records) {
+    for (const raw of await this.prunes.forTable(table)) {
       const { record, valid } = checkedPrune(raw, this.keys);
       if (!valid) {
         throw new Broken({ kind: 'bad_signature', table, seal_seq: record.up_to_seq, event_id: null, detail: `the retention prune record up to seal ${record.up_to_seq} is not validly signed` });
@@ -160,50 +163,9 @@ export class IntegrityVerifier {
 
   /** Rows that belong to no seal at all: written behind the pipeline's back. */
   private async checkUnsealed(table: string, range: VerifyRange): Promise<void> {
-    const [row] = await this.query<{ n: number; id: string }>(
-      `SELECT count() AS n, toString(any(event_id)) AS id FROM ${table} WHERE seal_seq = 0 ${rangeClause('received_at', range)}`,
-      rangeParams(range),
-    );
-    if (row && Number(row.n) > 0) {
-      throw new Broken({ kind: 'row_inserted', table, seal_seq: null, event_id: row.id, detail: `${row.n} row(s) carry no seal, e.g. ${row.id}` });
+    const unsealed = await this.chain.unsealedRows(table, range);
+    if (unsealed.count > 0) {
+      throw new Broken({ kind: 'row_inserted', table, seal_seq: null, event_id: unsealed.eventId, detail: `${unsealed.count} row(s) carry no seal, e.g. ${unsealed.eventId}` });
     }
   }
-
-  private async sealBefore(table: string, range: VerifyRange): Promise<Seal | null> {
-    if (!range.from) return null;
-    const [seal] = await this.query<Seal>(
-      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {from:DateTime64(3)} ORDER BY seq DESC LIMIT 1`,
-      { t: table, from: toClickHouseTime(range.from) },
-    );
-    return seal ? { ...seal, seq: Number(seal.seq) } : null;
-  }
-
-  private async seals(table: string, afterSeq: number, range: VerifyRange): Promise<Seal[]> {
-    const seals = await this.query<Seal>(
-      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND seq > {after:UInt64} ${rangeClause('sealed_at', range)} ORDER BY seq LIMIT ${SEAL_PAGE}`,
-      { t: table, after: afterSeq, ...rangeParams(range) },
-    );
-    return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
-  }
-
-  private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
-    const result = await this.clickhouse.query({
-      query: sql,
-      query_params: params,
-      format: 'JSONEachRow',
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-    });
-    return result.json<T>();
-  }
-}
-
-function rangeClause(column: string, range: VerifyRange): string {
-  return `${range.from ? `AND ${column} >= {from:DateTime64(3)}` : ''} ${range.to ? `AND ${column} < {to:DateTime64(3)}` : ''}`;
-}
-
-function rangeParams(range: VerifyRange): Record<string, string> {
-  return {
-    ...(range.from ? { from: toClickHouseTime(range.from) } : {}),
-    ...(range.to ? { to: toClickHouseTime(range.to) } : {}),
-  };
 }

@@ -9,14 +9,10 @@ import { pruneHash, type PruneRecord } from '../../domain/seal';
 import { EVENT_TABLES, parseEvent } from '../../schemas/event';
 import type { ClickHouseWriter } from '../ingest/writer/clickhouse-writer';
 import type { RetentionArchiver } from '../integrity/archive/retention-archiver';
+import { ChainReader } from '../integrity/chain-reader';
+import { PruneRecordRepository } from '../integrity/prune-record.repository';
 import type { ArchiveResult, PruneResult, RetentionRun } from '../../domain/retention-run';
-
-interface Policy {
-  table_name: string;
-  retention_period_days: number;
-  archive_after_days: number | null;
-  delete_after_days: number | null;
-}
+import { RetentionPolicyRepository } from './retention-policy.repository';
 
 const KNOWN_TABLES = new Set(Object.values(EVENT_TABLES));
 
@@ -29,12 +25,19 @@ const KNOWN_TABLES = new Set(Object.values(EVENT_TABLES));
  * what the archives cover. Each prune is first recorded in the chain (a
  * signed integrity_prunes row), so verification accepts those seals without
  * rows and still flags any other deletion; then it is an audit event
- * (retention_pruned), written and sealed like any other.
+ * (retention_pruned), written and sealed like any other. Each table is
+ * written by its owner: the policies' run times by RetentionPolicyRepository,
+ * the prune record by PruneRecordRepository, the deletion by the ClickHouse
+ * writer.
  */
 export class RetentionJob {
+  private readonly policies: RetentionPolicyRepository;
+  private readonly chain: ChainReader;
+  private readonly prunes: PruneRecordRepository;
+
   constructor(
-    private readonly pg: Pool,
-    private readonly clickhouse: ClickHouseClient,
+    pg: Pool,
+    clickhouse: ClickHouseClient,
     private readonly key: SigningKey,
     private readonly writer: ClickHouseWriter,
     private readonly archiver: RetentionArchiver,
@@ -43,14 +46,15 @@ export class RetentionJob {
     private readonly cluster?: string,
     /** RETENTION_MIN_DAYS. */
     private readonly floorDays = 365,
-  ) {}
+  ) {
+    this.policies = new RetentionPolicyRepository(pg);
+    this.chain = new ChainReader(clickhouse);
+    this.prunes = new PruneRecordRepository(clickhouse);
+  }
 
   async run(now = new Date()): Promise<RetentionRun> {
-    const { rows: policies } = await this.pg.query<Policy>(
-      'SELECT table_name, retention_period_days, archive_after_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name',
-    );
     const run: RetentionRun = { archived: [], pruned: [] };
-    for (const policy of policies) {
+    for (const policy of await this.policies.active()) {
       if (!KNOWN_TABLES.has(policy.table_name)) continue;
       const table = policy.table_name;
       const archives = policy.archive_after_days !== null;
@@ -58,28 +62,24 @@ export class RetentionJob {
         const archived = await this.archiver.archive(table, daysBefore(now, policy.archive_after_days!), policy.archive_after_days!);
         for (const a of archived) await this.auditArchive(a, policy.archive_after_days!);
         run.archived.push(...archived);
-        await this.pg.query('UPDATE data_retention_policies SET last_archive_at = now() WHERE table_name = $1', [table]);
+        await this.policies.markArchived(table);
       }
       // A policy written straight into PostgreSQL still cannot delete audit, auth or security records before the floor.
       const days = flooredDeletionDays(table, policy.delete_after_days ?? policy.retention_period_days, this.floorDays);
       // An archiving policy deletes nothing its archives do not hold yet.
       const limit = archives ? await this.archiver.coveredUpTo(table) : Infinity;
       const result = await this.prune(table, daysBefore(now, days), days, limit);
-      await this.pg.query('UPDATE data_retention_policies SET last_cleanup_at = now() WHERE table_name = $1', [table]);
+      await this.policies.markCleanedUp(table);
       if (result) run.pruned.push(result);
     }
     return run;
   }
 
   private async prune(table: string, cutoff: Date, days: number, limit: number): Promise<PruneResult | null> {
-    const [last] = await this.query<{ m: number }>(`SELECT max(seq) AS m FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {c:DateTime64(3)}`, {
-      t: table,
-      c: toClickHouseTime(cutoff),
-    });
-    const upTo = Math.min(Number(last?.m ?? 0), limit);
+    const last = await this.chain.sealBefore(table, cutoff);
+    const upTo = Math.min(last?.seq ?? 0, limit);
     if (upTo === 0) return null;
-    const [count] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`, { s: upTo });
-    const rows = Number(count?.n ?? 0);
+    const rows = await this.chain.rowsThrough(table, upTo);
     if (rows === 0) return null;
 
     const unsigned = {
@@ -94,12 +94,8 @@ export class RetentionJob {
     const hash = pruneHash(unsigned);
     const record: PruneRecord = { ...unsigned, prune_hash: hash, signature: this.key.sign(hash) };
     // The record first: if the delete is cut short, the remaining rows still verify, and the next run finishes it.
-    await this.clickhouse.insert({ table: 'integrity_prunes', values: [record], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
-    await this.clickhouse.command({
-      query: `ALTER TABLE ${this.cluster ? `${table}_local ON CLUSTER ${this.cluster}` : table} DELETE WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`,
-      query_params: { s: upTo },
-      clickhouse_settings: { mutations_sync: '2' },
-    });
+    await this.prunes.insert(record);
+    await this.writer.deleteSealedUpTo(table, upTo, this.cluster);
     await this.audit(record);
     this.logger.info({ table, up_to_seq: upTo, rows }, 'retention prune');
     return { table, up_to_seq: upTo, rows_pruned: rows, cutoff: cutoff.toISOString() };
@@ -136,11 +132,6 @@ export class RetentionJob {
     const parsed = parseEvent(raw);
     if (!parsed.ok) throw new Error(`retention audit event invalid: ${JSON.stringify(parsed.issues)}`);
     await this.writer.write('audit_logs', [toClickHouseRow(toQueuedEvent(parsed.event, raw), 'auditflow', new Date().toISOString())]);
-  }
-
-  private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
-    const result = await this.clickhouse.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
-    return result.json<T>();
   }
 }
 

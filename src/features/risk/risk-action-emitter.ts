@@ -1,9 +1,9 @@
-import type { Pool } from 'pg';
 import { derivedUuid } from '../../domain/derived-id';
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import type { RawEvent } from '../../schemas/event';
 import type { RiskAction } from './domain/risk-action';
 import type { RiskSubjectRepository } from './risk-subject.repository';
+import type { SessionRepository } from '../auth/session.repository';
 import type { WebhookNotifier } from '../webhooks/webhook-notifier';
 import type { WebhookEventType } from '../../domain/webhook-events';
 
@@ -28,7 +28,7 @@ const WEBHOOK_TYPES: Record<RiskAction['action'], WebhookEventType | null> = {
  */
 export class RiskActionEmitter {
   constructor(
-    private readonly d: { sink: EventSink; webhooks: WebhookNotifier; subjects: RiskSubjectRepository; pg: Pool },
+    private readonly d: { sink: EventSink; webhooks: WebhookNotifier; subjects: RiskSubjectRepository; sessions: SessionRepository },
   ) {}
 
   async emit(actions: RiskAction[]): Promise<void> {
@@ -50,10 +50,7 @@ export class RiskActionEmitter {
     const p = action.payload;
     if (action.action === 'account_locked' && p.built_in && action.subject_id) {
       // Whoever the risk worker locked out must not keep a session opened before the lock.
-      await this.d.pg.query(
-        `UPDATE user_sessions SET is_active = false, logout_reason = 'risk_lock', logout_at = now() WHERE subject_type = 'user' AND user_id = $1 AND is_active`,
-        [action.subject_id],
-      );
+      await this.d.sessions.endAll('user', action.subject_id, 'risk_lock');
     }
     const type = WEBHOOK_TYPES[action.action];
     if (!type || p.built_in || action.source_app === OWN_SOURCE_APP || !action.subject_id) return;

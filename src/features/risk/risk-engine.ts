@@ -12,6 +12,7 @@ import type { RiskAssessment, RiskFactor } from './domain/risk-score';
 import { ACCOUNT_LOCK_POINTS, MEDIUM_AT, scoreEvent } from './domain/risk-score';
 import type { RiskState } from './state/risk-state';
 import type { RiskSubjectRepository } from './risk-subject.repository';
+import type { UserRepository } from '../auth/user.repository';
 import type { WebhookNotifier } from '../webhooks/webhook-notifier';
 
 export interface ScoredEventInput {
@@ -24,6 +25,8 @@ export interface RiskEngineDeps {
   state: RiskState;
   policy: () => Promise<RiskPolicy>;
   subjects: RiskSubjectRepository;
+  /** Built-in users: where a step-up is asked for. */
+  users: UserRepository;
   recent: RecentDecisions;
   ipBlocks: IpBlocks;
   ipReputation: IpReputation;
@@ -101,7 +104,7 @@ export class RiskEngine {
     // Built-in users: a password check (failed or passed) scored above low asks their next login from an
     // unfamiliar device or network for a mailed code (the API enforces it); not once a step-up was passed.
     if (builtIn && o.userId && (o.isFailure || o.isSuccess) && !o.steppedUp && stepUpPoints(o, a, policy) >= MEDIUM_AT) {
-      await this.d.subjects.requireStepUp(o.userId, new Date(o.at));
+      await this.d.users.requireStepUp(o.userId, new Date(o.at));
     }
     // Blocks guard our own login, so only apps that share IP reputation set them; for
     // any other app the decision's `block` stays its own advice (see docs/tenancy.md).

@@ -1,7 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
 import { isPermanentLock, nextLock, type LockoutPolicy } from '../../domain/lockout-policy';
+import { withTransaction } from '../../lib/pg';
 import { UUID_PATTERN } from '../../schemas/fields';
+import { AccountLockRepository } from '../auth/account-lock.repository';
 import type { RiskAction, RiskActionKind, RiskActionPayload } from './domain/risk-action';
 import type { RiskDecision } from './domain/risk-decision';
 
@@ -44,14 +46,22 @@ interface LockRow {
   lock_source: string | null;
 }
 
+/** Thrown inside a transaction to undo it without failing (see inTransaction). */
+class RolledBack extends Error {}
+
 /**
- * PostgreSQL side of the risk worker: the latest decision per subject, locks
- * (escalating, per the lockout policy) and the risk_actions outbox. A lock
- * and its outbox row commit together; a retried job finds its action key
- * taken and does nothing twice.
+ * PostgreSQL side of the risk worker: risk_subjects (the latest decision per
+ * app subject and its lock, escalating per the lockout policy) and the
+ * risk_actions outbox. Built-in users are locked through auth's
+ * AccountLockRepository, in the same transaction. A lock and its outbox row
+ * commit together; a retried job finds its action key taken and does
+ * nothing twice.
  */
 export class RiskSubjectRepository {
-  constructor(private readonly pg: Pool) {}
+  constructor(
+    private readonly pg: Pool,
+    private readonly accountLocks = new AccountLockRepository(pg),
+  ) {}
 
   /** Records each subject's latest decision (one statement per batch). */
   async recordDecisions(decisions: RiskDecision[]): Promise<void> {
@@ -125,12 +135,7 @@ export class RiskSubjectRepository {
       }
       const term = nextLock(request.policy, row.lock_count, now);
       if (request.builtIn) {
-        await client.query(
-          `UPDATE users SET locked_until = $2, lock_source = 'risk', lock_count = lock_count + 1,
-             status = CASE WHEN status = 'active' THEN 'locked' ELSE status END, updated_at = now()
-           WHERE id = $1`,
-          [request.subject, term.until],
-        );
+        await this.accountLocks.lockUserForRisk(request.subject, term.until, client);
       } else {
         await client.query(
           `UPDATE risk_subjects SET locked_until = $3, lock_reason = $4, lock_count = lock_count + 1, updated_at = now()
@@ -160,21 +165,16 @@ export class RiskSubjectRepository {
   async unlockExpired(limit = 200): Promise<RiskAction[]> {
     return (
       (await this.inTransaction(async (client) => {
-        const users = await client.query<{ id: string; email: string; status: string; locked_until: Date; lock_source: string; now: Date }>(
-          `SELECT id, email, status, locked_until, lock_source, now() AS now FROM users
-           WHERE lock_source IS NOT NULL AND locked_until <= now() ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [limit],
-        );
+        const users = await this.accountLocks.expiredUserLocks(limit, client);
         const subjects = await client.query<{ source_app: string; subject_id: string; locked_until: Date; now: Date }>(
           `SELECT source_app, subject_id, locked_until, now() AS now FROM risk_subjects
            WHERE locked_until <= now() ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [limit],
         );
         const actions: RiskAction[] = [];
-        for (const u of users.rows) {
+        for (const u of users) {
           const status = u.status === 'locked' ? 'active' : u.status;
-          // The lock ended at locked_until, not when this sweep noticed: an attempt made in between is a new one and may lock again.
-          await client.query(`UPDATE users SET lock_source = NULL, failed_login_attempts = 0, status = $2, lock_cleared_at = GREATEST(lock_cleared_at, locked_until), updated_at = now() WHERE id = $1`, [u.id, status]);
+          await this.accountLocks.liftExpiredUserLock(u.id, status, client);
           const key = `unlock|${OWN_SOURCE_APP}|${u.id}|${u.locked_until.toISOString()}`;
           if (!(await this.claim(client, key, 'account_unlocked', OWN_SOURCE_APP, u.id, null))) continue;
           actions.push(
@@ -260,21 +260,6 @@ export class RiskSubjectRepository {
     return rows[0] ?? null;
   }
 
-  /**
-   * Asks a built-in user's next login from an unfamiliar device or network
-   * for a mailed code, unless a step-up was passed after the event (a late
-   * event must not ask again). True when this call asked.
-   */
-  async requireStepUp(userId: string, eventAt: Date): Promise<boolean> {
-    if (!UUID_PATTERN.test(userId)) return false;
-    const { rowCount } = await this.pg.query(
-      `UPDATE users SET step_up_required_at = now()
-       WHERE id = $1 AND step_up_required_at IS NULL AND deleted_at IS NULL AND (step_up_cleared_at IS NULL OR step_up_cleared_at < $2)`,
-      [userId, eventAt],
-    );
-    return rowCount === 1;
-  }
-
   /** Actions whose emission did not finish (a crash between commit and emit). */
   async pending(olderThanSeconds: number, limit = 100): Promise<RiskAction[]> {
     const { rows } = await this.pg.query<RiskAction>(
@@ -295,12 +280,7 @@ export class RiskSubjectRepository {
   }
 
   private async lockRowForUpdate(client: PoolClient, request: LockRequest): Promise<LockRow | null> {
-    if (request.builtIn) {
-      const { rows } = await client.query<LockRow>(`SELECT status, email, locked_until, lock_count, lock_cleared_at, lock_source FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [
-        request.subject,
-      ]);
-      return rows[0] ?? null;
-    }
+    if (request.builtIn) return this.accountLocks.userLockForUpdate(request.subject, client);
     await client.query(`INSERT INTO risk_subjects (source_app, subject_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [request.sourceApp, request.subject]);
     const { rows } = await client.query<LockRow>(
       `SELECT NULL AS status, NULL AS email, locked_until, lock_count, lock_cleared_at, NULL AS lock_source FROM risk_subjects WHERE source_app = $1 AND subject_id = $2 FOR UPDATE`,
@@ -322,23 +302,17 @@ export class RiskSubjectRepository {
     return rows[0]!;
   }
 
-  /** Runs `work` in a transaction; it returns 'rollback' (or null) to undo. */
+  /** Runs `work` in a transaction; it returns 'rollback' (or null) to undo, e.g. an outbox row it claimed. */
   private async inTransaction<T>(work: (client: PoolClient) => Promise<T | 'rollback' | null>): Promise<T | null> {
-    const client = await this.pg.connect();
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      if (result === 'rollback' || result === null) {
-        await client.query('ROLLBACK');
-        return null;
-      }
-      await client.query('COMMIT');
-      return result;
+      return await withTransaction(this.pg, async (client) => {
+        const result = await work(client);
+        if (result === 'rollback' || result === null) throw new RolledBack();
+        return result;
+      });
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof RolledBack) return null;
       throw error;
-    } finally {
-      client.release();
     }
   }
 }

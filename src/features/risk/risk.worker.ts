@@ -20,6 +20,8 @@ import { LockExpirySweeper } from './lock-expiry-sweeper';
 import { RecentDecisions } from './state/recent-decisions';
 import { RiskState } from './state/risk-state';
 import { RiskSubjectRepository } from './risk-subject.repository';
+import { SessionRepository } from '../auth/session.repository';
+import { UserRepository } from '../auth/user.repository';
 import { createWebhookProcessor } from '../webhooks/webhook.processor';
 import { WebhookNotifier } from '../webhooks/webhook-notifier';
 import { WebhookRepository } from '../webhooks/webhook.repository';
@@ -54,11 +56,12 @@ export function startRiskWorker(d: RiskWorkerDeps): RiskWorker {
   const state = new RiskState(d.redis, { prefix: d.config.queuePrefix, historyTtlSeconds: HISTORY_TTL_SECONDS });
   const webhookRepository = new WebhookRepository(d.pg);
   const webhooks = new WebhookNotifier(d.webhookQueue, webhookRepository, d.config.webhooks);
-  const emitter = new RiskActionEmitter({ sink: d.sink, webhooks, subjects, pg: d.pg });
+  const emitter = new RiskActionEmitter({ sink: d.sink, webhooks, subjects, sessions: new SessionRepository(d.pg) });
   const engine = new RiskEngine({
     state,
     policy: () => riskPolicyFrom(settings),
     subjects,
+    users: new UserRepository(d.pg),
     recent: new RecentDecisions(d.redis, state),
     ipBlocks: new IpBlocks(d.redis, d.config.queuePrefix),
     ipReputation: new IpReputation(new ApiKeyRepository(d.pg)),

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '../../lib/pg';
 
 type Db = Pool | PoolClient;
 
@@ -65,18 +66,7 @@ export class TodoRepository {
 
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pg.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return withTransaction(this.pg, fn);
   }
 
   async insert(owner: TodoOwner, title: string, description: string | null): Promise<TodoRow> {

@@ -103,6 +103,20 @@ export class ClickHouseWriter {
     this.closed = true;
   }
 
+  /**
+   * Deletes the rows of a table's seals 1..upTo: retention's prune, once its
+   * signed record is in integrity_prunes. The only way event rows leave
+   * ClickHouse; returns when the mutation has finished. With a cluster the
+   * rows live in each shard's `<table>_local`, which is where it must run.
+   */
+  async deleteSealedUpTo(table: string, upTo: number, cluster?: string): Promise<void> {
+    await this.clickhouse.command({
+      query: `ALTER TABLE ${cluster ? `${table}_local ON CLUSTER ${cluster}` : table} DELETE WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`,
+      query_params: { s: upTo },
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+  }
+
   bufferedRows(): number {
     let n = 0;
     for (const b of this.buffers.values()) n += b.rows.length;

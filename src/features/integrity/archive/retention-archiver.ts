@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { ARCHIVE_FORMAT, manifestHash, type ArchiveManifest, type UnsignedManifest } from './archive-manifest';
 import { checkedPrune, SealRowsCheck } from '../../../domain/chain-check';
-import { chainRows, sealPages } from '../chain-reader';
+import { ChainReader, SEAL_PAGE, sealPages } from '../chain-reader';
 import { toClickHouseTime } from '../../../domain/event-row';
-import type { PruneRecord, Seal } from '../../../domain/seal';
+import type { Seal } from '../../../domain/seal';
 import type { ClickHouseClient } from '../../../lib/clickhouse';
 import type { Logger } from '../../../lib/logger';
 import type { KeyRing } from '../../../lib/key-ring';
@@ -17,14 +17,11 @@ import type { SigningKey } from '../../../lib/signing-key';
 import { isDiskFull } from '../../../lib/disk-space';
 import { replaceFile } from '../../../lib/key-file';
 import { ArchiveDiskFullError } from '../../../lib/errors/archive-disk-full-error';
-
-/** The signed record of one archive file, in ClickHouse integrity_archives: its manifest without the seals. */
-type ArchiveRecord = Omit<ArchiveManifest, 'format' | 'seals'>;
+import { PruneRecordRepository } from '../prune-record.repository';
+import { ArchiveRecordRepository, type ArchiveRecord } from './archive-record.repository';
 
 /** Rows per archive file; a run that has more writes several files. */
 const FILE_ROWS = 500_000;
-
-const settings = { output_format_json_quote_64bit_integers: 0 } as const;
 
 /**
  * Exports whole sealed flushes to files before retention may delete them:
@@ -36,14 +33,22 @@ const settings = { output_format_json_quote_64bit_integers: 0 } as const;
  * verify is not archived, so it is never deleted either.
  */
 export class RetentionArchiver {
+  private readonly chain: ChainReader;
+  private readonly prunes: PruneRecordRepository;
+  private readonly archives: ArchiveRecordRepository;
+
   constructor(
-    private readonly clickhouse: ClickHouseClient,
+    clickhouse: ClickHouseClient,
     private readonly key: SigningKey,
     /** Checks earlier prune and archive records, which may be signed by a retired key. */
     private readonly keys: KeyRing,
     private readonly dir: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.chain = new ChainReader(clickhouse);
+    this.prunes = new PruneRecordRepository(clickhouse);
+    this.archives = new ArchiveRecordRepository(clickhouse);
+  }
 
   /**
    * The last seal up to which a table's rows are safe to delete as far as
@@ -52,13 +57,12 @@ export class RetentionArchiver {
    */
   async coveredUpTo(table: string): Promise<number> {
     let covered = 0;
-    for (const raw of await this.query<PruneRecord>('SELECT * FROM integrity_prunes WHERE table_name = {t:String}', { t: table })) {
+    for (const raw of await this.prunes.forTable(table)) {
       const { record, valid } = checkedPrune(raw, this.keys);
       // A forged prune record must not open the way to deleting unarchived rows.
       if (valid) covered = Math.max(covered, record.up_to_seq);
     }
-    const records = await this.query<ArchiveRecord>('SELECT * FROM integrity_archives WHERE table_name = {t:String} ORDER BY from_seq', { t: table });
-    for (const r of records) {
+    for (const r of await this.archives.forTable(table)) {
       if (Number(r.from_seq) > covered + 1) break;
       if (!this.keys.verify(r.key_id, r.manifest_hash, r.signature) || !fs.existsSync(path.join(this.dir, r.data_file))) {
         this.logger.error({ table, from_seq: r.from_seq, file: r.data_file }, 'an archive record is not validly signed or its file is gone; rows after it will not be deleted');
@@ -87,20 +91,14 @@ export class RetentionArchiver {
     const seals: Seal[] = [];
     let rows = 0;
     for (let after = from - 1; ; ) {
-      const page = (
-        await this.query<Seal>(`SELECT * FROM integrity_seals WHERE table_name = {t:String} AND seq > {after:UInt64} AND sealed_at < {c:DateTime64(3)} ORDER BY seq LIMIT 1000`, {
-          t: table,
-          after,
-          c: toClickHouseTime(cutoff),
-        })
-      ).map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
+      const page = await this.chain.seals(table, after, { to: cutoff });
       for (const seal of page) {
         if (seal.seq !== after + 1 || (seals.length > 0 && rows + seal.row_count > FILE_ROWS)) return seals;
         seals.push(seal);
         rows += seal.row_count;
         after = seal.seq;
       }
-      if (page.length < 1000) return seals;
+      if (page.length < SEAL_PAGE) return seals;
     }
   }
 
@@ -179,7 +177,7 @@ export class RetentionArchiver {
       manifest_hash: hash,
       signature: manifest.signature,
     };
-    await this.clickhouse.insert({ table: 'integrity_archives', values: [record], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
+    await this.archives.insert(record);
     this.logger.info({ table, from_seq: from, to_seq: to, rows, file: relative }, 'retention archive written');
     return { table, from_seq: from, to_seq: to, rows, file: relative };
   }
@@ -189,7 +187,7 @@ export class RetentionArchiver {
     for (const page of sealPages(seals)) {
       let k = 0;
       let check = new SealRowsCheck(table, page[0]!);
-      for await (const { row, text } of chainRows(this.clickhouse, table, page[0]!.seq, page[page.length - 1]!.seq)) {
+      for await (const { row, text } of this.chain.rows(table, page[0]!.seq, page[page.length - 1]!.seq)) {
         while (row.seal_seq > page[k]!.seq && k < page.length - 1) {
           refuseIf(check.end(), page[k]!.seq);
           check = new SealRowsCheck(table, page[++k]!);
@@ -205,11 +203,6 @@ export class RetentionArchiver {
         check = new SealRowsCheck(table, page[++k]!);
       }
     }
-  }
-
-  private async query<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
-    const result = await this.clickhouse.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
-    return result.json<T>();
   }
 }
 

@@ -1,0 +1,55 @@
+import type { Pool, PoolClient } from 'pg';
+
+type Db = Pool | PoolClient;
+
+/** A login_throttle row, with the server's clock read in the same statement. */
+export interface ThrottleRow {
+  window_started_at: Date;
+  failures: number;
+  locked_until: Date | null;
+  lock_count: number;
+  now: Date;
+}
+
+/**
+ * login_throttle: failed logins per email (an administrator's under
+ * `admin:<email>`, see throttleKey), whether or not an account has that
+ * email, so unknown addresses lock the same way.
+ */
+export class LoginThrottleRepository {
+  constructor(private readonly pg: Pool) {}
+
+  /** The email's row, created if new and row-locked for the caller's transaction: attempts on one email run one at a time. */
+  async lockForUpdate(key: string, db: PoolClient): Promise<ThrottleRow> {
+    await db.query(`INSERT INTO login_throttle (email, window_started_at) VALUES ($1, now()) ON CONFLICT (email) DO NOTHING`, [key]);
+    return (await db.query<ThrottleRow>(`SELECT window_started_at, failures, locked_until, lock_count, now() AS now FROM login_throttle WHERE email = $1 FOR UPDATE`, [key])).rows[0]!;
+  }
+
+  /** A right password: a fresh window with no failures. */
+  async recordSuccess(key: string, db: Db = this.pg): Promise<void> {
+    await db.query(`UPDATE login_throttle SET failures = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
+  }
+
+  /**
+   * A wrong password: `failures` in the window (restarted when
+   * `restartWindow`), and `newLock` when this failure locked the email, which
+   * counts toward the escalation of later locks.
+   */
+  async recordFailure(key: string, change: { failures: number; restartWindow: boolean; newLock: Date | null }, db: Db = this.pg): Promise<void> {
+    await db.query(
+      `UPDATE login_throttle SET
+         failures = $2,
+         window_started_at = CASE WHEN $3 THEN now() ELSE window_started_at END,
+         locked_until = COALESCE($4, locked_until),
+         lock_count = lock_count + CASE WHEN $4::timestamptz IS NULL THEN 0 ELSE 1 END,
+         updated_at = now()
+       WHERE email = $1`,
+      [key, change.failures, change.restartWindow, change.newLock],
+    );
+  }
+
+  /** Lifts the email's lock and forgets its failures (password reset, unlock). */
+  async clear(key: string, db: Db = this.pg): Promise<void> {
+    await db.query(`UPDATE login_throttle SET failures = 0, locked_until = NULL, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
+  }
+}

@@ -1,0 +1,26 @@
+import type { PruneRecord } from '../../domain/seal';
+import type { ClickHouseClient } from '../../lib/clickhouse';
+
+/**
+ * integrity_prunes in ClickHouse: the signed record of each retention prune,
+ * written before the rows go, so verification accepts those seals without
+ * rows and still flags any other deletion.
+ */
+export class PruneRecordRepository {
+  constructor(private readonly clickhouse: ClickHouseClient) {}
+
+  async insert(record: PruneRecord): Promise<void> {
+    await this.clickhouse.insert({ table: 'integrity_prunes', values: [record], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
+  }
+
+  /** A table's prune records, as stored (their signatures unchecked), in order. */
+  async forTable(table: string): Promise<PruneRecord[]> {
+    const result = await this.clickhouse.query({
+      query: 'SELECT * FROM integrity_prunes WHERE table_name = {t:String} ORDER BY up_to_seq',
+      query_params: { t: table },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    return result.json<PruneRecord>();
+  }
+}
