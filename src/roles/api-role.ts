@@ -14,7 +14,7 @@ import type { ClickHouseWriter } from '../features/ingest/writer/clickhouse-writ
 import { writerHealthKey } from '../features/ingest/writer/writer-health';
 import { VerificationRunRepository } from '../features/integrity/verification-run.repository';
 import type { ReadinessCheck } from '../features/ops/health.routes';
-import { ReportReadRepository } from '../features/reports/report.repository';
+import { ReportRepository } from '../features/reports/report.repository';
 import { ReportVerificationService } from '../features/reports/report-verification.service';
 import { WebhookNotifier } from '../features/webhooks/webhook-notifier';
 import { WebhookRepository } from '../features/webhooks/webhook.repository';
@@ -76,7 +76,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   readiness.clickhouse = clickhouse.ready;
   const webhooks = new WebhookNotifier(queues.webhooks, new WebhookRepository(pg), config.webhooks);
   const services = buildApiServices(config, pg, redis, events, clickhouse.reader, logger, queueList, webhooks);
-  const reportRepository = new ReportReadRepository(pg);
+  const reportRepository = new ReportRepository(pg);
   // The same key file as the worker's; the API uses only its public half, to check reports.
   const keys = loadSigningKeys(config);
   const verificationRuns = new VerificationRunRepository(pg);

@@ -13,7 +13,7 @@ import { RecordedVerification } from '../features/integrity/recorded-verificatio
 import { SealRepository } from '../features/integrity/seal.repository';
 import { VerificationRunRepository } from '../features/integrity/verification-run.repository';
 import { ReportBuilder } from '../features/reports/report-builder';
-import { ReportRepository } from '../features/reports/report-writer.repository';
+import { ReportRepository } from '../features/reports/report.repository';
 import { RetentionJob } from '../features/retention/retention-job';
 
 /**

@@ -1,14 +1,13 @@
 import type { Pool } from 'pg';
-import { toClickHouseTime } from '../../domain/event-row';
 import { reportHash, reportScopeApps, type ReportRow, type ReportType, type SignedReport, type UnsignedReport } from '../../domain/report';
 import type { SigningKey } from '../../lib/signing-key';
 import type { ClickHouseReader } from '../../queues/clickhouse-reader';
 import type { IntegrityVerifier } from '../integrity/integrity-verifier';
-import type { ReportRepository } from './report-writer.repository';
+import type { ReportRepository } from './report.repository';
 import { VerificationRunRepository } from '../integrity/verification-run.repository';
 import { LegacyResolutions } from '../admin/legacy-resolutions';
-
-type Counts = Record<string, number>;
+import { eventKey, ResolutionRepository } from '../admin/resolution.repository';
+import { ReportFiguresReader, type Counts, type ReportWindow } from './report-figures.reader';
 
 /**
  * Builds, signs, chains and stores compliance reports from what ClickHouse
@@ -22,16 +21,22 @@ type Counts = Record<string, number>;
  * chains hold, without the other apps' row counts or event ids.
  */
 export class ReportBuilder {
+  private readonly figures: ReportFiguresReader;
+  private readonly resolutions: ResolutionRepository;
   private readonly legacyResolutions: LegacyResolutions;
+  private readonly runs: VerificationRunRepository;
 
   constructor(
-    private readonly reader: ClickHouseReader,
-    private readonly pg: Pool,
+    reader: ClickHouseReader,
+    pg: Pool,
     private readonly reports: ReportRepository,
     private readonly verifier: IntegrityVerifier,
     private readonly key: SigningKey,
   ) {
+    this.figures = new ReportFiguresReader(reader);
+    this.resolutions = new ResolutionRepository(pg);
     this.legacyResolutions = new LegacyResolutions(pg, reader);
+    this.runs = new VerificationRunRepository(pg);
   }
 
   async generate(type: ReportType, start: Date, end: Date, generatedBy: string, apps?: readonly string[] | null): Promise<{ report: ReportRow; created: boolean }> {
@@ -70,53 +75,30 @@ export class ReportBuilder {
    * its row count or where (which event) a chain broke.
    */
   private async lastVerification(scoped: boolean): Promise<Record<string, unknown> | null> {
-    const [run] = await new VerificationRunRepository(this.pg).latest(1);
+    const [run] = await this.runs.latest(1);
     if (!run) return null;
     const broken = run.tables.filter((t) => !t.ok).map((t) => (scoped ? { table: t.table } : { table: t.table, ...t.first_break }));
     return { run_id: run.id, trigger: run.trigger, finished_at: run.finished_at, ok: run.ok, ...(scoped ? {} : { rows_verified: run.rows_verified }), ...(broken.length ? { broken } : {}) };
   }
 
   private async content(type: ReportType, start: Date, end: Date, scope: string[] | null): Promise<{ content: Record<string, unknown>; total: number }> {
-    const p = { from: toClickHouseTime(start), to: toClickHouseTime(end), ...(scope ? { apps: scope } : {}) };
-    // Every query below reads event tables through this condition: a scoped report reads only its apps' rows.
-    const inPeriod = `occurred_at >= {from:DateTime64(3)} AND occurred_at < {to:DateTime64(3)}${scope ? ' AND has({apps:Array(String)}, source_app)' : ''}`;
-    const countBy = async (sql: string): Promise<Counts> => {
-      const rows = await this.reader.query<{ k: string; n: number }>(sql, p);
-      return Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]));
-    };
+    const w: ReportWindow = { start, end, scope };
     const sum = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
 
     if (type === 'daily_security_summary') {
-      const failedByReason = await countBy(`SELECT failure_reason AS k, count() AS n FROM failed_login_attempts WHERE ${inPeriod} GROUP BY k ORDER BY k`);
-      const lockouts = await countBy(`SELECT action_taken AS k, count() AS n FROM security_events WHERE ${inPeriod} AND action_taken IN ('ACCOUNT_LOCKED', 'ACCOUNT_UNLOCKED', 'IP_BLOCKED') GROUP BY k ORDER BY k`);
-      const highRisk = await countBy(`SELECT event_type AS k, count() AS n FROM auth_audit_log WHERE ${inPeriod} AND risk_score >= 70 GROUP BY k ORDER BY k`);
-      const security = await this.reader.query<{ source_app: string; event_id: string; severity_level: string; is_resolved: boolean }>(
-        `SELECT source_app, toString(event_id) AS event_id, severity_level, is_resolved FROM security_events WHERE ${inPeriod}`,
-        p,
-      );
+      const failedByReason = await this.figures.failedLoginsByReason(w);
+      const lockouts = await this.figures.lockouts(w);
+      const highRisk = await this.figures.highRiskAuthEvents(w);
+      const security = await this.figures.securityEvents(w);
       // Resolutions name (source_app, event_id): another app's event with the same id is not resolved by this one's.
       await this.legacyResolutions.settle();
-      const key = (app: string, id: string) => `${app} ${id}`;
-      const resolved = new Set(
-        (
-          await this.pg.query<{ source_app: string; event_id: string }>(
-            `SELECT r.source_app, r.event_id::text FROM event_resolutions r JOIN unnest($1::text[], $2::uuid[]) AS e(source_app, event_id) USING (source_app, event_id) WHERE r.kind = 'security_event'`,
-            [security.map((s) => s.source_app), security.map((s) => s.event_id)],
-          )
-        ).rows.map((r) => key(r.source_app, r.event_id)),
-      );
-      // The ten sources and targets with the most failed logins: who to block, whom to warn.
-      const top = (column: string) =>
-        this.reader.query<{ k: string; n: number }>(
-          `SELECT toString(${column}) AS k, count() AS n FROM failed_login_attempts WHERE ${inPeriod} AND ${column} IS NOT NULL AND toString(${column}) != '' GROUP BY k ORDER BY n DESC, k LIMIT 10`,
-          p,
-        );
-      const topIps = (await top('ip_address')).map((r) => ({ ip_address: r.k, failed_logins: Number(r.n) }));
-      const topAccounts = (await top('email_address')).map((r) => ({ email_address: r.k, failed_logins: Number(r.n) }));
+      const resolved = await this.resolutions.byEvents('security_event', security);
+      const topIps = (await this.figures.topFailedLogins(w, 'ip_address')).map((r) => ({ ip_address: r.key, failed_logins: r.failed_logins }));
+      const topAccounts = (await this.figures.topFailedLogins(w, 'email_address')).map((r) => ({ email_address: r.key, failed_logins: r.failed_logins }));
       const bySeverity: Record<string, { resolved: number; open: number }> = {};
       for (const s of security) {
         const bucket = (bySeverity[s.severity_level] ??= { resolved: 0, open: 0 });
-        if (s.is_resolved || resolved.has(key(s.source_app, s.event_id))) bucket.resolved++;
+        if (s.is_resolved || resolved.has(eventKey(s.source_app, s.event_id))) bucket.resolved++;
         else bucket.open++;
       }
       return {
@@ -133,10 +115,8 @@ export class ReportBuilder {
     }
 
     if (type === 'weekly_access_review') {
-      const adminActions = await countBy(`SELECT event_type AS k, count() AS n FROM audit_logs WHERE ${inPeriod} AND triggered_by_type = 'admin' GROUP BY k ORDER BY k`);
-      const accessChanges = await countBy(
-        `SELECT event_type AS k, count() AS n FROM audit_logs WHERE ${inPeriod} AND event_type IN ('role_changed', 'permission_granted', 'permission_revoked', 'account_suspended', 'account_reactivated', 'user_created', 'account_deleted') GROUP BY k ORDER BY k`,
-      );
+      const adminActions = await this.figures.adminActions(w);
+      const accessChanges = await this.figures.accessChanges(w);
       return {
         content: {
           admin_actions: { total: sum(adminActions), by_type: adminActions },
@@ -148,9 +128,7 @@ export class ReportBuilder {
       };
     }
 
-    const data = await countBy(
-      `SELECT event_type AS k, count() AS n FROM audit_logs WHERE ${inPeriod} AND (event_type IN ('gdpr_request', 'data_exported', 'data_imported', 'account_deleted', 'account_restored') OR startsWith(event_type, 'retention_')) GROUP BY k ORDER BY k`,
-    );
+    const data = await this.figures.dataActions(w);
     const integrity = await this.verifier.verify({ from: start, to: end });
     return {
       content: {

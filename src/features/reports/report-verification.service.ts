@@ -3,7 +3,7 @@ import { scopeOfReport, type SignedReport } from '../../domain/report';
 import { AppError } from '../../lib/errors/app-error';
 import type { KeyRing } from '../../lib/key-ring';
 import type { PublicSigningKey } from '../../lib/signing-key';
-import type { ReportReadRepository } from './report.repository';
+import type { ReportRepository } from './report.repository';
 
 export interface ReportVerification extends ReportCheck {
   id: string;
@@ -22,7 +22,7 @@ export interface ReportVerification extends ReportCheck {
  */
 export class ReportVerificationService {
   constructor(
-    private readonly reports: ReportReadRepository,
+    private readonly reports: ReportRepository,
     private readonly key: PublicSigningKey,
     /** Retired keys too: a report signed before a rotation is checked with the key it names. */
     private readonly keys: KeyRing,

@@ -11,7 +11,7 @@ import { boundedApps, readableApps, withinApps } from '../api-keys/app-restricti
 import { validate } from '../../http/validate';
 import { reportPdf } from './report-pdf';
 import type { ReportVerificationService } from './report-verification.service';
-import type { ReportReadRepository } from './report.repository';
+import type { ReportRepository } from './report.repository';
 
 export interface ReportGenerator {
   /** `apps`: a report scoped to those apps (sorted, no repeats); absent, a global report. */
@@ -48,7 +48,7 @@ export const submissionBody = z.strictObject({
 });
 
 export interface ReportsComponent {
-  repository: ReportReadRepository;
+  repository: ReportRepository;
   generator: ReportGenerator;
   verification: ReportVerificationService;
   /** The signing key's public half (PEM), for checking downloads offline. */
