@@ -5,7 +5,9 @@ import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
 import { makePrivateDir, ownerOnlyUmask } from './lib/private-dir';
 import { start } from './roles/start';
+import { startWorkerProcess, STORE_LOCKED_EXIT, WORKER_PROCESS_ENV, type FromWorker, type ToWorker } from './roles/worker-process';
 import { configureZod } from './schemas/zod-config';
+import { WorkerProcessFailed } from './lib/errors/worker-process-failed-error';
 
 /** Starts the roles named in ROLE (default: all) and stops them cleanly on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
@@ -54,21 +56,43 @@ export async function main(): Promise<void> {
     logger.fatal({ err: error }, 'uncaught exception; stopping');
     void stop('uncaughtException', 1);
   });
+  const supervised = process.env[WORKER_PROCESS_ENV] === 'child' && process.send !== undefined;
+  if (supervised) answerParent(() => running, (reason) => void stop(reason));
   try {
-    running = await start(config, logger);
+    // With other roles, the worker role runs in a child process by default, so ingest work gets a core of its own.
+    const apart = config.workerProcess === 'separate' && config.roles.includes('worker') && config.roles.length > 1;
+    const workerProcess = apart ? await startWorkerProcess(logger, output) : undefined;
+    running = await start(apart ? { ...config, roles: config.roles.filter((role) => role !== 'worker') } : config, logger, { workerProcess });
+    if (supervised) process.send!({ type: 'ready' } satisfies FromWorker);
   } catch (error) {
     if (error instanceof StoreLockedError) {
       process.stderr.write(`auditflow: ${error.message}\n`);
-      process.exit(3);
+      process.exit(STORE_LOCKED_EXIT);
     }
+    // The worker process already said why, on the same stderr.
+    if (error instanceof WorkerProcessFailed) process.exit(error.exitCode === STORE_LOCKED_EXIT ? STORE_LOCKED_EXIT : 1);
     logger.fatal({ err: error }, 'could not start');
     exit(1, 2000);
     return;
   }
-  logger.info({ roles: config.roles, clickhouse: config.clickhouse.mode }, 'auditflow started');
+  // 'auditflow started' means the whole process is up: a worker process reports only its own part.
+  logger.info({ roles: config.roles, clickhouse: config.clickhouse.mode }, supervised ? 'worker process started' : 'auditflow started');
 
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // Ctrl-C reaches a worker process too (one process group): its parent stops it, in order.
+  process.on('SIGINT', () => void (supervised ? undefined : stop('SIGINT')));
+}
+
+/** In a worker process: stop when the parent asks or is gone, and send it this process's metrics. */
+function answerParent(running: () => Awaited<ReturnType<typeof start>> | undefined, stop: (reason: string) => void): void {
+  process.on('message', (message: ToWorker) => {
+    if (message.type === 'stop') stop('asked by the main process');
+    else if (message.type === 'metrics') {
+      void (running()?.metrics?.registry.getMetricsAsJSON() ?? Promise.resolve([])).then((metrics) => process.send?.({ type: 'metrics', id: message.id, metrics } satisfies FromWorker));
+    }
+  });
+  // The main process died without stopping this one (SIGKILL): drain and close the store rather than linger.
+  process.on('disconnect', () => stop('the main process is gone'));
 }
 
 if (require.main === module) void main();

@@ -49,6 +49,12 @@ const envSchema = z.object({
    * Unset: none (the api role serves the same endpoints on PORT).
    */
   METRICS_PORT: int(0, 65535).optional(),
+  /**
+   * Where the worker role runs when this process also runs the api or the
+   * scheduler: `separate` (a child process, so HTTP and ingest work use two
+   * cores) or `inline` (this process, one core).
+   */
+  WORKER_PROCESS: z.enum(['separate', 'inline']).default('separate'),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/auditflow'),
@@ -163,6 +169,8 @@ export type Config = {
   port: number;
   /** The ops server's port (METRICS_PORT), when one is wanted. */
   metricsPort?: number;
+  /** WORKER_PROCESS: run the worker role in a child process (with other roles only). */
+  workerProcess: 'separate' | 'inline';
   host: string;
   redisUrl: string;
   databaseUrl: string;
@@ -222,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roles,
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    workerProcess: e.WORKER_PROCESS,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,

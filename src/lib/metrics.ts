@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** Why the ingest API did not queue an event. `duplicate` is acknowledged (202) but not queued again. */
 export type RejectReason = 'invalid' | 'conflict' | 'duplicate' | 'too_large' | 'rate_limited' | 'unavailable';
@@ -64,6 +64,10 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', '
  * The process's Prometheus metrics, in a registry of its own (not prom-client's
  * global one), so several stacks in one process each count their own.
  */
+/** Metrics as prom-client gives them in JSON, from another process. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+export type MetricsSource = () => Promise<MetricsJson>;
+
 export class AppMetrics implements IngestMetrics, SpoolMetrics {
   readonly registry = new Registry();
 
@@ -164,6 +168,7 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
   });
 
   private spoolDepth?: SpoolDepth;
+  private readonly sources: MetricsSource[] = [];
   private store?: StoreHealth;
 
   constructor(options: AppMetricsOptions = {}) {
@@ -174,6 +179,8 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
       help: 'Jobs in each BullMQ queue, by state, read from Redis on every scrape',
       labelNames: ['queue', 'state'],
       registers: [this.registry],
+      // Every process reads the same queues: merged, the figure is one process's, not their sum.
+      aggregator: 'max',
       async collect() {
         // Stale depths would look healthy: while Redis does not answer, report none.
         this.reset();
@@ -213,6 +220,7 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
       name: 'auditflow_data_dir_free_bytes',
       help: 'Free bytes on the filesystem holding DATA_DIR (the embedded store, the spool, archives)',
       registers: [this.registry],
+      aggregator: 'max',
       async collect() {
         const s = store();
         if (s) this.set(await s.freeBytes().catch(() => 0));
@@ -256,6 +264,24 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
     // Every reason exists from the start, so a rate() over it has a zero to start from.
     for (const reason of ['invalid', 'conflict', 'duplicate', 'too_large', 'rate_limited', 'unavailable'] satisfies RejectReason[]) this.eventsRejected.inc({ reason }, 0);
     for (const reason of ['flush_rejected', 'attempts_exhausted']) this.deadLetters.inc({ reason }, 0);
+  }
+
+  /** Another process's metrics (the worker process of `npm start`), merged into what this one serves. */
+  addSource(source: MetricsSource): void {
+    this.sources.push(source);
+  }
+
+  /** This process's metrics in the Prometheus text format, with every source's merged in (counters summed). */
+  async render(): Promise<string> {
+    if (this.sources.length === 0) return this.registry.metrics();
+    const own = await this.registry.getMetricsAsJSON();
+    // A source that does not answer (a worker process restarting) is left out of this scrape, not an error.
+    const others = await Promise.all(this.sources.map((source) => source().catch(() => [])));
+    return AggregatorRegistry.aggregate([own, ...others]).metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   accepted(kinds: string[]): void {

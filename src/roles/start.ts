@@ -5,11 +5,13 @@ import { createOpsApp } from '../features/ops/ops-app';
 import type { RiskWorker } from '../features/risk/risk.worker';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import type { Logger } from '../lib/logger';
+import type { AppMetrics } from '../lib/metrics';
 import { ShutdownPlan } from '../lib/shutdown';
 import { startApiRole } from './api-role';
 import { openConnections, type Connections } from './connections';
 import { closeServer, listen, portOf } from './http-server';
 import { startScheduler } from './scheduler-role';
+import type { WorkerProcess } from './worker-process';
 import { startWorkerRole, type WorkerRole } from './worker-role';
 
 export interface Running {
@@ -22,6 +24,7 @@ export interface Running {
   analyst?: AnalystQueryRunner;
   writer?: ClickHouseWriter;
   risk?: RiskWorker;
+  metrics?: AppMetrics;
   /** Stops every role in order; resolves true when all steps closed cleanly. */
   stop: () => Promise<boolean>;
 }
@@ -31,13 +34,21 @@ export interface Running {
  * connects before this runs, so tests build the same graph with their own
  * database, queue prefix and ClickHouse directory.
  */
-export async function start(config: Config, logger: Logger): Promise<Running> {
+export async function start(config: Config, logger: Logger, options: { workerProcess?: WorkerProcess } = {}): Promise<Running> {
   const shutdown = new ShutdownPlan();
   const running: Running = { stop: () => shutdown.run(logger) };
   try {
     const conns = await openConnections(config, logger, shutdown);
     running.clickhouse = conns.clickhouse?.client;
     running.analyst = conns.clickhouse?.analyst;
+    running.metrics = conns.metrics;
+    const { workerProcess } = options;
+    if (workerProcess) {
+      // The worker role of this process runs in a child: it is stopped after the API's last events, like an inline one.
+      conns.readiness.worker = workerProcess.ready;
+      conns.metrics.addSource(workerProcess.metrics);
+      shutdown.add('drain workers', { name: 'worker process', run: async () => (await workerProcess.stop()) || Promise.reject(new Error('the worker process did not exit cleanly')) });
+    }
     let worker: WorkerRole | undefined;
     if (conns.clickhouse) {
       worker = startWorkerRole(config, { ...conns, clickhouse: conns.clickhouse }, logger, shutdown);

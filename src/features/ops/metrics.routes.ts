@@ -32,8 +32,8 @@ export function metricsRoutes(metrics: AppMetrics | undefined, token: string | u
   const router = Router();
   router.get('/metrics', metricsAccess(token), async (_req, res) => {
     if (!metrics) throw new AppError('NOT_FOUND', 'this process collects no metrics');
-    const body = await metrics.registry.metrics();
-    res.set('Content-Type', metrics.registry.contentType).send(body);
+    const body = await metrics.render();
+    res.set('Content-Type', metrics.contentType).send(body);
   });
   return router;
 }

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
+import { createApiKey, postEvents } from '../helpers/stack';
+import { createNamespace, eventually } from '../helpers/test-env';
+
+/**
+ * `npm start` (ROLE=all) runs the worker role in a child process by default,
+ * so HTTP and ingest work have a core each. These are the promises that come
+ * with it: one owner of the store, a worker that dies is restarted while the
+ * API goes on accepting, nothing acknowledged is lost or doubled, /metrics
+ * covers both processes, and a main process killed outright leaves no worker
+ * behind.
+ */
+const ns = createNamespace('workerproc');
+let server: AuditflowProcess | undefined;
+afterAll(async () => {
+  if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+  await ns.cleanup();
+});
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const workerPid = (proc: AuditflowProcess, msg: string, after = 0) =>
+  eventually(async () => proc.logs.slice(after).find((l) => l.msg === msg && typeof l.workerPid === 'number')?.workerPid as number | undefined, 60_000);
+
+const auditEvent = (tag: string) => ({ kind: 'audit', event_id: randomUUID(), event_type: 'invoice_paid', user_id: `u-${tag}` });
+
+it('runs the worker in a child process, restarts it when it dies, and loses or doubles nothing it acknowledged', async () => {
+  const ingestKey = await createApiKey(ns, 'wp-app', ['ingest']);
+  const queryKey = await createApiKey(ns, 'wp-analyst', ['query'], 'wp-app');
+  server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '100', LOG_LEVEL: 'info' }), 60_000);
+  const base = `http://127.0.0.1:${server.port}`;
+  const mainPid = server.child.pid!;
+  const firstWorker = await workerPid(server, 'worker process ready');
+  expect(firstWorker).not.toBe(mainPid);
+
+  const sent: string[] = [];
+  const post = async (tag: string) => {
+    const events = Array.from({ length: 20 }, () => auditEvent(tag));
+    const response = await postEvents(base, ingestKey, events);
+    expect(response.status).toBe(202);
+    sent.push(...events.map((e) => e.event_id));
+  };
+  await post('before');
+
+  // /metrics of the main process includes the worker's flushes: they happen only in the child.
+  await eventually(async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return /auditflow_clickhouse_flush_rows_count\{table="audit_logs"\} [1-9]/.test(text);
+  });
+
+  // The worker dies: the API goes on accepting into Redis, /readyz says which part is missing.
+  const logsBefore = server.logs.length;
+  process.kill(firstWorker, 'SIGKILL');
+  await eventually(async () => {
+    const ready = await fetch(`${base}/readyz`);
+    const body = (await ready.json()) as { checks: Record<string, string> };
+    return ready.status === 503 && body.checks.worker !== 'ok';
+  });
+  await post('while-down');
+  const secondWorker = await workerPid(server, 'worker process restarted', logsBefore);
+  expect(secondWorker).not.toBe(firstWorker);
+  await post('after');
+
+  const analyst = createClient({ url: `${base}/clickhouse`, password: queryKey, log: { level: ClickHouseLogLevel.OFF } });
+  try {
+    const stored = await eventually(async () => {
+      const result = await analyst.query({ query: 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs WHERE event_id IN {ids:Array(UUID)}', query_params: { ids: sent }, format: 'JSONEachRow' });
+      const [row] = await result.json<{ n: string; u: string }>();
+      return Number(row!.n) === sent.length ? row : undefined;
+    }, 60_000);
+    expect({ count: Number(stored!.n), unique: Number(stored!.u) }).toEqual({ count: 60, unique: 60 });
+  } finally {
+    await analyst.close();
+  }
+
+  // A main process killed outright leaves no worker behind, and the store is free for the next start.
+  server.child.kill('SIGKILL');
+  await server.exited;
+  await eventually(async () => !isAlive(secondWorker), 30_000);
+  server = await spawnAuditflow(ns.env({ LOG_LEVEL: 'info' }), 60_000);
+  const third = await workerPid(server, 'worker process ready');
+  expect(isAlive(third)).toBe(true);
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toEqual({ code: 0, signal: null });
+  expect(isAlive(third)).toBe(false);
+}, 240_000);
