@@ -31,7 +31,7 @@ export class AdminLoginService {
 
     if (attempt.outcome === 'locked') {
       this.recordFailure(input.email, attempt.account, 'ACCOUNT_LOCKED', policy.threshold, attempt.lockedUntil, ctx);
-      throw lockedError(attempt.lockedUntil);
+      throw lockedError(attempt.lockedUntil, attempt.now);
     }
     if (attempt.outcome === 'failure') {
       this.recordFailure(input.email, attempt.account, attempt.reason, attempt.attemptInWindow, attempt.lockedUntil, ctx);

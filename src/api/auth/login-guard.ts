@@ -28,7 +28,8 @@ const TABLES: Record<LoginSubject, string> = { user: 'users', admin: 'administra
 
 export type LoginAttempt<R extends AccountRow = UserRow> =
   | { outcome: 'success'; account: R }
-  | { outcome: 'locked'; account: R | null; lockedUntil: Date }
+  /** `now`: PostgreSQL's, which the lock is measured by (the Retry-After is taken from it, not this host's clock). */
+  | { outcome: 'locked'; account: R | null; lockedUntil: Date; now: Date }
   | {
       outcome: 'failure';
       account: R | null;
@@ -89,7 +90,7 @@ export class LoginGuard<R extends AccountRow = UserRow> {
       const lockedUntil = latest(throttle.locked_until, user?.locked_until ?? null);
       if (lockedUntil && lockedUntil > now) {
         await client.query('COMMIT');
-        return { outcome: 'locked', account: user, lockedUntil };
+        return { outcome: 'locked', account: user, lockedUntil, now };
       }
 
       const candidate = user && (!eligible || eligible(user)) ? user : null;
