@@ -21,14 +21,28 @@ export interface Seal {
   signature: string;
 }
 
-/** Where a table's chain stands: the last seal's number, hash and last row hash. */
+/** Where a table's chain stands: the last seal's number, hash, last row hash and time. */
 export interface ChainHead {
   seq: number;
   sealHash: string;
   lastRowHash: string;
+  /** The last seal's sealed_at ('' before the first). */
+  sealedAt: string;
 }
 
-export const GENESIS: ChainHead = { seq: 0, sealHash: '', lastRowHash: '' };
+export const GENESIS: ChainHead = { seq: 0, sealHash: '', lastRowHash: '', sealedAt: '' };
+
+/**
+ * A new seal's sealed_at: the wall clock, but never earlier than the seal
+ * before it. `verify --from/--to` (and the monthly report) select seals by
+ * sealed_at and expect each range to be a run of consecutive seals; a clock
+ * stepped back would otherwise stamp later seals earlier, and a range would
+ * report a seal "missing" or skip seals. Both are ClickHouse DateTime64 text
+ * of one fixed width, so they compare as strings.
+ */
+export function sealTime(now: string, previous: string): string {
+  return previous > now ? previous : now;
+}
 
 export interface ChainedRow {
   row_hash: string;

@@ -49,12 +49,13 @@ function fromClientStatus(error: { status?: unknown; statusCode?: unknown; messa
 export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequestHandler {
   // While PostgreSQL is down every request fails the same way: one warning and one error event per
   // interval, not one per request (an outage must not become a storm of error_logs rows).
-  let pgDownSince = 0;
+  let pgDownSince = -Infinity;
   return (error, req, res, _next) => {
     const pgDown = !(error instanceof AppError) && isPgUnavailable(error);
     const appError = error instanceof AppError ? error : pgDown ? pgUnavailableError(error) : fromBodyParser(error);
-    const quiet = pgDown && Date.now() - pgDownSince < 10_000;
-    if (pgDown && !quiet) pgDownSince = Date.now();
+    // Monotonic, so a wall clock stepped back does not silence an outage for the size of the step.
+    const quiet = pgDown && performance.now() - pgDownSince < 10_000;
+    if (pgDown && !quiet) pgDownSince = performance.now();
     // The request's child logger (pino-http), so the line carries its requestId like every other line of it.
     const log = req.log ?? logger;
     if (!appError) {

@@ -40,11 +40,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
  */
 export function createPgPool(databaseUrl: string, max = 10, logger?: Logger): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
-  let lastLogged = 0;
+  let lastLogged = -Infinity;
   pool.on('error', (error) => {
     // One line per outage-ish interval, not one per pooled client.
-    if (Date.now() - lastLogged < 10_000) return;
-    lastLogged = Date.now();
+    if (performance.now() - lastLogged < 10_000) return;
+    lastLogged = performance.now();
     logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects on the next query');
   });
   return pool;

@@ -19,10 +19,11 @@ export class RedisLock {
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const key = `${this.prefix}:lock:${name}`;
     const token = randomUUID();
-    const deadline = Date.now() + this.waitMs;
+    // Monotonic: a wall clock stepped forward must not time the wait out at once.
+    const deadline = performance.now() + this.waitMs;
     let delay = 5;
     while ((await this.redis.set(key, token, 'PX', this.ttlMs, 'NX')) !== 'OK') {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${name}`);
+      if (performance.now() > deadline) throw new Error(`timed out waiting for lock ${name}`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 200);
     }

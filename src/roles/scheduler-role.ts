@@ -74,21 +74,72 @@ export async function enqueueScheduled(controlQueue: Queue<ControlJob>, task: Sc
   await controlQueue.add(task.name, task.job(period), { jobId: `${task.name}@${period.end.getTime()}` });
 }
 
-/** Runs node-cron in the scheduler role. */
-export function startScheduler(controlQueue: Queue<ControlJob>, logger: Logger, tasks = SCHEDULED_TASKS): { stop: () => void } {
-  const scheduled = tasks.map((task) =>
-    cron.schedule(
-      task.cron,
-      async () => {
-        try {
-          await enqueueScheduled(controlQueue, task, new Date());
-        } catch (error) {
-          logger.error({ err: error, task: task.name }, 'could not enqueue scheduled task');
-        }
-      },
-      { timezone: 'UTC' },
-    ),
-  );
+/** How often the scheduler reads the wall clock for due slots. */
+const SWEEP_MS = 5000;
+/** The longest step forward whose slots are caught up: a day, so one stepped-over report or nightly run is never lost, but a machine suspended for weeks does not replay every hour. */
+const CATCH_UP_MS = 24 * 3600_000;
+const MINUTE_MS = 60_000;
+
+/** A task with its cron expression's matcher (UTC, per minute). */
+export interface CronSlotTask {
+  task: ScheduledTask;
+  matches: (minute: Date) => boolean;
+}
+
+export function withCronMatcher(task: ScheduledTask): CronSlotTask & { destroy: () => void } {
+  const cronTask = cron.createTask(task.cron, () => undefined, { timezone: 'UTC' });
+  return { task, matches: (minute) => cronTask.match(minute), destroy: () => void cronTask.destroy() };
+}
+
+/**
+ * The slots a sweep at `now` enqueues: each task's cron minutes after
+ * `swept` (the last minute already swept, ms) up to `now`'s minute, and the
+ * new `swept`. A wall clock stepped forward yields each slot it jumped over,
+ * once; a clock stepped back yields nothing until it passes `swept` again,
+ * so no slot runs twice. (node-cron's own timers missed both: a timer that
+ * fired while the clock was behind re-armed for an hour, and a slot found
+ * more than a second late was dropped as "missed".)
+ */
+export function dueSlots(tasks: readonly CronSlotTask[], swept: number, now: Date): { due: { task: ScheduledTask; tick: Date }[]; swept: number } {
+  const last = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
+  const due: { task: ScheduledTask; tick: Date }[] = [];
+  for (let minute = Math.max(swept + MINUTE_MS, last - CATCH_UP_MS); minute <= last; minute += MINUTE_MS) {
+    for (const t of tasks) if (t.matches(new Date(minute))) due.push({ task: t.task, tick: new Date(minute) });
+  }
+  return { due, swept: Math.max(swept, last) };
+}
+
+/** Runs the scheduled tasks in the scheduler role: every few seconds (a monotonic timer), enqueues the slots the wall clock has passed. */
+export function startScheduler(controlQueue: Queue<ControlJob>, logger: Logger, tasks = SCHEDULED_TASKS, sweepMs = SWEEP_MS): { stop: () => Promise<void> } {
+  const matchers = tasks.map(withCronMatcher);
+  // Slots from the next minute on, as node-cron did: a start does not replay the current minute's.
+  let swept = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+  let running: Promise<void> | undefined;
+  const sweep = async (): Promise<void> => {
+    const now = new Date();
+    const next = dueSlots(matchers, swept, now);
+    swept = next.swept;
+    for (const { task, tick } of next.due) {
+      const lateMs = now.getTime() - tick.getTime();
+      if (lateMs > 2 * MINUTE_MS) logger.warn({ task: task.name, slot: tick.toISOString(), lateMs }, 'enqueuing a slot the wall clock stepped over');
+      try {
+        await enqueueScheduled(controlQueue, task, tick);
+      } catch (error) {
+        logger.error({ err: error, task: task.name }, 'could not enqueue scheduled task');
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= sweep()
+      .catch((error) => logger.error({ err: error }, 'scheduler sweep failed; retrying at the next one'))
+      .finally(() => (running = undefined));
+  }, sweepMs);
   logger.info({ tasks: tasks.map((t) => `${t.name} (${t.cron})`) }, 'scheduler started');
-  return { stop: () => scheduled.forEach((s) => s.stop()) };
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+      for (const m of matchers) m.destroy();
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { api, lastMailTo, signUp, tokenFromMail } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -22,6 +23,21 @@ describe('accounts', () => {
     expect(me.body.password_hash).toBeUndefined();
     expect((await api(stack.url, 'POST', '/auth/logout', { token })).status).toBe(204);
     expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(401);
+  });
+
+  it("sets a session's expiries on PostgreSQL's clock, the one that checks them", async () => {
+    const { userId } = await signUp(stack.url, ns, 'clock@example.com');
+    const pg = new Pool({ connectionString: ns.databaseUrl, max: 1 });
+    try {
+      // Computed from this process's clock, they drifted from created_at by the clocks' difference (an hour behind: expired at once).
+      const { rows } = await pg.query<{ idle: string; absolute: string }>(
+        `SELECT (idle_expires_at - last_activity_at)::text AS idle, (expires_at - created_at)::text AS absolute FROM user_sessions WHERE user_id = $1`,
+        [userId],
+      );
+      expect(rows).toEqual([{ idle: '00:30:00', absolute: '12:00:00' }]);
+    } finally {
+      await pg.end();
+    }
   });
 
   it('answers a wrong password and an unknown email alike', async () => {

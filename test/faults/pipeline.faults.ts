@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { openClickHouse } from '../../src/lib/clickhouse';
@@ -19,8 +19,8 @@ import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { IntegrityVerifier } from '../../src/features/integrity/integrity-verifier';
 import { SealRepository } from '../../src/features/integrity/seal.repository';
 import { ProcessSampler, sleep } from '../../traffic/load';
-import { auditEvent } from '../../traffic/workload';
-import { signUp } from '../helpers/accounts';
+import { auditEvent, batchBody } from '../../traffic/workload';
+import { api, signUp } from '../helpers/accounts';
 import { runCliAsync, spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { spooledEvents, spoolSegments } from '../helpers/spool';
 import { ThrowawayRedis } from '../helpers/redis-server';
@@ -747,3 +747,225 @@ it('the worker SIGKILLed while a seal is pending, then restarted: nothing lost o
     await tearDown({ sampler, processes: [apiServer, worker], ns });
   }
 }, 300_000);
+
+/** libfaketime (Debian package `faketime`) moves one process's wall clock while it runs, as a step of its host's clock would. */
+const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1'].find((p) => fs.existsSync(p));
+if (!LIBFAKETIME) console.warn('The wall-clock fault row is skipped: libfaketime is not installed (Debian: apt-get install faketime; .ci/run installs it).');
+
+/**
+ * A child's wall clock, `offsetMs` from the real one. The file is re-read at most once a second
+ * (FAKETIME_CACHE_DURATION), so a step takes effect within a second; timers and performance.now()
+ * stay on the real monotonic clock (FAKETIME_DONT_FAKE_MONOTONIC), as they do when NTP steps a host's clock.
+ */
+class FakeClock {
+  constructor(readonly file: string, private offsetMs = 0) {
+    this.set(offsetMs);
+  }
+
+  env(): Record<string, string> {
+    return { LD_PRELOAD: LIBFAKETIME!, FAKETIME_TIMESTAMP_FILE: this.file, FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+  }
+
+  set(offsetMs: number): void {
+    this.offsetMs = offsetMs;
+    // Renamed into place, so a process never reads a half-written offset.
+    fs.writeFileSync(`${this.file}.next`, `${offsetMs < 0 ? '-' : '+'}${Math.abs(offsetMs) / 1000}\n`);
+    fs.renameSync(`${this.file}.next`, this.file);
+  }
+
+  step(ms: number): void {
+    this.set(this.offsetMs + ms);
+  }
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
+
+(LIBFAKETIME ? it : it.skip)('the wall clock stepped back an hour and forward again under load: chain, seals, report periods and lockout windows hold, nothing lost or doubled', async () => {
+  const HOUR = 3_600_000;
+  const ns = createNamespace('faultclock');
+  const key = await createApiKey(ns, 'fault-clock');
+  const revokedKey = await createApiKey(ns, 'fault-clock-revoked');
+  const pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
+  // Locks of 30 s, so the run sees one lifted.
+  await pg.query(`UPDATE system_settings SET setting_value = '0.5' WHERE setting_key = 'lockout.duration_minutes'`);
+  const clockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-clock-'));
+  // The API and worker run on the real clock until the step. The scheduler runs on a clock of its own, hours behind,
+  // so that the daily reports' slot (00:05 UTC) comes while its clock is stepped back: the step forward then jumps over it.
+  const lastSlot = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate(), 0, 5));
+  if (lastSlot.getTime() > Date.now() - 5 * 60_000) lastSlot.setUTCDate(lastSlot.getUTCDate() - 1);
+  const mainClock = new FakeClock(path.join(clockDir, 'main'));
+  const schedulerClock = new FakeClock(path.join(clockDir, 'scheduler'));
+  const dayEnd = new Date(lastSlot.getTime() - 5 * 60_000);
+  const dayStart = new Date(dayEnd.getTime() - 24 * HOUR);
+  const server = await spawnAuditflow(ns.env({ ...mainClock.env(), ROLE: 'api,worker', FLUSH_MAX_AGE_MS: '200' }));
+  let scheduler: AuditflowProcess | undefined;
+  const url = `http://127.0.0.1:${server.port}`;
+  const durationMs = 70_000;
+  const load = new IngestLoad({ port: server.port!, key, concurrency: 4, durationMs, paceMs: 200 });
+  const sampler = new BacklogSampler(REDIS_URL, ingestKeys(ns), () => load.now());
+  const login = (email: string, password: string) => api(url, 'POST', '/auth/login', { body: { email, password } });
+  // BullMQ renews a job's lock by comparing wall-clock times: jobs active across a step back lose their locks and are re-run.
+  const stalls: number[] = [];
+  const queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: { url: REDIS_URL }, prefix: ns.queuePrefix });
+  queueEvents.on('stalled', () => stalls.push(load.now()));
+  const post = (apiKey: string) => fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: batchBody(1).body }).then((r) => r.status);
+  try {
+    const { token } = await signUp(url, ns, 'clock-user@example.com');
+    const victim = 'clock-victim@example.com';
+    await signUp(url, ns, victim);
+    expect(await post(revokedKey)).toBe(202); // cached by the API from now on
+    await queueEvents.waitUntilReady();
+    // Started last (it starts in seconds, the worker's chDB does not), its clock 35 s before the step it is planned for.
+    schedulerClock.set(lastSlot.getTime() - 10_000 - 35_000 - Date.now());
+    scheduler = await spawnAuditflow(ns.env({ ...schedulerClock.env(), ROLE: 'scheduler' }));
+    sampler.start();
+    const running = load.run();
+    const clicks = todoClicks(url, token, 2, () => load.now(), () => load.now() > durationMs);
+    // Three wrong passwords on the real clock, two more after the step back: one lock, counted by PostgreSQL's clock.
+    for (let i = 0; i < 3; i++) expect((await login(victim, 'wrong password!')).status).toBe(401);
+    // Step back 10 s before the scheduler's clock reaches the slot.
+    const waitMs = lastSlot.getTime() - 10_000 - schedulerClock.now();
+    if (waitMs < 5000) throw new Error(`the scheduler took too long to start: its clock is ${((10_000 + 35_000 - waitMs) / 1000).toFixed(1)} s past its start, 35 s were planned before the step`);
+    await sleep(waitMs);
+    const stepBackAt = load.now();
+    const stepBackReal = Date.now();
+    mainClock.step(-HOUR);
+    schedulerClock.step(-HOUR);
+    await sleep(1500);
+    expect((await login(victim, 'wrong password!')).status).toBe(401);
+    const fifth = await login(victim, 'wrong password!');
+    const lockedRow = (await pg.query<{ locked_until: Date; lock_count: number }>(`SELECT locked_until, lock_count FROM login_throttle WHERE email = $1`, [victim])).rows[0]!;
+    const lockedDuring = await login(victim, 'correct horse battery staple');
+    const retryAfterDuring = Number(lockedDuring.headers.get('retry-after'));
+    const retryAfterDuringExpected = Math.ceil((lockedRow.locked_until.getTime() - Date.now()) / 1000);
+    // A key revoked while the clock is back: the API's 5 s key cache must still run out.
+    await pg.query(`UPDATE api_keys SET revoked_at = now() WHERE name = 'fault-clock-revoked'`);
+    // A login while the clock is back: its session must be usable.
+    const relogin = await login('clock-user@example.com', 'correct horse battery staple');
+    const reloginTodos = relogin.status === 200 ? (await api(url, 'GET', '/todos', { token: relogin.body.token })).status : relogin.status;
+    await sleep(6500);
+    const revokedStatus = await post(revokedKey);
+    await sleep(Math.max(0, stepBackAt + 20_000 - load.now()));
+    const stepForwardAt = load.now();
+    mainClock.step(HOUR);
+    schedulerClock.step(HOUR);
+    await sleep(1500);
+    const lockedAfter = await login(victim, 'correct horse battery staple');
+    const retryAfterAfter = Number(lockedAfter.headers.get('retry-after'));
+    const retryAfterAfterExpected = Math.ceil((lockedRow.locked_until.getTime() - Date.now()) / 1000);
+    // The lock is lifted when PostgreSQL's clock passes locked_until, and not before.
+    const earlyOpen: number[] = [];
+    const openedAt = await eventually(async () => {
+      const res = await login(victim, 'correct horse battery staple');
+      if (res.status === 200) return Date.now();
+      if (res.status !== 423) earlyOpen.push(res.status);
+      return null;
+    }, 60_000, 500);
+    const unlockLagMs = openedAt - lockedRow.locked_until.getTime();
+    // The daily report whose slot the step forward jumped over: made once the scheduler catches up, for its period.
+    const reportAfterMs = await eventually(async () => {
+      const { rows } = await pg.query(`SELECT 1 FROM compliance_reports WHERE report_type = 'daily_security_summary' AND report_period_end = $1`, [dayEnd]);
+      return rows.length > 0 ? load.now() - stepForwardAt : null;
+    }, 60_000, 250).catch(() => null);
+    await running;
+    const loadEnd = load.now();
+    await clicks.done;
+    await drained(sampler, 120_000);
+    const drainMs = load.now() - loadEnd;
+    await sleep(2000);
+    scheduler.child.kill('SIGTERM');
+    server.child.kill('SIGTERM');
+    const exits = await Promise.all([server.exited, scheduler.exited]);
+    const ingest = await storeTally(ns, load.acked);
+    const todos = await todoTally(ns, clicks.acked);
+    const reports = (
+      await pg.query<{ report_type: string; start: Date; end: Date; n: string; generated_by: string }>(
+        `SELECT report_type, report_period_start AS start, report_period_end AS end, count(*) AS n, min(generated_by) AS generated_by FROM compliance_reports GROUP BY 1, 2, 3 ORDER BY 2`,
+      )
+    ).rows;
+    const daily = reports.filter((r) => r.report_type === 'daily_security_summary');
+    const lock = (await pg.query<{ lock_count: number; locked_until: Date | null; status: string }>(`SELECT lock_count, locked_until, status FROM users WHERE email = $1`, [victim])).rows[0]!;
+    // sealed_at along each chain: a seal stamped earlier than the one before it breaks selection by time.
+    const seals = (await pg.query<{ table_name: string; seq: string; sealed_at: Date }>(`SELECT table_name, seq, sealed_at FROM integrity_seals ORDER BY table_name, seq`)).rows;
+    let backwards = 0;
+    let deepest = 0;
+    let held = 0;
+    seals.forEach((s, i) => {
+      const before = seals[i - 1];
+      if (!before || before.table_name !== s.table_name) return;
+      if (s.sealed_at < before.sealed_at) {
+        backwards++;
+        deepest = Math.max(deepest, before.sealed_at.getTime() - s.sealed_at.getTime());
+      }
+      if (s.sealed_at.getTime() === before.sealed_at.getTime()) held++;
+    });
+    const verify = await runCliAsync(['verify'], ns.env());
+    // Two consecutive ranges split at the step back: together they must check every seal once, and each be green.
+    const clickhouse = await openClickHouse(ns.config().clickhouse);
+    let ranges: { ok: boolean; seals: number; breaks: string[] }[];
+    let allSeals: number;
+    try {
+      const verifier = new IntegrityVerifier(clickhouse, KeyRing.of(SigningKey.load(undefined, ns.config().keysDir).publicKey), new SealRepository(pg, clickhouse));
+      const split = new Date(stepBackReal - 2000);
+      const results = [await verifier.verify({ from: new Date(stepBackReal - 2 * HOUR), to: split }), await verifier.verify({ from: split, to: new Date(Date.now() + 2 * HOUR) })];
+      ranges = results.map((r) => ({ ok: r.ok, seals: r.tables.reduce((n, t) => n + t.seals, 0), breaks: r.tables.filter((t) => !t.ok).map((t) => `${t.table}: ${t.first_break?.detail}`) }));
+      allSeals = (await verifier.verify()).tables.reduce((n, t) => n + t.seals, 0);
+    } finally {
+      await clickhouse.close();
+    }
+    // The backlog at each phase's end, and how fast it grew in each: a step that stalled the writer would show as a steeper climb while the clock was back.
+    const backlogAt = (t: number) => [...sampler.samples].reverse().find((x) => x.t <= t && x.jobs !== null)?.jobs ?? 0;
+    const phases = [0, stepBackAt, stepForwardAt, loadEnd];
+    const growth = phases.slice(1).map((t, i) => (backlogAt(t) - backlogAt(phases[i]!)) / ((t - phases[i]!) / 1000));
+    const checks = {
+      'every acknowledged event stored once': ingest.lost === 0 && ingest.duplicates === 0 && todos.lost === 0 && todos.duplicates === 0,
+      'both processes exit 0': exits.every((e) => e.code === 0 && e.signal === null),
+      '`auditflow verify` green': verify.code === 0,
+      'no seal stamped earlier than the one before it': backwards === 0,
+      'ranges split at the step are green and check every seal once': ranges.every((r) => r.ok) && ranges[0]!.seals + ranges[1]!.seals === allSeals,
+      'the stepped-over daily report made once, for its day': daily.length === 1 && daily[0]!.start.getTime() === dayStart.getTime() && Number(daily[0]!.n) === 1,
+      'the fifth failure locks once': fifth.status === 401 && lockedRow.lock_count === 1 && lockedDuring.status === 423 && lock.lock_count === 1,
+      'Retry-After right while the clock is back': Math.abs(retryAfterDuring - retryAfterDuringExpected) <= 2,
+      'Retry-After right after the step forward': lockedAfter.status === 423 && Math.abs(retryAfterAfter - retryAfterAfterExpected) <= 2,
+      'unlocked on time (PostgreSQL clock), not permanent': earlyOpen.length === 0 && unlockLagMs >= 0 && unlockLagMs < 5000 && lock.locked_until !== null && lock.locked_until.getFullYear() < 9999,
+      'a login while the clock is back gets a session that works': relogin.status === 200 && reloginTodos === 200,
+      'a key revoked while the clock is back is refused once its cache runs out': revokedStatus === 401,
+    };
+    const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    const fmt = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
+    recordFigure({
+      order: 13,
+      fault: 'the wall clock stepped back 1 h, then forward 1 h (libfaketime), during ingest and todo/auth use',
+      expected:
+        '0 lost, 0 duplicates; `auditflow verify` green; sealed_at never goes back; the daily report whose slot was stepped over made once; one lock, lifted on time; sessions and Retry-After right',
+      acknowledged: ingest.acknowledged + todos.acknowledged,
+      inClickHouse: ingest.inClickHouse + todos.inClickHouse,
+      lost: ingest.lost + todos.lost,
+      duplicates: ingest.duplicates + todos.duplicates,
+      unacknowledgedStored: ingest.unacknowledgedStored + todos.unacknowledgedStored,
+      recoveryMs: reportAfterMs,
+      firstAckMs: load.firstAckAfter(stepBackAt),
+      statuses: `ingest ${load.statusSummary()}; todos ${clicks.summary()}`,
+      ok: failed.length === 0,
+      notes:
+        `4 ingest clients (~${Math.round(load.offeredEvents / (durationMs / 1000))} events/s) and 2 users creating todos for ${durationMs / 1000} s; the API+worker process's clock stepped back 1 h ${(stepBackAt / 1000).toFixed(0)} s in and forward 1 h 20 s later, and so did a scheduler process's clock, set ${((Date.now() - schedulerClock.now()) / HOUR).toFixed(1)} h behind so that the 00:05 UTC slot of the daily report (period ${fmt(dayStart)} to ${fmt(dayEnd)}) fell in the 20 s it was back. ` +
+        `Seals: ${seals.length} in PostgreSQL, ${backwards} stamped earlier than the seal before them${backwards ? ` (by up to ${(deepest / 1000).toFixed(0)} s)` : ''}, ${held} stamped with the same time as the seal before them (held while the clock was behind); \`auditflow verify\` exit ${verify.code}; verify --from/--to split 2 s before the step: ${ranges.map((r) => `${r.ok ? 'green' : `BROKEN (${r.breaks.join('; ')})`}, ${r.seals} seals`).join(' + ')} of ${allSeals}. ` +
+        `Daily reports: ${daily.map((r) => `${fmt(r.start)}–${fmt(r.end)} ×${r.n} (${r.generated_by})`).join(', ') || 'none'}; the stepped-over one stored ${reportAfterMs === null ? 'never (within 60 s)' : `${(reportAfterMs / 1000).toFixed(1)} s after the step forward`}. ` +
+        `Lockout (0.5 min locks): 3 wrong passwords before the step, 2 after; the fifth answered ${fifth.status}, the lock count is ${lock.lock_count}; Retry-After ${retryAfterDuring} s while back (expected ${retryAfterDuringExpected}), ${retryAfterAfter} s after the step forward (expected ${retryAfterAfterExpected}); the right password opened ${(unlockLagMs / 1000).toFixed(1)} s after locked_until${earlyOpen.length ? ` (early answers: ${earlyOpen.join(', ')})` : ''}. ` +
+        `A login while back: ${relogin.status}, then GET /todos with its token: ${reloginTodos}. A key revoked while back, used 6.5 s later: ${revokedStatus}. ` +
+        `Ingest jobs that lost their lock and were re-run (BullMQ "stalled"): ${stalls.filter((t) => t < stepBackAt).length} before the step, ${stalls.filter((t) => t >= stepBackAt && t < stepForwardAt).length} while the clock was back, ${stalls.filter((t) => t >= stepForwardAt).length} after. ` +
+        `Ingest backlog ${phases.map((t) => backlogAt(t)).join(' → ')} jobs at the start, the step back, the step forward and the end of the load (${growth.map((g) => g.toFixed(1)).join(', ')} jobs/s in between), drained ${(drainMs / 1000).toFixed(1)} s after the load. ` +
+        'Recovery = from the step forward until the stepped-over daily report was stored (the last thing the step had put wrong). ' +
+        (failed.length ? `FAILED: ${failed.join('; ')}.` : 'Every check held.'),
+    });
+    expect(failed).toEqual([]);
+    expect(ingest).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(todos).toMatchObject({ lost: 0, duplicates: 0 });
+  } finally {
+    await queueEvents.close();
+    await pg.end();
+    await tearDown({ sampler, processes: [server, scheduler], dirs: [clockDir], ns });
+  }
+}, 420_000);

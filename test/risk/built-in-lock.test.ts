@@ -50,8 +50,8 @@ async function userWithSessions(email: string, live: number): Promise<string> {
       device_fingerprint: null,
       ip_address: null,
       user_agent: null,
-      idle_expires_at: new Date(Date.now() + 3_600_000),
-      expires_at: new Date(Date.now() + 3_600_000),
+      idleMinutes: 60,
+      absoluteMinutes: 60,
     });
   }
   return user.id;

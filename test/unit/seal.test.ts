@@ -31,7 +31,7 @@ describe('chaining a batch of rows', () => {
   });
 
   it('continues the chain from the head the last seal left', () => {
-    const head = { seq: 1, sealHash: seal.seal_hash, lastRowHash: seal.last_hash };
+    const head = { seq: 1, sealHash: seal.seal_hash, lastRowHash: seal.last_hash, sealedAt: seal.sealed_at };
     const next = chainRows(TABLE, [auditRow(4)], head, '2026-11-22 03:41:00.000', key.keyId);
     expect(next.seal).toMatchObject({ seq: 2, first_previous_hash: seal.last_hash, previous_seal_hash: seal.seal_hash, row_count: 1 });
     expect(next.rows[0]).toMatchObject({ previous_hash: seal.last_hash, seal_seq: 2, chain_index: 0 });
@@ -43,7 +43,7 @@ describe('chaining a batch of rows', () => {
   });
 
   it('seals an empty batch as zero rows that end where the chain stood', () => {
-    const head = { seq: 4, sealHash: 'h4', lastRowHash: 'r4' };
+    const head = { seq: 4, sealHash: 'h4', lastRowHash: 'r4', sealedAt: '' };
     const empty = chainRows(TABLE, [], head, '2026-11-22 03:42:00.000', key.keyId);
     expect(empty.rows).toEqual([]);
     expect(empty.seal).toMatchObject({ seq: 5, row_count: 0, first_previous_hash: 'r4', last_hash: 'r4', rows_root: rowsRoot([]) });

@@ -33,7 +33,7 @@ export class AdminLoginService {
 
     if (attempt.outcome === 'locked') {
       this.audit.failed({ email: input.email, account: attempt.account, reason: 'ACCOUNT_LOCKED', ctx, attempt: policy.threshold, lockedUntil: attempt.lockedUntil, ...where });
-      throw lockedError(attempt.lockedUntil);
+      throw lockedError(attempt.lockedUntil, attempt.now);
     }
     if (attempt.outcome === 'failure') {
       this.audit.failed({ email: input.email, account: attempt.account, reason: attempt.reason, ctx, attempt: attempt.attemptInWindow, lockedUntil: attempt.lockedUntil, counted: true, ...where });

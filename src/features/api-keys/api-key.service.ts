@@ -69,17 +69,18 @@ export class ApiKeyService {
   async authenticate(key: string): Promise<AuthenticatedKey | null> {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.key;
+    // performance.now(): a monotonic clock, so a wall clock stepped back cannot keep a revoked key cached for an hour.
+    if (cached && cached.until > performance.now()) return cached.key;
     let record;
     try {
       record = await this.repository.findActiveByHash(hash);
     } catch (error) {
-      if (cached?.key && isPgUnavailable(error) && cached.until + this.staleMs > Date.now()) return cached.key;
+      if (cached?.key && isPgUnavailable(error) && cached.until + this.staleMs > performance.now()) return cached.key;
       throw error;
     }
     const result = record ? { id: record.id, name: record.name, app: record.app, scopes: record.scopes, apps: record.apps } : null;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { key: result, until: Date.now() + this.cacheMs });
+    this.cache.set(hash, { key: result, until: performance.now() + this.cacheMs });
     return result;
   }
 

@@ -158,7 +158,6 @@ export class AuthService {
     const idle = await this.d.settings.integer('session.idle_timeout_minutes', 30);
     const absolute = await this.d.settings.integer('session.absolute_timeout_minutes', 720);
     const { token, hash } = newSecret('afs_');
-    const now = Date.now();
     const session = await this.d.sessions.insert({
       session_id: randomUUID(),
       token_hash: hash,
@@ -167,8 +166,8 @@ export class AuthService {
       device_fingerprint: deviceFingerprint,
       ip_address: ctx.ip,
       user_agent: ctx.userAgent,
-      expires_at: new Date(now + absolute * 60_000),
-      idle_expires_at: new Date(now + Math.min(idle, absolute) * 60_000),
+      idleMinutes: idle,
+      absoluteMinutes: absolute,
     });
     if (subjectType === 'user') await this.d.users.update(user.id, { last_login_at: new Date() });
     this.d.audit.succeeded({ user, session, deviceFingerprint, ctx, details });

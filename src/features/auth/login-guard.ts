@@ -27,7 +27,8 @@ export function throttleKey(subject: LoginSubject, email: string): string {
 
 export type LoginAttempt<R extends AccountRow = UserRow> =
   | { outcome: 'success'; account: R }
-  | { outcome: 'locked'; account: R | null; lockedUntil: Date }
+  /** `now`: PostgreSQL's, which the lock is measured by (the Retry-After is taken from it, not this host's clock). */
+  | { outcome: 'locked'; account: R | null; lockedUntil: Date; now: Date }
   | {
       outcome: 'failure';
       account: R | null;
@@ -78,7 +79,7 @@ export class LoginGuard<R extends AccountRow = UserRow> {
       const now = throttle.now;
 
       const lockedUntil = latest(throttle.locked_until, user?.locked_until ?? null);
-      if (lockedUntil && lockedUntil > now) return { outcome: 'locked', account: user, lockedUntil };
+      if (lockedUntil && lockedUntil > now) return { outcome: 'locked', account: user, lockedUntil, now };
 
       const candidate = user && (!eligible || eligible(user)) ? user : null;
       // The same hashing cost whether or not there is a password to check.

@@ -55,7 +55,7 @@ export class PasswordCheck {
 
     if (attempt.outcome === 'locked') {
       this.d.audit.failed({ email: input.email, account: attempt.account, reason: 'ACCOUNT_LOCKED', ctx, attempt: policy.threshold, lockedUntil: attempt.lockedUntil, ...where });
-      throw lockedError(attempt.lockedUntil);
+      throw lockedError(attempt.lockedUntil, attempt.now);
     }
     if (attempt.outcome === 'failure') {
       this.d.audit.failed({ email: input.email, account: attempt.account, reason: attempt.reason, ctx, attempt: attempt.attemptInWindow, lockedUntil: attempt.lockedUntil, counted: true, ...where });
@@ -122,9 +122,10 @@ export class PasswordCheck {
   }
 }
 
-export function lockedError(until: Date): AppError {
+/** 423 with the seconds left until `until`, both on the clock that set the lock (PostgreSQL's: this host's may differ by hours). */
+export function lockedError(until: Date, now: Date): AppError {
   if (isPermanentLock(until)) return new AppError('LOCKED', 'this account is locked after repeated lockouts; an administrator must unlock it');
-  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+  const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
   return new AppError('LOCKED', 'too many failed logins; try again later or reset your password', { retryAfterSeconds: seconds });
 }
 

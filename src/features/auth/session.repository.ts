@@ -19,20 +19,25 @@ export interface SessionRow {
   logout_at: Date | null;
 }
 
-export type NewSession = Pick<
-  SessionRow,
-  'session_id' | 'token_hash' | 'subject_type' | 'user_id' | 'device_fingerprint' | 'ip_address' | 'user_agent' | 'idle_expires_at' | 'expires_at'
->;
+export type NewSession = Pick<SessionRow, 'session_id' | 'token_hash' | 'subject_type' | 'user_id' | 'device_fingerprint' | 'ip_address' | 'user_agent'> & {
+  idleMinutes: number;
+  absoluteMinutes: number;
+};
 
 /** user_sessions: one row per login, found by the SHA-256 of its bearer token. */
 export class SessionRepository {
   constructor(private readonly pg: Pool) {}
 
+  /**
+   * The expiries are PostgreSQL's now() plus the timeouts, on the clock that
+   * `touch` checks them by: computed on this host's clock, a clock an hour
+   * behind made every new session expire at once (the wall-clock fault row).
+   */
   async insert(s: NewSession, db: Pool | PoolClient = this.pg): Promise<SessionRow> {
     const { rows } = await db.query<SessionRow>(
       `INSERT INTO user_sessions (session_id, token_hash, subject_type, user_id, device_fingerprint, ip_address, user_agent, idle_expires_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [s.session_id, s.token_hash, s.subject_type, s.user_id, s.device_fingerprint, s.ip_address, s.user_agent, s.idle_expires_at, s.expires_at],
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(mins => LEAST($8::int, $9::int)), now() + make_interval(mins => $9::int)) RETURNING *`,
+      [s.session_id, s.token_hash, s.subject_type, s.user_id, s.device_fingerprint, s.ip_address, s.user_agent, s.idleMinutes, s.absoluteMinutes],
     );
     return rows[0]!;
   }

@@ -1,4 +1,4 @@
-import { chainRows, type ChainHead, type ChainedRow, type Seal } from '../../domain/seal';
+import { chainRows, sealTime, type ChainHead, type ChainedRow, type Seal } from '../../domain/seal';
 import { toClickHouseTime, type ClickHouseRow } from '../../domain/event-row';
 import type { SigningKey } from '../../lib/signing-key';
 import type { SealRepository } from './seal.repository';
@@ -35,10 +35,10 @@ export class ChainSealer {
       await this.settlePending(table);
       head = await this.seals.head(table);
     }
-    const { rows: chained, seal: unsigned } = chainRows(table, rows, head, toClickHouseTime(new Date()), this.key.keyId);
+    const { rows: chained, seal: unsigned } = chainRows(table, rows, head, sealTime(toClickHouseTime(new Date()), head.sealedAt), this.key.keyId);
     const seal: Seal = { ...unsigned, signature: this.key.sign(unsigned.seal_hash) };
     await this.seals.insertPending(seal);
-    this.heads.set(table, { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash });
+    this.heads.set(table, { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash, sealedAt: seal.sealed_at });
     // auth_audit_log keeps the seed's per-row `signature` (docs/data-model.md): the signature of the row's seal.
     const out = table === 'auth_audit_log' ? chained.map((r) => ({ ...r, signature: seal.signature })) : chained;
     return { rows: out, seal };

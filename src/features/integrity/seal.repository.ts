@@ -23,7 +23,7 @@ export class SealRepository {
   async head(table: string): Promise<ChainHead> {
     const { rows } = await this.pg.query<PgSeal>('SELECT * FROM integrity_seals WHERE table_name = $1 ORDER BY seq DESC LIMIT 1', [table]);
     const last = rows[0];
-    return last ? { seq: Number(last.seq), sealHash: last.seal_hash, lastRowHash: last.last_hash } : GENESIS;
+    return last ? { seq: Number(last.seq), sealHash: last.seal_hash, lastRowHash: last.last_hash, sealedAt: fromPg(last).sealed_at } : GENESIS;
   }
 
   async pending(table: string): Promise<(Seal & { final: boolean })[]> {

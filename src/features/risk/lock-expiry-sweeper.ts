@@ -12,7 +12,7 @@ import type { RiskSubjectRepository } from './risk-subject.repository';
 export class LockExpirySweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private lastCleanup = 0;
+  private lastCleanup = -Infinity;
 
   constructor(
     private readonly subjects: RiskSubjectRepository,
@@ -43,8 +43,9 @@ export class LockExpirySweeper {
     // Older than a few seconds: in-flight emissions finish first; the API's own unlocks are relayed from here.
     const stale = await this.subjects.pending(5);
     await this.emitter.emit(stale);
-    if (Date.now() - this.lastCleanup > 3_600_000) {
-      this.lastCleanup = Date.now();
+    // Monotonic: once an hour whatever the wall clock does.
+    if (performance.now() - this.lastCleanup > 3_600_000) {
+      this.lastCleanup = performance.now();
       await this.subjects.forgetEmitted(30);
     }
     if (unlocked.length) this.logger.info({ unlocked: unlocked.length }, 'expired locks lifted');

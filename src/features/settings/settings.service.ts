@@ -180,8 +180,9 @@ export class SettingsService {
   }
 
   private async values(): Promise<Map<string, SettingRow>> {
-    if (!this.cache || Date.now() - this.cache.at > this.cacheMs) {
-      this.cache = { at: Date.now(), values: new Map((await this.repository.all()).map((r) => [r.setting_key, r])) };
+    // Monotonic: a wall clock stepped back would keep stale settings (lockout, sessions) for the size of the step.
+    if (!this.cache || performance.now() - this.cache.at > this.cacheMs) {
+      this.cache = { at: performance.now(), values: new Map((await this.repository.all()).map((r) => [r.setting_key, r])) };
     }
     return this.cache.values;
   }

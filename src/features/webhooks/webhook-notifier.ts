@@ -20,10 +20,11 @@ export class WebhookNotifier {
   /** Whether the app has an active webhook for this event type (cached for a few seconds). */
   async wants(sourceApp: string, type: WebhookEventType): Promise<boolean> {
     const cached = this.cache.get(sourceApp);
-    if (cached && Date.now() - cached.at < (this.options.cacheMs ?? 5000)) return cached.events?.has(type) ?? false;
+    // Monotonic, so a wall clock stepped back does not stretch the cache.
+    if (cached && performance.now() - cached.at < (this.options.cacheMs ?? 5000)) return cached.events?.has(type) ?? false;
     const row = await this.webhooks.get(sourceApp);
     const events = row?.is_active ? new Set<string>(row.events) : null;
-    this.cache.set(sourceApp, { at: Date.now(), events });
+    this.cache.set(sourceApp, { at: performance.now(), events });
     return events?.has(type) ?? false;
   }
 

@@ -42,7 +42,7 @@ export function sealedChain(table: string, batches: ClickHouseRow[][], key: Test
     const seal: Seal = { ...chained.seal, signature: key.sign(chained.seal.seal_hash) };
     seals.push(seal);
     rows.push(chained.rows as unknown as ChainRow[]);
-    head = { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash };
+    head = { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash, sealedAt: seal.sealed_at };
   });
   return { seals, rows };
 }

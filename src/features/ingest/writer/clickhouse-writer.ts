@@ -149,7 +149,8 @@ export class ClickHouseWriter {
   }
 
   private async writeUnique(table: string, rows: ClickHouseRow[]): Promise<void> {
-    const started = Date.now();
+    // Monotonic: a wall clock stepped back during a flush made its duration negative.
+    const started = performance.now();
     const deadLetters: DeadLetter[] = [];
     let skipped = 0;
     const unique = new Map<string, ClickHouseRow>();
@@ -183,7 +184,7 @@ export class ClickHouseWriter {
       written: toInsert.length - poisoned.length,
       skipped,
       deadLettered: deadLetters.length,
-      ms: Date.now() - started,
+      ms: Math.round(performance.now() - started),
       oldestReceivedAt: oldestReceivedAt(toInsert),
     });
   }

@@ -23,8 +23,9 @@ export class IpReputation {
 
   async sharedBy(sourceApp: string): Promise<boolean> {
     if (sourceApp === OWN_SOURCE_APP) return true;
-    if (!this.cached || this.cached.until <= Date.now()) {
-      this.cached = { apps: new Set(await this.source.trustedIpReputationApps()), until: Date.now() + this.cacheMs };
+    // Monotonic, so a wall clock stepped back does not stretch the cache.
+    if (!this.cached || this.cached.until <= performance.now()) {
+      this.cached = { apps: new Set(await this.source.trustedIpReputationApps()), until: performance.now() + this.cacheMs };
     }
     return this.cached.apps.has(sourceApp);
   }
