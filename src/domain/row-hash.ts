@@ -20,14 +20,7 @@ const RISK_SCORED_KINDS: readonly EventKind[] = ['auth', 'failed_login'];
 export const HASHED_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map(
   (Object.keys(EVENT_TABLES) as EventKind[]).map((kind) => [
     EVENT_TABLES[kind],
-    [
-      ...new Set([
-        ...ENVELOPE_COLUMNS,
-        ...(kind === 'error' ? [] : ['user_id']),
-        ...EVENT_KINDS[kind].fieldNames,
-        ...(RISK_SCORED_KINDS.includes(kind) ? RISK_COLUMNS : []),
-      ]),
-    ].sort(),
+    [...new Set([...ENVELOPE_COLUMNS, ...(kind === 'error' ? [] : ['user_id']), ...EVENT_KINDS[kind].fieldNames, ...(RISK_SCORED_KINDS.includes(kind) ? RISK_COLUMNS : [])])].sort(),
   ]),
 );
 

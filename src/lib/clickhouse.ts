@@ -4,9 +4,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { StoreLockedError } from './errors/store-locked-error';
 
 /** Where ClickHouse is: the embedded chDB store (the default), or a server (CLICKHOUSE_URL). */
-export type ClickHouseConfig =
-  | { mode: 'embedded'; path: string; database: string }
-  | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
+export type ClickHouseConfig = { mode: 'embedded'; path: string; database: string } | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
 
 export type { ClickHouseClient };
 

@@ -86,11 +86,9 @@ describe('administrator login', () => {
     const { rows } = await pg.query(`SELECT subject_type FROM user_sessions WHERE session_id = $1`, [login.body.session_id]);
     expect(rows[0]).toEqual({ subject_type: 'admin' });
     await eventually(async () => {
-      const r = await queryRows<{ s: string }>(
-        stack.clickhouse!,
-        `SELECT toString(details.subject_type) AS s FROM auth_audit_log WHERE user_id = {u:String} AND event_type = 'login_success'`,
-        { u: rootId },
-      );
+      const r = await queryRows<{ s: string }>(stack.clickhouse!, `SELECT toString(details.subject_type) AS s FROM auth_audit_log WHERE user_id = {u:String} AND event_type = 'login_success'`, {
+        u: rootId,
+      });
       return r.some((x) => x.s === 'admin');
     });
   });
@@ -102,10 +100,7 @@ describe('administrator login', () => {
     expect(unknown.status).toBe(401);
     expect(wrong.body).toEqual(unknown.body);
     await eventually(async () => {
-      const r = await queryRows<{ reason: string }>(
-        stack.clickhouse!,
-        `SELECT failure_reason AS reason FROM failed_login_attempts WHERE email_address = 'root@admin.example'`,
-      );
+      const r = await queryRows<{ reason: string }>(stack.clickhouse!, `SELECT failure_reason AS reason FROM failed_login_attempts WHERE email_address = 'root@admin.example'`);
       return r.some((x) => x.reason === 'INVALID_PASSWORD');
     });
     // A failure does not lock on its own: the right password still works.
@@ -422,9 +417,7 @@ describe('error logs and security events', () => {
     expect((await api(stack.url, 'POST', route, { token: tokens.root, body: { analyst_notes: 'x', false_positive: 'yes' } })).status).toBe(400);
     const resolved = await api(stack.url, 'POST', route, { token: tokens.root, body: { analyst_notes: 'Load test from our QA range.', false_positive: true } });
     expect(resolved.body).toMatchObject({ is_resolved: true, false_positive: true, analyst_notes: 'Load test from our QA range.', resolved_by: rootId });
-    expect((await pg.query('SELECT false_positive FROM event_resolutions WHERE kind = $1 AND event_id = $2', ['security_event', event.event_id])).rows).toEqual([
-      { false_positive: true },
-    ]);
+    expect((await pg.query('SELECT false_positive FROM event_resolutions WHERE kind = $1 AND event_id = $2', ['security_event', event.event_id])).rows).toEqual([{ false_positive: true }]);
     expect(await find('resolved=false')).toBeUndefined();
     expect(await find('resolved=true&type=AUTHENTICATION_FAILURE')).toMatchObject({ false_positive: true });
 

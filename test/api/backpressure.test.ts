@@ -44,11 +44,15 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
     const key = await createApiKey(ns, 'bp-app2');
     const batch = Array.from({ length: 100 }, () => event);
     const statuses: number[] = [];
-    const shed = await eventually(async () => {
-      const res = await postEvents(stack.url, key, batch);
-      statuses.push(res.status);
-      return res.status === 429 && res;
-    }, 15_000, 100);
+    const shed = await eventually(
+      async () => {
+        const res = await postEvents(stack.url, key, batch);
+        statuses.push(res.status);
+        return res.status === 429 && res;
+      },
+      15_000,
+      100,
+    );
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(statuses.slice(0, 2)).toEqual([202, 202]);
     expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);

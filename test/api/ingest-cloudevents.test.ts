@@ -152,8 +152,9 @@ describe('CloudEvents on POST /v1/events', () => {
       });
     const json = bruteForce('status', { userId: 'bf-json', homeIp: '10.30.0.5', attackerIp: '198.18.40.1', attempts: 5, now });
     expect((await postEvents(stack.url, key, json)).status).toBe(202);
-    const asCloudEvents = bruteForce('status', { userId: 'bf-ce', homeIp: '10.30.1.5', attackerIp: '198.18.40.2', attempts: 5, now }).map(({ kind, event_type, timestamp, ...data }, i) =>
-      new CloudEvent({ id: `bf-${i}`, source: '/portal/login', type: `com.acme.portal.${String(kind)}.${String(event_type)}`, time: String(timestamp), data }),
+    const asCloudEvents = bruteForce('status', { userId: 'bf-ce', homeIp: '10.30.1.5', attackerIp: '198.18.40.2', attempts: 5, now }).map(
+      ({ kind, event_type, timestamp, ...data }, i) =>
+        new CloudEvent({ id: `bf-${i}`, source: '/portal/login', type: `com.acme.portal.${String(kind)}.${String(event_type)}`, time: String(timestamp), data }),
     );
     expect((await send({ headers: { 'content-type': CONSTANTS.MIME_CE_BATCH }, body: JSON.stringify(asCloudEvents) })).status).toBe(202);
     const [viaJson, viaCloudEvents] = [await decisions('bf-json'), await decisions('bf-ce')];

@@ -60,7 +60,16 @@ describe.each([
 
     const auth = await rowsWhere('auth_audit_log', 'user_id', user, 1);
     expect(auth).toHaveLength(1);
-    expect(auth[0]).toMatchObject({ event_type: 'login_failed', event_status: 'FAILURE', ip_address: '198.51.100.7', user_agent: 'Mozilla/5.0', session_id: `s-${user}`, device_fingerprint: 'fp-1', occurred_at: '2026-03-02 08:00:00.000', source_app: 'otel-app' });
+    expect(auth[0]).toMatchObject({
+      event_type: 'login_failed',
+      event_status: 'FAILURE',
+      ip_address: '198.51.100.7',
+      user_agent: 'Mozilla/5.0',
+      session_id: `s-${user}`,
+      device_fingerprint: 'fp-1',
+      occurred_at: '2026-03-02 08:00:00.000',
+      source_app: 'otel-app',
+    });
     // An unmapped attribute is kept under otel.attributes; ClickHouse's JSON type reads its dotted name back as a path.
     expect(auth[0]!.details).toEqual({ otel: { service_name: 'shop-api', scope: 'shop-auth', attributes: { http: { route: '/login' } } } });
 
@@ -139,7 +148,9 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
   });
 
   it('answers a protobuf request with a protobuf ExportLogsServiceResponse', async () => {
-    const body = ExportLogsServiceRequest.encode(ExportLogsServiceRequest.fromObject(JSON.parse(request(record({}, { eventName: 'auth.login', attributes: [{ key: 'client.address', value: { stringValue: 'x' } }] }))))).finish();
+    const body = ExportLogsServiceRequest.encode(
+      ExportLogsServiceRequest.fromObject(JSON.parse(request(record({}, { eventName: 'auth.login', attributes: [{ key: 'client.address', value: { stringValue: 'x' } }] })))),
+    ).finish();
     const response = await fetch(`${stack.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` }, body: Buffer.from(body) });
     expect([response.status, response.headers.get('content-type')]).toEqual([200, 'application/x-protobuf']);
     const decoded = ExportLogsServiceResponse.toObject(ExportLogsServiceResponse.decode(Buffer.from(await response.arrayBuffer())), { longs: Number });

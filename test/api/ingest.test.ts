@@ -61,10 +61,7 @@ describe('POST /v1/events', () => {
     expect(res.body.events.map((e: { event_id: string }) => e.event_id)).toEqual(events.map((e) => e.event_id));
     expect(res.body.events.every((e: { warnings?: unknown }) => e.warnings === undefined)).toBe(true);
     const rows = await eventually(async () => {
-      const r = await queryRows<{ event_type: string; t: string }>(
-        stack.clickhouse!,
-        `SELECT event_type, toString(new_value.type) AS t FROM audit_logs WHERE user_id = 'catalog-user'`,
-      );
+      const r = await queryRows<{ event_type: string; t: string }>(stack.clickhouse!, `SELECT event_type, toString(new_value.type) AS t FROM audit_logs WHERE user_id = 'catalog-user'`);
       return r.length === events.length && r;
     });
     expect(new Set(rows.map((r) => r.event_type))).toEqual(new Set(CATALOG_EVENT_TYPES.keys()));
@@ -122,7 +119,11 @@ describe('POST /v1/events', () => {
   it('answers 413 for a body over the limit or more than 1000 events', async () => {
     const big = await postEvents(stack.url, key, { kind: 'audit', event_type: 'x', reason: 'a'.repeat(300_000) });
     expect(big.status).toBe(413);
-    const many = await postEvents(stack.url, key, Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })));
+    const many = await postEvents(
+      stack.url,
+      key,
+      Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })),
+    );
     expect(many.status).toBe(413);
     expect(many.body.error.message).toMatch(/1000/);
   });
@@ -161,7 +162,7 @@ describe('POST /v1/events', () => {
     const [row] = await eventually(async () => {
       const r = await queryRows<{ endpoint: string; response_status: number; api_key_id: string }>(
         stack.clickhouse!,
-        "SELECT endpoint, response_status, api_key_id FROM api_access_log WHERE request_headers.`x-request-id` = {id:String}",
+        'SELECT endpoint, response_status, api_key_id FROM api_access_log WHERE request_headers.`x-request-id` = {id:String}',
         { id: requestId },
       );
       return r.length > 0 && r;

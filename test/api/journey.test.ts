@@ -9,8 +9,7 @@ it('a user journey produces exactly the expected events in ClickHouse, by kind, 
   const stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
   try {
     let n = 0;
-    const call = (method: string, route: string, options: { token?: string; body?: unknown } = {}) =>
-      api(stack.url, method, route, { ...options, headers: { 'x-request-id': `journey-${++n}` } });
+    const call = (method: string, route: string, options: { token?: string; body?: unknown } = {}) => api(stack.url, method, route, { ...options, headers: { 'x-request-id': `journey-${++n}` } });
     const email = 'journey@example.com';
     const password = 'a long journey passphrase';
 
@@ -39,17 +38,7 @@ it('a user journey produces exactly the expected events in ClickHouse, by kind, 
       );
     const expected = {
       auth: ['email_verified×1', 'login_success×1', 'logout×1', 'password_changed×1', 'user_created×1', 'user_registered×1'],
-      audit: [
-        'email_verified×1',
-        'password_changed×1',
-        'todo_completion_toggled×1',
-        'todo_created×1',
-        'todo_deleted×1',
-        'todo_restored×1',
-        'todo_updated×1',
-        'user_created×1',
-        'user_registered×1',
-      ],
+      audit: ['email_verified×1', 'password_changed×1', 'todo_completion_toggled×1', 'todo_created×1', 'todo_deleted×1', 'todo_restored×1', 'todo_updated×1', 'user_created×1', 'user_registered×1'],
       session: ['session_ended×1', 'session_started×1'],
       api_access: [`api_request×${n}`],
     };

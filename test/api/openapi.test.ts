@@ -35,7 +35,17 @@ function routesOf(app: Express): string[] {
 
 describe('OpenAPI', () => {
   it('describes every route the API serves, and nothing it does not', () => {
-    const app = createApp({ reports: { repository: {} as never, generator: {} as never, verification: {} as never, publicKeyPem: '' }, integrity: {} as never, analyst: {} as never, services: {} as never, apiKeys: {} as never, ingest: {} as never, logger: {} as never, bodyLimitBytes: 1, readiness: {} });
+    const app = createApp({
+      reports: { repository: {} as never, generator: {} as never, verification: {} as never, publicKeyPem: '' },
+      integrity: {} as never,
+      analyst: {} as never,
+      services: {} as never,
+      apiKeys: {} as never,
+      ingest: {} as never,
+      logger: {} as never,
+      bodyLimitBytes: 1,
+      readiness: {},
+    });
     const served = routesOf(app).filter((r) => !r.includes('/docs') && !r.endsWith('/openapi.json'));
     const documented = API_OPERATIONS.map((op) => `${op.method} ${op.path}`);
     expect([...served].sort()).toEqual([...documented].sort());

@@ -44,8 +44,7 @@ async function scrape(headers: Record<string, string> = {}, url = stack.url): Pr
 const auditEvent = (extra: Record<string, unknown> = {}) => ({ kind: 'audit', event_type: 'profile_updated', user_id: 'ops-user', ...extra });
 
 /** Log lines of one request, parsed. */
-const linesOf = (requestId: string) =>
-  logLines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.requestId === requestId); // eslint-disable-line @typescript-eslint/no-explicit-any
+const linesOf = (requestId: string) => logLines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.requestId === requestId); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('/metrics', () => {
   it('counts accepted and rejected events, flushes and their lag, and reports queue depth and process metrics', async () => {

@@ -73,10 +73,14 @@ it('survives a PostgreSQL restart: the todo/auth API answers 503 with Retry-Afte
   expect((await api(stack.url, 'POST', '/todos', { token, body: { title: 'after' } })).status).toBe(201);
   const recoveryMs = Date.now() - back;
   // Every acknowledged event is stored once; their seals (PostgreSQL writes) were retried until it came back.
-  await eventually(async () => {
-    const { count } = await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${sent.map((id) => `'${id}'`).join(',')}))`);
-    return count === sent.length;
-  }, 60_000, 200);
+  await eventually(
+    async () => {
+      const { count } = await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${sent.map((id) => `'${id}'`).join(',')}))`);
+      return count === sent.length;
+    },
+    60_000,
+    200,
+  );
   const { count, unique } = await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${sent.map((id) => `'${id}'`).join(',')}))`);
   expect({ count, unique }).toEqual({ count: sent.length, unique: sent.length });
   expect(recoveryMs).toBeLessThan(20_000);

@@ -90,7 +90,10 @@ describe('retention policies API', () => {
     expect((await api(stack.url, 'GET', '/v1/retention-policies', { token: reportsKey })).status).toBe(403);
     expect((await api(stack.url, 'PATCH', '/v1/retention-policies/user_sessions', { body: { is_active: true } })).status).toBe(401);
     const [event] = await eventually(async () => {
-      const rows = await queryRows<{ triggered_by_type: string }>(stack.clickhouse!, `SELECT triggered_by_type FROM audit_logs WHERE event_type = 'retention_policy_updated' AND entity_id = 'user_sessions'`);
+      const rows = await queryRows<{ triggered_by_type: string }>(
+        stack.clickhouse!,
+        `SELECT triggered_by_type FROM audit_logs WHERE event_type = 'retention_policy_updated' AND entity_id = 'user_sessions'`,
+      );
       return rows.length > 0 && rows;
     });
     expect(event!.triggered_by_type).toBe('admin');

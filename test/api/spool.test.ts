@@ -99,7 +99,9 @@ it('records the API’s own events on disk while Redis is down, answers the user
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
     await expectStoredOnce(worker, spooledIds);
     for (const table of new Set(Object.values(EVENT_TABLES))) {
-      const rows = await queryRows<{ at: number }>(worker.clickhouse!, `SELECT toUnixTimestamp64Milli(received_at) AS at FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`, { ids: spooledIds });
+      const rows = await queryRows<{ at: number }>(worker.clickhouse!, `SELECT toUnixTimestamp64Milli(received_at) AS at FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`, {
+        ids: spooledIds,
+      });
       for (const row of rows) expect(Number(row.at)).toBeLessThan(restartedAt);
     }
   } finally {

@@ -25,11 +25,7 @@ afterAll(async () => {
 
 async function rowsOf(eventId: string) {
   await stack.writer!.flushAll();
-  return queryRows<{ source_app: string; user_id: string }>(
-    stack.clickhouse!,
-    `SELECT source_app, user_id FROM audit_logs WHERE event_id = {id:UUID} ORDER BY source_app`,
-    { id: eventId },
-  );
+  return queryRows<{ source_app: string; user_id: string }>(stack.clickhouse!, `SELECT source_app, user_id FROM audit_logs WHERE event_id = {id:UUID} ORDER BY source_app`, { id: eventId });
 }
 
 describe('source apps as tenants', () => {
@@ -79,7 +75,14 @@ describe('source apps as tenants', () => {
 
   /** Ten made-up accounts failing from one IP: credential stuffing, enough for a block. */
   async function stuff(key: string, ip: string): Promise<void> {
-    const events = Array.from({ length: 10 }, (_, i) => ({ kind: 'failed_login', event_id: randomUUID(), user_id: `made-up-${i}`, email_address: `made-up-${i}@app.example`, failure_reason: 'INVALID_PASSWORD', ip_address: ip }));
+    const events = Array.from({ length: 10 }, (_, i) => ({
+      kind: 'failed_login',
+      event_id: randomUUID(),
+      user_id: `made-up-${i}`,
+      email_address: `made-up-${i}@app.example`,
+      failure_reason: 'INVALID_PASSWORD',
+      ip_address: ip,
+    }));
     expect((await postEvents(stack.url, key, events)).status).toBe(202);
     await eventually(async () => {
       const rows = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM failed_login_attempts WHERE ip_address = {ip:String} AND risk_decided_at IS NOT NULL`, { ip });
@@ -89,8 +92,7 @@ describe('source apps as tenants', () => {
     await new Promise((r) => setTimeout(r, 500));
   }
 
-  const loginFrom = (ip: string, email: string) =>
-    api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: 'correct horse battery staple' } });
+  const loginFrom = (ip: string, email: string) => api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: 'correct horse battery staple' } });
 
   it("an app's made-up failures from an IP neither block our login from it nor raise our users' IP risk", async () => {
     const ip = '198.18.70.1';
@@ -150,7 +152,12 @@ describe('source apps as tenants', () => {
           const rows = await (await client.query({ query, format: 'JSONEachRow' })).json<{ source_app: string }>();
           expect({ query, apps: rows.map((r) => r.source_app) }).toEqual({ query, apps: ['app-a'] });
         }
-        for (const query of ["SELECT source_app FROM merge(currentDatabase(), '.*')", 'SELECT * FROM system.parts', 'SELECT * FROM integrity_seals', 'SELECT source_app FROM audit_logs SETTINGS additional_table_filters = {}']) {
+        for (const query of [
+          "SELECT source_app FROM merge(currentDatabase(), '.*')",
+          'SELECT * FROM system.parts',
+          'SELECT * FROM integrity_seals',
+          'SELECT source_app FROM audit_logs SETTINGS additional_table_filters = {}',
+        ]) {
           await expect(client.query({ query, format: 'JSONEachRow' })).rejects.toMatchObject({ type: 'ACCESS_DENIED' });
         }
       } finally {

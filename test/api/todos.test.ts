@@ -37,7 +37,8 @@ async function adminSession(adminId: string): Promise<string> {
   return token;
 }
 
-async function createTodo(token: string, title: string, description?: string | null): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function createTodo(token: string, title: string, description?: string | null): Promise<any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const res = await api(stack.url, 'POST', '/todos', { token, body: description === undefined ? { title } : { title, description } });
   expect(res.status).toBe(201);
   return res.body;
@@ -372,7 +373,14 @@ describe('todos: another owner', () => {
     });
     expect(rows).toHaveLength(attempts.length);
     for (const row of rows) {
-      expect(row).toMatchObject({ event_type: 'PERMISSION_VIOLATION', user_id: mallory.userId, event_source: 'TODO_API', ip_address: '127.0.0.1', resource_involved: todo.id, action_taken: 'REQUEST_BLOCKED' });
+      expect(row).toMatchObject({
+        event_type: 'PERMISSION_VIOLATION',
+        user_id: mallory.userId,
+        event_source: 'TODO_API',
+        ip_address: '127.0.0.1',
+        resource_involved: todo.id,
+        action_taken: 'REQUEST_BLOCKED',
+      });
     }
     // Reads weigh MEDIUM, attempted changes HIGH.
     expect(rows.map((r) => r.severity_level).sort()).toEqual(['HIGH', 'HIGH', 'HIGH', 'HIGH', 'MEDIUM', 'MEDIUM']);

@@ -109,10 +109,22 @@ beforeAll(async () => {
     },
     { kind: 'auth', event_type: 'login_success', user_id: timelineUser.id, event_status: 'SUCCESS', risk_score: 82, ip_address: '198.51.100.66' },
     // Yesterday, so the report form's default period (yesterday, which has ended) has something to count.
-    { kind: 'auth', event_type: 'login_failed', user_id: 'yesterday-user', event_status: 'FAILURE', risk_score: 91, ip_address: '198.51.100.70', occurred_at: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) + 'T12:00:00Z' },
+    {
+      kind: 'auth',
+      event_type: 'login_failed',
+      user_id: 'yesterday-user',
+      event_status: 'FAILURE',
+      risk_score: 91,
+      ip_address: '198.51.100.70',
+      occurred_at: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) + 'T12:00:00Z',
+    },
   ]);
   expect(sent.status).toBe(202);
-  await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'profile_updated'`)) === 1 && (await clickHouseCount(`SELECT count() AS n FROM error_logs WHERE error_code = 'SHOP-PAY-042'`)) === 1);
+  await eventually(
+    async () =>
+      (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'profile_updated'`)) === 1 &&
+      (await clickHouseCount(`SELECT count() AS n FROM error_logs WHERE error_code = 'SHOP-PAY-042'`)) === 1,
+  );
   await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM failed_login_attempts WHERE email_address = {e:String}`, { e: lockedUser.email })) === 5);
 
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -293,7 +305,10 @@ describe('the dashboard in a browser', () => {
     await shot('06-user-timeline');
 
     // Opening it was recorded as an administrator reading the account.
-    await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'user_timeline_viewed' AND user_id = {u:String} AND triggered_by_type = 'admin'`, { u: timelineUser.id })) >= 1);
+    await eventually(
+      async () =>
+        (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'user_timeline_viewed' AND user_id = {u:String} AND triggered_by_type = 'admin'`, { u: timelineUser.id })) >= 1,
+    );
 
     // Another app's user id (not a UUID): its timeline opens, and the page's own look-ups write nothing to Error logs.
     await openPage('#/timeline?user=u-42', 'User timeline');
@@ -329,7 +344,12 @@ describe('the dashboard in a browser', () => {
     expect(report.report_hash).toBe(stored.report_hash);
     expect(stored.generated_by).toBe(`admin:${ADMIN.email}`);
     const [pdf] = await Promise.all([page.waitForEvent('download'), row.locator('button.download-pdf').click()]);
-    expect(fs.readFileSync((await pdf.path())!).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      fs
+        .readFileSync((await pdf.path())!)
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     await shot('07-reports');
   }, 90_000);
 
@@ -428,7 +448,9 @@ describe('the dashboard API and page', () => {
     const me = await api(stack.url, 'GET', '/v1/dashboard/me', { token });
     expect(me.body.can).toMatchObject({ readIncidents: true, readUsers: true, readReports: true, resolveIncidents: false, unlockUsers: false, manageReports: false });
     expect((await api(stack.url, 'GET', '/v1/dashboard/failed-logins?by=account', { token })).status).toBe(200);
-    expect((await api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: '2020-01-01T00:00:00Z', period_end: '2020-01-02T00:00:00Z' } })).status).toBe(403);
+    expect((await api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: '2020-01-01T00:00:00Z', period_end: '2020-01-02T00:00:00Z' } })).status).toBe(
+      403,
+    );
     expect((await api(stack.url, 'POST', `/admin/users/${lockedUser.id}/unlock`, { token, body: {} })).status).toBe(403);
   });
 

@@ -20,8 +20,7 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-const envFor = (role: string, extra: Record<string, string> = {}) =>
-  ns.env({ ROLE: role, DATA_DIR: path.join(ns.dataDir, role), KEYS_DIR: path.join(ns.dataDir, 'shared-keys'), ...extra });
+const envFor = (role: string, extra: Record<string, string> = {}) => ns.env({ ROLE: role, DATA_DIR: path.join(ns.dataDir, role), KEYS_DIR: path.join(ns.dataDir, 'shared-keys'), ...extra });
 
 async function spawn(role: string, extra: Record<string, string> = {}): Promise<AuditflowProcess> {
   const p = await spawnAuditflow(envFor(role, extra));

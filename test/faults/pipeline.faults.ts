@@ -34,7 +34,10 @@ import { recordFigure } from './reliability-report';
 const ingestKeys = (ns: TestNamespace) => `${ns.queuePrefix}:${QUEUE_NAMES.ingest}`;
 
 /** Waits for a child to exit; SIGKILLs it after `ms` and says so. */
-async function exitWithin(proc: Awaited<ReturnType<typeof spawnAuditflow>>, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean; stuck?: string; exitMs: number }> {
+async function exitWithin(
+  proc: Awaited<ReturnType<typeof spawnAuditflow>>,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean; stuck?: string; exitMs: number }> {
   let stuck: string | undefined;
   const started = performance.now();
   const timer = setTimeout(() => {
@@ -73,10 +76,14 @@ async function tearDown(parts: { sampler: BacklogSampler; processes: (AuditflowP
 
 /** Waits until the ingest queue holds no job in any unfinished state. */
 async function drained(sampler: BacklogSampler, timeoutMs: number): Promise<void> {
-  await eventually(async () => {
-    const last = sampler.samples.at(-1);
-    return last !== undefined && last.jobs === 0;
-  }, timeoutMs, 250);
+  await eventually(
+    async () => {
+      const last = sampler.samples.at(-1);
+      return last !== undefined && last.jobs === 0;
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 describe.each([
@@ -157,7 +164,12 @@ it('Redis restarted while the todo API is in use: every acknowledged own event i
       for (let i = 0; performance.now() - started < durationMs && i < 10_000; i++) {
         let status: number | string;
         try {
-          const res = await fetch(`${url}/todos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: `spool ${loop}-${i}` }), signal: AbortSignal.timeout(15_000) });
+          const res = await fetch(`${url}/todos`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ title: `spool ${loop}-${i}` }),
+            signal: AbortSignal.timeout(15_000),
+          });
           status = res.status;
           const body = (await res.json().catch(() => ({}))) as { id?: string };
           if (res.status === 201 && body.id) acked.add(body.id);
@@ -201,7 +213,9 @@ it('Redis restarted while the todo API is in use: every acknowledged own event i
       ...figures,
       recoveryMs: sampler.backTo(sampler.peak(0, faultAt), faultEnd),
       firstAckMs: timeline.find((r) => r.t >= faultAt && r.status === 201) ? timeline.find((r) => r.t >= faultAt && r.status === 201)!.t - faultAt : null,
-      statuses: Object.entries(statuses).map(([k, v]) => `${k}×${v}`).join(', '),
+      statuses: Object.entries(statuses)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(', '),
       ok: figures.lost === 0 && figures.duplicates === 0 && exit.code === 0,
       notes:
         `4 clients creating todos (POST /todos, each answered 201 only once its todo_created and api_access events are in Redis or the spool) for 25 s; Redis (AOF everysec) SIGKILLed 8 s in and restarted 3 s later. Without persistence a run lost 1 of 2,907: a todo whose job was already in Redis, waiting, when Redis died, i.e. the no-persistence loss described below, not the spool's. ` +
@@ -367,14 +381,20 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
   const apiRss = new ProcessSampler([server.child.pid!]);
   const early: string[] = [];
   let finished = false;
-  for (const [name, p] of [['API', server], ['worker', worker]] as const) {
+  for (const [name, p] of [
+    ['API', server],
+    ['worker', worker],
+  ] as const) {
     void p.exited.then((e) => {
       if (!finished) early.push(`the ${name} exited during the run (code ${e.code}, signal ${e.signal}; last error: ${(p.stderr.at(-1) ?? 'none').slice(0, 300)})`);
     });
   }
   let peakMemory = 0;
   const memoryTimer = setInterval(() => {
-    void memory.info('memory').then((info) => (peakMemory = Math.max(peakMemory, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0))), () => undefined);
+    void memory.info('memory').then(
+      (info) => (peakMemory = Math.max(peakMemory, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0))),
+      () => undefined,
+    );
   }, 100);
   try {
     sampler.start();
@@ -416,7 +436,17 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     const shed = (flood.statuses['429'] ?? 0) + (flood.statuses['503'] ?? 0);
     const stuck = exits.filter((e) => e.killed).length;
     const ok =
-      figures.lost === 0 && figures.duplicates === 0 && shed > 0 && oomErrors === 0 && peakMemory < maxmemory && !statuses['500'] && !statuses['503'] && !statuses.timeout && stuck === 0 && early.length === 0 && multiple >= 10;
+      figures.lost === 0 &&
+      figures.duplicates === 0 &&
+      shed > 0 &&
+      oomErrors === 0 &&
+      peakMemory < maxmemory &&
+      !statuses['500'] &&
+      !statuses['503'] &&
+      !statuses.timeout &&
+      stuck === 0 &&
+      early.length === 0 &&
+      multiple >= 10;
     recordFigure({
       order: 8,
       fault: '10× the sustainable load',
@@ -431,9 +461,19 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
         `**${Math.round(offered).toLocaleString('en-US')} events/s offered = ${multiple.toFixed(1)}× the sustainable rate** (counting resent posts; new events alone: ${Math.round((flood.offeredEvents - flood.resent * eventsPerPost) / floodSeconds).toLocaleString('en-US')}/s = ${((flood.offeredEvents - flood.resent * eventsPerPost) / floodSeconds / sustainable).toFixed(1)}×); ${Math.round(ackedPerSecond).toLocaleString('en-US')} events/s acknowledged during it (${flood.resent.toLocaleString('en-US')} posts resent). ` +
         `Redis maxmemory ${maxmemory / 1048576} MiB (noeviction): ${(memoryBefore / 1048576).toFixed(1)} MiB used before the flood (the baseline's idempotency records), peak during it ${(peakMemory / 1048576).toFixed(1)} MiB; OOM errors logged: ${oomErrors}. ` +
         `API peak RSS ${Math.round(peakRssMb)} MB; on SIGTERM the API exited in ${(exits[0].exitMs / 1000).toFixed(1)} s (code ${exits[0].code}), the worker in ${(exits[1].exitMs / 1000).toFixed(1)} s (code ${exits[1].code}). ` +
-        (stuck ? `${exits.map((e, i) => (e.killed ? `${['the API', 'the worker'][i]} (${e.stuck ?? '?'})` : '')).filter(Boolean).join(' and ')} did not exit within 45 s of SIGTERM and had to be killed. ` : '') +
+        (stuck
+          ? `${exits
+              .map((e, i) => (e.killed ? `${['the API', 'the worker'][i]} (${e.stuck ?? '?'})` : ''))
+              .filter(Boolean)
+              .join(' and ')} did not exit within 45 s of SIGTERM and had to be killed. `
+          : '') +
         early.map((e) => `${e}. `).join('') +
-        (server.stderr.length + worker.stderr.length ? `Errors logged: ${[...server.stderr, ...worker.stderr].slice(-3).map((l) => l.slice(0, 200)).join(' / ')}. ` : '') +
+        (server.stderr.length + worker.stderr.length
+          ? `Errors logged: ${[...server.stderr, ...worker.stderr]
+              .slice(-3)
+              .map((l) => l.slice(0, 200))
+              .join(' / ')}. `
+          : '') +
         'Recovery = from the end of the flood until the backlog was drained. Acknowledged, lost and duplicates count the baseline and the flood.',
     });
     expect(ok).toBe(true);
@@ -498,7 +538,12 @@ function todoClicks(url: string, token: string, users: number, clock: () => numb
         let status: number | string;
         let retryAfter: string | null | undefined;
         try {
-          const res = await fetch(`${url}/todos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: `pg ${loop}-${i}` }), signal: AbortSignal.timeout(15_000) });
+          const res = await fetch(`${url}/todos`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ title: `pg ${loop}-${i}` }),
+            signal: AbortSignal.timeout(15_000),
+          });
           status = res.status;
           retryAfter = res.headers.get('retry-after');
           const body = (await res.json().catch(() => ({}))) as { id?: string };
@@ -514,7 +559,9 @@ function todoClicks(url: string, token: string, users: number, clock: () => numb
   const summary = () => {
     const counts: Record<string, number> = {};
     for (const r of timeline) counts[r.status] = (counts[r.status] ?? 0) + 1;
-    return Object.entries(counts).map(([k, v]) => `${k}×${v}`).join(', ');
+    return Object.entries(counts)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(', ');
   };
   return { acked, timeline, done, summary };
 }
@@ -548,7 +595,13 @@ it('PostgreSQL stopped for 60 s during ingest and todo/auth use: the process sta
     const { token } = await signUp(url, ns, 'pg-user@example.com');
     sampler.start();
     const running = load.run();
-    const clicks = todoClicks(url, token, 2, () => load.now(), () => load.now() > durationMs);
+    const clicks = todoClicks(
+      url,
+      token,
+      2,
+      () => load.now(),
+      () => load.now() > durationMs,
+    );
     await sleep(10_000);
     const faultAt = load.now();
     await pgServer.stop('fast');
@@ -575,8 +628,16 @@ it('PostgreSQL stopped for 60 s during ingest and todo/auth use: the process sta
     const ingestDuring = load.timeline.filter((r) => r.t >= faultAt && r.t < faultEnd && r.status === 202).length;
     const baseline = sampler.peak(0, faultAt);
     const ok =
-      aliveDuringOutage && exit.code === 0 && exit.signal === null && ingest.lost === 0 && ingest.duplicates === 0 && todos.lost === 0 && todos.duplicates === 0 &&
-      readyDuring.status === 503 && during.every((r) => r.status === 503 && r.retryAfter === '5') && ingestDuring > 0;
+      aliveDuringOutage &&
+      exit.code === 0 &&
+      exit.signal === null &&
+      ingest.lost === 0 &&
+      ingest.duplicates === 0 &&
+      todos.lost === 0 &&
+      todos.duplicates === 0 &&
+      readyDuring.status === 503 &&
+      during.every((r) => r.status === 503 && r.retryAfter === '5') &&
+      ingestDuring > 0;
     recordFigure({
       order: 10,
       fault: `PostgreSQL stopped (pg_ctl -m fast) for ${outageMs / 1000} s during ingest and todo use`,
@@ -649,20 +710,31 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     const faultEnd = load.now();
     let lastReady: Awaited<ReturnType<typeof readyz>> | undefined;
     const readyAfterMs = await eventually(async () => ((lastReady = await readyz()).status === 200 ? load.now() - faultEnd : false), 120_000, 200).catch((error: Error) => {
-      const said = server.logs.filter((l) => Number(l.level) >= 40 && l.msg !== 'request failed').slice(-6).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 300)}`);
+      const said = server.logs
+        .filter((l) => Number(l.level) >= 40 && l.msg !== 'request failed')
+        .slice(-6)
+        .map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 300)}`);
       throw new Error(`${error.message}; /readyz ${JSON.stringify(lastReady)}; last warnings: ${said.join(' | ')}`);
     });
     await running;
     await drained(sampler, 180_000).catch((error: Error) => {
       // What the worker last said, so a stuck recovery explains itself.
-      const said = server.logs.filter((l) => Number(l.level) >= 40).slice(-8).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
+      const said = server.logs
+        .filter((l) => Number(l.level) >= 40)
+        .slice(-8)
+        .map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
       throw new Error(`${error.message}; backlog ${sampler.samples.at(-1)?.jobs}; last warnings: ${said.join(' | ')}`);
     });
     server.child.kill('SIGTERM');
     const exit = await server.exited;
     const figures = await storeTally(ns, load.acked).catch((error: Error) => {
-      const said = server.logs.filter((l) => Number(l.level) >= 40).slice(-8).map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
-      throw new Error(`${error.message} (cause: ${String((error as { cause?: unknown }).cause ?? '')}); exit ${JSON.stringify(exit)}; stderr: ${server.stderr.slice(-5).join(' | ')}; last warnings: ${said.join(' | ')}`);
+      const said = server.logs
+        .filter((l) => Number(l.level) >= 40)
+        .slice(-8)
+        .map((l) => `${String(l.msg)} ${JSON.stringify(l.err ?? '').slice(0, 400)}`);
+      throw new Error(
+        `${error.message} (cause: ${String((error as { cause?: unknown }).cause ?? '')}); exit ${JSON.stringify(exit)}; stderr: ${server.stderr.slice(-5).join(' | ')}; last warnings: ${said.join(' | ')}`,
+      );
     });
     const shedAt = load.timeline.find((r) => r.t >= faultAt && r.status === 503);
     const acceptedWhileShedding = shedAt ? load.timeline.filter((r) => r.t > shedAt.t + 1000 && r.t < faultEnd && r.status === 202).length : null;
@@ -671,7 +743,8 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     recordFigure({
       order: 11,
       fault: `Disk under DATA_DIR full for ${fullMs / 1000} s (a 128 MiB tmpfs, filled)`,
-      expected: '/readyz 503 (disk, writer); ingest 503 + Retry-After while the disk is below DISK_MIN_FREE_BYTES (or the writer has failed WRITER_STALL_MS); recovers once space is freed; 0 lost, 0 duplicates',
+      expected:
+        '/readyz 503 (disk, writer); ingest 503 + Retry-After while the disk is below DISK_MIN_FREE_BYTES (or the writer has failed WRITER_STALL_MS); recovers once space is freed; 0 lost, 0 duplicates',
       ...figures,
       recoveryMs: sampler.backTo(baseline, faultEnd),
       firstAckMs: load.firstAckAfter(faultEnd),
@@ -712,7 +785,11 @@ it('the worker SIGKILLed while a seal is pending, then restarted: nothing lost o
     const running = load.run();
     await sleep(6000);
     // A seal is pending from its PostgreSQL insert until it is final, around the rows' INSERT: kill inside that window.
-    const pending = await eventually(async () => (await pg.query<{ seq: string; table_name: string }>(`SELECT seq, table_name FROM integrity_seals WHERE NOT final AND table_name = '${BENCH_TABLE}' LIMIT 1`)).rows[0], 20_000, 2);
+    const pending = await eventually(
+      async () => (await pg.query<{ seq: string; table_name: string }>(`SELECT seq, table_name FROM integrity_seals WHERE NOT final AND table_name = '${BENCH_TABLE}' LIMIT 1`)).rows[0],
+      20_000,
+      2,
+    );
     worker.child.kill('SIGKILL');
     const faultAt = load.now();
     const killed = await worker.exited;

@@ -40,12 +40,7 @@ export interface PostResult {
 }
 
 /** POSTs JSON (or a raw string) to the ingest API. */
-export async function postEvents(
-  url: string,
-  key: string | null,
-  body: unknown,
-  options: { raw?: boolean; contentType?: string; headers?: Record<string, string> } = {},
-): Promise<PostResult> {
+export async function postEvents(url: string, key: string | null, body: unknown, options: { raw?: boolean; contentType?: string; headers?: Record<string, string> } = {}): Promise<PostResult> {
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json', ...options.headers };
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const response = await fetch(`${url}/v1/events`, {

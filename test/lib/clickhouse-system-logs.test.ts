@@ -36,10 +36,7 @@ it('the embedded store keeps no system log tables, even asked to log queries, so
     await ch.command({ query: 'OPTIMIZE TABLE audit_logs FINAL', clickhouse_settings: logging });
     await ch.command({ query: 'SYSTEM FLUSH LOGS' });
 
-    const logTables = await queryRows<{ name: string; engine: string }>(
-      ch,
-      `SELECT name, engine FROM system.tables WHERE database = 'system' AND engine NOT LIKE 'System%'`,
-    );
+    const logTables = await queryRows<{ name: string; engine: string }>(ch, `SELECT name, engine FROM system.tables WHERE database = 'system' AND engine NOT LIKE 'System%'`);
     expect(logTables).toEqual([]);
     const [queries] = await queryRows<{ n: number }>(ch, `SELECT count() AS n FROM system.tables WHERE database = 'system' AND name = 'query_log'`);
     expect(queries!.n).toBe(0);

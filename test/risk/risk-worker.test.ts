@@ -85,7 +85,7 @@ beforeAll(async () => {
   await setSetting('lockout.multiplier', '2', 'float');
   await setSetting('lockout.permanent_after', '3', 'integer');
   await setSetting('risk.known_bad_ips', '198.51.100.66, 203.0.113.128/25');
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', WEBHOOK_BACKOFF_MS: '200', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' }) // the receiver is on loopback;
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', WEBHOOK_BACKOFF_MS: '200', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' }); // the receiver is on loopback;
   const url = await hook.listen();
   const put = await api(stack.url, 'PUT', '/v1/webhook', { headers: { authorization: `Bearer ${key}` }, body: { url } });
   expect(put.status).toBe(201);
@@ -199,11 +199,10 @@ describe('risk worker', () => {
     expect(lengths[2]! / lengths[1]!).toBeCloseTo(2, 0);
 
     const unlocks = await eventually(async () => {
-      const r = await queryRows<{ n: number }>(
-        stack.clickhouse!,
-        `SELECT count() AS n FROM audit_logs WHERE source_app = {a:String} AND user_id = {u:String} AND event_type = 'account_unlocked'`,
-        { a: APP, u: user },
-      );
+      const r = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM audit_logs WHERE source_app = {a:String} AND user_id = {u:String} AND event_type = 'account_unlocked'`, {
+        a: APP,
+        u: user,
+      });
       return r[0]!.n === 3 && r;
     });
     expect(unlocks[0]!.n).toBe(3);

@@ -22,8 +22,7 @@ async function stepUpRequiredAt(): Promise<Date | null> {
   }
 }
 
-const login = (ip: string, device: string, pw = password) =>
-  api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: pw, device_fingerprint: device } });
+const login = (ip: string, device: string, pw = password) => api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: pw, device_fingerprint: device } });
 
 /** Waits until the risk worker has scored `n` login successes of the user. */
 const scoredSuccesses = (n: number) =>

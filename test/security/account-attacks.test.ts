@@ -30,7 +30,8 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-async function sql<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function sql<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const client = new Client({ connectionString: ns.databaseUrl });
   await client.connect();
   try {

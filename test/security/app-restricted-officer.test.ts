@@ -47,7 +47,15 @@ const AMBIGUOUS = randomUUID();
 const ONLY_A = randomUUID();
 
 const failed = (ip: string, email: string) => ({ kind: 'failed_login', email_address: email, failure_reason: 'INVALID_PASSWORD', ip_address: ip, occurred_at: AT });
-const security = (id: string, description: string) => ({ kind: 'security', event_id: id, event_type: 'SUSPICIOUS_PAYLOAD', severity_level: 'HIGH', event_source: 'WAF', event_description: description, occurred_at: AT });
+const security = (id: string, description: string) => ({
+  kind: 'security',
+  event_id: id,
+  event_type: 'SUSPICIOUS_PAYLOAD',
+  severity_level: 'HIGH',
+  event_source: 'WAF',
+  event_description: description,
+  occurred_at: AT,
+});
 const error = (id: string, message: string) => ({ kind: 'error', event_id: id, error_code: 'PAY-042', error_type: 'integration', severity_level: 'high', error_message: message, occurred_at: AT });
 
 async function adminLogin(email: string, level: number): Promise<{ id: string; token: string }> {
@@ -97,7 +105,8 @@ afterAll(async () => {
 });
 
 const as = (token: string) => ({ token });
-const generate = (token: string, body: Record<string, unknown> = {}) => api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: DAY.start, period_end: DAY.end, ...body } });
+const generate = (token: string, body: Record<string, unknown> = {}) =>
+  api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: DAY.start, period_end: DAY.end, ...body } });
 
 describe('reports scoped to apps', () => {
   let reportA = '';
@@ -173,7 +182,8 @@ describe('reports scoped to apps', () => {
   }, 60_000);
 
   it('lists only reports scoped within its apps; naming another app in the filter is refused', async () => {
-    const list = async (token: string, query = '') => ((await api(stack.url, 'GET', `/v1/reports${query}`, as(token))).body.reports as { id: number; scope_apps: string[] | null }[]).map((r) => [String(r.id), r.scope_apps]);
+    const list = async (token: string, query = '') =>
+      ((await api(stack.url, 'GET', `/v1/reports${query}`, as(token))).body.reports as { id: number; scope_apps: string[] | null }[]).map((r) => [String(r.id), r.scope_apps]);
     expect(await list(officerA)).toEqual([[reportA, ['app-a']]]);
     expect(await list(officerAll)).toEqual([
       [reportB, ['app-b']],
@@ -199,7 +209,7 @@ describe('reports scoped to apps', () => {
     }
   });
 
-  it("a scoped monthly report says whether the shared chains hold, not how many rows the other apps have", async () => {
+  it('a scoped monthly report says whether the shared chains hold, not how many rows the other apps have', async () => {
     // The period check reads the seals made in the period: this test's, made in the last minutes.
     const end = new Date();
     const month = { type: 'monthly_compliance', period_start: new Date(end.getTime() - 86_400_000).toISOString(), period_end: end.toISOString() };
@@ -226,7 +236,10 @@ describe('the dashboard for a restricted key', () => {
   it('says which apps it reads, and counts only their traffic, without the shared queues', async () => {
     const me = (await api(stack.url, 'GET', '/v1/dashboard/me', as(officerA))).body;
     expect(me).toMatchObject({ principal: { type: 'api_key', name: 'officer-a' }, apps: ['app-a'], can: { readReports: true, readIncidents: false } });
-    const total = (o: { events_by_kind: Record<string, number[]> }) => Object.values(o.events_by_kind).flat().reduce((a, b) => a + b, 0);
+    const total = (o: { events_by_kind: Record<string, number[]> }) =>
+      Object.values(o.events_by_kind)
+        .flat()
+        .reduce((a, b) => a + b, 0);
     const ofA = await eventually(async () => {
       const o = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(admins.five.token))).body;
       return total(o) > 0 && o;
@@ -260,7 +273,13 @@ describe('the dashboard for a restricted key', () => {
       expect({ route, status: res.status }).toEqual({ route, status: 403 });
       expect(res.body.error.message).toMatch(/restricted to the apps app-a/);
     }
-    for (const route of ['/v1/dashboard/failed-logins?app=app-a', '/v1/dashboard/locked-accounts?app=app-a', '/v1/dashboard/users/a-user/timeline?app=app-a', '/admin/security-events?app=app-a', '/admin/error-logs?app=app-a']) {
+    for (const route of [
+      '/v1/dashboard/failed-logins?app=app-a',
+      '/v1/dashboard/locked-accounts?app=app-a',
+      '/v1/dashboard/users/a-user/timeline?app=app-a',
+      '/admin/security-events?app=app-a',
+      '/admin/error-logs?app=app-a',
+    ]) {
       expect({ route, status: (await api(stack.url, 'GET', route, as(officerA))).status }).toEqual({ route, status: 401 });
     }
   });
@@ -385,7 +404,11 @@ describe('resolutions keyed by app', () => {
     const res = await api(stack.url, 'GET', `/admin/${kind}?${query}&limit=200`, as(admins.five.token));
     return res.body[kind === 'security-events' ? 'security_events' : 'error_logs'] as { source_app: string; event_id: string; is_resolved: boolean }[];
   };
-  const pairs = (rows: { source_app: string; event_id: string }[], id: string) => rows.filter((r) => r.event_id === id).map((r) => r.source_app).sort();
+  const pairs = (rows: { source_app: string; event_id: string }[], id: string) =>
+    rows
+      .filter((r) => r.event_id === id)
+      .map((r) => r.source_app)
+      .sort();
 
   it("resolving app A's security event leaves app B's, with the same event_id, open", async () => {
     expect(pairs(await list('security-events', 'resolved=false'), SHARED_SECURITY)).toEqual(['app-a', 'app-b']);
@@ -465,8 +488,13 @@ describe('resolutions keyed by app', () => {
         expect((await pool.query('SELECT source_app, event_id::text, resolution_notes FROM event_resolutions')).rows).toEqual([{ source_app: '', event_id: id, resolution_notes: 'before' }]);
         // From now on one resolution per app's event, two apps' with one id side by side.
         const admin = randomUUID();
-        await pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'x'), ('error_log', 'b', $1, $2, 'y')`, [id, admin]);
-        await expect(pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'z')`, [id, admin])).rejects.toThrow(/duplicate key/);
+        await pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'x'), ('error_log', 'b', $1, $2, 'y')`, [
+          id,
+          admin,
+        ]);
+        await expect(
+          pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'z')`, [id, admin]),
+        ).rejects.toThrow(/duplicate key/);
       } finally {
         await pool.end();
       }

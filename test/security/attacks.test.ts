@@ -42,7 +42,11 @@ beforeAll(async () => {
   tokens.apiKey = key;
   paths = (await api(stack.url, 'GET', '/openapi.json')).body.paths;
   // Something to find, so a filter that leaks has rows to leak.
-  await postEvents(stack.url, key, Array.from({ length: 20 }, (_, i) => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', severity_level: 'HIGH', user_id: `u${i}` })));
+  await postEvents(
+    stack.url,
+    key,
+    Array.from({ length: 20 }, (_, i) => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', severity_level: 'HIGH', user_id: `u${i}` })),
+  );
   await eventually(async () => Number((await queryRows<{ n: number }>(stack.clickhouse!, 'SELECT count() AS n FROM security_events'))[0]!.n) >= 20);
   await api(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'victim secret' } });
 });
@@ -56,11 +60,11 @@ afterAll(async () => {
 const SQL_INJECTIONS = [
   "' OR '1'='1",
   "x' OR 1=1 --",
-  "1; DROP TABLE users; --",
+  '1; DROP TABLE users; --',
   "') UNION SELECT password_hash, email FROM users --",
-  "1 OR sleep(3)",
+  '1 OR sleep(3)',
   "%' AND pg_sleep(3) IS NULL --",
-  "{id:String}",
+  '{id:String}',
   "\\' OR 1=1 #",
 ];
 
@@ -152,7 +156,11 @@ describe('attacks', () => {
       expect({ query, refused: /Code: \d+/.test(text) }).toEqual({ query, refused: true });
     }
     // A bound parameter stays a value, whatever it holds.
-    const bound = await fetch(`${stack.url}/clickhouse?param_u=${encodeURIComponent("' OR 1=1 --")}`, { method: 'POST', headers: auth, body: 'SELECT count() FROM audit_logs WHERE user_id = {u:String}' });
+    const bound = await fetch(`${stack.url}/clickhouse?param_u=${encodeURIComponent("' OR 1=1 --")}`, {
+      method: 'POST',
+      headers: auth,
+      body: 'SELECT count() FROM audit_logs WHERE user_id = {u:String}',
+    });
     expect((await bound.text()).trim()).toBe('0');
     expect(await queryRows<{ n: number }>(stack.clickhouse!, "SELECT count() AS n FROM audit_logs WHERE event_type != 'analyst_query'")).toEqual(before);
   });
@@ -176,7 +184,9 @@ describe('attacks', () => {
     const { token } = await signUp(stack.url, ns, 'replay@example.com');
     expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(200);
     expect((await api(stack.url, 'POST', '/auth/logout', { token })).status).toBe(204);
-    const sessionGets = Object.entries(paths).filter(([, m]) => m.get?.security?.some((s) => 'session' in s) && true).map(([p]) => p.replace(/\{[^}]+\}/g, randomUUID()));
+    const sessionGets = Object.entries(paths)
+      .filter(([, m]) => m.get?.security?.some((s) => 'session' in s) && true)
+      .map(([p]) => p.replace(/\{[^}]+\}/g, randomUUID()));
     expect(sessionGets).toEqual(expect.arrayContaining(['/me', '/todos']));
     for (const route of sessionGets) expect({ route, status: (await api(stack.url, 'GET', route, { token })).status }).toEqual({ route, status: 401 });
     // And an administrator's, through the same logout.
@@ -193,9 +203,12 @@ describe('attacks', () => {
     const answers = new Set<string>();
     // Alternated, each from its own address (trust proxy is loopback), under the lockout threshold per account.
     for (let i = 0; i < 16; i++) {
-      for (const [email, into] of [[`timing${(i % 4) + 1}@example.com`, known], [`nobody-${i}@example.com`, unknown]] as const) {
+      for (const [email, into] of [
+        [`timing${(i % 4) + 1}@example.com`, known],
+        [`nobody-${i}@example.com`, unknown],
+      ] as const) {
         const started = performance.now();
-        const res = await api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': `198.51.100.${i * 2 + into.length % 2}` }, body: { email, password: 'wrong password!' } });
+        const res = await api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': `198.51.100.${i * 2 + (into.length % 2)}` }, body: { email, password: 'wrong password!' } });
         into.push(performance.now() - started);
         answers.add(`${res.status} ${JSON.stringify(res.body)}`);
       }
@@ -219,10 +232,14 @@ describe('attacks', () => {
     await signUp(stack.url, ns, 'stuffed@example.com');
     const ip = '192.0.2.66';
     for (let i = 0; i < 12; i++) await login(`leaked-${i}@example.com`, 'Password123!', ip);
-    const refused = await eventually(async () => {
-      const res = await login('stuffed@example.com', 'correct horse battery staple', ip);
-      return res.status === 429 && res;
-    }, 20_000, 250);
+    const refused = await eventually(
+      async () => {
+        const res = await login('stuffed@example.com', 'correct horse battery staple', ip);
+        return res.status === 429 && res;
+      },
+      20_000,
+      250,
+    );
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await login('stuffed@example.com', 'correct horse battery staple', '192.0.2.67')).status).toBe(200);
   }, 60_000);

@@ -132,7 +132,10 @@ describe('malformed encodings on every route', () => {
     // The client errors were recorded, as what they are: the check below is not vacuous.
     const low = await queryRows<{ n: string }>(stack.clickhouse!, "SELECT count() AS n FROM error_logs WHERE severity_level = 'low'");
     expect(Number(low[0]!.n)).toBeGreaterThan(0);
-    const critical = await queryRows<{ error_message: string; request_path: string }>(stack.clickhouse!, "SELECT error_message, request_path FROM error_logs WHERE severity_level = 'critical' LIMIT 10");
+    const critical = await queryRows<{ error_message: string; request_path: string }>(
+      stack.clickhouse!,
+      "SELECT error_message, request_path FROM error_logs WHERE severity_level = 'critical' LIMIT 10",
+    );
     expect(critical).toEqual([]);
   }, 90_000);
 });

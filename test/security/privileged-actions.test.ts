@@ -203,7 +203,10 @@ describe('with the server running', () => {
       await client.close();
     }
     const [row] = await eventually(async () => {
-      const rows = await queryRows<{ entity_id: string }>(stack.clickhouse!, `SELECT entity_id FROM audit_logs WHERE event_type = 'analyst_query' AND positionUTF8(toString(new_value.query), 'api_key_created') > 0`);
+      const rows = await queryRows<{ entity_id: string }>(
+        stack.clickhouse!,
+        `SELECT entity_id FROM audit_logs WHERE event_type = 'analyst_query' AND positionUTF8(toString(new_value.query), 'api_key_created') > 0`,
+      );
       return rows.length > 0 && rows;
     });
     const answered = await theEvent('analyst_query', row!.entity_id);
@@ -268,7 +271,11 @@ describe('with the server running', () => {
     try {
       fs.mkdirSync(path.join(dataDir, 'spool'));
       fs.writeFileSync(path.join(dataDir, 'spool', `000000000001-${deadPid()}.spool`), 'x'.repeat(1024 * 1024));
-      const created = await cli(['apikey', 'create', '--name', 'priv-unrecorded', '--scopes', 'ingest'], { DATA_DIR: dataDir, SPOOL_MAX_BYTES: String(1024 * 1024), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      const created = await cli(['apikey', 'create', '--name', 'priv-unrecorded', '--scopes', 'ingest'], {
+        DATA_DIR: dataDir,
+        SPOOL_MAX_BYTES: String(1024 * 1024),
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      });
       expect(created.code).toBe(1);
       expect(created.stderr).toMatch(/nothing was done: Redis is unreachable and the spool .* is full/);
       expect((await cli(['apikey', 'list'])).stdout).not.toContain('priv-unrecorded');

@@ -31,7 +31,11 @@ const reportCount = async () => Number((await pg.query('SELECT count(*) AS n FRO
 it.each([
   ['today', day(0), day(1)],
   ['a period in 2027', '2027-03-01T00:00:00Z', '2027-04-01T00:00:00Z'],
-  ['a month that is half over', new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1)).toISOString(), new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1)).toISOString()],
+  [
+    'a month that is half over',
+    new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1)).toISOString(),
+    new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1)).toISOString(),
+  ],
 ])('POST /v1/reports refuses %s with 422 and stores nothing', async (_what, period_start, period_end) => {
   const res = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start, period_end } });
   expect(res.status).toBe(422);

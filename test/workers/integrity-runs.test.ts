@@ -46,7 +46,15 @@ const runs = async () => (await api(stack.url, 'GET', '/v1/integrity/runs?limit=
 
 it('runs every night from cron, records each run, and raises the alarm once when a chain breaks', async () => {
   const ids = Array.from({ length: 5 }, () => randomUUID());
-  expect((await postEvents(stack.url, key, ids.map((event_id) => ({ kind: 'audit', event_type: 'profile_updated', event_id, user_id: 'u1' })))).status).toBe(202);
+  expect(
+    (
+      await postEvents(
+        stack.url,
+        key,
+        ids.map((event_id) => ({ kind: 'audit', event_type: 'profile_updated', event_id, user_id: 'u1' })),
+      )
+    ).status,
+  ).toBe(202);
   await eventually(async () => (await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM audit_logs WHERE source_app = 'runs-app'`))[0]!.n === 5);
   await stack.writer!.flushAll();
   expect(await runs()).toEqual([]);
@@ -84,7 +92,9 @@ it('runs every night from cron, records each run, and raises the alarm once when
     expect(alarms).toEqual([expect.objectContaining({ severity_level: 'HIGH', source_app: 'auditflow' })]);
     expect(alarms[0]!.event_description).toContain(`audit_logs: row_modified`);
     await eventually(async () => hookCalls.length > 0);
-    expect(hookCalls).toEqual([{ type: 'integrity.failed', body: expect.objectContaining({ type: 'integrity.failed', run_id: bad!.id, broken: [expect.objectContaining({ table: 'audit_logs', kind: 'row_modified' })] }) }]);
+    expect(hookCalls).toEqual([
+      { type: 'integrity.failed', body: expect.objectContaining({ type: 'integrity.failed', run_id: bad!.id, broken: [expect.objectContaining({ table: 'audit_logs', kind: 'row_modified' })] }) },
+    ]);
 
     // A report generated now states the store's last known integrity.
     const generated = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start: '2026-03-01T00:00:00Z', period_end: '2026-03-02T00:00:00Z' } });
@@ -107,7 +117,12 @@ it('records runs asked for through the API and the CLI, and refuses a bad limit 
   expect(cli.code).toBe(1); // the tampered row is still there
   const after = await runs();
   expect(after.length).toBe(before + 2);
-  expect(after.slice(0, 2).map((r) => r.trigger).sort()).toEqual(['api', 'cli']);
+  expect(
+    after
+      .slice(0, 2)
+      .map((r) => r.trigger)
+      .sort(),
+  ).toEqual(['api', 'cli']);
   expect((await api(stack.url, 'GET', '/v1/integrity/runs?limit=0', { token: key })).status).toBe(400);
   expect((await api(stack.url, 'GET', '/v1/integrity/runs?limit=x', { token: key })).status).toBe(400);
   expect((await api(stack.url, 'GET', '/v1/integrity/runs')).status).toBe(401);

@@ -73,7 +73,8 @@ describe('compliance reports as documents', () => {
     expect(text).toMatch(new RegExp(`Generated\\s+${report.generated_at.replace(/\./g, '\\.')}`));
     expect(text).toMatch(new RegExp(`Report id\\s+${id}`));
     // Sections: heading, what it measures, a table with labels and units
-    for (const title of ['Failed logins', 'Lockouts and blocks', 'High-risk authentication events', 'Security events by severity', 'Top offending IP addresses', 'Top targeted accounts']) expect(text).toContain(title);
+    for (const title of ['Failed logins', 'Lockouts and blocks', 'High-risk authentication events', 'Security events by severity', 'Top offending IP addresses', 'Top targeted accounts'])
+      expect(text).toContain(title);
     expect(text).toContain('Login attempts that were refused');
     expect(text).toMatch(/Reason\s+Attempts/);
     expect(text).toMatch(/Invalid password\s+4/);

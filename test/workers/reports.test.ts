@@ -108,7 +108,9 @@ describe('compliance reports', () => {
     expect(patched.body).toMatchObject({ submitted_to_authority: true, authority_acknowledgment: 'CNIL-2026-0042' });
     expect(patched.body.submission_date).toBeTruthy();
 
-    expect((await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'weekly_access_review', period_start: '2026-01-08T00:00:00Z', period_end: '2026-01-01T00:00:00Z' } })).status).toBe(400);
+    expect((await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'weekly_access_review', period_start: '2026-01-08T00:00:00Z', period_end: '2026-01-01T00:00:00Z' } })).status).toBe(
+      400,
+    );
     const noScope = await createApiKey(ns, 'ingest-only', ['ingest']);
     expect((await api(stack.url, 'GET', '/v1/reports', { token: noScope })).status).toBe(403);
   }, 60_000);
@@ -119,7 +121,11 @@ describe('compliance reports', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(await csv.text()).toMatch(/"report","report_hash","","[0-9a-f]{64}",""/);
     const pdf = await fetch(`${stack.url}/v1/reports/${report!.id}?format=pdf`, { headers: { authorization: `Bearer ${key}` } });
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
 
     const json = await fetch(`${stack.url}/v1/reports/${report!.id}?format=json`, { headers: { authorization: `Bearer ${key}` } });
     const file = path.join(ns.dataDir, 'report.json');

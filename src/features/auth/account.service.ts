@@ -105,9 +105,7 @@ export class AccountService {
       await sendOrLog(this.d.mailer, this.d.logger, {
         to: changed.before.email,
         subject: 'Your auditflow email was changed',
-        text:
-          `The email of your auditflow account was changed to ${changed.after.email}; this address no longer signs in.\n\n` +
-          `If this was not you, contact your administrator at once.\n`,
+        text: `The email of your auditflow account was changed to ${changed.after.email}; this address no longer signs in.\n\n` + `If this was not you, contact your administrator at once.\n`,
       });
     }
     this.d.events.record({

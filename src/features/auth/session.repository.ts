@@ -19,10 +19,7 @@ export interface SessionRow {
   logout_at: Date | null;
 }
 
-export type NewSession = Pick<
-  SessionRow,
-  'session_id' | 'token_hash' | 'subject_type' | 'user_id' | 'device_fingerprint' | 'ip_address' | 'user_agent' | 'idle_expires_at' | 'expires_at'
->;
+export type NewSession = Pick<SessionRow, 'session_id' | 'token_hash' | 'subject_type' | 'user_id' | 'device_fingerprint' | 'ip_address' | 'user_agent' | 'idle_expires_at' | 'expires_at'>;
 
 /** user_sessions: one row per login, found by the SHA-256 of its bearer token. */
 export class SessionRepository {
@@ -50,10 +47,10 @@ export class SessionRepository {
   }
 
   async end(sessionId: string, reason: string): Promise<SessionRow | null> {
-    const { rows } = await this.pg.query<SessionRow>(
-      `UPDATE user_sessions SET is_active = false, logout_reason = $2, logout_at = now() WHERE session_id = $1 AND is_active RETURNING *`,
-      [sessionId, reason],
-    );
+    const { rows } = await this.pg.query<SessionRow>(`UPDATE user_sessions SET is_active = false, logout_reason = $2, logout_at = now() WHERE session_id = $1 AND is_active RETURNING *`, [
+      sessionId,
+      reason,
+    ]);
     return rows[0] ?? null;
   }
 

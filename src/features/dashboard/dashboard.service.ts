@@ -111,7 +111,10 @@ export class DashboardService {
     return { kind, event_types: await this.d.stats.eventTypes(kind) };
   }
 
-  async failedLogins(q: { by: 'ip' | 'account'; hours: number; limit: number; offset: number; app?: string }, now = Date.now()): Promise<Paged & { by: 'ip' | 'account'; from: string; to: string; rows: (FailedLoginsByIp | FailedLoginsByAccount)[] }> {
+  async failedLogins(
+    q: { by: 'ip' | 'account'; hours: number; limit: number; offset: number; app?: string },
+    now = Date.now(),
+  ): Promise<Paged & { by: 'ip' | 'account'; from: string; to: string; rows: (FailedLoginsByIp | FailedLoginsByAccount)[] }> {
     const to = Math.floor(now / HOUR) * HOUR + HOUR;
     const from = to - q.hours * HOUR;
     const page = { from: new Date(from), to: new Date(to), limit: q.limit + 1, offset: q.offset, app: q.app };

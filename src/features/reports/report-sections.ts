@@ -135,7 +135,13 @@ export function sectionsOf(content: Obj): { id: string; info: SectionInfo; keys:
 /** The figures of one section, tidy: one per dimension and measure. */
 export function sectionFigures(content: Obj, section: { id: string; info: SectionInfo; keys: string[] }): Figure[] {
   const { id, info } = section;
-  const fig = (dimension: string, measure: string, value: unknown, unit = info.unit): Figure => ({ section: id, dimension, measure, value: value === null || value === undefined ? '' : String(value), unit });
+  const fig = (dimension: string, measure: string, value: unknown, unit = info.unit): Figure => ({
+    section: id,
+    dimension,
+    measure,
+    value: value === null || value === undefined ? '' : String(value),
+    unit,
+  });
   const out: Figure[] = [];
   for (const key of section.keys) {
     const value = content[key];

@@ -94,7 +94,8 @@ export class EventSpool {
       const text = await fs.promises.readFile(path.join(options.dir, name), 'utf8');
       spool.segments.set(name, { bytes: Buffer.byteLength(text), events: spool.parse(name, text, false).events });
     }
-    if (spool.segments.size > 0) options.logger.warn({ segments: spool.segments.size, events: spool.events, bytes: spool.bytes }, 'events left in the spool by an earlier process; they will be replayed');
+    if (spool.segments.size > 0)
+      options.logger.warn({ segments: spool.segments.size, events: spool.events, bytes: spool.bytes }, 'events left in the spool by an earlier process; they will be replayed');
     return spool;
   }
 

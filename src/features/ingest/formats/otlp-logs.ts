@@ -101,7 +101,14 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
       error_message: message.slice(0, 500) || 'log record',
     };
   } else if (name !== undefined) {
-    return { issues: [{ path: 'event_name', message: `must end in <kind>.<event_type>, e.g. auth.login_failed (got ${JSON.stringify(name.slice(0, 200))}); only records of severity ERROR or above are taken without one` }] };
+    return {
+      issues: [
+        {
+          path: 'event_name',
+          message: `must end in <kind>.<event_type>, e.g. auth.login_failed (got ${JSON.stringify(name.slice(0, 200))}); only records of severity ERROR or above are taken without one`,
+        },
+      ],
+    };
   } else {
     return { issues: [{ path: 'event_name', message: 'the record names no event (no event_name, no event.name attribute) and its severity is below ERROR' }] };
   }
@@ -125,7 +132,9 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
   }
   if (time !== undefined) raw.occurred_at = time;
   if (raw.event_id === undefined) {
-    raw.event_id = derivedUuid(`otlp\n${canonicalJson({ resource, scope, time: exactNanos(record.timeUnixNano), observed: exactNanos(record.observedTimeUnixNano), severity, name, body, attributes })}`);
+    raw.event_id = derivedUuid(
+      `otlp\n${canonicalJson({ resource, scope, time: exactNanos(record.timeUnixNano), observed: exactNanos(record.observedTimeUnixNano), severity, name, body, attributes })}`,
+    );
   }
   const service = resource['service.name'];
   if (service !== undefined) extras.service_name = service;
