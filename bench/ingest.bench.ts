@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     log(`server under test: ${name} (ROLE=${role}) pid ${s.child.pid}${ready.port ? `, port ${ready.port}` : ''}`);
     return ready.port;
   };
-  const port = SETTINGS.splitRoles ? (await startServer('worker', 'worker,scheduler'), await startServer('api', 'api')) : await startServer('server', 'all');
+  const port = SETTINGS.splitRoles ? await startServer('worker', 'worker,scheduler').then(() => startServer('api', 'api')) : await startServer('server', 'all');
   if (port === undefined) throw new Error('the server under test reported no HTTP port');
   const link = servers[0]!.link; // the process that owns ClickHouse
   const eluAll = () => Promise.all(servers.map((s) => s.link.elu()));

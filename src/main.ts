@@ -1,4 +1,4 @@
-import { loadConfig } from './config/env';
+import { type Config, loadConfig } from './config/env';
 import { ConfigError } from './lib/errors/config-error';
 import { StoreLockedError } from './lib/errors/store-locked-error';
 import { LogOutput } from './lib/log-output';
@@ -12,7 +12,7 @@ export async function main(): Promise<void> {
   // Before anything creates a file: the store, mail and spool hold personal data.
   ownerOnlyUmask();
   configureZod();
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

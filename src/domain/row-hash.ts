@@ -40,7 +40,13 @@ export function normalizeForHash(value: unknown): unknown {
     let target = out;
     for (const part of path.slice(0, -1)) {
       const next = target[part];
-      target = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (target[part] = {})) as Record<string, unknown>;
+      if (typeof next === 'object' && next !== null && !Array.isArray(next)) {
+        target = next as Record<string, unknown>;
+      } else {
+        const created: Record<string, unknown> = {};
+        target[part] = created;
+        target = created;
+      }
     }
     const last = path[path.length - 1]!;
     const existing = target[last];

@@ -66,7 +66,7 @@ export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHou
   fs.mkdirSync(config.path, { recursive: true });
   // Loaded lazily: the native engine is large and only the store's owner needs it.
   const { createChdbConnection } = await import('chdb/connection');
-  let connection;
+  let connection: ReturnType<typeof createChdbConnection>;
   try {
     connection = createChdbConnection({ path: config.path });
   } catch (error) {

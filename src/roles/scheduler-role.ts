@@ -90,5 +90,9 @@ export function startScheduler(controlQueue: Queue<ControlJob>, logger: Logger, 
     ),
   );
   logger.info({ tasks: tasks.map((t) => `${t.name} (${t.cron})`) }, 'scheduler started');
-  return { stop: () => scheduled.forEach((s) => s.stop()) };
+  return {
+    stop: () => {
+      for (const s of scheduled) s.stop();
+    },
+  };
 }

@@ -116,7 +116,7 @@ beforeAll(async () => {
       event_status: 'FAILURE',
       risk_score: 91,
       ip_address: '198.51.100.70',
-      occurred_at: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) + 'T12:00:00Z',
+      occurred_at: `${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}T12:00:00Z`,
     },
   ]);
   expect(sent.status).toBe(202);

@@ -709,7 +709,14 @@ it('the disk under DATA_DIR full for 40 s: /readyz says so, ingest sheds with 50
     fs.rmSync(filler);
     const faultEnd = load.now();
     let lastReady: Awaited<ReturnType<typeof readyz>> | undefined;
-    const readyAfterMs = await eventually(async () => ((lastReady = await readyz()).status === 200 ? load.now() - faultEnd : false), 120_000, 200).catch((error: Error) => {
+    const readyAfterMs = await eventually(
+      async () => {
+        lastReady = await readyz();
+        return lastReady.status === 200 ? load.now() - faultEnd : false;
+      },
+      120_000,
+      200,
+    ).catch((error: Error) => {
       const said = server.logs
         .filter((l) => Number(l.level) >= 40 && l.msg !== 'request failed')
         .slice(-6)

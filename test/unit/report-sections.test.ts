@@ -124,7 +124,7 @@ describe('tidy CSV', () => {
     const lines = reportCsv(report({ failed_logins: { total: 3, by_reason: { INVALID_PASSWORD: 3 } }, integrity_last_run: null })).split('\r\n');
     expect(lines[0]).toBe('section,dimension,measure,value,unit');
     expect(lines).toContain('"failed_logins","INVALID_PASSWORD","count","3","attempts"');
-    expect(lines).toContain('"report","report_hash","","' + 'b'.repeat(64) + '",""');
+    expect(lines).toContain(`"report","report_hash","","${'b'.repeat(64)}",""`);
   });
 
   it('keeps spreadsheet formulas from running, in dimensions as in values', () => {

@@ -254,7 +254,10 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
     } else if (event.role === 'attack') {
       const scenario = event.scenario as AttackName;
       let instance = instances.get(event.stream);
-      if (!instance) instances.set(event.stream, (instance = { scenario, attempts: [] }));
+      if (!instance) {
+        instance = { scenario, attempts: [] };
+        instances.set(event.stream, instance);
+      }
       instance.attempts.push({ attempt: event.attempt, row });
     }
   }
@@ -268,7 +271,8 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
     const first = attempts.filter((a) => a.attempt <= TARGETS.withinAttempts && isDetection(a.row)).sort((x, y) => x.attempt - y.attempt)[0];
     if (!first) continue;
     result.detected++;
-    (detectedAt[scenario] ??= []).push(first.attempt);
+    detectedAt[scenario] ??= [];
+    detectedAt[scenario].push(first.attempt);
     const top = topSignal(first.row!);
     result.caughtBy[top] = (result.caughtBy[top] ?? 0) + 1;
   }

@@ -77,7 +77,7 @@ export class ApiKeyService {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
     if (cached && cached.until > Date.now()) return cached.key;
-    let record;
+    let record: ApiKeyRecord | null;
     try {
       record = await this.repository.findActiveByHash(hash);
     } catch (error) {

@@ -102,7 +102,13 @@ export class DashboardService {
     const byKind: Record<string, number[]> = Object.fromEntries(EVENT_KIND_NAMES.map((k) => [k, new Array<number>(hours).fill(0)]));
     for (const c of counts) {
       const i = index.get(c.hour);
-      if (i !== undefined) (byKind[c.kind] ??= new Array<number>(hours).fill(0))[i] = c.events;
+      if (i === undefined) continue;
+      let series = byKind[c.kind];
+      if (!series) {
+        series = new Array<number>(hours).fill(0);
+        byKind[c.kind] = series;
+      }
+      series[i] = c.events;
     }
     return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), hours: hourStarts, events_by_kind: byKind, queues, dead_letters: deadLetters };
   }

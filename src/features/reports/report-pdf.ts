@@ -112,7 +112,9 @@ function table(doc: Doc, t: { columns: string[]; rows: string[][] }): void {
     if (ensureSpace(doc, h + 4) && !bold) row(t.columns, true);
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
     const y = doc.y;
-    cells.forEach((c, i) => doc.text(c, xs[i], y + 3, { width: ws[i], align: i === 0 ? 'left' : 'right', lineBreak: true }));
+    cells.forEach((c, i) => {
+      doc.text(c, xs[i], y + 3, { width: ws[i], align: i === 0 ? 'left' : 'right', lineBreak: true });
+    });
     doc.y = y + h;
     doc
       .moveTo(MARGIN, doc.y)

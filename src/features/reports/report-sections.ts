@@ -122,7 +122,7 @@ export function sectionsOf(content: Obj): { id: string; info: SectionInfo; keys:
   const out: { id: string; info: SectionInfo; keys: string[] }[] = [];
   for (const [id, info] of Object.entries(REPORT_SECTIONS)) {
     const keys = (info.keys ?? [id]).filter((k) => k in content);
-    keys.forEach((k) => claimed.add(k));
+    for (const k of keys) claimed.add(k);
     if (keys.length) out.push({ id, info, keys });
   }
   for (const k of Object.keys(content).sort()) {
@@ -189,7 +189,7 @@ export function figureTable(info: SectionInfo, figures: Figure[]): { columns: st
   // Severity tables also get a total per row.
   if (measures.length === 2 && measures.includes('open') && measures.includes('resolved')) {
     columns.push(columnLabel('total', info.unit));
-    rows.forEach((r) => r.push(String(Number(r[1]) + Number(r[2]))));
+    for (const r of rows) r.push(String(Number(r[1]) + Number(r[2])));
   }
   return { columns, rows };
 }

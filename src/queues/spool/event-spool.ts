@@ -229,7 +229,10 @@ export class EventSpool {
     lines.forEach((line, i) => {
       const space = line.indexOf(' ');
       const json = line.slice(space + 1);
-      if (space !== 16 || checksum(json) !== line.slice(0, 16)) return skip(i + 1, 'checksum mismatch');
+      if (space !== 16 || checksum(json) !== line.slice(0, 16)) {
+        skip(i + 1, 'checksum mismatch');
+        return;
+      }
       try {
         const batch = JSON.parse(json) as IngestBatch;
         batches.push(batch);
