@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { captureLogs } from '../helpers/log-capture';
+import type { ErrorBody } from '../helpers/accounts';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -18,7 +19,7 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
 
     await redis.stop();
-    const down = await postEvents(stack.url, key, event);
+    const down = await postEvents<ErrorBody>(stack.url, key, event);
     expect(down.status).toBe(503);
     expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);

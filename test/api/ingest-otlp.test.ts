@@ -36,6 +36,11 @@ async function rowsWhere(table: string, column: string, value: string, expected:
   });
 }
 
+/** An OTLP/HTTP ExportLogsServiceResponse, as JSON; `partialSuccess` only when some records were refused. */
+interface ExportLogsResponse {
+  partialSuccess?: { rejectedLogRecords: number; errorMessage: string };
+}
+
 async function postLogs(body: Buffer | string, contentType: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${stack.url}/v1/logs`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${key}`, ...headers }, body });
   const text = await response.text();
@@ -45,7 +50,7 @@ async function postLogs(body: Buffer | string, contentType: string, headers: Rec
   } catch {
     /* protobuf or text */
   }
-  return { status: response.status, body: parsed as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { status: response.status, body: parsed as ExportLogsResponse };
 }
 
 describe.each([
@@ -135,10 +140,10 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
       'application/json',
     );
     expect(res.status).toBe(200);
-    expect(res.body.partialSuccess.rejectedLogRecords).toBe(3);
-    expect(res.body.partialSuccess.errorMessage).toMatch(/record 1: event_name .*below ERROR/);
-    expect(res.body.partialSuccess.errorMessage).toMatch(/record 2: ip_address/);
-    expect(res.body.partialSuccess.errorMessage).toMatch(/record 3: event_name must end in <kind>.<event_type>/);
+    expect(res.body.partialSuccess!.rejectedLogRecords).toBe(3);
+    expect(res.body.partialSuccess!.errorMessage).toMatch(/record 1: event_name .*below ERROR/);
+    expect(res.body.partialSuccess!.errorMessage).toMatch(/record 2: ip_address/);
+    expect(res.body.partialSuccess!.errorMessage).toMatch(/record 3: event_name must end in <kind>.<event_type>/);
     expect(await rowsWhere('auth_audit_log', 'user_id', 'partial-1', 1)).toHaveLength(1);
   });
 

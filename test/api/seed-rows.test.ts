@@ -28,7 +28,7 @@ describe('seed rows posted verbatim to POST /v1/events', () => {
       VERBATIM_SEED_ROWS.map((s) => s.row),
     );
     expect({ status: res.status, rejected: res.body.events.filter((e: { status: string }) => e.status !== 'accepted') }).toEqual({ status: 202, rejected: [] });
-    ids = res.body.events.map((e: { event_id: string }) => e.event_id);
+    ids = res.body.events.map((e) => e.event_id!);
     await stack.writer!.flushAll();
   });
 

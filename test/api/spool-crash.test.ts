@@ -48,7 +48,7 @@ it('loses nothing acknowledged when the API is killed (SIGKILL) while it spools'
     const clients = Array.from({ length: 6 }, async (_, c) => {
       for (let i = 0; !stopped; i++) {
         try {
-          const res = await api(base, 'POST', '/todos', { token, body: { title: `client ${c} todo ${i}` } });
+          const res = await api<{ id: string }>(base, 'POST', '/todos', { token, body: { title: `client ${c} todo ${i}` } });
           if (res.status === 201) acknowledged.push(res.body.id);
           else throw new Error(`unexpected ${res.status}`);
         } catch (error) {
@@ -190,7 +190,7 @@ it('stops cleanly on SIGTERM while Redis is down, with the last requests’ even
     const base = `http://127.0.0.1:${child.port}`;
     const { token } = await signUp(base, ns, `term-${randomUUID()}@example.com`);
     await redis.stop();
-    const created = await api(base, 'POST', '/todos', { token, body: { title: 'just before SIGTERM' } });
+    const created = await api<{ id: string }>(base, 'POST', '/todos', { token, body: { title: 'just before SIGTERM' } });
     expect(created.status).toBe(201);
     const started = Date.now();
     child.child.kill('SIGTERM');

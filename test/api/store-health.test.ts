@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sample } from '../helpers/prometheus';
-import { countUnique, createApiKey, postEvents, startStack } from '../helpers/stack';
+import type { ErrorBody } from '../helpers/accounts';
+import { countUnique, createApiKey, postEvents, type PostResult, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('storehealth');
@@ -44,7 +45,7 @@ it('fails /readyz and sheds ingest with 503 when the store has less free space t
     // Ingest is shed at once: this API (ROLE=api) reads the store's free space from the worker's state in Redis.
     const shed = await eventually(
       async () => {
-        const res = await postEvents(api.url, key, event());
+        const res = await postEvents<ErrorBody>(api.url, key, event());
         return res.status === 503 && res;
       },
       10_000,
@@ -61,12 +62,12 @@ it('sheds ingest with 503 + Retry-After once every flush has failed for WRITER_S
   const sent: string[] = [];
   // A real store-side failure: every insert (and dedup read) of the table answers UNKNOWN_TABLE.
   await stack.clickhouse!.command({ query: 'RENAME TABLE audit_logs TO audit_logs_away' });
-  let shed;
+  let shed: PostResult<ErrorBody>;
   try {
     shed = await eventually(
       async () => {
         const e = event();
-        const res = await postEvents(stack.url, key, e);
+        const res = await postEvents<ErrorBody>(stack.url, key, e);
         if (res.status === 202) sent.push(e.event_id);
         return res.status === 503 && res;
       },

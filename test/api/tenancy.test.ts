@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
-import { api, signUp } from '../helpers/accounts';
+import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
@@ -45,11 +45,11 @@ describe('source apps as tenants', () => {
     const post = (key: string, user: string) => postEvents(stack.url, key, { kind: 'audit', event_type: 'logout', event_id: eventId, user_id: user });
 
     const first = await post(a, 'alice');
-    expect(first.body.events[0].status).toBe('accepted');
+    expect(first.body.events[0]!.status).toBe('accepted');
     // B chose the same id for its own event: accepted, not a duplicate of or a conflict with A's.
     const second = await post(b, 'bob');
     expect(second.status).toBe(202);
-    expect(second.body.events[0].status).toBe('accepted');
+    expect(second.body.events[0]!.status).toBe('accepted');
     const both = [
       { source_app: 'app-a', user_id: 'alice' },
       { source_app: 'app-b', user_id: 'bob' },
@@ -57,16 +57,16 @@ describe('source apps as tenants', () => {
     expect(await eventually(async () => (await rowsOf(eventId)).length === 2 && rowsOf(eventId))).toEqual(both);
 
     // Reposts within the idempotency window: each app's own record answers.
-    expect((await post(a, 'alice')).body.events[0].status).toBe('duplicate');
-    expect((await post(b, 'bob')).body.events[0].status).toBe('duplicate');
+    expect((await post(a, 'alice')).body.events[0]!.status).toBe('duplicate');
+    expect((await post(b, 'bob')).body.events[0]!.status).toBe('duplicate');
     expect((await post(b, 'alice')).status).toBe(409);
 
     // Past the window (records gone), the writer still drops each app's repeat.
     const records = await redis.keys(`${ns.queuePrefix}:idem:*${eventId}`);
     expect(records).toHaveLength(2);
     await redis.del(...records);
-    expect((await post(a, 'alice')).body.events[0].status).toBe('accepted');
-    expect((await post(b, 'bob')).body.events[0].status).toBe('accepted');
+    expect((await post(a, 'alice')).body.events[0]!.status).toBe('accepted');
+    expect((await post(b, 'bob')).body.events[0]!.status).toBe('accepted');
     await new Promise((r) => setTimeout(r, 500));
     expect(await rowsOf(eventId)).toEqual(both);
     const [totals] = await queryRows<{ n: number; u: number }>(stack.clickhouse!, 'SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs');
@@ -170,20 +170,20 @@ describe('source apps as tenants', () => {
       const auth = { authorization: `Bearer ${key}` };
       const day = { type: 'daily_security_summary', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-02T00:00:00Z' };
       const all = await createApiKey(ns, 'reports-all', ['reports']);
-      const ofB = await api(stack.url, 'POST', '/v1/reports', { headers: { authorization: `Bearer ${all}` }, body: { ...day, apps: ['app-b'] } });
+      const ofB = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', { headers: { authorization: `Bearer ${all}` }, body: { ...day, apps: ['app-b'] } });
       expect(ofB.status).toBe(201);
 
       // App B's report is absent for it, as a missing one is; the list holds only reports of app-a.
       expect((await api(stack.url, 'GET', `/v1/reports/${ofB.body.id}`, { headers: auth })).status).toBe(404);
       expect((await api(stack.url, 'GET', '/v1/reports', { headers: auth })).body).toEqual({ reports: [] });
       expect((await api(stack.url, 'POST', '/v1/reports', { headers: auth, body: { ...day, apps: ['app-b'] } })).status).toBe(403);
-      const own = await api(stack.url, 'POST', '/v1/reports', { headers: auth, body: day });
+      const own = await api<{ id: string; scope: string[] }>(stack.url, 'POST', '/v1/reports', { headers: auth, body: day });
       expect([own.status, own.body.scope]).toEqual([201, ['app-a']]);
-      expect((await api(stack.url, 'GET', '/v1/reports', { headers: auth })).body.reports.map((r: { id: string }) => String(r.id))).toEqual([String(own.body.id)]);
+      expect((await api<{ reports: { id: string }[] }>(stack.url, 'GET', '/v1/reports', { headers: auth })).body.reports.map((r: { id: string }) => String(r.id))).toEqual([String(own.body.id)]);
       expect((await api(stack.url, 'GET', '/v1/dashboard/overview?app=app-b', { headers: auth })).status).toBe(403);
 
       // Integrity verification covers every app's chains at once: still refused.
-      const integrity = await api(stack.url, 'GET', '/v1/integrity/verify', { headers: auth });
+      const integrity = await api<ErrorBody>(stack.url, 'GET', '/v1/integrity/verify', { headers: auth });
       expect(integrity.status).toBe(403);
       expect(integrity.body.error.message).toMatch(/restricted to the apps app-a/);
     }, 60_000);

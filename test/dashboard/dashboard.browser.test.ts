@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
+import type { Viewer } from '../../src/features/dashboard/dashboard.service';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -431,7 +432,7 @@ describe('the dashboard API and page', () => {
   });
 
   it('gives a reports key the overview and reports but not users or incidents, and no actions', async () => {
-    const me = await api(stack.url, 'GET', '/v1/dashboard/me', { token: reportsKey });
+    const me = await api<Viewer>(stack.url, 'GET', '/v1/dashboard/me', { token: reportsKey });
     expect(me.body.principal).toMatchObject({ type: 'api_key', name: 'compliance-officer' });
     expect(me.body.can).toMatchObject({ readReports: true, manageReports: true, readUsers: false, unlockUsers: false, resolveIncidents: false });
     expect((await api(stack.url, 'GET', '/v1/dashboard/overview', { token: reportsKey })).status).toBe(200);
@@ -444,8 +445,8 @@ describe('the dashboard API and page', () => {
 
   it('holds a level-1 administrator to reading', async () => {
     await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email: 'reader@admin.example', password: ADMIN.password, admin_level: 1 });
-    const token = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'reader@admin.example', password: ADMIN.password } })).body.token;
-    const me = await api(stack.url, 'GET', '/v1/dashboard/me', { token });
+    const token = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'reader@admin.example', password: ADMIN.password } })).body.token;
+    const me = await api<Viewer>(stack.url, 'GET', '/v1/dashboard/me', { token });
     expect(me.body.can).toMatchObject({ readIncidents: true, readUsers: true, readReports: true, resolveIncidents: false, unlockUsers: false, manageReports: false });
     expect((await api(stack.url, 'GET', '/v1/dashboard/failed-logins?by=account', { token })).status).toBe(200);
     expect((await api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: '2020-01-01T00:00:00Z', period_end: '2020-01-02T00:00:00Z' } })).status).toBe(
@@ -457,11 +458,12 @@ describe('the dashboard API and page', () => {
   it('pages a timeline with a cursor, without repeating or skipping an event', async () => {
     // Not audit events: each first page records one, which could land mid-walk.
     const kinds = 'auth,security,session,api_access,failed_login';
-    const all = await api(stack.url, 'GET', `/v1/dashboard/users/${timelineUser.id}/timeline?limit=200&order=asc&kinds=${kinds}`, { token: await freshAdminToken() });
+    type TimelinePage = { events: { event_id: string }[]; next_cursor: string | null };
+    const all = await api<TimelinePage>(stack.url, 'GET', `/v1/dashboard/users/${timelineUser.id}/timeline?limit=200&order=asc&kinds=${kinds}`, { token: await freshAdminToken() });
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { events: { event_id: string }[]; next_cursor: string | null } } = await api(
+      const res: { body: TimelinePage } = await api<TimelinePage>(
         stack.url,
         'GET',
         `/v1/dashboard/users/${timelineUser.id}/timeline?limit=2&order=asc&kinds=${kinds}${cursor ? `&cursor=${cursor}` : ''}`,
@@ -470,7 +472,7 @@ describe('the dashboard API and page', () => {
       ids.push(...res.body.events.map((e) => e.event_id));
       cursor = res.body.next_cursor;
     } while (cursor);
-    expect(ids).toEqual(all.body.events.map((e: { event_id: string }) => e.event_id));
+    expect(ids).toEqual(all.body.events.map((e) => e.event_id));
     expect(ids.length).toBeGreaterThanOrEqual(3);
     const wrongOrder = await api(stack.url, 'GET', `/v1/dashboard/users/${timelineUser.id}/timeline?order=desc&cursor=${encodeURIComponent('bm90IGEgY3Vyc29y')}`, { token: await freshAdminToken() });
     expect(wrongOrder.status).toBe(400);
@@ -479,6 +481,6 @@ describe('the dashboard API and page', () => {
 
 let freshToken = '';
 async function freshAdminToken(): Promise<string> {
-  freshToken ||= (await api(stack.url, 'POST', '/admin/login', { body: ADMIN })).body.token;
+  freshToken ||= (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: ADMIN })).body.token;
   return freshToken;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { VerificationResult } from '../../src/domain/verification';
 import { api } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
@@ -26,7 +27,7 @@ it('the embedded store keeps no system log tables, even asked to log queries, so
       await new Promise((r) => setTimeout(r, 150));
       await stack.writer!.flushAll();
     }
-    expect((await api(stack.url, 'GET', '/v1/integrity/verify', { token: key })).body.ok).toBe(true);
+    expect((await api<VerificationResult>(stack.url, 'GET', '/v1/integrity/verify', { token: key })).body.ok).toBe(true);
     const ch = stack.clickhouse!;
     // A system table with storage of its own (query_log and the rest are MergeTree tables; the System* engines are views of memory).
     // Everything that would feed query_log, query_thread_log, processors_profile_log, part_log and text_log on a server.

@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
+import type { ReportVerification } from '../../src/features/reports/report-verification.service';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -35,12 +36,12 @@ beforeAll(async () => {
   pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
   key = await createApiKey(ns, 'attacks-app', ['ingest', 'query', 'reports', 'admin', 'risk']);
   await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email: 'root@attacks.example', password: 'admin passphrase of some length', admin_level: 5 });
-  tokens.adminSession = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
+  tokens.adminSession = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
   victim = await signUp(stack.url, ns, 'victim@example.com');
   attacker = await signUp(stack.url, ns, 'attacker@example.com');
   tokens.session = victim.token;
   tokens.apiKey = key;
-  paths = (await api(stack.url, 'GET', '/openapi.json')).body.paths;
+  paths = (await api<{ paths: typeof paths }>(stack.url, 'GET', '/openapi.json')).body.paths;
   // Something to find, so a filter that leaks has rows to leak.
   await postEvents(
     stack.url,
@@ -166,7 +167,7 @@ describe('attacks', () => {
   });
 
   it("IDOR: every todo route answers 404 to another user's todo and changes nothing", async () => {
-    const todo = (await api(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'mine' } })).body;
+    const todo = (await api<{ id: string }>(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'mine' } })).body;
     const todoRoutes = Object.entries(paths).filter(([path]) => path.startsWith('/todos/{id}'));
     expect(todoRoutes.length).toBeGreaterThanOrEqual(4);
     for (const [path, methods] of todoRoutes) {
@@ -190,7 +191,7 @@ describe('attacks', () => {
     expect(sessionGets).toEqual(expect.arrayContaining(['/me', '/todos']));
     for (const route of sessionGets) expect({ route, status: (await api(stack.url, 'GET', route, { token })).status }).toEqual({ route, status: 401 });
     // And an administrator's, through the same logout.
-    const admin = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
+    const admin = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
     expect((await api(stack.url, 'POST', '/auth/logout', { token: admin })).status).toBe(204);
     expect((await api(stack.url, 'GET', '/admin/me', { token: admin })).status).toBe(401);
   });
@@ -247,12 +248,15 @@ describe('attacks', () => {
   it('a report tampered with in PostgreSQL is caught, naming the report and what broke', async () => {
     const end = new Date();
     const start = new Date(end.getTime() - 3600_000);
-    const created = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start: start.toISOString(), period_end: end.toISOString() } });
+    const created = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', {
+      token: key,
+      body: { type: 'daily_security_summary', period_start: start.toISOString(), period_end: end.toISOString() },
+    });
     expect(created.status).toBeLessThan(300);
-    const id = created.body.id as string;
-    expect((await api(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body.ok).toBe(true);
+    const id = created.body.id;
+    expect((await api<ReportVerification>(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body.ok).toBe(true);
     await pg.query(`UPDATE compliance_reports SET report_data = jsonb_set(report_data, '{total_records}', to_jsonb((report_data->>'total_records')::int + 1)) WHERE id = $1`, [id]);
-    const verdict = (await api(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body;
+    const verdict = (await api<ReportVerification>(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body;
     expect(verdict).toMatchObject({ ok: false, id: String(id), hash_matches: false, signature_valid: true });
     expect(verdict.problems.join('; ')).toMatch(/content does not match report_hash/);
   }, 60_000);

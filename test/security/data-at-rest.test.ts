@@ -69,7 +69,7 @@ it('keeps DATA_DIR owner-only: the store, mail and spool chDB and auditflow writ
   } finally {
     await pg.end();
   }
-  const admin = (await api(base, 'POST', '/admin/login', { body: { email: 'rest-root@example.com', password: PASSWORD } })).body.token as string;
+  const admin = (await api<{ token: string }>(base, 'POST', '/admin/login', { body: { email: 'rest-root@example.com', password: PASSWORD } })).body.token;
   const reads: [string, string][] = [
     ['/me', token],
     ['/admin/users', admin],

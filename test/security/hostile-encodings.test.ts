@@ -34,7 +34,7 @@ beforeAll(async () => {
   } finally {
     await pg.end();
   }
-  bearer.adminSession = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'enc-root@example.com', password: PASSWORD } })).body.token;
+  bearer.adminSession = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'enc-root@example.com', password: PASSWORD } })).body.token;
   bearer.apiKey = bearer.analystKey = await createApiKey(ns, 'enc-app', [...API_KEY_SCOPES]);
 });
 

@@ -186,7 +186,7 @@ describe('hostile input', () => {
     expect((await postEvents(stack.url, key, first)).status).toBe(202);
     const changed = await postEvents(stack.url, key, { ...first, user_id: 'mallory' });
     expect(changed.status).toBe(409);
-    expect(changed.body.error.code).toBe('CONFLICT');
+    expect(changed.body.error!.code).toBe('CONFLICT');
     const mixed = await postEvents(stack.url, key, [
       { ...first, user_id: 'mallory' },
       { kind: 'audit', event_type: 'profile_updated', user_id: 'bob' },
@@ -272,11 +272,11 @@ describe('hostile input', () => {
       ]);
       expect(mixed.status).toBe(207);
       expect(mixed.body.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'rejected', 'rejected', 'rejected']);
-      expect(mixed.body.events[1].errors).toEqual([{ path: 'user_id', message: 'holds a NUL character (\\u0000)' }]);
-      expect(mixed.body.events[2].errors[0]).toMatchObject({ path: 'reason', message: expect.stringMatching(/lone UTF-16 surrogate/) });
+      expect(mixed.body.events[1]!.errors).toEqual([{ path: 'user_id', message: 'holds a NUL character (\\u0000)' }]);
+      expect(mixed.body.events[2]!.errors![0]).toMatchObject({ path: 'reason', message: expect.stringMatching(/lone UTF-16 surrogate/) });
 
       const ndjson = await postEvents(stack.url, key, [good('s8-nd'), good('nd\u0000')].map((e) => JSON.stringify(e)).join('\n'), { raw: true, contentType: 'application/x-ndjson' });
-      expect([ndjson.status, ndjson.body.events[1].status]).toEqual([207, 'rejected']);
+      expect([ndjson.status, ndjson.body.events[1]!.status]).toEqual([207, 'rejected']);
 
       const cloud = await postEvents(
         stack.url,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { api } from '../helpers/accounts';
+import { api, errorOf } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -36,7 +36,7 @@ it('25 forgot-password posts for one address in a second: 3 are taken, the rest 
   const refused = answers.filter((a) => a.status === 429);
   expect(refused).toHaveLength(22);
   expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
-  expect(refused[0]!.body.error.message).toMatch(/too many requests to \/auth\/password\/forgot for this account/);
+  expect(errorOf(refused[0]!).message).toMatch(/too many requests to \/auth\/password\/forgot for this account/);
   await new Promise((r) => setTimeout(r, 500));
   expect(mailsTo(email)).toBeLessThanOrEqual(1 + 3); // the verification mail, then at most 3 reset mails
   // Each refusal is a rate_limit event (seed 003's rate_limit_violations).
@@ -78,7 +78,7 @@ it.each([
     for (let i = 0; i < 4; i++) answers.push(await api(stack.url, 'POST', route, { body: 'email' in body ? { ...body, email: `n${i}-${body.email}` } : body, headers: from(ip) }));
     expect(answers.slice(0, 3).map((a) => a.status)).not.toContain(429);
     expect(answers[3]!.status).toBe(429);
-    expect(answers[3]!.body.error.message).toMatch(new RegExp(`too many requests to ${route.replace(/\//g, '\\/')} from this address`));
+    expect(errorOf(answers[3]!).message).toMatch(new RegExp(`too many requests to ${route.replace(/\//g, '\\/')} from this address`));
     expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
   },
   60_000,

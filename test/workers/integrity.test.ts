@@ -93,7 +93,7 @@ describe('integrity', () => {
   });
 
   it('the API and the CLI give the same verdict, and the CLI exits non-zero when it fails', async () => {
-    const viaApi = await api(stack.url, 'GET', '/v1/integrity/verify', { token: key });
+    const viaApi = await api<VerificationResult>(stack.url, 'GET', '/v1/integrity/verify', { token: key });
     expect(viaApi.status).toBe(200);
     expect(viaApi.body.ok).toBe(true);
     const cli = await runCliAsync(['verify'], ns.env());

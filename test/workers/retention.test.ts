@@ -83,8 +83,11 @@ it('archives then prunes whole sealed flushes, audits both, keeps verification g
     // The monthly report counts both among the retention actions: the month so far, a period that has ended now.
     const month = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1));
     await new Promise((r) => setTimeout(r, 5));
-    const generated = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'monthly_compliance', period_start: month.toISOString(), period_end: new Date().toISOString() } });
-    const report = (await api(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
+    const generated = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', {
+      token: key,
+      body: { type: 'monthly_compliance', period_start: month.toISOString(), period_end: new Date().toISOString() },
+    });
+    const report = (await api<{ content: { retention_actions: unknown; integrity: { ok: boolean } } }>(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
     expect(report.content.retention_actions).toEqual({ retention_archived: 1, retention_pruned: 1 });
     expect(report.content.integrity.ok).toBe(true);
 
