@@ -205,7 +205,10 @@ async function measureBatches(port: number, key: string, link: ServerLink, secon
   const counts: { t: number; n: number }[] = [];
   const counter = setInterval(() => {
     const t = performance.now();
-    void link.count().then((n) => counts.push({ t, n }), () => undefined);
+    void link.count().then(
+      (n) => counts.push({ t, n }),
+      () => undefined,
+    );
   }, 1000);
 
   const started = performance.now();
@@ -273,8 +276,7 @@ async function cleanup(): Promise<void> {
 // ---------------------------------------------------------------------------
 // report
 
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
 
 function statusSummary(load: LoadResult): string {
   return Object.entries(load.byStatus)
@@ -314,7 +316,7 @@ async function main(): Promise<void> {
     log(`server under test: ${name} (ROLE=${role}) pid ${s.child.pid}${ready.port ? `, port ${ready.port}` : ''}`);
     return ready.port;
   };
-  const port = SETTINGS.splitRoles ? (await startServer('worker', 'worker,scheduler'), await startServer('api', 'api')) : await startServer('server', 'all');
+  const port = SETTINGS.splitRoles ? await startServer('worker', 'worker,scheduler').then(() => startServer('api', 'api')) : await startServer('server', 'all');
   if (port === undefined) throw new Error('the server under test reported no HTTP port');
   const link = servers[0]!.link; // the process that owns ClickHouse
   const eluAll = () => Promise.all(servers.map((s) => s.link.elu()));
@@ -365,7 +367,12 @@ async function main(): Promise<void> {
   const bareSampler = new ProcessSampler([bare.child.pid!]);
   bareSampler.start();
   const cBare = await measureSingles(barePort, key, SETTINGS.cSeconds);
-  const bareCpu = median(bareSampler.stop().slice(1).map((s) => s.cpu));
+  const bareCpu = median(
+    bareSampler
+      .stop()
+      .slice(1)
+      .map((s) => s.cpu),
+  );
   await stopChild(bare.child);
 
   // ---- figures
@@ -410,8 +417,25 @@ async function main(): Promise<void> {
       serverCpu: serverCpuB,
       serverEventLoop: Object.fromEntries(servers.map((s, i) => [s.name, eluB[i]])),
     },
-    c: { reqPerSec: cRate, p50Ms: percentile(c.latencies, 50), p99Ms: cP99, statuses: c.byStatus, errors: c.errors, clientCpu: c.clientCpu, serverCpu: serverCpuC, serverEventLoop: Object.fromEntries(servers.map((s, i) => [s.name, eluC[i]])) },
-    cBare: { reqPerSec: bareRate, p50Ms: percentile(cBare.latencies, 50), p99Ms: percentile(cBare.latencies, 99), statuses: cBare.byStatus, errors: cBare.errors, clientCpu: cBare.clientCpu, serverCpu: bareCpu },
+    c: {
+      reqPerSec: cRate,
+      p50Ms: percentile(c.latencies, 50),
+      p99Ms: cP99,
+      statuses: c.byStatus,
+      errors: c.errors,
+      clientCpu: c.clientCpu,
+      serverCpu: serverCpuC,
+      serverEventLoop: Object.fromEntries(servers.map((s, i) => [s.name, eluC[i]])),
+    },
+    cBare: {
+      reqPerSec: bareRate,
+      p50Ms: percentile(cBare.latencies, 50),
+      p99Ms: percentile(cBare.latencies, 99),
+      statuses: cBare.byStatus,
+      errors: cBare.errors,
+      clientCpu: cBare.clientCpu,
+      serverCpu: bareCpu,
+    },
     rss: { startMb: rssStart, endMb: rssEnd, maxMb: rssMax, growth: rssGrowth, bLastThirdOverFirstThird: rssTrend, samples: rss.map((s) => Math.round(s.rssMb)) },
     ratios: { bOverA, cOverBare },
   };
@@ -435,7 +459,15 @@ async function main(): Promise<void> {
     ['(d) c / bare (+ c p99)', `${fmt(cOverBare, 2)} (p99 ${fmt(cP99, 1)} ms)`, '≥ 0.80, p99 ≤ 25 ms', ok(pass.c)],
     ['server RSS during (b)+(c)', `start ${fmt(rssStart)} / end ${fmt(rssEnd)} / max ${fmt(rssMax)} MB; (b) last/first third ×${fmt(rssTrend, 2)}`, 'end ≤ start+20%, no trend', ok(pass.rss)],
     ['CPU, cores: server b / c / bare', `${fmt(serverCpuB, 2)} / ${fmt(serverCpuC, 2)} / ${fmt(bareCpu, 2)} (event loop busy b: ${eluText(eluB)}; c: ${eluText(eluC)})`, '', ''],
-    ['CPU, cores: bench client b / c / bare', `${fmt(b.load.clientCpu, 2)} / ${fmt(c.clientCpu, 2)} / ${fmt(cBare.clientCpu, 2)} (load avg ${os.loadavg().map((l) => fmt(l, 1)).join(' ')})`, '', ''],
+    [
+      'CPU, cores: bench client b / c / bare',
+      `${fmt(b.load.clientCpu, 2)} / ${fmt(c.clientCpu, 2)} / ${fmt(cBare.clientCpu, 2)} (load avg ${os
+        .loadavg()
+        .map((l) => fmt(l, 1))
+        .join(' ')})`,
+      '',
+      '',
+    ],
   ]);
   process.stdout.write(
     `\nauditflow ingest bench (${SETTINGS.splitRoles ? 'api and worker in separate processes' : 'ROLE=all, one process'}) — ${results.date}, ${results.machine.cores} cores (${results.machine.cpu}), node ${process.version}, ${Math.round((Date.now() - benchStarted) / 1000)} s\n\n${summary}\n\n` +

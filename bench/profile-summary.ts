@@ -47,7 +47,9 @@ const fileKey = (cf: CallFrame) => {
 };
 
 const perNode = new Map<number, number>();
-profile.samples.forEach((id, i) => perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+profile.samples.forEach((id, i) => {
+  perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 let total = 0;
 const selfByFile = new Map<string, number>();
 const selfByFn = new Map<string, number>();

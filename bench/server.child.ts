@@ -41,9 +41,7 @@ async function stopProfile(file: string): Promise<void> {
   const session = profiler;
   if (!session) return;
   profiler = undefined;
-  const profile = await new Promise<object>((resolve, reject) =>
-    session.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result.profile))),
-  );
+  const profile = await new Promise<object>((resolve, reject) => session.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result.profile))));
   session.disconnect();
   fs.writeFileSync(file, JSON.stringify(profile));
 }

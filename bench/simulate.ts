@@ -113,7 +113,9 @@ async function main(): Promise<number> {
       timeoutMs: 10 * 60_000,
       log,
     };
-    log(`${options.normalUsers} normal users, ${options.attacksPerScenario} instances of each attack, ${options.concurrency} requests in flight, ${options.rate > 0 ? `at most ${options.rate} events/s` : 'as fast as accepted'}, ${os.cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+    log(
+      `${options.normalUsers} normal users, ${options.attacksPerScenario} instances of each attack, ${options.concurrency} requests in flight, ${options.rate > 0 ? `at most ${options.rate} events/s` : 'as fast as accepted'}, ${os.cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`,
+    );
     // In-process, the API, the worker and the simulator share this event loop: its delay shows how much of
     // event → decision is this process waiting for the CPU or for synchronous work.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -141,7 +143,11 @@ async function main(): Promise<number> {
         `p50 ${loop.p50Ms.toFixed(0)} ms, p99 ${loop.p99Ms.toFixed(0)} ms, max ${loop.maxMs.toFixed(0)} ms\n\n${formatResult(result)}\n\n` +
         (footprint ? `Redis footprint of the risk state (MEMORY USAGE):\n${formatFootprint(footprint)}\n` : 'Redis footprint: not measured (give --redis-prefix with --url)\n'),
     );
-    if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, loadBefore, loadAfter, options: { ...options, log: undefined }, eventLoopDelay: loop, result, footprint }, null, 2)}\n`);
+    if (args.json)
+      fs.writeFileSync(
+        args.json,
+        `${JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, loadBefore, loadAfter, options: { ...options, log: undefined }, eventLoopDelay: loop, result, footprint }, null, 2)}\n`,
+      );
     return result.pass.detection && result.pass.falsePositives && result.pass.latency ? 0 : 1;
   } finally {
     await shutDown();

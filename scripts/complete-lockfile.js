@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// biome-ignore lint/suspicious/noRedundantUseStrict: a CommonJS script (package.json sets no "type": "module"), not an ES module: this directive is what makes it strict
 'use strict';
 /**
  * Adds lockfile entries for platform-specific optional dependencies that the

@@ -1,4 +1,4 @@
-import { loadConfig } from './config/env';
+import { type Config, loadConfig } from './config/env';
 import { ConfigError } from './lib/errors/config-error';
 import { StoreLockedError } from './lib/errors/store-locked-error';
 import { LogOutput } from './lib/log-output';
@@ -14,7 +14,7 @@ export async function main(): Promise<void> {
   // Before anything creates a file: the store, mail and spool hold personal data.
   ownerOnlyUmask();
   configureZod();
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -57,7 +57,11 @@ export async function main(): Promise<void> {
     void stop('uncaughtException', 1);
   });
   const supervised = process.env[WORKER_PROCESS_ENV] === 'child' && process.send !== undefined;
-  if (supervised) answerParent(() => running, (reason) => void stop(reason));
+  if (supervised)
+    answerParent(
+      () => running,
+      (reason) => void stop(reason),
+    );
   try {
     // With other roles, the worker role runs in a child process by default, so ingest work gets a core of its own.
     const apart = config.workerProcess === 'separate' && config.roles.includes('worker') && config.roles.length > 1;

@@ -18,10 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   // Before any command opens the store: files it creates (chDB's too) are owner-only.
   ownerOnlyUmask();
   configureZod();
-  const program = new Command('auditflow')
-    .description('auditflow: log ingestion and compliance pipeline')
-    .exitOverride()
-    .showHelpAfterError();
+  const program = new Command('auditflow').description('auditflow: log ingestion and compliance pipeline').exitOverride().showHelpAfterError();
   program
     .command('start')
     .description('start the roles named in ROLE (api, worker, scheduler; default all)')

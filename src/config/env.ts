@@ -40,7 +40,12 @@ const envSchema = z.object({
   ROLE: z
     .string()
     .default('all')
-    .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(ROLES)).min(1)),
   PORT: int(0, 65535).default(3000),
   /**
@@ -105,7 +110,12 @@ const envSchema = z.object({
   WEBHOOK_ALLOWED_CIDRS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.every((c) => isCidr(c)), 'must be a comma-separated list of CIDRs, e.g. 10.20.0.0/16,fd00::/8'),
   /** Days audit, auth and security records are kept at least, whatever a retention policy says (domain/retention-floor.ts). */
   RETENTION_MIN_DAYS: int(0, 36_500).default(365),

@@ -74,7 +74,8 @@ export class SealRowsCheck {
   /** After the last row: were they all there, and do they add up to the seal? */
   end(): ChainBreak | null {
     const { table, seal } = this;
-    if (this.index < seal.row_count) return { kind: 'row_deleted', table, seal_seq: seal.seq, event_id: null, detail: `seal ${seal.seq} holds ${this.index} of its ${seal.row_count} rows (the last ones are gone)` };
+    if (this.index < seal.row_count)
+      return { kind: 'row_deleted', table, seal_seq: seal.seq, event_id: null, detail: `seal ${seal.seq} holds ${this.index} of its ${seal.row_count} rows (the last ones are gone)` };
     if (rowsRoot(this.hashes) !== seal.rows_root || this.previousHash !== seal.last_hash) {
       return { kind: 'row_modified', table, seal_seq: seal.seq, event_id: null, detail: `the rows of seal ${seal.seq} do not add up to its root` };
     }

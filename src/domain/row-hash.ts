@@ -20,14 +20,7 @@ const RISK_SCORED_KINDS: readonly EventKind[] = ['auth', 'failed_login'];
 export const HASHED_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map(
   (Object.keys(EVENT_TABLES) as EventKind[]).map((kind) => [
     EVENT_TABLES[kind],
-    [
-      ...new Set([
-        ...ENVELOPE_COLUMNS,
-        ...(kind === 'error' ? [] : ['user_id']),
-        ...EVENT_KINDS[kind].fieldNames,
-        ...(RISK_SCORED_KINDS.includes(kind) ? RISK_COLUMNS : []),
-      ]),
-    ].sort(),
+    [...new Set([...ENVELOPE_COLUMNS, ...(kind === 'error' ? [] : ['user_id']), ...EVENT_KINDS[kind].fieldNames, ...(RISK_SCORED_KINDS.includes(kind) ? RISK_COLUMNS : [])])].sort(),
   ]),
 );
 
@@ -47,7 +40,13 @@ export function normalizeForHash(value: unknown): unknown {
     let target = out;
     for (const part of path.slice(0, -1)) {
       const next = target[part];
-      target = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (target[part] = {})) as Record<string, unknown>;
+      if (typeof next === 'object' && next !== null && !Array.isArray(next)) {
+        target = next as Record<string, unknown>;
+      } else {
+        const created: Record<string, unknown> = {};
+        target[part] = created;
+        target = created;
+      }
     }
     const last = path[path.length - 1]!;
     const existing = target[last];

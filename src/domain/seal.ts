@@ -76,13 +76,7 @@ export function sealHash(seal: Omit<Seal, 'seal_hash' | 'signature'>): string {
  * Links rows into the table's chain after `head` and builds the seal that
  * closes them (unsigned: the caller signs `seal_hash`).
  */
-export function chainRows<R extends Record<string, unknown>>(
-  table: string,
-  rows: R[],
-  head: ChainHead,
-  sealedAt: string,
-  keyId: string,
-): { rows: (R & ChainedRow)[]; seal: Omit<Seal, 'signature'> } {
+export function chainRows<R extends Record<string, unknown>>(table: string, rows: R[], head: ChainHead, sealedAt: string, keyId: string): { rows: (R & ChainedRow)[]; seal: Omit<Seal, 'signature'> } {
   const seq = head.seq + 1;
   let previous = head.lastRowHash;
   const hashes: string[] = [];

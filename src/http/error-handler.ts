@@ -68,23 +68,26 @@ export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequ
     const ctx = res.locals.ctx;
     if (events && !quiet && (e.status >= 500 || catalog.errorType === 'validation') && e.code !== 'NOT_FOUND') {
       const cause = appError ? appError.cause : error;
-      events.publish({
-        kind: 'error',
-        error_code: catalog.code,
-        error_type: catalog.errorType,
-        severity_level: catalog.severity,
-        error_message: e.message.slice(0, 500),
-        technical_details: {
-          app_error: e.code,
-          ...(e.details === undefined ? {} : { details: e.details }),
-          ...(cause instanceof Error ? { exception: cause.name, cause: cause.message.slice(0, 2000), stack: cause.stack?.slice(0, 4000) } : {}),
-          request_id: ctx?.requestId,
+      events.publish(
+        {
+          kind: 'error',
+          error_code: catalog.code,
+          error_type: catalog.errorType,
+          severity_level: catalog.severity,
+          error_message: e.message.slice(0, 500),
+          technical_details: {
+            app_error: e.code,
+            ...(e.details === undefined ? {} : { details: e.details }),
+            ...(cause instanceof Error ? { exception: cause.name, cause: cause.message.slice(0, 2000), stack: cause.stack?.slice(0, 4000) } : {}),
+            request_id: ctx?.requestId,
+          },
+          operation_type: `${req.method} ${req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path}`.slice(0, 64),
+          user_context: ctx?.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
+          request_path: req.path.slice(0, 2048),
+          http_status_code: e.status,
         },
-        operation_type: `${req.method} ${req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path}`.slice(0, 64),
-        user_context: ctx?.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
-        request_path: req.path.slice(0, 2048),
-        http_status_code: e.status,
-      }, { bestEffort: e.status >= 500 });
+        { bestEffort: e.status >= 500 },
+      );
     }
     if (e.retryAfterSeconds !== undefined) res.set('Retry-After', String(e.retryAfterSeconds));
     if (res.headersSent) return;

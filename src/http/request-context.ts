@@ -72,7 +72,10 @@ export function requestContext(events: EventPublisher | undefined) {
       startedAt: performance.now(),
     };
     res.set('X-Request-Id', requestId);
-    if (!events || !isRecordedPath(req.path)) return next();
+    if (!events || !isRecordedPath(req.path)) {
+      next();
+      return;
+    }
 
     const acks = new Acknowledgements();
     const end = res.end.bind(res) as (...args: unknown[]) => Response;
@@ -88,7 +91,10 @@ export function requestContext(events: EventPublisher | undefined) {
       });
       return res;
     }) as Response['end'];
-    if (!events.canRecord()) return next(new AppError('UNAVAILABLE', UNRECORDABLE, { retryAfterSeconds: 5 }));
+    if (!events.canRecord()) {
+      next(new AppError('UNAVAILABLE', UNRECORDABLE, { retryAfterSeconds: 5 }));
+      return;
+    }
     events.recording(acks, next);
   };
 }

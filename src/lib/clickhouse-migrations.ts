@@ -32,7 +32,10 @@ export function migrationStatements(sql: string, cluster?: string): string[] {
 
 /** The migration files, in the order they apply. */
 export function migrationFiles(dir = CLICKHOUSE_MIGRATIONS_DIR): string[] {
-  return fs.readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort();
 }
 
 /**
@@ -43,11 +46,7 @@ export function migrationFiles(dir = CLICKHOUSE_MIGRATIONS_DIR): string[] {
 export async function migrateClickHouse(client: ClickHouseClient, options: ClickHouseMigrationOptions = {}): Promise<string[]> {
   const dir = options.dir ?? CLICKHOUSE_MIGRATIONS_DIR;
   for (const statement of migrationStatements(SCHEMA_MIGRATIONS, options.cluster)) await client.command({ query: statement });
-  const done = new Set(
-    (await (await client.query({ query: 'SELECT version FROM schema_migrations', format: 'JSONEachRow' })).json<{ version: string }>()).map(
-      (r) => r.version,
-    ),
-  );
+  const done = new Set((await (await client.query({ query: 'SELECT version FROM schema_migrations', format: 'JSONEachRow' })).json<{ version: string }>()).map((r) => r.version));
   const applied: string[] = [];
   for (const file of migrationFiles(dir)) {
     if (done.has(file)) continue;

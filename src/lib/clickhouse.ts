@@ -4,9 +4,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { StoreLockedError } from './errors/store-locked-error';
 
 /** Where ClickHouse is: the embedded chDB store (the default), or a server (CLICKHOUSE_URL). */
-export type ClickHouseConfig =
-  | { mode: 'embedded'; path: string; database: string }
-  | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
+export type ClickHouseConfig = { mode: 'embedded'; path: string; database: string } | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
 
 export type { ClickHouseClient };
 
@@ -68,7 +66,7 @@ export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHou
   fs.mkdirSync(config.path, { recursive: true });
   // Loaded lazily: the native engine is large and only the store's owner needs it.
   const { createChdbConnection } = await import('chdb/connection');
-  let connection;
+  let connection: ReturnType<typeof createChdbConnection>;
   try {
     connection = createChdbConnection({ path: config.path });
   } catch (error) {

@@ -20,7 +20,12 @@ export class KeyRing {
   /** The current key, and the retired ones under `keysDir`. A file there that is not a key fails the start. */
   static load(current: KeyObject, keysDir: string): KeyRing {
     const dir = path.join(keysDir, RETIRED_KEYS_DIR);
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.pem')).sort() : [];
+    const files = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.pem'))
+          .sort()
+      : [];
     const retired = files.map((file) => {
       const key = createPublicKey(fs.readFileSync(path.join(dir, file)));
       if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${path.join(dir, file)} is not an Ed25519 key`);

@@ -132,7 +132,7 @@ export class AppMetrics implements IngestMetrics, SpoolMetrics {
 
   private readonly spoolAppended = new Counter({
     name: 'auditflow_spool_appended_events_total',
-    help: 'API events appended (and fdatasync\'ed) to the spool because Redis was unreachable',
+    help: "API events appended (and fdatasync'ed) to the spool because Redis was unreachable",
     registers: [this.registry],
   });
 

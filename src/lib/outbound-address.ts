@@ -43,7 +43,11 @@ export class OutboundAddressPolicy {
     const addresses = ipaddr.isValid(host) ? [{ address: host, family: ipaddr.parse(host).kind() === 'ipv6' ? 6 : 4 }] : await this.lookup(host);
     for (const a of addresses) {
       const why = this.refusal(a.address);
-      if (why) throw new AppError('VALIDATION_FAILED', `url: ${host === a.address ? '' : `${host} resolves to ${a.address}; `}${why}, which webhooks may not reach (an operator can allow it with WEBHOOK_ALLOWED_CIDRS)`);
+      if (why)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `url: ${host === a.address ? '' : `${host} resolves to ${a.address}; `}${why}, which webhooks may not reach (an operator can allow it with WEBHOOK_ALLOWED_CIDRS)`,
+        );
     }
     return addresses[0]!;
   }

@@ -35,12 +35,13 @@ export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR): Prom
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ version: string }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
-    for (const file of fs.readdirSync(dir).filter((f) => MIGRATION_FILE.test(f)).sort()) {
+    for (const file of fs
+      .readdirSync(dir)
+      .filter((f) => MIGRATION_FILE.test(f))
+      .sort()) {
       const former = FORMER_NAMES[file];
       if (done.has(file) || (former !== undefined && done.has(former))) continue;
       try {

@@ -74,7 +74,10 @@ export class SigningKey {
 export type PublicSigningKey = Pick<SigningKey, 'publicKey' | 'publicKeyPem' | 'keyId'>;
 
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function verifySignature(publicKey: KeyObject, text: string, signature: string): boolean {

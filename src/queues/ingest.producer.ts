@@ -90,7 +90,9 @@ export class IngestProducer {
         }
         try {
           const outcomes = await this.writeGroup(group.map((p) => p.batch));
-          group.forEach((p, i) => p.resolve(outcomes[i]!));
+          group.forEach((p, i) => {
+            p.resolve(outcomes[i]!);
+          });
         } catch (error) {
           for (const p of group) p.reject(error);
         }

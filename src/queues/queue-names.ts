@@ -44,7 +44,7 @@ export type ControlJob =
   /** A read query relayed from a process that cannot open the embedded store (see ClickHouseReader). */
   | { type: 'query'; sql: string; params: Record<string, unknown> }
   /** A compliance report for one period (scheduled or on demand). */
-  | { type: 'report'; reportType: ReportType; start: string; end: string; generatedBy: string; /** Only these apps' rows (absent: every app). */ apps?: string[] }
+  | { type: 'report'; reportType: ReportType; start: string; end: string; generatedBy: string /** Only these apps' rows (absent: every app). */; apps?: string[] }
   /** Apply data_retention_policies (now: the time the cutoffs count back from). */
   | { type: 'retention'; now: string | null }
   /** Integrity verification, run where ClickHouse is. */

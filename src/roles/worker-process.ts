@@ -24,7 +24,6 @@ export interface WorkerProcess {
 /** Exit code of a worker process that found the embedded store owned by another process (as main.ts exits). */
 export const STORE_LOCKED_EXIT = 3;
 
-
 const RESTART_DELAY_MS = { first: 1000, max: 30_000 };
 const METRICS_TIMEOUT_MS = 5000;
 

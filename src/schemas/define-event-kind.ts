@@ -37,9 +37,7 @@ export interface EventEnvelope<K extends string> {
 
 const NOT_A_UUID_ID = "is the row's own id, which serves as event_id only if it is a UUID: send a UUID event_id, or leave id out";
 
-const eventTypeField = z
-  .string()
-  .regex(EVENT_TYPE_PATTERN, 'must be 1-100 letters, digits, or _ . : - (starting with a letter or digit)');
+const eventTypeField = z.string().regex(EVENT_TYPE_PATTERN, 'must be 1-100 letters, digits, or _ . : - (starting with a letter or digit)');
 
 /**
  * Builds the schema of one event kind: the envelope plus the kind's seed

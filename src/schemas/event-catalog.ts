@@ -69,22 +69,13 @@ export type EventCategory = keyof typeof EVENT_CATALOG;
 export const EVENT_CATEGORIES = Object.keys(EVENT_CATALOG) as EventCategory[];
 
 /** Every catalogued type with its category, flattened. */
-export const CATALOG_EVENT_TYPES: ReadonlyMap<string, EventCategory> = new Map(
-  EVENT_CATEGORIES.flatMap((category) => Object.keys(EVENT_CATALOG[category]).map((type) => [type, category] as const)),
-);
+export const CATALOG_EVENT_TYPES: ReadonlyMap<string, EventCategory> = new Map(EVENT_CATEGORIES.flatMap((category) => Object.keys(EVENT_CATALOG[category]).map((type) => [type, category] as const)));
 
 /**
  * Security event types of todo_app_security_events.event_type
  * (docs/data-model.md), stored upper-case as the seed writes them.
  */
-export const SECURITY_EVENT_TYPES = [
-  'AUTHENTICATION_FAILURE',
-  'UNAUTHORIZED_ACCESS',
-  'PERMISSION_VIOLATION',
-  'RATE_LIMIT_EXCEEDED',
-  'SUSPICIOUS_ACTIVITY',
-  'DATA_INTEGRITY_VIOLATION',
-] as const;
+export const SECURITY_EVENT_TYPES = ['AUTHENTICATION_FAILURE', 'UNAUTHORIZED_ACCESS', 'PERMISSION_VIOLATION', 'RATE_LIMIT_EXCEEDED', 'SUSPICIOUS_ACTIVITY', 'DATA_INTEGRITY_VIOLATION'] as const;
 
 /** Auth event types of auth_user_event (AuthUserEvent, docs/data-model.md) beyond the catalog's authentication category. */
 export const AUTH_EVENT_TYPES = ['login', 'login_failed', 'logout', 'password_change', 'session_expired'] as const;

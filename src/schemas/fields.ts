@@ -15,8 +15,7 @@ export const text = (max: number) => z.string().max(max, `must be at most ${max}
 export const label = (max = 100) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** Seeds use both UUID and integer user ids; both are stored as text. */
-export const userId = () =>
-  z.union([z.string().min(1).max(128), z.number().int().nonnegative()]).transform((v) => String(v));
+export const userId = () => z.union([z.string().min(1).max(128), z.number().int().nonnegative()]).transform((v) => String(v));
 
 export const ipAddress = () => z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 
@@ -86,15 +85,13 @@ function withoutNullMembers(value: JsonObject): JsonObject {
 }
 
 /** A JSON object stored in a ClickHouse JSON column, so analysts can query inside it (`metadata.ip`). */
-export const jsonObject = () =>
-  z.unknown().transform((v, ctx) => parseJsonObject(v, ctx, false));
+export const jsonObject = () => z.unknown().transform((v, ctx) => parseJsonObject(v, ctx, false));
 
 /**
  * An old/new value. Objects are stored as they are; a scalar or array (todo_app_audit_logs
  * allows "string representation") is stored as `{"value": …}` so the column stays queryable.
  */
-export const changeValue = () =>
-  z.unknown().transform((v, ctx) => parseJsonObject(v, ctx, true));
+export const changeValue = () => z.unknown().transform((v, ctx) => parseJsonObject(v, ctx, true));
 
 /** Upper-cases enum-like labels so `high` and `HIGH` count as one value. */
 export const upperLabel = (max = 64) => label(max).transform((s) => s.toUpperCase());

@@ -56,16 +56,61 @@ const REPORT_ID = randomUUID();
 type Posted = Record<string, unknown> & { kind: string; occurred_at: string };
 
 const audit: Posted[] = [
-  { kind: 'audit', event_type: 'user_created', user_id: DANA, occurred_at: iso(at(3, 0)), new_value: { email: 'dana@example.com', auth_provider: 'password' }, ip_address: '198.51.100.7', metadata: { ip: '198.51.100.7', request: { path: '/auth/register' } } },
+  {
+    kind: 'audit',
+    event_type: 'user_created',
+    user_id: DANA,
+    occurred_at: iso(at(3, 0)),
+    new_value: { email: 'dana@example.com', auth_provider: 'password' },
+    ip_address: '198.51.100.7',
+    metadata: { ip: '198.51.100.7', request: { path: '/auth/register' } },
+  },
   { kind: 'audit', event_type: 'email_verified', user_id: DANA, occurred_at: iso(at(3, 10)), previous_value: { status: 'pending_verification' }, new_value: { status: 'active' } },
-  { kind: 'audit', event_type: 'status_changed', user_id: DANA, occurred_at: iso(at(2, 0)), previous_value: { status: 'active' }, new_value: { status: 'suspended' }, reason: 'Policy violation', triggered_by_type: 'admin', triggered_by_id: ERIN, metadata: { request: { path: '/admin/users' }, device_fingerprint: 'fp-admin' } },
+  {
+    kind: 'audit',
+    event_type: 'status_changed',
+    user_id: DANA,
+    occurred_at: iso(at(2, 0)),
+    previous_value: { status: 'active' },
+    new_value: { status: 'suspended' },
+    reason: 'Policy violation',
+    triggered_by_type: 'admin',
+    triggered_by_id: ERIN,
+    metadata: { request: { path: '/admin/users' }, device_fingerprint: 'fp-admin' },
+  },
   { kind: 'audit', event_type: 'login_failed', user_id: DANA, occurred_at: iso(at(2, 20)), new_value: { reason: 'Invalid password', ip_address: SPRAY_IP }, ip_address: SPRAY_IP },
   { kind: 'audit', event_type: 'suspicious_activity', user_id: DANA, occurred_at: iso(at(2, 25)), new_value: { reason: 'impossible travel', ip_address: '198.51.100.99' } },
   { kind: 'audit', event_type: 'account_locked', user_id: DANA, occurred_at: iso(at(2, 30)), previous_value: { status: 'active' }, new_value: { status: 'suspended', reason: 'security' } },
-  { kind: 'audit', event_type: 'status_changed', user_id: DANA, occurred_at: iso(at(1, 0)), previous_value: { status: 'suspended' }, new_value: { status: 'active' }, reason: 'Appeal accepted', triggered_by_type: 'admin', triggered_by_id: ERIN },
+  {
+    kind: 'audit',
+    event_type: 'status_changed',
+    user_id: DANA,
+    occurred_at: iso(at(1, 0)),
+    previous_value: { status: 'suspended' },
+    new_value: { status: 'active' },
+    reason: 'Appeal accepted',
+    triggered_by_type: 'admin',
+    triggered_by_id: ERIN,
+  },
   { kind: 'audit', event_type: 'email_changed', user_id: DANA, occurred_at: iso(at(1, 10)), previous_value: { email: 'dana@example.com' }, new_value: { email: 'dana.new@example.com' } },
-  { kind: 'audit', event_type: 'invoice_paid', event_id: randomUUID(), user_id: ERIN, occurred_at: iso(at(1, 30)), new_value: { amount: 42 }, metadata: { ip: '198.51.100.7', request: { path: '/billing' }, amount: 42 } },
-  { kind: 'audit', event_type: 'profile_updated', user_id: ERIN, occurred_at: iso(at(1, 40)), previous_value: { name: 'E' }, new_value: { name: 'Erin' }, metadata: { request: { path: '/api/profile' } } },
+  {
+    kind: 'audit',
+    event_type: 'invoice_paid',
+    event_id: randomUUID(),
+    user_id: ERIN,
+    occurred_at: iso(at(1, 30)),
+    new_value: { amount: 42 },
+    metadata: { ip: '198.51.100.7', request: { path: '/billing' }, amount: 42 },
+  },
+  {
+    kind: 'audit',
+    event_type: 'profile_updated',
+    user_id: ERIN,
+    occurred_at: iso(at(1, 40)),
+    previous_value: { name: 'E' },
+    new_value: { name: 'Erin' },
+    metadata: { request: { path: '/api/profile' } },
+  },
 ];
 
 /** [event_type, risk_score, hoursAgo, minute, ip] */
@@ -93,8 +138,25 @@ const auth: Posted[] = RISK.map(([type, risk, h, m, ip], i) => ({
 }));
 
 const security: Posted[] = [
-  { kind: 'security', event_type: 'PERMISSION_VIOLATION', severity_level: 'HIGH', user_id: DANA, event_description: 'tried another user todo', ip_address: '198.51.100.7', occurred_at: iso(at(2, 40)) },
-  { kind: 'security', event_category: 'BRUTE_FORCE', severity_level: 'CRITICAL', user_id: ERIN, user_email: 'erin@example.com', source_ip: SPRAY_IP, event_description: 'spray', occurred_at: iso(at(1, 15)) },
+  {
+    kind: 'security',
+    event_type: 'PERMISSION_VIOLATION',
+    severity_level: 'HIGH',
+    user_id: DANA,
+    event_description: 'tried another user todo',
+    ip_address: '198.51.100.7',
+    occurred_at: iso(at(2, 40)),
+  },
+  {
+    kind: 'security',
+    event_category: 'BRUTE_FORCE',
+    severity_level: 'CRITICAL',
+    user_id: ERIN,
+    user_email: 'erin@example.com',
+    source_ip: SPRAY_IP,
+    event_description: 'spray',
+    occurred_at: iso(at(1, 15)),
+  },
   { kind: 'security', event_type: 'SQL_INJECTION', severity_level: 'MEDIUM', event_description: "' OR 1=1", occurred_at: iso(at(1, 16)) },
 ];
 
@@ -146,23 +208,89 @@ const errors: Posted[] = [
 ];
 
 const apiAccess: Posted[] = [
-  ...[10, 20, 30, 40, 500].map((ms, i) => ({ kind: 'api_access', method: 'get', endpoint: `/api/todos/${i + 1}`, response_status: 200, response_time_ms: ms, user_id: DANA, occurred_at: iso(at(2, i)) })),
-  ...[800, 900, 1000].map((ms, i) => ({ kind: 'api_access', method: 'GET', endpoint: `/api/reports/${i === 0 ? REPORT_ID : randomUUID()}/download`, response_status: i === 2 ? 503 : 200, response_time_ms: ms, occurred_at: iso(at(1, i)) })),
+  ...[10, 20, 30, 40, 500].map((ms, i) => ({
+    kind: 'api_access',
+    method: 'get',
+    endpoint: `/api/todos/${i + 1}`,
+    response_status: 200,
+    response_time_ms: ms,
+    user_id: DANA,
+    occurred_at: iso(at(2, i)),
+  })),
+  ...[800, 900, 1000].map((ms, i) => ({
+    kind: 'api_access',
+    method: 'GET',
+    endpoint: `/api/reports/${i === 0 ? REPORT_ID : randomUUID()}/download`,
+    response_status: i === 2 ? 503 : 200,
+    response_time_ms: ms,
+    occurred_at: iso(at(1, i)),
+  })),
   ...[1, 2, 3].map((ms, i) => ({ kind: 'api_access', method: 'GET', endpoint: '/api/health', response_status: 200, response_time_ms: ms, occurred_at: iso(at(1, 10 + i)) })),
 ];
 
 const rateLimits: Posted[] = [
-  { kind: 'rate_limit', ip_address: SPRAY_IP, endpoint: '/auth/login', request_count: 120, limit_threshold: 100, time_window_minutes: 1, violation_type: 'burst', blocked_duration_minutes: 15, occurred_at: iso(at(1, 14)) },
-  { kind: 'rate_limit', ip_address: SPRAY_IP, endpoint: '/auth/login', request_count: 150, limit_threshold: 100, time_window_minutes: 1, violation_type: 'burst', blocked_duration_minutes: 15, occurred_at: iso(at(1, 15)) },
-  { kind: 'rate_limit', user_id: DANA, ip_address: '198.51.100.99', endpoint: '/api/todos', request_count: 300, limit_threshold: 100, time_window_minutes: 5, blocked_duration_minutes: 60, occurred_at: iso(at(2, 50)) },
+  {
+    kind: 'rate_limit',
+    ip_address: SPRAY_IP,
+    endpoint: '/auth/login',
+    request_count: 120,
+    limit_threshold: 100,
+    time_window_minutes: 1,
+    violation_type: 'burst',
+    blocked_duration_minutes: 15,
+    occurred_at: iso(at(1, 14)),
+  },
+  {
+    kind: 'rate_limit',
+    ip_address: SPRAY_IP,
+    endpoint: '/auth/login',
+    request_count: 150,
+    limit_threshold: 100,
+    time_window_minutes: 1,
+    violation_type: 'burst',
+    blocked_duration_minutes: 15,
+    occurred_at: iso(at(1, 15)),
+  },
+  {
+    kind: 'rate_limit',
+    user_id: DANA,
+    ip_address: '198.51.100.99',
+    endpoint: '/api/todos',
+    request_count: 300,
+    limit_threshold: 100,
+    time_window_minutes: 5,
+    blocked_duration_minutes: 60,
+    occurred_at: iso(at(2, 50)),
+  },
 ];
 
 const sessions: Posted[] = [
   { kind: 'session', event_type: 'session_started', session_id: 'sess-a', user_id: DANA, ip_address: '198.51.100.7', device_fingerprint: 'fp-1', expires_at: iso(at(-20)), occurred_at: iso(at(3, 0)) },
-  { kind: 'session', session_id: 'sess-a', user_id: DANA, ip_address: '198.51.100.7', device_fingerprint: 'fp-1', expires_at: iso(at(-20)), is_active: false, logout_reason: 'user_logout', logout_at: iso(at(2, 30)), occurred_at: iso(at(2, 30)) },
+  {
+    kind: 'session',
+    session_id: 'sess-a',
+    user_id: DANA,
+    ip_address: '198.51.100.7',
+    device_fingerprint: 'fp-1',
+    expires_at: iso(at(-20)),
+    is_active: false,
+    logout_reason: 'user_logout',
+    logout_at: iso(at(2, 30)),
+    occurred_at: iso(at(2, 30)),
+  },
   { kind: 'session', session_id: 'sess-b', user_id: DANA, ip_address: '203.0.113.80', device_fingerprint: 'fp-2', expires_at: iso(at(-20)), occurred_at: iso(at(1, 0)) },
   // Seed 003's shape: one row for a whole session, created_at (occurred_at) to logout_at.
-  { kind: 'session', session_id: 'sess-e', user_id: ERIN, ip_address: '198.51.100.99', expires_at: iso(at(-20)), is_active: false, logout_reason: 'timeout', logout_at: iso(at(2, 10)), occurred_at: iso(at(2, 0)) },
+  {
+    kind: 'session',
+    session_id: 'sess-e',
+    user_id: ERIN,
+    ip_address: '198.51.100.99',
+    expires_at: iso(at(-20)),
+    is_active: false,
+    logout_reason: 'timeout',
+    logout_at: iso(at(2, 10)),
+    occurred_at: iso(at(2, 0)),
+  },
 ];
 
 const BY_KIND: Record<string, Posted[]> = {
@@ -252,7 +380,7 @@ function interpolatedQuantile(values: number[], level: number): number {
   return i + 1 < sorted.length ? sorted[i]! + (index - i) * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
 }
 
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Row = Record<string, unknown>;
 
 async function storedCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -302,14 +430,12 @@ describe('docs/analytics.md and the materialized views', () => {
       { views: VIEWS, targets: TARGETS },
     );
     expect(views.filter((v) => v.engine === 'MaterializedView').map((v) => v.name)).toEqual([...VIEWS].sort());
-    expect(views.filter((v) => v.engine !== 'MaterializedView').map((v) => [v.name, v.engine])).toEqual(
-      [
-        ['auth_risk_daily', 'AggregatingMergeTree'],
-        ['events_per_hour', 'SummingMergeTree'],
-        ['failed_logins_per_account_hour', 'AggregatingMergeTree'],
-        ['failed_logins_per_ip_hour', 'AggregatingMergeTree'],
-      ],
-    );
+    expect(views.filter((v) => v.engine !== 'MaterializedView').map((v) => [v.name, v.engine])).toEqual([
+      ['auth_risk_daily', 'AggregatingMergeTree'],
+      ['events_per_hour', 'SummingMergeTree'],
+      ['failed_logins_per_account_hour', 'AggregatingMergeTree'],
+      ['failed_logins_per_ip_hour', 'AggregatingMergeTree'],
+    ]);
   });
 
   it('runs every query of the doc on ingested events, with the expected numbers', async () => {
@@ -368,7 +494,7 @@ describe('docs/analytics.md and the materialized views', () => {
 
     const timeline = rowsOf("A user's whole timeline, across every table");
     const danaEverywhere = ALL.filter((e) => e.user_id === DANA || e.user_context === DANA);
-    expect(countBy(timeline, (r) => r.kind)).toEqual(countBy(danaEverywhere, (e) => e.kind));
+    expect(countBy(timeline, (r) => String(r.kind))).toEqual(countBy(danaEverywhere, (e) => e.kind));
     expect(timeline.map((r) => r.occurred_at)).toEqual([...timeline.map((r) => r.occurred_at)].sort());
     expect(timeline.find((r) => r.kind === 'session' && r.event_type === 'session_ended')?.summary).toBe('sess-a ended: user_logout');
 
@@ -389,7 +515,7 @@ describe('docs/analytics.md and the materialized views', () => {
     ]);
 
     const securityBetter = rowsOf('Security events, the auditflow way');
-    expect(countBy(securityBetter, (r) => r.source)).toEqual({
+    expect(countBy(securityBetter, (r) => String(r.source))).toEqual({
       security: security.length,
       auth: auth.filter((e) => ['login_failed', 'suspicious_activity', 'account_locked'].includes(String(e.event_type))).length,
     });
@@ -403,7 +529,11 @@ describe('docs/analytics.md and the materialized views', () => {
       ['dana.new@example.com', 'active', 'suspended', 'Policy violation'],
     ]);
     const statusEvents = audit.filter((e) => (e.new_value as { status?: string } | undefined)?.status);
-    expect(rowsOf('Every status change, whatever the event type').map((r) => r.event_type).sort()).toEqual(statusEvents.map((e) => e.event_type).sort());
+    expect(
+      rowsOf('Every status change, whatever the event type')
+        .map((r) => r.event_type)
+        .sort(),
+    ).toEqual(statusEvents.map((e) => e.event_type).sort());
     const transitions: Record<string, number> = {};
     for (const r of rowsOf('Status transitions per day')) transitions[`${r.from_status}>${r.to_status}`] = (transitions[`${r.from_status}>${r.to_status}`] ?? 0) + Number(r.changes);
     expect(transitions).toEqual({ 'pending_verification>active': 1, 'active>suspended': 2, 'suspended>active': 1 });
@@ -417,7 +547,7 @@ describe('docs/analytics.md and the materialized views', () => {
     }
     const bySource = rowsOf('Events by source app, kind and type (materialized view)').filter((r) => r.source_app === APP);
     const viewPerKind: Record<string, number> = {};
-    for (const r of bySource) viewPerKind[r.kind] = (viewPerKind[r.kind] ?? 0) + Number(r.events);
+    for (const r of bySource) viewPerKind[String(r.kind)] = (viewPerKind[String(r.kind)] ?? 0) + Number(r.events);
     expect(viewPerKind).toEqual(expectedPerKind);
     expect(bySource.find((r) => r.kind === 'failed_login')?.event_type).toBe('login_failed');
     const chart = rowsOf('Events per hour (materialized view)');
@@ -442,9 +572,7 @@ describe('docs/analytics.md and the materialized views', () => {
     expect(rowsOf('Distributed brute force: one account, many IPs (materialized view)').map((r) => [r.email_address, r.distinct_ips, r.attempts, r.lockouts])).toEqual([
       ['dana.new@example.com', 6, 7, 1],
     ]);
-    expect(rowsOf("One account's failed logins, hour by hour (materialized view)").map((r) => [r.hour, r.attempts, r.distinct_ips, r.lockouts])).toEqual([
-      [hourOf(at(2)), 7, 6, 1],
-    ]);
+    expect(rowsOf("One account's failed logins, hour by hour (materialized view)").map((r) => [r.hour, r.attempts, r.distinct_ips, r.lockouts])).toEqual([[hourOf(at(2)), 7, 6, 1]]);
 
     const risk = rowsOf('Daily risk distribution (materialized view)');
     const riskDays = [...new Set(auth.map((e) => dayOf(new Date(e.occurred_at))))].sort();
@@ -470,7 +598,12 @@ describe('docs/analytics.md and the materialized views', () => {
     expect(highRisk[0]).toMatchObject({ country: 'BR', city: 'Recife' });
 
     const fromIp = rowsOf('Everything from one IP address');
-    expect(countBy(fromIp, (r) => r.kind)).toEqual(countBy(ALL.filter((e) => e.ip_address === SPRAY_IP || e.source_ip === SPRAY_IP), (e) => e.kind));
+    expect(countBy(fromIp, (r) => String(r.kind))).toEqual(
+      countBy(
+        ALL.filter((e) => e.ip_address === SPRAY_IP || e.source_ip === SPRAY_IP),
+        (e) => e.kind,
+      ),
+    );
 
     const errorRows = rowsOf('Error logs by code and severity');
     expect(errorRows.map((r) => [r.error_code, r.severity_level, r.errors, r.unresolved, r.users_affected])).toEqual([
@@ -496,7 +629,11 @@ describe('docs/analytics.md and the materialized views', () => {
       ['198.51.100.99', '/api/todos', 1, 300, 60],
     ]);
 
-    expect(rowsOf('Event types outside the catalog (materialized view)').map((r) => [r.kind, r.event_type, r.source_app, r.events]).sort()).toEqual([
+    expect(
+      rowsOf('Event types outside the catalog (materialized view)')
+        .map((r) => [r.kind, r.event_type, r.source_app, r.events])
+        .sort(),
+    ).toEqual([
       ['audit', 'invoice_paid', APP, 1],
       ['security', 'BRUTE_FORCE', APP, 1],
       ['security', 'SQL_INJECTION', APP, 1],
@@ -587,25 +724,34 @@ describe('docs/analytics.md and the materialized views', () => {
 
   it('rebuilds every view from the raw tables with the documented backfill', async () => {
     const before = await Promise.all(
-      ['Events by source app, kind and type (materialized view)', 'Top failing IPs (materialized view)', 'Distributed brute force: one account, many IPs (materialized view)', 'Daily risk distribution (materialized view)'].map(
-        async (heading) => {
-          const { sql } = docBlocks(fs.readFileSync(DOC, 'utf8')).find((b) => b.heading === heading)!;
-          return { heading, sql, rows: await queryRows<Row>(stack.clickhouse!, sql, bind(sql)) };
-        },
-      ),
+      [
+        'Events by source app, kind and type (materialized view)',
+        'Top failing IPs (materialized view)',
+        'Distributed brute force: one account, many IPs (materialized view)',
+        'Daily risk distribution (materialized view)',
+      ].map(async (heading) => {
+        const { sql } = docBlocks(fs.readFileSync(DOC, 'utf8')).find((b) => b.heading === heading)!;
+        return { heading, sql, rows: await queryRows<Row>(stack.clickhouse!, sql, bind(sql)) };
+      }),
     );
     expect(before.every((b) => b.rows.length > 0)).toBe(true);
 
     // Nothing may still be arriving (auditflow's own api_access events trail each post): a row
     // flushed between the boundary and the TRUNCATE would be in neither the views nor the backfill.
-    const total = `SELECT sum(n) AS n FROM (${Object.values(TABLES).map((t) => `SELECT count() AS n FROM ${t}`).join(' UNION ALL ')})`;
+    const total = `SELECT sum(n) AS n FROM (${Object.values(TABLES)
+      .map((t) => `SELECT count() AS n FROM ${t}`)
+      .join(' UNION ALL ')})`;
     let last = -1;
-    await eventually(async () => {
-      const [row] = await queryRows<{ n: number }>(stack.clickhouse!, total);
-      const quiet = Number(row!.n) === last && stack.writer!.bufferedRows() === 0;
-      last = Number(row!.n);
-      return quiet;
-    }, 20_000, 500);
+    await eventually(
+      async () => {
+        const [row] = await queryRows<{ n: number }>(stack.clickhouse!, total);
+        const quiet = Number(row!.n) === last && stack.writer!.bufferedRows() === 0;
+        last = Number(row!.n);
+        return quiet;
+      },
+      20_000,
+      500,
+    );
     await stack.writer!.flushAll();
     // Rows sealed before this instant are the backfill's; anything flushed later is the views' own.
     const boundary = new Date().toISOString().replace('T', ' ').replace('Z', '');

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { api, lastMailTo, signUp, tokenFromMail } from '../helpers/accounts';
+import { api, lastMailTo, signUp, tokenFromMail, type ValidationErrorBody } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -46,23 +46,23 @@ describe('own account', () => {
     const { token, userId } = await signUp(stack.url, ns, 'old@example.com');
     expect((await api(stack.url, 'POST', '/me/email', { token, body: { new_email: 'new@example.com', password: 'wrong one' } })).status).toBe(401);
     expect((await api(stack.url, 'POST', '/me/email', { token, body: { new_email: 'new@example.com', password: PASSWORD } })).status).toBe(202);
-    expect((await api(stack.url, 'GET', '/me', { token })).body.email).toBe('old@example.com');
+    expect((await api<{ email: string }>(stack.url, 'GET', '/me', { token })).body.email).toBe('old@example.com');
     const confirm = tokenFromMail(await lastMailTo(ns, 'new@example.com', /Confirm/));
-    expect((await api(stack.url, 'POST', '/auth/email/confirm', { body: { token: confirm } })).body.email).toBe('new@example.com');
+    expect((await api<{ email: string }>(stack.url, 'POST', '/auth/email/confirm', { body: { token: confirm } })).body.email).toBe('new@example.com');
     const [row] = await auditRows(userId, 'email_changed');
     expect([JSON.parse(row!.previous), JSON.parse(row!.next)]).toEqual([{ email: 'old@example.com' }, { email: 'new@example.com' }]);
   });
 
   it('soft-deletes the account, refuses its login, and restores it within the window', async () => {
     const { token, userId } = await signUp(stack.url, ns, 'gone@example.com');
-    const deleted = await api(stack.url, 'DELETE', '/me', { token, body: { password: PASSWORD } });
+    const deleted = await api<{ deleted_at: string; restore_until: string }>(stack.url, 'DELETE', '/me', { token, body: { password: PASSWORD } });
     expect(deleted.status).toBe(200);
     expect(new Date(deleted.body.restore_until).getTime() - new Date(deleted.body.deleted_at).getTime()).toBe(30 * 86_400_000);
     expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(401);
     expect((await api(stack.url, 'POST', '/auth/login', { body: { email: 'gone@example.com', password: PASSWORD } })).status).toBe(403);
-    const restored = await api(stack.url, 'POST', '/auth/restore', { body: { email: 'gone@example.com', password: PASSWORD } });
+    const restored = await api<{ token: string }>(stack.url, 'POST', '/auth/restore', { body: { email: 'gone@example.com', password: PASSWORD } });
     expect(restored.status).toBe(200);
-    expect((await api(stack.url, 'GET', '/me', { token: restored.body.token })).body.status).toBe('active');
+    expect((await api<{ status: string }>(stack.url, 'GET', '/me', { token: restored.body.token })).body.status).toBe('active');
     await auditRows(userId, 'account_deleted');
     await auditRows(userId, 'account_restored');
   });
@@ -79,13 +79,13 @@ describe('own account', () => {
 
   it('logs out of every session at once', async () => {
     const { token } = await signUp(stack.url, ns, 'many@example.com');
-    const second = (await api(stack.url, 'POST', '/auth/login', { body: { email: 'many@example.com', password: PASSWORD } })).body.token;
+    const second = (await api<{ token: string }>(stack.url, 'POST', '/auth/login', { body: { email: 'many@example.com', password: PASSWORD } })).body.token;
     expect((await api(stack.url, 'POST', '/auth/logout-all', { token })).body).toEqual({ ended_sessions: 2 });
     expect((await api(stack.url, 'GET', '/me', { token: second })).status).toBe(401);
   });
 
   it('tracks guest sessions', async () => {
-    const started = await api(stack.url, 'POST', '/auth/guest');
+    const started = await api<{ guest_session_id: string }>(stack.url, 'POST', '/auth/guest');
     expect(started.status).toBe(201);
     const touched = await api(stack.url, 'GET', '/auth/guest', { headers: { 'x-guest-session': started.body.guest_session_id } });
     expect(touched.status).toBe(200);
@@ -93,7 +93,7 @@ describe('own account', () => {
   });
 
   it('records each validation failure as an error event with a TODOAPP code, apart from the technical details', async () => {
-    const res = await api(stack.url, 'POST', '/auth/register', { body: { email: 'not-an-email', password: 'short' } });
+    const res = await api<ValidationErrorBody>(stack.url, 'POST', '/auth/register', { body: { email: 'not-an-email', password: 'short' } });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', error_code: 'TODOAPP-VAL-001' });
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(['email', 'password']);

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
-import { api, signUp } from '../helpers/accounts';
+import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -22,7 +22,7 @@ async function createAdmin(email: string, level: number): Promise<string> {
 }
 
 async function adminLogin(email: string, password = ADMIN_PASSWORD) {
-  return api(stack.url, 'POST', '/admin/login', { body: { email, password } });
+  return api<{ token: string; session_id: string }>(stack.url, 'POST', '/admin/login', { body: { email, password } });
 }
 
 interface AuditRow {
@@ -80,17 +80,15 @@ describe('administrator login', () => {
     const login = await adminLogin('root@admin.example');
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ token: expect.stringMatching(/^afs_/), expires_at: expect.any(String), administrator: { id: rootId, admin_level: 5 } });
-    const me = await api(stack.url, 'GET', '/admin/me', { token: login.body.token });
+    const me = await api<{ password_hash?: unknown }>(stack.url, 'GET', '/admin/me', { token: login.body.token });
     expect(me.body).toMatchObject({ id: rootId, email: 'root@admin.example', admin_level: 5 });
     expect(me.body.password_hash).toBeUndefined();
     const { rows } = await pg.query(`SELECT subject_type FROM user_sessions WHERE session_id = $1`, [login.body.session_id]);
     expect(rows[0]).toEqual({ subject_type: 'admin' });
     await eventually(async () => {
-      const r = await queryRows<{ s: string }>(
-        stack.clickhouse!,
-        `SELECT toString(details.subject_type) AS s FROM auth_audit_log WHERE user_id = {u:String} AND event_type = 'login_success'`,
-        { u: rootId },
-      );
+      const r = await queryRows<{ s: string }>(stack.clickhouse!, `SELECT toString(details.subject_type) AS s FROM auth_audit_log WHERE user_id = {u:String} AND event_type = 'login_success'`, {
+        u: rootId,
+      });
       return r.some((x) => x.s === 'admin');
     });
   });
@@ -102,10 +100,7 @@ describe('administrator login', () => {
     expect(unknown.status).toBe(401);
     expect(wrong.body).toEqual(unknown.body);
     await eventually(async () => {
-      const r = await queryRows<{ reason: string }>(
-        stack.clickhouse!,
-        `SELECT failure_reason AS reason FROM failed_login_attempts WHERE email_address = 'root@admin.example'`,
-      );
+      const r = await queryRows<{ reason: string }>(stack.clickhouse!, `SELECT failure_reason AS reason FROM failed_login_attempts WHERE email_address = 'root@admin.example'`);
       return r.some((x) => x.reason === 'INVALID_PASSWORD');
     });
     // A failure does not lock on its own: the right password still works.
@@ -132,7 +127,7 @@ describe('administrator login', () => {
     const token = (await adminLogin('benched@admin.example')).body.token;
     expect((await api(stack.url, 'GET', '/admin/users', { token })).status).toBe(200);
     await pg.query(`UPDATE administrators SET status = 'suspended' WHERE id = $1`, [id]);
-    const refused = await api(stack.url, 'GET', '/admin/users', { token });
+    const refused = await api<ErrorBody>(stack.url, 'GET', '/admin/users', { token });
     expect(refused.status).toBe(403);
     expect(refused.body.error.message).toMatch(/suspended/);
     expect((await adminLogin('benched@admin.example')).status).toBe(403);
@@ -143,7 +138,7 @@ describe('administrator login', () => {
 
   it('keeps users out of /admin and administrators out of user routes', async () => {
     const { token } = await signUp(stack.url, ns, 'plain@example.com');
-    const asUser = await api(stack.url, 'GET', '/admin/users', { token });
+    const asUser = await api<ErrorBody>(stack.url, 'GET', '/admin/users', { token });
     expect(asUser.status).toBe(403);
     expect(asUser.body.error.message).toBe('administrators only');
     expect((await api(stack.url, 'GET', '/admin/users')).status).toBe(401);
@@ -156,14 +151,14 @@ describe('administrator login', () => {
 describe('users', () => {
   it('lists and searches users without their password hashes, and records who viewed whom', async () => {
     const { userId } = await signUp(stack.url, ns, 'searchable.zed@example.com');
-    const found = await api(stack.url, 'GET', '/admin/users?q=searchable.zed&limit=5', { token: tokens.two });
+    const found = await api<{ users: unknown[] }>(stack.url, 'GET', '/admin/users?q=searchable.zed&limit=5', { token: tokens.two });
     expect(found.status).toBe(200);
     expect(found.body).toMatchObject({ total: 1, limit: 5, offset: 0 });
     expect(found.body.users[0]).toMatchObject({ id: userId, email: 'searchable.zed@example.com', status: 'active' });
     expect(JSON.stringify(found.body)).not.toContain('password_hash');
-    expect((await api(stack.url, 'GET', '/admin/users?status=suspended&q=searchable', { token: tokens.two })).body.total).toBe(0);
+    expect((await api<{ total: number }>(stack.url, 'GET', '/admin/users?status=suspended&q=searchable', { token: tokens.two })).body.total).toBe(0);
 
-    const one = await api(stack.url, 'GET', `/admin/users/${userId}`, { token: tokens.root });
+    const one = await api<{ password_hash?: unknown }>(stack.url, 'GET', `/admin/users/${userId}`, { token: tokens.root });
     expect(one.body).toMatchObject({ id: userId, permissions: [] });
     expect(one.body.password_hash).toBeUndefined();
     const [viewed] = await auditRows({ entity: userId }, 'user_viewed');
@@ -179,7 +174,7 @@ describe('users', () => {
     expect(res.body).toMatchObject({ id: userId, status: 'suspended' });
     expect((await pg.query('SELECT status FROM users WHERE id = $1', [userId])).rows[0]).toEqual({ status: 'suspended' });
     expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(401);
-    const login = await api(stack.url, 'POST', '/auth/login', { body: { email: 'suspect@example.com', password: PASSWORD } });
+    const login = await api<ErrorBody>(stack.url, 'POST', '/auth/login', { body: { email: 'suspect@example.com', password: PASSWORD } });
     expect(login.status).toBe(403);
     expect(login.body.error.message).toMatch(/suspended/);
 
@@ -192,7 +187,7 @@ describe('users', () => {
     }
     expect((await api(stack.url, 'POST', `/admin/users/${userId}/suspend`, { token: tokens.root, body: { reason: 'again' } })).status).toBe(409);
 
-    const back = await api(stack.url, 'POST', `/admin/users/${userId}/reactivate`, { token: tokens.root });
+    const back = await api<{ status: string }>(stack.url, 'POST', `/admin/users/${userId}/reactivate`, { token: tokens.root });
     expect(back.body.status).toBe('active');
     expect((await api(stack.url, 'POST', '/auth/login', { body: { email: 'suspect@example.com', password: PASSWORD } })).status).toBe(200);
     const [reactivated] = await auditRows({ user: userId }, 'account_reactivated');
@@ -203,10 +198,10 @@ describe('users', () => {
 
   it('requires a reason to suspend, and admin_level 3', async () => {
     const { userId } = await signUp(stack.url, ns, 'reasonless@example.com');
-    const missing = await api(stack.url, 'POST', `/admin/users/${userId}/suspend`, { token: tokens.root, body: {} });
+    const missing = await api<ErrorBody>(stack.url, 'POST', `/admin/users/${userId}/suspend`, { token: tokens.root, body: {} });
     expect(missing.status).toBe(400);
     expect(missing.body.error.details).toEqual([{ path: 'reason', message: 'is required' }]);
-    const low = await api(stack.url, 'POST', `/admin/users/${userId}/suspend`, { token: tokens.two, body: { reason: 'x' } });
+    const low = await api<ErrorBody>(stack.url, 'POST', `/admin/users/${userId}/suspend`, { token: tokens.two, body: { reason: 'x' } });
     expect(low.status).toBe(403);
     expect(low.body.error.message).toMatch(/admin_level 3/);
     expect((await api(stack.url, 'POST', '/admin/users/not-a-uuid/suspend', { token: tokens.root, body: { reason: 'x' } })).status).toBe(400);
@@ -254,12 +249,12 @@ describe('users', () => {
 
   it('changes a role from the documented list: role_changed with old and new role', async () => {
     const { userId } = await signUp(stack.url, ns, 'promoted@example.com');
-    const bad = await api(stack.url, 'PUT', `/admin/users/${userId}/role`, { token: tokens.root, body: { role: 'superuser' } });
+    const bad = await api<{ error: { details: unknown[] } }>(stack.url, 'PUT', `/admin/users/${userId}/role`, { token: tokens.root, body: { role: 'superuser' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0]).toEqual({ path: 'role', message: 'must be one of user, support, auditor, admin' });
     expect((await api(stack.url, 'PUT', `/admin/users/${userId}/role`, { token: tokens.three, body: { role: 'auditor' } })).status).toBe(403);
 
-    const res = await api(stack.url, 'PUT', `/admin/users/${userId}/role`, { token: tokens.root, body: { role: 'auditor' } });
+    const res = await api<{ role: string }>(stack.url, 'PUT', `/admin/users/${userId}/role`, { token: tokens.root, body: { role: 'auditor' } });
     expect(res.body.role).toBe('auditor');
     expect((await pg.query('SELECT role FROM users WHERE id = $1', [userId])).rows[0]).toEqual({ role: 'auditor' });
     const [row] = await auditRows({ user: userId }, 'role_changed');
@@ -277,7 +272,9 @@ describe('users', () => {
     expect(granted.status).toBe(201);
     expect(granted.body).toMatchObject({ user_id: userId, permission: 'view_reports', granted_by: rootId });
     expect((await api(stack.url, 'POST', route, { token: tokens.root, body: { permission: 'view_reports' } })).status).toBe(200);
-    expect((await api(stack.url, 'GET', route, { token: tokens.two })).body.permissions.map((p: { permission: string }) => p.permission)).toEqual(['view_reports']);
+    expect((await api<{ permissions: { permission: string }[] }>(stack.url, 'GET', route, { token: tokens.two })).body.permissions.map((p: { permission: string }) => p.permission)).toEqual([
+      'view_reports',
+    ]);
     expect((await pg.query('SELECT permission FROM user_permissions WHERE user_id = $1', [userId])).rows).toEqual([{ permission: 'view_reports' }]);
 
     expect((await api(stack.url, 'DELETE', `${route}/view_reports`, { token: tokens.root })).status).toBe(204);
@@ -300,7 +297,7 @@ describe('system settings', () => {
   const SECRET = 'sk_live_very_secret_value_4242';
 
   it('stores encrypted values encrypted, shows them to level 4+, and never puts them in an event', async () => {
-    const created = await api(stack.url, 'POST', '/admin/settings', {
+    const created = await api<{ id: string }>(stack.url, 'POST', '/admin/settings', {
       token: tokens.four,
       body: { setting_key: 'payments.api_key', setting_value: SECRET, setting_type: 'string', is_encrypted: true, description: 'payment provider key' },
     });
@@ -311,15 +308,15 @@ describe('system settings', () => {
     expect(rows[0].setting_value).not.toContain(SECRET);
     expect(rows[0].setting_value).toMatch(/^v1:/);
 
-    expect((await api(stack.url, 'GET', '/admin/settings/payments.api_key', { token: tokens.root })).body.setting_value).toBe(SECRET);
-    expect((await api(stack.url, 'GET', '/admin/settings/payments.api_key', { token: tokens.three })).body.setting_value).toBe('[encrypted]');
-    const listed = await api(stack.url, 'GET', '/admin/settings', { token: tokens.three });
+    expect((await api<{ setting_value: string }>(stack.url, 'GET', '/admin/settings/payments.api_key', { token: tokens.root })).body.setting_value).toBe(SECRET);
+    expect((await api<{ setting_value: string }>(stack.url, 'GET', '/admin/settings/payments.api_key', { token: tokens.three })).body.setting_value).toBe('[encrypted]');
+    const listed = await api<{ settings: { setting_key: string }[] }>(stack.url, 'GET', '/admin/settings', { token: tokens.three });
     expect(listed.body.settings.find((s: { setting_key: string }) => s.setting_key === 'lockout.threshold')).toMatchObject({ setting_value: '5' });
     expect(JSON.stringify(listed.body)).not.toContain(SECRET);
     expect((await api(stack.url, 'GET', '/admin/settings', { token: tokens.two })).status).toBe(403);
 
     const rotated = `${SECRET}_rotated`;
-    expect((await api(stack.url, 'PATCH', '/admin/settings/payments.api_key', { token: tokens.four, body: { setting_value: rotated } })).body.setting_value).toBe(rotated);
+    expect((await api<{ setting_value: string }>(stack.url, 'PATCH', '/admin/settings/payments.api_key', { token: tokens.four, body: { setting_value: rotated } })).body.setting_value).toBe(rotated);
     const created2 = await auditRows({ entity: created.body.id }, 'setting_updated');
     expect(JSON.parse(created2[0]!.next)).toMatchObject({ setting_value: '[encrypted]' });
     expect(created2[0]!.entity_type).toBe('SYSTEM_SETTING');
@@ -334,7 +331,7 @@ describe('system settings', () => {
   });
 
   it('refuses to change or delete an immutable setting with 403', async () => {
-    const created = await api(stack.url, 'POST', '/admin/settings', {
+    const created = await api<{ id: string }>(stack.url, 'POST', '/admin/settings', {
       token: tokens.root,
       body: { setting_key: 'app.version', setting_value: '1.0.0', setting_type: 'string', is_mutable: false },
     });
@@ -347,12 +344,12 @@ describe('system settings', () => {
   it('creates, updates and deletes a setting with audit events; level 3 cannot', async () => {
     const body = { setting_key: 'todos.max_per_user', setting_value: '1000', setting_type: 'integer' };
     expect((await api(stack.url, 'POST', '/admin/settings', { token: tokens.three, body })).status).toBe(403);
-    const created = await api(stack.url, 'POST', '/admin/settings', { token: tokens.root, body });
+    const created = await api<{ id: string }>(stack.url, 'POST', '/admin/settings', { token: tokens.root, body });
     expect((await api(stack.url, 'POST', '/admin/settings', { token: tokens.root, body })).status).toBe(409);
     const bad = await api(stack.url, 'PATCH', '/admin/settings/todos.max_per_user', { token: tokens.root, body: { setting_value: 'lots' } });
     expect(bad.status).toBe(400);
     expect((await api(stack.url, 'PATCH', '/admin/settings/todos.max_per_user', { token: tokens.root, body: {} })).status).toBe(400);
-    expect((await api(stack.url, 'PATCH', '/admin/settings/todos.max_per_user', { token: tokens.root, body: { setting_value: '2000' } })).body.setting_value).toBe('2000');
+    expect((await api<{ setting_value: string }>(stack.url, 'PATCH', '/admin/settings/todos.max_per_user', { token: tokens.root, body: { setting_value: '2000' } })).body.setting_value).toBe('2000');
     expect((await api(stack.url, 'DELETE', '/admin/settings/todos.max_per_user', { token: tokens.root })).status).toBe(204);
     expect((await api(stack.url, 'GET', '/admin/settings/todos.max_per_user', { token: tokens.root })).status).toBe(404);
     const [updated] = await auditRows({ entity: created.body.id }, 'setting_updated');
@@ -371,9 +368,9 @@ describe('error logs and security events', () => {
     await api(stack.url, 'POST', `/admin/users/${userId}/suspend`, { token: tokens.root, body: { reason: '' } });
     const path = `/admin/users/${userId}/suspend`;
     const find = async (query: string) => {
-      const res = await api(stack.url, 'GET', `/admin/error-logs?${query}&limit=200`, { token: tokens.two });
+      const res = await api<{ error_logs: { event_id: string; request_path: string }[] }>(stack.url, 'GET', `/admin/error-logs?${query}&limit=200`, { token: tokens.two });
       expect(res.status).toBe(200);
-      return (res.body.error_logs as { event_id: string; request_path: string }[]).find((e) => e.request_path === path);
+      return res.body.error_logs.find((e) => e.request_path === path);
     };
     const error = await eventually(() => find('severity=low&resolved=false'));
     expect(error).toMatchObject({ error_code: 'TODOAPP-VAL-001', severity_level: 'low', is_resolved: false, http_status_code: 400 });
@@ -381,7 +378,7 @@ describe('error logs and security events', () => {
 
     const badNotes = await api(stack.url, 'POST', `/admin/error-logs/${error.event_id}/resolve`, { token: tokens.two, body: {} });
     expect(badNotes.status).toBe(400);
-    const resolved = await api(stack.url, 'POST', `/admin/error-logs/${error.event_id}/resolve`, {
+    const resolved = await api<{ resolved_verification_at: string | null }>(stack.url, 'POST', `/admin/error-logs/${error.event_id}/resolve`, {
       token: tokens.two,
       body: { resolution_notes: 'Empty reason; the message now says it is required.' },
     });
@@ -408,9 +405,9 @@ describe('error logs and security events', () => {
   it('lists security events by severity, type and resolution, and resolves one as a false positive', async () => {
     for (let i = 0; i < 5; i++) await api(stack.url, 'POST', '/auth/login', { body: { email: 'hammered@example.com', password: 'wrong guess' } });
     const find = async (query: string) => {
-      const res = await api(stack.url, 'GET', `/admin/security-events?${query}&limit=200`, { token: tokens.two });
+      const res = await api<{ security_events: { event_id: string; user_email: string }[] }>(stack.url, 'GET', `/admin/security-events?${query}&limit=200`, { token: tokens.two });
       expect(res.status).toBe(200);
-      return (res.body.security_events as { event_id: string; user_email: string }[]).find((e) => e.user_email === 'hammered@example.com');
+      return res.body.security_events.find((e) => e.user_email === 'hammered@example.com');
     };
     const event = await eventually(() => find('severity=high&type=AUTHENTICATION_FAILURE&resolved=false'));
     expect(event).toMatchObject({ action_taken: 'ACCOUNT_LOCKED', is_resolved: false, false_positive: false });
@@ -422,9 +419,7 @@ describe('error logs and security events', () => {
     expect((await api(stack.url, 'POST', route, { token: tokens.root, body: { analyst_notes: 'x', false_positive: 'yes' } })).status).toBe(400);
     const resolved = await api(stack.url, 'POST', route, { token: tokens.root, body: { analyst_notes: 'Load test from our QA range.', false_positive: true } });
     expect(resolved.body).toMatchObject({ is_resolved: true, false_positive: true, analyst_notes: 'Load test from our QA range.', resolved_by: rootId });
-    expect((await pg.query('SELECT false_positive FROM event_resolutions WHERE kind = $1 AND event_id = $2', ['security_event', event.event_id])).rows).toEqual([
-      { false_positive: true },
-    ]);
+    expect((await pg.query('SELECT false_positive FROM event_resolutions WHERE kind = $1 AND event_id = $2', ['security_event', event.event_id])).rows).toEqual([{ false_positive: true }]);
     expect(await find('resolved=false')).toBeUndefined();
     expect(await find('resolved=true&type=AUTHENTICATION_FAILURE')).toMatchObject({ false_positive: true });
 
@@ -438,7 +433,7 @@ describe('error logs and security events', () => {
     const id = await createAdmin('one@admin.example', 1);
     const token = (await adminLogin('one@admin.example')).body.token;
     expect((await api(stack.url, 'GET', '/admin/error-logs', { token })).status).toBe(200);
-    const refused = await api(stack.url, 'POST', '/admin/error-logs/00000000-0000-4000-8000-000000000000/resolve', { token, body: { resolution_notes: 'x' } });
+    const refused = await api<ErrorBody>(stack.url, 'POST', '/admin/error-logs/00000000-0000-4000-8000-000000000000/resolve', { token, body: { resolution_notes: 'x' } });
     expect(refused.status).toBe(403);
     expect(refused.body.error.message).toBe('this needs admin_level 2 or higher; yours is 1');
     expect(id).toBeTruthy();

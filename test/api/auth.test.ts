@@ -18,7 +18,7 @@ describe('accounts', () => {
   it('registers, verifies by the mailed link, logs in and out', async () => {
     const { token, userId } = await signUp(stack.url, ns, 'ann@example.com');
     expect(token).toMatch(/^afs_/);
-    const me = await api(stack.url, 'GET', '/me', { token });
+    const me = await api<{ password_hash?: unknown }>(stack.url, 'GET', '/me', { token });
     expect(me.body).toMatchObject({ id: userId, email: 'ann@example.com', email_verified: true });
     expect(me.body.password_hash).toBeUndefined();
     expect((await api(stack.url, 'POST', '/auth/logout', { token })).status).toBe(204);

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { captureLogs } from '../helpers/log-capture';
+import type { ErrorBody } from '../helpers/accounts';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -18,7 +19,7 @@ it('answers 503 with Retry-After while Redis is down, and 202 again once it is b
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
 
     await redis.stop();
-    const down = await postEvents(stack.url, key, event);
+    const down = await postEvents<ErrorBody>(stack.url, key, event);
     expect(down.status).toBe(503);
     expect((await postEvents(stack.url, key, '[{"kind": ', { raw: true })).status).toBe(503);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -44,11 +45,15 @@ it('sheds load with 429 and Retry-After when the ingest backlog is full', async 
     const key = await createApiKey(ns, 'bp-app2');
     const batch = Array.from({ length: 100 }, () => event);
     const statuses: number[] = [];
-    const shed = await eventually(async () => {
-      const res = await postEvents(stack.url, key, batch);
-      statuses.push(res.status);
-      return res.status === 429 && res;
-    }, 15_000, 100);
+    const shed = await eventually(
+      async () => {
+        const res = await postEvents(stack.url, key, batch);
+        statuses.push(res.status);
+        return res.status === 429 && res;
+      },
+      15_000,
+      100,
+    );
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(statuses.slice(0, 2)).toEqual([202, 202]);
     expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);

@@ -31,7 +31,11 @@ beforeAll(async () => {
   stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', ANALYST_MAX_RESULT_ROWS: '1000', ANALYST_MAX_EXECUTION_TIME: '2' });
   key = await createApiKey(ns, 'analyst', ['query']);
   ingestKey = await createApiKey(ns, 'billing', ['ingest']);
-  const posted = await postEvents(stack.url, ingestKey, USERS.map((user_id) => ({ kind: 'audit', event_type: 'invoice_paid', user_id })));
+  const posted = await postEvents(
+    stack.url,
+    ingestKey,
+    USERS.map((user_id) => ({ kind: 'audit', event_type: 'invoice_paid', user_id })),
+  );
   expect(posted.status).toBe(202);
   await eventually(async () => (await auditCount()) === USERS.length);
   client = createClient({ url: `${stack.url}/clickhouse`, username: 'anyone', password: key });
@@ -54,7 +58,6 @@ async function curl(pathAndQuery: string, options: { method?: string; body?: str
 
 const q = (sql: string) => encodeURIComponent(sql);
 
-
 describe('@clickhouse/client against /clickhouse', () => {
   it('pings, and reads rows as JSONEachRow and JSON', async () => {
     expect((await client.ping()).success).toBe(true);
@@ -66,7 +69,7 @@ describe('@clickhouse/client against /clickhouse', () => {
     expect(json.meta?.[0]).toEqual({ name: 'n', type: 'UInt64' });
   });
 
-  it('works with the pathname option too (the client\'s way to address a path)', async () => {
+  it("works with the pathname option too (the client's way to address a path)", async () => {
     const viaPathname = createClient({ url: stack.url, pathname: '/clickhouse', username: 'anyone', password: key });
     try {
       expect((await viaPathname.ping()).success).toBe(true);
@@ -117,16 +120,19 @@ describe('curl-style requests', () => {
 
     expect(await curl('/clickhouse', { body: "SELECT count() FROM audit_logs WHERE source_app = 'billing'" })).toMatchObject({ status: 200, text: '3\n' });
     // "query" parameter, a line break, then the body.
-    expect(await curl(`/clickhouse?query=${q("SELECT user_id FROM audit_logs WHERE source_app = 'billing' ORDER BY user_id")}`, { body: 'LIMIT 1 FORMAT CSV' })).toMatchObject({ status: 200, text: '"u-1"\n' });
+    expect(await curl(`/clickhouse?query=${q("SELECT user_id FROM audit_logs WHERE source_app = 'billing' ORDER BY user_id")}`, { body: 'LIMIT 1 FORMAT CSV' })).toMatchObject({
+      status: 200,
+      text: '"u-1"\n',
+    });
   });
 
   it('honours FORMAT in the query over default_format, and default_format otherwise', async () => {
     const cases: [string, string, string][] = [
-      ['SELECT 1 AS a, \'x\' AS b', 'JSONEachRow', '{"a":1,"b":"x"}\n'],
-      ['SELECT 1 AS a, \'x\' AS b', 'JSONCompactEachRow', '[1, "x"]\n'],
-      ['SELECT 1 AS a, \'x\' AS b', 'TSVWithNames', 'a\tb\n1\tx\n'],
-      ['SELECT 1 AS a, \'x\' AS b', 'CSVWithNames', '"a","b"\n1,"x"\n'],
-      ['SELECT 1 AS a, \'x\' AS b FORMAT CSV', 'JSONEachRow', '1,"x"\n'],
+      ["SELECT 1 AS a, 'x' AS b", 'JSONEachRow', '{"a":1,"b":"x"}\n'],
+      ["SELECT 1 AS a, 'x' AS b", 'JSONCompactEachRow', '[1, "x"]\n'],
+      ["SELECT 1 AS a, 'x' AS b", 'TSVWithNames', 'a\tb\n1\tx\n'],
+      ["SELECT 1 AS a, 'x' AS b", 'CSVWithNames', '"a","b"\n1,"x"\n'],
+      ["SELECT 1 AS a, 'x' AS b FORMAT CSV", 'JSONEachRow', '1,"x"\n'],
     ];
     for (const [sql, format, expected] of cases) {
       const res = await curl(`/clickhouse?default_format=${format}`, { body: sql });
@@ -139,8 +145,10 @@ describe('curl-style requests', () => {
     expect((await curl('/clickhouse', { body: 'SELECT 1', headers: { 'x-clickhouse-format': 'JSONEachRow' } })).text).toBe('{"1":1}\n');
   });
 
-  it('binds param_* values in ClickHouse\'s escaped format', async () => {
-    const res = await curl(`/clickhouse?param_user=u-3&param_s=${q('a\\tb')}&param_n=41`, { body: 'SELECT user_id, {s:String} AS s, {n:UInt8} + 1 AS n FROM audit_logs WHERE user_id = {user:String} FORMAT JSONEachRow' });
+  it("binds param_* values in ClickHouse's escaped format", async () => {
+    const res = await curl(`/clickhouse?param_user=u-3&param_s=${q('a\\tb')}&param_n=41`, {
+      body: 'SELECT user_id, {s:String} AS s, {n:UInt8} + 1 AS n FROM audit_logs WHERE user_id = {user:String} FORMAT JSONEachRow',
+    });
     expect(res).toMatchObject({ status: 200, text: '{"user_id":"u-3","s":"a\\tb","n":42}\n' });
   });
 
@@ -166,10 +174,16 @@ describe('curl-style requests', () => {
     const raw = await new Promise<Buffer>((resolve, reject) => {
       // node:http does not decompress: the bytes on the wire are gzip.
       void import('node:http').then(({ request }) => {
-        const req = request(`${stack.url}/clickhouse?enable_http_compression=1`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`a:${key}`).toString('base64')}`, 'accept-encoding': 'gzip' } }, (r) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
-        });
+        const req = request(
+          `${stack.url}/clickhouse?enable_http_compression=1`,
+          { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`a:${key}`).toString('base64')}`, 'accept-encoding': 'gzip' } },
+          (r) => {
+            const chunks: Buffer[] = [];
+            r.on('data', (c: Buffer) => chunks.push(c))
+              .on('end', () => resolve(Buffer.concat(chunks)))
+              .on('error', reject);
+          },
+        );
         req.end('SELECT 43');
       });
     });
@@ -214,11 +228,11 @@ describe('what is refused', () => {
   it('refuses writes, DDL and session changes as READONLY (HTTP 500, as ClickHouse answers READONLY)', async () => {
     const writes = [
       "INSERT INTO audit_logs (event_type) VALUES ('x')",
-      "insert into audit_logs (event_type) format JSONEachRow {\"event_type\":\"x\"}",
+      'insert into audit_logs (event_type) format JSONEachRow {"event_type":"x"}',
       'ALTER TABLE audit_logs DELETE WHERE 1',
       'DELETE FROM audit_logs WHERE 1',
       "ALTER TABLE audit_logs UPDATE event_type = 'x' WHERE 1",
-      'UPDATE audit_logs SET event_type = \'x\' WHERE 1',
+      "UPDATE audit_logs SET event_type = 'x' WHERE 1",
       'OPTIMIZE TABLE audit_logs FINAL',
       'TRUNCATE TABLE audit_logs',
       'DROP TABLE audit_logs',
@@ -242,7 +256,11 @@ describe('what is refused', () => {
     ];
     for (const sql of writes) {
       const res = await curl('/clickhouse', { body: sql });
-      expect({ sql, status: res.status, text: res.text }).toEqual({ sql, status: expect.any(Number), text: expect.stringMatching(/^Code: (164|62)\. DB::Exception: .+ \((READONLY|SYNTAX_ERROR)\)\n$/) });
+      expect({ sql, status: res.status, text: res.text }).toEqual({
+        sql,
+        status: expect.any(Number),
+        text: expect.stringMatching(/^Code: (164|62)\. DB::Exception: .+ \((READONLY|SYNTAX_ERROR)\)\n$/),
+      });
       expect([400, 500]).toContain(res.status);
     }
     const drop = await refused('DROP TABLE audit_logs', 164, 'READONLY');
@@ -252,7 +270,18 @@ describe('what is refused', () => {
   });
 
   it('refuses settings that lift the limits, in the URL and in the query, at any depth', async () => {
-    const inUrl = ['readonly=0', 'readonly=2', 'max_result_rows=0', 'result_overflow_mode=break', 'max_execution_time=0', 'max_memory_usage=0', 'max_result_bytes=0', 'allow_ddl=1', 'log_queries=0', 'output_format_schema=/tmp/x'];
+    const inUrl = [
+      'readonly=0',
+      'readonly=2',
+      'max_result_rows=0',
+      'result_overflow_mode=break',
+      'max_execution_time=0',
+      'max_memory_usage=0',
+      'max_result_bytes=0',
+      'allow_ddl=1',
+      'log_queries=0',
+      'output_format_schema=/tmp/x',
+    ];
     for (const setting of inUrl) {
       const res = await refused('SELECT 1', 164, 'READONLY', `/clickhouse?${setting}`);
       expect(res.text).toContain(`Cannot modify '${setting.split('=')[0]}' setting in readonly mode`);
@@ -308,7 +337,7 @@ describe('what is refused', () => {
     expect(res.status).toBe(403);
     expect(res.text).not.toContain('root:');
     // A bound parameter is a value, never a function.
-    await refused("SELECT * FROM {t:Identifier}", 60, 'UNKNOWN_TABLE', `/clickhouse?param_t=${q("file('/etc/passwd')")}`);
+    await refused('SELECT * FROM {t:Identifier}', 60, 'UNKNOWN_TABLE', `/clickhouse?param_t=${q("file('/etc/passwd')")}`);
   });
 
   it('refuses INTO OUTFILE', async () => {
@@ -357,7 +386,9 @@ describe('an API-only process on the embedded store', () => {
     try {
       expect(apiOnly.clickhouse).toBeUndefined();
       expect((await relayed.ping()).success).toBe(true);
-      const rows = await (await relayed.query({ query: 'SELECT user_id FROM audit_logs WHERE user_id IN {users:Array(String)} ORDER BY user_id', query_params: { users: ['u-1', 'u-3'] }, format: 'JSONEachRow' })).json();
+      const rows = await (
+        await relayed.query({ query: 'SELECT user_id FROM audit_logs WHERE user_id IN {users:Array(String)} ORDER BY user_id', query_params: { users: ['u-1', 'u-3'] }, format: 'JSONEachRow' })
+      ).json();
       expect(rows).toEqual([{ user_id: 'u-1' }, { user_id: 'u-3' }]);
 
       const csv = await fetch(`${apiOnly.url}/clickhouse?default_format=CSVWithNames`, { method: 'POST', headers: { 'x-clickhouse-key': key }, body: "SELECT 'a\nb' AS s, number FROM numbers(2)" });
@@ -395,7 +426,10 @@ describe('the shared chDB session', () => {
 
   it('records each request as api_access with the key, never the key itself', async () => {
     const keyId = await eventually(async () => {
-      const rows = await queryRows<{ api_key_id: string }>(stack.clickhouse!, "SELECT api_key_id FROM api_access_log WHERE endpoint = '/clickhouse' AND response_status = 200 AND api_key_id IS NOT NULL LIMIT 1");
+      const rows = await queryRows<{ api_key_id: string }>(
+        stack.clickhouse!,
+        "SELECT api_key_id FROM api_access_log WHERE endpoint = '/clickhouse' AND response_status = 200 AND api_key_id IS NOT NULL LIMIT 1",
+      );
       return rows[0]?.api_key_id;
     });
     expect(keyId).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,6 +1,6 @@
 import { CloudEvent, CONSTANTS, HTTP } from 'cloudevents';
 import { derivedUuid } from '../../src/domain/derived-id';
-import { createApiKey, postEvents, type PostResult, queryRows, startStack } from '../helpers/stack';
+import { createApiKey, type IngestBody, postEvents, type PostResult, queryRows, startStack } from '../helpers/stack';
 import { bruteForce } from '../helpers/login-traffic';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -25,7 +25,7 @@ async function send(message: { headers: Record<string, unknown>; body: unknown }
     headers: { ...(message.headers as Record<string, string>), authorization: `Bearer ${key}` },
     body: message.body as string,
   });
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as IngestBody };
 }
 
 async function rowsOf(table: string, eventId: string, expected = 1) {
@@ -80,8 +80,8 @@ describe('CloudEvents on POST /v1/events', () => {
     expect(first.status).toBe(202);
     const again = await send(HTTP.structured(event));
     expect(again.status).toBe(202);
-    expect(again.body.events[0]).toMatchObject({ status: 'duplicate', event_id: first.body.events[0].event_id });
-    const rows = await rowsOf('audit_logs', first.body.events[0].event_id);
+    expect(again.body.events[0]).toMatchObject({ status: 'duplicate', event_id: first.body.events[0]!.event_id });
+    const rows = await rowsOf('audit_logs', first.body.events[0]!.event_id!);
     await stack.writer!.flushAll();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ event_type: 'order.updated', user_id: '42', entity_type: 'order', entity_id: '42' });
@@ -92,8 +92,8 @@ describe('CloudEvents on POST /v1/events', () => {
     const a = await send(HTTP.structured(loginFailed('same-id', 'u-a')));
     const b = await send(HTTP.structured(new CloudEvent({ ...loginFailed('same-id', 'u-a'), source: 'https://other.example.com/' })));
     expect([a.status, b.status]).toEqual([202, 202]);
-    expect(b.body.events[0].status).toBe('accepted');
-    expect(b.body.events[0].event_id).not.toBe(a.body.events[0].event_id);
+    expect(b.body.events[0]!.status).toBe('accepted');
+    expect(b.body.events[0]!.event_id).not.toBe(a.body.events[0]!.event_id);
   });
 
   it('batch mode: one result per CloudEvent; an invalid one is refused by name (207), the rest land', async () => {
@@ -103,9 +103,9 @@ describe('CloudEvents on POST /v1/events', () => {
     const res = await send({ headers: { 'content-type': CONSTANTS.MIME_CE_BATCH }, body: JSON.stringify([good, noKind, badField]) });
     expect(res.status).toBe(207);
     expect(res.body.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'rejected', 'rejected']);
-    expect(res.body.events[1].errors[0]).toMatchObject({ path: 'type' });
-    expect(res.body.events[2].errors[0]).toMatchObject({ path: 'ip_address' });
-    expect(await rowsOf('auth_audit_log', res.body.events[0].event_id)).toHaveLength(1);
+    expect(res.body.events[1]!.errors![0]).toMatchObject({ path: 'type' });
+    expect(res.body.events[2]!.errors![0]).toMatchObject({ path: 'ip_address' });
+    expect(await rowsOf('auth_audit_log', res.body.events[0]!.event_id!)).toHaveLength(1);
   });
 
   it('refuses what is not a CloudEvent with 400 and the attribute at fault', async () => {
@@ -118,7 +118,7 @@ describe('CloudEvents on POST /v1/events', () => {
     expect(notArray.status).toBe(400);
     const binaryNoType = await postEvents(stack.url, key, { user_id: 'u' }, { headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/x' } });
     expect(binaryNoType.status).toBe(400);
-    expect(binaryNoType.body.errors[0]).toMatchObject({ path: 'type', message: 'is required' });
+    expect(binaryNoType.body.errors![0]).toMatchObject({ path: 'type', message: 'is required' });
   });
 
   it('hostile bodies get 4xx, never 5xx', async () => {
@@ -152,8 +152,9 @@ describe('CloudEvents on POST /v1/events', () => {
       });
     const json = bruteForce('status', { userId: 'bf-json', homeIp: '10.30.0.5', attackerIp: '198.18.40.1', attempts: 5, now });
     expect((await postEvents(stack.url, key, json)).status).toBe(202);
-    const asCloudEvents = bruteForce('status', { userId: 'bf-ce', homeIp: '10.30.1.5', attackerIp: '198.18.40.2', attempts: 5, now }).map(({ kind, event_type, timestamp, ...data }, i) =>
-      new CloudEvent({ id: `bf-${i}`, source: '/portal/login', type: `com.acme.portal.${String(kind)}.${String(event_type)}`, time: String(timestamp), data }),
+    const asCloudEvents = bruteForce('status', { userId: 'bf-ce', homeIp: '10.30.1.5', attackerIp: '198.18.40.2', attempts: 5, now }).map(
+      ({ kind, event_type, timestamp, ...data }, i) =>
+        new CloudEvent({ id: `bf-${i}`, source: '/portal/login', type: `com.acme.portal.${String(kind)}.${String(event_type)}`, time: String(timestamp), data }),
     );
     expect((await send({ headers: { 'content-type': CONSTANTS.MIME_CE_BATCH }, body: JSON.stringify(asCloudEvents) })).status).toBe(202);
     const [viaJson, viaCloudEvents] = [await decisions('bf-json'), await decisions('bf-ce')];

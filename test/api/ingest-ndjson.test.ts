@@ -41,8 +41,8 @@ describe('NDJSON on POST /v1/events', () => {
     const res = await post(body);
     expect(res.status).toBe(207);
     expect(res.body.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'accepted', 'rejected', 'rejected']);
-    expect(res.body.events[2].errors).toEqual([{ path: 'ip_address', message: expect.any(String) }]);
-    expect(res.body.events[3].errors).toEqual([{ path: '', message: 'line 5 is not valid JSON' }]);
+    expect(res.body.events[2]!.errors).toEqual([{ path: 'ip_address', message: expect.any(String) }]);
+    expect(res.body.events[3]!.errors).toEqual([{ path: '', message: 'line 5 is not valid JSON' }]);
     const auth = await rowsOf('auth_audit_log', 'nd-1', 1);
     expect(auth).toHaveLength(1);
     expect(auth[0]).toMatchObject({ event_type: 'login_failed', event_status: 'FAILURE', occurred_at: '2026-03-03 09:00:00.000', source_app: 'shipper' });
@@ -60,7 +60,7 @@ describe('NDJSON on POST /v1/events', () => {
     const again = await post(ndjson(lines).replace(/\n/g, '\r\n'));
     expect(again.status).toBe(202);
     expect(again.body.events.map((e: { status: string }) => e.status)).toEqual(['duplicate', 'duplicate']);
-    expect(again.body.events.map((e: { event_id: string }) => e.event_id)).toEqual(first.body.events.map((e: { event_id: string }) => e.event_id));
+    expect(again.body.events.map((e) => e.event_id)).toEqual(first.body.events.map((e) => e.event_id));
     await stack.writer!.flushAll();
     expect(await rowsOf('auth_audit_log', 'nd-2', 2)).toHaveLength(2);
   });
@@ -70,10 +70,10 @@ describe('NDJSON on POST /v1/events', () => {
     expect((await post(ndjson(Array.from({ length: 1001 }, () => line)))).status).toBe(413);
     expect((await post(ndjson(Array.from({ length: 900 }, () => ({ ...line, user_agent: 'x'.repeat(400) }))))).status).toBe(413);
     const empty = await post('\n\n');
-    expect([empty.status, empty.body.error.message]).toEqual([400, 'the body holds no events (an empty array, batch or NDJSON body)']);
+    expect([empty.status, empty.body.error!.message]).toEqual([400, 'the body holds no events (an empty array, batch or NDJSON body)']);
     // Counted before any line is parsed: a body of tiny lines is refused whole, with its count.
     const many = await post('{}\n'.repeat(80_000));
-    expect([many.status, many.body.error.message]).toEqual([413, 'at most 1000 events per request (got 80000)']);
+    expect([many.status, many.body.error!.message]).toEqual([413, 'at most 1000 events per request (got 80000)']);
   });
 
   it('hostile bodies get 4xx, never 5xx', async () => {

@@ -36,6 +36,11 @@ async function rowsWhere(table: string, column: string, value: string, expected:
   });
 }
 
+/** An OTLP/HTTP ExportLogsServiceResponse, as JSON; `partialSuccess` only when some records were refused. */
+interface ExportLogsResponse {
+  partialSuccess?: { rejectedLogRecords: number; errorMessage: string };
+}
+
 async function postLogs(body: Buffer | string, contentType: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${stack.url}/v1/logs`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${key}`, ...headers }, body });
   const text = await response.text();
@@ -45,7 +50,7 @@ async function postLogs(body: Buffer | string, contentType: string, headers: Rec
   } catch {
     /* protobuf or text */
   }
-  return { status: response.status, body: parsed as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { status: response.status, body: parsed as ExportLogsResponse };
 }
 
 describe.each([
@@ -60,7 +65,16 @@ describe.each([
 
     const auth = await rowsWhere('auth_audit_log', 'user_id', user, 1);
     expect(auth).toHaveLength(1);
-    expect(auth[0]).toMatchObject({ event_type: 'login_failed', event_status: 'FAILURE', ip_address: '198.51.100.7', user_agent: 'Mozilla/5.0', session_id: `s-${user}`, device_fingerprint: 'fp-1', occurred_at: '2026-03-02 08:00:00.000', source_app: 'otel-app' });
+    expect(auth[0]).toMatchObject({
+      event_type: 'login_failed',
+      event_status: 'FAILURE',
+      ip_address: '198.51.100.7',
+      user_agent: 'Mozilla/5.0',
+      session_id: `s-${user}`,
+      device_fingerprint: 'fp-1',
+      occurred_at: '2026-03-02 08:00:00.000',
+      source_app: 'otel-app',
+    });
     // An unmapped attribute is kept under otel.attributes; ClickHouse's JSON type reads its dotted name back as a path.
     expect(auth[0]!.details).toEqual({ otel: { service_name: 'shop-api', scope: 'shop-auth', attributes: { http: { route: '/login' } } } });
 
@@ -126,10 +140,10 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
       'application/json',
     );
     expect(res.status).toBe(200);
-    expect(res.body.partialSuccess.rejectedLogRecords).toBe(3);
-    expect(res.body.partialSuccess.errorMessage).toMatch(/record 1: event_name .*below ERROR/);
-    expect(res.body.partialSuccess.errorMessage).toMatch(/record 2: ip_address/);
-    expect(res.body.partialSuccess.errorMessage).toMatch(/record 3: event_name must end in <kind>.<event_type>/);
+    expect(res.body.partialSuccess!.rejectedLogRecords).toBe(3);
+    expect(res.body.partialSuccess!.errorMessage).toMatch(/record 1: event_name .*below ERROR/);
+    expect(res.body.partialSuccess!.errorMessage).toMatch(/record 2: ip_address/);
+    expect(res.body.partialSuccess!.errorMessage).toMatch(/record 3: event_name must end in <kind>.<event_type>/);
     expect(await rowsWhere('auth_audit_log', 'user_id', 'partial-1', 1)).toHaveLength(1);
   });
 
@@ -139,7 +153,9 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
   });
 
   it('answers a protobuf request with a protobuf ExportLogsServiceResponse', async () => {
-    const body = ExportLogsServiceRequest.encode(ExportLogsServiceRequest.fromObject(JSON.parse(request(record({}, { eventName: 'auth.login', attributes: [{ key: 'client.address', value: { stringValue: 'x' } }] }))))).finish();
+    const body = ExportLogsServiceRequest.encode(
+      ExportLogsServiceRequest.fromObject(JSON.parse(request(record({}, { eventName: 'auth.login', attributes: [{ key: 'client.address', value: { stringValue: 'x' } }] })))),
+    ).finish();
     const response = await fetch(`${stack.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` }, body: Buffer.from(body) });
     expect([response.status, response.headers.get('content-type')]).toEqual([200, 'application/x-protobuf']);
     const decoded = ExportLogsServiceResponse.toObject(ExportLogsServiceResponse.decode(Buffer.from(await response.arrayBuffer())), { longs: Number });

@@ -58,13 +58,10 @@ describe('POST /v1/events', () => {
     }));
     const res = await postEvents(stack.url, key, events);
     expect(res.status).toBe(202);
-    expect(res.body.events.map((e: { event_id: string }) => e.event_id)).toEqual(events.map((e) => e.event_id));
+    expect(res.body.events.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
     expect(res.body.events.every((e: { warnings?: unknown }) => e.warnings === undefined)).toBe(true);
     const rows = await eventually(async () => {
-      const r = await queryRows<{ event_type: string; t: string }>(
-        stack.clickhouse!,
-        `SELECT event_type, toString(new_value.type) AS t FROM audit_logs WHERE user_id = 'catalog-user'`,
-      );
+      const r = await queryRows<{ event_type: string; t: string }>(stack.clickhouse!, `SELECT event_type, toString(new_value.type) AS t FROM audit_logs WHERE user_id = 'catalog-user'`);
       return r.length === events.length && r;
     });
     expect(new Set(rows.map((r) => r.event_type))).toEqual(new Set(CATALOG_EVENT_TYPES.keys()));
@@ -74,8 +71,8 @@ describe('POST /v1/events', () => {
   it('stores an event type outside the catalog as sent, with a warning', async () => {
     const res = await postEvents(stack.url, key, { kind: 'audit', event_type: 'invoice_paid', user_id: 'u-x' });
     expect(res.status).toBe(202);
-    expect(res.body.events[0].warnings[0]).toMatch(/not in the catalog/);
-    await rowById('audit_logs', res.body.events[0].event_id);
+    expect(res.body.events[0]!.warnings![0]).toMatch(/not in the catalog/);
+    await rowById('audit_logs', res.body.events[0]!.event_id!);
   });
 
   it('answers 207 for a partly valid batch and queues only the valid events', async () => {
@@ -106,7 +103,7 @@ describe('POST /v1/events', () => {
     expect((await postEvents(stack.url, key, '{"kind":', { raw: true })).status).toBe(400);
     const empty = await postEvents(stack.url, key, []);
     expect(empty.status).toBe(400);
-    expect(empty.body.error.code).toBe('VALIDATION_FAILED');
+    expect(empty.body.error!.code).toBe('VALIDATION_FAILED');
   });
 
   it('answers 401 without a key or with a wrong one, 403 without the ingest scope', async () => {
@@ -116,15 +113,19 @@ describe('POST /v1/events', () => {
     const queryOnly = await createApiKey(ns, 'analyst', ['query']);
     const forbidden = await postEvents(stack.url, queryOnly, event);
     expect(forbidden.status).toBe(403);
-    expect(forbidden.body.error.message).toMatch(/ingest/);
+    expect(forbidden.body.error!.message).toMatch(/ingest/);
   });
 
   it('answers 413 for a body over the limit or more than 1000 events', async () => {
     const big = await postEvents(stack.url, key, { kind: 'audit', event_type: 'x', reason: 'a'.repeat(300_000) });
     expect(big.status).toBe(413);
-    const many = await postEvents(stack.url, key, Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })));
+    const many = await postEvents(
+      stack.url,
+      key,
+      Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })),
+    );
     expect(many.status).toBe(413);
-    expect(many.body.error.message).toMatch(/1000/);
+    expect(many.body.error!.message).toMatch(/1000/);
   });
 
   it('answers 415 when the body is not JSON', async () => {
@@ -139,13 +140,13 @@ describe('POST /v1/events', () => {
     expect(first.status).toBe(202);
     const again = await postEvents(stack.url, key, { ...event });
     expect(again.status).toBe(202);
-    expect(again.body.events[0].status).toBe('duplicate');
+    expect(again.body.events[0]!.status).toBe('duplicate');
     const changed = await postEvents(stack.url, key, { ...event, ip_address: '10.0.0.2' });
     expect(changed.status).toBe(409);
     // The same content in other words (seed alias, key order) is still the same event.
     const { event_id: _id, ip_address, ...rest } = event;
     const reworded = await postEvents(stack.url, key, { ip_address, id: eventId, ...rest });
-    expect(reworded.body.events[0].status).toBe('duplicate');
+    expect(reworded.body.events[0]!.status).toBe('duplicate');
     await rowById('auth_audit_log', eventId);
     // A batch repeating the id inside itself.
     const twice = await postEvents(stack.url, key, [event, event]);
@@ -161,7 +162,7 @@ describe('POST /v1/events', () => {
     const [row] = await eventually(async () => {
       const r = await queryRows<{ endpoint: string; response_status: number; api_key_id: string }>(
         stack.clickhouse!,
-        "SELECT endpoint, response_status, api_key_id FROM api_access_log WHERE request_headers.`x-request-id` = {id:String}",
+        'SELECT endpoint, response_status, api_key_id FROM api_access_log WHERE request_headers.`x-request-id` = {id:String}',
         { id: requestId },
       );
       return r.length > 0 && r;

@@ -9,21 +9,21 @@ it('a user journey produces exactly the expected events in ClickHouse, by kind, 
   const stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
   try {
     let n = 0;
-    const call = (method: string, route: string, options: { token?: string; body?: unknown } = {}) =>
-      api(stack.url, method, route, { ...options, headers: { 'x-request-id': `journey-${++n}` } });
+    const call = <T = unknown>(method: string, route: string, options: { token?: string; body?: unknown } = {}) =>
+      api<T>(stack.url, method, route, { ...options, headers: { 'x-request-id': `journey-${++n}` } });
     const email = 'journey@example.com';
     const password = 'a long journey passphrase';
 
     expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(201);
     const verifyToken = tokenFromMail(await lastMailTo(ns, email, /Verify/));
     expect((await call('POST', '/auth/verify-email', { body: { token: verifyToken } })).status).toBe(200);
-    const login = await call('POST', '/auth/login', { body: { email, password } });
+    const login = await call<{ token: string }>('POST', '/auth/login', { body: { email, password } });
     expect(login.status).toBe(200);
-    const token = login.body.token as string;
-    const me = await call('GET', '/me', { token });
-    const userId = me.body.id as string;
+    const token = login.body.token;
+    const me = await call<{ id: string }>('GET', '/me', { token });
+    const userId = me.body.id;
 
-    const created = await call('POST', '/todos', { token, body: { title: 'Buy milk' } });
+    const created = await call<{ id: string }>('POST', '/todos', { token, body: { title: 'Buy milk' } });
     expect(created.status).toBe(201);
     const todo = `/todos/${created.body.id}`;
     expect((await call('PATCH', todo, { token, body: { title: 'Buy oat milk' } })).status).toBe(200);
@@ -39,17 +39,7 @@ it('a user journey produces exactly the expected events in ClickHouse, by kind, 
       );
     const expected = {
       auth: ['email_verified×1', 'login_success×1', 'logout×1', 'password_changed×1', 'user_created×1', 'user_registered×1'],
-      audit: [
-        'email_verified×1',
-        'password_changed×1',
-        'todo_completion_toggled×1',
-        'todo_created×1',
-        'todo_deleted×1',
-        'todo_restored×1',
-        'todo_updated×1',
-        'user_created×1',
-        'user_registered×1',
-      ],
+      audit: ['email_verified×1', 'password_changed×1', 'todo_completion_toggled×1', 'todo_created×1', 'todo_deleted×1', 'todo_restored×1', 'todo_updated×1', 'user_created×1', 'user_registered×1'],
       session: ['session_ended×1', 'session_started×1'],
       api_access: [`api_request×${n}`],
     };

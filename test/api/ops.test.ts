@@ -44,8 +44,7 @@ async function scrape(headers: Record<string, string> = {}, url = stack.url): Pr
 const auditEvent = (extra: Record<string, unknown> = {}) => ({ kind: 'audit', event_type: 'profile_updated', user_id: 'ops-user', ...extra });
 
 /** Log lines of one request, parsed. */
-const linesOf = (requestId: string) =>
-  logLines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.requestId === requestId); // eslint-disable-line @typescript-eslint/no-explicit-any
+const linesOf = (requestId: string) => logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.requestId === requestId);
 
 describe('/metrics', () => {
   it('counts accepted and rejected events, flushes and their lag, and reports queue depth and process metrics', async () => {
@@ -53,7 +52,7 @@ describe('/metrics', () => {
     const first = await postEvents(stack.url, ingestKey, [auditEvent(), auditEvent({ event_id: reused }), auditEvent(), { kind: 'audit' }]);
     expect(first.status).toBe(207);
     // The same event again is a duplicate; the same id with other content, a conflict.
-    expect((await postEvents(stack.url, ingestKey, auditEvent({ event_id: reused }))).body.events[0].status).toBe('duplicate');
+    expect((await postEvents(stack.url, ingestKey, auditEvent({ event_id: reused }))).body.events[0]!.status).toBe('duplicate');
     expect((await postEvents(stack.url, ingestKey, auditEvent({ event_id: reused, user_id: 'someone-else' }))).status).toBe(409);
 
     const { status, type, text } = await eventually(async () => {
@@ -216,7 +215,7 @@ describe('Bull Board at /admin/queues', () => {
       expect((await api(stack.url, 'GET', script)).status).toBe(401);
     }
     const bearer = { authorization: `Bearer ${adminKey}` };
-    const listed = await api(stack.url, 'GET', '/admin/queues/api/queues', { headers: bearer });
+    const listed = await api<{ queues: { name: string }[] }>(stack.url, 'GET', '/admin/queues/api/queues', { headers: bearer });
     expect(listed.status).toBe(200);
     expect(listed.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([QUEUE_NAMES.control, QUEUE_NAMES.ingest, QUEUE_NAMES.webhooks].sort());
     // Pausing the ingest queue from a browser would stop ingestion: refused.
@@ -232,7 +231,7 @@ describe('Bull Board at /admin/queues', () => {
     } finally {
       await pg.end();
     }
-    const login = await api(stack.url, 'POST', '/admin/login', { body: { email: 'ops-admin@example.com', password: 'ops admin passphrase 42' } });
+    const login = await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'ops-admin@example.com', password: 'ops admin passphrase 42' } });
     expect(login.status).toBe(200);
     const page = await fetch(`${stack.url}/admin/queues`, { headers: { authorization: `Bearer ${login.body.token}` } });
     expect(page.status).toBe(200);

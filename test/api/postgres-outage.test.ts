@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { api, signUp } from '../helpers/accounts';
+import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { ThrowawayPostgres } from '../helpers/postgres-server';
 import { countUnique, createApiKey, postEvents, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -44,7 +44,7 @@ it('survives a PostgreSQL restart: the todo/auth API answers 503 with Retry-Afte
   // Give the pool's idle clients time to receive their 'error': unhandled, that ended the process.
   await new Promise((r) => setTimeout(r, 300));
 
-  const todo = await api(stack.url, 'POST', '/todos', { token, body: { title: 'during' } });
+  const todo = await api<ErrorBody>(stack.url, 'POST', '/todos', { token, body: { title: 'during' } });
   expect(todo.status).toBe(503);
   expect(todo.headers.get('retry-after')).toBe('5');
   expect(todo.body.error.code).toBe('UNAVAILABLE');
@@ -73,10 +73,14 @@ it('survives a PostgreSQL restart: the todo/auth API answers 503 with Retry-Afte
   expect((await api(stack.url, 'POST', '/todos', { token, body: { title: 'after' } })).status).toBe(201);
   const recoveryMs = Date.now() - back;
   // Every acknowledged event is stored once; their seals (PostgreSQL writes) were retried until it came back.
-  await eventually(async () => {
-    const { count } = await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${sent.map((id) => `'${id}'`).join(',')}))`);
-    return count === sent.length;
-  }, 60_000, 200);
+  await eventually(
+    async () => {
+      const { count } = await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${sent.map((id) => `'${id}'`).join(',')}))`);
+      return count === sent.length;
+    },
+    60_000,
+    200,
+  );
   const { count, unique } = await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${sent.map((id) => `'${id}'`).join(',')}))`);
   expect({ count, unique }).toEqual({ count: sent.length, unique: sent.length });
   expect(recoveryMs).toBeLessThan(20_000);

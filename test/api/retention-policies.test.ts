@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
-import { api } from '../helpers/accounts';
+import { api, type ErrorBody } from '../helpers/accounts';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -14,7 +14,7 @@ const PASSWORD = 'admin passphrase of some length';
 
 async function adminToken(email: string, level: number): Promise<string> {
   await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email, password: PASSWORD, admin_level: level });
-  const login = await api(stack.url, 'POST', '/admin/login', { body: { email, password: PASSWORD } });
+  const login = await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email, password: PASSWORD } });
   expect(login.status).toBe(200);
   return login.body.token;
 }
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe('retention policies API', () => {
   it('lists every table’s policy with the documented defaults', async () => {
-    const res = await api(stack.url, 'GET', '/v1/retention-policies', { token: retentionKey });
+    const res = await api<{ policies: { table_name: string }[] }>(stack.url, 'GET', '/v1/retention-policies', { token: retentionKey });
     expect(res.status).toBe(200);
     const byTable = Object.fromEntries(res.body.policies.map((p: { table_name: string }) => [p.table_name, p]));
     expect(Object.keys(byTable)).toHaveLength(8);
@@ -64,7 +64,7 @@ describe('retention policies API', () => {
   });
 
   it('refuses inconsistent or invalid policies and leaves the stored one as it was', async () => {
-    const patch = (table: string, body: unknown) => api(stack.url, 'PATCH', `/v1/retention-policies/${table}`, { token: retentionKey, body });
+    const patch = (table: string, body: unknown) => api<ErrorBody>(stack.url, 'PATCH', `/v1/retention-policies/${table}`, { token: retentionKey, body });
     const early = await patch('error_logs', { delete_after_days: 100 });
     expect(early.status).toBe(400);
     expect(early.body.error.message).toMatch(/delete_after_days: must be at least retention_period_days \(365\)/);
@@ -83,14 +83,17 @@ describe('retention policies API', () => {
     const five = await adminToken('five@retention.example', 5);
     expect((await api(stack.url, 'GET', '/v1/retention-policies', { token: four })).status).toBe(200);
     expect((await api(stack.url, 'PATCH', '/v1/retention-policies/user_sessions', { token: four, body: { is_active: false } })).status).toBe(403);
-    const done = await api(stack.url, 'PATCH', '/v1/retention-policies/user_sessions', { token: five, body: { is_active: false } });
+    const done = await api<{ is_active: boolean }>(stack.url, 'PATCH', '/v1/retention-policies/user_sessions', { token: five, body: { is_active: false } });
     expect(done.status).toBe(200);
     expect(done.body.is_active).toBe(false);
     const reportsKey = await createApiKey(ns, 'compliance', ['reports', 'admin']);
     expect((await api(stack.url, 'GET', '/v1/retention-policies', { token: reportsKey })).status).toBe(403);
     expect((await api(stack.url, 'PATCH', '/v1/retention-policies/user_sessions', { body: { is_active: true } })).status).toBe(401);
     const [event] = await eventually(async () => {
-      const rows = await queryRows<{ triggered_by_type: string }>(stack.clickhouse!, `SELECT triggered_by_type FROM audit_logs WHERE event_type = 'retention_policy_updated' AND entity_id = 'user_sessions'`);
+      const rows = await queryRows<{ triggered_by_type: string }>(
+        stack.clickhouse!,
+        `SELECT triggered_by_type FROM audit_logs WHERE event_type = 'retention_policy_updated' AND entity_id = 'user_sessions'`,
+      );
       return rows.length > 0 && rows;
     });
     expect(event!.triggered_by_type).toBe('admin');

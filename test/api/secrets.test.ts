@@ -58,7 +58,7 @@ it('no password, token, reset link or key appears in any stored event or log lin
     await fetch(`${stack.url}/clickhouse`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`a:${analystKey}`).toString('base64')}` }, body: 'SELECT 2' });
     await fetch(`${stack.url}/clickhouse`, { method: 'POST', headers: { 'x-clickhouse-key': `${analystKey}y` }, body: 'SELECT 3' });
 
-    const relogin = await api(stack.url, 'POST', '/auth/login', { body: { email: 'sec@example.com', password: third } });
+    const relogin = await api<{ token: string }>(stack.url, 'POST', '/auth/login', { body: { email: 'sec@example.com', password: third } });
     secrets.push(relogin.body.token);
     await api(stack.url, 'GET', '/me', { token: relogin.body.token });
 

@@ -22,9 +22,13 @@ describe('seed rows posted verbatim to POST /v1/events', () => {
   let ids: string[];
 
   beforeAll(async () => {
-    const res = await postEvents(stack.url, key, VERBATIM_SEED_ROWS.map((s) => s.row));
+    const res = await postEvents(
+      stack.url,
+      key,
+      VERBATIM_SEED_ROWS.map((s) => s.row),
+    );
     expect({ status: res.status, rejected: res.body.events.filter((e: { status: string }) => e.status !== 'accepted') }).toEqual({ status: 202, rejected: [] });
-    ids = res.body.events.map((e: { event_id: string }) => e.event_id);
+    ids = res.body.events.map((e) => e.event_id!);
     await stack.writer!.flushAll();
   });
 
@@ -48,7 +52,7 @@ describe('seed rows posted verbatim to POST /v1/events', () => {
     }
   });
 
-  it('covers every kind, each expected in its kind\'s table', () => {
+  it("covers every kind, each expected in its kind's table", () => {
     for (const { expected } of VERBATIM_SEED_ROWS) expect({ [expected.kind]: expected.table }).toEqual({ [expected.kind]: EVENT_KINDS[expected.kind as EventKind].table });
     expect(new Set(VERBATIM_SEED_ROWS.map((s) => s.expected.kind))).toEqual(new Set(Object.keys(EVENT_KINDS)));
   });

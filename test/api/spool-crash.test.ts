@@ -48,7 +48,7 @@ it('loses nothing acknowledged when the API is killed (SIGKILL) while it spools'
     const clients = Array.from({ length: 6 }, async (_, c) => {
       for (let i = 0; !stopped; i++) {
         try {
-          const res = await api(base, 'POST', '/todos', { token, body: { title: `client ${c} todo ${i}` } });
+          const res = await api<{ id: string }>(base, 'POST', '/todos', { token, body: { title: `client ${c} todo ${i}` } });
           if (res.status === 201) acknowledged.push(res.body.id);
           else throw new Error(`unexpected ${res.status}`);
         } catch (error) {
@@ -72,7 +72,10 @@ it('loses nothing acknowledged when the API is killed (SIGKILL) while it spools'
     child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
     await eventually(async () => spoolSegments(ns.dataDir).length === 0, 20_000);
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
-    await expectStoredOnce(worker, onDisk.map((e) => e.event_id));
+    await expectStoredOnce(
+      worker,
+      onDisk.map((e) => e.event_id),
+    );
     const rows = await queryRows<{ id: string; n: number }>(
       worker.clickhouse!,
       `SELECT entity_id AS id, count() AS n FROM audit_logs WHERE event_type = 'todo_created' AND has({ids:Array(String)}, entity_id) GROUP BY entity_id`,
@@ -114,7 +117,10 @@ it('loses nothing and duplicates nothing when the API is killed (SIGKILL) in the
     child = await spawnAuditflow(ns.env({ ROLE: 'api', REDIS_URL: redis.url }));
     await eventually(async () => spoolSegments(ns.dataDir).length === 0, 30_000);
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
-    await expectStoredOnce(worker, batches.flat().map((e) => e.event_id));
+    await expectStoredOnce(
+      worker,
+      batches.flat().map((e) => e.event_id),
+    );
   } finally {
     first?.kill('SIGKILL');
     child?.child.kill('SIGKILL');
@@ -146,7 +152,12 @@ it('replays at start what a crashed process left, skipping its torn last line wi
     expect(sample(metrics, 'auditflow_spool_replayed_events_total')).toBe(5);
     const ids = whole.flat().map((e) => e.event_id);
     await expectStoredOnce(stack, ids);
-    expect(await countEvents(stack.clickhouse!, torn.map((e) => e.event_id))).toEqual({ count: 0, unique: 0 });
+    expect(
+      await countEvents(
+        stack.clickhouse!,
+        torn.map((e) => e.event_id),
+      ),
+    ).toEqual({ count: 0, unique: 0 });
     await stack.stop();
 
     // A crash after a segment reached Redis but before it was deleted: it is replayed again on the next start.
@@ -179,7 +190,7 @@ it('stops cleanly on SIGTERM while Redis is down, with the last requests’ even
     const base = `http://127.0.0.1:${child.port}`;
     const { token } = await signUp(base, ns, `term-${randomUUID()}@example.com`);
     await redis.stop();
-    const created = await api(base, 'POST', '/todos', { token, body: { title: 'just before SIGTERM' } });
+    const created = await api<{ id: string }>(base, 'POST', '/todos', { token, body: { title: 'just before SIGTERM' } });
     expect(created.status).toBe(201);
     const started = Date.now();
     child.child.kill('SIGTERM');

@@ -30,7 +30,10 @@ it('starts the API while Redis is down: users are answered, their events spooled
     await eventually(async () => spoolSegments(ns.dataDir).length === 0, 20_000);
     expect(await redisCheck()).toBe('ok');
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
-    await expectStoredOnce(worker, spooled.map((e) => e.event_id));
+    await expectStoredOnce(
+      worker,
+      spooled.map((e) => e.event_id),
+    );
   } finally {
     await worker?.stop();
     await stack.stop();

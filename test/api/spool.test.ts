@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { EVENT_TABLES } from '../../src/schemas/event';
-import { api, lastMailTo, signUp, tokenFromMail, type JsonResponse } from '../helpers/accounts';
+import { api, type ErrorBody, type JsonResponse, lastMailTo, signUp, tokenFromMail } from '../helpers/accounts';
 import { sample } from '../helpers/prometheus';
 import { ThrowawayRedis } from '../helpers/redis-server';
 import { expectStoredOnce, spoolDir, spooledEvents, spoolSegments } from '../helpers/spool';
@@ -22,8 +22,16 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
+/** Where an event may carry the id of the request that made it. */
+interface RequestIdHolders {
+  details?: { request_id?: string };
+  metadata?: { request_id?: string };
+  technical_details?: { request_id?: string };
+  request_headers?: Record<string, string | undefined>;
+}
+
 /** The request id an event carries: auth events in details, errors in technical_details, api_access in its headers. */
-function requestIdOf(event: Record<string, any>): string | undefined {
+function requestIdOf(event: RequestIdHolders): string | undefined {
   return event.details?.request_id ?? event.metadata?.request_id ?? event.technical_details?.request_id ?? event.request_headers?.['x-request-id'];
 }
 
@@ -42,10 +50,10 @@ it('records the API’s own events on disk while Redis is down, answers the user
 
     /** Sends a request while Redis is down, and checks, the moment it is answered, that its events are on disk. */
     const acknowledged: { requestId: string; response: JsonResponse }[] = [];
-    const call = async (method: string, route: string, options: { body?: unknown; token?: string }, expectedStatus: number, expectedTypes: string[]) => {
+    const call = async <T = unknown>(method: string, route: string, options: { body?: unknown; token?: string }, expectedStatus: number, expectedTypes: string[]) => {
       const requestId = `spool-${acknowledged.length}-${randomUUID()}`;
-      const response = await api(stack.url, method, route, { ...options, headers: { 'x-request-id': requestId } });
-      const onDisk = spooledEvents(ns.dataDir).filter((e) => requestIdOf(e as Record<string, any>) === requestId);
+      const response = await api<T>(stack.url, method, route, { ...options, headers: { 'x-request-id': requestId } });
+      const onDisk = spooledEvents(ns.dataDir).filter((e) => requestIdOf(e as RequestIdHolders) === requestId);
       expect(response.status).toBe(expectedStatus);
       expect(onDisk.map((e) => (e.kind === 'api_access' ? e.kind : String(e.event_type))).sort()).toEqual(expect.arrayContaining([...expectedTypes, 'api_access'].sort()));
       acknowledged.push({ requestId, response });
@@ -55,8 +63,8 @@ it('records the API’s own events on disk while Redis is down, answers the user
     await call('POST', '/auth/register', { body: { email, password } }, 201, ['user_registered']);
     const token = tokenFromMail(await lastMailTo(ns, email, /Verify/));
     await call('POST', '/auth/verify-email', { body: { token } }, 200, ['email_verified']);
-    const login = await call('POST', '/auth/login', { body: { email, password } }, 200, ['login_success']);
-    const created = await call('POST', '/todos', { token: login.body.token, body: { title: 'written while Redis was down' } }, 201, ['todo_created']);
+    const login = await call<{ token: string }>('POST', '/auth/login', { body: { email, password } }, 200, ['login_success']);
+    const created = await call<{ id: string }>('POST', '/todos', { token: login.body.token, body: { title: 'written while Redis was down' } }, 201, ['todo_created']);
     await call('POST', '/auth/login', { body: { email, password: 'wrong password!' } }, 401, ['login_failed']);
 
     // Other apps are still asked to retry: they can, and nothing of theirs has happened yet.
@@ -91,7 +99,7 @@ it('records the API’s own events on disk while Redis is down, answers the user
     const queued = jobs.flatMap((j) => j.data.batches.flatMap((b) => b.events));
     const replayed = queued.filter((e) => spooledIds.includes(e.event_id)).map((e) => e.event_id);
     expect(replayed).toEqual(spooledIds);
-    const later = queued.findIndex((e) => requestIdOf(e as Record<string, any>) === afterId);
+    const later = queued.findIndex((e) => requestIdOf(e as RequestIdHolders) === afterId);
     const lastReplayed = queued.map((e) => spooledIds.includes(e.event_id)).lastIndexOf(true);
     expect(later).toBeGreaterThan(lastReplayed);
 
@@ -99,7 +107,9 @@ it('records the API’s own events on disk while Redis is down, answers the user
     worker = await startStack(ns, { ROLE: 'worker', REDIS_URL: redis.url, FLUSH_MAX_AGE_MS: '100' });
     await expectStoredOnce(worker, spooledIds);
     for (const table of new Set(Object.values(EVENT_TABLES))) {
-      const rows = await queryRows<{ at: number }>(worker.clickhouse!, `SELECT toUnixTimestamp64Milli(received_at) AS at FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`, { ids: spooledIds });
+      const rows = await queryRows<{ at: number }>(worker.clickhouse!, `SELECT toUnixTimestamp64Milli(received_at) AS at FROM ${table} WHERE has({ids:Array(String)}, toString(event_id))`, {
+        ids: spooledIds,
+      });
       for (const row of rows) expect(Number(row.at)).toBeLessThan(restartedAt);
     }
   } finally {
@@ -130,7 +140,7 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
     expect(statuses.slice(0, -1).every((s) => s === 201)).toBe(true);
 
     // Full: refused before acting, so the todo is never created.
-    const refused = await api(stack.url, 'POST', '/todos', { token, body: { title: 'refused while full' } });
+    const refused = await api<ErrorBody>(stack.url, 'POST', '/todos', { token, body: { title: 'refused while full' } });
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(refused.body.error.code).toBe('UNAVAILABLE');
@@ -138,7 +148,7 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
 
     await redis.restart();
     await eventually(async () => (await api(stack.url, 'POST', '/todos', { token, body: { title: 'after recovery' } })).status === 201, 20_000, 250);
-    const titles = (await api(stack.url, 'GET', '/todos?limit=100', { token })).body.todos.map((t: { title: string }) => t.title);
+    const titles = (await api<{ todos: { title: string }[] }>(stack.url, 'GET', '/todos?limit=100', { token })).body.todos.map((t) => t.title);
     expect(titles).toContain('after recovery');
     expect(titles).not.toContain('refused while full');
     expect(spoolSegments(ns.dataDir)).toEqual([path.basename(foreign)]);
@@ -149,7 +159,7 @@ it('fails closed with 503 when the spool is full, acting on nothing more, and re
     queue = new Queue<IngestJob>(QUEUE_NAMES.ingest, { connection: { url: redis.url }, prefix: ns.queuePrefix });
     await eventually(async () => {
       const jobs = await queue!.getJobs(['waiting']);
-      return jobs.some((j) => j.data.batches.some((b) => b.events.some((e) => e.event_type === 'todo_created' && (e as Record<string, any>).new_value?.title === unanswered)));
+      return jobs.some((j) => j.data.batches.some((b) => b.events.some((e) => e.event_type === 'todo_created' && (e as { new_value?: { title?: string } }).new_value?.title === unanswered)));
     }, 10_000);
   } finally {
     await queue?.close();
@@ -178,8 +188,8 @@ it('keeps the second half of the spool for acknowledged actions: refused ingest 
     expect(todo.status).toBe(201);
 
     const onDisk = spooledEvents(ns.dataDir);
-    expect(onDisk.filter((e) => requestIdOf(e as Record<string, any>) === refusedId)).toEqual([]);
-    expect(onDisk.filter((e) => requestIdOf(e as Record<string, any>) === 'todo-while-half-full').length).toBeGreaterThan(0);
+    expect(onDisk.filter((e) => requestIdOf(e as RequestIdHolders) === refusedId)).toEqual([]);
+    expect(onDisk.filter((e) => requestIdOf(e as RequestIdHolders) === 'todo-while-half-full').length).toBeGreaterThan(0);
     // Each refused post: its api_access and its error event.
     expect(sample(await metricsText(stack.url), 'auditflow_spool_dropped_events_total')).toBe(40);
   } finally {

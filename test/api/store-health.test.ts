@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sample } from '../helpers/prometheus';
-import { countUnique, createApiKey, postEvents, startStack } from '../helpers/stack';
+import type { ErrorBody } from '../helpers/accounts';
+import { countUnique, createApiKey, postEvents, type PostResult, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('storehealth');
@@ -42,10 +43,14 @@ it('fails /readyz and sheds ingest with 503 when the store has less free space t
     expect(ready.status).toBe(503);
     expect(ready.checks.disk).toMatch(/below DISK_MIN_FREE_BYTES/);
     // Ingest is shed at once: this API (ROLE=api) reads the store's free space from the worker's state in Redis.
-    const shed = await eventually(async () => {
-      const res = await postEvents(api.url, key, event());
-      return res.status === 503 && res;
-    }, 10_000, 100);
+    const shed = await eventually(
+      async () => {
+        const res = await postEvents<ErrorBody>(api.url, key, event());
+        return res.status === 503 && res;
+      },
+      10_000,
+      100,
+    );
     expect(shed.headers.get('retry-after')).toBe('10');
     expect(shed.body.error.message).toMatch(/disk is full/);
   } finally {
@@ -57,14 +62,18 @@ it('sheds ingest with 503 + Retry-After once every flush has failed for WRITER_S
   const sent: string[] = [];
   // A real store-side failure: every insert (and dedup read) of the table answers UNKNOWN_TABLE.
   await stack.clickhouse!.command({ query: 'RENAME TABLE audit_logs TO audit_logs_away' });
-  let shed;
+  let shed: PostResult<ErrorBody>;
   try {
-    shed = await eventually(async () => {
-      const e = event();
-      const res = await postEvents(stack.url, key, e);
-      if (res.status === 202) sent.push(e.event_id);
-      return res.status === 503 && res;
-    }, 30_000, 200);
+    shed = await eventually(
+      async () => {
+        const e = event();
+        const res = await postEvents<ErrorBody>(stack.url, key, e);
+        if (res.status === 202) sent.push(e.event_id);
+        return res.status === 503 && res;
+      },
+      30_000,
+      200,
+    );
     const ready = await readyz();
     expect(ready.status).toBe(503);
     expect(ready.checks.writer).toMatch(/every flush has failed/);
@@ -76,12 +85,16 @@ it('sheds ingest with 503 + Retry-After once every flush has failed for WRITER_S
   expect(shed.headers.get('retry-after')).toBe('10');
   expect(shed.body.error.message).toMatch(/event store cannot be written/);
   // The retried jobs succeed, so the writer is healthy and ingest is open again.
-  await eventually(async () => {
-    const e = event();
-    const res = await postEvents(stack.url, key, e);
-    if (res.status === 202) sent.push(e.event_id);
-    return res.status === 202;
-  }, 30_000, 200);
+  await eventually(
+    async () => {
+      const e = event();
+      const res = await postEvents(stack.url, key, e);
+      if (res.status === 202) sent.push(e.event_id);
+      return res.status === 202;
+    },
+    30_000,
+    200,
+  );
   expect(sent.length).toBeGreaterThan(1);
   const ids = sent.map((id) => `'${id}'`).join(',');
   await eventually(async () => (await countUnique(stack.clickhouse!, `(SELECT source_app, event_id FROM audit_logs WHERE event_id IN (${ids}))`)).count === sent.length, 30_000);

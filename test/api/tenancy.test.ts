@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
-import { api, signUp } from '../helpers/accounts';
+import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
@@ -25,11 +25,7 @@ afterAll(async () => {
 
 async function rowsOf(eventId: string) {
   await stack.writer!.flushAll();
-  return queryRows<{ source_app: string; user_id: string }>(
-    stack.clickhouse!,
-    `SELECT source_app, user_id FROM audit_logs WHERE event_id = {id:UUID} ORDER BY source_app`,
-    { id: eventId },
-  );
+  return queryRows<{ source_app: string; user_id: string }>(stack.clickhouse!, `SELECT source_app, user_id FROM audit_logs WHERE event_id = {id:UUID} ORDER BY source_app`, { id: eventId });
 }
 
 describe('source apps as tenants', () => {
@@ -49,11 +45,11 @@ describe('source apps as tenants', () => {
     const post = (key: string, user: string) => postEvents(stack.url, key, { kind: 'audit', event_type: 'logout', event_id: eventId, user_id: user });
 
     const first = await post(a, 'alice');
-    expect(first.body.events[0].status).toBe('accepted');
+    expect(first.body.events[0]!.status).toBe('accepted');
     // B chose the same id for its own event: accepted, not a duplicate of or a conflict with A's.
     const second = await post(b, 'bob');
     expect(second.status).toBe(202);
-    expect(second.body.events[0].status).toBe('accepted');
+    expect(second.body.events[0]!.status).toBe('accepted');
     const both = [
       { source_app: 'app-a', user_id: 'alice' },
       { source_app: 'app-b', user_id: 'bob' },
@@ -61,16 +57,16 @@ describe('source apps as tenants', () => {
     expect(await eventually(async () => (await rowsOf(eventId)).length === 2 && rowsOf(eventId))).toEqual(both);
 
     // Reposts within the idempotency window: each app's own record answers.
-    expect((await post(a, 'alice')).body.events[0].status).toBe('duplicate');
-    expect((await post(b, 'bob')).body.events[0].status).toBe('duplicate');
+    expect((await post(a, 'alice')).body.events[0]!.status).toBe('duplicate');
+    expect((await post(b, 'bob')).body.events[0]!.status).toBe('duplicate');
     expect((await post(b, 'alice')).status).toBe(409);
 
     // Past the window (records gone), the writer still drops each app's repeat.
     const records = await redis.keys(`${ns.queuePrefix}:idem:*${eventId}`);
     expect(records).toHaveLength(2);
     await redis.del(...records);
-    expect((await post(a, 'alice')).body.events[0].status).toBe('accepted');
-    expect((await post(b, 'bob')).body.events[0].status).toBe('accepted');
+    expect((await post(a, 'alice')).body.events[0]!.status).toBe('accepted');
+    expect((await post(b, 'bob')).body.events[0]!.status).toBe('accepted');
     await new Promise((r) => setTimeout(r, 500));
     expect(await rowsOf(eventId)).toEqual(both);
     const [totals] = await queryRows<{ n: number; u: number }>(stack.clickhouse!, 'SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs');
@@ -79,7 +75,14 @@ describe('source apps as tenants', () => {
 
   /** Ten made-up accounts failing from one IP: credential stuffing, enough for a block. */
   async function stuff(key: string, ip: string): Promise<void> {
-    const events = Array.from({ length: 10 }, (_, i) => ({ kind: 'failed_login', event_id: randomUUID(), user_id: `made-up-${i}`, email_address: `made-up-${i}@app.example`, failure_reason: 'INVALID_PASSWORD', ip_address: ip }));
+    const events = Array.from({ length: 10 }, (_, i) => ({
+      kind: 'failed_login',
+      event_id: randomUUID(),
+      user_id: `made-up-${i}`,
+      email_address: `made-up-${i}@app.example`,
+      failure_reason: 'INVALID_PASSWORD',
+      ip_address: ip,
+    }));
     expect((await postEvents(stack.url, key, events)).status).toBe(202);
     await eventually(async () => {
       const rows = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM failed_login_attempts WHERE ip_address = {ip:String} AND risk_decided_at IS NOT NULL`, { ip });
@@ -89,8 +92,7 @@ describe('source apps as tenants', () => {
     await new Promise((r) => setTimeout(r, 500));
   }
 
-  const loginFrom = (ip: string, email: string) =>
-    api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: 'correct horse battery staple' } });
+  const loginFrom = (ip: string, email: string) => api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: 'correct horse battery staple' } });
 
   it("an app's made-up failures from an IP neither block our login from it nor raise our users' IP risk", async () => {
     const ip = '198.18.70.1';
@@ -150,7 +152,12 @@ describe('source apps as tenants', () => {
           const rows = await (await client.query({ query, format: 'JSONEachRow' })).json<{ source_app: string }>();
           expect({ query, apps: rows.map((r) => r.source_app) }).toEqual({ query, apps: ['app-a'] });
         }
-        for (const query of ["SELECT source_app FROM merge(currentDatabase(), '.*')", 'SELECT * FROM system.parts', 'SELECT * FROM integrity_seals', 'SELECT source_app FROM audit_logs SETTINGS additional_table_filters = {}']) {
+        for (const query of [
+          "SELECT source_app FROM merge(currentDatabase(), '.*')",
+          'SELECT * FROM system.parts',
+          'SELECT * FROM integrity_seals',
+          'SELECT source_app FROM audit_logs SETTINGS additional_table_filters = {}',
+        ]) {
           await expect(client.query({ query, format: 'JSONEachRow' })).rejects.toMatchObject({ type: 'ACCESS_DENIED' });
         }
       } finally {
@@ -163,20 +170,20 @@ describe('source apps as tenants', () => {
       const auth = { authorization: `Bearer ${key}` };
       const day = { type: 'daily_security_summary', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-02T00:00:00Z' };
       const all = await createApiKey(ns, 'reports-all', ['reports']);
-      const ofB = await api(stack.url, 'POST', '/v1/reports', { headers: { authorization: `Bearer ${all}` }, body: { ...day, apps: ['app-b'] } });
+      const ofB = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', { headers: { authorization: `Bearer ${all}` }, body: { ...day, apps: ['app-b'] } });
       expect(ofB.status).toBe(201);
 
       // App B's report is absent for it, as a missing one is; the list holds only reports of app-a.
       expect((await api(stack.url, 'GET', `/v1/reports/${ofB.body.id}`, { headers: auth })).status).toBe(404);
       expect((await api(stack.url, 'GET', '/v1/reports', { headers: auth })).body).toEqual({ reports: [] });
       expect((await api(stack.url, 'POST', '/v1/reports', { headers: auth, body: { ...day, apps: ['app-b'] } })).status).toBe(403);
-      const own = await api(stack.url, 'POST', '/v1/reports', { headers: auth, body: day });
+      const own = await api<{ id: string; scope: string[] }>(stack.url, 'POST', '/v1/reports', { headers: auth, body: day });
       expect([own.status, own.body.scope]).toEqual([201, ['app-a']]);
-      expect((await api(stack.url, 'GET', '/v1/reports', { headers: auth })).body.reports.map((r: { id: string }) => String(r.id))).toEqual([String(own.body.id)]);
+      expect((await api<{ reports: { id: string }[] }>(stack.url, 'GET', '/v1/reports', { headers: auth })).body.reports.map((r: { id: string }) => String(r.id))).toEqual([String(own.body.id)]);
       expect((await api(stack.url, 'GET', '/v1/dashboard/overview?app=app-b', { headers: auth })).status).toBe(403);
 
       // Integrity verification covers every app's chains at once: still refused.
-      const integrity = await api(stack.url, 'GET', '/v1/integrity/verify', { headers: auth });
+      const integrity = await api<ErrorBody>(stack.url, 'GET', '/v1/integrity/verify', { headers: auth });
       expect(integrity.status).toBe(403);
       expect(integrity.body.error.message).toMatch(/restricted to the apps app-a/);
     }, 60_000);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { newSecret } from '../../src/features/auth/tokens';
-import { api, signUp } from '../helpers/accounts';
+import { api, type ErrorBody, type JsonResponse, signUp } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -37,8 +37,34 @@ async function adminSession(adminId: string): Promise<string> {
   return token;
 }
 
-async function createTodo(token: string, title: string, description?: string | null): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await api(stack.url, 'POST', '/todos', { token, body: description === undefined ? { title } : { title, description } });
+/** A todo as the API shows it. */
+interface Todo {
+  id: string;
+  title: string;
+  description: string | null;
+  is_completed: boolean;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  /** Never shown: the tests check it is absent. */
+  owner_id?: unknown;
+}
+interface TodoPage {
+  todos: Todo[];
+  next_cursor: string | null;
+}
+interface TodoHistory {
+  todo_id: string;
+  status_history: { previous_status: boolean; new_status: boolean }[];
+  snapshots: { is_completed: boolean; original_updated_at: string }[];
+}
+/** A refusal, with the paths of the fields refused. */
+interface Refusal {
+  error: { code: string; details?: { path: string; message: string }[] };
+}
+
+async function createTodo(token: string, title: string, description?: string | null): Promise<Todo> {
+  const res = await api<Todo>(stack.url, 'POST', '/todos', { token, body: description === undefined ? { title } : { title, description } });
   expect(res.status).toBe(201);
   return res.body;
 }
@@ -49,7 +75,7 @@ async function listAll(token: string, query: string, limit: number): Promise<{ i
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const res = await api(stack.url, 'GET', `/todos?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+    const res: JsonResponse<TodoPage> = await api<TodoPage>(stack.url, 'GET', `/todos?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
     expect(res.status).toBe(200);
     expect(res.body.todos.length).toBeLessThanOrEqual(limit);
     ids.push(...res.body.todos.map((t: { id: string }) => t.id));
@@ -69,7 +95,7 @@ describe('todos: create, read, update', () => {
     const created = await createTodo(token, '  Buy milk  ', '');
     expect(created).toMatchObject({ title: '  Buy milk  ', description: '', is_completed: false, deleted_at: null });
     expect(created.created_at).toBe(created.updated_at);
-    const read = await api(stack.url, 'GET', `/todos/${created.id}`, { token });
+    const read = await api<Todo>(stack.url, 'GET', `/todos/${created.id}`, { token });
     expect(read.status).toBe(200);
     expect(read.body).toEqual(created);
     expect(read.body.owner_id).toBeUndefined();
@@ -79,18 +105,18 @@ describe('todos: create, read, update', () => {
   it('updates only the fields sent, and a no-op update changes nothing', async () => {
     const { token } = await newUser();
     const todo = await createTodo(token, 'Draft', 'first notes');
-    const patched = await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { title: 'Final' } });
+    const patched = await api<Todo>(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { title: 'Final' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ id: todo.id, title: 'Final', description: 'first notes', is_completed: false, created_at: todo.created_at });
     expect(Date.parse(patched.body.updated_at)).toBeGreaterThan(Date.parse(todo.updated_at));
 
-    const cleared = await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { description: null } });
+    const cleared = await api<Todo>(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { description: null } });
     expect(cleared.body.description).toBeNull();
 
-    const same = await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { title: 'Final', description: null } });
+    const same = await api<Todo>(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { title: 'Final', description: null } });
     expect(same.status).toBe(200);
     expect(same.body.updated_at).toBe(cleared.body.updated_at);
-    const history = await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token });
+    const history = await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token });
     expect(history.body.snapshots).toHaveLength(2);
   });
 
@@ -117,7 +143,7 @@ describe('todos: validation', () => {
     ['a 2001-character description', { title: 't', description: 'd'.repeat(2001) }, 'description', /at most 2000/],
     ['an unknown field', { title: 't', owner_id: randomUUID() }, '', /owner_id/],
   ])('refuses %s with 400 and the field path', async (_name, body, path, message) => {
-    const res = await api(stack.url, 'POST', '/todos', { token, body });
+    const res = await api<Refusal>(stack.url, 'POST', '/todos', { token, body });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
     expect(res.body.error.details).toEqual([{ path, message: expect.stringMatching(message) }]);
@@ -137,10 +163,10 @@ describe('todos: validation', () => {
       [{ description: 'd'.repeat(2001) }, 'description'],
       [{ deleted_at: null }, ''],
     ] as const) {
-      const res = await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body });
+      const res = await api<Refusal>(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body });
       expect({ body, status: res.status, paths: fieldPaths(res.body) }).toEqual({ body, status: 400, paths: [path] });
     }
-    expect((await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body.snapshots).toEqual([]);
+    expect((await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body.snapshots).toEqual([]);
   });
 
   it.each([
@@ -156,7 +182,7 @@ describe('todos: validation', () => {
     ['offset=10', ''],
     ['cursor=not-a-cursor', 'cursor'],
   ])('refuses the query ?%s with 400 at "%s"', async (query, path) => {
-    const res = await api(stack.url, 'GET', `/todos?${query}`, { token });
+    const res = await api<Refusal>(stack.url, 'GET', `/todos?${query}`, { token });
     expect(res.status).toBe(400);
     expect(fieldPaths(res.body)).toEqual([path]);
   });
@@ -177,10 +203,10 @@ describe('todos: listing', () => {
     expect(desc.pages).toBe(6);
     expect((await listAll(token, '&order=asc', 3)).ids).toEqual([...expected].reverse());
 
-    const first = await api(stack.url, 'GET', '/todos', { token });
+    const first = await api<TodoPage>(stack.url, 'GET', '/todos', { token });
     expect(first.body.todos).toHaveLength(20);
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const last = await api(stack.url, 'GET', '/todos?limit=100', { token });
+    const last = await api<TodoPage>(stack.url, 'GET', '/todos?limit=100', { token });
     expect(last.body.todos).toHaveLength(23);
     expect(last.body.next_cursor).toBeNull();
   });
@@ -189,8 +215,8 @@ describe('todos: listing', () => {
     const { token } = await newUser();
     await createTodo(token, 'a');
     await createTodo(token, 'b');
-    const page = await api(stack.url, 'GET', '/todos?limit=1', { token });
-    const res = await api(stack.url, 'GET', `/todos?limit=1&order=asc&cursor=${page.body.next_cursor}`, { token });
+    const page = await api<TodoPage>(stack.url, 'GET', '/todos?limit=1', { token });
+    const res = await api<Refusal>(stack.url, 'GET', `/todos?limit=1&order=asc&cursor=${page.body.next_cursor}`, { token });
     expect(res.status).toBe(400);
     expect(fieldPaths(res.body)).toEqual(['cursor']);
   });
@@ -203,7 +229,7 @@ describe('todos: listing', () => {
     const axb = await createTodo(token, 'axb', 'notes about GROCERIES');
     await api(stack.url, 'POST', `/todos/${plain.id}/toggle`, { token });
 
-    const ids = async (query: string) => (await api(stack.url, 'GET', `/todos?${query}`, { token })).body.todos.map((t: { id: string }) => t.id).sort();
+    const ids = async (query: string) => (await api<TodoPage>(stack.url, 'GET', `/todos?${query}`, { token })).body.todos.map((t: { id: string }) => t.id).sort();
     expect(await ids('completed=true')).toEqual([plain.id]);
     expect(await ids('completed=false')).toEqual([percent.id, underscore.id, axb.id].sort());
     expect(await ids(`q=${encodeURIComponent('%')}`)).toEqual([percent.id]);
@@ -216,10 +242,10 @@ describe('todos: listing', () => {
     const { token } = await newUser();
     const older = await createTodo(token, 'older');
     const newer = await createTodo(token, 'newer');
-    const byCreated = (await api(stack.url, 'GET', '/todos?sort=created_at', { token })).body.todos.map((t: { id: string }) => t.id);
+    const byCreated = (await api<TodoPage>(stack.url, 'GET', '/todos?sort=created_at', { token })).body.todos.map((t: { id: string }) => t.id);
     expect(byCreated).toEqual([newer.id, older.id]);
     await api(stack.url, 'PATCH', `/todos/${older.id}`, { token, body: { title: 'older, edited' } });
-    const byUpdated = (await api(stack.url, 'GET', '/todos?sort=updated_at&order=desc', { token })).body.todos.map((t: { id: string }) => t.id);
+    const byUpdated = (await api<TodoPage>(stack.url, 'GET', '/todos?sort=updated_at&order=desc', { token })).body.todos.map((t: { id: string }) => t.id);
     expect(byUpdated).toEqual([older.id, newer.id]);
   });
 });
@@ -228,13 +254,13 @@ describe('todos: history', () => {
   it('toggling writes a status-history row and a snapshot of the todo before', async () => {
     const { token } = await newUser();
     const todo = await createTodo(token, 'walk the dog');
-    const toggled = await api(stack.url, 'POST', `/todos/${todo.id}/toggle`, { token });
+    const toggled = await api<Todo>(stack.url, 'POST', `/todos/${todo.id}/toggle`, { token });
     expect(toggled.status).toBe(200);
     expect(toggled.body.is_completed).toBe(true);
-    const patched = await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { is_completed: false } });
+    const patched = await api<Todo>(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { is_completed: false } });
     expect(patched.body.is_completed).toBe(false);
 
-    const history = (await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
+    const history = (await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
     expect(history.todo_id).toBe(todo.id);
     expect(history.status_history.map((h: { previous_status: boolean; new_status: boolean }) => [h.previous_status, h.new_status])).toEqual([
       [false, true],
@@ -242,14 +268,14 @@ describe('todos: history', () => {
     ]);
     expect(history.snapshots.map((s: { is_completed: boolean }) => s.is_completed)).toEqual([false, true]);
     expect(history.snapshots[0]).toMatchObject({ title: 'walk the dog', original_created_at: todo.created_at, original_updated_at: todo.updated_at });
-    expect(history.snapshots[1].original_updated_at).toBe(toggled.body.updated_at);
+    expect(history.snapshots[1]!.original_updated_at).toBe(toggled.body.updated_at);
   });
 
   it('an update writes a snapshot of the todo as it was', async () => {
     const { token } = await newUser();
     const todo = await createTodo(token, 'old title', 'old notes');
     await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { title: 'new title', description: 'new notes' } });
-    const { snapshots, status_history } = (await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
+    const { snapshots, status_history } = (await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
     expect(status_history).toEqual([]);
     expect(snapshots).toEqual([
       {
@@ -267,17 +293,17 @@ describe('todos: history', () => {
   it('concurrent toggles apply one after another: the history is one unbroken chain', async () => {
     const { token } = await newUser();
     const todo = await createTodo(token, 'contested');
-    const results = await Promise.all(Array.from({ length: 12 }, () => api(stack.url, 'POST', `/todos/${todo.id}/toggle`, { token })));
+    const results = await Promise.all(Array.from({ length: 12 }, () => api<Todo>(stack.url, 'POST', `/todos/${todo.id}/toggle`, { token })));
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
     // Six responses say completed, six say not: each toggle saw the previous one's result.
     expect(results.filter((r) => r.body.is_completed).length).toBe(6);
-    const { status_history, snapshots } = (await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
+    const { status_history, snapshots } = (await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
     expect(status_history).toHaveLength(12);
     expect(snapshots).toHaveLength(12);
     status_history.forEach((h: { previous_status: boolean; new_status: boolean }, i: number) => {
       expect([h.previous_status, h.new_status]).toEqual(i % 2 === 0 ? [false, true] : [true, false]);
     });
-    expect((await api(stack.url, 'GET', `/todos/${todo.id}`, { token })).body.is_completed).toBe(false);
+    expect((await api<Todo>(stack.url, 'GET', `/todos/${todo.id}`, { token })).body.is_completed).toBe(false);
   });
 });
 
@@ -285,7 +311,7 @@ describe('todos: delete and restore', () => {
   it('soft-deletes, hides, lists in the bin, and restores', async () => {
     const { token } = await newUser();
     const todo = await createTodo(token, 'to delete');
-    const deleted = await api(stack.url, 'DELETE', `/todos/${todo.id}`, { token });
+    const deleted = await api<Todo & { deleted_at: string; restore_until: string }>(stack.url, 'DELETE', `/todos/${todo.id}`, { token });
     expect(deleted.status).toBe(200);
     expect(deleted.body.deleted_at).toEqual(expect.any(String));
     const window = Date.parse(deleted.body.restore_until) - Date.parse(deleted.body.deleted_at);
@@ -295,18 +321,18 @@ describe('todos: delete and restore', () => {
     expect((await api(stack.url, 'PATCH', `/todos/${todo.id}`, { token, body: { title: 'x' } })).status).toBe(404);
     expect((await api(stack.url, 'POST', `/todos/${todo.id}/toggle`, { token })).status).toBe(404);
     expect((await api(stack.url, 'DELETE', `/todos/${todo.id}`, { token })).status).toBe(404);
-    expect((await api(stack.url, 'GET', '/todos', { token })).body.todos).toEqual([]);
-    const bin = await api(stack.url, 'GET', '/todos?deleted=true', { token });
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos', { token })).body.todos).toEqual([]);
+    const bin = await api<TodoPage>(stack.url, 'GET', '/todos?deleted=true', { token });
     expect(bin.body.todos.map((t: { id: string }) => t.id)).toEqual([todo.id]);
 
     const restored = await api(stack.url, 'POST', `/todos/${todo.id}/restore`, { token });
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ id: todo.id, title: 'to delete', deleted_at: null });
     expect((await api(stack.url, 'GET', `/todos/${todo.id}`, { token })).status).toBe(200);
-    expect((await api(stack.url, 'GET', '/todos?deleted=true', { token })).body.todos).toEqual([]);
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos?deleted=true', { token })).body.todos).toEqual([]);
     expect((await api(stack.url, 'POST', `/todos/${todo.id}/restore`, { token })).status).toBe(409);
     // One snapshot before the delete, one before the restore.
-    const { snapshots } = (await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
+    const { snapshots } = (await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token })).body;
     expect(snapshots).toHaveLength(2);
   });
 
@@ -315,10 +341,10 @@ describe('todos: delete and restore', () => {
     const todo = await createTodo(token, 'long gone');
     await api(stack.url, 'DELETE', `/todos/${todo.id}`, { token });
     await pg.query(`UPDATE todos SET deleted_at = now() - interval '31 days' WHERE id = $1`, [todo.id]);
-    const res = await api(stack.url, 'POST', `/todos/${todo.id}/restore`, { token });
+    const res = await api<ErrorBody>(stack.url, 'POST', `/todos/${todo.id}/restore`, { token });
     expect(res.status).toBe(410);
     expect(res.body.error.code).toBe('GONE');
-    expect((await api(stack.url, 'GET', '/todos?deleted=true', { token })).body.todos).toEqual([]);
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos?deleted=true', { token })).body.todos).toEqual([]);
     const { rows } = await pg.query<{ deleted_at: Date | null }>('SELECT deleted_at FROM todos WHERE id = $1', [todo.id]);
     expect(rows[0]!.deleted_at).not.toBeNull();
 
@@ -354,11 +380,11 @@ describe('todos: another owner', () => {
       const res = await api(stack.url, method, route, { token: mallory.token, body });
       expect({ method, route, status: res.status, body: res.body }).toEqual({ method, route, status: 404, body: notFound.body });
     }
-    expect((await api(stack.url, 'GET', '/todos', { token: mallory.token })).body.todos).toEqual([]);
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos', { token: mallory.token })).body.todos).toEqual([]);
 
     const mine = await api(stack.url, 'GET', `/todos/${todo.id}`, { token: alice.token });
     expect(mine.body).toEqual(todo);
-    expect((await api(stack.url, 'GET', `/todos/${todo.id}/history`, { token: alice.token })).body).toEqual({ todo_id: todo.id, status_history: [], snapshots: [] });
+    expect((await api<TodoHistory>(stack.url, 'GET', `/todos/${todo.id}/history`, { token: alice.token })).body).toEqual({ todo_id: todo.id, status_history: [], snapshots: [] });
 
     type Row = { event_type: string; severity_level: string; user_id: string; event_source: string; ip_address: string; resource_involved: string; action_taken: string };
     const rows = await eventually(async () => {
@@ -372,7 +398,14 @@ describe('todos: another owner', () => {
     });
     expect(rows).toHaveLength(attempts.length);
     for (const row of rows) {
-      expect(row).toMatchObject({ event_type: 'PERMISSION_VIOLATION', user_id: mallory.userId, event_source: 'TODO_API', ip_address: '127.0.0.1', resource_involved: todo.id, action_taken: 'REQUEST_BLOCKED' });
+      expect(row).toMatchObject({
+        event_type: 'PERMISSION_VIOLATION',
+        user_id: mallory.userId,
+        event_source: 'TODO_API',
+        ip_address: '127.0.0.1',
+        resource_involved: todo.id,
+        action_taken: 'REQUEST_BLOCKED',
+      });
     }
     // Reads weigh MEDIUM, attempted changes HIGH.
     expect(rows.map((r) => r.severity_level).sort()).toEqual(['HIGH', 'HIGH', 'HIGH', 'HIGH', 'MEDIUM', 'MEDIUM']);
@@ -387,11 +420,11 @@ describe('todos: another owner', () => {
     // The same id as Alice, but an administrator: a different owner.
     const admin = await adminSession(alice.userId);
     expect((await api(stack.url, 'GET', `/todos/${aliceTodo.id}`, { token: admin })).status).toBe(404);
-    expect((await api(stack.url, 'GET', '/todos', { token: admin })).body.todos).toEqual([]);
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos', { token: admin })).body.todos).toEqual([]);
     const adminTodo = await createTodo(admin, 'admin todo');
-    expect((await api(stack.url, 'GET', '/todos', { token: admin })).body.todos.map((t: { id: string }) => t.id)).toEqual([adminTodo.id]);
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos', { token: admin })).body.todos.map((t: { id: string }) => t.id)).toEqual([adminTodo.id]);
     expect((await api(stack.url, 'GET', `/todos/${adminTodo.id}`, { token: alice.token })).status).toBe(404);
-    expect((await api(stack.url, 'GET', '/todos', { token: alice.token })).body.todos.map((t: { id: string }) => t.id)).toEqual([aliceTodo.id]);
+    expect((await api<TodoPage>(stack.url, 'GET', '/todos', { token: alice.token })).body.todos.map((t: { id: string }) => t.id)).toEqual([aliceTodo.id]);
   });
 });
 

@@ -65,7 +65,7 @@ describe('auditflow admin', () => {
 
   it('lets the created administrator log in over HTTP, and unlocks a locked-out one', async () => {
     stack = await startStack(ns);
-    const login = await api(stack.url, 'POST', '/admin/login', { body: { email: 'boss@example.com', password: PASSWORD } });
+    const login = await api<{ administrator: unknown }>(stack.url, 'POST', '/admin/login', { body: { email: 'boss@example.com', password: PASSWORD } });
     expect(login.status).toBe(200);
     expect(login.body.administrator).toMatchObject({ email: 'boss@example.com', admin_level: 5 });
 

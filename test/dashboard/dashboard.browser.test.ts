@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
+import type { Viewer } from '../../src/features/dashboard/dashboard.service';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -109,10 +110,22 @@ beforeAll(async () => {
     },
     { kind: 'auth', event_type: 'login_success', user_id: timelineUser.id, event_status: 'SUCCESS', risk_score: 82, ip_address: '198.51.100.66' },
     // Yesterday, so the report form's default period (yesterday, which has ended) has something to count.
-    { kind: 'auth', event_type: 'login_failed', user_id: 'yesterday-user', event_status: 'FAILURE', risk_score: 91, ip_address: '198.51.100.70', occurred_at: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) + 'T12:00:00Z' },
+    {
+      kind: 'auth',
+      event_type: 'login_failed',
+      user_id: 'yesterday-user',
+      event_status: 'FAILURE',
+      risk_score: 91,
+      ip_address: '198.51.100.70',
+      occurred_at: `${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}T12:00:00Z`,
+    },
   ]);
   expect(sent.status).toBe(202);
-  await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'profile_updated'`)) === 1 && (await clickHouseCount(`SELECT count() AS n FROM error_logs WHERE error_code = 'SHOP-PAY-042'`)) === 1);
+  await eventually(
+    async () =>
+      (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'profile_updated'`)) === 1 &&
+      (await clickHouseCount(`SELECT count() AS n FROM error_logs WHERE error_code = 'SHOP-PAY-042'`)) === 1,
+  );
   await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM failed_login_attempts WHERE email_address = {e:String}`, { e: lockedUser.email })) === 5);
 
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -293,7 +306,10 @@ describe('the dashboard in a browser', () => {
     await shot('06-user-timeline');
 
     // Opening it was recorded as an administrator reading the account.
-    await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'user_timeline_viewed' AND user_id = {u:String} AND triggered_by_type = 'admin'`, { u: timelineUser.id })) >= 1);
+    await eventually(
+      async () =>
+        (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'user_timeline_viewed' AND user_id = {u:String} AND triggered_by_type = 'admin'`, { u: timelineUser.id })) >= 1,
+    );
 
     // Another app's user id (not a UUID): its timeline opens, and the page's own look-ups write nothing to Error logs.
     await openPage('#/timeline?user=u-42', 'User timeline');
@@ -329,7 +345,12 @@ describe('the dashboard in a browser', () => {
     expect(report.report_hash).toBe(stored.report_hash);
     expect(stored.generated_by).toBe(`admin:${ADMIN.email}`);
     const [pdf] = await Promise.all([page.waitForEvent('download'), row.locator('button.download-pdf').click()]);
-    expect(fs.readFileSync((await pdf.path())!).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      fs
+        .readFileSync((await pdf.path())!)
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     await shot('07-reports');
   }, 90_000);
 
@@ -411,7 +432,7 @@ describe('the dashboard API and page', () => {
   });
 
   it('gives a reports key the overview and reports but not users or incidents, and no actions', async () => {
-    const me = await api(stack.url, 'GET', '/v1/dashboard/me', { token: reportsKey });
+    const me = await api<Viewer>(stack.url, 'GET', '/v1/dashboard/me', { token: reportsKey });
     expect(me.body.principal).toMatchObject({ type: 'api_key', name: 'compliance-officer' });
     expect(me.body.can).toMatchObject({ readReports: true, manageReports: true, readUsers: false, unlockUsers: false, resolveIncidents: false });
     expect((await api(stack.url, 'GET', '/v1/dashboard/overview', { token: reportsKey })).status).toBe(200);
@@ -424,22 +445,25 @@ describe('the dashboard API and page', () => {
 
   it('holds a level-1 administrator to reading', async () => {
     await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email: 'reader@admin.example', password: ADMIN.password, admin_level: 1 });
-    const token = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'reader@admin.example', password: ADMIN.password } })).body.token;
-    const me = await api(stack.url, 'GET', '/v1/dashboard/me', { token });
+    const token = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'reader@admin.example', password: ADMIN.password } })).body.token;
+    const me = await api<Viewer>(stack.url, 'GET', '/v1/dashboard/me', { token });
     expect(me.body.can).toMatchObject({ readIncidents: true, readUsers: true, readReports: true, resolveIncidents: false, unlockUsers: false, manageReports: false });
     expect((await api(stack.url, 'GET', '/v1/dashboard/failed-logins?by=account', { token })).status).toBe(200);
-    expect((await api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: '2020-01-01T00:00:00Z', period_end: '2020-01-02T00:00:00Z' } })).status).toBe(403);
+    expect((await api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: '2020-01-01T00:00:00Z', period_end: '2020-01-02T00:00:00Z' } })).status).toBe(
+      403,
+    );
     expect((await api(stack.url, 'POST', `/admin/users/${lockedUser.id}/unlock`, { token, body: {} })).status).toBe(403);
   });
 
   it('pages a timeline with a cursor, without repeating or skipping an event', async () => {
     // Not audit events: each first page records one, which could land mid-walk.
     const kinds = 'auth,security,session,api_access,failed_login';
-    const all = await api(stack.url, 'GET', `/v1/dashboard/users/${timelineUser.id}/timeline?limit=200&order=asc&kinds=${kinds}`, { token: await freshAdminToken() });
+    type TimelinePage = { events: { event_id: string }[]; next_cursor: string | null };
+    const all = await api<TimelinePage>(stack.url, 'GET', `/v1/dashboard/users/${timelineUser.id}/timeline?limit=200&order=asc&kinds=${kinds}`, { token: await freshAdminToken() });
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { events: { event_id: string }[]; next_cursor: string | null } } = await api(
+      const res: { body: TimelinePage } = await api<TimelinePage>(
         stack.url,
         'GET',
         `/v1/dashboard/users/${timelineUser.id}/timeline?limit=2&order=asc&kinds=${kinds}${cursor ? `&cursor=${cursor}` : ''}`,
@@ -448,7 +472,7 @@ describe('the dashboard API and page', () => {
       ids.push(...res.body.events.map((e) => e.event_id));
       cursor = res.body.next_cursor;
     } while (cursor);
-    expect(ids).toEqual(all.body.events.map((e: { event_id: string }) => e.event_id));
+    expect(ids).toEqual(all.body.events.map((e) => e.event_id));
     expect(ids.length).toBeGreaterThanOrEqual(3);
     const wrongOrder = await api(stack.url, 'GET', `/v1/dashboard/users/${timelineUser.id}/timeline?order=desc&cursor=${encodeURIComponent('bm90IGEgY3Vyc29y')}`, { token: await freshAdminToken() });
     expect(wrongOrder.status).toBe(400);
@@ -457,6 +481,6 @@ describe('the dashboard API and page', () => {
 
 let freshToken = '';
 async function freshAdminToken(): Promise<string> {
-  freshToken ||= (await api(stack.url, 'POST', '/admin/login', { body: ADMIN })).body.token;
+  freshToken ||= (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: ADMIN })).body.token;
   return freshToken;
 }

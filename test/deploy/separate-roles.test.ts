@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { VerificationResult } from '../../src/domain/verification';
 import { api as call } from '../helpers/accounts';
 import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { sample } from '../helpers/prometheus';
@@ -20,8 +21,7 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-const envFor = (role: string, extra: Record<string, string> = {}) =>
-  ns.env({ ROLE: role, DATA_DIR: path.join(ns.dataDir, role), KEYS_DIR: path.join(ns.dataDir, 'shared-keys'), ...extra });
+const envFor = (role: string, extra: Record<string, string> = {}) => ns.env({ ROLE: role, DATA_DIR: path.join(ns.dataDir, role), KEYS_DIR: path.join(ns.dataDir, 'shared-keys'), ...extra });
 
 async function spawn(role: string, extra: Record<string, string> = {}): Promise<AuditflowProcess> {
   const p = await spawnAuditflow(envFor(role, extra));
@@ -56,10 +56,13 @@ it('runs api, worker and scheduler as separate processes: events reach ClickHous
   await eventually(async () => (await count()) === '20');
 
   // Seals by the worker and reports signed by the worker verify in the API process: one key, from KEYS_DIR.
-  const verified = await call(url, 'GET', '/v1/integrity/verify', { token: key });
+  const verified = await call<VerificationResult>(url, 'GET', '/v1/integrity/verify', { token: key });
   expect(verified.body.tables.filter((t: { ok: boolean }) => !t.ok)).toEqual([]);
   expect(verified.body.ok).toBe(true);
-  const report = await call(url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-02T00:00:00Z' } });
+  const report = await call<{ id: string }>(url, 'POST', '/v1/reports', {
+    token: key,
+    body: { type: 'daily_security_summary', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-02T00:00:00Z' },
+  });
   expect((await call(url, 'GET', `/v1/reports/${report.body.id}/verification`, { token: key })).body).toMatchObject({ ok: true, signature_valid: true, key_matches: true });
 
   // Each process serves its own counts: the flushes and lag are the worker's, the accepted events the API's.

@@ -73,7 +73,11 @@ it('runs the worker in a child process, restarts it when it dies, and loses or d
   const analyst = createClient({ url: `${base}/clickhouse`, password: queryKey, log: { level: ClickHouseLogLevel.OFF } });
   try {
     const stored = await eventually(async () => {
-      const result = await analyst.query({ query: 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs WHERE event_id IN {ids:Array(UUID)}', query_params: { ids: sent }, format: 'JSONEachRow' });
+      const result = await analyst.query({
+        query: 'SELECT count() AS n, uniqExact(event_id) AS u FROM audit_logs WHERE event_id IN {ids:Array(UUID)}',
+        query_params: { ids: sent },
+        format: 'JSONEachRow',
+      });
       const [row] = await result.json<{ n: string; u: string }>();
       return Number(row!.n) === sent.length ? row : undefined;
     }, 60_000);

@@ -57,9 +57,7 @@ describe('docs/data-model.md', () => {
     const pool = new Pool({ connectionString: ns.databaseUrl, max: 1 });
     try {
       await migratePostgres(pool);
-      const { rows } = await pool.query<{ table_name: string; column_name: string }>(
-        `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'`,
-      );
+      const { rows } = await pool.query<{ table_name: string; column_name: string }>(`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'`);
       const columns = new Set(rows.map((r) => `${r.table_name}.${r.column_name}`));
       // ClickHouse's tables are checked above; user_sessions is in both stores and named only in its own section.
       const tables = new Set([...rows.map((r) => r.table_name)].filter((t) => !HASHED_COLUMNS.has(t)));

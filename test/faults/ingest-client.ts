@@ -108,7 +108,10 @@ export interface LoadProcessResult {
  * load is not capped by what one event loop can send (one process on these
  * 2 cores offered 2–6× the sustainable rate). Resolves with their merged figures.
  */
-export async function runLoadProcesses(processes: number, options: IngestLoadOptions): Promise<{ acked: Set<string>; statuses: Record<string, number>; offeredEvents: number; resent: number; elapsedMs: number }> {
+export async function runLoadProcesses(
+  processes: number,
+  options: IngestLoadOptions,
+): Promise<{ acked: Set<string>; statuses: Record<string, number>; offeredEvents: number; resent: number; elapsedMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-flood-'));
   try {
     const started = performance.now();

@@ -82,7 +82,12 @@ export class BacklogSampler {
     const t = this.clock();
     try {
       const k = this.keyPrefix;
-      const [wait, active, delayed, prioritized] = await Promise.all([this.redis.llen(`${k}:wait`), this.redis.llen(`${k}:active`), this.redis.zcard(`${k}:delayed`), this.redis.zcard(`${k}:prioritized`)]);
+      const [wait, active, delayed, prioritized] = await Promise.all([
+        this.redis.llen(`${k}:wait`),
+        this.redis.llen(`${k}:active`),
+        this.redis.zcard(`${k}:delayed`),
+        this.redis.zcard(`${k}:prioritized`),
+      ]);
       this.samples.push({ t, jobs: wait + active + delayed + prioritized, waiting: wait });
     } catch {
       this.samples.push({ t, jobs: null, waiting: null });

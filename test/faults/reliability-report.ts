@@ -30,7 +30,14 @@ export interface FaultFigure extends Partial<Tally> {
 /** Saves one scenario's figures for the report written when the run ends. */
 export function recordFigure(figure: Omit<FaultFigure, 'loadAvg'>): void {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const row: FaultFigure = { ...figure, loadAvg: os.loadavg().map((l) => l.toFixed(2)).join(' '), measuredAt: new Date().toISOString().slice(0, 16).replace('T', ' ') };
+  const row: FaultFigure = {
+    ...figure,
+    loadAvg: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+    measuredAt: new Date().toISOString().slice(0, 16).replace('T', ' '),
+  };
   fs.writeFileSync(path.join(RESULTS_DIR, `${String(figure.order).padStart(2, '0')}.json`), JSON.stringify(row));
 }
 
@@ -92,7 +99,9 @@ export function renderFigures(rows: FaultFigure[], attacks: AttackVerdict[], ran
           '',
           '| test | file | result | time |',
           '|---|---|---|---:|',
-          ...attacks.map((a) => `| ${a.title.replace(/\|/g, '\\|')} | \`${a.file}\` | ${a.status === 'passed' ? 'caught' : a.status === 'failed' ? '**NOT CAUGHT**' : a.status} | ${(a.ms / 1000).toFixed(1)} s |`),
+          ...attacks.map(
+            (a) => `| ${a.title.replace(/\|/g, '\\|')} | \`${a.file}\` | ${a.status === 'passed' ? 'caught' : a.status === 'failed' ? '**NOT CAUGHT**' : a.status} | ${(a.ms / 1000).toFixed(1)} s |`,
+          ),
         ]),
   ];
   return lines.join('\n');

@@ -3,14 +3,41 @@ import path from 'node:path';
 import type { TestNamespace } from './test-env';
 import { eventually } from './test-env';
 
-export interface JsonResponse {
+/**
+ * A response, its body parsed as JSON (else left as text). `T` is the body the
+ * test expects: nothing here checks it, the test's own assertions do.
+ */
+export interface JsonResponse<T = unknown> {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: T;
+}
+
+/** The body of a refused request (the API's error handler). */
+export interface ErrorBody {
+  error: { code: string; error_code?: string; message: string; details?: unknown };
+}
+
+/** A 400 VALIDATION_FAILED: each refused field, by path. */
+export interface ValidationErrorBody {
+  error: ErrorBody['error'] & { details: { path: string; message: string }[] };
+}
+
+/** What a login or an account restore answers: a session token, or a refusal; a 401 STEP_UP_REQUIRED names the challenge that the mailed code confirms. */
+export interface LoginAnswer {
+  token?: string;
+  error?: ErrorBody['error'] & { details: { challenge: string; method: string; expires_in_seconds: number } };
+}
+
+/** The `error` of a refused request's body; throws (failing the test) when the body holds none. */
+export function errorOf(res: { status: number; body: unknown }): ErrorBody['error'] {
+  const body = res.body;
+  if (typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'object' && body.error !== null) return body.error as ErrorBody['error'];
+  throw new Error(`no error in the body of a ${res.status}: ${JSON.stringify(body)}`);
 }
 
 /** A JSON request to the API, with an optional bearer token. */
-export async function api(base: string, method: string, route: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
+export async function api<T = unknown>(base: string, method: string, route: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -22,7 +49,7 @@ export async function api(base: string, method: string, route: string, options: 
   } catch {
     /* not JSON */
   }
-  return { status: response.status, headers: response.headers, body };
+  return { status: response.status, headers: response.headers, body: body as T };
 }
 
 /** The newest mail sent to `to` (the embedded default writes mails under $DATA_DIR/mail). */
@@ -61,8 +88,8 @@ export async function signUp(base: string, ns: TestNamespace, email: string, pas
   if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
   const verified = await api(base, 'POST', '/auth/verify-email', { body: { token: tokenFromMail(await lastMailTo(ns, email, /Verify/)) } });
   if (verified.status !== 200) throw new Error(`verify: ${verified.status} ${JSON.stringify(verified.body)}`);
-  const login = await api(base, 'POST', '/auth/login', { body: { email, password } });
+  const login = await api<{ token: string }>(base, 'POST', '/auth/login', { body: { email, password } });
   if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
-  const me = await api(base, 'GET', '/me', { token: login.body.token });
+  const me = await api<{ id: string }>(base, 'GET', '/me', { token: login.body.token });
   return { token: login.body.token, userId: me.body.id };
 }

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/lib/logger';
 
 /** A real logger (with the product's redaction) whose JSON lines are kept for a test to read. */
-export function captureLogs(level = 'info'): { logger: Logger; lines: string[]; parsed: () => Record<string, any>[] } { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function captureLogs(level = 'info'): { logger: Logger; lines: string[]; parsed: () => Record<string, unknown>[] } {
   const lines: string[] = [];
   const logger = createLogger(
     level,
@@ -14,5 +14,5 @@ export function captureLogs(level = 'info'): { logger: Logger; lines: string[]; 
       },
     }),
   );
-  return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l)) };
+  return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }

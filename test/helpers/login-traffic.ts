@@ -46,7 +46,5 @@ export function bruteForce(shape: LoginShape, o: { userId: string; homeIp: strin
 /** Credential stuffing: one IP tries a leaked list, each account once, 1 s apart, the last one just now. Oldest first. */
 export function credentialStuffing(shape: LoginShape, o: { userPrefix: string; attackerIp: string; accounts: number; now?: number }): Record<string, unknown>[] {
   const now = o.now ?? Date.now();
-  return Array.from({ length: o.accounts }, (_, i) =>
-    loginEvent(shape, { userId: `${o.userPrefix}-${i}`, ip: o.attackerIp, ok: false, at: new Date(now - (o.accounts - 1 - i) * SECOND) }),
-  );
+  return Array.from({ length: o.accounts }, (_, i) => loginEvent(shape, { userId: `${o.userPrefix}-${i}`, ip: o.attackerIp, ok: false, at: new Date(now - (o.accounts - 1 - i) * SECOND) }));
 }

@@ -21,7 +21,12 @@ export function spoolDir(dataDir: string): string {
 /** Segment files in the spool, oldest first. */
 export function spoolSegments(dataDir: string): string[] {
   const dir = spoolDir(dataDir);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.spool')).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.spool'))
+        .sort()
+    : [];
 }
 
 /**

@@ -4,6 +4,8 @@ import { QUEUE_NAMES } from '../../src/queues/queue-names';
 import { Pool } from 'pg';
 import { ApiKeyRepository, type ApiKeyOptions, type ApiKeyScope } from '../../src/features/api-keys/api-key.repository';
 import { ApiKeyService } from '../../src/features/api-keys/api-key.service';
+import type { EventResult, IngestResponse } from '../../src/features/ingest/ingest.service';
+import type { EventIssue } from '../../src/schemas/event';
 import type { ClickHouseClient } from '../../src/lib/clickhouse';
 import { createLogger } from '../../src/lib/logger';
 import { ensureDatabase } from '../../src/lib/pg';
@@ -33,19 +35,37 @@ export async function createApiKey(ns: TestNamespace, name: string, scopes: ApiK
   }
 }
 
-export interface PostResult {
+/**
+ * What POST /v1/events answered, its body parsed as JSON (else left as text).
+ * `T` is the body the test expects: the ingest answer by default, `ErrorBody`
+ * for a request refused as a whole (401, 413, 429, 503...). Nothing here checks it.
+ */
+export interface PostResult<T = IngestBody> {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: T;
 }
 
+/** One event's outcome: the variants of the API's EventResult in one shape, so a test reads the fields it asserts on. */
+export interface IngestEventResult {
+  index: number;
+  status: EventResult['status'];
+  event_id?: string;
+  warnings?: string[];
+  message?: string;
+  errors?: EventIssue[];
+}
+
+/** The ingest answer (202, 207, 400, 409). */
+export type IngestBody = Omit<IngestResponse['body'], 'events'> & { events: IngestEventResult[] };
+
 /** POSTs JSON (or a raw string) to the ingest API. */
-export async function postEvents(
+export async function postEvents<T = IngestBody>(
   url: string,
   key: string | null,
   body: unknown,
   options: { raw?: boolean; contentType?: string; headers?: Record<string, string> } = {},
-): Promise<PostResult> {
+): Promise<PostResult<T>> {
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json', ...options.headers };
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const response = await fetch(`${url}/v1/events`, {
@@ -60,7 +80,7 @@ export async function postEvents(
   } catch {
     /* not JSON */
   }
-  return { status: response.status, headers: response.headers, body: parsed };
+  return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
 /** Rows of a query, with 64-bit integers as numbers. */

@@ -26,7 +26,10 @@ export interface TestNamespace {
 }
 
 export function createNamespace(label: string): TestNamespace {
-  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const id = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `af-${id}-`));
   const admin = new URL(PG_ADMIN_URL);
   admin.pathname = `/af_test_${id}`;

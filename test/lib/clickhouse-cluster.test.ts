@@ -34,7 +34,9 @@ interface Column {
 
 /** Every column of every table and view, tables named as on one node (`t_local` → `t`). */
 async function columnsOf(database: string): Promise<Column[]> {
-  const rows = await queryRows<Column & { position: number }>(clickhouse, `SELECT table, name, type, default_kind, default_expression, position FROM system.columns WHERE database = {d:String}`, { d: database });
+  const rows = await queryRows<Column & { position: number }>(clickhouse, `SELECT table, name, type, default_kind, default_expression, position FROM system.columns WHERE database = {d:String}`, {
+    d: database,
+  });
   return rows
     .map(({ position, ...c }) => ({ ...c, table: c.table.replace(/_local$/, ''), position }))
     .sort((a, b) => a.table.localeCompare(b.table) || a.position - b.position)
@@ -85,29 +87,30 @@ describe('the cluster variant of the ClickHouse migrations', () => {
         alters.set(alter[1]!, [...(alters.get(alter[1]!) ?? []), alter[2]!]);
         if (!alter[1]!.endsWith('_local')) continue;
       }
-      const onOneReplica = statement
-        .replace(` ON CLUSTER ${CLUSTER}`, '')
-        .replace(/Replicated(\w*MergeTree)\('[^']*', '\{replica\}'(?:, )?/, '$1(');
+      const onOneReplica = statement.replace(` ON CLUSTER ${CLUSTER}`, '').replace(/Replicated(\w*MergeTree)\('[^']*', '\{replica\}'(?:, )?/, '$1(');
       await clickhouse.command({ query: onOneReplica });
     }
     // Columns change on both halves; a projection and a sorting key belong to the storage table alone.
-    const columnChanges = (changes: string[] | undefined) =>
-      (changes ?? []).filter((change) => change.startsWith('ADD COLUMN')).map((change) => change.replace(/,\s*MODIFY ORDER BY \([^()]*\)$/, ''));
+    const columnChanges = (changes: string[] | undefined) => (changes ?? []).filter((change) => change.startsWith('ADD COLUMN')).map((change) => change.replace(/,\s*MODIFY ORDER BY \([^()]*\)$/, ''));
     for (const [table, changes] of alters) if (!table.endsWith('_local')) expect(changes).toEqual(columnChanges(alters.get(`${table}_local`)));
-    const projections = (db: string) => queryRows<{ table: string; name: string }>(clickhouse, `SELECT replaceRegexpOne(table, '_local$', '') AS table, name FROM system.projections WHERE database = {d:String} ORDER BY table, name`, { d: db });
+    const projections = (db: string) =>
+      queryRows<{ table: string; name: string }>(clickhouse, `SELECT replaceRegexpOne(table, '_local$', '') AS table, name FROM system.projections WHERE database = {d:String} ORDER BY table, name`, {
+        d: db,
+      });
     expect((await projections('single_node')).length).toBeGreaterThan(0);
     expect(await projections('shard')).toEqual(await projections('single_node'));
 
     const single = await columnsOf('single_node');
     expect(single.length).toBeGreaterThan(150);
     expect(await columnsOf('shard')).toEqual(single);
-    const views = (db: string) => queryRows<{ name: string; engine: string }>(clickhouse, `SELECT name, engine FROM system.tables WHERE database = {d:String} AND engine = 'MaterializedView' ORDER BY name`, { d: db });
+    const views = (db: string) =>
+      queryRows<{ name: string; engine: string }>(clickhouse, `SELECT name, engine FROM system.tables WHERE database = {d:String} AND engine = 'MaterializedView' ORDER BY name`, { d: db });
     expect(await views('shard')).toEqual(await views('single_node'));
     expect((await views('shard')).length).toBeGreaterThan(5);
     await clickhouse.command({ query: `USE ${ns.config().clickhouse.database}` });
   });
 
-  it('extends a sorting key on the storage table alone, and changes a view\'s query on every shard', () => {
+  it("extends a sorting key on the storage table alone, and changes a view's query on every shard", () => {
     expect(clusterStatements('ALTER TABLE t ADD COLUMN IF NOT EXISTS c String, MODIFY ORDER BY (a, c)', CLUSTER)).toEqual([
       `ALTER TABLE t_local ON CLUSTER ${CLUSTER} ADD COLUMN IF NOT EXISTS c String, MODIFY ORDER BY (a, c)`,
       `ALTER TABLE t ON CLUSTER ${CLUSTER} ADD COLUMN IF NOT EXISTS c String`,

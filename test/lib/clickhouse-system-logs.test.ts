@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { VerificationResult } from '../../src/domain/verification';
 import { api } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
@@ -26,7 +27,7 @@ it('the embedded store keeps no system log tables, even asked to log queries, so
       await new Promise((r) => setTimeout(r, 150));
       await stack.writer!.flushAll();
     }
-    expect((await api(stack.url, 'GET', '/v1/integrity/verify', { token: key })).body.ok).toBe(true);
+    expect((await api<VerificationResult>(stack.url, 'GET', '/v1/integrity/verify', { token: key })).body.ok).toBe(true);
     const ch = stack.clickhouse!;
     // A system table with storage of its own (query_log and the rest are MergeTree tables; the System* engines are views of memory).
     // Everything that would feed query_log, query_thread_log, processors_profile_log, part_log and text_log on a server.
@@ -36,10 +37,7 @@ it('the embedded store keeps no system log tables, even asked to log queries, so
     await ch.command({ query: 'OPTIMIZE TABLE audit_logs FINAL', clickhouse_settings: logging });
     await ch.command({ query: 'SYSTEM FLUSH LOGS' });
 
-    const logTables = await queryRows<{ name: string; engine: string }>(
-      ch,
-      `SELECT name, engine FROM system.tables WHERE database = 'system' AND engine NOT LIKE 'System%'`,
-    );
+    const logTables = await queryRows<{ name: string; engine: string }>(ch, `SELECT name, engine FROM system.tables WHERE database = 'system' AND engine NOT LIKE 'System%'`);
     expect(logTables).toEqual([]);
     const [queries] = await queryRows<{ n: number }>(ch, `SELECT count() AS n FROM system.tables WHERE database = 'system' AND name = 'query_log'`);
     expect(queries!.n).toBe(0);

@@ -61,6 +61,9 @@ it('a reader that keeps up gets every line, in order, before the exit', async ()
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   await read;
   expect(code).toBe(0);
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { i: number });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { i: number });
   expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
 }, 30_000);

@@ -7,7 +7,16 @@ it('logs a Redis write refused for memory by its message and command name, witho
   const redis = await ThrowawayRedis.start(['--maxmemory', String(2 * 1024 * 1024), '--maxmemory-policy', 'noeviction']);
   const client = new Redis(redis.url);
   const lines: string[] = [];
-  const logger = createLogger('info', {}, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+  const logger = createLogger(
+    'info',
+    {},
+    new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
   try {
     for (let i = 0; i < 40; i++) await client.set(`fill:${i}`, 'x'.repeat(100_000)).catch(() => undefined);
     const payload = 'secret-event-content '.repeat(10_000);

@@ -14,7 +14,11 @@ const OLD_NAMES: Record<string, string> = {
   '010b_step_up.sql': '010_step_up.sql',
 };
 
-const files = () => fs.readdirSync(PG_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+const files = () =>
+  fs
+    .readdirSync(PG_MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
 
 const namespaces: TestNamespace[] = [];
 const pools: Pool[] = [];

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { createPgPool, ensureDatabase, withTransaction } from '../../src/lib/pg';
 import { createNamespace } from '../helpers/test-env';
 

@@ -16,7 +16,14 @@ it('a worker whose Redis refuses writes for memory scores nothing twice and lose
   try {
     const key = await createApiKey(ns, 'risk-oom');
     const ids = Array.from({ length: 20 }, () => randomUUID());
-    const events = ids.map((event_id, i) => ({ kind: 'failed_login', event_id, user_id: 'oom-user', email_address: 'oom-user@shop.example', failure_reason: 'INVALID_PASSWORD', ip_address: `198.51.100.${i + 1}` }));
+    const events = ids.map((event_id, i) => ({
+      kind: 'failed_login',
+      event_id,
+      user_id: 'oom-user',
+      email_address: 'oom-user@shop.example',
+      failure_reason: 'INVALID_PASSWORD',
+      ip_address: `198.51.100.${i + 1}`,
+    }));
     expect((await postEvents(api.url, key, events)).status).toBe(202);
     // Then Redis fills up (something else's writes): every write of the worker, the risk worker's state and BullMQ's job moves alike, is refused.
     for (let i = 0; i < 20; i++) await admin.set(`oom-fill:${i}`, 'x'.repeat(100_000));
@@ -28,10 +35,14 @@ it('a worker whose Redis refuses writes for memory scores nothing twice and lose
     const during = await queryRows<{ n: number }>(worker.clickhouse!, `SELECT count() AS n FROM failed_login_attempts WHERE user_id = 'oom-user'`);
     // Room again: the waiting job is taken, scored once and written once.
     await admin.config('SET', 'maxmemory', '0');
-    const rows = await eventually(async () => {
-      const r = await queryRows<{ id: string }>(worker!.clickhouse!, `SELECT DISTINCT toString(event_id) AS id FROM failed_login_attempts WHERE user_id = 'oom-user'`);
-      return r.length >= ids.length && r;
-    }, 30_000, 250);
+    const rows = await eventually(
+      async () => {
+        const r = await queryRows<{ id: string }>(worker!.clickhouse!, `SELECT DISTINCT toString(event_id) AS id FROM failed_login_attempts WHERE user_id = 'oom-user'`);
+        return r.length >= ids.length && r;
+      },
+      30_000,
+      250,
+    );
     expect(Number(during[0]!.n)).toBe(0);
     expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
     const [totals] = await queryRows<{ n: number; u: number }>(worker.clickhouse!, `SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM failed_login_attempts WHERE user_id = 'oom-user'`);

@@ -56,7 +56,16 @@ async function send(...events: unknown[]): Promise<void> {
   expect(result.status).toBe(202);
 }
 
-const subject = async (user: string) => (await api(stack.url, 'GET', `/v1/subjects/${user}`, { headers: { authorization: `Bearer ${key}` } })).body;
+/**
+ * GET /v1/subjects/:user, the parts these tests read. Until the worker has seen
+ * the user the answer is a 404 with none of them, which is why the waits use `?.`.
+ */
+interface Subject {
+  risk: { level: string; action: string; factors: { signal: string }[] };
+  lock: { locked: boolean; permanent: boolean; lock_count: number };
+  recent_decisions: { risk_level: string; factors: { signal: string }[] }[];
+}
+const subject = async (user: string) => (await api<Subject>(stack.url, 'GET', `/v1/subjects/${user}`, { headers: { authorization: `Bearer ${key}` } })).body;
 
 /** A webhook receiver that answers the first `failFirst` calls of each delivery with 500, then 200. */
 function receiver(failFirst: number) {
@@ -85,9 +94,9 @@ beforeAll(async () => {
   await setSetting('lockout.multiplier', '2', 'float');
   await setSetting('lockout.permanent_after', '3', 'integer');
   await setSetting('risk.known_bad_ips', '198.51.100.66, 203.0.113.128/25');
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', WEBHOOK_BACKOFF_MS: '200', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' }) // the receiver is on loopback;
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', WEBHOOK_BACKOFF_MS: '200', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' }); // the receiver is on loopback;
   const url = await hook.listen();
-  const put = await api(stack.url, 'PUT', '/v1/webhook', { headers: { authorization: `Bearer ${key}` }, body: { url } });
+  const put = await api<{ secret: string }>(stack.url, 'PUT', '/v1/webhook', { headers: { authorization: `Bearer ${key}` }, body: { url } });
   expect(put.status).toBe(201);
   secret = put.body.secret;
   expect(secret).toMatch(/^whsec_/);
@@ -199,11 +208,10 @@ describe('risk worker', () => {
     expect(lengths[2]! / lengths[1]!).toBeCloseTo(2, 0);
 
     const unlocks = await eventually(async () => {
-      const r = await queryRows<{ n: number }>(
-        stack.clickhouse!,
-        `SELECT count() AS n FROM audit_logs WHERE source_app = {a:String} AND user_id = {u:String} AND event_type = 'account_unlocked'`,
-        { a: APP, u: user },
-      );
+      const r = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM audit_logs WHERE source_app = {a:String} AND user_id = {u:String} AND event_type = 'account_unlocked'`, {
+        a: APP,
+        u: user,
+      });
       return r[0]!.n === 3 && r;
     });
     expect(unlocks[0]!.n).toBe(3);
@@ -272,7 +280,7 @@ describe('risk worker', () => {
       const s = await subject('dist-user');
       return s.recent_decisions?.length === 5 && s.lock.lock_count === 1 && s;
     });
-    expect(dist.recent_decisions[0].factors.map((f: { signal: string }) => f.signal)).toContain('account_many_ips');
+    expect(dist.recent_decisions[0]!.factors.map((f: { signal: string }) => f.signal)).toContain('account_many_ips');
     // Locks here last 1.2 s: the lock count shows it happened.
     expect(dist.lock.lock_count).toBe(1);
 

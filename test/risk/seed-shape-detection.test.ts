@@ -29,7 +29,12 @@ async function send(events: Record<string, unknown>[]): Promise<void> {
   expect({ status: res.status, accepted: res.body.accepted }).toEqual({ status: 202, accepted: events.length });
 }
 
-const subject = async (user: string) => (await api(stack.url, 'GET', `/v1/subjects/${user}`, { headers: { authorization: `Bearer ${key}` } })).body;
+/** GET /v1/subjects/:user, the parts read here (a 404 until the worker has seen the user: hence the `?.`). */
+interface Subject {
+  risk: { level: string };
+  lock: { locked: boolean; lock_count: number };
+}
+const subject = async (user: string) => (await api<Subject>(stack.url, 'GET', `/v1/subjects/${user}`, { headers: { authorization: `Bearer ${key}` } })).body;
 
 interface Decision {
   event_type: string;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { api, lastMailTo, signUp } from '../helpers/accounts';
+import { api, lastMailTo, type LoginAnswer, signUp } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -23,7 +23,7 @@ async function stepUpRequiredAt(): Promise<Date | null> {
 }
 
 const login = (ip: string, device: string, pw = password) =>
-  api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: pw, device_fingerprint: device } });
+  api<LoginAnswer>(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password: pw, device_fingerprint: device } });
 
 /** Waits until the risk worker has scored `n` login successes of the user. */
 const scoredSuccesses = (n: number) =>
@@ -37,7 +37,7 @@ const scoredSuccesses = (n: number) =>
   });
 
 /** The second half of the login, from the same client. */
-const confirm = (ip: string, challenge: string, code: string) => api(stack.url, 'POST', '/auth/login/confirm', { headers: { 'x-forwarded-for': ip }, body: { challenge, code } });
+const confirm = (ip: string, challenge: string, code: string) => api<{ token: string }>(stack.url, 'POST', '/auth/login/confirm', { headers: { 'x-forwarded-for': ip }, body: { challenge, code } });
 
 const codeFromMail = async () => /Your login code: (\d{6})/.exec(await lastMailTo(ns, email, /login code/))![1]!;
 
@@ -72,14 +72,14 @@ it('after a step_up decision, a login from a new device needs the mailed code; o
 
   // A wrong code voids the challenge: even the right code cannot use it afterwards.
   const wrong = code === '000000' ? '000001' : '000000';
-  expect((await confirm('10.55.0.9', challenged.body.error.details.challenge, wrong)).status).toBe(401);
-  expect((await confirm('10.55.0.9', challenged.body.error.details.challenge, code)).status).toBe(401);
+  expect((await confirm('10.55.0.9', challenged.body.error!.details.challenge, wrong)).status).toBe(401);
+  expect((await confirm('10.55.0.9', challenged.body.error!.details.challenge, code)).status).toBe(401);
 
   const again = await login('10.55.0.9', 'new-phone');
-  expect(again.body.error.code).toBe('STEP_UP_REQUIRED');
-  const confirmed = await confirm('10.55.0.9', again.body.error.details.challenge, await codeFromMail());
+  expect(again.body.error!.code).toBe('STEP_UP_REQUIRED');
+  const confirmed = await confirm('10.55.0.9', again.body.error!.details.challenge, await codeFromMail());
   expect(confirmed.status).toBe(200);
-  expect((await api(stack.url, 'GET', '/me', { token: confirmed.body.token })).body.id).toBe(userId);
+  expect((await api<{ id: string }>(stack.url, 'GET', '/me', { token: confirmed.body.token })).body.id).toBe(userId);
   expect(await stepUpRequiredAt()).toBeNull();
 
   // The confirmed login is scored step_up too (new device and network) but, having passed a step-up, asks for none.

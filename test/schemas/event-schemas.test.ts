@@ -17,16 +17,7 @@ describe('event schemas', () => {
   });
 
   it('cover all eight catalog categories of seed 004, 34 event types', () => {
-    expect(EVENT_CATEGORIES).toEqual([
-      'account_lifecycle',
-      'status_change',
-      'authentication',
-      'profile',
-      'security',
-      'role_permission',
-      'data',
-      'bull_pen',
-    ]);
+    expect(EVENT_CATEGORIES).toEqual(['account_lifecycle', 'status_change', 'authentication', 'profile', 'security', 'role_permission', 'data', 'bull_pen']);
     expect(CATALOG_EVENT_TYPES.size).toBe(34);
     expect(EVENT_CATALOG.security['2fa_enabled'].next).toBe('{ 2fa: true }');
   });
@@ -56,18 +47,14 @@ describe('event schemas', () => {
   });
 
   it('reject a synonym that contradicts its canonical field', () => {
-    expect(issuesOf({ kind: 'audit', event_type: 'x', old_value: { a: 1 }, previous_value: { a: 2 } })).toEqual([
-      { path: 'old_value', message: 'conflicts with "previous_value": send one of them' },
-    ]);
+    expect(issuesOf({ kind: 'audit', event_type: 'x', old_value: { a: 1 }, previous_value: { a: 2 } })).toEqual([{ path: 'old_value', message: 'conflicts with "previous_value": send one of them' }]);
   });
 
   it('give the field path and a message for each problem', () => {
     expect(issuesOf({ kind: 'audit' })).toEqual([{ path: 'event_type', message: 'is required for kind "audit"' }]);
     expect(issuesOf({ kind: 'nope' })[0]!.path).toBe('kind');
     expect(issuesOf([1])[0]!.message).toBe('an event must be a JSON object');
-    expect(issuesOf({ kind: 'auth', event_type: 'login', ip_address: '999.1.1.1' })).toEqual([
-      { path: 'ip_address', message: 'must be an IPv4 or IPv6 address' },
-    ]);
+    expect(issuesOf({ kind: 'auth', event_type: 'login', ip_address: '999.1.1.1' })).toEqual([{ path: 'ip_address', message: 'must be an IPv4 or IPv6 address' }]);
     expect(issuesOf({ kind: 'security', event_type: 'X', severity_level: 'urgent' })[0]).toMatchObject({ path: 'severity_level' });
     expect(issuesOf({ kind: 'audit', event_type: 'x', surprise: 1 })).toEqual([{ path: '', message: 'unknown field(s): surprise' }]);
     expect(issuesOf({ kind: 'audit', event_type: 'x', occurred_at: 'yesterday' })[0]).toMatchObject({ path: 'occurred_at' });

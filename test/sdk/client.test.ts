@@ -209,12 +209,18 @@ describe('@auditflow/client against a running server', () => {
   it("logUserEvent drops in for seed 004's helper and lands in audit_logs with previous and new values", async () => {
     const key = await createApiKey(ns, 'sdk-user', ['ingest']);
     const c = client({ url: stack.url, apiKey: key });
-    const positional = c.logUserEvent('user-42', 'account_suspended', { status: 'active' }, { status: 'suspended' }, {
-      reason: 'Policy violation: spam detected in Bull Pen chat',
-      triggeredByType: 'admin',
-      triggeredById: 'admin-7',
-      ipAddress: '203.0.113.9',
-    });
+    const positional = c.logUserEvent(
+      'user-42',
+      'account_suspended',
+      { status: 'active' },
+      { status: 'suspended' },
+      {
+        reason: 'Policy violation: spam detected in Bull Pen chat',
+        triggeredByType: 'admin',
+        triggeredById: 'admin-7',
+        ipAddress: '203.0.113.9',
+      },
+    );
     // Seed 004's own call shape, through a detached function as the seed's helper is one.
     const { logUserEvent } = c;
     const objectForm = logUserEvent({

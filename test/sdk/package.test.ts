@@ -17,7 +17,11 @@ describe('@auditflow/client package', () => {
     expect(cjs.stdout.trim()).toBe('function 36');
     const esm = await run(
       process.execPath,
-      ['--input-type=module', '-e', "import { AuditflowClient } from '@auditflow/client'; import { createRequire } from 'node:module'; console.log(AuditflowClient === createRequire(import.meta.url)('@auditflow/client').AuditflowClient)"],
+      [
+        '--input-type=module',
+        '-e',
+        "import { AuditflowClient } from '@auditflow/client'; import { createRequire } from 'node:module'; console.log(AuditflowClient === createRequire(import.meta.url)('@auditflow/client').AuditflowClient)",
+      ],
       { cwd: packageDir },
     );
     expect(esm.stdout.trim()).toBe('true');

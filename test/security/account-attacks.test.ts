@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { api, lastMailTo, signUp, tokenFromMail } from '../helpers/accounts';
+import { api, lastMailTo, type LoginAnswer, signUp, tokenFromMail } from '../helpers/accounts';
 import { capturingLogger } from '../helpers/captured-logs';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
@@ -30,7 +30,7 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-async function sql<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: ns.databaseUrl });
   await client.connect();
   try {
@@ -40,7 +40,7 @@ async function sql<T = Record<string, any>>(text: string, params: unknown[] = []
   }
 }
 
-const restore = (email: string, password: string, headers: Record<string, string> = {}) => api(stack.url, 'POST', '/auth/restore', { headers, body: { email, password } });
+const restore = (email: string, password: string, headers: Record<string, string> = {}) => api<LoginAnswer>(stack.url, 'POST', '/auth/restore', { headers, body: { email, password } });
 const login = (email: string, password: string) => api(stack.url, 'POST', '/auth/login', { body: { email, password } });
 const userRow = async (email: string) => (await sql(`SELECT status, deleted_at, failed_login_attempts FROM users WHERE email = $1`, [email]))[0]!;
 
@@ -124,15 +124,15 @@ describe('§1 /auth/restore is no password oracle and goes through the login gua
     expect(asked.body.error).toMatchObject({ code: 'STEP_UP_REQUIRED', details: { method: 'email_code' } });
     expect((await userRow('stepped-gone@example.com')).status).toBe('deleted');
     const code = /Your login code: (\d{6})/.exec(await lastMailTo(ns, 'stepped-gone@example.com', /login code/))![1]!;
-    const challenge = asked.body.error.details.challenge;
+    const challenge = asked.body.error!.details.challenge;
     // The restore challenge does not open a plain login.
     expect((await api(stack.url, 'POST', '/auth/login/confirm', { body: { challenge, code } })).status).toBe(401);
 
     const again = await restore('stepped-gone@example.com', PASSWORD, { 'x-forwarded-for': '198.51.100.20' });
     const code2 = /Your login code: (\d{6})/.exec(await lastMailTo(ns, 'stepped-gone@example.com', /login code/))![1]!;
-    const confirmed = await api(stack.url, 'POST', '/auth/restore/confirm', { body: { challenge: again.body.error.details.challenge, code: code2 } });
+    const confirmed = await api<{ token: string }>(stack.url, 'POST', '/auth/restore/confirm', { body: { challenge: again.body.error!.details.challenge, code: code2 } });
     expect(confirmed.status).toBe(200);
-    expect((await api(stack.url, 'GET', '/me', { token: confirmed.body.token })).body.status).toBe('active');
+    expect((await api<{ status: string }>(stack.url, 'GET', '/me', { token: confirmed.body.token })).body.status).toBe('active');
   });
 });
 

@@ -20,7 +20,9 @@ import { migratePostgres, PG_MIGRATIONS_DIR } from '../../src/lib/pg-migrations'
 import { directReader } from '../../src/queues/clickhouse-reader';
 import { LegacyResolutions } from '../../src/features/admin/legacy-resolutions';
 import { SCHEDULED_TASKS } from '../../src/roles/scheduler-role';
-import { api } from '../helpers/accounts';
+import type { Overview, Viewer } from '../../src/features/dashboard/dashboard.service';
+import type { ReportVerification } from '../../src/features/reports/report-verification.service';
+import { api, type ErrorBody, errorOf } from '../helpers/accounts';
 import { createApiKey, drainIngest, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -47,12 +49,20 @@ const AMBIGUOUS = randomUUID();
 const ONLY_A = randomUUID();
 
 const failed = (ip: string, email: string) => ({ kind: 'failed_login', email_address: email, failure_reason: 'INVALID_PASSWORD', ip_address: ip, occurred_at: AT });
-const security = (id: string, description: string) => ({ kind: 'security', event_id: id, event_type: 'SUSPICIOUS_PAYLOAD', severity_level: 'HIGH', event_source: 'WAF', event_description: description, occurred_at: AT });
+const security = (id: string, description: string) => ({
+  kind: 'security',
+  event_id: id,
+  event_type: 'SUSPICIOUS_PAYLOAD',
+  severity_level: 'HIGH',
+  event_source: 'WAF',
+  event_description: description,
+  occurred_at: AT,
+});
 const error = (id: string, message: string) => ({ kind: 'error', event_id: id, error_code: 'PAY-042', error_type: 'integration', severity_level: 'high', error_message: message, occurred_at: AT });
 
 async function adminLogin(email: string, level: number): Promise<{ id: string; token: string }> {
   const admin = await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email, password: PASSWORD, admin_level: level });
-  const login = await api(stack.url, 'POST', '/admin/login', { body: { email, password: PASSWORD } });
+  const login = await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email, password: PASSWORD } });
   expect(login.status).toBe(200);
   return { id: admin.id, token: login.body.token };
 }
@@ -96,8 +106,32 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
+/** What POST /v1/reports answers. */
+interface ReportMade {
+  id: string;
+  created: boolean;
+  scope?: string[];
+}
+/** The parts of a report document these tests read. */
+interface ReportDoc {
+  content: {
+    scope?: string[];
+    failed_logins: { total: number };
+    top_offending_ips?: unknown;
+    top_offending_accounts?: unknown;
+    security_events_by_severity?: Record<string, { open: number; resolved: number }>;
+    integrity: { rows_verified?: number; tables: Record<string, unknown>[] };
+  };
+  total_records: number;
+}
+interface KeyCreated {
+  key: string;
+  api_key: { id: string };
+}
+
 const as = (token: string) => ({ token });
-const generate = (token: string, body: Record<string, unknown> = {}) => api(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: DAY.start, period_end: DAY.end, ...body } });
+const generate = (token: string, body: Record<string, unknown> = {}) =>
+  api<ReportMade>(stack.url, 'POST', '/v1/reports', { token, body: { type: 'daily_security_summary', period_start: DAY.start, period_end: DAY.end, ...body } });
 
 describe('reports scoped to apps', () => {
   let reportA = '';
@@ -110,7 +144,7 @@ describe('reports scoped to apps', () => {
     expect(made.body.scope).toEqual(['app-a']);
     reportA = String(made.body.id);
 
-    const doc = (await api(stack.url, 'GET', `/v1/reports/${reportA}`, as(officerA))).body;
+    const doc = (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${reportA}`, as(officerA))).body;
     expect(doc.content.scope).toEqual(['app-a']);
     expect(doc.content.failed_logins).toEqual({ total: 2, by_reason: { INVALID_PASSWORD: 2 } });
     expect(doc.content.top_offending_ips).toEqual([{ ip_address: '203.0.113.10', failed_logins: 2 }]);
@@ -133,7 +167,7 @@ describe('reports scoped to apps', () => {
     expect(global.status).toBe(201);
     expect(global.body).toEqual({ id: global.body.id, created: true });
     reportGlobal = String(global.body.id);
-    const globalDoc = (await api(stack.url, 'GET', `/v1/reports/${reportGlobal}`, as(officerAll))).body;
+    const globalDoc = (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${reportGlobal}`, as(officerAll))).body;
     expect(globalDoc.content.scope).toBeUndefined();
     expect(globalDoc.content.failed_logins.total).toBe(7);
     // Each scope is its own chain: the global one does not link to app-a's report.
@@ -157,11 +191,11 @@ describe('reports scoped to apps', () => {
     reportB = String(made.body.id);
     const missing = '987654321';
     const attempts = (id: string) => [
-      api(stack.url, 'GET', `/v1/reports/${id}`, as(officerA)),
-      api(stack.url, 'GET', `/v1/reports/${id}?format=pdf`, as(officerA)),
-      api(stack.url, 'GET', `/v1/reports/${id}?format=csv`, as(officerA)),
-      api(stack.url, 'GET', `/v1/reports/${id}/verification`, as(officerA)),
-      api(stack.url, 'PATCH', `/v1/reports/${id}`, { token: officerA, body: { submitted_to_authority: true } }),
+      api<ErrorBody>(stack.url, 'GET', `/v1/reports/${id}`, as(officerA)),
+      api<ErrorBody>(stack.url, 'GET', `/v1/reports/${id}?format=pdf`, as(officerA)),
+      api<ErrorBody>(stack.url, 'GET', `/v1/reports/${id}?format=csv`, as(officerA)),
+      api<ErrorBody>(stack.url, 'GET', `/v1/reports/${id}/verification`, as(officerA)),
+      api<ErrorBody>(stack.url, 'PATCH', `/v1/reports/${id}`, { token: officerA, body: { submitted_to_authority: true } }),
     ];
     const answer = (r: { status: number; body: { error: { code: string; message: string } } }) => ({ status: r.status, code: r.body.error.code, message: r.body.error.message });
     const absent = (await Promise.all(attempts(missing))).map(answer);
@@ -169,11 +203,12 @@ describe('reports scoped to apps', () => {
     for (const id of [reportB, reportGlobal]) expect((await Promise.all(attempts(id))).map(answer)).toEqual(absent);
     expect((await pg.query('SELECT submitted_to_authority FROM compliance_reports WHERE id = $1', [reportB])).rows[0].submitted_to_authority).toBe(false);
     // An unrestricted key and the administrator read it.
-    expect((await api(stack.url, 'GET', `/v1/reports/${reportB}`, as(officerAll))).body.content.failed_logins.total).toBe(5);
+    expect((await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${reportB}`, as(officerAll))).body.content.failed_logins.total).toBe(5);
   }, 60_000);
 
   it('lists only reports scoped within its apps; naming another app in the filter is refused', async () => {
-    const list = async (token: string, query = '') => ((await api(stack.url, 'GET', `/v1/reports${query}`, as(token))).body.reports as { id: number; scope_apps: string[] | null }[]).map((r) => [String(r.id), r.scope_apps]);
+    const list = async (token: string, query = '') =>
+      (await api<{ reports: { id: number; scope_apps: string[] | null }[] }>(stack.url, 'GET', `/v1/reports${query}`, as(token))).body.reports.map((r) => [String(r.id), r.scope_apps]);
     expect(await list(officerA)).toEqual([[reportA, ['app-a']]]);
     expect(await list(officerAll)).toEqual([
       [reportB, ['app-b']],
@@ -191,7 +226,7 @@ describe('reports scoped to apps', () => {
     await pg.query(`UPDATE compliance_reports SET scope_apps = '{app-a}' WHERE id = $1`, [weekly.body.id]);
     try {
       // Who may read a report goes by the stored scope; its verification shows the rewrite.
-      const verdict = (await api(stack.url, 'GET', `/v1/reports/${weekly.body.id}/verification`, as(officerA))).body;
+      const verdict = (await api<ReportVerification>(stack.url, 'GET', `/v1/reports/${weekly.body.id}/verification`, as(officerA))).body;
       expect(verdict).toMatchObject({ ok: false, hash_matches: true, signature_valid: true, scope: ['app-b'] });
       expect(verdict.problems.join('; ')).toMatch(/stored scope \(app-a\) is not the signed one \(app-b\)/);
     } finally {
@@ -199,14 +234,15 @@ describe('reports scoped to apps', () => {
     }
   });
 
-  it("a scoped monthly report says whether the shared chains hold, not how many rows the other apps have", async () => {
+  it('a scoped monthly report says whether the shared chains hold, not how many rows the other apps have', async () => {
     // The period check reads the seals made in the period: this test's, made in the last minutes.
     const end = new Date();
     const month = { type: 'monthly_compliance', period_start: new Date(end.getTime() - 86_400_000).toISOString(), period_end: end.toISOString() };
     const scoped = await generate(officerA, month);
     const global = await generate(officerAll, month);
     expect([scoped.status, global.status]).toEqual([201, 201]);
-    const [a, all] = await Promise.all([scoped, global].map(async (r) => (await api(stack.url, 'GET', `/v1/reports/${r.body.id}`, as(officerAll))).body));
+    const read = async (r: { body: ReportMade }) => (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${r.body.id}`, as(officerAll))).body;
+    const [a, all] = await Promise.all([read(scoped), read(global)]);
     expect(all.content.integrity.rows_verified).toBeGreaterThan(0);
     expect(a.content.integrity).toMatchObject({ ok: true, covers: expect.stringMatching(/every application/) });
     expect(a.content.integrity).not.toHaveProperty('rows_verified');
@@ -226,41 +262,50 @@ describe('the dashboard for a restricted key', () => {
   it('says which apps it reads, and counts only their traffic, without the shared queues', async () => {
     const me = (await api(stack.url, 'GET', '/v1/dashboard/me', as(officerA))).body;
     expect(me).toMatchObject({ principal: { type: 'api_key', name: 'officer-a' }, apps: ['app-a'], can: { readReports: true, readIncidents: false } });
-    const total = (o: { events_by_kind: Record<string, number[]> }) => Object.values(o.events_by_kind).flat().reduce((a, b) => a + b, 0);
+    const total = (o: { events_by_kind: Record<string, number[]> }) =>
+      Object.values(o.events_by_kind)
+        .flat()
+        .reduce((a, b) => a + b, 0);
     const ofA = await eventually(async () => {
-      const o = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(admins.five.token))).body;
+      const o = (await api<Overview>(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(admins.five.token))).body;
       return total(o) > 0 && o;
     });
-    const ofB = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-b', as(admins.five.token))).body;
+    const ofB = (await api<Overview>(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-b', as(admins.five.token))).body;
     expect(total(ofB)).toBeGreaterThan(0);
-    const restricted = await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24', as(officerA));
+    const restricted = await api<Overview>(stack.url, 'GET', '/v1/dashboard/overview?hours=24', as(officerA));
     expect(restricted.status).toBe(200);
     expect(restricted.body.events_by_kind).toEqual(ofA.events_by_kind);
     expect(restricted.body.queues).toBeNull();
-    expect((await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(officerA))).body.events_by_kind).toEqual(ofA.events_by_kind);
+    expect((await api<Overview>(stack.url, 'GET', '/v1/dashboard/overview?hours=24&app=app-a', as(officerA))).body.events_by_kind).toEqual(ofA.events_by_kind);
     // An unrestricted key still sees everything, queues included.
-    const all = (await api(stack.url, 'GET', '/v1/dashboard/overview?hours=24', as(officerAll))).body;
+    const all = (await api<Overview>(stack.url, 'GET', '/v1/dashboard/overview?hours=24', as(officerAll))).body;
     expect(total(all)).toBeGreaterThanOrEqual(total(ofA) + total(ofB));
-    expect(all.queues.length).toBeGreaterThan(0);
+    expect(all.queues!.length).toBeGreaterThan(0);
   });
 
   it('refuses a forged app filter for another app (or one that does not exist) instead of answering it', async () => {
     for (const app of ['app-b', 'auditflow', 'no-such-app', "app-a' OR 1=1 --"]) {
-      const res = await api(stack.url, 'GET', `/v1/dashboard/overview?app=${encodeURIComponent(app)}`, as(officerA));
+      const res = await api<Partial<Overview>>(stack.url, 'GET', `/v1/dashboard/overview?app=${encodeURIComponent(app)}`, as(officerA));
       expect({ app, status: res.status }).toEqual({ app, status: 403 });
       expect(res.body.events_by_kind).toBeUndefined();
     }
     expect((await api(stack.url, 'GET', '/v1/dashboard/apps', as(officerA))).body).toEqual({ apps: ['app-a'] });
-    expect((await api(stack.url, 'GET', '/v1/dashboard/apps', as(officerAll))).body.apps).toEqual(expect.arrayContaining(['app-a', 'app-b', 'auditflow']));
+    expect((await api<{ apps: string[] }>(stack.url, 'GET', '/v1/dashboard/apps', as(officerAll))).body.apps).toEqual(expect.arrayContaining(['app-a', 'app-b', 'auditflow']));
   });
 
   it('is still refused wherever a route reads every app at once, and never reaches the administrators’ pages', async () => {
     for (const route of ['/v1/integrity/verify', '/v1/integrity/runs']) {
-      const res = await api(stack.url, 'GET', route, as(officerA));
+      const res = await api<ErrorBody>(stack.url, 'GET', route, as(officerA));
       expect({ route, status: res.status }).toEqual({ route, status: 403 });
       expect(res.body.error.message).toMatch(/restricted to the apps app-a/);
     }
-    for (const route of ['/v1/dashboard/failed-logins?app=app-a', '/v1/dashboard/locked-accounts?app=app-a', '/v1/dashboard/users/a-user/timeline?app=app-a', '/admin/security-events?app=app-a', '/admin/error-logs?app=app-a']) {
+    for (const route of [
+      '/v1/dashboard/failed-logins?app=app-a',
+      '/v1/dashboard/locked-accounts?app=app-a',
+      '/v1/dashboard/users/a-user/timeline?app=app-a',
+      '/admin/security-events?app=app-a',
+      '/admin/error-logs?app=app-a',
+    ]) {
       expect({ route, status: (await api(stack.url, 'GET', route, as(officerA))).status }).toEqual({ route, status: 401 });
     }
   });
@@ -302,7 +347,7 @@ describe('the dashboard for a restricted key', () => {
 describe('API keys through the admin API', () => {
   it('an administrator below level 5 cannot create or revoke keys; below 3 cannot list them; a key cannot at all', async () => {
     const body = { name: 'sneaky', scopes: ['admin', 'retention', 'query', 'reports'] };
-    const four = await api(stack.url, 'POST', '/admin/api-keys', { token: admins.four.token, body });
+    const four = await api<ErrorBody>(stack.url, 'POST', '/admin/api-keys', { token: admins.four.token, body });
     expect(four.status).toBe(403);
     expect(four.body.error.message).toMatch(/admin_level 5/);
     expect((await api(stack.url, 'DELETE', `/admin/api-keys/${randomUUID()}`, as(admins.four.token))).status).toBe(403);
@@ -316,7 +361,7 @@ describe('API keys through the admin API', () => {
   });
 
   it('creates a restricted key as the CLI does: shown once, audited, working; revoked at once', async () => {
-    const created = await api(stack.url, 'POST', '/admin/api-keys', {
+    const created = await api<KeyCreated>(stack.url, 'POST', '/admin/api-keys', {
       token: admins.five.token,
       body: { name: 'officer-ab', scopes: ['query', 'reports'], apps: ['app-a', 'app-b'], trusted_ip_reputation: false },
     });
@@ -327,14 +372,14 @@ describe('API keys through the admin API', () => {
     expect(record).not.toHaveProperty('key_hash');
 
     // Listed without the key or its hash.
-    const listed = await api(stack.url, 'GET', '/admin/api-keys', as(admins.five.token));
-    expect(listed.body.api_keys.find((k: { id: string }) => k.id === record.id)).toMatchObject({ apps: ['app-a', 'app-b'], key_prefix: key.slice(0, 10) });
+    const listed = await api<{ api_keys: { id: string }[] }>(stack.url, 'GET', '/admin/api-keys', as(admins.five.token));
+    expect(listed.body.api_keys.find((k) => k.id === record.id)).toMatchObject({ apps: ['app-a', 'app-b'], key_prefix: key.slice(0, 10) });
     expect(JSON.stringify(listed.body)).not.toContain(key);
     expect(JSON.stringify(listed.body)).not.toMatch(/key_hash/);
 
     // It works, restricted.
-    expect((await api(stack.url, 'GET', '/v1/dashboard/me', as(key))).body.apps).toEqual(['app-a', 'app-b']);
-    const scopes = (await api(stack.url, 'GET', '/v1/reports', as(key))).body.reports.map((r: { scope_apps: string[] }) => r.scope_apps.join(','));
+    expect((await api<Viewer>(stack.url, 'GET', '/v1/dashboard/me', as(key))).body.apps).toEqual(['app-a', 'app-b']);
+    const scopes = (await api<{ reports: { scope_apps: string[] }[] }>(stack.url, 'GET', '/v1/reports', as(key))).body.reports.map((r) => r.scope_apps.join(','));
     expect([...new Set(scopes)].sort()).toEqual(['app-a', 'app-b']);
 
     // Audited as the CLI's creation is, with the administrator as the actor, and no secret in it.
@@ -353,7 +398,7 @@ describe('API keys through the admin API', () => {
     expect(JSON.parse(creation.next)).toMatchObject({ name: 'officer-ab', apps: ['app-a', 'app-b'], scopes: ['query', 'reports'], revoked: false });
     expect(creation.next).not.toContain(key);
 
-    const revoked = await api(stack.url, 'DELETE', `/admin/api-keys/${record.id}`, as(admins.five.token));
+    const revoked = await api<{ api_key: { revoked_at: string | null } }>(stack.url, 'DELETE', `/admin/api-keys/${record.id}`, as(admins.five.token));
     expect(revoked.status).toBe(200);
     expect(revoked.body.api_key.revoked_at).toEqual(expect.any(String));
     // The API's own key cache is dropped: refused at the very next request.
@@ -364,7 +409,7 @@ describe('API keys through the admin API', () => {
   }, 60_000);
 
   it('validates as the CLI does', async () => {
-    const create = (body: Record<string, unknown>) => api(stack.url, 'POST', '/admin/api-keys', { token: admins.five.token, body });
+    const create = (body: Record<string, unknown>) => api<KeyCreated>(stack.url, 'POST', '/admin/api-keys', { token: admins.five.token, body });
     const bad: Record<string, unknown>[] = [
       { name: 'x', app: 'auditflow', scopes: ['ingest'] },
       { name: 'x', scopes: ['ingest'], apps: [] },
@@ -382,10 +427,14 @@ describe('API keys through the admin API', () => {
 
 describe('resolutions keyed by app', () => {
   const list = async (kind: 'security-events' | 'error-logs', query: string) => {
-    const res = await api(stack.url, 'GET', `/admin/${kind}?${query}&limit=200`, as(admins.five.token));
+    const res = await api<Record<string, unknown>>(stack.url, 'GET', `/admin/${kind}?${query}&limit=200`, as(admins.five.token));
     return res.body[kind === 'security-events' ? 'security_events' : 'error_logs'] as { source_app: string; event_id: string; is_resolved: boolean }[];
   };
-  const pairs = (rows: { source_app: string; event_id: string }[], id: string) => rows.filter((r) => r.event_id === id).map((r) => r.source_app).sort();
+  const pairs = (rows: { source_app: string; event_id: string }[], id: string) =>
+    rows
+      .filter((r) => r.event_id === id)
+      .map((r) => r.source_app)
+      .sort();
 
   it("resolving app A's security event leaves app B's, with the same event_id, open", async () => {
     expect(pairs(await list('security-events', 'resolved=false'), SHARED_SECURITY)).toEqual(['app-a', 'app-b']);
@@ -395,7 +444,7 @@ describe('resolutions keyed by app', () => {
     // Without the app, the id alone names two events: refused, nothing resolved.
     const ambiguous = await resolve({});
     expect(ambiguous.status).toBe(409);
-    expect(ambiguous.body.error.message).toMatch(/app-a, app-b/);
+    expect(errorOf(ambiguous).message).toMatch(/app-a, app-b/);
     expect(await resolve({ source_app: 'app-c' })).toMatchObject({ status: 404 });
 
     const a = await resolve({ source_app: 'app-a' });
@@ -428,7 +477,7 @@ describe('resolutions keyed by app', () => {
     // app-a's ambiguous and only-mine events are open; its shared one is resolved (above).
     const made = await generate(officerA, { type: 'daily_security_summary', period_start: DAY.start, period_end: '2026-02-01T12:00:00Z' });
     expect(made.status).toBe(201);
-    const doc = (await api(stack.url, 'GET', `/v1/reports/${made.body.id}`, as(officerA))).body;
+    const doc = (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${made.body.id}`, as(officerA))).body;
     expect(doc.content.security_events_by_severity).toEqual({ HIGH: { open: 2, resolved: 1 } });
   });
 
@@ -465,8 +514,13 @@ describe('resolutions keyed by app', () => {
         expect((await pool.query('SELECT source_app, event_id::text, resolution_notes FROM event_resolutions')).rows).toEqual([{ source_app: '', event_id: id, resolution_notes: 'before' }]);
         // From now on one resolution per app's event, two apps' with one id side by side.
         const admin = randomUUID();
-        await pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'x'), ('error_log', 'b', $1, $2, 'y')`, [id, admin]);
-        await expect(pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'z')`, [id, admin])).rejects.toThrow(/duplicate key/);
+        await pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'x'), ('error_log', 'b', $1, $2, 'y')`, [
+          id,
+          admin,
+        ]);
+        await expect(
+          pool.query(`INSERT INTO event_resolutions (kind, source_app, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', 'a', $1, $2, 'z')`, [id, admin]),
+        ).rejects.toThrow(/duplicate key/);
       } finally {
         await pool.end();
       }

@@ -45,12 +45,25 @@ beforeAll(async () => {
   await drainIngest(stack, ns);
   // Dead letters of both apps, and a replay of each.
   const deadLetter = (app: string) => ({
-    dead_letter_id: randomUUID(), event_id: randomUUID(), source_app: app, kind: 'audit', event_type: 'broken', occurred_at: null,
-    received_at: '2026-01-01 00:00:00.000', failed_at: '2026-01-01 00:00:01.000', error: `bad row of ${app}`, attempts: 5, raw_payload: JSON.stringify({ user_id: app === B ? B_SECRET : 'a-user' }),
+    dead_letter_id: randomUUID(),
+    event_id: randomUUID(),
+    source_app: app,
+    kind: 'audit',
+    event_type: 'broken',
+    occurred_at: null,
+    received_at: '2026-01-01 00:00:00.000',
+    failed_at: '2026-01-01 00:00:01.000',
+    error: `bad row of ${app}`,
+    attempts: 5,
+    raw_payload: JSON.stringify({ user_id: app === B ? B_SECRET : 'a-user' }),
   });
   const letters = [deadLetter(A), deadLetter(B)];
   await stack.clickhouse!.insert({ table: 'dead_letter_events', values: letters, format: 'JSONEachRow' });
-  await stack.clickhouse!.insert({ table: 'dead_letter_replays', values: letters.map((l) => ({ dead_letter_id: l.dead_letter_id, source_app: l.source_app, replayed_at: '2026-01-02 00:00:00.000' })), format: 'JSONEachRow' });
+  await stack.clickhouse!.insert({
+    table: 'dead_letter_replays',
+    values: letters.map((l) => ({ dead_letter_id: l.dead_letter_id, source_app: l.source_app, replayed_at: '2026-01-02 00:00:00.000' })),
+    format: 'JSONEachRow',
+  });
   asA = client(stack.url, keyA);
   asAll = client(stack.url, keyAll);
 }, 120_000);
@@ -89,13 +102,31 @@ async function refused(sql: string, why: RegExp, options: { search?: string; typ
 
 describe('a query key restricted to app A', () => {
   it('reads A’s rows of every table and materialized view that has source_app, dead letters included, and none of B’s', async () => {
-    const tables = (await queryRows<{ name: string }>(
-      stack.clickhouse!,
-      `SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'source_app') ORDER BY name`,
-    )).map((t) => t.name);
+    const tables = (
+      await queryRows<{ name: string }>(
+        stack.clickhouse!,
+        `SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'source_app') ORDER BY name`,
+      )
+    ).map((t) => t.name);
     // The views of failed logins and the dead-letter replays got source_app (clickhouse/009).
-    for (const t of ['audit_logs', 'auth_audit_log', 'security_events', 'failed_login_attempts', 'error_logs', 'api_access_log', 'rate_limit_violations', 'user_sessions',
-      'events_per_hour', 'failed_logins_per_ip_hour', 'failed_logins_per_account_hour', 'auth_risk_daily', 'dead_letter_events', 'dead_letter_replays', 'events_per_hour_audit_logs_mv', 'failed_logins_per_ip_hour_mv']) {
+    for (const t of [
+      'audit_logs',
+      'auth_audit_log',
+      'security_events',
+      'failed_login_attempts',
+      'error_logs',
+      'api_access_log',
+      'rate_limit_violations',
+      'user_sessions',
+      'events_per_hour',
+      'failed_logins_per_ip_hour',
+      'failed_logins_per_account_hour',
+      'auth_risk_daily',
+      'dead_letter_events',
+      'dead_letter_replays',
+      'events_per_hour_audit_logs_mv',
+      'failed_logins_per_ip_hour_mv',
+    ]) {
       expect(tables).toContain(t);
     }
     for (const table of tables) {
@@ -146,7 +177,10 @@ describe('a query key restricted to app A', () => {
       expect({ sql, own }).toEqual({ sql, own: [A] });
     }
     // B's user ids, which A's rows never hold, through a self-join of every table's users.
-    const users = await rows(asA, 'SELECT groupUniqArray(user_id) AS u FROM (SELECT user_id FROM audit_logs UNION ALL SELECT user_id FROM auth_audit_log UNION ALL SELECT user_id FROM failed_login_attempts)');
+    const users = await rows(
+      asA,
+      'SELECT groupUniqArray(user_id) AS u FROM (SELECT user_id FROM audit_logs UNION ALL SELECT user_id FROM auth_audit_log UNION ALL SELECT user_id FROM failed_login_attempts)',
+    );
     expect(JSON.stringify(users)).not.toContain(B_SECRET);
     expect(JSON.stringify(await rows(asAll, 'SELECT groupUniqArray(user_id) AS u FROM audit_logs'))).toContain(B_SECRET);
   });
@@ -218,7 +252,7 @@ describe('a query key restricted to app A', () => {
       `SELECT source_app FROM audit_logs -- a comment\nSETTINGS ${lift}`,
       'SELECT source_app FROM audit_logs SETTINGS readonly = 0',
       'SELECT source_app FROM audit_logs SETTINGS optimize_move_to_prewhere = 1',
-      'SELECT source_app FROM audit_logs SETTINGS additional_result_filter = \'1\'',
+      "SELECT source_app FROM audit_logs SETTINGS additional_result_filter = '1'",
       'SELECT source_app FROM audit_logs SETTINGS allow_experimental_analyzer = 0',
     ]) {
       await refused(sql, /Not enough privileges \(this API key is restricted to the apps app-a\): Cannot modify '\w+' setting in readonly mode/);

@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
+import type { ReportVerification } from '../../src/features/reports/report-verification.service';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
@@ -35,14 +36,18 @@ beforeAll(async () => {
   pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
   key = await createApiKey(ns, 'attacks-app', ['ingest', 'query', 'reports', 'admin', 'risk']);
   await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email: 'root@attacks.example', password: 'admin passphrase of some length', admin_level: 5 });
-  tokens.adminSession = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
+  tokens.adminSession = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
   victim = await signUp(stack.url, ns, 'victim@example.com');
   attacker = await signUp(stack.url, ns, 'attacker@example.com');
   tokens.session = victim.token;
   tokens.apiKey = key;
-  paths = (await api(stack.url, 'GET', '/openapi.json')).body.paths;
+  paths = (await api<{ paths: typeof paths }>(stack.url, 'GET', '/openapi.json')).body.paths;
   // Something to find, so a filter that leaks has rows to leak.
-  await postEvents(stack.url, key, Array.from({ length: 20 }, (_, i) => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', severity_level: 'HIGH', user_id: `u${i}` })));
+  await postEvents(
+    stack.url,
+    key,
+    Array.from({ length: 20 }, (_, i) => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', severity_level: 'HIGH', user_id: `u${i}` })),
+  );
   await eventually(async () => Number((await queryRows<{ n: number }>(stack.clickhouse!, 'SELECT count() AS n FROM security_events'))[0]!.n) >= 20);
   await api(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'victim secret' } });
 });
@@ -56,11 +61,11 @@ afterAll(async () => {
 const SQL_INJECTIONS = [
   "' OR '1'='1",
   "x' OR 1=1 --",
-  "1; DROP TABLE users; --",
+  '1; DROP TABLE users; --',
   "') UNION SELECT password_hash, email FROM users --",
-  "1 OR sleep(3)",
+  '1 OR sleep(3)',
   "%' AND pg_sleep(3) IS NULL --",
-  "{id:String}",
+  '{id:String}',
   "\\' OR 1=1 #",
 ];
 
@@ -152,13 +157,17 @@ describe('attacks', () => {
       expect({ query, refused: /Code: \d+/.test(text) }).toEqual({ query, refused: true });
     }
     // A bound parameter stays a value, whatever it holds.
-    const bound = await fetch(`${stack.url}/clickhouse?param_u=${encodeURIComponent("' OR 1=1 --")}`, { method: 'POST', headers: auth, body: 'SELECT count() FROM audit_logs WHERE user_id = {u:String}' });
+    const bound = await fetch(`${stack.url}/clickhouse?param_u=${encodeURIComponent("' OR 1=1 --")}`, {
+      method: 'POST',
+      headers: auth,
+      body: 'SELECT count() FROM audit_logs WHERE user_id = {u:String}',
+    });
     expect((await bound.text()).trim()).toBe('0');
     expect(await queryRows<{ n: number }>(stack.clickhouse!, "SELECT count() AS n FROM audit_logs WHERE event_type != 'analyst_query'")).toEqual(before);
   });
 
   it("IDOR: every todo route answers 404 to another user's todo and changes nothing", async () => {
-    const todo = (await api(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'mine' } })).body;
+    const todo = (await api<{ id: string }>(stack.url, 'POST', '/todos', { token: victim.token, body: { title: 'mine' } })).body;
     const todoRoutes = Object.entries(paths).filter(([path]) => path.startsWith('/todos/{id}'));
     expect(todoRoutes.length).toBeGreaterThanOrEqual(4);
     for (const [path, methods] of todoRoutes) {
@@ -176,11 +185,13 @@ describe('attacks', () => {
     const { token } = await signUp(stack.url, ns, 'replay@example.com');
     expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(200);
     expect((await api(stack.url, 'POST', '/auth/logout', { token })).status).toBe(204);
-    const sessionGets = Object.entries(paths).filter(([, m]) => m.get?.security?.some((s) => 'session' in s) && true).map(([p]) => p.replace(/\{[^}]+\}/g, randomUUID()));
+    const sessionGets = Object.entries(paths)
+      .filter(([, m]) => m.get?.security?.some((s) => 'session' in s) && true)
+      .map(([p]) => p.replace(/\{[^}]+\}/g, randomUUID()));
     expect(sessionGets).toEqual(expect.arrayContaining(['/me', '/todos']));
     for (const route of sessionGets) expect({ route, status: (await api(stack.url, 'GET', route, { token })).status }).toEqual({ route, status: 401 });
     // And an administrator's, through the same logout.
-    const admin = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
+    const admin = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'root@attacks.example', password: 'admin passphrase of some length' } })).body.token;
     expect((await api(stack.url, 'POST', '/auth/logout', { token: admin })).status).toBe(204);
     expect((await api(stack.url, 'GET', '/admin/me', { token: admin })).status).toBe(401);
   });
@@ -193,9 +204,12 @@ describe('attacks', () => {
     const answers = new Set<string>();
     // Alternated, each from its own address (trust proxy is loopback), under the lockout threshold per account.
     for (let i = 0; i < 16; i++) {
-      for (const [email, into] of [[`timing${(i % 4) + 1}@example.com`, known], [`nobody-${i}@example.com`, unknown]] as const) {
+      for (const [email, into] of [
+        [`timing${(i % 4) + 1}@example.com`, known],
+        [`nobody-${i}@example.com`, unknown],
+      ] as const) {
         const started = performance.now();
-        const res = await api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': `198.51.100.${i * 2 + into.length % 2}` }, body: { email, password: 'wrong password!' } });
+        const res = await api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': `198.51.100.${i * 2 + (into.length % 2)}` }, body: { email, password: 'wrong password!' } });
         into.push(performance.now() - started);
         answers.add(`${res.status} ${JSON.stringify(res.body)}`);
       }
@@ -219,10 +233,14 @@ describe('attacks', () => {
     await signUp(stack.url, ns, 'stuffed@example.com');
     const ip = '192.0.2.66';
     for (let i = 0; i < 12; i++) await login(`leaked-${i}@example.com`, 'Password123!', ip);
-    const refused = await eventually(async () => {
-      const res = await login('stuffed@example.com', 'correct horse battery staple', ip);
-      return res.status === 429 && res;
-    }, 20_000, 250);
+    const refused = await eventually(
+      async () => {
+        const res = await login('stuffed@example.com', 'correct horse battery staple', ip);
+        return res.status === 429 && res;
+      },
+      20_000,
+      250,
+    );
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await login('stuffed@example.com', 'correct horse battery staple', '192.0.2.67')).status).toBe(200);
   }, 60_000);
@@ -230,12 +248,15 @@ describe('attacks', () => {
   it('a report tampered with in PostgreSQL is caught, naming the report and what broke', async () => {
     const end = new Date();
     const start = new Date(end.getTime() - 3600_000);
-    const created = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start: start.toISOString(), period_end: end.toISOString() } });
+    const created = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', {
+      token: key,
+      body: { type: 'daily_security_summary', period_start: start.toISOString(), period_end: end.toISOString() },
+    });
     expect(created.status).toBeLessThan(300);
-    const id = created.body.id as string;
-    expect((await api(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body.ok).toBe(true);
+    const id = created.body.id;
+    expect((await api<ReportVerification>(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body.ok).toBe(true);
     await pg.query(`UPDATE compliance_reports SET report_data = jsonb_set(report_data, '{total_records}', to_jsonb((report_data->>'total_records')::int + 1)) WHERE id = $1`, [id]);
-    const verdict = (await api(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body;
+    const verdict = (await api<ReportVerification>(stack.url, 'GET', `/v1/reports/${id}/verification`, { token: key })).body;
     expect(verdict).toMatchObject({ ok: false, id: String(id), hash_matches: false, signature_valid: true });
     expect(verdict.problems.join('; ')).toMatch(/content does not match report_hash/);
   }, 60_000);

@@ -28,40 +28,49 @@ afterAll(async () => {
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 
-it.each([
-  ["SELECT repeat('a', 6000) FROM numbers(100000)", '600 MB of a constant column'],
-  ["SELECT repeat('a', 1000000) FROM numbers(300)", '300 MB in 300 rows'],
-  [`SELECT 1 AS ${'a'.repeat(60_000)} FROM numbers(2000)`, 'a long alias, repeated by JSONEachRow on every row'],
-].map(([query, what]) => [what!, query!] as const))('refuses %s with a ClickHouse error, and the process stays bounded', async (_what, query) => {
-  const before = rssMb();
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
-  try {
-    const error = await client.query({ query, format: 'JSONEachRow' }).then(
-      async (rs) => {
-        await rs.text();
-        return null;
-      },
-      (e: unknown) => e as { code?: string; type?: string; message: string },
-    );
-    // Refused by whichever bound it meets first: the bytes produced (64 MiB), or the store's memory for the query (1 GiB).
-    expect([
-      { code: '396', type: 'TOO_MANY_ROWS_OR_BYTES' },
-      { code: '241', type: 'MEMORY_LIMIT_EXCEEDED' },
-    ]).toContainEqual({ code: error!.code, type: error!.type });
-    if (error!.code === '396') expect(error!.message).toMatch(/Limit for result exceeded, max bytes: 67108864/);
-  } finally {
-    clearInterval(sampler);
-  }
-  // The store may hold up to max_memory_usage (1 GiB) while it writes the result; nothing near the 0.6-4 GB of the attack is kept.
-  expect(peak - before).toBeLessThan(1500);
-  global.gc?.();
-}, 120_000);
+it.each(
+  [
+    ["SELECT repeat('a', 6000) FROM numbers(100000)", '600 MB of a constant column'],
+    ["SELECT repeat('a', 1000000) FROM numbers(300)", '300 MB in 300 rows'],
+    [`SELECT 1 AS ${'a'.repeat(60_000)} FROM numbers(2000)`, 'a long alias, repeated by JSONEachRow on every row'],
+  ].map(([query, what]) => [what!, query!] as const),
+)(
+  'refuses %s with a ClickHouse error, and the process stays bounded',
+  async (_what, query) => {
+    const before = rssMb();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
+    try {
+      const error = await client.query({ query, format: 'JSONEachRow' }).then(
+        async (rs) => {
+          await rs.text();
+          return null;
+        },
+        (e: unknown) => e as { code?: string; type?: string; message: string },
+      );
+      // Refused by whichever bound it meets first: the bytes produced (64 MiB), or the store's memory for the query (1 GiB).
+      expect([
+        { code: '396', type: 'TOO_MANY_ROWS_OR_BYTES' },
+        { code: '241', type: 'MEMORY_LIMIT_EXCEEDED' },
+      ]).toContainEqual({ code: error!.code, type: error!.type });
+      if (error!.code === '396') expect(error!.message).toMatch(/Limit for result exceeded, max bytes: 67108864/);
+    } finally {
+      clearInterval(sampler);
+    }
+    // The store may hold up to max_memory_usage (1 GiB) while it writes the result; nothing near the 0.6-4 GB of the attack is kept.
+    expect(peak - before).toBeLessThan(1500);
+    global.gc?.();
+  },
+  120_000,
+);
 
 it('a constant column under the memory bound but over the byte cap is cut at the bytes produced', async () => {
   // 100 MB of output: ClickHouse's own max_result_bytes counts the constant once and lets it through.
   const error = await client.query({ query: "SELECT repeat('a', 1000) FROM numbers(100000)", format: 'TabSeparated' }).then(
-    async (rs) => (await rs.text(), null),
+    async (rs) => {
+      await rs.text();
+      return null;
+    },
     (e: unknown) => e as { code?: string; type?: string; message: string },
   );
   expect(error).toMatchObject({ code: '396', type: 'TOO_MANY_ROWS_OR_BYTES' });
@@ -75,7 +84,7 @@ it('a result under the cap still arrives whole', async () => {
   expect(rows[0]!.s).toHaveLength(1000);
 });
 
-it('bounds the queries in flight: past 4 at once, 503 with Retry-After and ClickHouse\'s TOO_MANY_SIMULTANEOUS_QUERIES', async () => {
+it("bounds the queries in flight: past 4 at once, 503 with Retry-After and ClickHouse's TOO_MANY_SIMULTANEOUS_QUERIES", async () => {
   const slow = 'SELECT sleep(1.5)';
   const auth = `Basic ${Buffer.from(`analyst:${key}`).toString('base64')}`;
   const answers = await Promise.all(

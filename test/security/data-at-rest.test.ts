@@ -55,7 +55,11 @@ it('keeps DATA_DIR owner-only: the store, mail and spool chDB and auditflow writ
   const base = `http://127.0.0.1:${child.port}`;
   const { token, userId } = await signUp(base, ns, 'rest-owner@example.com');
   const key = await createApiKey(ns, 'rest-app');
-  const posted = await postEvents(base, key, Array.from({ length: 20 }, (_, i) => ({ kind: 'audit', event_type: 'profile_updated', user_id: `rest-${i}`, reason: 'personal data' })));
+  const posted = await postEvents(
+    base,
+    key,
+    Array.from({ length: 20 }, (_, i) => ({ kind: 'audit', event_type: 'profile_updated', user_id: `rest-${i}`, reason: 'personal data' })),
+  );
   expect(posted.status).toBe(202);
 
   // §12 second half, on the same process: personal data is never cached.
@@ -65,7 +69,7 @@ it('keeps DATA_DIR owner-only: the store, mail and spool chDB and auditflow writ
   } finally {
     await pg.end();
   }
-  const admin = (await api(base, 'POST', '/admin/login', { body: { email: 'rest-root@example.com', password: PASSWORD } })).body.token as string;
+  const admin = (await api<{ token: string }>(base, 'POST', '/admin/login', { body: { email: 'rest-root@example.com', password: PASSWORD } })).body.token;
   const reads: [string, string][] = [
     ['/me', token],
     ['/admin/users', admin],

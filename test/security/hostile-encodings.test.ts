@@ -34,7 +34,7 @@ beforeAll(async () => {
   } finally {
     await pg.end();
   }
-  bearer.adminSession = (await api(stack.url, 'POST', '/admin/login', { body: { email: 'enc-root@example.com', password: PASSWORD } })).body.token;
+  bearer.adminSession = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email: 'enc-root@example.com', password: PASSWORD } })).body.token;
   bearer.apiKey = bearer.analystKey = await createApiKey(ns, 'enc-app', [...API_KEY_SCOPES]);
 });
 
@@ -55,7 +55,7 @@ const BODY_MUTATIONS: Mutation[] = [
   { name: 'truncated gzip', body: zlib.gzipSync(plain).subarray(0, 20), headers: { 'content-encoding': 'gzip' } },
   { name: 'invalid JSON', body: '{"email":', headers: {} },
   { name: 'deep JSON', body: '['.repeat(10_000) + ']'.repeat(10_000), headers: {} },
-  { name: 'deep object', body: '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000), headers: {} },
+  { name: 'deep object', body: `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`, headers: {} },
   { name: 'NUL', body: '{"email":"a\\u0000@example.com","password":"x\\u0000y","title":"t\\u0000","kind":"audit","event_type":"x\\u0000"}', headers: {} },
   { name: 'NUL key', body: '{"\\u0000":1}', headers: {} },
   { name: 'lone surrogate', body: '{"email":"\\ud800@example.com","password":"\\udc00xxxxxxxxxxxx","title":"\\ud800","kind":"audit","event_type":"\\ud800"}', headers: {} },
@@ -99,15 +99,15 @@ describe('malformed encodings on every route', () => {
     const parameterised = operations.filter((op) => op.path.includes(':'));
     expect(parameterised.length).toBeGreaterThan(10);
     for (const op of parameterised) {
-      for (const escape of BAD_ESCAPES) {
-        const route = withParams(op.path, escape);
+      for (const badEscape of BAD_ESCAPES) {
+        const route = withParams(op.path, badEscape);
         noServerError(`${op.method} ${route}`, await send(op.method, route, undefined, credentials(op.security)));
       }
     }
     // And random junk around the escapes, fuzzed.
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...parameterised), fc.constantFrom(...BAD_ESCAPES), fc.string({ maxLength: 8 }), async (op, escape, junk) => {
-        const route = withParams(op.path, `${encodeURIComponent(junk)}${escape}`);
+      fc.asyncProperty(fc.constantFrom(...parameterised), fc.constantFrom(...BAD_ESCAPES), fc.string({ maxLength: 8 }), async (op, badEscape, junk) => {
+        const route = withParams(op.path, `${encodeURIComponent(junk)}${badEscape}`);
         noServerError(`${op.method} ${route}`, await send(op.method, route, undefined, credentials(op.security)));
       }),
       { numRuns: 200 },
@@ -132,7 +132,10 @@ describe('malformed encodings on every route', () => {
     // The client errors were recorded, as what they are: the check below is not vacuous.
     const low = await queryRows<{ n: string }>(stack.clickhouse!, "SELECT count() AS n FROM error_logs WHERE severity_level = 'low'");
     expect(Number(low[0]!.n)).toBeGreaterThan(0);
-    const critical = await queryRows<{ error_message: string; request_path: string }>(stack.clickhouse!, "SELECT error_message, request_path FROM error_logs WHERE severity_level = 'critical' LIMIT 10");
+    const critical = await queryRows<{ error_message: string; request_path: string }>(
+      stack.clickhouse!,
+      "SELECT error_message, request_path FROM error_logs WHERE severity_level = 'critical' LIMIT 10",
+    );
     expect(critical).toEqual([]);
   }, 90_000);
 });

@@ -56,7 +56,21 @@ const TEMPLATES: Record<string, unknown>[] = [
   { kind: 'session', session_id: 's1', expires_at: '2030-01-01T00:00:00Z' },
   { kind: 'error', error_code: 'TODOAPP-SYS-001', error_type: 'server', severity_level: 'high', error_message: 'x' },
 ];
-const TEXT_FIELDS = ['user_id', 'event_type', 'reason', 'user_agent', 'session_id', 'error_message', 'entity_id', 'failure_reason', 'device_fingerprint', 'action', 'email_address', 'occurred_at', 'kind'];
+const TEXT_FIELDS = [
+  'user_id',
+  'event_type',
+  'reason',
+  'user_agent',
+  'session_id',
+  'error_message',
+  'entity_id',
+  'failure_reason',
+  'device_fingerprint',
+  'action',
+  'email_address',
+  'occurred_at',
+  'kind',
+];
 const JSON_FIELDS = ['metadata', 'new_value', 'previous_value', 'technical_details', 'location', 'duration_ms', 'ip_address'];
 
 const fuzzedEvent = fc
@@ -103,7 +117,15 @@ describe('hostile input', () => {
   it('refuses oversized bodies with 413, compressed or not, on every JSON route', async () => {
     const big = JSON.stringify([{ kind: 'audit', event_type: 'x', user_id: 'u', reason: 'x'.repeat(70 * 1024) }]);
     expect((await send('POST', '/v1/events', big, { authorization: `Bearer ${key}` })).status).toBe(413);
-    expect((await postEvents(stack.url, key, Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })))).status).toBe(413);
+    expect(
+      (
+        await postEvents(
+          stack.url,
+          key,
+          Array.from({ length: 1001 }, () => ({ kind: 'audit', event_type: 'x' })),
+        )
+      ).status,
+    ).toBe(413);
     expect((await send('POST', '/auth/login', JSON.stringify({ email: 'a@b.c', password: 'p'.repeat(200 * 1024) }))).status).toBe(413);
     // 50 MB of JSON whitespace gzips to ~50 KB: the limit applies to what it inflates to.
     const bomb = zlib.gzipSync(Buffer.concat([Buffer.from('['), Buffer.alloc(50 * 1024 * 1024, ' '), Buffer.from(']')]));
@@ -118,7 +140,14 @@ describe('hostile input', () => {
     const hostile = `eve\r\n${forged}\n\u001b[2J\u001b[31mRED\u001b[0m\u0007`;
     const eventId = randomUUID();
     const before = logLines.length;
-    const res = await postEvents(stack.url, key, { kind: 'audit', event_id: eventId, event_type: 'profile_updated', user_id: hostile, reason: hostile, metadata: { msg: 'FORGED', level: 60, '\r\nlevel': 60 } });
+    const res = await postEvents(stack.url, key, {
+      kind: 'audit',
+      event_id: eventId,
+      event_type: 'profile_updated',
+      user_id: hostile,
+      reason: hostile,
+      metadata: { msg: 'FORGED', level: 60, '\r\nlevel': 60 },
+    });
     expect(res.status).toBe(202);
     // The same in the URL and in credentials, which reach the request log and the failed-login path.
     await send('GET', `/todos?search=${encodeURIComponent(hostile)}&${encodeURIComponent(forged)}=1`, undefined, { authorization: `Bearer ${session}` });
@@ -127,7 +156,11 @@ describe('hostile input', () => {
     await send('POST', '/auth/login', JSON.stringify({ email: `x@example.com\r\n${forged}`, password: 'wrong password!' }));
 
     const [row] = await eventually(async () => {
-      const rows = await queryRows<{ user_id: string; reason: string; metadata: Record<string, unknown> }>(stack.clickhouse!, 'SELECT user_id, reason, metadata FROM audit_logs WHERE event_id = {id:UUID}', { id: eventId });
+      const rows = await queryRows<{ user_id: string; reason: string; metadata: Record<string, unknown> }>(
+        stack.clickhouse!,
+        'SELECT user_id, reason, metadata FROM audit_logs WHERE event_id = {id:UUID}',
+        { id: eventId },
+      );
       return rows.length > 0 && rows;
     });
     expect(row!.user_id).toBe(hostile);
@@ -138,6 +171,7 @@ describe('hostile input', () => {
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) {
       // One JSON object per line, with no raw control character that a terminal or a line-based shipper would act on.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is that no raw CR, ESC or BEL reaches a log line, so the pattern must name those control characters
       expect(line).not.toMatch(/[\r\u001b\u0007]/);
       const parsed = JSON.parse(line) as Record<string, unknown>;
       expect(parsed.service).toBe('auditflow');
@@ -152,8 +186,11 @@ describe('hostile input', () => {
     expect((await postEvents(stack.url, key, first)).status).toBe(202);
     const changed = await postEvents(stack.url, key, { ...first, user_id: 'mallory' });
     expect(changed.status).toBe(409);
-    expect(changed.body.error.code).toBe('CONFLICT');
-    const mixed = await postEvents(stack.url, key, [{ ...first, user_id: 'mallory' }, { kind: 'audit', event_type: 'profile_updated', user_id: 'bob' }]);
+    expect(changed.body.error!.code).toBe('CONFLICT');
+    const mixed = await postEvents(stack.url, key, [
+      { ...first, user_id: 'mallory' },
+      { kind: 'audit', event_type: 'profile_updated', user_id: 'bob' },
+    ]);
     expect(mixed.status).toBe(207);
     expect(mixed.body.events[0]).toMatchObject({ status: 'conflict' });
 
@@ -186,11 +223,16 @@ describe('hostile input', () => {
 
   // Issue 12 §8: JSON 10,000 deep answered 500, a NUL reached PostgreSQL as a 500, a lone surrogate was accepted and then dead-lettered.
   describe('bodies no route can store (issue 12 §8)', () => {
-    const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
     const session$ = () => ({ authorization: `Bearer ${session}` });
 
     it('answers 400 to JSON nested 10,000 deep, on every JSON route', async () => {
-      for (const [method, route, headers] of [['POST', '/auth/login', {}], ['POST', '/auth/register', {}], ['POST', '/todos', session$()], ['PATCH', '/me', session$()]] as const) {
+      for (const [method, route, headers] of [
+        ['POST', '/auth/login', {}],
+        ['POST', '/auth/register', {}],
+        ['POST', '/todos', session$()],
+        ['PATCH', '/me', session$()],
+      ] as const) {
         const res = await send(method, route, deep, headers);
         expect([route, res.status]).toEqual([route, 400]);
         expect(JSON.parse(res.text).error.message).toMatch(/nested deeper than 64 levels/);
@@ -203,9 +245,13 @@ describe('hostile input', () => {
     it('refuses a NUL in any string or key with 400 at validation, before PostgreSQL', async () => {
       const register = await send('POST', '/auth/register', JSON.stringify({ email: 'nul\u0000@example.com', password: 'correct horse battery staple' }));
       expect(register.status).toBe(400);
-      expect(JSON.parse(register.text).error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'email: holds a NUL character (\\u0000)', details: [{ path: 'email', message: 'holds a NUL character (\\u0000)' }] });
+      expect(JSON.parse(register.text).error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: 'email: holds a NUL character (\\u0000)',
+        details: [{ path: 'email', message: 'holds a NUL character (\\u0000)' }],
+      });
       expect((await send('POST', '/todos', JSON.stringify({ title: 'a\u0000b' }), session$())).status).toBe(400);
-      expect((await send('PATCH', '/me', JSON.stringify({ ['x\u0000']: 1 }), session$())).status).toBe(400);
+      expect((await send('PATCH', '/me', JSON.stringify({ 'x\u0000': 1 }), session$())).status).toBe(400);
       expect((await send('POST', '/auth/login', JSON.stringify({ email: 'a@example.com', password: 'pass\u0000word' }))).status).toBe(400);
     });
 
@@ -218,22 +264,41 @@ describe('hostile input', () => {
 
     it('refuses them per event on ingest, in every format, so none is dead-lettered after a 2xx', async () => {
       const good = (user: string) => ({ kind: 'audit', event_type: 'profile_updated', user_id: user });
-      const mixed = await postEvents(stack.url, key, [good('s8-ok'), { ...good('nul\u0000') }, { ...good('s8'), reason: 'half \ud800' }, { ...good('s8'), metadata: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) }]);
+      const mixed = await postEvents(stack.url, key, [
+        good('s8-ok'),
+        { ...good('nul\u0000') },
+        { ...good('s8'), reason: 'half \ud800' },
+        { ...good('s8'), metadata: JSON.parse(`${'{"a":'.repeat(100)}1${'}'.repeat(100)}`) },
+      ]);
       expect(mixed.status).toBe(207);
       expect(mixed.body.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'rejected', 'rejected', 'rejected']);
-      expect(mixed.body.events[1].errors).toEqual([{ path: 'user_id', message: 'holds a NUL character (\\u0000)' }]);
-      expect(mixed.body.events[2].errors[0]).toMatchObject({ path: 'reason', message: expect.stringMatching(/lone UTF-16 surrogate/) });
+      expect(mixed.body.events[1]!.errors).toEqual([{ path: 'user_id', message: 'holds a NUL character (\\u0000)' }]);
+      expect(mixed.body.events[2]!.errors![0]).toMatchObject({ path: 'reason', message: expect.stringMatching(/lone UTF-16 surrogate/) });
 
       const ndjson = await postEvents(stack.url, key, [good('s8-nd'), good('nd\u0000')].map((e) => JSON.stringify(e)).join('\n'), { raw: true, contentType: 'application/x-ndjson' });
-      expect([ndjson.status, ndjson.body.events[1].status]).toEqual([207, 'rejected']);
+      expect([ndjson.status, ndjson.body.events[1]!.status]).toEqual([207, 'rejected']);
 
-      const cloud = await postEvents(stack.url, key, { specversion: '1.0', id: randomUUID(), source: '/s8', type: 'app.audit.profile_updated', data: { user_id: 'ce\ud800' } }, { contentType: 'application/cloudevents+json' });
+      const cloud = await postEvents(
+        stack.url,
+        key,
+        { specversion: '1.0', id: randomUUID(), source: '/s8', type: 'app.audit.profile_updated', data: { user_id: 'ce\ud800' } },
+        { contentType: 'application/cloudevents+json' },
+      );
       expect(cloud.status).toBe(400);
 
       const otlp = await fetch(`${stack.url}/v1/logs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 't' }, logRecords: [{ timeUnixNano: '1772438400000000000', eventName: 'auth.login', attributes: [{ key: 'user.id', value: { stringValue: 'otel\u0000' } }] }] }] }] }),
+        body: JSON.stringify({
+          resourceLogs: [
+            {
+              resource: { attributes: [] },
+              scopeLogs: [
+                { scope: { name: 't' }, logRecords: [{ timeUnixNano: '1772438400000000000', eventName: 'auth.login', attributes: [{ key: 'user.id', value: { stringValue: 'otel\u0000' } }] }] },
+              ],
+            },
+          ],
+        }),
       });
       expect(otlp.status).toBe(200);
       expect(((await otlp.json()) as { partialSuccess: unknown }).partialSuccess).toMatchObject({ rejectedLogRecords: 1, errorMessage: expect.stringMatching(/NUL/) });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { keyIdOf } from '../../src/lib/signing-key';
 import { api, signUp } from '../helpers/accounts';
+import type { ReportVerification } from '../../src/features/reports/report-verification.service';
 import { runCliAsync } from '../helpers/child';
 import { freePort } from '../helpers/redis-server';
 import { deadPid, spooledEvents, spoolSegments } from '../helpers/spool';
@@ -38,9 +39,9 @@ interface AuditRow {
   triggered_by_id: string;
   operation_status: string;
   failure_reason: string | null;
-  previous: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
-  next: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
-  metadata: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  previous: Record<string, unknown> | null;
+  next: Record<string, unknown> | null;
+  metadata: Record<string, unknown>;
 }
 
 /** Every check made, so the last test can count them all again once everything is flushed. */
@@ -91,7 +92,7 @@ describe('with the server running', () => {
     expect(event).toMatchObject({ ...asCli('admin create'), action_type: 'CREATE', entity_type: 'ADMINISTRATOR', previous: null });
     expect(event.next).toEqual({ email: ADMIN.email, admin_level: 5, status: 'active' });
     expect(JSON.stringify(event)).not.toContain(ADMIN.password);
-    adminToken = (await api(stack.url, 'POST', '/admin/login', { body: ADMIN })).body.token;
+    adminToken = (await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: ADMIN })).body.token;
     expect(adminToken).toBeTruthy();
   }, 60_000);
 
@@ -116,7 +117,7 @@ describe('with the server running', () => {
   }, 60_000);
 
   it('reports through the API: generate, download, verify and patch, each by the key or administrator that did it', async () => {
-    const generated = await api(stack.url, 'POST', '/v1/reports', {
+    const generated = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', {
       token: key,
       body: { type: 'daily_security_summary', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-02T00:00:00Z' },
     });
@@ -131,7 +132,7 @@ describe('with the server running', () => {
     await download.text();
     expect(await theEvent('report_downloaded', reportId)).toMatchObject({ ...asAdmin(), action_type: 'EXPORT', next: { format: 'csv' } });
 
-    const verified = await api(stack.url, 'GET', `/v1/reports/${reportId}/verification`, { token: key });
+    const verified = await api<ReportVerification>(stack.url, 'GET', `/v1/reports/${reportId}/verification`, { token: key });
     expect(verified.body.ok).toBe(true);
     expect(await theEvent('report_verified', reportId)).toMatchObject({ ...asKey, action_type: 'READ', operation_status: 'SUCCESS', next: { ok: true } });
 
@@ -150,7 +151,7 @@ describe('with the server running', () => {
     const keyId = keyIdOf(createPublicKey(pem));
     expect(await theEvent('signing_key_exported', keyId, 'admin')).toMatchObject({ ...asAdmin(), action_type: 'EXPORT', entity_type: 'SIGNING_KEY' });
 
-    const verified = await api(stack.url, 'GET', '/v1/integrity/verify?from=2026-01-01T00:00:00Z', { token: adminToken });
+    const verified = await api<{ ok: boolean; rows: number; tables: unknown[] }>(stack.url, 'GET', '/v1/integrity/verify?from=2026-01-01T00:00:00Z', { token: adminToken });
     expect(verified.status).toBe(200);
     const event = await theEvent('integrity_verified', '2026-01-01T00:00:00.000Z..-');
     expect(event).toMatchObject({ ...asAdmin(), action_type: 'EXECUTE', entity_type: 'INTEGRITY_CHAIN', operation_status: verified.body.ok ? 'SUCCESS' : 'FAILURE' });
@@ -158,7 +159,7 @@ describe('with the server running', () => {
   }, 60_000);
 
   it('settings, retention policies and webhooks: their existing events name the administrator or key, with old and new values', async () => {
-    const setting = await api(stack.url, 'PATCH', '/admin/settings/lockout.window_minutes', { token: adminToken, body: { setting_value: '20' } });
+    const setting = await api<{ id: string }>(stack.url, 'PATCH', '/admin/settings/lockout.window_minutes', { token: adminToken, body: { setting_value: '20' } });
     expect(setting.status).toBe(200);
     const settingEvent = await theEvent('setting_updated', setting.body.id);
     expect(settingEvent).toMatchObject({ ...asAdmin(), entity_type: 'SYSTEM_SETTING' });
@@ -173,7 +174,7 @@ describe('with the server running', () => {
     expect(policyEvent.next).toMatchObject({ retention_period_days: 120 });
 
     // A public address literal: no DNS needed, and no internal address for the SSRF checks to refuse.
-    const put = await api(stack.url, 'PUT', '/v1/webhook', { token: key, body: { url: 'https://93.184.215.14/hooks/auditflow' } });
+    const put = await api<{ secret: string }>(stack.url, 'PUT', '/v1/webhook', { token: key, body: { url: 'https://93.184.215.14/hooks/auditflow' } });
     expect(put.status).toBe(201);
     const created = await theEvent('webhook_created', 'priv-ops');
     expect(created).toMatchObject({ ...asKey, action_type: 'CREATE', entity_type: 'APP_WEBHOOK', previous: null });
@@ -203,14 +204,17 @@ describe('with the server running', () => {
       await client.close();
     }
     const [row] = await eventually(async () => {
-      const rows = await queryRows<{ entity_id: string }>(stack.clickhouse!, `SELECT entity_id FROM audit_logs WHERE event_type = 'analyst_query' AND positionUTF8(toString(new_value.query), 'api_key_created') > 0`);
+      const rows = await queryRows<{ entity_id: string }>(
+        stack.clickhouse!,
+        `SELECT entity_id FROM audit_logs WHERE event_type = 'analyst_query' AND positionUTF8(toString(new_value.query), 'api_key_created') > 0`,
+      );
       return rows.length > 0 && rows;
     });
     const answered = await theEvent('analyst_query', row!.entity_id);
     expect(answered).toMatchObject({ ...asKey, action_type: 'READ', entity_type: 'ANALYST_QUERY', operation_status: 'SUCCESS' });
     expect(answered.next).toMatchObject({ query_sha256: row!.entity_id, query_truncated: false });
     expect(answered.next!.query).toContain("SELECT count() AS n FROM audit_logs WHERE event_type = 'api_key_created'");
-    expect(answered.next!.query_sha256).toBe(createHash('sha256').update(answered.next!.query).digest('hex'));
+    expect(answered.next!.query_sha256).toBe(createHash('sha256').update(String(answered.next!.query)).digest('hex'));
     expect(Number(answered.next!.read_rows)).toBeGreaterThan(0);
     expect(Number(answered.next!.read_bytes)).toBeGreaterThan(0);
 
@@ -268,7 +272,11 @@ describe('with the server running', () => {
     try {
       fs.mkdirSync(path.join(dataDir, 'spool'));
       fs.writeFileSync(path.join(dataDir, 'spool', `000000000001-${deadPid()}.spool`), 'x'.repeat(1024 * 1024));
-      const created = await cli(['apikey', 'create', '--name', 'priv-unrecorded', '--scopes', 'ingest'], { DATA_DIR: dataDir, SPOOL_MAX_BYTES: String(1024 * 1024), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      const created = await cli(['apikey', 'create', '--name', 'priv-unrecorded', '--scopes', 'ingest'], {
+        DATA_DIR: dataDir,
+        SPOOL_MAX_BYTES: String(1024 * 1024),
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      });
       expect(created.code).toBe(1);
       expect(created.stderr).toMatch(/nothing was done: Redis is unreachable and the spool .* is full/);
       expect((await cli(['apikey', 'list'])).stdout).not.toContain('priv-unrecorded');

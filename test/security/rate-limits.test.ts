@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { api } from '../helpers/accounts';
+import { api, errorOf } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -36,12 +36,15 @@ it('25 forgot-password posts for one address in a second: 3 are taken, the rest 
   const refused = answers.filter((a) => a.status === 429);
   expect(refused).toHaveLength(22);
   expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
-  expect(refused[0]!.body.error.message).toMatch(/too many requests to \/auth\/password\/forgot for this account/);
+  expect(errorOf(refused[0]!).message).toMatch(/too many requests to \/auth\/password\/forgot for this account/);
   await new Promise((r) => setTimeout(r, 500));
   expect(mailsTo(email)).toBeLessThanOrEqual(1 + 3); // the verification mail, then at most 3 reset mails
   // Each refusal is a rate_limit event (seed 003's rate_limit_violations).
   const events = await eventually(async () => {
-    const rows = await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM rate_limit_violations WHERE endpoint = '/auth/password/forgot' AND violation_type = 'forgot_password_per_address'`);
+    const rows = await queryRows<{ n: number }>(
+      stack.clickhouse!,
+      `SELECT count() AS n FROM rate_limit_violations WHERE endpoint = '/auth/password/forgot' AND violation_type = 'forgot_password_per_address'`,
+    );
     return Number(rows[0]!.n) === 22 && rows;
   });
   expect(events).toBeTruthy();
@@ -63,19 +66,23 @@ it.each([
   ['/auth/login/confirm', 'login_confirm', { challenge: 'x'.repeat(43), code: '123456' }],
   ['/auth/restore/confirm', 'restore_confirm', { challenge: 'x'.repeat(43), code: '123456' }],
   ['/admin/login', 'admin_login', { email: 'admin@example.com', password: 'correct horse battery staple' }],
-])('%s is limited per IP (rate_limit.%s.per_ip)', async (route, name, body) => {
-  // Three an hour here, below what the login guard and the risk engine would stop first.
-  await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ($1, '3', 'integer') ON CONFLICT (setting_key) DO NOTHING`, [`rate_limit.${name}.per_ip`]);
-  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
-  const ip = `192.0.2.${Math.floor(Math.random() * 200) + 20}`;
-  const answers = [];
-  // A new address each time, so the per-IP limit is what stops it.
-  for (let i = 0; i < 4; i++) answers.push(await api(stack.url, 'POST', route, { body: 'email' in body ? { ...body, email: `n${i}-${body.email}` } : body, headers: from(ip) }));
-  expect(answers.slice(0, 3).map((a) => a.status)).not.toContain(429);
-  expect(answers[3]!.status).toBe(429);
-  expect(answers[3]!.body.error.message).toMatch(new RegExp(`too many requests to ${route.replace(/\//g, '\\/')} from this address`));
-  expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
-}, 60_000);
+])(
+  '%s is limited per IP (rate_limit.%s.per_ip)',
+  async (route, name, body) => {
+    // Three an hour here, below what the login guard and the risk engine would stop first.
+    await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ($1, '3', 'integer') ON CONFLICT (setting_key) DO NOTHING`, [`rate_limit.${name}.per_ip`]);
+    await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+    const ip = `192.0.2.${Math.floor(Math.random() * 200) + 20}`;
+    const answers = [];
+    // A new address each time, so the per-IP limit is what stops it.
+    for (let i = 0; i < 4; i++) answers.push(await api(stack.url, 'POST', route, { body: 'email' in body ? { ...body, email: `n${i}-${body.email}` } : body, headers: from(ip) }));
+    expect(answers.slice(0, 3).map((a) => a.status)).not.toContain(429);
+    expect(answers[3]!.status).toBe(429);
+    expect(errorOf(answers[3]!).message).toMatch(new RegExp(`too many requests to ${route.replace(/\//g, '\\/')} from this address`));
+    expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
+  },
+  60_000,
+);
 
 it('the limits are settings with a range: an administrator may tune them but not switch them off', async () => {
   await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ('rate_limit.guest.per_ip', '2', 'integer')`);

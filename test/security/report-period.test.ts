@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { api } from '../helpers/accounts';
+import { api, errorOf } from '../helpers/accounts';
 import { runCliAsync } from '../helpers/child';
 import { createApiKey, startStack } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
@@ -31,11 +31,15 @@ const reportCount = async () => Number((await pg.query('SELECT count(*) AS n FRO
 it.each([
   ['today', day(0), day(1)],
   ['a period in 2027', '2027-03-01T00:00:00Z', '2027-04-01T00:00:00Z'],
-  ['a month that is half over', new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1)).toISOString(), new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1)).toISOString()],
+  [
+    'a month that is half over',
+    new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1)).toISOString(),
+    new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1)).toISOString(),
+  ],
 ])('POST /v1/reports refuses %s with 422 and stores nothing', async (_what, period_start, period_end) => {
   const res = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start, period_end } });
   expect(res.status).toBe(422);
-  expect(res.body.error.message).toMatch(/a final report covers only a period that has ended/);
+  expect(errorOf(res).message).toMatch(/a final report covers only a period that has ended/);
   expect(await reportCount()).toBe(0);
 });
 

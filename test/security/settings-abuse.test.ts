@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { AdminAccountService } from '../../src/features/admin/admin-account.service';
 import { AdministratorRepository } from '../../src/features/admin/administrator.repository';
 import { LoginGuard } from '../../src/features/auth/login-guard';
-import { api, signUp } from '../helpers/accounts';
+import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
 import { createNamespace, eventually } from '../helpers/test-env';
 
@@ -33,7 +33,7 @@ const hook = http.createServer((req, res) => {
 
 async function adminToken(email: string, level: number): Promise<string> {
   await new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg)).create({ email, password: PASSWORD, admin_level: level });
-  const login = await api(stack.url, 'POST', '/admin/login', { body: { email, password: PASSWORD } });
+  const login = await api<{ token: string }>(stack.url, 'POST', '/admin/login', { body: { email, password: PASSWORD } });
   expect(login.status).toBe(200);
   return login.body.token;
 }
@@ -57,10 +57,14 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-const patch = (key: string, body: unknown, token = four) => api(stack.url, 'PATCH', `/admin/settings/${key}`, { token, body });
+const patch = (key: string, body: unknown, token = four) => api<ErrorBody>(stack.url, 'PATCH', `/admin/settings/${key}`, { token, body });
 
 const securityEvents = (like: string) =>
-  queryRows<{ severity_level: string; event_description: string }>(stack.clickhouse!, `SELECT severity_level, event_description FROM security_events WHERE event_type = 'PROTECTION_WEAKENED' AND event_description LIKE {like:String}`, { like });
+  queryRows<{ severity_level: string; event_description: string }>(
+    stack.clickhouse!,
+    `SELECT severity_level, event_description FROM security_events WHERE event_type = 'PROTECTION_WEAKENED' AND event_description LIKE {like:String}`,
+    { like },
+  );
 
 it('a huge idle timeout is refused with the allowed range, and session routes keep working', async () => {
   const res = await patch('session.idle_timeout_minutes', { setting_value: '99999999999999' });
@@ -88,7 +92,9 @@ it('a value written straight into PostgreSQL breaks no route: the default is use
 it('lockout off and year-long sessions are refused; a longer session within range is accepted but raised as HIGH, with a webhook notice', async () => {
   expect((await patch('lockout.threshold', { setting_value: '1000000' })).body.error.message).toMatch(/lockout\.threshold must be from 1 to 20/);
   expect((await patch('session.absolute_timeout_minutes', { setting_value: '525600000' })).status).toBe(400);
-  expect((await api(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key: 'risk.mode', setting_value: 'off', setting_type: 'string' } })).body.error.message).toBe('risk.mode must be one of enforce, audit_only');
+  expect((await api<ErrorBody>(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key: 'risk.mode', setting_value: 'off', setting_type: 'string' } })).body.error.message).toBe(
+    'risk.mode must be one of enforce, audit_only',
+  );
   expect((await api(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key: 'risk.mode', setting_value: 'enforce', setting_type: 'string' } })).status).toBe(201);
   expect((await patch('risk.mode', { setting_value: 'off' })).body.error.message).toBe('risk.mode must be one of enforce, audit_only');
 
@@ -114,7 +120,9 @@ it('lockout off and year-long sessions are refused; a longer session within rang
 }, 60_000);
 
 it('is_mutable cannot be flipped through the API', async () => {
-  expect((await api(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key: 'app.edition', setting_value: 'enterprise', setting_type: 'string', is_mutable: false } })).status).toBe(201);
+  expect((await api(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key: 'app.edition', setting_value: 'enterprise', setting_type: 'string', is_mutable: false } })).status).toBe(
+    201,
+  );
   const flip = await patch('app.edition', { is_mutable: true });
   expect(flip.status).toBe(400);
   expect(flip.body.error.message).toMatch(/is_mutable cannot be changed through the API/);
@@ -125,7 +133,7 @@ it('is_mutable cannot be flipped through the API', async () => {
 
 it('retention of audit, auth and security records has a floor; a cut elsewhere is raised as HIGH', async () => {
   for (const table of ['audit_logs', 'auth_audit_log', 'security_events', 'failed_login_attempts']) {
-    const res = await api(stack.url, 'PATCH', `/v1/retention-policies/${table}`, { token: retentionKey, body: { retention_period_days: 0, delete_after_days: 0 } });
+    const res = await api<ErrorBody>(stack.url, 'PATCH', `/v1/retention-policies/${table}`, { token: retentionKey, body: { retention_period_days: 0, delete_after_days: 0 } });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(new RegExp(`must be at least 365 days for ${table}.*RETENTION_MIN_DAYS`));
   }

@@ -68,7 +68,15 @@ describe('delivery', () => {
     else res.writeHead(200).end();
   });
   let port: number;
-  beforeAll(() => new Promise<void>((r) => receiver.listen(0, '127.0.0.2', () => ((port = (receiver.address() as AddressInfo).port), r()))));
+  beforeAll(
+    () =>
+      new Promise<void>((r) =>
+        receiver.listen(0, '127.0.0.2', () => {
+          port = (receiver.address() as AddressInfo).port;
+          r();
+        }),
+      ),
+  );
   afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
   beforeEach(() => (received.length = 0));
 

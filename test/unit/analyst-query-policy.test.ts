@@ -4,7 +4,8 @@ import { executableSql, inspectAst, inspectTokens, urlSettingsToApply, type Toke
 import { tokenize } from './support/clickhouse-lexer';
 
 const LIMITS: AnalystLimits = { maxExecutionTimeSeconds: 30, maxResultRows: 100_000, maxResultBytes: 50_000_000, maxMemoryUsage: 1_000_000_000 };
-const ENFORCED = "readonly = '1', max_execution_time = '30', timeout_overflow_mode = 'throw', max_result_rows = '100000', max_result_bytes = '50000000', result_overflow_mode = 'throw', max_memory_usage = '1000000000'";
+const ENFORCED =
+  "readonly = '1', max_execution_time = '30', timeout_overflow_mode = 'throw', max_result_rows = '100000', max_result_bytes = '50000000', result_overflow_mode = 'throw', max_memory_usage = '1000000000'";
 
 const inspect = (sql: string) => inspectTokens(Buffer.from(sql), tokenize(sql), LIMITS);
 /** The findings of a query the policy lets through; fails the test when it refuses it. */
@@ -76,7 +77,13 @@ describe('statements that change something are refused as a readonly user would 
     // Tokens that leave bytes unaccounted for are not trusted either.
     const sql = 'SELECT 1 FROM t';
     expect(inspectTokens(Buffer.from(sql), tokenize(sql).slice(0, -1), LIMITS)).toMatchObject({ message: 'Cannot read the query' });
-    expect(inspectTokens(Buffer.from(sql), tokenize(sql).filter((t) => t.type !== 'Whitespace'), LIMITS)).toMatchObject({ message: 'Cannot read the query' });
+    expect(
+      inspectTokens(
+        Buffer.from(sql),
+        tokenize(sql).filter((t) => t.type !== 'Whitespace'),
+        LIMITS,
+      ),
+    ).toMatchObject({ message: 'Cannot read the query' });
   });
 
   it('refuses INTO OUTFILE: results come back in the response', () => {
@@ -112,7 +119,7 @@ describe('SETTINGS written in the query', () => {
     ['SELECT 1 SETTINGS readonly = 0', 'readonly'],
     ['SELECT 1 SETTINGS max_result_rows = 100001', 'max_result_rows'],
     ['SELECT 1 SETTINGS `max_execution_time` = 0', 'max_execution_time'],
-    ['SELECT 1 SETTINGS log_comment = \'x\', MAX_MEMORY_USAGE = 0', 'MAX_MEMORY_USAGE'],
+    ["SELECT 1 SETTINGS log_comment = 'x', MAX_MEMORY_USAGE = 0", 'MAX_MEMORY_USAGE'],
     ["SELECT 1 SETTINGS output_format_schema = '/etc/passwd'", 'output_format_schema'],
     // ClickHouse does not hold a subquery's SETTINGS to the outer readonly=1: the tokens are the check that counts there.
     ['SELECT * FROM (SELECT 1 SETTINGS max_execution_time = 0)', 'max_execution_time'],
@@ -146,7 +153,11 @@ describe('SETTINGS written in the query', () => {
   });
 
   it('refuses a value it cannot read rather than skip a setting', () => {
-    expect(inspect('SELECT 1 SETTINGS log_comment = 1 + 1')).toEqual({ code: 164, name: 'READONLY', message: "Cannot execute query in readonly mode: cannot read the value of setting 'log_comment'; write it as a literal" });
+    expect(inspect('SELECT 1 SETTINGS log_comment = 1 + 1')).toEqual({
+      code: 164,
+      name: 'READONLY',
+      message: "Cannot execute query in readonly mode: cannot read the value of setting 'log_comment'; write it as a literal",
+    });
     expect(inspect('SELECT 1 SETTINGS log_comment = ')).toMatchObject({ name: 'READONLY' });
   });
 
@@ -174,9 +185,7 @@ describe('the statement that runs', () => {
   });
 
   it("moves the query's top-level clause to the end, after its FORMAT, and drops a trailing semicolon and comment", () => {
-    expect(run('SELECT 1 SETTINGS output_format_json_quote_64bit_integers = 0 FORMAT JSON; -- bye')).toBe(
-      `SELECT 1   FORMAT JSON\nSETTINGS output_format_json_quote_64bit_integers = 0, ${ENFORCED}`,
-    );
+    expect(run('SELECT 1 SETTINGS output_format_json_quote_64bit_integers = 0 FORMAT JSON; -- bye')).toBe(`SELECT 1   FORMAT JSON\nSETTINGS output_format_json_quote_64bit_integers = 0, ${ENFORCED}`);
   });
 
   it("lets the query's own setting win over the URL's, and the limits win over both", () => {
@@ -185,7 +194,9 @@ describe('the statement that runs', () => {
   });
 
   it("leaves a subquery's own clause where it is", () => {
-    expect(run('SELECT * FROM (SELECT 1 SETTINGS join_use_nulls = 1)')).toBe(`SELECT * FROM (SELECT 1 SETTINGS join_use_nulls = 1)\nSETTINGS output_format_json_quote_64bit_integers = '1', ${ENFORCED}`);
+    expect(run('SELECT * FROM (SELECT 1 SETTINGS join_use_nulls = 1)')).toBe(
+      `SELECT * FROM (SELECT 1 SETTINGS join_use_nulls = 1)\nSETTINGS output_format_json_quote_64bit_integers = '1', ${ENFORCED}`,
+    );
   });
 
   it('writes each setting name once, so a clause with readonly=1 is not refused for a repeated name', () => {
@@ -197,9 +208,7 @@ describe('the statement that runs', () => {
 
 describe('settings in the URL', () => {
   it('applies the allowed ones in order, and drops the ones the HTTP layer handles', () => {
-    expect(
-      urlSettingsToApply({ enable_http_compression: '1', output_format_json_quote_64bit_integers: '0', wait_end_of_query: '1', readonly: '1', log_comment: "it's me" }, LIMITS),
-    ).toEqual([
+    expect(urlSettingsToApply({ enable_http_compression: '1', output_format_json_quote_64bit_integers: '0', wait_end_of_query: '1', readonly: '1', log_comment: "it's me" }, LIMITS)).toEqual([
       ['output_format_json_quote_64bit_integers', '0'],
       ['log_comment', "it's me"],
     ]);
@@ -239,9 +248,16 @@ describe('setting verdicts', () => {
   });
 
   it('quotes every value as one string literal, whatever it holds', () => {
-    const body = settingsClauseBody([['log_comment', "x', readonly = '0"], ['format_csv_delimiter', '\\']]);
+    const body = settingsClauseBody([
+      ['log_comment', "x', readonly = '0"],
+      ['format_csv_delimiter', '\\'],
+    ]);
     expect(body).toBe("log_comment = 'x\\', readonly = \\'0', format_csv_delimiter = '\\\\'");
-    expect(tokenize(body).filter((t) => t.type !== 'Whitespace').map((t) => t.type)).toEqual(['BareWord', 'Equals', 'StringLiteral', 'Comma', 'BareWord', 'Equals', 'StringLiteral']);
+    expect(
+      tokenize(body)
+        .filter((t) => t.type !== 'Whitespace')
+        .map((t) => t.type),
+    ).toEqual(['BareWord', 'Equals', 'StringLiteral', 'Comma', 'BareWord', 'Equals', 'StringLiteral']);
   });
 });
 
@@ -272,7 +288,8 @@ describe("the parser's view (EXPLAIN AST, as ClickHouse 26.7 prints it)", () => 
     expect(inspectAst(loop, findings())).toEqual({
       code: 497,
       name: 'ACCESS_DENIED',
-      message: 'Not enough privileges: the table function loop() is not allowed on /clickhouse (allowed: numbers, numbers_mt, zeros, zeros_mt, generate_series, generateseries, generaterandom, values, view, merge, null, format)',
+      message:
+        'Not enough privileges: the table function loop() is not allowed on /clickhouse (allowed: numbers, numbers_mt, zeros, zeros_mt, generate_series, generateseries, generaterandom, values, view, merge, null, format)',
     });
   });
 
@@ -293,7 +310,17 @@ describe("the parser's view (EXPLAIN AST, as ClickHouse 26.7 prints it)", () => 
       "          Literal 'http://x/'",
     );
     expect(inspectAst(viaView, findings())).toMatchObject({ name: 'ACCESS_DENIED', message: expect.stringContaining('the table function url()') });
-    const scalar = ['SelectWithUnionQuery (children 1)', ' ExpressionList (children 1)', '  SelectQuery (children 1)', '   ExpressionList (children 1)', '    Function length (children 1)', '     ExpressionList (children 1)', '      Function file (children 1)', '       ExpressionList (children 1)', "        Literal 'x'"];
+    const scalar = [
+      'SelectWithUnionQuery (children 1)',
+      ' ExpressionList (children 1)',
+      '  SelectQuery (children 1)',
+      '   ExpressionList (children 1)',
+      '    Function length (children 1)',
+      '     ExpressionList (children 1)',
+      '      Function file (children 1)',
+      '       ExpressionList (children 1)',
+      "        Literal 'x'",
+    ];
     expect(inspectAst(scalar, findings())).toMatchObject({ name: 'ACCESS_DENIED', message: expect.stringContaining('file()') });
   });
 

@@ -6,7 +6,11 @@ import { canonicalJson, sha256Hex } from '../../src/domain/canonical-json';
 function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reversedKeys(v)]),
+  );
 }
 
 describe('canonical JSON: equal content gives equal bytes', () => {
@@ -39,7 +43,7 @@ describe('canonical JSON: equal content gives equal bytes', () => {
   });
 
   it('writes numbers as JavaScript does: -0 as 0, no trailing zeros, exponents past 1e21', () => {
-    expect(canonicalJson([-0, 0, 1.0, 2.50, 0.1, 1e21, 1e-7, -12, 2 ** 53])).toBe('[0,0,1,2.5,0.1,1e+21,1e-7,-12,9007199254740992]');
+    expect(canonicalJson([-0, 0, 1.0, 2.5, 0.1, 1e21, 1e-7, -12, 2 ** 53])).toBe('[0,0,1,2.5,0.1,1e+21,1e-7,-12,9007199254740992]');
     expect(canonicalJson({ n: -0 })).toBe(canonicalJson({ n: 0 }));
   });
 
@@ -76,6 +80,10 @@ describe('sha256Hex', () => {
   it('is SHA-256 of the UTF-8 text, in lower-case hex', () => {
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(sha256Hex('é')).toBe(createHash('sha256').update(Buffer.from([0xc3, 0xa9])).digest('hex'));
+    expect(sha256Hex('é')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0xc3, 0xa9]))
+        .digest('hex'),
+    );
   });
 });

@@ -97,7 +97,23 @@ describe('a seed row id', () => {
 });
 
 describe('kind inference on hostile rows', () => {
-  const FIELDS = ['user_id', 'action', 'action_type', 'event_type', 'email_address', 'failure_reason', 'severity_level', 'session_id', 'expires_at', 'id', 'timestamp', '__proto__', 'constructor', 'toString', 'kind'];
+  const FIELDS = [
+    'user_id',
+    'action',
+    'action_type',
+    'event_type',
+    'email_address',
+    'failure_reason',
+    'severity_level',
+    'session_id',
+    'expires_at',
+    'id',
+    'timestamp',
+    '__proto__',
+    'constructor',
+    'toString',
+    'kind',
+  ];
   it('answers every row with a result, never a throw; an inferred kind is one the row is valid for when sent explicitly', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), fc.string()), fc.jsonValue(), { maxKeys: 8 }), (raw) => {

@@ -37,7 +37,11 @@ describe('CloudEvents decoding', () => {
   });
 
   it('counts a batch before decoding it', () => {
-    expect(() => fromStructuredCloudEvents([event, event], true, (n) => { throw new Error(`count ${n}`); })).toThrow('count 2');
+    expect(() =>
+      fromStructuredCloudEvents([event, event], true, (n) => {
+        throw new Error(`count ${n}`);
+      }),
+    ).toThrow('count 2');
   });
 });
 
@@ -60,7 +64,16 @@ describe('OTLP log records', () => {
 
   it('maps the name, semantic conventions and fields; keeps the rest under otel', () => {
     const [decoded] = fromOtlpLogs(
-      request({ timeUnixNano: '1772438400123456789', eventName: 'auth.login', attributes: [attr('user.id', { intValue: '42' }), attr('client.address', { stringValue: '192.0.2.1' }), attr('event_status', { stringValue: 'FAILURE' }), attr('k8s.pod', { stringValue: 'p' })] }),
+      request({
+        timeUnixNano: '1772438400123456789',
+        eventName: 'auth.login',
+        attributes: [
+          attr('user.id', { intValue: '42' }),
+          attr('client.address', { stringValue: '192.0.2.1' }),
+          attr('event_status', { stringValue: 'FAILURE' }),
+          attr('k8s.pod', { stringValue: 'p' }),
+        ],
+      }),
       noLimit,
     );
     expect(raw(decoded!)).toMatchObject({
@@ -96,7 +109,13 @@ describe('OTLP log records', () => {
       noLimit,
     );
     expect(raw(error!)).toMatchObject({ kind: 'error', error_message: 'boom', severity_level: 'critical', error_type: 'log' });
-    expect(raw(namedError!)).toMatchObject({ kind: 'error', error_message: 'db down', error_type: 'timeout', severity_level: 'high', technical_details: { otel: { event_name: 'http.server.failure' } } });
+    expect(raw(namedError!)).toMatchObject({
+      kind: 'error',
+      error_message: 'db down',
+      error_type: 'timeout',
+      severity_level: 'high',
+      technical_details: { otel: { event_name: 'http.server.failure' } },
+    });
     expect(info).toEqual({ issues: [expect.objectContaining({ path: 'event_name' })] });
     expect(namedInfo).toEqual({ issues: [{ path: 'event_name', message: expect.stringMatching(/^must end in <kind>.<event_type>/) }] });
   });

@@ -3,7 +3,7 @@ import type { ApiKeyRecord, ApiKeyRepository } from '../../src/features/api-keys
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("the API key cache runs on a monotonic clock", () => {
+describe('the API key cache runs on a monotonic clock', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('a key revoked while the wall clock is stepped back an hour is refused once the cache runs out', async () => {

@@ -70,9 +70,7 @@ describe('the lockout policy read from settings', () => {
   });
 
   it('falls back to a default rather than switching lockout off for a nonsensical value', async () => {
-    const policy = await lockoutPolicyFrom(
-      settings({ 'lockout.threshold': '0', 'lockout.window_minutes': '-5', 'lockout.duration_minutes': 'NaN', 'lockout.multiplier': '0.5' }),
-    );
+    const policy = await lockoutPolicyFrom(settings({ 'lockout.threshold': '0', 'lockout.window_minutes': '-5', 'lockout.duration_minutes': 'NaN', 'lockout.multiplier': '0.5' }));
     expect(policy).toEqual(DEFAULT_LOCKOUT_POLICY);
   });
 

@@ -45,14 +45,27 @@ describe('report sections', () => {
       { section: 'something_new', dimension: 'something_new', measure: 'count', value: '5', unit: '' },
     ]);
     const severity = sectionsOf(content).find((s) => s.id === 'security_events_by_severity')!;
-    expect(figureTable(severity.info, reportFigures(content).filter((f) => f.section === severity.id))).toEqual({
+    expect(
+      figureTable(
+        severity.info,
+        reportFigures(content).filter((f) => f.section === severity.id),
+      ),
+    ).toEqual({
       columns: ['Severity', 'Open (events)', 'Resolved (events)', 'Total (events)'],
       rows: [['HIGH', '1', '2', '3']],
     });
     const failed = sectionsOf(content).find((s) => s.id === 'failed_logins')!;
-    expect(figureTable(failed.info, reportFigures(content).filter((f) => f.section === 'failed_logins'))).toEqual({
+    expect(
+      figureTable(
+        failed.info,
+        reportFigures(content).filter((f) => f.section === 'failed_logins'),
+      ),
+    ).toEqual({
       columns: ['Reason', 'Attempts'],
-      rows: [['Invalid password', '3'], ['Total', '3']],
+      rows: [
+        ['Invalid password', '3'],
+        ['Total', '3'],
+      ],
     });
   });
 
@@ -73,7 +86,14 @@ describe('report sections', () => {
   it("a report scoped to apps states the shared chains' integrity without row counts or where a chain broke", () => {
     const content = {
       scope: ['shop'],
-      integrity: { ok: false, covers: 'every application (the hash chains are shared)', tables: [{ table: 'audit_logs', ok: false, seals: 3 }, { table: 'error_logs', ok: true, seals: 1 }] },
+      integrity: {
+        ok: false,
+        covers: 'every application (the hash chains are shared)',
+        tables: [
+          { table: 'audit_logs', ok: false, seals: 3 },
+          { table: 'error_logs', ok: true, seals: 1 },
+        ],
+      },
       integrity_last_run: { run_id: '9', trigger: 'scheduled', finished_at: '2026-01-02T02:30:01.000Z', ok: false, broken: [{ table: 'audit_logs' }] },
     };
     expect(integrityStatus(content)).toEqual([
@@ -104,12 +124,19 @@ describe('tidy CSV', () => {
     const lines = reportCsv(report({ failed_logins: { total: 3, by_reason: { INVALID_PASSWORD: 3 } }, integrity_last_run: null })).split('\r\n');
     expect(lines[0]).toBe('section,dimension,measure,value,unit');
     expect(lines).toContain('"failed_logins","INVALID_PASSWORD","count","3","attempts"');
-    expect(lines).toContain('"report","report_hash","","' + 'b'.repeat(64) + '",""');
+    expect(lines).toContain(`"report","report_hash","","${'b'.repeat(64)}",""`);
   });
 
   it('keeps spreadsheet formulas from running, in dimensions as in values', () => {
     // An attacker controls the IP or email of a failed login, and so a dimension of the report.
-    const csv = reportCsv(report({ top_offending_accounts: [{ email_address: '=HYPERLINK("http://evil")', failed_logins: 2 }, { email_address: '@SUM(1)', failed_logins: 1 }] }));
+    const csv = reportCsv(
+      report({
+        top_offending_accounts: [
+          { email_address: '=HYPERLINK("http://evil")', failed_logins: 2 },
+          { email_address: '@SUM(1)', failed_logins: 1 },
+        ],
+      }),
+    );
     expect(csv).toContain(`"top_offending_accounts","'=HYPERLINK(""http://evil"")","failed_logins","2","failed logins"`);
     expect(csv).toContain(`"'@SUM(1)"`);
     expect(csv).not.toMatch(/(^|,)"[=+\-@]/m);

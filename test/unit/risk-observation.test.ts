@@ -69,9 +69,18 @@ describe('what the risk worker reads from an event', () => {
 
 describe('coordinates and distances', () => {
   it.each([
-    [{ lat: 45.76, lon: 4.84 }, { lat: 45.76, lon: 4.84 }],
-    [{ latitude: '45.76', lng: '4.84' }, { lat: 45.76, lon: 4.84 }],
-    [{ lat: 0, lon: 0 }, { lat: 0, lon: 0 }],
+    [
+      { lat: 45.76, lon: 4.84 },
+      { lat: 45.76, lon: 4.84 },
+    ],
+    [
+      { latitude: '45.76', lng: '4.84' },
+      { lat: 45.76, lon: 4.84 },
+    ],
+    [
+      { lat: 0, lon: 0 },
+      { lat: 0, lon: 0 },
+    ],
     [{ lat: 45.76 }, null],
     [{ city: 'Lyon' }, null],
     [{ lat: 91, lon: 0 }, null],

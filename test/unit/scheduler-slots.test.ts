@@ -5,8 +5,12 @@ const ms = (iso: string) => Date.parse(iso);
 
 describe('scheduled slots when the wall clock steps', () => {
   let tasks: (CronSlotTask & { destroy: () => void })[];
-  beforeAll(() => (tasks = SCHEDULED_TASKS.map(withCronMatcher)));
-  afterAll(() => tasks.forEach((t) => t.destroy()));
+  beforeAll(() => {
+    tasks = SCHEDULED_TASKS.map(withCronMatcher);
+  });
+  afterAll(() => {
+    for (const t of tasks) t.destroy();
+  });
 
   /** Sweeps at each time in turn; returns every slot enqueued, as `task@slot`. */
   const sweeps = (from: string, times: string[]) => {

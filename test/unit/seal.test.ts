@@ -20,7 +20,9 @@ describe('chaining a batch of rows', () => {
     expect(rows[0]!.previous_hash).toBe('');
     expect(rows[1]!.previous_hash).toBe(rows[0]!.row_hash);
     expect(rows[2]!.previous_hash).toBe(rows[1]!.row_hash);
-    rows.forEach((r, i) => expect(r.row_hash).toBe(rowHash(TABLE, batch[i]!)));
+    rows.forEach((r, i) => {
+      expect(r.row_hash).toBe(rowHash(TABLE, batch[i]!));
+    });
   });
 
   it('closes them with a seal over their count, their last hash and the root of their hashes', () => {

@@ -92,6 +92,9 @@ it('writes and verifies a full-size flush of 12 000 rows', async () => {
   await again;
   const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals).verify();
   expect(result.ok).toBe(true);
-  const [row] = await (await clickhouse.query({ query: `SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs WHERE user_id = 'w'`, format: 'JSONEachRow' })).json<{ n: string; u: string }>();
+  const [row] = await (await clickhouse.query({ query: `SELECT count() AS n, uniqExact(source_app, event_id) AS u FROM audit_logs WHERE user_id = 'w'`, format: 'JSONEachRow' })).json<{
+    n: string;
+    u: string;
+  }>();
   expect(Number(row!.n)).toBe(Number(row!.u));
 }, 60_000);

@@ -53,10 +53,14 @@ it('loses nothing and duplicates nothing when the worker is killed mid-batch and
     }
     // Clients retry after the crash: the same events again must not become new rows.
     for (const events of posted.slice(5, 15)) expect((await postEvents(api.url, key, events)).status).toBe(202);
-    await eventually(async () => {
-      const c = await counts();
-      return Object.entries(c).every(([state, n]) => state === 'completed' || n === 0);
-    }, 60_000, 250);
+    await eventually(
+      async () => {
+        const c = await counts();
+        return Object.entries(c).every(([state, n]) => state === 'completed' || n === 0);
+      },
+      60_000,
+      250,
+    );
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
 

@@ -7,37 +7,41 @@ import { createNamespace } from '../helpers/test-env';
 const ns = createNamespace('shutdown');
 afterAll(() => ns.cleanup());
 
-it.each(['SIGTERM', 'SIGINT'] as const)('on %s flushes every accepted event to ClickHouse and exits 0', async (signal) => {
-  const key = await createApiKey(ns, `shutdown-${signal}`);
-  // Rows would sit in the buffer for a minute: only the shutdown flush can write them in time.
-  const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '60000', FLUSH_MAX_ROWS: '1000000' }));
-  const url = `http://127.0.0.1:${server.port}`;
-  let accepted = 0;
-  for (let i = 0; i < 5; i++) {
-    const res = await postEvents(
-      url,
-      key,
-      Array.from({ length: 100 }, () => ({ kind: 'session', event_id: randomUUID(), session_id: `s-${signal}`, expires_at: '2030-01-01T00:00:00Z' })),
-    );
-    expect(res.status).toBe(202);
-    accepted += res.body.accepted;
-  }
-  await new Promise((r) => setTimeout(r, 500)); // the worker has taken the jobs and buffered their rows
-  const started = Date.now();
-  server.child.kill(signal);
-  expect(await server.exited).toEqual({ code: 0, signal: null });
-  expect(Date.now() - started).toBeLessThan(15_000);
+it.each(['SIGTERM', 'SIGINT'] as const)(
+  'on %s flushes every accepted event to ClickHouse and exits 0',
+  async (signal) => {
+    const key = await createApiKey(ns, `shutdown-${signal}`);
+    // Rows would sit in the buffer for a minute: only the shutdown flush can write them in time.
+    const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '60000', FLUSH_MAX_ROWS: '1000000' }));
+    const url = `http://127.0.0.1:${server.port}`;
+    let accepted = 0;
+    for (let i = 0; i < 5; i++) {
+      const res = await postEvents(
+        url,
+        key,
+        Array.from({ length: 100 }, () => ({ kind: 'session', event_id: randomUUID(), session_id: `s-${signal}`, expires_at: '2030-01-01T00:00:00Z' })),
+      );
+      expect(res.status).toBe(202);
+      accepted += res.body.accepted;
+    }
+    await new Promise((r) => setTimeout(r, 500)); // the worker has taken the jobs and buffered their rows
+    const started = Date.now();
+    server.child.kill(signal);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(15_000);
 
-  const clickhouse = await openClickHouse(ns.config().clickhouse);
-  try {
-    const rows = await clickhouse.query({ query: `SELECT count() AS n FROM user_sessions WHERE session_id = {s:String}`, query_params: { s: `s-${signal}` }, format: 'JSONEachRow' });
-    expect(Number((await rows.json<{ n: string }>())[0]!.n)).toBe(accepted);
-    const all = await countUnique(clickhouse, 'user_sessions');
-    expect(all.count).toBe(all.unique);
-  } finally {
-    await clickhouse.close();
-  }
-}, 60_000);
+    const clickhouse = await openClickHouse(ns.config().clickhouse);
+    try {
+      const rows = await clickhouse.query({ query: `SELECT count() AS n FROM user_sessions WHERE session_id = {s:String}`, query_params: { s: `s-${signal}` }, format: 'JSONEachRow' });
+      expect(Number((await rows.json<{ n: string }>())[0]!.n)).toBe(accepted);
+      const all = await countUnique(clickhouse, 'user_sessions');
+      expect(all.count).toBe(all.unique);
+    } finally {
+      await clickhouse.close();
+    }
+  },
+  60_000,
+);
 
 it('exits 1 at the SHUTDOWN_TIMEOUT_MS deadline when a step cannot finish, instead of hanging', async () => {
   const key = await createApiKey(ns, 'shutdown-deadline', ['query']);

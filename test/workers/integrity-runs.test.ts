@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createControlQueue } from '../../src/queues/queues';
 import { enqueueScheduled, SCHEDULED_TASKS } from '../../src/roles/scheduler-role';
+import type { VerificationRun } from '../../src/features/integrity/verification-run.repository';
 import { api } from '../helpers/accounts';
 import { runCliAsync } from '../helpers/child';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
@@ -42,11 +43,19 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-const runs = async () => (await api(stack.url, 'GET', '/v1/integrity/runs?limit=10', { token: key })).body.runs as Record<string, any>[];
+const runs = async () => (await api<{ runs: VerificationRun[] }>(stack.url, 'GET', '/v1/integrity/runs?limit=10', { token: key })).body.runs;
 
 it('runs every night from cron, records each run, and raises the alarm once when a chain breaks', async () => {
   const ids = Array.from({ length: 5 }, () => randomUUID());
-  expect((await postEvents(stack.url, key, ids.map((event_id) => ({ kind: 'audit', event_type: 'profile_updated', event_id, user_id: 'u1' })))).status).toBe(202);
+  expect(
+    (
+      await postEvents(
+        stack.url,
+        key,
+        ids.map((event_id) => ({ kind: 'audit', event_type: 'profile_updated', event_id, user_id: 'u1' })),
+      )
+    ).status,
+  ).toBe(202);
   await eventually(async () => (await queryRows<{ n: number }>(stack.clickhouse!, `SELECT count() AS n FROM audit_logs WHERE source_app = 'runs-app'`))[0]!.n === 5);
   await stack.writer!.flushAll();
   expect(await runs()).toEqual([]);
@@ -72,7 +81,7 @@ it('runs every night from cron, records each run, and raises the alarm once when
       return r.length === 2 && r;
     });
     expect(bad).toMatchObject({ trigger: 'scheduled', ok: false });
-    expect(bad!.tables.find((t: any) => t.table === 'audit_logs').first_break).toMatchObject({ kind: 'row_modified', event_id: ids[2] });
+    expect(bad!.tables.find((t) => t.table === 'audit_logs')!.first_break).toMatchObject({ kind: 'row_modified', event_id: ids[2] });
 
     const alarms = await eventually(async () => {
       const rows = await queryRows<{ severity_level: string; event_type: string; source_app: string; event_description: string }>(
@@ -84,12 +93,17 @@ it('runs every night from cron, records each run, and raises the alarm once when
     expect(alarms).toEqual([expect.objectContaining({ severity_level: 'HIGH', source_app: 'auditflow' })]);
     expect(alarms[0]!.event_description).toContain(`audit_logs: row_modified`);
     await eventually(async () => hookCalls.length > 0);
-    expect(hookCalls).toEqual([{ type: 'integrity.failed', body: expect.objectContaining({ type: 'integrity.failed', run_id: bad!.id, broken: [expect.objectContaining({ table: 'audit_logs', kind: 'row_modified' })] }) }]);
+    expect(hookCalls).toEqual([
+      { type: 'integrity.failed', body: expect.objectContaining({ type: 'integrity.failed', run_id: bad!.id, broken: [expect.objectContaining({ table: 'audit_logs', kind: 'row_modified' })] }) },
+    ]);
 
     // A report generated now states the store's last known integrity.
-    const generated = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'daily_security_summary', period_start: '2026-03-01T00:00:00Z', period_end: '2026-03-02T00:00:00Z' } });
+    const generated = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', {
+      token: key,
+      body: { type: 'daily_security_summary', period_start: '2026-03-01T00:00:00Z', period_end: '2026-03-02T00:00:00Z' },
+    });
     expect(generated.status).toBe(201);
-    const report = (await api(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
+    const report = (await api<{ content: Record<string, unknown> }>(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
     expect(report.content.integrity_last_run).toMatchObject({ run_id: bad!.id, trigger: 'scheduled', ok: false, broken: [expect.objectContaining({ table: 'audit_logs' })] });
   } finally {
     await control.close();
@@ -107,7 +121,12 @@ it('records runs asked for through the API and the CLI, and refuses a bad limit 
   expect(cli.code).toBe(1); // the tampered row is still there
   const after = await runs();
   expect(after.length).toBe(before + 2);
-  expect(after.slice(0, 2).map((r) => r.trigger).sort()).toEqual(['api', 'cli']);
+  expect(
+    after
+      .slice(0, 2)
+      .map((r) => r.trigger)
+      .sort(),
+  ).toEqual(['api', 'cli']);
   expect((await api(stack.url, 'GET', '/v1/integrity/runs?limit=0', { token: key })).status).toBe(400);
   expect((await api(stack.url, 'GET', '/v1/integrity/runs?limit=x', { token: key })).status).toBe(400);
   expect((await api(stack.url, 'GET', '/v1/integrity/runs')).status).toBe(401);

@@ -17,7 +17,14 @@ let pg: Pool;
 let verifier: IntegrityVerifier;
 
 const event = {
-  audit: () => ({ kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'u1', previous_value: { name: 'a', 'deep.key': 1 }, new_value: { name: 'b', n: 2.5, ok: true, at: '2026-11-22T03:37:49.948Z', day: '2026-11-22', list: [1, 2] } }),
+  audit: () => ({
+    kind: 'audit',
+    event_type: 'profile_updated',
+    event_id: randomUUID(),
+    user_id: 'u1',
+    previous_value: { name: 'a', 'deep.key': 1 },
+    new_value: { name: 'b', n: 2.5, ok: true, at: '2026-11-22T03:37:49.948Z', day: '2026-11-22', list: [1, 2] },
+  }),
   auth: () => ({ kind: 'auth', event_type: 'login_success', event_id: randomUUID(), user_id: 7, ip_address: '10.0.0.1', location: { lat: 45.76, city: 'Lyon' } }),
   failed: () => ({ kind: 'failed_login', event_id: randomUUID(), email_address: 'x@example.com', failure_reason: 'INVALID_PASSWORD' }),
   security: () => ({ kind: 'security', event_type: 'SUSPICIOUS_ACTIVITY', event_id: randomUUID(), severity_level: 'HIGH', metadata: { n: 1 } }),
@@ -86,7 +93,7 @@ describe('integrity', () => {
   });
 
   it('the API and the CLI give the same verdict, and the CLI exits non-zero when it fails', async () => {
-    const viaApi = await api(stack.url, 'GET', '/v1/integrity/verify', { token: key });
+    const viaApi = await api<VerificationResult>(stack.url, 'GET', '/v1/integrity/verify', { token: key });
     expect(viaApi.status).toBe(200);
     expect(viaApi.body.ok).toBe(true);
     const cli = await runCliAsync(['verify'], ns.env());
@@ -100,13 +107,28 @@ describe('integrity', () => {
     const [modified] = await queryRows<{ id: string }>(stack.clickhouse!, 'SELECT toString(event_id) AS id FROM audit_logs ORDER BY seal_seq, chain_index LIMIT 1 OFFSET 7');
     await mutate(`ALTER TABLE audit_logs UPDATE reason = 'edited later' WHERE event_id = '${modified!.id}'`);
 
-    const [deleted] = await queryRows<{ id: string; seq: number }>(stack.clickhouse!, 'SELECT toString(event_id) AS id, seal_seq AS seq FROM auth_audit_log WHERE chain_index = 2 ORDER BY seal_seq LIMIT 1');
+    const [deleted] = await queryRows<{ id: string; seq: number }>(
+      stack.clickhouse!,
+      'SELECT toString(event_id) AS id, seal_seq AS seq FROM auth_audit_log WHERE chain_index = 2 ORDER BY seal_seq LIMIT 1',
+    );
     await mutate(`ALTER TABLE auth_audit_log DELETE WHERE event_id = '${deleted!.id}'`);
 
     const forged = randomUUID();
     await stack.clickhouse!.insert({
       table: 'failed_login_attempts',
-      values: [{ event_id: forged, source_app: 'x', event_type: 'login_failed', occurred_at: '2026-01-01 00:00:00.000', received_at: '2026-01-01 00:00:00.000', content_hash: '', email_address: 'forged@example.com', failure_reason: 'INVALID_PASSWORD', attempt_number_in_window: 1 }],
+      values: [
+        {
+          event_id: forged,
+          source_app: 'x',
+          event_type: 'login_failed',
+          occurred_at: '2026-01-01 00:00:00.000',
+          received_at: '2026-01-01 00:00:00.000',
+          content_hash: '',
+          email_address: 'forged@example.com',
+          failure_reason: 'INVALID_PASSWORD',
+          attempt_number_in_window: 1,
+        },
+      ],
       format: 'JSONEachRow',
       clickhouse_settings: { async_insert: 0 },
     });

@@ -8,6 +8,7 @@ import { SecretBox } from '../../src/lib/secret-box';
 import { SigningKey } from '../../src/lib/signing-key';
 import { IntegrityVerifier } from '../../src/features/integrity/integrity-verifier';
 import { SealRepository } from '../../src/features/integrity/seal.repository';
+import type { VerificationResult } from '../../src/domain/verification';
 import { api } from '../helpers/accounts';
 import { runCli } from '../helpers/child';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
@@ -37,7 +38,7 @@ it('keeps seals and reports signed before `auditflow keys rotate` verifiable, an
   const oldKeyId = SigningKey.load(undefined, keysDir()).keyId;
   try {
     await sealedRound(stack, key);
-    const created = await api(stack.url, 'POST', '/v1/reports', { token: key, body: period });
+    const created = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', { token: key, body: period });
     expect(created.status).toBeLessThan(300);
     oldReport = created.body.id;
   } finally {
@@ -60,14 +61,14 @@ it('keeps seals and reports signed before `auditflow keys rotate` verifiable, an
     const keyIds = await queryRows<{ key_id: string }>(stack.clickhouse!, `SELECT DISTINCT key_id FROM integrity_seals WHERE table_name = 'audit_logs' ORDER BY key_id`);
     expect(keyIds.map((k) => k.key_id).sort()).toEqual([oldKeyId, newKeyId].sort());
 
-    const verified = await api(stack.url, 'GET', '/v1/integrity/verify', { token: key });
+    const verified = await api<VerificationResult>(stack.url, 'GET', '/v1/integrity/verify', { token: key });
     expect(verified.status).toBe(200);
     expect(verified.body.tables.filter((t: { ok: boolean }) => !t.ok)).toEqual([]);
     expect(verified.body.ok).toBe(true);
 
     const oldCheck = await api(stack.url, 'GET', `/v1/reports/${oldReport}/verification`, { token: key });
     expect(oldCheck.body).toMatchObject({ ok: true, key_id: oldKeyId, signature_valid: true, key_matches: true });
-    const newReport = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { ...period, period_start: '2026-01-08T00:00:00Z', period_end: '2026-01-15T00:00:00Z' } });
+    const newReport = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', { token: key, body: { ...period, period_start: '2026-01-08T00:00:00Z', period_end: '2026-01-15T00:00:00Z' } });
     const newCheck = await api(stack.url, 'GET', `/v1/reports/${newReport.body.id}/verification`, { token: key });
     expect(newCheck.body).toMatchObject({ ok: true, key_id: newKeyId });
 

@@ -43,9 +43,9 @@ async function download(id: string, format: 'pdf' | 'csv'): Promise<Buffer> {
 }
 
 async function generate(type: string, start: string, end: string): Promise<string> {
-  const res = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type, period_start: start, period_end: end } });
+  const res = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', { token: key, body: { type, period_start: start, period_end: end } });
   expect(res.status).toBe(201);
-  return res.body.id as string;
+  return res.body.id;
 }
 
 /** Writes the PDF, extracts its text with pdftotext and renders its pages with pdftoppm. */
@@ -63,7 +63,7 @@ function inspect(pdf: Buffer, name: string): { text: string; pages: string[] } {
 describe('compliance reports as documents', () => {
   it('the daily PDF has a cover, described sections as tables, integrity status, signature block and page numbers', async () => {
     const id = await generate('daily_security_summary', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z');
-    const report = (await api(stack.url, 'GET', `/v1/reports/${id}?format=json`, { token: key })).body;
+    const report = (await api<{ generated_at: string; report_hash: string; key_id: string }>(stack.url, 'GET', `/v1/reports/${id}?format=json`, { token: key })).body;
     const { text, pages } = inspect(await download(id, 'pdf'), 'daily');
 
     // Cover
@@ -73,7 +73,8 @@ describe('compliance reports as documents', () => {
     expect(text).toMatch(new RegExp(`Generated\\s+${report.generated_at.replace(/\./g, '\\.')}`));
     expect(text).toMatch(new RegExp(`Report id\\s+${id}`));
     // Sections: heading, what it measures, a table with labels and units
-    for (const title of ['Failed logins', 'Lockouts and blocks', 'High-risk authentication events', 'Security events by severity', 'Top offending IP addresses', 'Top targeted accounts']) expect(text).toContain(title);
+    for (const title of ['Failed logins', 'Lockouts and blocks', 'High-risk authentication events', 'Security events by severity', 'Top offending IP addresses', 'Top targeted accounts'])
+      expect(text).toContain(title);
     expect(text).toContain('Login attempts that were refused');
     expect(text).toMatch(/Reason\s+Attempts/);
     expect(text).toMatch(/Invalid password\s+4/);
@@ -109,7 +110,7 @@ describe('compliance reports as documents', () => {
     const control = createControlQueue(redis, ns.config());
     try {
       await enqueueScheduled(control, SCHEDULED_TASKS.find((t) => t.name === 'integrity-verify')!, new Date('2026-01-02T02:30:00Z'));
-      await eventually(async () => (await api(stack.url, 'GET', '/v1/integrity/runs', { token: key })).body.runs.length === 1);
+      await eventually(async () => (await api<{ runs: unknown[] }>(stack.url, 'GET', '/v1/integrity/runs', { token: key })).body.runs.length === 1);
     } finally {
       await control.close();
       await redis.quit();

@@ -45,7 +45,21 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-const listReports = async () => (await api(stack.url, 'GET', '/v1/reports', { token: key })).body.reports as { id: string; report_type: string; report_hash: string; previous_report_hash: string }[];
+const listReports = async () =>
+  (await api<{ reports: { id: string; report_type: string; report_hash: string; previous_report_hash: string }[] }>(stack.url, 'GET', '/v1/reports', { token: key })).body.reports;
+
+/** A report as GET /v1/reports/:id shows it (its content is compared whole). */
+interface ReportDoc {
+  content: Record<string, unknown>;
+  total_records: number;
+  report_hash: string;
+  previous_report_hash: string | null;
+}
+/** What POST /v1/reports answers. */
+interface ReportMade {
+  id: string;
+  created: boolean;
+}
 
 describe('compliance reports', () => {
   it('the cron trigger for a fixed day produces one report with that day’s figures, even from two schedulers', async () => {
@@ -66,7 +80,7 @@ describe('compliance reports', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect((await listReports()).filter((x) => x.report_type === 'daily_security_summary')).toHaveLength(1);
 
-      const doc = (await api(stack.url, 'GET', `/v1/reports/${report!.id}?format=json`, { token: key })).body;
+      const doc = (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${report!.id}?format=json`, { token: key })).body;
       expect(doc).toMatchObject({ report_type: 'daily_security_summary', period_start: '2026-01-01T00:00:00.000Z', period_end: '2026-01-02T00:00:00.000Z' });
       expect(doc.content).toEqual({
         failed_logins: { total: 4, by_reason: { ACCOUNT_LOCKED: 1, INVALID_PASSWORD: 3 } },
@@ -87,28 +101,33 @@ describe('compliance reports', () => {
 
   it('generates on demand once per period, chains reports, and records submission to an authority', async () => {
     const body = { type: 'weekly_access_review', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-08T00:00:00Z' };
-    const first = await api(stack.url, 'POST', '/v1/reports', { token: key, body });
+    const first = await api<ReportMade>(stack.url, 'POST', '/v1/reports', { token: key, body });
     expect(first.status).toBe(201);
     const again = await api(stack.url, 'POST', '/v1/reports', { token: key, body });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ id: first.body.id, created: false });
-    const weekly = (await api(stack.url, 'GET', `/v1/reports/${first.body.id}`, { token: key })).body;
+    const weekly = (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${first.body.id}`, { token: key })).body;
     expect(weekly.content.role_and_permission_changes).toEqual({ permission_granted: 0, permission_revoked: 0, role_changed: 1 });
     expect(weekly.content.admin_actions).toEqual({ total: 1, by_type: { role_changed: 1 } });
 
-    const monthly = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'monthly_compliance', period_start: '2026-01-01T00:00:00Z', period_end: '2026-02-01T00:00:00Z' } });
-    const monthlyDoc = (await api(stack.url, 'GET', `/v1/reports/${monthly.body.id}`, { token: key })).body;
+    const monthly = await api<ReportMade>(stack.url, 'POST', '/v1/reports', {
+      token: key,
+      body: { type: 'monthly_compliance', period_start: '2026-01-01T00:00:00Z', period_end: '2026-02-01T00:00:00Z' },
+    });
+    const monthlyDoc = (await api<ReportDoc>(stack.url, 'GET', `/v1/reports/${monthly.body.id}`, { token: key })).body;
     expect(monthlyDoc.content).toMatchObject({ gdpr_requests: 1, integrity: { ok: true } });
     expect(monthlyDoc.previous_report_hash).toBe(weekly.report_hash);
 
-    const patched = await api(stack.url, 'PATCH', `/v1/reports/${monthly.body.id}`, {
+    const patched = await api<{ submission_date: string | null }>(stack.url, 'PATCH', `/v1/reports/${monthly.body.id}`, {
       token: key,
       body: { submitted_to_authority: true, authority_acknowledgment: 'CNIL-2026-0042' },
     });
     expect(patched.body).toMatchObject({ submitted_to_authority: true, authority_acknowledgment: 'CNIL-2026-0042' });
     expect(patched.body.submission_date).toBeTruthy();
 
-    expect((await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'weekly_access_review', period_start: '2026-01-08T00:00:00Z', period_end: '2026-01-01T00:00:00Z' } })).status).toBe(400);
+    expect((await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'weekly_access_review', period_start: '2026-01-08T00:00:00Z', period_end: '2026-01-01T00:00:00Z' } })).status).toBe(
+      400,
+    );
     const noScope = await createApiKey(ns, 'ingest-only', ['ingest']);
     expect((await api(stack.url, 'GET', '/v1/reports', { token: noScope })).status).toBe(403);
   }, 60_000);
@@ -119,7 +138,11 @@ describe('compliance reports', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(await csv.text()).toMatch(/"report","report_hash","","[0-9a-f]{64}",""/);
     const pdf = await fetch(`${stack.url}/v1/reports/${report!.id}?format=pdf`, { headers: { authorization: `Bearer ${key}` } });
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
 
     const json = await fetch(`${stack.url}/v1/reports/${report!.id}?format=json`, { headers: { authorization: `Bearer ${key}` } });
     const file = path.join(ns.dataDir, 'report.json');

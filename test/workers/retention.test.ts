@@ -71,7 +71,10 @@ it('archives then prunes whole sealed flushes, audits both, keeps verification g
     expect(users).toEqual([{ user_id: 'new', n: 20 }]);
     const [event] = await queryRows<{ entity_id: string; rows: number }>(stack.clickhouse!, `SELECT entity_id, new_value.rows_pruned AS rows FROM audit_logs WHERE event_type = 'retention_pruned'`);
     expect(event).toEqual({ entity_id: 'audit_logs', rows: 20 });
-    const [archived] = await queryRows<{ rows: number; file: string }>(stack.clickhouse!, `SELECT new_value.rows_archived AS rows, new_value.file AS file FROM audit_logs WHERE event_type = 'retention_archived'`);
+    const [archived] = await queryRows<{ rows: number; file: string }>(
+      stack.clickhouse!,
+      `SELECT new_value.rows_archived AS rows, new_value.file AS file FROM audit_logs WHERE event_type = 'retention_archived'`,
+    );
     expect(archived).toEqual({ rows: 20, file: result.archived[0]!.file });
     const { rows: policy } = await pg.query(`SELECT last_cleanup_at, last_archive_at FROM data_retention_policies WHERE table_name = 'audit_logs'`);
     expect(policy[0].last_cleanup_at).toBeInstanceOf(Date);
@@ -80,8 +83,11 @@ it('archives then prunes whole sealed flushes, audits both, keeps verification g
     // The monthly report counts both among the retention actions: the month so far, a period that has ended now.
     const month = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1));
     await new Promise((r) => setTimeout(r, 5));
-    const generated = await api(stack.url, 'POST', '/v1/reports', { token: key, body: { type: 'monthly_compliance', period_start: month.toISOString(), period_end: new Date().toISOString() } });
-    const report = (await api(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
+    const generated = await api<{ id: string }>(stack.url, 'POST', '/v1/reports', {
+      token: key,
+      body: { type: 'monthly_compliance', period_start: month.toISOString(), period_end: new Date().toISOString() },
+    });
+    const report = (await api<{ content: { retention_actions: unknown; integrity: { ok: boolean } } }>(stack.url, 'GET', `/v1/reports/${generated.body.id}`, { token: key })).body;
     expect(report.content.retention_actions).toEqual({ retention_archived: 1, retention_pruned: 1 });
     expect(report.content.integrity.ok).toBe(true);
 
@@ -96,7 +102,19 @@ it('archives then prunes whole sealed flushes, audits both, keeps verification g
     // …and a forged prune record cannot excuse it.
     await stack.clickhouse!.insert({
       table: 'integrity_prunes',
-      values: [{ table_name: 'audit_logs', up_to_seq: 999, rows_pruned: 1, cutoff: '2030-01-01 00:00:00.000', pruned_at: '2030-01-01 00:00:00.000', policy_days: 0, key_id: key$.keyId, prune_hash: 'x', signature: 'x' }],
+      values: [
+        {
+          table_name: 'audit_logs',
+          up_to_seq: 999,
+          rows_pruned: 1,
+          cutoff: '2030-01-01 00:00:00.000',
+          pruned_at: '2030-01-01 00:00:00.000',
+          policy_days: 0,
+          key_id: key$.keyId,
+          prune_hash: 'x',
+          signature: 'x',
+        },
+      ],
       format: 'JSONEachRow',
       clickhouse_settings: { async_insert: 0 },
     });

@@ -19,7 +19,9 @@ it('settles a seal left pending with all its rows stored (its copy to ClickHouse
     await eventually(async () => (await queryRows(stack.clickhouse!, `SELECT 1 FROM audit_logs WHERE event_id = '${sent[0]!.event_id}'`)).length === 1);
     await stack.stop();
     // As a flush that stored its rows and then could not copy its seal (a full disk) leaves it.
-    const { rows } = await pg.query<{ seq: string }>(`UPDATE integrity_seals SET final = false WHERE table_name = 'audit_logs' AND seq = (SELECT max(seq) FROM integrity_seals WHERE table_name = 'audit_logs') RETURNING seq`);
+    const { rows } = await pg.query<{ seq: string }>(
+      `UPDATE integrity_seals SET final = false WHERE table_name = 'audit_logs' AND seq = (SELECT max(seq) FROM integrity_seals WHERE table_name = 'audit_logs') RETURNING seq`,
+    );
     const seq = rows[0]!.seq;
     const clickhouse = await openClickHouse(ns.config().clickhouse);
     await clickhouse.command({ query: `ALTER TABLE integrity_seals DELETE WHERE table_name = 'audit_logs' AND seq = ${seq}`, clickhouse_settings: { mutations_sync: '1' } });

@@ -57,7 +57,10 @@ describe('verifying while the writer writes', () => {
     } finally {
       const r = rows[0];
       const columns = Object.keys(r);
-      await pg.query(`INSERT INTO integrity_seals (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, columns.map((c) => r[c]));
+      await pg.query(
+        `INSERT INTO integrity_seals (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => r[c]),
+      );
     }
     expect((await verifier.verify()).ok).toBe(true);
   });

@@ -219,9 +219,7 @@ async function readDecisions(target: SimulationTarget, runTag: string, expected:
   }
   return query<DecisionRow>(
     target,
-    DECISIONS_SQL(
-      'toString(event_id) AS id, risk_level, risk_action, risk_factors, toUnixTimestamp64Milli(risk_decided_at) AS decided, toUnixTimestamp64Milli(received_at) AS received',
-    ),
+    DECISIONS_SQL('toString(event_id) AS id, risk_level, risk_action, risk_factors, toUnixTimestamp64Milli(risk_decided_at) AS decided, toUnixTimestamp64Milli(received_at) AS received'),
     params,
   );
 }
@@ -256,7 +254,10 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
     } else if (event.role === 'attack') {
       const scenario = event.scenario as AttackName;
       let instance = instances.get(event.stream);
-      if (!instance) instances.set(event.stream, (instance = { scenario, attempts: [] }));
+      if (!instance) {
+        instance = { scenario, attempts: [] };
+        instances.set(event.stream, instance);
+      }
       instance.attempts.push({ attempt: event.attempt, row });
     }
   }
@@ -270,7 +271,8 @@ function score(sent: Sent[], rows: DecisionRow[]): Omit<SimulationResult, 'event
     const first = attempts.filter((a) => a.attempt <= TARGETS.withinAttempts && isDetection(a.row)).sort((x, y) => x.attempt - y.attempt)[0];
     if (!first) continue;
     result.detected++;
-    (detectedAt[scenario] ??= []).push(first.attempt);
+    detectedAt[scenario] ??= [];
+    detectedAt[scenario].push(first.attempt);
     const top = topSignal(first.row!);
     result.caughtBy[top] = (result.caughtBy[top] ?? 0) + 1;
   }
@@ -312,16 +314,31 @@ export function formatResult(r: SimulationResult): string {
   const ok = (p: boolean) => (p ? 'PASS' : 'FAIL');
   for (const a of ATTACKS) {
     const r2 = r.attacks[a];
-    lines.push([a, `${r2.detected}/${r2.instances} detected (${pct(r2.rate)}), median at attempt ${r2.medianAttempt}; top signal: ${tally(r2.caughtBy)}`, `≥ ${pct(TARGETS.detection)} within ${TARGETS.withinAttempts}`, ok(r2.rate >= TARGETS.detection)]);
+    lines.push([
+      a,
+      `${r2.detected}/${r2.instances} detected (${pct(r2.rate)}), median at attempt ${r2.medianAttempt}; top signal: ${tally(r2.caughtBy)}`,
+      `≥ ${pct(TARGETS.detection)} within ${TARGETS.withinAttempts}`,
+      ok(r2.rate >= TARGETS.detection),
+    ]);
   }
-  lines.push(['normal logins', `${r.normal.high}/${r.normal.logins} scored high (${pct(r.normal.falsePositiveRate)}); ${r.normal.blocked} blocked, ${r.normal.stepUp} step-up (${pct(r.normal.stepUp / Math.max(1, r.normal.logins))}); high or blocked by: ${tally(r.normal.highOrBlockedBy)}`, `≤ ${pct(TARGETS.falsePositives)} high`, ok(r.pass.falsePositives)]);
+  lines.push([
+    'normal logins',
+    `${r.normal.high}/${r.normal.logins} scored high (${pct(r.normal.falsePositiveRate)}); ${r.normal.blocked} blocked, ${r.normal.stepUp} step-up (${pct(r.normal.stepUp / Math.max(1, r.normal.logins))}); high or blocked by: ${tally(r.normal.highOrBlockedBy)}`,
+    `≤ ${pct(TARGETS.falsePositives)} high`,
+    ok(r.pass.falsePositives),
+  ]);
   lines.push([
     'event → decision',
     `p50 ${ms(r.latency.p50Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)} over ${r.latency.decisions} events (receipt → decision p50 ${ms(r.latency.receiptToDecisionP50Ms)}, p99 ${ms(r.latency.receiptToDecisionP99Ms)}); ${r.events.withoutDecision} without a decision`,
     `p99 ≤ ${TARGETS.decisionP99Ms} ms`,
     ok(r.pass.latency),
   ]);
-  const examples = r.normal.highExamples.map((f) => `  ${Object.entries(f).map(([s, n]) => `${s} ${n}`).join(' + ')}`);
+  const examples = r.normal.highExamples.map(
+    (f) =>
+      `  ${Object.entries(f)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(' + ')}`,
+  );
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const line = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [

@@ -195,7 +195,8 @@ export function generateTraffic(options: TrafficOptions): Traffic {
    */
   const login = (out: SimEvent[], scenario: Scenario, role: Role, p: Person, offsetMs: number, ip: string, deviceId: string, userAgent: string, place: (typeof CITIES)[number]) => {
     const typos = chance(0.01) ? Math.floor(between(3, 6.99)) : chance(0.04) ? (chance(0.25) ? 2 : 1) : 0;
-    for (let t = typos; t > 0; t--) out.push({ scenario, role, stream: p.userId, attempt: 0, offsetMs: offsetMs + t * between(5_000, 40_000), body: failure(p.userId, p.email, ip, deviceId, userAgent) });
+    for (let t = typos; t > 0; t--)
+      out.push({ scenario, role, stream: p.userId, attempt: 0, offsetMs: offsetMs + t * between(5_000, 40_000), body: failure(p.userId, p.email, ip, deviceId, userAgent) });
     out.push({ scenario, role, stream: p.userId, attempt: 0, offsetMs, body: success(p, ip, deviceId, userAgent, place) });
   };
 
@@ -264,9 +265,7 @@ export function generateTraffic(options: TrafficOptions): Traffic {
         i,
         (n) => {
           const target = targets[n - 1]!;
-          return chance(0.03)
-            ? success(target, ip, t.device, t.userAgent, pick(CITIES))
-            : failure(target.userId, target.email, ip, t.device, t.userAgent);
+          return chance(0.03) ? success(target, ip, t.device, t.userAgent, pick(CITIES)) : failure(target.userId, target.email, ip, t.device, t.userAgent);
         },
         between(300, 3_000),
       );

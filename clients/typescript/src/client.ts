@@ -107,7 +107,9 @@ export class AuditflowClient {
     options: UserEventOptions = {},
   ): string | null {
     const params: UserEventParams =
-      eventType === undefined && typeof first === 'object' && first !== null ? (first as UserEventParams) : { ...options, userId: first as UserEventParams['userId'], eventType: eventType!, previousValue, newValue };
+      eventType === undefined && typeof first === 'object' && first !== null
+        ? (first as UserEventParams)
+        : { ...options, userId: first as UserEventParams['userId'], eventType: eventType!, previousValue, newValue };
     return this.log(userAuditEvent(params));
   }
 

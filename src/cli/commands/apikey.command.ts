@@ -17,7 +17,7 @@ export function registerApiKeyCommands(program: Command): void {
     .option('--app <app>', 'the sending app the key belongs to; stored as source_app on its events (default: the name)')
     .option('--scopes <list>', `comma-separated: ${API_KEY_SCOPES.join(', ')}`, 'ingest')
     .option('--trusted-ip-reputation', "the app's failed logins feed the shared IP windows and blocks of auditflow's own login (see docs/tenancy.md)")
-    .option('--apps <list>', "comma-separated apps whose data the key may read (default: every app)")
+    .option('--apps <list>', 'comma-separated apps whose data the key may read (default: every app)')
     .action(async (opts: { name: string; app?: string; scopes: string; trustedIpReputation?: boolean; apps?: string }) => {
       const { config } = cliContext();
       const scopes = parseScopes(opts.scopes);
@@ -25,7 +25,10 @@ export function registerApiKeyCommands(program: Command): void {
         const created = await withPostgres(config, (pg) =>
           new ApiKeyService(new ApiKeyRepository(pg)).create(opts.name, scopes, opts.app ?? opts.name, {
             trustedIpReputation: opts.trustedIpReputation === true,
-            apps: opts.apps?.split(',').map((a) => a.trim()).filter(Boolean),
+            apps: opts.apps
+              ?.split(',')
+              .map((a) => a.trim())
+              .filter(Boolean),
           }),
         );
         audit.record(apiKeyCreated(created.record));
@@ -44,7 +47,10 @@ export function registerApiKeyCommands(program: Command): void {
     .requiredOption('--user <name>', 'the ClickHouse user to create')
     .action(async (opts: { apps: string; user: string }) => {
       const { config } = cliContext();
-      const apps = opts.apps.split(',').map((a) => a.trim()).filter(Boolean);
+      const apps = opts.apps
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean);
       // The tables as the store has them now, so every table and view with source_app is covered.
       const clickhouse = await openClickHouse(config.clickhouse);
       let tables: StoredTable[];
@@ -71,7 +77,9 @@ export function registerApiKeyCommands(program: Command): void {
       for (const k of keys) {
         const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active';
         const used = k.last_used_at ? `last used ${k.last_used_at.toISOString()}` : 'never used';
-        process.stdout.write(`${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}${k.apps ? `  apps=${k.apps.join(',')}` : ''}${k.trusted_ip_reputation ? '  trusted-ip-reputation' : ''}  ${state}  ${used}\n`);
+        process.stdout.write(
+          `${k.id}  ${k.name}  app=${k.app}  ${k.key_prefix}…  ${k.scopes.join(',')}${k.apps ? `  apps=${k.apps.join(',')}` : ''}${k.trusted_ip_reputation ? '  trusted-ip-reputation' : ''}  ${state}  ${used}\n`,
+        );
       }
     });
 

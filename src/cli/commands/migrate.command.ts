@@ -15,7 +15,12 @@ export function registerMigrateCommand(program: Command): void {
       const cluster = clickHouseCluster(config.clickhouse);
       if (opts.printClickhouse) {
         const files = [{ name: 'schema_migrations', sql: SCHEMA_MIGRATIONS }, ...migrationFiles().map((name) => ({ name, sql: fs.readFileSync(path.join(CLICKHOUSE_MIGRATIONS_DIR, name), 'utf8') }))];
-        for (const { name, sql } of files) process.stdout.write(`-- ${name}\n${migrationStatements(sql, cluster).map((s) => `${s};\n`).join('\n')}\n`);
+        for (const { name, sql } of files)
+          process.stdout.write(
+            `-- ${name}\n${migrationStatements(sql, cluster)
+              .map((s) => `${s};\n`)
+              .join('\n')}\n`,
+          );
         return;
       }
       await withPostgres(config, async () => undefined);

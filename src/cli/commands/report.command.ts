@@ -28,7 +28,7 @@ export function registerReportCommands(program: Command): void {
     .requiredOption('--type <type>', REPORT_TYPES.join(' | '))
     .requiredOption('--from <time>', 'period start (ISO 8601)')
     .requiredOption('--to <time>', 'period end, exclusive (ISO 8601)')
-    .option('--apps <list>', "comma-separated apps: the report counts only their rows and names them as its scope (default: every app)")
+    .option('--apps <list>', 'comma-separated apps: the report counts only their rows and names them as its scope (default: every app)')
     .option('--timeout <seconds>', 'how long to wait for a running worker to do it', '600')
     .action(async (opts: { type: string; from: string; to: string; apps?: string; timeout: string }) => {
       const { config } = cliContext();
@@ -37,7 +37,12 @@ export function registerReportCommands(program: Command): void {
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) throw new Error('--from and --to must be ISO 8601 times, --from before --to');
       const unfinished = unfinishedPeriod(start, end, new Date());
       if (unfinished) throw new Error(unfinished);
-      const apps = reportScopeApps(opts.apps?.split(',').map((a) => a.trim()).filter(Boolean));
+      const apps = reportScopeApps(
+        opts.apps
+          ?.split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      );
       if (opts.apps !== undefined && !apps) throw new Error('--apps must name at least one app');
       const badApp = apps?.find((a) => !NAME_PATTERN.test(a));
       if (badApp !== undefined) throw new Error(`--apps: ${JSON.stringify(badApp)} is not an app name`);

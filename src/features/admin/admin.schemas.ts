@@ -42,7 +42,12 @@ export const adminLoginBody = loginBody.omit({ device_fingerprint: true });
 export const newAdministrator = z.strictObject({
   email: email(),
   password: newPassword(),
-  admin_level: z.coerce.number().int().min(MIN_ADMIN_LEVEL, `must be ${MIN_ADMIN_LEVEL}-${MAX_ADMIN_LEVEL}`).max(MAX_ADMIN_LEVEL, `must be ${MIN_ADMIN_LEVEL}-${MAX_ADMIN_LEVEL}`).default(MAX_ADMIN_LEVEL),
+  admin_level: z.coerce
+    .number()
+    .int()
+    .min(MIN_ADMIN_LEVEL, `must be ${MIN_ADMIN_LEVEL}-${MAX_ADMIN_LEVEL}`)
+    .max(MAX_ADMIN_LEVEL, `must be ${MIN_ADMIN_LEVEL}-${MAX_ADMIN_LEVEL}`)
+    .default(MAX_ADMIN_LEVEL),
   first_name: z.string().trim().max(100).nullable().optional(),
   last_name: z.string().trim().max(100).nullable().optional(),
 });
@@ -94,7 +99,10 @@ export const securityEventQuery = z.strictObject({
     .transform((s) => s.toUpperCase())
     .pipe(z.enum(SEVERITY_LEVELS, { error: `must be one of ${SEVERITY_LEVELS.join(', ')}` }))
     .optional(),
-  type: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be an event type').optional(),
+  type: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'must be an event type')
+    .optional(),
   app: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional().describe('Only this source app'),
   resolved: resolved(),
   limit: limit(),

@@ -129,10 +129,7 @@ export class EventLogRepository {
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [count] = await this.reader.query<{ total: number }>(`SELECT count() AS total FROM ${table} ${clause}`, params);
-    const rows = await this.reader.query<T>(
-      `SELECT ${columns} FROM ${table} ${clause} ORDER BY occurred_at DESC, event_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-      params,
-    );
+    const rows = await this.reader.query<T>(`SELECT ${columns} FROM ${table} ${clause} ORDER BY occurred_at DESC, event_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`, params);
     return { rows: rows.map((r) => isoTimes(r, timeColumns)), total: Number(count?.total ?? 0) };
   }
 

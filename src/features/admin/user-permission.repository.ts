@@ -17,10 +17,11 @@ export class UserPermissionRepository {
 
   /** Grants a permission; null when the user already had it. */
   async grant(userId: string, permission: string, adminId: string): Promise<PermissionRow | null> {
-    const { rows } = await this.pg.query<PermissionRow>(
-      `INSERT INTO user_permissions (user_id, permission, granted_by) VALUES ($1, $2, $3) ON CONFLICT (user_id, permission) DO NOTHING RETURNING *`,
-      [userId, permission, adminId],
-    );
+    const { rows } = await this.pg.query<PermissionRow>(`INSERT INTO user_permissions (user_id, permission, granted_by) VALUES ($1, $2, $3) ON CONFLICT (user_id, permission) DO NOTHING RETURNING *`, [
+      userId,
+      permission,
+      adminId,
+    ]);
     return rows[0] ?? null;
   }
 

@@ -33,16 +33,48 @@ FROM system.tables`;
 
 /** System tables that describe nothing of the data (functions, formats, time zones) or compute (one, numbers, zeros). */
 const FREE_TABLES = new Set(
-  ['one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'functions', 'table_functions', 'formats', 'data_type_families', 'time_zones', 'collations', 'table_engines', 'aggregate_function_combinators'].map(
-    (name) => `system.${name}`,
-  ),
+  [
+    'one',
+    'numbers',
+    'numbers_mt',
+    'zeros',
+    'zeros_mt',
+    'functions',
+    'table_functions',
+    'formats',
+    'data_type_families',
+    'time_zones',
+    'collations',
+    'table_engines',
+    'aggregate_function_combinators',
+  ].map((name) => `system.${name}`),
 );
 
 /** System log tables that ClickHouse creates at their first flush: denied before they exist too. */
 const LATE_SYSTEM_TABLES = [
-  'query_log', 'query_thread_log', 'query_views_log', 'query_metric_log', 'part_log', 'trace_log', 'text_log', 'metric_log', 'asynchronous_metric_log',
-  'session_log', 'opentelemetry_span_log', 'processors_profile_log', 'asynchronous_insert_log', 'backup_log', 'blob_storage_log', 'error_log',
-  'filesystem_cache_log', 's3queue_log', 'crash_log', 'latency_log', 'zookeeper_log', 'transactions_info_log', 'background_schedule_pool_log',
+  'query_log',
+  'query_thread_log',
+  'query_views_log',
+  'query_metric_log',
+  'part_log',
+  'trace_log',
+  'text_log',
+  'metric_log',
+  'asynchronous_metric_log',
+  'session_log',
+  'opentelemetry_span_log',
+  'processors_profile_log',
+  'asynchronous_insert_log',
+  'backup_log',
+  'blob_storage_log',
+  'error_log',
+  'filesystem_cache_log',
+  's3queue_log',
+  'crash_log',
+  'latency_log',
+  'zookeeper_log',
+  'transactions_info_log',
+  'background_schedule_pool_log',
 ];
 
 /** The text a denied table's filter throws: the runner turns it into ACCESS_DENIED naming the table. */

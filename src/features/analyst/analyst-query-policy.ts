@@ -48,11 +48,49 @@ const POSITION_COLUMNS = new Set(['_part_offset', '_part_starting_offset', '_par
 
 /** Functions that read files, fetch URLs or reach other servers, called anywhere (file() is also a scalar function). */
 const EXTERNAL_FUNCTIONS = new Set([
-  'file', 'filecluster', 'url', 'urlcluster', 's3', 's3cluster', 'gcs', 'hdfs', 'hdfscluster', 'azureblobstorage', 'azureblobstoragecluster',
-  'remote', 'remotesecure', 'cluster', 'clusterallreplicas', 'mysql', 'postgresql', 'jdbc', 'odbc', 'mongodb', 'redis', 'sqlite',
-  'input', 'executable', 'executablepool', 'dictionary', 'python', 'arrowflight', 'ytsaurus',
-  'iceberg', 'icebergs3', 'icebergazure', 'iceberghdfs', 'iceberglocal', 'icebergcluster', 'deltalake', 'deltalakes3', 'deltalakeazure', 'deltalakecluster', 'hudi', 'hudicluster',
-  'catboostevaluate', 'modelevaluate',
+  'file',
+  'filecluster',
+  'url',
+  'urlcluster',
+  's3',
+  's3cluster',
+  'gcs',
+  'hdfs',
+  'hdfscluster',
+  'azureblobstorage',
+  'azureblobstoragecluster',
+  'remote',
+  'remotesecure',
+  'cluster',
+  'clusterallreplicas',
+  'mysql',
+  'postgresql',
+  'jdbc',
+  'odbc',
+  'mongodb',
+  'redis',
+  'sqlite',
+  'input',
+  'executable',
+  'executablepool',
+  'dictionary',
+  'python',
+  'arrowflight',
+  'ytsaurus',
+  'iceberg',
+  'icebergs3',
+  'icebergazure',
+  'iceberghdfs',
+  'iceberglocal',
+  'icebergcluster',
+  'deltalake',
+  'deltalakes3',
+  'deltalakeazure',
+  'deltalakecluster',
+  'hudi',
+  'hudicluster',
+  'catboostevaluate',
+  'modelevaluate',
 ]);
 
 /** Statements that only read, by the first word of ClickHouse's AST dump. */
@@ -180,7 +218,8 @@ export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: Analyst
     else if (word(sig[k]) === 'query' && word(sig[k + 1]) === 'tree') k += 2;
     if (!['select', 'with'].includes(word(sig[k])) && sig[k]?.type !== 'OpeningRoundBracket') return readonlyRefusal('EXPLAIN is allowed for a SELECT, without options');
     // A plan counts parts and granules, an estimate rows: of every app, before the filters.
-    if (restricted && !['ast', 'syntax', 'query'].includes(word(sig[1]))) return restrictedRefusal('EXPLAIN PLAN, PIPELINE and ESTIMATE count the rows and parts of every app; EXPLAIN AST, SYNTAX and QUERY TREE are allowed');
+    if (restricted && !['ast', 'syntax', 'query'].includes(word(sig[1])))
+      return restrictedRefusal('EXPLAIN PLAN, PIPELINE and ESTIMATE count the rows and parts of every app; EXPLAIN AST, SYNTAX and QUERY TREE are allowed');
   }
 
   const findings: TokenFindings = { statementEnd: sig[sig.length - 1]!.end, topLevelClauses: [], topLevelSettings: [], clauseCount: 0, format: null };

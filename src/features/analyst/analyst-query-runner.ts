@@ -67,7 +67,10 @@ async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest,
     const body = await readCapped(response.stream, limits.maxResultBytes);
     if (!body) {
       return exception(
-        clickHouseException('TOO_MANY_ROWS_OR_BYTES', `Limit for result exceeded, max bytes: ${limits.maxResultBytes}, current bytes: more than ${limits.maxResultBytes} (the bytes sent are counted, whatever ClickHouse's own count says)`),
+        clickHouseException(
+          'TOO_MANY_ROWS_OR_BYTES',
+          `Limit for result exceeded, max bytes: ${limits.maxResultBytes}, current bytes: more than ${limits.maxResultBytes} (the bytes sent are counted, whatever ClickHouse's own count says)`,
+        ),
       );
     }
     const summary = Object.fromEntries(Object.entries(response.summary ?? {}).map(([k, v]) => [k, String(v)]));

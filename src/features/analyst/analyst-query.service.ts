@@ -19,7 +19,10 @@ export class AnalystQueryService {
   /** The key behind a request, or the exception ClickHouse would answer a wrong password with. */
   async authenticate(key: string | null, user = 'default'): Promise<AuthenticatedKey | ClickHouseException> {
     if (!key) {
-      return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: send an API key with the query scope as the password (HTTP Basic auth, with any user name), in X-ClickHouse-Key, or as the password parameter`);
+      return clickHouseException(
+        'AUTHENTICATION_FAILED',
+        `${user}: Authentication failed: send an API key with the query scope as the password (HTTP Basic auth, with any user name), in X-ClickHouse-Key, or as the password parameter`,
+      );
     }
     const found = await this.keys.authenticate(key);
     if (!found) return clickHouseException('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or the API key is revoked`);

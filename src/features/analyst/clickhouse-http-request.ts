@@ -65,7 +65,10 @@ export function readAnalystQuery(req: Request, url: URLSearchParams): AnalystQue
   const known = clickHouseHttpQuery.parse(first);
   for (const name of ['compress', 'decompress']) {
     if (/^(1|true)$/i.test(first[name] ?? '')) {
-      return clickHouseException('NOT_IMPLEMENTED', `${name}=1 (ClickHouse's native compression) is not supported by /clickhouse; use HTTP compression (enable_http_compression=1 and Accept-Encoding)`);
+      return clickHouseException(
+        'NOT_IMPLEMENTED',
+        `${name}=1 (ClickHouse's native compression) is not supported by /clickhouse; use HTTP compression (enable_http_compression=1 and Accept-Encoding)`,
+      );
     }
   }
   if (/^multipart\/form-data/i.test(req.get('content-type') ?? '')) {

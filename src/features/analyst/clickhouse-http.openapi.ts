@@ -16,7 +16,15 @@ const summary =
 
 export const clickHouseHttpOperations: ApiOperation[] = [
   { method: 'get', path: '/clickhouse', tag: 'analytics', summary: `${summary}. Without a query: "Ok."`, security: 'analystKey', query: clickHouseHttpQuery, responses: answers },
-  { method: 'post', path: '/clickhouse', tag: 'analytics', summary: `${summary}. The body is SQL (text/plain), optionally gzip, deflate or br encoded`, security: 'analystKey', query: clickHouseHttpQuery, responses: answers },
+  {
+    method: 'post',
+    path: '/clickhouse',
+    tag: 'analytics',
+    summary: `${summary}. The body is SQL (text/plain), optionally gzip, deflate or br encoded`,
+    security: 'analystKey',
+    query: clickHouseHttpQuery,
+    responses: answers,
+  },
   { method: 'get', path: '/clickhouse/ping', tag: 'analytics', summary: 'Liveness, as ClickHouse answers /ping: "Ok."', security: 'none', responses: { 200: 'Ok.' } },
   // @clickhouse/client reads the path of url …/clickhouse as a database name, and sends to / and /ping.
   ...(['get', 'post'] as const).map(
@@ -30,5 +38,12 @@ export const clickHouseHttpOperations: ApiOperation[] = [
       responses: { ...answers, 404: 'Not a ClickHouse request (no database=clickhouse)' },
     }),
   ),
-  { method: 'get', path: '/ping', tag: 'analytics', summary: 'Liveness, as ClickHouse answers /ping (where @clickhouse/client given url …/clickhouse pings): "Ok."', security: 'none', responses: { 200: 'Ok.' } },
+  {
+    method: 'get',
+    path: '/ping',
+    tag: 'analytics',
+    summary: 'Liveness, as ClickHouse answers /ping (where @clickhouse/client given url …/clickhouse pings): "Ok."',
+    security: 'none',
+    responses: { 200: 'Ok.' },
+  },
 ];

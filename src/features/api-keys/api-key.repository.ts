@@ -42,10 +42,7 @@ export class ApiKeyRepository {
   }
 
   async findActiveByHash(keyHash: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pg.query<ApiKeyRecord>(
-      `UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
-      [keyHash],
-    );
+    const { rows } = await this.pg.query<ApiKeyRecord>(`UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`, [keyHash]);
     return rows[0] ?? null;
   }
 
@@ -63,10 +60,7 @@ export class ApiKeyRepository {
   /** Revokes the key with this id, or every active key with this name. */
   async revoke(nameOrId: string): Promise<ApiKeyRecord[]> {
     const isId = UUID_PATTERN.test(nameOrId);
-    const { rows } = await this.pg.query<ApiKeyRecord>(
-      `UPDATE api_keys SET revoked_at = now() WHERE ${isId ? 'id = $1::uuid' : 'name = $1'} AND revoked_at IS NULL RETURNING ${COLUMNS}`,
-      [nameOrId],
-    );
+    const { rows } = await this.pg.query<ApiKeyRecord>(`UPDATE api_keys SET revoked_at = now() WHERE ${isId ? 'id = $1::uuid' : 'name = $1'} AND revoked_at IS NULL RETURNING ${COLUMNS}`, [nameOrId]);
     return rows;
   }
 }

@@ -22,7 +22,14 @@ export function hashApiKey(key: string): string {
 }
 
 export function parseScopes(text: string): ApiKeyScope[] {
-  const scopes = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  const scopes = [
+    ...new Set(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   const bad = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || bad.length > 0) {
     throw new AppError('VALIDATION_FAILED', `scopes must be a comma-separated list of ${API_KEY_SCOPES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`);
@@ -71,7 +78,7 @@ export class ApiKeyService {
     const cached = this.cache.get(hash);
     // performance.now(): a monotonic clock, so a wall clock stepped back cannot keep a revoked key cached for an hour.
     if (cached && cached.until > performance.now()) return cached.key;
-    let record;
+    let record: ApiKeyRecord | null;
     try {
       record = await this.repository.findActiveByHash(hash);
     } catch (error) {

@@ -23,7 +23,15 @@ interface AdministratorView {
 /** How much of an analyst's query text is kept in the event; the hash covers all of it. */
 export const QUERY_TEXT_KEPT = 1000;
 
-const keyView = (k: ApiKeyRecord) => ({ name: k.name, app: k.app, apps: k.apps ?? null, trusted_ip_reputation: k.trusted_ip_reputation, scopes: k.scopes, key_prefix: k.key_prefix, revoked: k.revoked_at !== null });
+const keyView = (k: ApiKeyRecord) => ({
+  name: k.name,
+  app: k.app,
+  apps: k.apps ?? null,
+  trusted_ip_reputation: k.trusted_ip_reputation,
+  scopes: k.scopes,
+  key_prefix: k.key_prefix,
+  revoked: k.revoked_at !== null,
+});
 
 export function apiKeyCreated(k: ApiKeyRecord): PrivilegedAction {
   return { type: 'api_key_created', action: 'CREATE', target: { type: 'API_KEY', id: k.id }, previous: null, next: keyView(k) };
@@ -105,16 +113,13 @@ export function signingKeyExported(keyId: string): PrivilegedAction {
 }
 
 /** An analyst's query on /clickhouse, answered or refused. `summary` is ClickHouse's X-ClickHouse-Summary. */
-export function analystQueried(
-  q: { query: string; queryId: string; format?: string },
-  outcome: { summary: Record<string, string> } | { refused: string },
-  startedAt?: number,
-): PrivilegedAction {
+export function analystQueried(q: { query: string; queryId: string; format?: string }, outcome: { summary: Record<string, string> } | { refused: string }, startedAt?: number): PrivilegedAction {
   const hash = sha256Hex(q.query);
   const n = (v: string | undefined) => (v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
-  const read = 'summary' in outcome
-    ? { read_rows: n(outcome.summary.read_rows), read_bytes: n(outcome.summary.read_bytes), result_rows: n(outcome.summary.result_rows), result_bytes: n(outcome.summary.result_bytes) }
-    : {};
+  const read =
+    'summary' in outcome
+      ? { read_rows: n(outcome.summary.read_rows), read_bytes: n(outcome.summary.read_bytes), result_rows: n(outcome.summary.result_rows), result_bytes: n(outcome.summary.result_bytes) }
+      : {};
   return {
     type: 'analyst_query',
     action: 'READ',

@@ -59,10 +59,7 @@ export class AccountLockRepository {
    * Returns the account after.
    */
   async recordLoginSuccess<R extends { id: string }>(subject: LoginSubject, id: string, db: Db = this.pg): Promise<R | null> {
-    const { rows } = await db.query<R>(
-      `UPDATE ${TABLES[subject]} SET failed_login_attempts = 0${subject === 'admin' ? ', last_login_at = now()' : ''} WHERE id = $1 RETURNING *`,
-      [id],
-    );
+    const { rows } = await db.query<R>(`UPDATE ${TABLES[subject]} SET failed_login_attempts = 0${subject === 'admin' ? ', last_login_at = now()' : ''} WHERE id = $1 RETURNING *`, [id]);
     return rows[0] ?? null;
   }
 
@@ -85,9 +82,7 @@ export class AccountLockRepository {
 
   /** A live user's lock, row-locked for the caller's transaction; null for an unknown or deleted user. */
   async userLockForUpdate(userId: string, db: Db): Promise<UserLockRow | null> {
-    const { rows } = await db.query<UserLockRow>(`SELECT status, email, locked_until, lock_count, lock_cleared_at, lock_source FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [
-      userId,
-    ]);
+    const { rows } = await db.query<UserLockRow>(`SELECT status, email, locked_until, lock_count, lock_cleared_at, lock_source FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [userId]);
     return rows[0] ?? null;
   }
 

@@ -15,10 +15,13 @@ export class AccountTokenRepository {
   constructor(private readonly pg: Pool) {}
 
   async insert(tokenHash: string, purpose: TokenPurpose, userId: string, ttlMinutes: number, payload: string | null = null): Promise<void> {
-    await this.pg.query(
-      `INSERT INTO account_tokens (token_hash, purpose, user_id, payload, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))`,
-      [tokenHash, purpose, userId, payload, ttlMinutes],
-    );
+    await this.pg.query(`INSERT INTO account_tokens (token_hash, purpose, user_id, payload, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))`, [
+      tokenHash,
+      purpose,
+      userId,
+      payload,
+      ttlMinutes,
+    ]);
   }
 
   /** Marks the token used and returns it, if it exists, is unused, unexpired and for this purpose. */

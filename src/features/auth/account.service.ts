@@ -93,7 +93,7 @@ export class AccountService {
     const startedAt = performance.now();
     const row = await this.d.tokens.consume(hashSecret(token), 'change_email');
     if (!row?.payload) throw new AppError('BAD_REQUEST', 'this confirmation link is invalid, used or expired');
-    let changed;
+    let changed: Awaited<ReturnType<UserRepository['update']>>;
     try {
       changed = await this.d.users.update(row.user_id, { email: row.payload, email_verified: true, email_verified_at: new Date() });
     } catch (error) {
@@ -105,9 +105,7 @@ export class AccountService {
       await sendOrLog(this.d.mailer, this.d.logger, {
         to: changed.before.email,
         subject: 'Your auditflow email was changed',
-        text:
-          `The email of your auditflow account was changed to ${changed.after.email}; this address no longer signs in.\n\n` +
-          `If this was not you, contact your administrator at once.\n`,
+        text: `The email of your auditflow account was changed to ${changed.after.email}; this address no longer signs in.\n\nIf this was not you, contact your administrator at once.\n`,
       });
     }
     this.d.events.record({

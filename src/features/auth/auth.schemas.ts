@@ -18,7 +18,16 @@ const token = () => z.string().min(20).max(200);
 export const registerBody = z.strictObject({ email: email(), password: newPassword(), first_name: name(), last_name: name() });
 // ':' never appears in the addresses we register, and login_throttle keys administrators as 'admin:<email>':
 // refusing it keeps the user endpoint from counting failures against an administrator's lock.
-export const loginBody = z.strictObject({ email: z.string().trim().max(254).regex(/^[^:]*$/, 'must be an email address').transform((e) => e.toLowerCase()), password: anyPassword(), device_fingerprint: z.string().max(255).nullable().optional() });
+export const loginBody = z.strictObject({
+  email: z
+    .string()
+    .trim()
+    .max(254)
+    .regex(/^[^:]*$/, 'must be an email address')
+    .transform((e) => e.toLowerCase()),
+  password: anyPassword(),
+  device_fingerprint: z.string().max(255).nullable().optional(),
+});
 export const tokenBody = z.strictObject({ token: token() });
 export const loginConfirmBody = z.strictObject({ challenge: token(), code: z.string().regex(/^\d{6}$/, 'must be the 6-digit code from the mail') });
 export const emailBody = z.strictObject({ email: email() });

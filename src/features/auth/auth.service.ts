@@ -98,10 +98,7 @@ export class AuthService {
     if (user && !user.email_verified && !user.deleted_at) await this.sendVerification(user);
   }
 
-  async login(
-    input: { email: string; password: string; device_fingerprint?: string | null },
-    ctx: RequestContext,
-  ): Promise<LoginResult> {
+  async login(input: { email: string; password: string; device_fingerprint?: string | null }, ctx: RequestContext): Promise<LoginResult> {
     const user = await this.d.passwords.verify(input, ctx, { route: 'login' });
     const device = input.device_fingerprint ?? null;
     const refusal = loginRefusal(user);
@@ -191,9 +188,7 @@ export class AuthService {
     await sendOrLog(this.d.mailer, this.d.logger, {
       to: user.email,
       subject: 'Verify your auditflow email',
-      text:
-        `Welcome! Confirm your address within 24 hours:\n\n${this.d.publicUrl}/auth/verify-email#token=${token}\n\n` +
-        `Or POST {"token": "${token}"} to ${this.d.publicUrl}/auth/verify-email\n`,
+      text: `Welcome! Confirm your address within 24 hours:\n\n${this.d.publicUrl}/auth/verify-email#token=${token}\n\n` + `Or POST {"token": "${token}"} to ${this.d.publicUrl}/auth/verify-email\n`,
     });
   }
 }

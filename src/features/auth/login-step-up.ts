@@ -36,9 +36,7 @@ interface ChallengePayload {
  * code voids it, so each guess costs the attacker the password and a mail.
  */
 export class LoginStepUp {
-  constructor(
-    private readonly d: { tokens: AccountTokenRepository; mailer: Mailer; risk: LoginHistory; logger: Logger },
-  ) {}
+  constructor(private readonly d: { tokens: AccountTokenRepository; mailer: Mailer; risk: LoginHistory; logger: Logger }) {}
 
   /** Whether this login must confirm a code. If Redis cannot say, it must: the mailbox owner still gets in. */
   async required(user: UserRow, device: string | null, ip: string | null): Promise<boolean> {

@@ -55,10 +55,10 @@ export class SessionRepository {
   }
 
   async end(sessionId: string, reason: string): Promise<SessionRow | null> {
-    const { rows } = await this.pg.query<SessionRow>(
-      `UPDATE user_sessions SET is_active = false, logout_reason = $2, logout_at = now() WHERE session_id = $1 AND is_active RETURNING *`,
-      [sessionId, reason],
-    );
+    const { rows } = await this.pg.query<SessionRow>(`UPDATE user_sessions SET is_active = false, logout_reason = $2, logout_at = now() WHERE session_id = $1 AND is_active RETURNING *`, [
+      sessionId,
+      reason,
+    ]);
     return rows[0] ?? null;
   }
 

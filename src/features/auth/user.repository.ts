@@ -131,10 +131,7 @@ export class UserRepository {
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = Number((await this.pg.query<{ n: string }>(`SELECT count(*) AS n FROM users ${clause}`, params)).rows[0]!.n);
     params.push(query.limit, query.offset);
-    const { rows } = await this.pg.query<UserRow>(
-      `SELECT * FROM users ${clause} ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
+    const { rows } = await this.pg.query<UserRow>(`SELECT * FROM users ${clause} ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
     return { users: rows, total };
   }
 }

@@ -39,7 +39,8 @@ export const dashboardOperations: ApiOperation[] = [
     method: 'get',
     path: '/v1/dashboard/me',
     tag: 'dashboard',
-    summary: 'Who the credential is (administrator or API key) and what the dashboard may offer them: `can` maps each action of admin-levels to true/false; `apps` lists the apps a key restricted to apps reads (null: every app)',
+    summary:
+      'Who the credential is (administrator or API key) and what the dashboard may offer them: `can` maps each action of admin-levels to true/false; `apps` lists the apps a key restricted to apps reads (null: every app)',
     security: ['adminSession', 'apiKey'],
     responses: { 200: '{ principal, can, apps }', 401: adminOrKey[401], 403: 'The key lacks the reports scope, or the administrator is suspended or inactive' },
   },

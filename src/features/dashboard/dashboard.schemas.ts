@@ -7,14 +7,7 @@ const offset = () => z.coerce.number().int().min(0).max(10_000).default(0);
 /** Hours back from now: at most 30 days of hourly buckets. */
 const hours = () => z.coerce.number().int().min(1).max(720).default(24).describe('Hours back from now (1-720)');
 /** A source app's name, as keys carry it; bound as a query parameter, never spliced into SQL. */
-const app = () =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(128, 'must be at most 128 characters')
-    .optional()
-    .describe('Only this source app (default: every app)');
+const app = () => z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional().describe('Only this source app (default: every app)');
 
 export const overviewQuery = z.strictObject({ hours: hours(), app: app() });
 
@@ -38,7 +31,14 @@ export const timelineParams = z.object({ user_id: z.string().trim().min(1, 'is r
 export const timelineQuery = z.strictObject({
   kinds: z
     .string()
-    .transform((s) => [...new Set(s.split(',').map((k) => k.trim()).filter(Boolean))])
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      ),
+    ])
     .pipe(z.array(z.enum(EVENT_KIND_NAMES, { error: `must be a comma-separated list of ${EVENT_KIND_NAMES.join(', ')}` })).min(1, 'name at least one kind'))
     .optional()
     .describe(`Comma-separated kinds (default: all of ${EVENT_KIND_NAMES.join(', ')})`),

@@ -102,7 +102,13 @@ export class DashboardService {
     const byKind: Record<string, number[]> = Object.fromEntries(EVENT_KIND_NAMES.map((k) => [k, new Array<number>(hours).fill(0)]));
     for (const c of counts) {
       const i = index.get(c.hour);
-      if (i !== undefined) (byKind[c.kind] ??= new Array<number>(hours).fill(0))[i] = c.events;
+      if (i === undefined) continue;
+      let series = byKind[c.kind];
+      if (!series) {
+        series = new Array<number>(hours).fill(0);
+        byKind[c.kind] = series;
+      }
+      series[i] = c.events;
     }
     return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), hours: hourStarts, events_by_kind: byKind, queues, dead_letters: deadLetters };
   }
@@ -111,7 +117,10 @@ export class DashboardService {
     return { kind, event_types: await this.d.stats.eventTypes(kind) };
   }
 
-  async failedLogins(q: { by: 'ip' | 'account'; hours: number; limit: number; offset: number; app?: string }, now = Date.now()): Promise<Paged & { by: 'ip' | 'account'; from: string; to: string; rows: (FailedLoginsByIp | FailedLoginsByAccount)[] }> {
+  async failedLogins(
+    q: { by: 'ip' | 'account'; hours: number; limit: number; offset: number; app?: string },
+    now = Date.now(),
+  ): Promise<Paged & { by: 'ip' | 'account'; from: string; to: string; rows: (FailedLoginsByIp | FailedLoginsByAccount)[] }> {
     const to = Math.floor(now / HOUR) * HOUR + HOUR;
     const from = to - q.hours * HOUR;
     const page = { from: new Date(from), to: new Date(to), limit: q.limit + 1, offset: q.offset, app: q.app };

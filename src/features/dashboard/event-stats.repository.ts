@@ -39,9 +39,7 @@ export class EventStatsRepository {
 
   /** The source apps that sent events in the last 90 days. */
   async apps(): Promise<string[]> {
-    const rows = await this.reader.query<{ source_app: string }>(
-      `SELECT DISTINCT source_app FROM events_per_hour WHERE hour >= now() - INTERVAL 90 DAY ORDER BY source_app LIMIT 1000`,
-    );
+    const rows = await this.reader.query<{ source_app: string }>(`SELECT DISTINCT source_app FROM events_per_hour WHERE hour >= now() - INTERVAL 90 DAY ORDER BY source_app LIMIT 1000`);
     return rows.map((r) => r.source_app);
   }
 

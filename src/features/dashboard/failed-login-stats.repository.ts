@@ -43,7 +43,13 @@ export interface Page {
   app?: string;
 }
 
-const period = (p: Page) => ({ from: toClickHouseTime(p.from).slice(0, 19), to: toClickHouseTime(p.to).slice(0, 19), limit: p.limit, offset: p.offset, ...(p.app === undefined ? {} : { app: p.app }) });
+const period = (p: Page) => ({
+  from: toClickHouseTime(p.from).slice(0, 19),
+  to: toClickHouseTime(p.to).slice(0, 19),
+  limit: p.limit,
+  offset: p.offset,
+  ...(p.app === undefined ? {} : { app: p.app }),
+});
 const IN_PERIOD = `hour >= {from:DateTime64(0, 'UTC')} AND hour < {to:DateTime64(0, 'UTC')}`;
 /**
  * The views have no source_app, so one app's figures are aggregated from

@@ -50,10 +50,7 @@ export class LockedAccountRepository {
 
   /** Apps that have had a lock or a risk decision: with the event tables', the choices of the dashboard's app filter. */
   async apps(): Promise<string[]> {
-    const { rows } = await this.pg.query<{ app: string }>(
-      `SELECT app FROM api_keys WHERE app IS NOT NULL UNION SELECT source_app FROM risk_subjects UNION SELECT $1 ORDER BY 1`,
-      [OWN_SOURCE_APP],
-    );
+    const { rows } = await this.pg.query<{ app: string }>(`SELECT app FROM api_keys WHERE app IS NOT NULL UNION SELECT source_app FROM risk_subjects UNION SELECT $1 ORDER BY 1`, [OWN_SOURCE_APP]);
     return rows.map((r) => r.app);
   }
 }

@@ -135,15 +135,12 @@ export class UserTimelineRepository {
         FROM ${EVENT_TABLES[kind]} WHERE ${s.user} = {user:String} ${position} ${options.app === undefined ? '' : 'AND source_app = {app:String}'}
         ORDER BY occurred_at ${direction}, event_id ${direction} LIMIT {limit:UInt32})`;
     });
-    const rows = await this.reader.query<TimelineEvent>(
-      `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY occurred_at ${direction}, event_id ${direction} LIMIT {limit:UInt32}`,
-      {
-        user: userId,
-        limit: options.limit,
-        ...(options.app === undefined ? {} : { app: options.app }),
-        ...(options.after ? { at: toClickHouseTime(options.after.occurredAt), id: options.after.eventId } : {}),
-      },
-    );
+    const rows = await this.reader.query<TimelineEvent>(`SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY occurred_at ${direction}, event_id ${direction} LIMIT {limit:UInt32}`, {
+      user: userId,
+      limit: options.limit,
+      ...(options.app === undefined ? {} : { app: options.app }),
+      ...(options.after ? { at: toClickHouseTime(options.after.occurredAt), id: options.after.eventId } : {}),
+    });
     return rows.map((r) => ({ ...r, occurred_at: fromClickHouseTime(r.occurred_at) }));
   }
 }

@@ -30,7 +30,10 @@ export const ingestOperations: ApiOperation[] = [
     security: 'apiKey',
     bodyJsonSchema: { oneOf: [oneEvent, { type: 'array', minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST, items: oneEvent }] },
     bodyContent: {
-      'application/x-ndjson': { schema: { type: 'string' }, description: `One event per line (as in application/json), up to ${MAX_EVENTS_PER_REQUEST} lines; a line without event_id gets one derived from its content` },
+      'application/x-ndjson': {
+        schema: { type: 'string' },
+        description: `One event per line (as in application/json), up to ${MAX_EVENTS_PER_REQUEST} lines; a line without event_id gets one derived from its content`,
+      },
       'application/cloudevents+json': { schema: cloudEvent, description: 'A structured-mode CloudEvent; binary mode (ce-* headers) sends data as application/json' },
       'application/cloudevents-batch+json': { schema: { type: 'array', minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST, items: cloudEvent } },
     },

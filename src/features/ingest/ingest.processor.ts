@@ -34,7 +34,10 @@ export function createIngestProcessor(writer: ClickHouseWriter, deadLetters: Dea
         }
         const table = tableOf(event.kind);
         let rows = rowsByTable.get(table);
-        if (!rows) rowsByTable.set(table, (rows = []));
+        if (!rows) {
+          rows = [];
+          rowsByTable.set(table, rows);
+        }
         const row = toClickHouseRow(event, batch.sourceApp, batch.receivedAt);
         const decision = decisions.get(event.event_id);
         rows.push(decision ? Object.assign(row, riskColumns(decision)) : row);

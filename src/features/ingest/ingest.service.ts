@@ -74,7 +74,10 @@ export class IngestService {
 
   async ingest(sourceApp: string, body: unknown): Promise<IngestResponse> {
     const raws = Array.isArray(body) ? body : [body];
-    return this.ingestDecoded(sourceApp, raws.map((raw) => ({ raw })));
+    return this.ingestDecoded(
+      sourceApp,
+      raws.map((raw) => ({ raw })),
+    );
   }
 
   /**
@@ -107,9 +110,7 @@ export class IngestService {
         return;
       }
       const event = toQueuedEvent(parsed.event, raw);
-      const warnings = isCatalogued(event.kind, event.event_type)
-        ? undefined
-        : [`event_type "${event.event_type}" is not in the catalog; it was stored as sent`];
+      const warnings = isCatalogued(event.kind, event.event_type) ? undefined : [`event_type "${event.event_type}" is not in the catalog; it was stored as sent`];
       valid.push({ index, event, warnings });
     });
 

@@ -30,7 +30,10 @@ export function brokenChainAlarm(sink: EventSink, webhooks: WebhookNotifier): Br
         severity_level: 'HIGH',
         event_source: 'INTEGRITY_VERIFIER',
         event_description: `integrity verification run ${run.id} (${run.trigger}) found a broken chain: ${broken}`.slice(0, 4000),
-        resource_involved: run.tables.filter((t) => !t.ok).map((t) => t.table).join(','),
+        resource_involved: run.tables
+          .filter((t) => !t.ok)
+          .map((t) => t.table)
+          .join(','),
         action_taken: 'LOGGED_ONLY',
         event_category: 'DATA_INTEGRITY',
         threat_type: 'tampering',

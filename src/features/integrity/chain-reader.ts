@@ -32,19 +32,20 @@ export class ChainReader {
 
   /** Up to `limit` seals of `table` after `afterSeq`, made (sealed_at) within `window`, in order. */
   async seals(table: string, afterSeq: number, window: TimeWindow = {}, limit = SEAL_PAGE): Promise<Seal[]> {
-    const seals = await this.query<Seal>(
-      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND seq > {after:UInt64} ${windowClause('sealed_at', window)} ORDER BY seq LIMIT ${limit}`,
-      { t: table, after: afterSeq, ...windowParams(window) },
-    );
+    const seals = await this.query<Seal>(`SELECT * FROM integrity_seals WHERE table_name = {t:String} AND seq > {after:UInt64} ${windowClause('sealed_at', window)} ORDER BY seq LIMIT ${limit}`, {
+      t: table,
+      after: afterSeq,
+      ...windowParams(window),
+    });
     return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
   }
 
   /** The last seal of `table` made before `time`; null if none. */
   async sealBefore(table: string, time: Date): Promise<Seal | null> {
-    const [seal] = await this.query<Seal>(
-      `SELECT * FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {from:DateTime64(3)} ORDER BY seq DESC LIMIT 1`,
-      { t: table, from: toClickHouseTime(time) },
-    );
+    const [seal] = await this.query<Seal>(`SELECT * FROM integrity_seals WHERE table_name = {t:String} AND sealed_at < {from:DateTime64(3)} ORDER BY seq DESC LIMIT 1`, {
+      t: table,
+      from: toClickHouseTime(time),
+    });
     return seal ? { ...seal, seq: Number(seal.seq) } : null;
   }
 

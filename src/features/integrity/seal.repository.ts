@@ -35,17 +35,31 @@ export class SealRepository {
     await this.pg.query(
       `INSERT INTO integrity_seals (table_name, seq, row_count, first_previous_hash, last_hash, rows_root, previous_seal_hash, sealed_at, key_id, seal_hash, signature)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, $10, $11)`,
-      [seal.table_name, seal.seq, seal.row_count, seal.first_previous_hash, seal.last_hash, seal.rows_root, seal.previous_seal_hash, `${seal.sealed_at.replace(' ', 'T')}Z`, seal.key_id, seal.seal_hash, seal.signature],
+      [
+        seal.table_name,
+        seal.seq,
+        seal.row_count,
+        seal.first_previous_hash,
+        seal.last_hash,
+        seal.rows_root,
+        seal.previous_seal_hash,
+        `${seal.sealed_at.replace(' ', 'T')}Z`,
+        seal.key_id,
+        seal.seal_hash,
+        seal.signature,
+      ],
     );
   }
 
   /** Copies the seal to ClickHouse (once: `checkExisting` when settling after a crash) and marks it final. */
   async finalize(seal: Seal, { checkExisting }: { checkExisting: boolean }): Promise<void> {
-    const existing = !checkExisting ? null : await this.clickhouse.query({
-      query: 'SELECT count() AS n FROM integrity_seals WHERE table_name = {t:String} AND seq = {s:UInt64}',
-      query_params: { t: seal.table_name, s: seal.seq },
-      format: 'JSONEachRow',
-    });
+    const existing = !checkExisting
+      ? null
+      : await this.clickhouse.query({
+          query: 'SELECT count() AS n FROM integrity_seals WHERE table_name = {t:String} AND seq = {s:UInt64}',
+          query_params: { t: seal.table_name, s: seal.seq },
+          format: 'JSONEachRow',
+        });
     if (!existing || Number((await existing.json<{ n: string }>())[0]?.n ?? 0) === 0) {
       // The seal's own fields only: a pending seal read back from PostgreSQL also carries `final`, which ClickHouse
       // refuses as an unknown field, so settling one after a failed flush (a full disk) failed on every retry.

@@ -17,13 +17,12 @@ export const opsOperations: ApiOperation[] = [
     method: 'get',
     path: '/admin/queues',
     tag: 'operations',
-    summary:
-      'Bull Board: a read-only view of the queues. An administrator session token or an API key with the admin scope, as a Bearer token or as the Basic-auth password (the browser asks for it)',
+    summary: 'Bull Board: a read-only view of the queues. An administrator session token or an API key with the admin scope, as a Bearer token or as the Basic-auth password (the browser asks for it)',
     security: 'adminSession',
     responses: {
       200: 'The board (HTML)',
       401: 'No credential, or not a valid one',
-      403: 'A session that is not an administrator\'s, or a key without the admin scope',
+      403: "A session that is not an administrator's, or a key without the admin scope",
     },
   },
 ];

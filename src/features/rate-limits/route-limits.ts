@@ -101,7 +101,10 @@ export class RouteLimits {
 /** The limit of `route` on a router, or nothing where the app was built without limits (the OpenAPI test). */
 export function rateLimited(limits: RouteLimits | undefined, route: LimitedRoute, target?: (req: Request) => string | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (!limits) return next();
+    if (!limits) {
+      next();
+      return;
+    }
     limits.middleware(route, target)(req, res, next).catch(next);
   };
 }

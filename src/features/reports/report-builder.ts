@@ -97,7 +97,11 @@ export class ReportBuilder {
       const topAccounts = (await this.figures.topFailedLogins(w, 'email_address')).map((r) => ({ email_address: r.key, failed_logins: r.failed_logins }));
       const bySeverity: Record<string, { resolved: number; open: number }> = {};
       for (const s of security) {
-        const bucket = (bySeverity[s.severity_level] ??= { resolved: 0, open: 0 });
+        let bucket = bySeverity[s.severity_level];
+        if (!bucket) {
+          bucket = { resolved: 0, open: 0 };
+          bySeverity[s.severity_level] = bucket;
+        }
         if (s.is_resolved || resolved.has(eventKey(s.source_app, s.event_id))) bucket.resolved++;
         else bucket.open++;
       }

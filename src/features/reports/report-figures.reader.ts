@@ -33,7 +33,10 @@ export class ReportFiguresReader {
   }
 
   lockouts(w: ReportWindow): Promise<Counts> {
-    return this.countBy(w, `SELECT action_taken AS k, count() AS n FROM security_events WHERE ${inPeriod(w)} AND action_taken IN ('ACCOUNT_LOCKED', 'ACCOUNT_UNLOCKED', 'IP_BLOCKED') GROUP BY k ORDER BY k`);
+    return this.countBy(
+      w,
+      `SELECT action_taken AS k, count() AS n FROM security_events WHERE ${inPeriod(w)} AND action_taken IN ('ACCOUNT_LOCKED', 'ACCOUNT_UNLOCKED', 'IP_BLOCKED') GROUP BY k ORDER BY k`,
+    );
   }
 
   highRiskAuthEvents(w: ReportWindow): Promise<Counts> {

@@ -39,7 +39,13 @@ export function reportPdf(report: SignedReport, meta: { id: string }): Promise<B
       doc.moveDown(1);
     }
     heading(doc, 'Integrity status');
-    doc.font('Helvetica').fontSize(9).fillColor(GREY).text('Whether the audit tables were intact: the check of this period where the report includes one, and the latest recorded verification run before the report was generated.').fillColor('black').moveDown(0.4);
+    doc
+      .font('Helvetica')
+      .fontSize(9)
+      .fillColor(GREY)
+      .text('Whether the audit tables were intact: the check of this period where the report includes one, and the latest recorded verification run before the report was generated.')
+      .fillColor('black')
+      .moveDown(0.4);
     doc.font('Helvetica').fontSize(10);
     for (const line of integrityStatus(report.content)) doc.text(line);
     doc.moveDown(1);
@@ -70,7 +76,11 @@ function cover(doc: Doc, report: SignedReport, id: string): void {
   }
   doc.x = MARGIN;
   if (report.total_records === 0) {
-    doc.moveDown(1).font('Helvetica-Oblique').fontSize(10).text('No matching events were stored for this period, so every figure below is zero. If activity was expected, check that the applications send their events to auditflow.');
+    doc
+      .moveDown(1)
+      .font('Helvetica-Oblique')
+      .fontSize(10)
+      .text('No matching events were stored for this period, so every figure below is zero. If activity was expected, check that the applications send their events to auditflow.');
   }
 }
 
@@ -79,7 +89,12 @@ function heading(doc: Doc, title: string): void {
   doc.x = MARGIN;
   doc.font('Helvetica-Bold').fontSize(14).fillColor('black').text(title);
   const y = doc.y + 1;
-  doc.moveTo(MARGIN, y).lineTo(doc.page.width - MARGIN, y).lineWidth(0.5).strokeColor('#999999').stroke();
+  doc
+    .moveTo(MARGIN, y)
+    .lineTo(doc.page.width - MARGIN, y)
+    .lineWidth(0.5)
+    .strokeColor('#999999')
+    .stroke();
   doc.moveDown(0.4);
 }
 
@@ -97,9 +112,16 @@ function table(doc: Doc, t: { columns: string[]; rows: string[][] }): void {
     if (ensureSpace(doc, h + 4) && !bold) row(t.columns, true);
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
     const y = doc.y;
-    cells.forEach((c, i) => doc.text(c, xs[i], y + 3, { width: ws[i], align: i === 0 ? 'left' : 'right', lineBreak: true }));
+    cells.forEach((c, i) => {
+      doc.text(c, xs[i], y + 3, { width: ws[i], align: i === 0 ? 'left' : 'right', lineBreak: true });
+    });
     doc.y = y + h;
-    doc.moveTo(MARGIN, doc.y).lineTo(MARGIN + width, doc.y).lineWidth(bold ? 0.8 : 0.3).strokeColor(bold ? '#333333' : '#cccccc').stroke();
+    doc
+      .moveTo(MARGIN, doc.y)
+      .lineTo(MARGIN + width, doc.y)
+      .lineWidth(bold ? 0.8 : 0.3)
+      .strokeColor(bold ? '#333333' : '#cccccc')
+      .stroke();
   };
   row(t.columns, true);
   for (const r of t.rows) row(r, false);
@@ -108,7 +130,12 @@ function table(doc: Doc, t: { columns: string[]; rows: string[][] }): void {
 
 function signature(doc: Doc, report: SignedReport): void {
   heading(doc, 'Signature');
-  doc.font('Helvetica').fontSize(9).fillColor(GREY).text('The report is chained to the previous one by its hash and signed with Ed25519. Verify the JSON download of this report offline, with the public key from GET /v1/reports/public-key:').fillColor('black');
+  doc
+    .font('Helvetica')
+    .fontSize(9)
+    .fillColor(GREY)
+    .text('The report is chained to the previous one by its hash and signed with Ed25519. Verify the JSON download of this report offline, with the public key from GET /v1/reports/public-key:')
+    .fillColor('black');
   doc.moveDown(0.4).font('Courier').fontSize(9).text('npx auditflow report verify <file> --public-key <pem>');
   doc.moveDown(0.6);
   const rows: [string, string][] = [
@@ -120,7 +147,10 @@ function signature(doc: Doc, report: SignedReport): void {
   for (const [label, value] of rows) {
     ensureSpace(doc, 40);
     doc.font('Helvetica-Bold').fontSize(9).text(label, MARGIN);
-    doc.font('Courier').fontSize(8).text(value, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN, lineBreak: true });
+    doc
+      .font('Courier')
+      .fontSize(8)
+      .text(value, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN, lineBreak: true });
     doc.moveDown(0.4);
   }
 }

@@ -37,5 +37,5 @@ export function reportCsv(report: SignedReport): string {
     meta('key_id', report.key_id),
     meta('signature', report.signature),
   ];
-  return ['section,dimension,measure,value,unit', ...rows.map((r) => r.map(csvField).join(','))].join('\r\n') + '\r\n';
+  return `${['section,dimension,measure,value,unit', ...rows.map((r) => r.map(csvField).join(','))].join('\r\n')}\r\n`;
 }

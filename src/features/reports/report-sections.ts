@@ -122,7 +122,7 @@ export function sectionsOf(content: Obj): { id: string; info: SectionInfo; keys:
   const out: { id: string; info: SectionInfo; keys: string[] }[] = [];
   for (const [id, info] of Object.entries(REPORT_SECTIONS)) {
     const keys = (info.keys ?? [id]).filter((k) => k in content);
-    keys.forEach((k) => claimed.add(k));
+    for (const k of keys) claimed.add(k);
     if (keys.length) out.push({ id, info, keys });
   }
   for (const k of Object.keys(content).sort()) {
@@ -135,7 +135,13 @@ export function sectionsOf(content: Obj): { id: string; info: SectionInfo; keys:
 /** The figures of one section, tidy: one per dimension and measure. */
 export function sectionFigures(content: Obj, section: { id: string; info: SectionInfo; keys: string[] }): Figure[] {
   const { id, info } = section;
-  const fig = (dimension: string, measure: string, value: unknown, unit = info.unit): Figure => ({ section: id, dimension, measure, value: value === null || value === undefined ? '' : String(value), unit });
+  const fig = (dimension: string, measure: string, value: unknown, unit = info.unit): Figure => ({
+    section: id,
+    dimension,
+    measure,
+    value: value === null || value === undefined ? '' : String(value),
+    unit,
+  });
   const out: Figure[] = [];
   for (const key of section.keys) {
     const value = content[key];
@@ -183,7 +189,7 @@ export function figureTable(info: SectionInfo, figures: Figure[]): { columns: st
   // Severity tables also get a total per row.
   if (measures.length === 2 && measures.includes('open') && measures.includes('resolved')) {
     columns.push(columnLabel('total', info.unit));
-    rows.forEach((r) => r.push(String(Number(r[1]) + Number(r[2]))));
+    for (const r of rows) r.push(String(Number(r[1]) + Number(r[2])));
   }
   return { columns, rows };
 }

@@ -18,10 +18,7 @@ export class ReportRepository {
     const client = await this.pg.connect();
     try {
       await client.query('SELECT pg_advisory_lock(7246118002)');
-      const { rows } = await client.query<{ report_hash: string }>(
-        'SELECT report_hash FROM compliance_reports WHERE scope_apps IS NOT DISTINCT FROM $1::text[] ORDER BY id DESC LIMIT 1',
-        [scope],
-      );
+      const { rows } = await client.query<{ report_hash: string }>('SELECT report_hash FROM compliance_reports WHERE scope_apps IS NOT DISTINCT FROM $1::text[] ORDER BY id DESC LIMIT 1', [scope]);
       return await fn(rows[0]?.report_hash ?? '');
     } finally {
       await client.query('SELECT pg_advisory_unlock(7246118002)').catch(() => undefined);
@@ -44,7 +41,19 @@ export class ReportRepository {
       `INSERT INTO compliance_reports (report_type, report_period_start, report_period_end, total_records, report_data, report_hash, previous_report_hash, signature, key_id, generated_by, scope_apps)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT DO NOTHING RETURNING *`,
-      [report.report_type, report.period_start, report.period_end, report.total_records, report, report.report_hash, report.previous_report_hash, report.signature, report.key_id, generatedBy, scopeOfReport(report)],
+      [
+        report.report_type,
+        report.period_start,
+        report.period_end,
+        report.total_records,
+        report,
+        report.report_hash,
+        report.previous_report_hash,
+        report.signature,
+        report.key_id,
+        generatedBy,
+        scopeOfReport(report),
+      ],
     );
     return rows[0] ?? null;
   }
@@ -78,10 +87,12 @@ export class ReportRepository {
 
   async setSubmission(id: string, patch: { submitted_to_authority: boolean; submission_date: Date | null; authority_acknowledgment: string | null }): Promise<ReportRow | null> {
     if (!/^\d{1,18}$/.test(id)) return null;
-    const { rows } = await this.pg.query<ReportRow>(
-      `UPDATE compliance_reports SET submitted_to_authority = $2, submission_date = $3, authority_acknowledgment = $4 WHERE id = $1 RETURNING *`,
-      [id, patch.submitted_to_authority, patch.submission_date, patch.authority_acknowledgment],
-    );
+    const { rows } = await this.pg.query<ReportRow>(`UPDATE compliance_reports SET submitted_to_authority = $2, submission_date = $3, authority_acknowledgment = $4 WHERE id = $1 RETURNING *`, [
+      id,
+      patch.submitted_to_authority,
+      patch.submission_date,
+      patch.authority_acknowledgment,
+    ]);
     return rows[0] ?? null;
   }
 }

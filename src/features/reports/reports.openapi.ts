@@ -14,7 +14,7 @@ export const reportOperations: ApiOperation[] = [
     method: 'get',
     path: '/v1/reports',
     tag: 'reports',
-    summary: "List compliance reports, newest first, each with its scope_apps (null: every app). A key restricted to apps lists only reports scoped within them",
+    summary: 'List compliance reports, newest first, each with its scope_apps (null: every app). A key restricted to apps lists only reports scoped within them',
     security,
     query: listQuery,
     responses: { 200: '{ reports }', ...readErrors, 403: `${readErrors[403]}, or app names an app outside the key's` },
@@ -23,7 +23,8 @@ export const reportOperations: ApiOperation[] = [
     method: 'post',
     path: '/v1/reports',
     tag: 'reports',
-    summary: "Generate a report for a period now, of every app or scoped to `apps` (one per type, period and scope: asking again returns it). A key restricted to apps generates only reports scoped within them, its apps by default",
+    summary:
+      'Generate a report for a period now, of every app or scoped to `apps` (one per type, period and scope: asking again returns it). A key restricted to apps generates only reports scoped within them, its apps by default',
     security,
     body: generateBody,
     responses: {
@@ -48,7 +49,8 @@ export const reportOperations: ApiOperation[] = [
     method: 'get',
     path: '/v1/reports/:id/verification',
     tag: 'reports',
-    summary: "Check a stored report on the server: its hash, its Ed25519 signature with this server's public key, its stored scope against the signed one, and its link to the report of the same scope before it",
+    summary:
+      "Check a stored report on the server: its hash, its Ed25519 signature with this server's public key, its stored scope against the signed one, and its link to the report of the same scope before it",
     security,
     responses: { 200: '{ ok, hash_matches, signature_valid, key_matches, scope, chain: { previous_report_id, linked }, problems }', ...notFound, ...readErrors },
   },

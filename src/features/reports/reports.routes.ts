@@ -111,10 +111,16 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
     if (format === 'csv') {
       res.type('text/csv').attachment(`${name}.csv`).send(reportCsv(report));
     } else if (format === 'pdf') {
-      res.type('application/pdf').attachment(`${name}.pdf`).send(await reportPdf(report, { id: String(row.id) }));
+      res
+        .type('application/pdf')
+        .attachment(`${name}.pdf`)
+        .send(await reportPdf(report, { id: String(row.id) }));
     } else {
       // Exactly the signed document, so `auditflow report verify` can check the file offline.
-      res.type('application/json').attachment(`${name}.json`).send(`${JSON.stringify(report, null, 2)}\n`);
+      res
+        .type('application/json')
+        .attachment(`${name}.json`)
+        .send(`${JSON.stringify(report, null, 2)}\n`);
     }
   });
 
@@ -133,7 +139,11 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
       submission_date: body.submission_date ? new Date(body.submission_date) : body.submitted_to_authority ? (before.submission_date ?? new Date()) : null,
       authority_acknowledgment: body.authority_acknowledgment ?? null,
     });
-    const pick = (r: typeof before) => ({ submitted_to_authority: r.submitted_to_authority, submission_date: r.submission_date?.toISOString() ?? null, authority_acknowledgment: r.authority_acknowledgment });
+    const pick = (r: typeof before) => ({
+      submitted_to_authority: r.submitted_to_authority,
+      submission_date: r.submission_date?.toISOString() ?? null,
+      authority_acknowledgment: r.authority_acknowledgment,
+    });
     audit.record(requestActor(res.locals.ctx), {
       type: 'report_submission_updated',
       action: 'UPDATE',

@@ -32,11 +32,7 @@ export class RetentionPolicyRepository {
 
   /** The policies the retention job applies, by table. */
   async active(): Promise<ActivePolicy[]> {
-    return (
-      await this.pg.query<ActivePolicy>(
-        'SELECT table_name, retention_period_days, archive_after_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name',
-      )
-    ).rows;
+    return (await this.pg.query<ActivePolicy>('SELECT table_name, retention_period_days, archive_after_days, delete_after_days FROM data_retention_policies WHERE is_active ORDER BY table_name')).rows;
   }
 
   async markArchived(table: string): Promise<void> {
@@ -59,10 +55,10 @@ export class RetentionPolicyRepository {
       if (!before) return null;
       const entries = Object.entries(change).filter(([column, value]) => CHANGEABLE.has(column) && value !== undefined);
       const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
-      const { rows } = await client.query<RetentionPolicyRow>(
-        `UPDATE data_retention_policies SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE table_name = $1 RETURNING ${COLUMNS}`,
-        [table, ...entries.map(([, value]) => value)],
-      );
+      const { rows } = await client.query<RetentionPolicyRow>(`UPDATE data_retention_policies SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE table_name = $1 RETURNING ${COLUMNS}`, [
+        table,
+        ...entries.map(([, value]) => value),
+      ]);
       check(before, rows[0]!);
       return { before, after: rows[0]! };
     });

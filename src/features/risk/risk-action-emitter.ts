@@ -27,9 +27,7 @@ const WEBHOOK_TYPES: Record<RiskAction['action'], WebhookEventType | null> = {
  * relay after a crash) stores nothing twice.
  */
 export class RiskActionEmitter {
-  constructor(
-    private readonly d: { sink: EventSink; webhooks: WebhookNotifier; subjects: RiskSubjectRepository; sessions: SessionRepository },
-  ) {}
+  constructor(private readonly d: { sink: EventSink; webhooks: WebhookNotifier; subjects: RiskSubjectRepository; sessions: SessionRepository }) {}
 
   async emit(actions: RiskAction[]): Promise<void> {
     if (actions.length === 0) return;
@@ -39,10 +37,7 @@ export class RiskActionEmitter {
       group.events.push(...eventsOf(action));
       bySource.set(action.source_app, group);
     }
-    await Promise.all([
-      ...[...bySource].map(([source, group]) => this.d.sink.write(source, group.at, group.events)),
-      ...actions.map((a) => this.sideEffects(a)),
-    ]);
+    await Promise.all([...[...bySource].map(([source, group]) => this.d.sink.write(source, group.at, group.events)), ...actions.map((a) => this.sideEffects(a))]);
     await this.d.subjects.markEmitted(actions.map((a) => a.action_key));
   }
 
@@ -159,7 +154,10 @@ function eventsOf(action: RiskAction): RawEvent[] {
           kind: 'security',
           event_id: id('security'),
           // What it is: a block for guessing (or other suspicious traffic), as severe as the decision's level said.
-          event_type: p.threat === 'brute_force' || p.threat === 'distributed_brute_force' || p.threat === 'credential_stuffing' || p.threat === 'password_spraying' ? 'AUTHENTICATION_FAILURE' : 'SUSPICIOUS_ACTIVITY',
+          event_type:
+            p.threat === 'brute_force' || p.threat === 'distributed_brute_force' || p.threat === 'credential_stuffing' || p.threat === 'password_spraying'
+              ? 'AUTHENTICATION_FAILURE'
+              : 'SUSPICIOUS_ACTIVITY',
           occurred_at: p.at,
           severity_level: severityOf(p.risk_level),
           user_id: action.subject_id,

@@ -192,10 +192,10 @@ export class RiskSubjectRepository {
           );
         }
         for (const s of subjects.rows) {
-          await client.query(`UPDATE risk_subjects SET locked_until = NULL, lock_reason = NULL, lock_cleared_at = GREATEST(lock_cleared_at, locked_until), updated_at = now() WHERE source_app = $1 AND subject_id = $2`, [
-            s.source_app,
-            s.subject_id,
-          ]);
+          await client.query(
+            `UPDATE risk_subjects SET locked_until = NULL, lock_reason = NULL, lock_cleared_at = GREATEST(lock_cleared_at, locked_until), updated_at = now() WHERE source_app = $1 AND subject_id = $2`,
+            [s.source_app, s.subject_id],
+          );
           const key = `unlock|${s.source_app}|${s.subject_id}|${s.locked_until.toISOString()}`;
           if (!(await this.claim(client, key, 'account_unlocked', s.source_app, s.subject_id, null))) continue;
           actions.push(
@@ -219,10 +219,10 @@ export class RiskSubjectRepository {
   /** Lifts an app subject's lock at the app's request. Null when it was not locked. */
   async unlockSubject(sourceApp: string, subject: string, by: string): Promise<RiskAction | null> {
     return this.inTransaction(async (client) => {
-      const { rows } = await client.query<{ locked_until: Date | null; now: Date }>(
-        `SELECT locked_until, now() AS now FROM risk_subjects WHERE source_app = $1 AND subject_id = $2 FOR UPDATE`,
-        [sourceApp, subject],
-      );
+      const { rows } = await client.query<{ locked_until: Date | null; now: Date }>(`SELECT locked_until, now() AS now FROM risk_subjects WHERE source_app = $1 AND subject_id = $2 FOR UPDATE`, [
+        sourceApp,
+        subject,
+      ]);
       const row = rows[0];
       if (!row?.locked_until || row.locked_until <= row.now) return 'rollback';
       await client.query(`UPDATE risk_subjects SET locked_until = NULL, lock_reason = NULL, lock_count = 0, lock_cleared_at = now(), updated_at = now() WHERE source_app = $1 AND subject_id = $2`, [
@@ -262,10 +262,10 @@ export class RiskSubjectRepository {
 
   /** Actions whose emission did not finish (a crash between commit and emit). */
   async pending(olderThanSeconds: number, limit = 100): Promise<RiskAction[]> {
-    const { rows } = await this.pg.query<RiskAction>(
-      `SELECT * FROM risk_actions WHERE emitted_at IS NULL AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2`,
-      [olderThanSeconds, limit],
-    );
+    const { rows } = await this.pg.query<RiskAction>(`SELECT * FROM risk_actions WHERE emitted_at IS NULL AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2`, [
+      olderThanSeconds,
+      limit,
+    ]);
     return rows;
   }
 
@@ -290,10 +290,13 @@ export class RiskSubjectRepository {
   }
 
   private async claim(client: PoolClient, key: string, action: RiskActionKind, sourceApp: string, subject: string | null, ip: string | null): Promise<boolean> {
-    const { rowCount } = await client.query(
-      `INSERT INTO risk_actions (action_key, action, source_app, subject_id, ip_address) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (action_key) DO NOTHING`,
-      [key, action, sourceApp, subject, ip],
-    );
+    const { rowCount } = await client.query(`INSERT INTO risk_actions (action_key, action, source_app, subject_id, ip_address) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (action_key) DO NOTHING`, [
+      key,
+      action,
+      sourceApp,
+      subject,
+      ip,
+    ]);
     return rowCount === 1;
   }
 

@@ -36,7 +36,7 @@ export class SubjectService {
         locked: lockedUntil !== null,
         locked_until: lockedUntil && !isPermanentLock(lockedUntil) ? lockedUntil.toISOString() : null,
         permanent: isPermanentLock(lockedUntil),
-        reason: lockedUntil ? state?.lock_reason ?? null : null,
+        reason: lockedUntil ? (state?.lock_reason ?? null) : null,
         lock_count: state?.lock_count ?? 0,
       },
       recent_decisions: decisions,

@@ -15,7 +15,7 @@ export const subjectOperations: ApiOperation[] = [
     method: 'delete',
     path: '/v1/subjects/:user_id/lock',
     tag: 'risk',
-    summary: 'Lift the lock on one of the calling app\'s users (audited; the app\'s webhook gets subject.unlocked)',
+    summary: "Lift the lock on one of the calling app's users (audited; the app's webhook gets subject.unlocked)",
     security: 'apiKey',
     responses: { 200: '{ unlocked: true|false }', ...keyErrors },
   },

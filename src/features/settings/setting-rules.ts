@@ -26,7 +26,10 @@ const ROUTE_LIMIT_RULES: Record<string, SettingRule> = Object.fromEntries(
   (Object.entries(LIMITED_ROUTES) as [LimitedRoute, { per_ip?: number; per_address?: number }][]).flatMap(([route, limits]) =>
     (['per_ip', 'per_address'] as const)
       .filter((per) => limits[per] !== undefined)
-      .map((per) => [limitSettingKey(route, per), { kind: 'integer', min: 1, max: 10_000, weakens: up, risk: `${route} may be called more often ${per === 'per_ip' ? 'from one address' : 'for one account'}` } satisfies SettingRule]),
+      .map((per) => [
+        limitSettingKey(route, per),
+        { kind: 'integer', min: 1, max: 10_000, weakens: up, risk: `${route} may be called more often ${per === 'per_ip' ? 'from one address' : 'for one account'}` } satisfies SettingRule,
+      ]),
   ),
 );
 
@@ -38,7 +41,13 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
   'lockout.duration_minutes': { kind: 'number', min: 0.01, max: 10_080, weakens: down, risk: 'locks end sooner' },
   'lockout.max_duration_minutes': { kind: 'number', min: 1, max: 525_600, weakens: down, risk: 'escalated locks end sooner' },
   'lockout.multiplier': { kind: 'number', min: 1, max: 10, weakens: down, risk: 'repeated locks escalate more slowly' },
-  'lockout.permanent_after': { kind: 'integer', min: 0, max: 100, weakens: (b, a) => Number(a) === 0 ? Number(b) !== 0 : Number(b) !== 0 && Number(a) > Number(b), risk: 'accounts are locked for good later, or never' },
+  'lockout.permanent_after': {
+    kind: 'integer',
+    min: 0,
+    max: 100,
+    weakens: (b, a) => (Number(a) === 0 ? Number(b) !== 0 : Number(b) !== 0 && Number(a) > Number(b)),
+    risk: 'accounts are locked for good later, or never',
+  },
   'session.idle_timeout_minutes': { kind: 'integer', min: 1, max: 1440, weakens: up, risk: 'idle sessions live longer' },
   'session.absolute_timeout_minutes': { kind: 'integer', min: 5, max: 43_200, weakens: up, risk: 'sessions live longer' },
   'account.restore_window_days': { kind: 'integer', min: 1, max: 365 },
@@ -66,5 +75,5 @@ export function settingProblem(key: string, value: string): string | null {
 export function weakening(key: string, before: string, after: string): string | null {
   const rule = SETTING_RULES[key];
   if (!rule?.weakens || settingProblem(key, before) !== null) return null;
-  return rule.weakens(before, after) ? rule.risk ?? 'protection is lowered' : null;
+  return rule.weakens(before, after) ? (rule.risk ?? 'protection is lowered') : null;
 }

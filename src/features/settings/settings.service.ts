@@ -4,7 +4,7 @@ import type { SecretBox } from '../../lib/secret-box';
 import type { EventPublisher } from '../../queues/event-publisher';
 import type { RequestContext } from '../../http/request-context';
 import { actorFields } from '../audit/actor-fields';
-import { SettingsRepository, type SettingRow, type SettingType } from './settings.repository';
+import type { SettingsRepository, SettingRow, SettingType } from './settings.repository';
 
 /** A setting as administrators see it: decrypted for them, never put in an event in the clear. */
 export interface SettingView extends Omit<SettingRow, 'setting_value'> {
@@ -29,8 +29,17 @@ function checkValue(type: SettingType, value: string): void {
     (type === 'integer' && /^-?\d+$/.test(value)) ||
     (type === 'float' && value.trim() !== '' && Number.isFinite(Number(value))) ||
     (type === 'boolean' && (value === 'true' || value === 'false')) ||
-    (type === 'json' && (() => { try { JSON.parse(value); return true; } catch { return false; } })());
-  if (!ok) throw new AppError('VALIDATION_FAILED', `setting_value "${type === 'json' ? 'this' : value}" is not a valid ${type}`, { details: [{ path: 'setting_value', message: `must be a valid ${type}` }] });
+    (type === 'json' &&
+      (() => {
+        try {
+          JSON.parse(value);
+          return true;
+        } catch {
+          return false;
+        }
+      })());
+  if (!ok)
+    throw new AppError('VALIDATION_FAILED', `setting_value "${type === 'json' ? 'this' : value}" is not a valid ${type}`, { details: [{ path: 'setting_value', message: `must be a valid ${type}` }] });
 }
 
 /** A known setting's range (domain/setting-rules.ts): a value outside it could switch protection off or break a route. */
@@ -209,15 +218,7 @@ export class SettingsService {
     };
   }
 
-  private audit(
-    actionType: string,
-    eventType: string,
-    row: SettingRow,
-    previous: Record<string, unknown> | null,
-    next: Record<string, unknown> | null,
-    ctx: RequestContext,
-    started: number,
-  ): void {
+  private audit(actionType: string, eventType: string, row: SettingRow, previous: Record<string, unknown> | null, next: Record<string, unknown> | null, ctx: RequestContext, started: number): void {
     this.events?.publish({
       kind: 'audit',
       event_type: eventType,

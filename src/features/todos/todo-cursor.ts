@@ -9,7 +9,6 @@ export interface TodoCursor {
   id: string;
 }
 
-
 /** An opaque token for the client; it carries no secret, only a position. */
 export function encodeCursor(row: TodoRow, sort: TodoSortColumn, order: 'asc' | 'desc'): string {
   return Buffer.from(JSON.stringify({ s: sort, o: order, v: row[sort].toISOString(), id: row.id })).toString('base64url');

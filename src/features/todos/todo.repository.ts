@@ -70,19 +70,13 @@ export class TodoRepository {
   }
 
   async insert(owner: TodoOwner, title: string, description: string | null): Promise<TodoRow> {
-    const { rows } = await this.pg.query<TodoRow>(
-      'INSERT INTO todos (owner_type, owner_id, title, description) VALUES ($1, $2, $3, $4) RETURNING *',
-      [owner.type, owner.id, title, description],
-    );
+    const { rows } = await this.pg.query<TodoRow>('INSERT INTO todos (owner_type, owner_id, title, description) VALUES ($1, $2, $3, $4) RETURNING *', [owner.type, owner.id, title, description]);
     return rows[0]!;
   }
 
   /** The owner's todo (deleted or not); with `forUpdate`, locked until the transaction ends. Null if it is not theirs. */
   async owned(id: string, owner: TodoOwner, db: Db = this.pg, forUpdate = false): Promise<TodoRow | null> {
-    const { rows } = await db.query<TodoRow>(
-      `SELECT * FROM todos WHERE id = $1 AND owner_type = $2 AND owner_id = $3${forUpdate ? ' FOR UPDATE' : ''}`,
-      [id, owner.type, owner.id],
-    );
+    const { rows } = await db.query<TodoRow>(`SELECT * FROM todos WHERE id = $1 AND owner_type = $2 AND owner_id = $3${forUpdate ? ' FOR UPDATE' : ''}`, [id, owner.type, owner.id]);
     return rows[0] ?? null;
   }
 
@@ -97,10 +91,7 @@ export class TodoRepository {
     const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     // Column names come from TodoChanges' keys, never from the request.
     const sets = entries.map(([k], i) => `${k} = $${i + 2}`).join(', ');
-    const { rows } = await db.query<TodoRow>(
-      `UPDATE todos SET ${sets ? `${sets}, ` : ''}updated_at = clock_timestamp() WHERE id = $1 RETURNING *`,
-      [id, ...entries.map(([, v]) => v)],
-    );
+    const { rows } = await db.query<TodoRow>(`UPDATE todos SET ${sets ? `${sets}, ` : ''}updated_at = clock_timestamp() WHERE id = $1 RETURNING *`, [id, ...entries.map(([, v]) => v)]);
     return rows[0]!;
   }
 
@@ -126,14 +117,11 @@ export class TodoRepository {
   /** The newest `limit` status changes and snapshots of a todo, each oldest first. */
   async history(todoId: string, limit: number): Promise<{ statusChanges: TodoStatusChangeRow[]; snapshots: TodoSnapshotRow[] }> {
     const [statusChanges, snapshots] = await Promise.all([
-      this.pg.query<TodoStatusChangeRow>(
-        'SELECT * FROM (SELECT * FROM todo_status_history WHERE todo_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2) h ORDER BY changed_at, id',
-        [todoId, limit],
-      ),
-      this.pg.query<TodoSnapshotRow>(
-        'SELECT * FROM (SELECT * FROM todo_snapshots WHERE todo_id = $1 ORDER BY snapshot_created_at DESC, id DESC LIMIT $2) s ORDER BY snapshot_created_at, id',
-        [todoId, limit],
-      ),
+      this.pg.query<TodoStatusChangeRow>('SELECT * FROM (SELECT * FROM todo_status_history WHERE todo_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2) h ORDER BY changed_at, id', [todoId, limit]),
+      this.pg.query<TodoSnapshotRow>('SELECT * FROM (SELECT * FROM todo_snapshots WHERE todo_id = $1 ORDER BY snapshot_created_at DESC, id DESC LIMIT $2) s ORDER BY snapshot_created_at, id', [
+        todoId,
+        limit,
+      ]),
     ]);
     return { statusChanges: statusChanges.rows, snapshots: snapshots.rows };
   }
@@ -164,10 +152,7 @@ export class TodoRepository {
       where.push(`(${column}, id) ${direction === 'ASC' ? '>' : '<'} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(query.limit);
-    const { rows } = await this.pg.query<TodoRow>(
-      `SELECT * FROM todos WHERE ${where.join(' AND ')} ORDER BY ${column} ${direction}, id ${direction} LIMIT $${params.length}`,
-      params,
-    );
+    const { rows } = await this.pg.query<TodoRow>(`SELECT * FROM todos WHERE ${where.join(' AND ')} ORDER BY ${column} ${direction}, id ${direction} LIMIT $${params.length}`, params);
     return rows;
   }
 }

@@ -27,7 +27,14 @@ export const todoOperations: ApiOperation[] = [
     body: updateTodoBody,
     responses: { 200: 'The todo', ...unauthenticated, ...notFound, ...invalid },
   },
-  { method: 'post', path: '/todos/:id/toggle', tag: 'todos', summary: 'Flip is_completed; recorded in the status history', security: 'session', responses: { 200: 'The todo', ...unauthenticated, ...notFound } },
+  {
+    method: 'post',
+    path: '/todos/:id/toggle',
+    tag: 'todos',
+    summary: 'Flip is_completed; recorded in the status history',
+    security: 'session',
+    responses: { 200: 'The todo', ...unauthenticated, ...notFound },
+  },
   {
     method: 'delete',
     path: '/todos/:id',

@@ -4,7 +4,14 @@ import { webhookBody } from './webhooks.routes';
 const keyErrors = { 401: 'API key missing or wrong', 403: 'The key lacks the risk scope' };
 
 export const webhookOperations: ApiOperation[] = [
-  { method: 'get', path: '/v1/webhook', tag: 'risk', summary: "The calling app's webhook (without its secret)", security: 'apiKey', responses: { 200: '{ url, events, is_active }', 404: 'None set', ...keyErrors } },
+  {
+    method: 'get',
+    path: '/v1/webhook',
+    tag: 'risk',
+    summary: "The calling app's webhook (without its secret)",
+    security: 'apiKey',
+    responses: { 200: '{ url, events, is_active }', 404: 'None set', ...keyErrors },
+  },
   {
     method: 'put',
     path: '/v1/webhook',

@@ -7,10 +7,12 @@ import { validate } from '../../http/validate';
 import type { WebhookService } from './webhook.service';
 
 export const webhookBody = z.strictObject({
-  url: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .max(2048),
-  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).default([...WEBHOOK_EVENTS]).transform((e) => [...new Set(e)]),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+  events: z
+    .array(z.enum(WEBHOOK_EVENTS))
+    .min(1)
+    .default([...WEBHOOK_EVENTS])
+    .transform((e) => [...new Set(e)]),
   is_active: z.boolean().default(true),
   /** Generate a new signing secret (the old one stops working at once). */
   rotate_secret: z.boolean().default(false),

@@ -94,7 +94,8 @@ export class EventSpool {
       const text = await fs.promises.readFile(path.join(options.dir, name), 'utf8');
       spool.segments.set(name, { bytes: Buffer.byteLength(text), events: spool.parse(name, text, false).events });
     }
-    if (spool.segments.size > 0) options.logger.warn({ segments: spool.segments.size, events: spool.events, bytes: spool.bytes }, 'events left in the spool by an earlier process; they will be replayed');
+    if (spool.segments.size > 0)
+      options.logger.warn({ segments: spool.segments.size, events: spool.events, bytes: spool.bytes }, 'events left in the spool by an earlier process; they will be replayed');
     return spool;
   }
 
@@ -228,7 +229,10 @@ export class EventSpool {
     lines.forEach((line, i) => {
       const space = line.indexOf(' ');
       const json = line.slice(space + 1);
-      if (space !== 16 || checksum(json) !== line.slice(0, 16)) return skip(i + 1, 'checksum mismatch');
+      if (space !== 16 || checksum(json) !== line.slice(0, 16)) {
+        skip(i + 1, 'checksum mismatch');
+        return;
+      }
       try {
         const batch = JSON.parse(json) as IngestBatch;
         batches.push(batch);

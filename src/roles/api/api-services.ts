@@ -86,7 +86,9 @@ export function buildApiServices(
 ): ApiServices {
   const box = SecretBox.fromConfig(config.settingsEncryptionKey, config.keysDir);
   const announceWeakening = async (notice: Parameters<WeakeningNotice>[0]) => {
-    await webhookNotifier?.broadcast('protection.weakened', `weakened-${randomUUID()}`, notice).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the protection.weakened webhook'));
+    await webhookNotifier
+      ?.broadcast('protection.weakened', `weakened-${randomUUID()}`, notice)
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not queue the protection.weakened webhook'));
   };
   const settings = new SettingsService(new SettingsRepository(pg), box, events, undefined, announceWeakening);
   const users = new UserRepository(pg);

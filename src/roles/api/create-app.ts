@@ -74,7 +74,21 @@ export interface AppDeps {
 }
 
 /** Every endpoint, for /openapi.json; a test checks that no route is missing. */
-export const API_OPERATIONS: ApiOperation[] = [...healthOperations, ...ingestOperations, ...authOperations, ...adminOperations, ...integrityOperations, ...reportOperations, ...retentionOperations, ...todoOperations, ...opsOperations, ...subjectOperations, ...webhookOperations, ...dashboardOperations, ...clickHouseHttpOperations];
+export const API_OPERATIONS: ApiOperation[] = [
+  ...healthOperations,
+  ...ingestOperations,
+  ...authOperations,
+  ...adminOperations,
+  ...integrityOperations,
+  ...reportOperations,
+  ...retentionOperations,
+  ...todoOperations,
+  ...opsOperations,
+  ...subjectOperations,
+  ...webhookOperations,
+  ...dashboardOperations,
+  ...clickHouseHttpOperations,
+];
 
 /** Builds the HTTP app from its dependencies; opens no connection itself. */
 export function createApp(deps: AppDeps): Express {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { isRecordedPath, UNRECORDABLE } from '../../http/request-context';
 import { inputJsonSchema, type ApiOperation, type Security } from '../../http/api-operation';
 
@@ -52,7 +52,11 @@ export function buildOpenApiDocument(operations: ApiOperation[], info: { version
   for (const op of operations) {
     const { path, parameters } = openApiPath(op.path);
     // Each entry of an OpenAPI security list is an alternative.
-    const security = (s: Security | Security[]) => [s].flat().filter((one) => one !== 'none').map((one) => ({ [one]: [] }));
+    const security = (s: Security | Security[]) =>
+      [s]
+        .flat()
+        .filter((one) => one !== 'none')
+        .map((one) => ({ [one]: [] }));
     const responses: Record<string, unknown> = {};
     // Any recorded route may answer 503 when its events could not be recorded (requestContext).
     const statuses = isRecordedPath(op.path) ? { 503: `Retry later (see Retry-After): ${UNRECORDABLE.replace(/; retry later$/, '')}`, ...op.responses } : op.responses;

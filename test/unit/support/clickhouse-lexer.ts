@@ -33,10 +33,33 @@ export function tokenize(sql: string): SqlToken[] {
     push(text.length, unclosed);
   };
   const punctuation: [string, string][] = [
-    ['::', 'DoubleColon'], ['->', 'Arrow'], ['<=', 'LessOrEquals'], ['>=', 'GreaterOrEquals'], ['!=', 'NotEquals'], ['<>', 'NotEquals'], ['==', 'Equals'], ['||', 'Concatenation'],
-    ['(', 'OpeningRoundBracket'], [')', 'ClosingRoundBracket'], ['[', 'OpeningSquareBracket'], [']', 'ClosingSquareBracket'], ['{', 'OpeningCurlyBrace'], ['}', 'ClosingCurlyBrace'],
-    [',', 'Comma'], [';', 'Semicolon'], ['.', 'Dot'], ['*', 'Asterisk'], ['+', 'Plus'], ['-', 'Minus'], ['/', 'Slash'], ['%', 'Percent'], ['=', 'Equals'], ['<', 'Less'], ['>', 'Greater'],
-    ['?', 'QuestionMark'], [':', 'Colon'],
+    ['::', 'DoubleColon'],
+    ['->', 'Arrow'],
+    ['<=', 'LessOrEquals'],
+    ['>=', 'GreaterOrEquals'],
+    ['!=', 'NotEquals'],
+    ['<>', 'NotEquals'],
+    ['==', 'Equals'],
+    ['||', 'Concatenation'],
+    ['(', 'OpeningRoundBracket'],
+    [')', 'ClosingRoundBracket'],
+    ['[', 'OpeningSquareBracket'],
+    [']', 'ClosingSquareBracket'],
+    ['{', 'OpeningCurlyBrace'],
+    ['}', 'ClosingCurlyBrace'],
+    [',', 'Comma'],
+    [';', 'Semicolon'],
+    ['.', 'Dot'],
+    ['*', 'Asterisk'],
+    ['+', 'Plus'],
+    ['-', 'Minus'],
+    ['/', 'Slash'],
+    ['%', 'Percent'],
+    ['=', 'Equals'],
+    ['<', 'Less'],
+    ['>', 'Greater'],
+    ['?', 'QuestionMark'],
+    [':', 'Colon'],
   ];
   while (i < text.length) {
     const c = text[i]!;

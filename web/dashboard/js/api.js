@@ -40,7 +40,7 @@ export async function api(method, path, options = {}) {
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
   if (!res.ok) {
-    let code = 'HTTP_' + res.status;
+    let code = `HTTP_${res.status}`;
     let message = `${res.status} ${res.statusText}`;
     try {
       const body = await res.json();

@@ -61,11 +61,25 @@ export function replace(el, ...children) {
  * @param {{ empty?: string, rowAttrs?: (row: any) => Record<string, any> }} [options]
  */
 export function table(columns, rows, options = {}) {
-  const head = h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : null }, c.label))));
+  const head = h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      columns.map((c) => h('th', { class: c.num ? 'num' : null }, c.label)),
+    ),
+  );
   const body = h('tbody');
   if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, options.empty ?? 'Nothing to show.')));
   for (const row of rows) {
-    body.append(h('tr', options.rowAttrs?.(row) ?? {}, columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.value(row)))));
+    body.append(
+      h(
+        'tr',
+        options.rowAttrs?.(row) ?? {},
+        columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.value(row))),
+      ),
+    );
   }
   return h('table', {}, head, body);
 }

@@ -24,7 +24,10 @@ export async function replayDeadLetters(deadLetters: DeadLetterRepository, inges
     const payload = JSON.parse(entry.raw_payload) as DeadLetterPayload;
     const key = `${payload.sourceApp}\u0000${payload.receivedAt}`;
     let batch = batches.get(key);
-    if (!batch) batches.set(key, (batch = { sourceApp: payload.sourceApp, receivedAt: payload.receivedAt, events: [] }));
+    if (!batch) {
+      batch = { sourceApp: payload.sourceApp, receivedAt: payload.receivedAt, events: [] };
+      batches.set(key, batch);
+    }
     batch.events.push(payload.event as unknown as QueuedEvent);
   }
   if (batches.size > 0) await ingestQueue.add('events', { batches: [...batches.values()] });

@@ -9,7 +9,10 @@ import type { CheckCount, DecodedEvent } from './decoded-event';
  * gets one derived from its content: the same line posted again is the same event.
  */
 export function fromNdjson(text: string, checkCount: CheckCount): DecodedEvent[] {
-  const lines = text.split('\n').map((line, i) => ({ trimmed: line.trim(), number: i + 1 })).filter((l) => l.trimmed !== '');
+  const lines = text
+    .split('\n')
+    .map((line, i) => ({ trimmed: line.trim(), number: i + 1 }))
+    .filter((l) => l.trimmed !== '');
   checkCount(lines.length);
   const out: DecodedEvent[] = [];
   lines.forEach(({ trimmed, number }) => {

@@ -75,7 +75,7 @@ export function fromOtlpLogs(request: Obj, checkCount: CheckCount): DecodedEvent
 
 function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: string | undefined): DecodedEvent {
   const attributes = attributesOf(record.attributes);
-  const body = valueOf(record.body, 0);
+  const body = jsonOfAnyValue(record.body, 0);
   const severity = typeof record.severityNumber === 'number' ? record.severityNumber : 0;
   const severityText = typeof record.severityText === 'string' ? record.severityText : undefined;
   const name = nonEmpty(record.eventName) ?? nonEmpty(attributes['event.name']);
@@ -101,7 +101,14 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
       error_message: message.slice(0, 500) || 'log record',
     };
   } else if (name !== undefined) {
-    return { issues: [{ path: 'event_name', message: `must end in <kind>.<event_type>, e.g. auth.login_failed (got ${JSON.stringify(name.slice(0, 200))}); only records of severity ERROR or above are taken without one` }] };
+    return {
+      issues: [
+        {
+          path: 'event_name',
+          message: `must end in <kind>.<event_type>, e.g. auth.login_failed (got ${JSON.stringify(name.slice(0, 200))}); only records of severity ERROR or above are taken without one`,
+        },
+      ],
+    };
   } else {
     return { issues: [{ path: 'event_name', message: 'the record names no event (no event_name, no event.name attribute) and its severity is below ERROR' }] };
   }
@@ -125,7 +132,9 @@ function fromLogRecord(record: Obj, resource: Record<string, Json>, scope: strin
   }
   if (time !== undefined) raw.occurred_at = time;
   if (raw.event_id === undefined) {
-    raw.event_id = derivedUuid(`otlp\n${canonicalJson({ resource, scope, time: exactNanos(record.timeUnixNano), observed: exactNanos(record.observedTimeUnixNano), severity, name, body, attributes })}`);
+    raw.event_id = derivedUuid(
+      `otlp\n${canonicalJson({ resource, scope, time: exactNanos(record.timeUnixNano), observed: exactNanos(record.observedTimeUnixNano), severity, name, body, attributes })}`,
+    );
   }
   const service = resource['service.name'];
   if (service !== undefined) extras.service_name = service;
@@ -157,13 +166,13 @@ function attributesOf(list: unknown): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const kv of arrayOf(list)) {
     if (typeof kv.key !== 'string' || kv.key === '__proto__') continue;
-    out[kv.key] = valueOf(kv.value, 0);
+    out[kv.key] = jsonOfAnyValue(kv.value, 0);
   }
   return out;
 }
 
 /** AnyValue → JSON: int64 as a number when it is safe, else as its decimal string; bytes as base64. */
-function valueOf(value: unknown, depth: number): Json {
+function jsonOfAnyValue(value: unknown, depth: number): Json {
   if (typeof value !== 'object' || value === null || depth > MAX_VALUE_DEPTH) return null;
   const v = value as Obj;
   if (typeof v.stringValue === 'string') return v.stringValue;
@@ -174,10 +183,10 @@ function valueOf(value: unknown, depth: number): Json {
   }
   if (typeof v.doubleValue === 'number') return Number.isFinite(v.doubleValue) ? v.doubleValue : String(v.doubleValue);
   if (typeof v.bytesValue === 'string') return v.bytesValue;
-  if (v.arrayValue !== undefined) return arrayOf(objectOf(v.arrayValue).values, true).map((item) => valueOf(item, depth + 1));
+  if (v.arrayValue !== undefined) return arrayOf(objectOf(v.arrayValue).values, true).map((item) => jsonOfAnyValue(item, depth + 1));
   if (v.kvlistValue !== undefined) {
     const out: Record<string, Json> = {};
-    for (const kv of arrayOf(objectOf(v.kvlistValue).values)) if (typeof kv.key === 'string' && kv.key !== '__proto__') out[kv.key] = valueOf(kv.value, depth + 1);
+    for (const kv of arrayOf(objectOf(v.kvlistValue).values)) if (typeof kv.key === 'string' && kv.key !== '__proto__') out[kv.key] = jsonOfAnyValue(kv.value, depth + 1);
     return out;
   }
   return null;

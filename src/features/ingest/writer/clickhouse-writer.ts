@@ -36,7 +36,6 @@ interface TableBuffer {
   timer?: NodeJS.Timeout;
 }
 
-
 /**
  * Buffers rows per table and writes each table in large batches, one
  * INSERT per flush. `write()` resolves only when its rows are durably in
@@ -275,7 +274,12 @@ export class ClickHouseWriter {
   private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
     const token = createHash('sha256')
       .update(table)
-      .update(rows.map((r) => rowIdentity(r)).sort().join(','))
+      .update(
+        rows
+          .map((r) => rowIdentity(r))
+          .sort()
+          .join(','),
+      )
       .digest('hex');
     await this.clickhouse.insert({
       table,

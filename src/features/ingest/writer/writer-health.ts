@@ -97,7 +97,10 @@ export function writerHealthKey(prefix: string): string {
 export function watchWriterHealth(health: WriterHealth, freeBytes: () => Promise<number>, redis: Redis, prefix: string): () => void {
   const key = writerHealthKey(prefix);
   const tick = async () => {
-    await freeBytes().then((bytes) => health.noteFreeBytes(bytes), () => undefined);
+    await freeBytes().then(
+      (bytes) => health.noteFreeBytes(bytes),
+      () => undefined,
+    );
     if (redis.status === 'ready') await redis.set(key, JSON.stringify(health.snapshot()), 'PX', 10_000).catch(() => undefined);
   };
   void tick();

@@ -75,7 +75,13 @@ export class ArchiveRowsCheck {
     while (this.check && row.seal_seq > this.manifest.seals[this.k]!.seq && this.k < this.manifest.seals.length - 1) this.close(true);
     const seal = this.manifest.seals[this.k];
     if (!seal || !this.check || row.seal_seq !== seal.seq) {
-      this.breaks.push({ kind: 'row_inserted', table: this.manifest.table_name, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which the manifest does not list here` });
+      this.breaks.push({
+        kind: 'row_inserted',
+        table: this.manifest.table_name,
+        seal_seq: row.seal_seq,
+        event_id: row.event_id,
+        detail: `row ${row.event_id} names seal ${row.seal_seq}, which the manifest does not list here`,
+      });
       return;
     }
     const broken = this.check.add(row);

@@ -75,10 +75,7 @@ export function toObservation(event: QueuedEvent, sourceApp: string, receivedAt:
   const login = event.kind === 'failed_login' || isLoginType(eventType);
   // An auth event always has event_status: validation infers it from the type when the app sent none
   // (auth_user_event's `login_failed` alone is a FAILURE; src/schemas/auth-outcome.ts).
-  const failed =
-    event.kind === 'failed_login'
-      ? !NOT_A_GUESS.has(String(e.failure_reason))
-      : login && e.event_status === 'FAILURE' && !NOT_A_GUESS.has(String(extra.reason ?? extra.failure_reason));
+  const failed = event.kind === 'failed_login' ? !NOT_A_GUESS.has(String(e.failure_reason)) : login && e.event_status === 'FAILURE' && !NOT_A_GUESS.has(String(extra.reason ?? extra.failure_reason));
   const ref = str(extra.request_id) ?? str(extra.correlation_id) ?? str(e.correlation_id) ?? event.event_id;
   return {
     eventId: event.event_id,

@@ -79,11 +79,23 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
   if (o.subject) {
     add(
       'account_failures',
-      tier(s.accountFailures, [[threshold, 45], [Math.max(2, threshold - 2), 20], [2, 10]]),
+      tier(s.accountFailures, [
+        [threshold, 45],
+        [Math.max(2, threshold - 2), 20],
+        [2, 10],
+      ]),
       `${s.accountFailures} failed logins for this account in ${windowMinutes} min (lockout at ${threshold})`,
       'account',
     );
-    add('account_many_ips', tier(s.accountFailureIps, [[5, 50], [3, 25]]), `this account failed from ${s.accountFailureIps} IPs in ${windowMinutes} min`, 'account');
+    add(
+      'account_many_ips',
+      tier(s.accountFailureIps, [
+        [5, 50],
+        [3, 25],
+      ]),
+      `this account failed from ${s.accountFailureIps} IPs in ${windowMinutes} min`,
+      'account',
+    );
     // Unfamiliar only once there is something to be unfamiliar with: a first login is not suspicious.
     if (s.deviceKnown === false && s.knownDevices > 0) add('new_device', 15, `a device not seen for this user (${s.knownDevices} known)`, 'account');
     if (s.networkKnown === false && s.knownNetworks > 0) add('new_network', 15, `a network (${o.network}) not seen for this user`, 'account');
@@ -97,13 +109,34 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
     }
   }
   if (o.ip) {
-    add('ip_many_accounts', tier(s.ipFailedAccounts, [[10, 70], [5, 50], [3, 25]]), `${s.ipFailedAccounts} accounts failed from this IP in ${policy.ipWindowMinutes} min`, 'ip');
-    add('attempt_rate', tier(s.ipAttemptsPerMinute, [[60, 50], [20, 30], [10, 15]]), `${s.ipAttemptsPerMinute} login attempts from this IP in the last minute`, 'ip');
+    add(
+      'ip_many_accounts',
+      tier(s.ipFailedAccounts, [
+        [10, 70],
+        [5, 50],
+        [3, 25],
+      ]),
+      `${s.ipFailedAccounts} accounts failed from this IP in ${policy.ipWindowMinutes} min`,
+      'ip',
+    );
+    add(
+      'attempt_rate',
+      tier(s.ipAttemptsPerMinute, [
+        [60, 50],
+        [20, 30],
+        [10, 15],
+      ]),
+      `${s.ipAttemptsPerMinute} login attempts from this IP in the last minute`,
+      'ip',
+    );
     if (policy.knownBadIps.has(o.ip)) add('known_bad_ip', 80, 'the IP is on the known-bad list', 'ip');
   }
   if (o.appScore > 0) factors.push({ signal: 'app_reported', points: 0, reason: `the sending app scored it ${o.appScore}`, scope: 'account', value: o.appScore });
 
-  const computed = Math.min(100, factors.reduce((sum, f) => sum + f.points, 0));
+  const computed = Math.min(
+    100,
+    factors.reduce((sum, f) => sum + f.points, 0),
+  );
   // The sending app may know things we do not; its own score is a floor.
   const score = Math.max(computed, Math.min(100, o.appScore));
   const level = levelOf(score);

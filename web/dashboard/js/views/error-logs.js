@@ -13,8 +13,17 @@ const PAGE = 25;
  * @param {{ viewer: { can: Record<string, boolean> } }} ctx
  */
 export async function errorLogsView(main, { viewer }) {
-  const severity = /** @type {HTMLSelectElement} */ (h('select', { name: 'severity' }, h('option', { value: '' }, 'Any'), SEVERITIES.map((s) => h('option', { value: s }, s))));
-  const state = /** @type {HTMLSelectElement} */ (h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All')));
+  const severity = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'severity' },
+      h('option', { value: '' }, 'Any'),
+      SEVERITIES.map((s) => h('option', { value: s }, s)),
+    )
+  );
+  const state = /** @type {HTMLSelectElement} */ (
+    h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All'))
+  );
   const app = appSelect((path) => api('GET', path));
   const list = h('div');
   let offset = 0;
@@ -49,7 +58,18 @@ export async function errorLogsView(main, { viewer }) {
                       return load();
                     },
                   })
-                : h('button', { type: 'button', class: 'resolve', onclick: () => { resolving = keyOf(r); void load(); } }, 'Resolve')
+                : h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'resolve',
+                      onclick: () => {
+                        resolving = keyOf(r);
+                        void load();
+                      },
+                    },
+                    'Resolve',
+                  )
               : badge('open', 'bad'),
       },
     ];

@@ -50,7 +50,13 @@ const BY_ACCOUNT = [
  * @param {{ viewer: { can: Record<string, boolean> } }} ctx
  */
 export async function failedLoginsView(main, { viewer }) {
-  const range = /** @type {HTMLSelectElement} */ (h('select', { name: 'hours' }, RANGES.map((r) => h('option', { value: String(r.hours) }, r.label))));
+  const range = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'hours' },
+      RANGES.map((r) => h('option', { value: String(r.hours) }, r.label)),
+    )
+  );
   const byIp = h('div', { id: 'failed-by-ip' });
   const byAccount = h('div', { id: 'failed-by-account' });
   const locked = h('div', { id: 'locked-accounts' });

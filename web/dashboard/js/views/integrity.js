@@ -19,7 +19,11 @@ export async function integrityView(main) {
 
   main.replaceChildren(
     h('h1', {}, 'Integrity'),
-    h('p', { class: 'muted' }, 'Recomputes every table’s hash chain from ClickHouse and checks it against the Ed25519-signed seals. It reads every sealed row in the period, so it can take a while on large tables.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Recomputes every table’s hash chain from ClickHouse and checks it against the Ed25519-signed seals. It reads every sealed row in the period, so it can take a while on large tables.',
+    ),
     h(
       'form',
       {
@@ -84,14 +88,22 @@ async function showLastRun(into) {
  * @param {boolean} [keep]  add the table below what `into` already shows
  */
 function show(into, r, keep = false) {
-  const verdict = h('div', { class: r.ok ? 'notice' : 'error', id: 'integrity-verdict' }, r.ok ? `Verified: ${num(r.rows)} rows in ${r.seconds} s (${num(r.rows_per_second)} rows/s). Every chain holds.` : `FAILED: a chain is broken (${num(r.rows)} rows checked).`);
+  const verdict = h(
+    'div',
+    { class: r.ok ? 'notice' : 'error', id: 'integrity-verdict' },
+    r.ok ? `Verified: ${num(r.rows)} rows in ${r.seconds} s (${num(r.rows_per_second)} rows/s). Every chain holds.` : `FAILED: a chain is broken (${num(r.rows)} rows checked).`,
+  );
   const tables = table(
     [
       { label: 'Table', value: (t) => t.table },
       { label: 'Seals', value: (t) => num(t.seals), num: true },
       { label: 'Rows', value: (t) => num(t.rows), num: true },
       { label: 'State', value: (t) => (t.ok ? badge('ok', 'ok') : badge('broken', 'bad')) },
-      { label: 'First break', value: (t) => (t.first_break ? `${t.first_break.kind} at seal ${t.first_break.seal_seq ?? '-'}${t.first_break.event_id ? `, event ${t.first_break.event_id}` : ''}: ${t.first_break.detail}` : '') },
+      {
+        label: 'First break',
+        value: (t) =>
+          t.first_break ? `${t.first_break.kind} at seal ${t.first_break.seal_seq ?? '-'}${t.first_break.event_id ? `, event ${t.first_break.event_id}` : ''}: ${t.first_break.detail}` : '',
+      },
     ],
     r.tables,
   );

@@ -24,7 +24,11 @@ const RANGES = [
  * @param {{ viewer: { can: Record<string, boolean>, apps: string[] | null } }} ctx
  */
 export async function overviewView(main, { viewer }) {
-  const range = h('select', { name: 'hours' }, RANGES.map((r) => h('option', { value: String(r.hours) }, r.label)));
+  const range = h(
+    'select',
+    { name: 'hours' },
+    RANGES.map((r) => h('option', { value: String(r.hours) }, r.label)),
+  );
   // A key restricted to apps is offered only its apps, and the server reads only theirs whatever is asked.
   const app = appSelect((path) => api('GET', path), { all: viewer.apps ? 'All my apps' : 'Every app' });
   const body = h('div');
@@ -72,17 +76,19 @@ function render(body, o) {
 
   const epsChart = h('div', { class: 'chart panel', id: 'chart-eps' });
   const kindChart = h('div', { class: 'chart panel', id: 'chart-kinds' });
-  const queues = o.queues && table(
-    [
-      { label: 'Queue', value: (q) => q.name },
-      { label: 'Waiting', value: (q) => num(q.waiting), num: true },
-      { label: 'Active', value: (q) => num(q.active), num: true },
-      { label: 'Delayed', value: (q) => num(q.delayed), num: true },
-      { label: 'Failed (dead-lettered)', value: (q) => num(q.failed), num: true },
-      { label: 'Lag (oldest waiting)', value: (q) => (q.lag_seconds === null ? '—' : `${q.lag_seconds} s`), num: true },
-    ],
-    o.queues,
-  );
+  const queues =
+    o.queues &&
+    table(
+      [
+        { label: 'Queue', value: (q) => q.name },
+        { label: 'Waiting', value: (q) => num(q.waiting), num: true },
+        { label: 'Active', value: (q) => num(q.active), num: true },
+        { label: 'Delayed', value: (q) => num(q.delayed), num: true },
+        { label: 'Failed (dead-lettered)', value: (q) => num(q.failed), num: true },
+        { label: 'Lag (oldest waiting)', value: (q) => (q.lag_seconds === null ? '—' : `${q.lag_seconds} s`), num: true },
+      ],
+      o.queues,
+    );
   if (queues) queues.id = 'queues';
   const byKind = table(
     [

@@ -82,7 +82,11 @@ export async function reportsView(main, { viewer }) {
         cell,
         v.ok ? badge('signature valid', 'ok') : badge('FAILED', 'bad'),
         v.scope ? h('div', { class: 'muted' }, `scope (signed): ${scopeText(v.scope)}`) : null,
-        h('div', { class: 'muted' }, `hash ${v.hash_matches ? 'matches' : 'differs'} · key ${v.key_id} ${v.key_matches ? '(this server)' : '(not this server)'} · ${v.chain.linked ? (v.chain.previous_report_id ? `chained after #${v.chain.previous_report_id}` : 'first of the chain') : 'chain broken'}`),
+        h(
+          'div',
+          { class: 'muted' },
+          `hash ${v.hash_matches ? 'matches' : 'differs'} · key ${v.key_id} ${v.key_matches ? '(this server)' : '(not this server)'} · ${v.chain.linked ? (v.chain.previous_report_id ? `chained after #${v.chain.previous_report_id}` : 'first of the chain') : 'chain broken'}`,
+        ),
         v.problems.map((/** @type {string} */ p) => h('div', { class: 'error' }, p)),
       );
     } catch (error) {
@@ -110,7 +114,18 @@ export async function reportsView(main, { viewer }) {
       'p',
       { class: 'muted' },
       'Each report is signed (Ed25519) and chained to the one before it. Verify checks it here; to check a JSON download elsewhere, use the public key: ',
-      h('button', { type: 'button', id: 'public-key', onclick: () => void download('/v1/reports/public-key').then((n) => replace(message, h('div', { class: 'notice' }, `Downloaded ${n}`))).catch((e) => replace(message, errorBox(e))) }, 'Download public key'),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'public-key',
+          onclick: () =>
+            void download('/v1/reports/public-key')
+              .then((n) => replace(message, h('div', { class: 'notice' }, `Downloaded ${n}`)))
+              .catch((e) => replace(message, errorBox(e))),
+        },
+        'Download public key',
+      ),
       ' and run npx auditflow report verify <file> --public-key <pem>.',
     ),
     viewer.can.manageReports ? generateForm(message, load, viewer) : null,
@@ -136,7 +151,13 @@ export async function reportsView(main, { viewer }) {
 function generateForm(message, reload, viewer) {
   const today = new Date().toISOString().slice(0, 10);
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-  const type = /** @type {HTMLSelectElement} */ (h('select', { name: 'type' }, TYPES.map((t) => h('option', { value: t.value }, t.label))));
+  const type = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'type' },
+      TYPES.map((t) => h('option', { value: t.value }, t.label)),
+    )
+  );
   const start = /** @type {HTMLInputElement} */ (h('input', { type: 'date', name: 'period_start', value: yesterday, required: true }));
   const end = /** @type {HTMLInputElement} */ (h('input', { type: 'date', name: 'period_end', value: today, required: true }));
   const scope = appSelect((path) => api('GET', path), { name: 'scope', all: viewer.apps ? `All my apps (${viewer.apps.join(', ')})` : 'Every app' });

@@ -14,9 +14,18 @@ const PAGE = 25;
  * @param {{ viewer: { can: Record<string, boolean> } }} ctx
  */
 export async function securityEventsView(main, { viewer }) {
-  const severity = /** @type {HTMLSelectElement} */ (h('select', { name: 'severity' }, h('option', { value: '' }, 'Any'), SEVERITIES.map((s) => h('option', { value: s }, s))));
+  const severity = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'severity' },
+      h('option', { value: '' }, 'Any'),
+      SEVERITIES.map((s) => h('option', { value: s }, s)),
+    )
+  );
   const type = /** @type {HTMLSelectElement} */ (h('select', { name: 'type' }, h('option', { value: '' }, 'Any')));
-  const state = /** @type {HTMLSelectElement} */ (h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All')));
+  const state = /** @type {HTMLSelectElement} */ (
+    h('select', { name: 'resolved' }, h('option', { value: 'false' }, 'Open'), h('option', { value: 'true' }, 'Resolved'), h('option', { value: '' }, 'All'))
+  );
   const app = appSelect((path) => api('GET', path));
   const list = h('div');
   let offset = 0;
@@ -47,13 +56,25 @@ export async function securityEventsView(main, { viewer }) {
                 ? resolveForm({
                     withFalsePositive: true,
                     // The app too: this app's event is resolved, not another's with the same id.
-                    submit: (notes, falsePositive) => api('POST', `/admin/security-events/${r.event_id}/resolve`, { body: { analyst_notes: notes, false_positive: falsePositive, source_app: r.source_app } }),
+                    submit: (notes, falsePositive) =>
+                      api('POST', `/admin/security-events/${r.event_id}/resolve`, { body: { analyst_notes: notes, false_positive: falsePositive, source_app: r.source_app } }),
                     done: () => {
                       resolving = null;
                       return load();
                     },
                   })
-                : h('button', { type: 'button', class: 'resolve', onclick: () => { resolving = keyOf(r); void load(); } }, 'Resolve')
+                : h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'resolve',
+                      onclick: () => {
+                        resolving = keyOf(r);
+                        void load();
+                      },
+                    },
+                    'Resolve',
+                  )
               : badge('open', 'bad'),
       },
     ];

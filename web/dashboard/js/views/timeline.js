@@ -37,11 +37,7 @@ export async function timelineView(main, { params }) {
         found.users,
         { empty: 'No user matches. Events from other apps may use their own user ids: open one below.' },
       ),
-      h(
-        'p',
-        {},
-        h('a', { href: `#/timeline?user=${encodeURIComponent(text)}` }, `Open the timeline of user id "${text}" as typed`),
-      ),
+      h('p', {}, h('a', { href: `#/timeline?user=${encodeURIComponent(text)}` }, `Open the timeline of user id "${text}" as typed`)),
     );
   };
 
@@ -49,7 +45,14 @@ export async function timelineView(main, { params }) {
     h('h1', {}, 'User timeline'),
     h(
       'form',
-      { class: 'toolbar', id: 'user-search', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); search().catch((err) => replace(results, errorBox(err))); } },
+      {
+        class: 'toolbar',
+        id: 'user-search',
+        onsubmit: (/** @type {Event} */ e) => {
+          e.preventDefault();
+          search().catch((err) => replace(results, errorBox(err)));
+        },
+      },
       field('Find a user', q),
       h('button', { type: 'submit', class: 'primary' }, 'Search'),
     ),
@@ -101,11 +104,29 @@ async function showTimeline(into, userId) {
   for (const input of [...kindBoxes, order, app]) input.addEventListener('change', restart);
   more.addEventListener('click', () => void load().catch((err) => replace(message, errorBox(err))));
 
-  const head = h('thead', {}, h('tr', {}, ['Time', 'Source', 'Kind', 'Type', 'Outcome', 'What', 'By', 'Before', 'After / details'].map((l) => h('th', {}, l))));
+  const head = h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      ['Time', 'Source', 'Kind', 'Type', 'Outcome', 'What', 'By', 'Before', 'After / details'].map((l) => h('th', {}, l)),
+    ),
+  );
   replace(
     into,
     header,
-    h('div', { class: 'toolbar' }, h('div', { class: 'kinds' }, kindBoxes.map((b) => h('label', {}, b, b.value))), field('Order', order), field('App', app)),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h(
+        'div',
+        { class: 'kinds' },
+        kindBoxes.map((b) => h('label', {}, b, b.value)),
+      ),
+      field('Order', order),
+      field('App', app),
+    ),
     message,
     h('table', { id: 'timeline-table' }, head, rows),
     h('div', { class: 'pager' }, more),
