@@ -1,75 +1,49 @@
-import { parse } from 'protobufjs';
-
 /**
- * The OTLP logs messages (opentelemetry-proto 1.x: collector/logs/v1,
- * logs/v1, common/v1, resource/v1), with their published names and field
- * numbers in one package (the wire format carries neither package nor name;
- * SeverityNumber is its varint, int32); protobufjs does all the wire
- * decoding and encoding. Only
- * the messages /v1/logs reads are declared: a field a newer exporter adds
- * is skipped by the decoder, as protobuf intends. No npm package ships these
- * .proto files with LogRecord.event_name (field 12) any more (the
- * OpenTelemetry JS packages now serialise by hand), hence this copy.
+ * The OTLP logs messages, as the OpenTelemetry JS project generated them
+ * with protobufjs (pbjs static code) from the official opentelemetry-proto
+ * files: `opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest`
+ * and `ExportLogsServiceResponse`, with every message they hold (LogRecord
+ * with event_name, AnyValue, KeyValue, Resource, InstrumentationScope...).
+ * protobufjs does all the wire decoding and encoding; a field a newer
+ * exporter adds is skipped by the decoder, as protobuf intends.
+ *
+ * The code comes from `@opentelemetry/otlp-transformer@0.214.0`, installed
+ * under the alias `otlp-transformer-generated` (package.json): the last
+ * release that still ships the logs messages in
+ * `build/src/generated/root.js` (0.215.0 dropped them for a hand-written
+ * serialiser). Only that file is loaded; it needs nothing but
+ * `protobufjs/minimal`.
  */
-const OTLP_LOGS_PROTO = `
-syntax = "proto3";
-package opentelemetry.proto;
+import generatedRoot = require('otlp-transformer-generated/build/src/generated/root');
 
-message AnyValue {
-  oneof value {
-    string string_value = 1;
-    bool bool_value = 2;
-    int64 int_value = 3;
-    double double_value = 4;
-    ArrayValue array_value = 5;
-    KeyValueList kvlist_value = 6;
-    bytes bytes_value = 7;
-  }
+/** protobufjs's toObject options (IConversionOptions), as far as the decoder uses them. */
+export interface ConversionOptions {
+  longs?: StringConstructor | NumberConstructor;
+  enums?: StringConstructor;
+  bytes?: StringConstructor | ArrayConstructor;
+  defaults?: boolean;
+  arrays?: boolean;
+  objects?: boolean;
+  oneofs?: boolean;
+  json?: boolean;
 }
-message ArrayValue { repeated AnyValue values = 1; }
-message KeyValueList { repeated KeyValue values = 1; }
-message KeyValue { string key = 1; AnyValue value = 2; }
-message InstrumentationScope {
-  string name = 1;
-  string version = 2;
-  repeated KeyValue attributes = 3;
-  uint32 dropped_attributes_count = 4;
-}
-message Resource {
-  repeated KeyValue attributes = 1;
-  uint32 dropped_attributes_count = 2;
-}
-message ResourceLogs {
-  Resource resource = 1;
-  repeated ScopeLogs scope_logs = 2;
-  string schema_url = 3;
-}
-message ScopeLogs {
-  InstrumentationScope scope = 1;
-  repeated LogRecord log_records = 2;
-  string schema_url = 3;
-}
-message LogRecord {
-  fixed64 time_unix_nano = 1;
-  fixed64 observed_time_unix_nano = 11;
-  int32 severity_number = 2;
-  string severity_text = 3;
-  AnyValue body = 5;
-  repeated KeyValue attributes = 6;
-  uint32 dropped_attributes_count = 7;
-  fixed32 flags = 8;
-  bytes trace_id = 9;
-  bytes span_id = 10;
-  string event_name = 12;
-}
-message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
-message ExportLogsPartialSuccess {
-  int64 rejected_log_records = 1;
-  string error_message = 2;
-}
-message ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1; }
-`;
 
-const root = parse(OTLP_LOGS_PROTO, { keepCase: false }).root;
-export const ExportLogsServiceRequest = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
-export const ExportLogsServiceResponse = root.lookupType('opentelemetry.proto.ExportLogsServiceResponse');
+/** A pbjs-generated message class: only the static methods auditflow calls. */
+export interface GeneratedMessage {
+  decode(reader: Uint8Array): object;
+  toObject(message: object, options?: ConversionOptions): Record<string, unknown>;
+  fromObject(object: Record<string, unknown>): object;
+  encode(message: object): { finish(): Uint8Array };
+}
+
+interface LogsServiceV1 {
+  ExportLogsServiceRequest: GeneratedMessage;
+  ExportLogsServiceResponse: GeneratedMessage;
+}
+
+// The package's root.d.ts types the module as a reflection Root, which it is
+// not (pbjs static code exports plain namespaces): the path is typed here.
+const logs = (generatedRoot as unknown as { opentelemetry: { proto: { collector: { logs: { v1: LogsServiceV1 } } } } }).opentelemetry.proto.collector.logs.v1;
+
+export const ExportLogsServiceRequest: GeneratedMessage = logs.ExportLogsServiceRequest;
+export const ExportLogsServiceResponse: GeneratedMessage = logs.ExportLogsServiceResponse;
