@@ -1,5 +1,5 @@
 import type { AnalystLimits } from '../../config/env';
-import { ANALYST_DEFAULTS, enforcedSettings, settingsClauseBody, settingVerdict } from '../../domain/analyst-settings';
+import { ANALYST_DEFAULTS, changeableSettingCondition, enforcedSettings, injectedSettingNames, settingsClauseBody, settingVerdict, sqlStringLiteral } from '../../domain/analyst-settings';
 import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
 
 /**
@@ -35,6 +35,8 @@ export interface TokenFindings {
   clauseCount: number;
   /** The FORMAT the query names, if any. */
   format: string | null;
+  /** Byte spans of `system.settings` read as a table (after FROM or JOIN), and whether an alias follows: each reads {@link settingsTableView} instead. */
+  settingsTableReads?: { start: number; end: number; aliased: boolean }[];
 }
 
 /** Table functions that only compute or read auditflow's own tables. Everything else (file, url, s3, remote…) reaches outside. */
@@ -61,6 +63,11 @@ const SELECT_KINDS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery)$/;
 /** First words of those statements, checked before ClickHouse is asked for the AST. */
 const READ_FIRST_WORDS = new Set(['select', 'with', 'show', 'describe', 'desc', 'exists', 'explain']);
 const EXPLAIN_KINDS = new Set(['ast', 'syntax', 'plan', 'pipeline', 'estimate']);
+/** Words that may follow a table in FROM or JOIN and are not its alias. */
+const NOT_ALIASES = new Set([
+  'where', 'prewhere', 'group', 'order', 'limit', 'offset', 'format', 'settings', 'join', 'inner', 'left', 'right', 'full', 'cross', 'outer', 'any', 'all', 'asof', 'semi', 'anti', 'array',
+  'global', 'paste', 'natural', 'on', 'using', 'union', 'except', 'intersect', 'having', 'window', 'qualify', 'final', 'sample', 'into', 'with',
+]);
 /** What may follow a SETTINGS clause (ClickHouse's grammar), so a value we cannot read is not mistaken for its end. */
 const AFTER_SETTINGS = new Set(['format', 'settings', 'union', 'except', 'intersect', 'into', 'parallel']);
 
@@ -193,6 +200,12 @@ export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: Analyst
       return clickHouseException('ACCESS_DENIED', `Not enough privileges: ${unquote(t)}() reaches files, URLs or other servers, which /clickhouse does not allow`);
     }
     if (word(t) === 'format' && t.depth === 0 && isName(sig[i + 1]) && (!sig[i + 2] || word(sig[i + 2]) === 'settings')) findings.format = unquote(sig[i + 1]!);
+    // `FROM system.settings`: read through a view that says which settings this analyst may change.
+    if (isName(t) && unquote(t) === 'system' && sig[i + 1]?.type === 'Dot' && isName(sig[i + 2]) && unquote(sig[i + 2]!) === 'settings' && ['from', 'join'].includes(word(sig[i - 1]))) {
+      const next = sig[i + 3];
+      const aliased = word(next) === 'as' || (isName(next) && !NOT_ALIASES.has(word(next)));
+      findings.settingsTableReads = [...(findings.settingsTableReads ?? []), { start: t.start, end: sig[i + 2]!.end, aliased }];
+    }
     if (word(t) !== 'settings') continue;
     const clause = readSettingsClause(query, sig, i);
     if (clause === null) continue;
@@ -258,8 +271,13 @@ export function inspectAst(lines: string[], findings: TokenFindings, restricted 
 export function executableSql(query: Buffer, findings: TokenFindings, urlSettings: [string, string][], limits: AnalystLimits, appFilters: string | null = null): string {
   const parts: string[] = [];
   let at = 0;
-  for (const span of findings.topLevelClauses) {
-    parts.push(query.subarray(at, span.start).toString('utf8'), ' ');
+  const view = `(${settingsTableView(limits, appFilters !== null)})`;
+  const replacements = [
+    ...findings.topLevelClauses.map((span) => ({ ...span, text: ' ' })),
+    ...(findings.settingsTableReads ?? []).map((span) => ({ ...span, text: span.aliased ? view : `${view} AS settings` })),
+  ].sort((a, b) => a.start - b.start);
+  for (const span of replacements) {
+    parts.push(query.subarray(at, span.start).toString('utf8'), span.text);
     at = span.end;
   }
   parts.push(query.subarray(at, findings.statementEnd).toString('utf8'));
@@ -275,6 +293,93 @@ export function executableSql(query: Buffer, findings: TokenFindings, urlSetting
   // A map literal, after readonly=1: ClickHouse checks a clause against the settings before it, so this is the last change the query makes.
   if (appFilters !== null) put('additional_table_filters', `additional_table_filters = ${appFilters}`);
   return `${parts.join('')}\nSETTINGS ${[...clause.values()].join(', ')}`;
+}
+
+/**
+ * What a query that reads `system.settings` reads instead: the same rows and
+ * columns, with `readonly` 0 for the settings this analyst may change and 1
+ * for the others. ClickHouse would say 1 for every setting, since the query
+ * runs with readonly=1; clients that check the column before sending a
+ * setting (clickhouse-connect) then refuse to send even output settings.
+ */
+export function settingsTableView(limits: AnalystLimits, restricted = false): string {
+  // A subquery runs without the result limits, so their values are restated; /clickhouse compresses only when asked.
+  const values: [string, string][] = [...enforcedSettings(limits, restricted), ['enable_http_compression', '0']];
+  const array = (items: string[]) => `[${items.map(sqlStringLiteral).join(', ')}]`;
+  const value = `transform(name, ${array(values.map(([n]) => n))}, ${array(values.map(([, v]) => v))}, value)`;
+  return `SELECT * REPLACE (${value} AS value, toUInt8(NOT (${changeableSettingCondition(limits, restricted)})) AS readonly) FROM system.settings`;
+}
+
+/**
+ * An exception's text without what auditflow added to the query: ClickHouse
+ * quotes the query in some messages (`… in scope SELECT x FROM t SETTINGS
+ * readonly = '1', max_execution_time = '30', …`), and those settings, the
+ * app filters among them, are not the analyst's. The assignments the
+ * analyst wrote (`analystSettings`) stay; a clause left empty goes, and the
+ * settings view reads as `system.settings` again.
+ */
+export function withoutInjectedSettings(message: string, analystSettings: readonly string[] = []): string {
+  const keep = new Set(analystSettings.map((name) => name.toLowerCase()));
+  const injected = new Set(injectedSettingNames().filter((name) => !keep.has(name)));
+  let out = '';
+  let at = 0;
+  const keyword = /\s*\bSETTINGS\s+/g;
+  for (let m = keyword.exec(message); m; m = keyword.exec(message)) {
+    const list = readAssignmentList(message, m.index + m[0].length);
+    if (!list?.assignments.some((a) => injected.has(a.name.toLowerCase()))) continue;
+    const kept = list.assignments.filter((a) => !injected.has(a.name.toLowerCase()));
+    out += message.slice(at, m.index) + (kept.length ? ` SETTINGS ${kept.map((a) => a.text).join(', ')}` : '');
+    at = list.end;
+    keyword.lastIndex = list.end;
+  }
+  return (out + message.slice(at)).replace(/\(SELECT \* REPLACE \(.*? AS value, .*? AS readonly\) FROM system\.settings\)( AS settings)?/g, 'system.settings');
+}
+
+/** `name = value, …` at `from` in a message, values as ClickHouse prints them (literals, maps, tuples); null when there is none. */
+function readAssignmentList(text: string, from: number): { assignments: { name: string; text: string }[]; end: number } | null {
+  const assignments: { name: string; text: string }[] = [];
+  let at = from;
+  for (;;) {
+    const head = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*/.exec(text.slice(at));
+    if (!head) break;
+    const end = pastPrintedValue(text, at + head[0].length);
+    if (end < 0) break;
+    assignments.push({ name: head[1]!, text: text.slice(at, end) });
+    at = end;
+    const comma = /^\s*,\s*/.exec(text.slice(at));
+    if (!comma || !/^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(text.slice(at + comma[0].length))) break;
+    at += comma[0].length;
+  }
+  return assignments.length ? { assignments, end: at } : null;
+}
+
+/** Index past one printed value at `i`: a quoted string, a bracketed group (strings inside respected), or a bare word; -1 if none. */
+function pastPrintedValue(text: string, i: number): number {
+  const close: Record<string, string> = { '{': '}', '(': ')', '[': ']' };
+  const stack: string[] = [];
+  let k = i;
+  do {
+    const c = text[k];
+    if (c === undefined) return -1;
+    if (c === "'") {
+      k++;
+      while (k < text.length && text[k] !== "'") k += text[k] === '\\' ? 2 : 1;
+      if (k >= text.length) return -1;
+      k++;
+    } else if (close[c]) {
+      stack.push(close[c]!);
+      k++;
+    } else if (stack.length && c === stack[stack.length - 1]) {
+      stack.pop();
+      k++;
+    } else if (stack.length) k++;
+    else {
+      const bare = /^[^\s,(){}[\]']+/.exec(text.slice(k));
+      if (!bare) return -1;
+      k += bare[0].length;
+    }
+  } while (stack.length);
+  return k;
 }
 
 /** The URL's settings an analyst may change, in order; ignored ones (HTTP-layer) dropped; an exception for any other. */
