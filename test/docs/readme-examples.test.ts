@@ -100,7 +100,7 @@ afterAll(async () => {
 
 describe("the README's example outputs", () => {
   it('finds the examples it checks', () => {
-    expect(EVENT_EXAMPLES.length).toBeGreaterThanOrEqual(3);
+    expect(EVENT_EXAMPLES.length).toBeGreaterThanOrEqual(4);
     expect(CLI_EXAMPLES.map((e) => e.args.slice(0, 2).join(' '))).toContain('apikey create');
   });
 
