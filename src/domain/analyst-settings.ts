@@ -93,7 +93,33 @@ export function settingVerdict(name: string, value: string, limits: AnalystLimit
   return 'refuse';
 }
 
+/**
+ * A condition on system.settings' `name` column, true for the settings an
+ * analyst may change on /clickhouse (those {@link settingVerdict} applies or
+ * accepts). Clients read that table's `readonly` column to learn what they
+ * may send (clickhouse-connect refuses to send a setting it says is
+ * readonly), and under readonly=1 ClickHouse says 1 for every setting: the
+ * runner shows them this instead.
+ */
+export function changeableSettingCondition(limits: AnalystLimits, restricted = false): string {
+  const names = [...ALLOWED_NAMES, ...HTTP_SETTINGS].sort();
+  const never = [...FILE_SETTINGS, ...enforcedSettings(limits, restricted).map(([name]) => name)].sort();
+  const allowed = [`name IN (${names.map(sqlStringLiteral).join(', ')})`, ...ALLOWED_PREFIXES.map((prefix) => `startsWith(name, ${sqlStringLiteral(prefix)})`)];
+  return `(${allowed.join(' OR ')}) AND name NOT IN (${never.map(sqlStringLiteral).join(', ')})`;
+}
+
+/** The names of the settings auditflow itself puts in an analyst query's SETTINGS clause (defaults and enforced ones, for any key). */
+export function injectedSettingNames(): string[] {
+  const anyLimits: AnalystLimits = { maxExecutionTimeSeconds: 0, maxResultRows: 0, maxResultBytes: 0, maxMemoryUsage: 0 };
+  return [...ANALYST_DEFAULTS.map(([name]) => name), ...enforcedSettings(anyLimits, true).map(([name]) => name), 'additional_table_filters'];
+}
+
+/** A ClickHouse string literal. */
+export function sqlStringLiteral(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 /** `name = 'value', …` for a SETTINGS clause; values as string literals, which ClickHouse converts to each setting's type. */
 export function settingsClauseBody(settings: [string, string][]): string {
-  return settings.map(([name, value]) => `${name} = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ');
+  return settings.map(([name, value]) => `${name} = ${sqlStringLiteral(value)}`).join(', ');
 }

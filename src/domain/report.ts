@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from './canonical-json';
+import type { ReportTrends } from './report-trends';
 
 export const REPORT_TYPES = ['daily_security_summary', 'weekly_access_review', 'monthly_compliance'] as const;
 export type ReportType = (typeof REPORT_TYPES)[number];
@@ -16,6 +17,8 @@ export interface SignedReport {
   generated_at: string;
   total_records: number;
   content: Record<string, unknown>;
+  /** Counts per hour or day of the sections a chart shows (report-trends.ts). Absent from reports made before there were charts. */
+  trends?: ReportTrends;
   previous_report_hash: string;
   key_id: string;
   report_hash: string;

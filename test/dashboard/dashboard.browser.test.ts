@@ -247,6 +247,60 @@ describe('the dashboard in a browser', () => {
     await eventually(async () => (await clickHouseCount(`SELECT count() AS n FROM audit_logs WHERE event_type = 'account_unlocked' AND user_id = {u:String}`, { u: lockedUser.id })) === 1);
   });
 
+  it('charts failed logins, lockouts and security events by severity per hour, drawn from the trends API', async () => {
+    // The figures behind the charts: the failed logins above, the lock they caused, the two security events sent.
+    const trends = (await api(stack.url, 'GET', '/v1/dashboard/security-trends?hours=24', { token: adminToken })).body as {
+      hours: string[];
+      failed_logins: number[];
+      lockouts: Record<string, number[]>;
+      security_events_by_severity: Record<string, number[]>;
+    };
+    const sum = (values: number[] = []) => values.reduce((a, b) => a + b, 0);
+    expect(trends.hours).toHaveLength(24);
+    expect(sum(trends.failed_logins)).toBeGreaterThanOrEqual(8);
+    expect(sum(trends.lockouts.ACCOUNT_LOCKED)).toBeGreaterThanOrEqual(1);
+    expect(sum(trends.security_events_by_severity.CRITICAL)).toBeGreaterThanOrEqual(1);
+    expect(sum(trends.security_events_by_severity.HIGH)).toBeGreaterThanOrEqual(1);
+    expect((await api(stack.url, 'GET', '/v1/dashboard/security-trends?hours=0', { token: adminToken })).status).toBe(400);
+    expect((await api(stack.url, 'GET', '/v1/dashboard/security-trends', { token: reportsKey })).status).toBe(401);
+
+    /** Pixels of a chart's canvas painted in a series' colour: the bars were drawn with data. */
+    const painted = async (chart: string, [r, g, b]: [number, number, number]) =>
+      (await page.evaluate(`(() => {
+        const canvas = document.querySelector(${JSON.stringify(`${chart} canvas`)});
+        if (!canvas) return -1;
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] === ${r} && data[i + 1] === ${g} && data[i + 2] === ${b} && data[i + 3] === 255) n++;
+        return n;
+      })()`)) as number;
+
+    await openPage('#/failed-logins', 'Failed logins and lockouts');
+    await page.locator('#chart-failed-logins canvas').waitFor();
+    await page.locator('#chart-lockouts canvas').waitFor();
+    await expect(page.locator('#chart-failed-logins .u-title').textContent()).resolves.toBe('Failed logins per hour, last 24 hours');
+    await expect(page.locator('#chart-lockouts .u-legend').textContent()).resolves.toMatch(/account locked.*IP blocked.*account unlocked|account unlocked.*IP blocked.*account locked/);
+    expect(await painted('#chart-failed-logins', [0xe0, 0x7a, 0x00])).toBeGreaterThan(20);
+    expect(await painted('#chart-lockouts', [0xd3, 0x2f, 0x2f])).toBeGreaterThan(20);
+    await shot('05d-failed-logins-charts');
+
+    await openPage('#/security', 'Security events');
+    await page.locator('#chart-severity canvas').waitFor();
+    // Seven days read as seven bars, one per day.
+    await expect(page.locator('#chart-severity .u-title').textContent()).resolves.toBe('Security events by severity per day, last 7 days');
+    await expect(page.locator('#chart-severity .u-legend').textContent()).resolves.toMatch(/LOW.*MEDIUM.*HIGH.*CRITICAL/);
+    expect(await painted('#chart-severity', [0x7f, 0x00, 0x00])).toBeGreaterThan(5);
+    expect(await painted('#chart-severity', [0xd3, 0x2f, 0x2f])).toBeGreaterThan(5);
+    await shot('05e-security-events-chart');
+    // One app's events only: auditflow's own sent no CRITICAL, and the chart is redrawn without it.
+    try {
+      await page.selectOption('select[name=app]', 'auditflow');
+      await eventually(async () => (await painted('#chart-severity', [0x7f, 0x00, 0x00])) === 0, 10_000);
+    } finally {
+      await page.selectOption('select[name=app]', '');
+    }
+  });
+
   it('shows times in UTC or in local time, as the header switch says, and keeps the choice', async () => {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'Asia/Kolkata' });

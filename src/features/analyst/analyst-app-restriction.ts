@@ -9,7 +9,8 @@ import { clickHouseException, type ClickHouseException } from '../../lib/clickho
  * readonly=1. Every table the store holds gets an entry:
  * - a table with a `source_app` column: `source_app IN (<the key's apps>)`;
  * - a few system tables that hold nothing of auditflow's data (system.one,
- *   which `SELECT 1` reads; numbers; functions…): none;
+ *   which `SELECT 1` reads; numbers; functions…): none; system.settings,
+ *   which clients read on connecting: all but the row of this map;
  * - every other table (integrity seals, schema_migrations, system.parts,
  *   system.tables, system.query_log…): a filter that throws, so reading it
  *   is refused (ACCESS_DENIED) rather than answered. Default deny: a table
@@ -49,6 +50,14 @@ const FREE_TABLES = new Set(
     'aggregate_function_combinators',
   ].map((name) => `system.${name}`),
 );
+
+/**
+ * System tables a restricted key reads through a filter of their own:
+ * system.settings, which clients read when they connect (clickhouse-connect
+ * asks which settings it may send), less the row that holds this very map
+ * of filters.
+ */
+const FILTERED_SYSTEM_TABLES = new Map([['system.settings', "name != 'additional_table_filters'"]]);
 
 /** System log tables that ClickHouse creates at their first flush: denied before they exist too. */
 const LATE_SYSTEM_TABLES = [
@@ -99,6 +108,7 @@ export function appFilters(apps: string[], tables: StoredTable[]): string {
     const key = `${table.database}.${table.name}`;
     if (table.hasSourceApp) filters.set(key, sourceAppFilter(apps));
     else if (FREE_TABLES.has(key)) filters.delete(key);
+    else if (FILTERED_SYSTEM_TABLES.has(key)) filters.set(key, FILTERED_SYSTEM_TABLES.get(key)!);
     else filters.set(key, denied(key));
   }
   return `{${[...filters].map(([key, filter]) => `${sqlString(key)}: ${sqlString(filter)}`).join(', ')}}`;

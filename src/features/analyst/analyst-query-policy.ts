@@ -1,6 +1,7 @@
 import type { AnalystLimits } from '../../config/env';
 import { ANALYST_DEFAULTS, enforcedSettings, settingsClauseBody, settingVerdict } from '../../domain/analyst-settings';
 import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
+import { settingsTableView } from './analyst-settings-view';
 
 /**
  * What an analyst may run on /clickhouse, judged on ClickHouse's own reading
@@ -35,6 +36,8 @@ export interface TokenFindings {
   clauseCount: number;
   /** The FORMAT the query names, if any. */
   format: string | null;
+  /** Byte spans of `system.settings` read as a table (after FROM or JOIN), and whether an alias follows: each reads {@link settingsTableView} instead. */
+  settingsTableReads?: { start: number; end: number; aliased: boolean }[];
 }
 
 /** Table functions that only compute or read auditflow's own tables. Everything else (file, url, s3, remote…) reaches outside. */
@@ -99,6 +102,45 @@ const SELECT_KINDS = /^(SelectWithUnionQuery|SelectIntersectExceptQuery)$/;
 /** First words of those statements, checked before ClickHouse is asked for the AST. */
 const READ_FIRST_WORDS = new Set(['select', 'with', 'show', 'describe', 'desc', 'exists', 'explain']);
 const EXPLAIN_KINDS = new Set(['ast', 'syntax', 'plan', 'pipeline', 'estimate']);
+/** Words that may follow a table in FROM or JOIN and are not its alias. */
+const NOT_ALIASES = new Set([
+  'where',
+  'prewhere',
+  'group',
+  'order',
+  'limit',
+  'offset',
+  'format',
+  'settings',
+  'join',
+  'inner',
+  'left',
+  'right',
+  'full',
+  'cross',
+  'outer',
+  'any',
+  'all',
+  'asof',
+  'semi',
+  'anti',
+  'array',
+  'global',
+  'paste',
+  'natural',
+  'on',
+  'using',
+  'union',
+  'except',
+  'intersect',
+  'having',
+  'window',
+  'qualify',
+  'final',
+  'sample',
+  'into',
+  'with',
+]);
 /** What may follow a SETTINGS clause (ClickHouse's grammar), so a value we cannot read is not mistaken for its end. */
 const AFTER_SETTINGS = new Set(['format', 'settings', 'union', 'except', 'intersect', 'into', 'parallel']);
 
@@ -232,6 +274,12 @@ export function inspectTokens(query: Buffer, tokens: SqlToken[], limits: Analyst
       return clickHouseException('ACCESS_DENIED', `Not enough privileges: ${unquote(t)}() reaches files, URLs or other servers, which /clickhouse does not allow`);
     }
     if (word(t) === 'format' && t.depth === 0 && isName(sig[i + 1]) && (!sig[i + 2] || word(sig[i + 2]) === 'settings')) findings.format = unquote(sig[i + 1]!);
+    // `FROM system.settings`: read through a view that says which settings this analyst may change.
+    if (isName(t) && unquote(t) === 'system' && sig[i + 1]?.type === 'Dot' && isName(sig[i + 2]) && unquote(sig[i + 2]!) === 'settings' && ['from', 'join'].includes(word(sig[i - 1]))) {
+      const next = sig[i + 3];
+      const aliased = word(next) === 'as' || (isName(next) && !NOT_ALIASES.has(word(next)));
+      findings.settingsTableReads = [...(findings.settingsTableReads ?? []), { start: t.start, end: sig[i + 2]!.end, aliased }];
+    }
     if (word(t) !== 'settings') continue;
     const clause = readSettingsClause(query, sig, i);
     if (clause === null) continue;
@@ -297,8 +345,13 @@ export function inspectAst(lines: string[], findings: TokenFindings, restricted 
 export function executableSql(query: Buffer, findings: TokenFindings, urlSettings: [string, string][], limits: AnalystLimits, appFilters: string | null = null): string {
   const parts: string[] = [];
   let at = 0;
-  for (const span of findings.topLevelClauses) {
-    parts.push(query.subarray(at, span.start).toString('utf8'), ' ');
+  const view = `(${settingsTableView(limits, appFilters !== null)})`;
+  const replacements = [
+    ...findings.topLevelClauses.map((span) => ({ ...span, text: ' ' })),
+    ...(findings.settingsTableReads ?? []).map((span) => ({ ...span, text: span.aliased ? view : `${view} AS settings` })),
+  ].sort((a, b) => a.start - b.start);
+  for (const span of replacements) {
+    parts.push(query.subarray(at, span.start).toString('utf8'), span.text);
     at = span.end;
   }
   parts.push(query.subarray(at, findings.statementEnd).toString('utf8'));

@@ -3,6 +3,7 @@ import type { DataFormat } from '@clickhouse/client';
 import { QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { executableSql, inspectAst, inspectTokens, urlSettingsToApply } from './analyst-query-policy';
+import { withoutInjectedSettings } from './analyst-settings-view';
 import type { AnalystLimits } from '../../config/env';
 import type { AnalystQueryRequest } from '../../domain/analyst-query';
 import { clickHouseException, clickHouseExceptionOf, type ClickHouseException } from '../../lib/clickhouse-exception';
@@ -42,6 +43,8 @@ export async function runAnalystQuery(client: ClickHouseClient, request: Analyst
 
 async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest, limits: AnalystLimits, apps: AppRestriction): Promise<AnalystQueryOutcome> {
   const restricted = apps !== null;
+  /** The settings the analyst wrote in the query: what an error's echo of the query may show of its SETTINGS clause. */
+  let analystSettings: string[] = [];
   try {
     // A NUL could end the text early for one reader of it and not another.
     if (request.query.includes('\0')) return exception(clickHouseException('SYNTAX_ERROR', 'The query contains a NUL byte'));
@@ -51,6 +54,7 @@ async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest,
     const text = Buffer.from(request.query, 'utf8');
     const findings = inspectTokens(text, parsed.tokens, limits, restricted);
     if ('code' in findings) return exception(findings);
+    analystSettings = findings.topLevelSettings.map(([name]) => name);
     const refusal = inspectAst(await explainAst(client, parsed.canonical, request.params), findings, restricted);
     if (refusal) return exception(refusal);
     // Read now, not cached: a table created since the last query is filtered (or denied) too.
@@ -77,7 +81,8 @@ async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest,
     return { type: 'result', result: { body, format, summary } };
   } catch (error) {
     const judged = clickHouseExceptionOf(error);
-    if (judged) return exception(judged);
+    // ClickHouse's echo of the query would show the limits and filters auditflow appended.
+    if (judged) return exception({ ...judged, message: withoutInjectedSettings(judged.message, analystSettings) });
     throw error;
   }
 }

@@ -26,18 +26,25 @@ export const clickHouseHttpOperations: ApiOperation[] = [
     responses: answers,
   },
   { method: 'get', path: '/clickhouse/ping', tag: 'analytics', summary: 'Liveness, as ClickHouse answers /ping: "Ok."', security: 'none', responses: { 200: 'Ok.' } },
-  // @clickhouse/client reads the path of url …/clickhouse as a database name, and sends to / and /ping.
-  ...(['get', 'post'] as const).map(
-    (method): ApiOperation => ({
-      method,
-      path: '/',
-      tag: 'analytics',
-      summary: 'Same as /clickhouse when the URL has database=clickhouse (what @clickhouse/client sends when given url …/clickhouse); otherwise 404',
-      security: 'analystKey',
-      query: clickHouseHttpQuery,
-      responses: { ...answers, 404: 'Not a ClickHouse request (no database=clickhouse)' },
-    }),
-  ),
+  // Clients read the path of url …/clickhouse (or of the DSN http://user:key@host:3000/clickhouse) as a database name, and send to / and /ping.
+  {
+    method: 'get',
+    path: '/',
+    tag: 'analytics',
+    summary: 'Same as GET /clickhouse when the URL has database=clickhouse or a query (what clients given url …/clickhouse send); otherwise the landing page (see the dashboard tag)',
+    security: 'analystKey',
+    query: clickHouseHttpQuery,
+    responses: answers,
+  },
+  {
+    method: 'post',
+    path: '/',
+    tag: 'analytics',
+    summary: 'Same as POST /clickhouse: clients given url …/clickhouse, or the DSN http://user:key@host:3000/clickhouse, read the path as a database name and post their queries to the root',
+    security: 'analystKey',
+    query: clickHouseHttpQuery,
+    responses: answers,
+  },
   {
     method: 'get',
     path: '/ping',

@@ -73,14 +73,18 @@ export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logge
   router.get('/clickhouse', withBody);
   router.post('/clickhouse', withBody);
 
-  // @clickhouse/client given url …/clickhouse takes the path for a database name: it sends to / with
-  // database=clickhouse, and pings /ping. Serve that too, so the obvious configuration works.
-  const viaDatabaseName = (req: Request, res: Response, next: NextFunction): void => {
-    if (urlParameters(req).get('database') === DATABASE_PATH) withBody(req, res);
+  // Clients given url …/clickhouse, or the DSN http://user:key@host:3000/clickhouse, take the path for a
+  // database name: @clickhouse/client sends to / with database=clickhouse, clickhouse-connect sends its
+  // first queries to / with no database at all; both ping /ping. Serve the root as ClickHouse's interface
+  // too: every POST (nothing else posts to /), and a GET that names the database or carries a query.
+  // Any other GET / is the landing page's (the dashboard routes).
+  const atRoot = (req: Request, res: Response, next: NextFunction): void => {
+    const url = urlParameters(req);
+    if (req.method === 'POST' || url.get('database') === DATABASE_PATH || url.has('query')) withBody(req, res);
     else next();
   };
-  router.get('/', viaDatabaseName);
-  router.post('/', viaDatabaseName);
+  router.get('/', atRoot);
+  router.post('/', atRoot);
   router.get('/ping', ping);
   return router;
 }

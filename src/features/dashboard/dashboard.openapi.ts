@@ -1,6 +1,6 @@
 import { ADMIN_LEVELS, type AdminAction } from '../admin/admin-levels';
 import type { ApiOperation } from '../../http/api-operation';
-import { authRiskQuery, eventTypesQuery, failedLoginsQuery, lockedAccountsQuery, overviewQuery, timelineQuery } from './dashboard.schemas';
+import { authRiskQuery, eventTypesQuery, failedLoginsQuery, lockedAccountsQuery, overviewQuery, securityTrendsQuery, timelineQuery } from './dashboard.schemas';
 
 const invalid = { 400: 'Invalid input: field paths and messages' };
 
@@ -76,6 +76,19 @@ export const dashboardOperations: ApiOperation[] = [
     security: 'adminSession',
     query: failedLoginsQuery,
     responses: { 200: '{ by, from, to, rows, limit, offset, has_more }', ...adminOnly('readIncidents'), ...invalid },
+  },
+  {
+    method: 'get',
+    path: '/v1/dashboard/security-trends',
+    tag: 'dashboard',
+    summary: `Failed logins (events_per_hour), lockouts and security events by severity (security_events) per hour over the last hours, for the dashboard's charts (admin_level ≥ ${ADMIN_LEVELS.readIncidents})`,
+    security: 'adminSession',
+    query: securityTrendsQuery,
+    responses: {
+      200: '{ from, to, hours, failed_logins: [count per hour], lockouts: { ACCOUNT_LOCKED, IP_BLOCKED, ACCOUNT_UNLOCKED: [count per hour] }, security_events_by_severity: { CRITICAL, HIGH, MEDIUM, LOW: [count per hour] } }',
+      ...adminOnly('readIncidents'),
+      ...invalid,
+    },
   },
   {
     method: 'get',

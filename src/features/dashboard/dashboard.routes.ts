@@ -5,7 +5,7 @@ import { requireAdminOrKey, type AdminOrKeyDeps } from '../admin/require-admin-o
 import { boundedApps, readableApps } from '../api-keys/app-restriction';
 import { validate } from '../../http/validate';
 import type { DashboardService } from './dashboard.service';
-import { authRiskQuery, eventTypesQuery, failedLoginsQuery, lockedAccountsQuery, overviewQuery, timelineParams, timelineQuery } from './dashboard.schemas';
+import { authRiskQuery, eventTypesQuery, failedLoginsQuery, lockedAccountsQuery, overviewQuery, securityTrendsQuery, timelineParams, timelineQuery } from './dashboard.schemas';
 
 /**
  * /v1/dashboard: the figures the dashboard shows that no other endpoint
@@ -40,6 +40,11 @@ export function dashboardRoutes(dashboard: DashboardService, access: AdminOrKeyD
 
   router.get('/v1/dashboard/failed-logins', admin('readIncidents'), async (req, res) => {
     res.json(await dashboard.failedLogins(validate(failedLoginsQuery, req.query)));
+  });
+
+  router.get('/v1/dashboard/security-trends', admin('readIncidents'), async (req, res) => {
+    const q = validate(securityTrendsQuery, req.query);
+    res.json(await dashboard.securityTrends(q.hours, q.app));
   });
 
   router.get('/v1/dashboard/auth-risk', admin('readIncidents'), async (req, res) => {

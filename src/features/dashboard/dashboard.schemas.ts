@@ -11,6 +11,8 @@ const app = () => z.string().trim().min(1, 'must not be empty').max(128, 'must b
 
 export const overviewQuery = z.strictObject({ hours: hours(), app: app() });
 
+export const securityTrendsQuery = z.strictObject({ hours: hours(), app: app() });
+
 export const eventTypesQuery = z.strictObject({ kind: z.enum(EVENT_KIND_NAMES, { error: `must be one of ${EVENT_KIND_NAMES.join(', ')}` }) });
 
 export const failedLoginsQuery = z.strictObject({

@@ -10,6 +10,7 @@ import type { RequestContext } from '../../http/request-context';
 import type { EventStatsRepository } from './event-stats.repository';
 import type { FailedLoginsByAccount, FailedLoginsByIp, FailedLoginStatsRepository, RiskDay } from './failed-login-stats.repository';
 import type { LockedAccount, LockedAccountRepository } from './locked-account.repository';
+import type { SecurityTrendRepository } from './security-trend.repository';
 import { queueStatus, type QueueStatus } from './queue-status';
 import { decodeTimelineCursor, encodeTimelineCursor } from './timeline-cursor';
 import type { TimelineEvent, UserTimelineRepository } from './user-timeline.repository';
@@ -19,6 +20,7 @@ export interface DashboardDeps {
   failedLogins: FailedLoginStatsRepository;
   timeline: UserTimelineRepository;
   locked: LockedAccountRepository;
+  securityTrends: SecurityTrendRepository;
   /** Queues whose backlog the overview shows. */
   queues: Queue[];
   events?: EventPublisher;
@@ -43,6 +45,22 @@ export interface Overview {
   /** Of the apps read (all, or the filter's / the viewer's). */
   dead_letters: { total: number; pending: number };
 }
+
+/** GET /v1/dashboard/security-trends: what the charts of failed logins, lockouts and security events show. */
+export interface SecurityTrends {
+  from: string;
+  to: string;
+  /** Start of each hour, ISO 8601; every series below has one value per hour. */
+  hours: string[];
+  failed_logins: number[];
+  /** Locks, unlocks and IP blocks, by the action_taken of security events. */
+  lockouts: Record<string, number[]>;
+  /** Every security event, by severity (CRITICAL, HIGH, MEDIUM, LOW always present). */
+  security_events_by_severity: Record<string, number[]>;
+}
+
+const LOCK_ACTIONS = ['ACCOUNT_LOCKED', 'IP_BLOCKED', 'ACCOUNT_UNLOCKED'];
+const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 
 /** A page that knows whether another follows (one row more was asked for). */
 interface Paged {
@@ -111,6 +129,39 @@ export class DashboardService {
       series[i] = c.events;
     }
     return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), hours: hourStarts, events_by_kind: byKind, queues, dead_letters: deadLetters };
+  }
+
+  /**
+   * Failed logins (from events_per_hour), lockouts and security events by
+   * severity (from security_events) per hour over the last `hours`, of one
+   * app when `app` is given: the dashboard's charts of attacks and controls.
+   */
+  async securityTrends(hours: number, app?: string, now = Date.now()): Promise<SecurityTrends> {
+    const to = Math.floor(now / HOUR) * HOUR + HOUR;
+    const from = to - hours * HOUR;
+    const [traffic, security] = await Promise.all([
+      this.d.stats.perHour(new Date(from), new Date(to), app === undefined ? undefined : [app]),
+      this.d.securityTrends.perHour(new Date(from), new Date(to), app),
+    ]);
+    const hourStarts = Array.from({ length: hours }, (_, i) => new Date(from + i * HOUR).toISOString());
+    const index = new Map(hourStarts.map((h, i) => [h, i]));
+    const zeros = () => new Array<number>(hours).fill(0);
+    const failed = zeros();
+    for (const c of traffic) {
+      const i = index.get(c.hour);
+      if (c.kind === 'failed_login' && i !== undefined) failed[i]! += c.events;
+    }
+    const lockouts: Record<string, number[]> = Object.fromEntries(LOCK_ACTIONS.map((a) => [a, zeros()]));
+    const bySeverity: Record<string, number[]> = Object.fromEntries(SEVERITIES.map((s) => [s, zeros()]));
+    for (const c of security) {
+      const i = index.get(c.hour);
+      if (i === undefined) continue;
+      const severity = bySeverity[c.severity_level] ?? zeros();
+      bySeverity[c.severity_level] = severity;
+      severity[i]! += c.events;
+      if (lockouts[c.action_taken]) lockouts[c.action_taken]![i]! += c.events;
+    }
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), hours: hourStarts, failed_logins: failed, lockouts, security_events_by_severity: bySeverity };
   }
 
   async eventTypes(kind: EventKind): Promise<{ kind: EventKind; event_types: { event_type: string; events: number }[] }> {

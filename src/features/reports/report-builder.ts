@@ -8,6 +8,7 @@ import { VerificationRunRepository } from '../integrity/verification-run.reposit
 import { LegacyResolutions } from '../admin/legacy-resolutions';
 import { eventKey, ResolutionRepository } from '../admin/resolution.repository';
 import { ReportFiguresReader, type Counts, type ReportWindow } from './report-figures.reader';
+import { trendBucketMs, trendBuckets, trendSeries, type ReportTrends } from '../../domain/report-trends';
 
 /**
  * Builds, signs, chains and stores compliance reports from what ClickHouse
@@ -44,6 +45,7 @@ export class ReportBuilder {
     const existing = await this.reports.find(type, start, end, scope);
     if (existing) return { report: existing, created: false };
     const { content, total } = await this.content(type, start, end, scope);
+    const trends = await this.trends(type, { start, end, scope });
     content.integrity_last_run = await this.lastVerification(scope !== null);
     // Global reports keep the content they always had; a scoped one names its apps, under the signature.
     if (scope) content.scope = scope;
@@ -56,6 +58,7 @@ export class ReportBuilder {
         generated_at: new Date().toISOString(),
         total_records: total,
         content,
+        trends,
         previous_report_hash: previousHash,
         key_id: this.key.keyId,
       };
@@ -79,6 +82,42 @@ export class ReportBuilder {
     if (!run) return null;
     const broken = run.tables.filter((t) => !t.ok).map((t) => (scoped ? { table: t.table } : { table: t.table, ...t.first_break }));
     return { run_id: run.id, trigger: run.trigger, finished_at: run.finished_at, ok: run.ok, ...(scoped ? {} : { rows_verified: run.rows_verified }), ...(broken.length ? { broken } : {}) };
+  }
+
+  /**
+   * The series the PDF charts, per hour or per day of the period: failed
+   * logins, lockouts and security events by severity (daily); admin actions
+   * and access changes (weekly); personal data operations and retention
+   * actions (monthly). Counted like the content's figures, over the same rows.
+   */
+  private async trends(type: ReportType, w: ReportWindow): Promise<ReportTrends> {
+    const bucketMs = trendBucketMs(w.start, w.end);
+    const buckets = trendBuckets(w.start, w.end, bucketMs);
+    const n = buckets.length;
+    const series: Record<string, Record<string, number[]>> = {};
+    if (type === 'daily_security_summary') {
+      series.failed_logins = trendSeries(await this.figures.failedLoginsPerBucket(w, bucketMs), n, ['attempts']);
+      series.lockouts = trendSeries(await this.figures.lockoutsPerBucket(w, bucketMs), n);
+      series.security_events_by_severity = trendSeries(await this.figures.securityEventsPerBucket(w, bucketMs), n);
+    } else if (type === 'weekly_access_review') {
+      series.admin_actions = trendSeries(await this.figures.adminActionsPerBucket(w, bucketMs), n, ['actions']);
+      const changes = await this.figures.accessChangesPerBucket(w, bucketMs);
+      series.role_and_permission_changes = trendSeries(
+        changes.filter((c) => ['role_changed', 'permission_granted', 'permission_revoked'].includes(c.key)),
+        n,
+      );
+    } else {
+      const data = await this.figures.dataActionsPerBucket(w, bucketMs);
+      series.data_subject_activity = trendSeries(
+        data.filter((c) => !c.key.startsWith('retention_')),
+        n,
+      );
+      series.retention_actions = trendSeries(
+        data.filter((c) => c.key.startsWith('retention_')),
+        n,
+      );
+    }
+    return { bucket_seconds: bucketMs / 1000, buckets, series };
   }
 
   private async content(type: ReportType, start: Date, end: Date, scope: string[] | null): Promise<{ content: Record<string, unknown>; total: number }> {

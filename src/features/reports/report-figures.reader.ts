@@ -1,4 +1,5 @@
 import { toClickHouseTime } from '../../domain/event-row';
+import type { BucketCount } from '../../domain/report-trends';
 import type { ClickHouseReader } from '../../queues/clickhouse-reader';
 
 export type Counts = Record<string, number>;
@@ -16,6 +17,9 @@ export interface PeriodSecurityEvent {
   severity_level: string;
   is_resolved: boolean;
 }
+
+/** The bucket of a row: whole `bucket_ms` from the period's start (UTC, as the period is). */
+const BUCKET = 'intDiv(toUnixTimestamp64Milli(occurred_at) - {start_ms:Int64}, {bucket_ms:Int64})';
 
 const ACCESS_CHANGES = ['role_changed', 'permission_granted', 'permission_revoked', 'account_suspended', 'account_reactivated', 'user_created', 'account_deleted'];
 const DATA_ACTIONS = ['gdpr_request', 'data_exported', 'data_imported', 'account_deleted', 'account_restored'];
@@ -71,6 +75,52 @@ export class ReportFiguresReader {
       `SELECT event_type AS k, count() AS n FROM audit_logs WHERE ${inPeriod(w)} AND (event_type IN {types:Array(String)} OR startsWith(event_type, 'retention_')) GROUP BY k ORDER BY k`,
       { types: DATA_ACTIONS },
     );
+  }
+
+  /** Failed logins per bucket of `bucketMs` from the period's start. */
+  failedLoginsPerBucket(w: ReportWindow, bucketMs: number): Promise<BucketCount[]> {
+    return this.perBucket(w, bucketMs, `SELECT ${BUCKET} AS b, 'attempts' AS k, count() AS n FROM failed_login_attempts WHERE ${inPeriod(w)} GROUP BY b, k`);
+  }
+
+  /** Locks, unlocks and IP blocks per bucket, by action. */
+  lockoutsPerBucket(w: ReportWindow, bucketMs: number): Promise<BucketCount[]> {
+    return this.perBucket(
+      w,
+      bucketMs,
+      `SELECT ${BUCKET} AS b, action_taken AS k, count() AS n FROM security_events WHERE ${inPeriod(w)} AND action_taken IN ('ACCOUNT_LOCKED', 'ACCOUNT_UNLOCKED', 'IP_BLOCKED') GROUP BY b, k`,
+    );
+  }
+
+  /** Security events per bucket, by severity. */
+  securityEventsPerBucket(w: ReportWindow, bucketMs: number): Promise<BucketCount[]> {
+    return this.perBucket(w, bucketMs, `SELECT ${BUCKET} AS b, severity_level AS k, count() AS n FROM security_events WHERE ${inPeriod(w)} GROUP BY b, k`);
+  }
+
+  /** Administrators' actions per bucket. */
+  adminActionsPerBucket(w: ReportWindow, bucketMs: number): Promise<BucketCount[]> {
+    return this.perBucket(w, bucketMs, `SELECT ${BUCKET} AS b, 'actions' AS k, count() AS n FROM audit_logs WHERE ${inPeriod(w)} AND triggered_by_type = 'admin' GROUP BY b, k`);
+  }
+
+  /** Role and permission changes, suspensions and account changes per bucket, by event type. */
+  accessChangesPerBucket(w: ReportWindow, bucketMs: number): Promise<BucketCount[]> {
+    return this.perBucket(w, bucketMs, `SELECT ${BUCKET} AS b, event_type AS k, count() AS n FROM audit_logs WHERE ${inPeriod(w)} AND event_type IN {types:Array(String)} GROUP BY b, k`, {
+      types: ACCESS_CHANGES,
+    });
+  }
+
+  /** GDPR requests, exports, imports, deletions, restores and retention_* actions per bucket, by event type. */
+  dataActionsPerBucket(w: ReportWindow, bucketMs: number): Promise<BucketCount[]> {
+    return this.perBucket(
+      w,
+      bucketMs,
+      `SELECT ${BUCKET} AS b, event_type AS k, count() AS n FROM audit_logs WHERE ${inPeriod(w)} AND (event_type IN {types:Array(String)} OR startsWith(event_type, 'retention_')) GROUP BY b, k`,
+      { types: DATA_ACTIONS },
+    );
+  }
+
+  private async perBucket(w: ReportWindow, bucketMs: number, sql: string, extra: Record<string, unknown> = {}): Promise<BucketCount[]> {
+    const rows = await this.reader.query<{ b: number; k: string; n: number }>(sql, { ...params(w), start_ms: w.start.getTime(), bucket_ms: bucketMs, ...extra });
+    return rows.map((r) => ({ bucket: Number(r.b), key: r.k, count: Number(r.n) }));
   }
 
   private async countBy(w: ReportWindow, sql: string, extra: Record<string, unknown> = {}): Promise<Counts> {

@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { allZero, figureTable, integrityStatus, integrityVerdict, reportScope, sectionFigures, sectionsOf } from './report-sections';
 import type { SignedReport } from '../../domain/report';
+import { drawTrendChart, trendChartOf } from './report-chart';
 
 const TITLES: Record<SignedReport['report_type'], string> = {
   daily_security_summary: 'Daily security summary',
@@ -14,7 +15,8 @@ const GREY = '#555555';
 
 /**
  * A printable report for auditors: cover, one section per figure group with
- * what it measures, the integrity status, a signature block and page numbers.
+ * what it measures (and a chart over time where the report has its trend),
+ * the integrity status, a signature block and page numbers.
  * The JSON download is what verifies; this is for reading.
  */
 export function reportPdf(report: SignedReport, meta: { id: string }): Promise<Buffer> {
@@ -35,6 +37,13 @@ export function reportPdf(report: SignedReport, meta: { id: string }): Promise<B
       else {
         if (allZero(figures)) doc.font('Helvetica-Oblique').fontSize(9).text('None recorded in this period.').moveDown(0.3);
         table(doc, figureTable(section.info, figures));
+      }
+      // Over time, where the report counted something: the chart is drawn from the signed trends.
+      const chart = trendChartOf(report.trends, section.id, section.info.unit);
+      if (chart) {
+        doc.moveDown(0.6);
+        ensureSpace(doc, 150);
+        drawTrendChart(doc, chart, MARGIN, doc.page.width - 2 * MARGIN);
       }
       doc.moveDown(1);
     }

@@ -1,5 +1,5 @@
 import type { SignedReport } from '../../domain/report';
-import { reportFigures, reportScope } from './report-sections';
+import { reportFigures, reportScope, trendFigures } from './report-sections';
 
 /** Flattens nested content into `path → value` pairs, in a stable order. */
 export function flatten(value: unknown, prefix = ''): [string, string][] {
@@ -17,8 +17,10 @@ function csvField(text: string): string {
 }
 
 /**
- * A report as tidy CSV: one row per figure and dimension, under a header, then
- * the report's metadata and signature as rows of section `report`. The JSON
+ * A report as tidy CSV: one row per figure and dimension, under a header, the
+ * trend series (section `<section>_per_hour` or `_per_day`, one row per bucket
+ * and series), then the report's metadata and signature as rows of section
+ * `report`. The JSON
  * download is the one to verify.
  */
 export function reportCsv(report: SignedReport): string {
@@ -31,6 +33,7 @@ export function reportCsv(report: SignedReport): string {
     meta('scope', reportScope(report.content)),
     ['report', 'total_records', 'count', String(report.total_records), 'records'],
     ...reportFigures(report.content).map((f) => [f.section, f.dimension, f.measure, f.value, f.unit]),
+    ...trendFigures(report.trends).map((f) => [f.section, f.dimension, f.measure, f.value, f.unit]),
     ...flatten(report.content.integrity_last_run ?? null, '').map(([k, v]) => ['integrity_last_run', k || 'run', '', v, '']),
     meta('previous_report_hash', report.previous_report_hash),
     meta('report_hash', report.report_hash),

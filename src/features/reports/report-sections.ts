@@ -1,3 +1,5 @@
+import type { ReportTrends } from '../../domain/report-trends';
+
 /**
  * What each part of a report's content means, for people: the one table of
  * section titles, descriptions and units, and the tidy figures derived from
@@ -16,6 +18,8 @@ export interface SectionInfo {
   keys?: string[];
   /** Dimension values are identifiers (table names) and are printed as they are. */
   rawLabels?: boolean;
+  /** Rows are a ranking (most first) and are printed in their order. */
+  ranked?: boolean;
 }
 
 export const REPORT_SECTIONS: Record<string, SectionInfo> = {
@@ -48,12 +52,14 @@ export const REPORT_SECTIONS: Record<string, SectionInfo> = {
     about: 'The ten IP addresses with the most failed logins in the period. Candidates for blocking or for an abuse report.',
     dimension: 'IP address',
     unit: 'failed logins',
+    ranked: true,
   },
   top_offending_accounts: {
     title: 'Top targeted accounts',
     about: 'The ten accounts (email addresses) with the most failed logins in the period. These owners may need a password reset or a second factor.',
     dimension: 'Account',
     unit: 'failed logins',
+    ranked: true,
   },
   admin_actions: {
     title: 'Administrator actions',
@@ -174,6 +180,20 @@ export function sectionFigures(content: Obj, section: { id: string; info: Sectio
   return out;
 }
 
+/**
+ * The trend series as tidy figures: section `<section>_per_hour` (or
+ * `_per_day`…), one row per bucket start and series, in the section's unit.
+ */
+export function trendFigures(trends: ReportTrends | undefined): Figure[] {
+  if (!trends) return [];
+  const per = trends.bucket_seconds === 3600 ? 'hour' : trends.bucket_seconds === 86400 ? 'day' : trends.bucket_seconds === 604800 ? 'week' : `${trends.bucket_seconds}s`;
+  return Object.entries(trends.series).flatMap(([section, series]) =>
+    Object.entries(series).flatMap(([name, values]) =>
+      values.map((value, i) => ({ section: `${section}_per_${per}`, dimension: trends.buckets[i] ?? '', measure: name, value: String(value), unit: REPORT_SECTIONS[section]?.unit ?? '' })),
+    ),
+  );
+}
+
 /** Every figure of a content, section by section. */
 export function reportFigures(content: Obj): Figure[] {
   return sectionsOf(content).flatMap((s) => sectionFigures(content, s));
@@ -185,7 +205,9 @@ export function figureTable(info: SectionInfo, figures: Figure[]): { columns: st
   const unitOf = (m: string) => figures.find((f) => f.measure === m)?.unit ?? '';
   const columns = [info.dimension, ...measures.map((m) => columnLabel(m, unitOf(m)))];
   const dims = [...new Set(figures.map((f) => f.dimension))];
-  const rows = dims.map((d) => [info.rawLabels ? d : humanizeValue(d), ...measures.map((m) => figures.find((f) => f.dimension === d && f.measure === m)?.value ?? '')]);
+  // Counts keyed by name come back from storage in no useful order (PostgreSQL jsonb): print severities from the most severe, other names alphabetically, the total last.
+  if (!info.ranked && !info.rawLabels && !info.keys) dims.sort((a, b) => dimensionRank(a) - dimensionRank(b) || dimensionLabel(a).localeCompare(dimensionLabel(b)));
+  const rows = dims.map((d) => [info.rawLabels ? d : dimensionLabel(d), ...measures.map((m) => figures.find((f) => f.dimension === d && f.measure === m)?.value ?? '')]);
   // Severity tables also get a total per row.
   if (measures.length === 2 && measures.includes('open') && measures.includes('resolved')) {
     columns.push(columnLabel('total', info.unit));
@@ -254,11 +276,21 @@ export function reportScope(content: Obj): string {
 }
 
 function humanize(key: string): string {
-  return capitalise(key.replace(/_/g, ' ')).replace(/\bgdpr\b/gi, 'GDPR');
+  return capitalise(key.replace(/_/g, ' '))
+    .replace(/\bgdpr\b/gi, 'GDPR')
+    .replace(/\bip\b/gi, 'IP');
+}
+
+const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
+
+/** Where a dimension goes in a printed table: severities first, most severe first; the total last. */
+function dimensionRank(d: string): number {
+  if (d === 'total') return SEVERITIES.length + 1;
+  return SEVERITIES.includes(d) ? SEVERITIES.indexOf(d) : SEVERITIES.length;
 }
 
 /** Enum-ish values (INVALID_PASSWORD, login_failed) read as words; addresses and emails stay as they are. */
-function humanizeValue(v: string): string {
+export function dimensionLabel(v: string): string {
   if (v === 'total') return 'Total';
   return /^[A-Za-z]+(_[A-Za-z]+)+$/.test(v) ? humanize(v.toLowerCase()) : v;
 }

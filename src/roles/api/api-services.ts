@@ -17,6 +17,7 @@ import { buildAdminServices, type AdminServices } from '../../features/admin/adm
 import { AccountEvents } from '../../features/auth/account-events';
 import { DashboardService } from '../../features/dashboard/dashboard.service';
 import { EventStatsRepository } from '../../features/dashboard/event-stats.repository';
+import { SecurityTrendRepository } from '../../features/dashboard/security-trend.repository';
 import { FailedLoginStatsRepository } from '../../features/dashboard/failed-login-stats.repository';
 import { LockedAccountRepository } from '../../features/dashboard/locked-account.repository';
 import { UserTimelineRepository } from '../../features/dashboard/user-timeline.repository';
@@ -115,6 +116,7 @@ export function buildApiServices(
     failedLogins: new FailedLoginStatsRepository(reader),
     timeline: new UserTimelineRepository(reader),
     locked: new LockedAccountRepository(pg),
+    securityTrends: new SecurityTrendRepository(reader),
     queues,
     events,
   });

@@ -103,15 +103,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRoutes(deps.metrics, deps.metricsToken));
   app.use(queueBoardRoutes(deps.queues ?? [], requireOperator(deps.services.auth, deps.services.admin, deps.apiKeys)));
   app.use(openApiRoutes(API_OPERATIONS, deps.version ?? '0.0.0'));
+  const audit = new PrivilegedActionAuditor(deps.events);
+  // Reads its own body: SQL text, not JSON. Before the landing page: a ClickHouse client may send its queries to /.
+  app.use(clickHouseHttpRoutes(deps.analyst, deps.logger, audit));
   app.use(dashboardPageRoutes());
   app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
   // Reports and integrity: a `reports` key, or an administrator with the level admin-levels.ts gives.
   const access = { auth: deps.services.auth, admin: deps.services.admin, keys: deps.apiKeys };
   const readReports = requireAdminOrKey(access, 'reports', 'readReports');
-  const audit = new PrivilegedActionAuditor(deps.events);
   app.use(integrityRoutes(deps.integrity, readReports, audit));
-  // Reads its own body: SQL text, not JSON.
-  app.use(clickHouseHttpRoutes(deps.analyst, deps.logger, audit));
   // Every other route takes small JSON bodies.
   app.use(express.json({ limit: '100kb' }));
   app.use(refuseHostileJson());

@@ -1,5 +1,6 @@
 // @ts-check
 import { api } from '../api.js';
+import { barChart, LOCK_COLORS } from '../charts.js';
 import { badge, errorBox, field, h, ip, num, pager, replace, table, time } from '../dom.js';
 import { appSelect, OWN_SOURCE_APP, sourceBadge } from '../source-app.js';
 
@@ -44,8 +45,9 @@ const BY_ACCOUNT = [
 ];
 
 /**
- * Failed logins by source IP and by account (their materialized views),
- * the accounts locked now (with unlock), and the daily risk distribution.
+ * Charts of failed logins and of lockouts per hour, failed logins by source
+ * IP and by account (their materialized views), the accounts locked now
+ * (with unlock), and the daily risk distribution.
  * @param {HTMLElement} main
  * @param {{ viewer: { can: Record<string, boolean> } }} ctx
  */
@@ -62,6 +64,24 @@ export async function failedLoginsView(main, { viewer }) {
   const locked = h('div', { id: 'locked-accounts' });
   const app = appSelect((path) => api('GET', path));
   const risk = h('div', { id: 'auth-risk' });
+  const failedChart = h('div', { class: 'chart panel', id: 'chart-failed-logins' });
+  const lockChart = h('div', { class: 'chart panel', id: 'chart-lockouts' });
+
+  const loadTrends = async () => {
+    const t = await api('GET', '/v1/dashboard/security-trends', { query: { hours: range.value, app: app.value } });
+    const times = t.hours.map((/** @type {string} */ hour) => Date.parse(hour) / 1000);
+    const note = (RANGES.find((r) => String(r.hours) === range.value)?.label ?? '').toLowerCase();
+    failedChart.replaceChildren();
+    lockChart.replaceChildren();
+    barChart(failedChart, { title: 'Failed logins', note, times, series: [{ label: 'failed logins', values: t.failed_logins, color: '#e07a00' }], unit: 'attempts' });
+    barChart(lockChart, {
+      title: 'Lockouts and blocks',
+      note,
+      times,
+      series: Object.entries(LOCK_COLORS).map(([action, color]) => ({ label: action.toLowerCase().replace('_', ' ').replace(/^ip/, 'IP'), values: t.lockouts[action] ?? [], color })),
+      unit: 'actions',
+    });
+  };
 
   /**
    * @param {HTMLElement} into
@@ -118,6 +138,7 @@ export async function failedLoginsView(main, { viewer }) {
 
   const loadAll = () =>
     Promise.all([
+      loadTrends().catch((e) => replace(failedChart, errorBox(e))),
       loadFailed(byIp, 'ip', BY_IP, 0).catch((e) => replace(byIp, errorBox(e))),
       loadFailed(byAccount, 'account', BY_ACCOUNT, 0).catch((e) => replace(byAccount, errorBox(e))),
       viewer.can.readUsers ? loadLocked(0).catch((e) => replace(locked, errorBox(e))) : replace(locked, h('p', { class: 'muted' }, 'Your admin level cannot list users.')),
@@ -128,6 +149,7 @@ export async function failedLoginsView(main, { viewer }) {
   main.replaceChildren(
     h('h1', {}, 'Failed logins and lockouts'),
     h('div', { class: 'toolbar' }, field('Period', range), field('App', app), h('button', { type: 'button', onclick: () => void loadAll() }, 'Refresh')),
+    h('div', { class: 'grid2' }, failedChart, lockChart),
     h('div', { class: 'grid2' }, h('div', {}, h('h2', {}, 'By source IP'), byIp), h('div', {}, h('h2', {}, 'By account'), byAccount)),
     h('h2', {}, 'Locked accounts'),
     locked,

@@ -1,15 +1,21 @@
 // @ts-check
 import { api } from '../api.js';
+import { barChart, SEVERITY_COLORS } from '../charts.js';
 import { appSelect, sourceBadge } from '../source-app.js';
-import { badge, field, h, ip, pager, table, time } from '../dom.js';
+import { badge, errorBox, field, h, ip, pager, replace, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 const PAGE = 25;
 
+/** Hours the chart of security events covers. */
+const CHART_HOURS = 168;
+
 /**
- * Security events (GET /admin/security-events), filtered by severity, type
- * and state, and resolved with notes (POST /admin/security-events/{id}/resolve).
+ * A chart of security events per hour by severity (the last 7 days, of the
+ * app chosen), and the security events (GET /admin/security-events),
+ * filtered by severity, type and state, and resolved with notes
+ * (POST /admin/security-events/{id}/resolve).
  * @param {HTMLElement} main
  * @param {{ viewer: { can: Record<string, boolean> } }} ctx
  */
@@ -28,7 +34,24 @@ export async function securityEventsView(main, { viewer }) {
   );
   const app = appSelect((path) => api('GET', path));
   const list = h('div');
+  const chart = h('div', { class: 'chart panel', id: 'chart-severity' });
   let offset = 0;
+  let chartApp = /** @type {string | null} */ (null);
+
+  /** Redrawn when the app changes: the other filters choose rows, not what the chart counts. */
+  const loadChart = async () => {
+    if (chartApp === app.value) return;
+    chartApp = app.value;
+    const t = await api('GET', '/v1/dashboard/security-trends', { query: { hours: CHART_HOURS, app: app.value } });
+    chart.replaceChildren();
+    barChart(chart, {
+      title: 'Security events by severity',
+      note: 'last 7 days',
+      times: t.hours.map((/** @type {string} */ hour) => Date.parse(hour) / 1000),
+      series: Object.entries(SEVERITY_COLORS).map(([severity, color]) => ({ label: severity, values: t.security_events_by_severity[severity] ?? [], color })),
+      unit: 'events',
+    });
+  };
   /** The event whose form is open, by app and id: two apps may send the same event_id. @type {string | null} */
   let resolving = null;
   /** @param {any} r */
@@ -90,9 +113,11 @@ export async function securityEventsView(main, { viewer }) {
   const apply = () => {
     offset = 0;
     void load();
+    void loadChart().catch((e) => replace(chart, errorBox(e)));
   };
   for (const select of [severity, type, state, app]) select.addEventListener('change', apply);
-  main.replaceChildren(h('h1', {}, 'Security events'), h('div', { class: 'toolbar' }, field('Severity', severity), field('Type', type), field('State', state), field('App', app)), list);
+  main.replaceChildren(h('h1', {}, 'Security events'), h('div', { class: 'toolbar' }, field('Severity', severity), field('Type', type), field('State', state), field('App', app)), chart, list);
+  void loadChart().catch((e) => replace(chart, errorBox(e)));
   const types = await api('GET', '/v1/dashboard/event-types', { query: { kind: 'security' } });
   type.append(...types.event_types.map((/** @type {{ event_type: string, events: number }} */ t) => h('option', { value: t.event_type }, `${t.event_type} (${t.events})`)));
   await load();
