@@ -7,7 +7,7 @@
  *   (b-sus)  the same posts paced at (b)'s end-to-end rate, the highest rate the server sustains:
  *            202 → visible p99 there is the target
  *   (c)      single-event posts, 32 in flight, against (c-bare) a bare Express 5 handler
- *   (b-20M)  (b) again on a store with 20M preloaded rows, between two more runs on the first store
+ *   (b-20M)  (b) again on a store with 20M preloaded rows, between (b) and a run on a new empty store
  *   verify   bench/verify.bench.ts at 200k and 1M rows: verification and writer-with-sealing rows/s
  *
  * The server under test is `node dist/main.js`, what `npm start` runs (ROLE=all,
@@ -23,6 +23,7 @@
  *   BENCH_C_SECONDS [6/15], BENCH_C_CONCURRENCY [32];
  *   BENCH_PRELOAD_ROWS     [2000000/20000000] rows preloaded for (b-20M); 0 skips the comparison;
  *   BENCH_PRELOAD_SETTLE_SECONDS [180] longest wait for the preload's merges to finish;
+ *   BENCH_PRELOAD_ROUNDS   [1] (b) runs on the preloaded store, each followed by one on a new empty store;
  *   BENCH_VERIFY_SIZES     [200000 / 200000,1000000] rows of each verify bench run; 0 skips them;
  *   BENCH_SPLIT_ROLES=1    the server as two processes (ROLE=worker,scheduler and ROLE=api);
  *   BENCH_LOG_LEVEL        [warn] the server's LOG_LEVEL (the product's default, info, logs a line per request);
@@ -81,6 +82,8 @@ const SETTINGS = {
   calibrateSeconds: 5,
   preloadRows: count('BENCH_PRELOAD_ROWS', 20_000_000, 2_000_000),
   preloadSettleSeconds: env('BENCH_PRELOAD_SETTLE_SECONDS', 180),
+  /** Preloaded-store runs, each followed by an empty-store run. */
+  historyRounds: env('BENCH_PRELOAD_ROUNDS', 1),
   verifySizes: sizes('BENCH_VERIFY_SIZES', [200_000, 1_000_000], [200_000]),
   splitRoles: process.env.BENCH_SPLIT_ROLES === '1',
   logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
@@ -602,6 +605,13 @@ async function main(): Promise<void> {
   const c = await measureSingles(server, ingestKey, probe, SETTINGS.cSeconds);
   phases.c = { pids: server.pids(), window: c.window };
   const rssSamples = rss.stop();
+  // Which process grew: RSS of each group's processes at the start and end of (b)…(c).
+  const rssByGroup = Object.fromEntries(
+    Object.entries(server.groups).map(([group, pids]) => {
+      const of = (sample: (typeof rssSamples)[number] | undefined) => pids().reduce((sum, pid) => sum + (sample?.byPid[pid] ?? 0), 0);
+      return [group, { startMb: of(rssSamples[0]), endMb: of(rssSamples[rssSamples.length - 1]), maxMb: Math.max(...rssSamples.map(of)) }];
+    }),
+  );
   const partsAfter = await probe.parts();
   await probe.close();
   await server.stop();
@@ -617,34 +627,43 @@ async function main(): Promise<void> {
   const bareCpu = CpuMeter.delta(bareBefore, bareMeter.snapshot());
   await stopChild(bare.child);
 
-  // ---- (b) on the preloaded store, then once more on the first one: the two empty-store runs bracket it.
-  let history: { pre: BatchPhase; again: BatchPhase; partsPre: { parts: number; rows: number } } | undefined;
+  // ---- (b) on the preloaded store, then on a new empty store: the empty-store runs bracket each preloaded one.
+  let history: { pre: BatchPhase[]; again: BatchPhase[]; partsPre: { parts: number; rows: number } } | undefined;
   if (pre) {
     const preIngest = await pre.ns.createApiKey('bench', ['ingest']);
     const preQuery = await pre.ns.createApiKey('bench-query', ['query']);
-    server = await deploy('server on the preloaded store', pre.ns.serverEnv(), profDir);
-    probe = new ClickHouseProbe(server.port, preQuery, since);
-    probes.push(probe);
-    const partsPre = await probe.parts();
-    await measureBatches(server, preIngest, probe, SETTINGS.warmupSeconds, { sample: false });
-    log(`(b-20M) ${SETTINGS.bSeconds} s of (b) on ${fmt(partsPre.rows)} rows in ${partsPre.parts} parts`);
-    const bPre = await measureBatches(server, preIngest, probe, SETTINGS.bSeconds, { sample: true });
-    phases.bPreloaded = { pids: server.pids(), window: bPre.window };
-    log(`(b-20M) ${fmt(e2eRate(bPre))} events/s end to end`);
-    await probe.close();
-    await server.stop();
+    history = { pre: [], again: [], partsPre: { parts: NaN, rows: NaN } };
+    for (let round = 1; round <= SETTINGS.historyRounds; round++) {
+      server = await deploy('server on the preloaded store', pre.ns.serverEnv(), profDir);
+      probe = new ClickHouseProbe(server.port, preQuery, since);
+      probes.push(probe);
+      const partsPre = await probe.parts();
+      if (round === 1) history.partsPre = partsPre;
+      await measureBatches(server, preIngest, probe, SETTINGS.warmupSeconds, { sample: false });
+      log(`(b-20M) ${SETTINGS.bSeconds} s of (b) on ${fmt(partsPre.rows)} rows in ${partsPre.parts} parts (round ${round} of ${SETTINGS.historyRounds})`);
+      const bPre = await measureBatches(server, preIngest, probe, SETTINGS.bSeconds, { sample: true });
+      phases[`bPreloaded${round}`] = { pids: server.pids(), window: bPre.window };
+      history.pre.push(bPre);
+      log(`(b-20M) ${fmt(e2eRate(bPre))} events/s end to end`);
+      await probe.close();
+      await server.stop();
 
-    server = await deploy('server, first store again', ns.serverEnv(), profDir);
-    probe = new ClickHouseProbe(server.port, queryKey, since);
-    probes.push(probe);
-    await measureBatches(server, ingestKey, probe, SETTINGS.warmupSeconds, { sample: false });
-    log(`(b-again) ${SETTINGS.bSeconds} s of (b) on the first store`);
-    const bAgain = await measureBatches(server, ingestKey, probe, SETTINGS.bSeconds, { sample: true });
-    phases.bAgain = { pids: server.pids(), window: bAgain.window };
-    log(`(b-again) ${fmt(e2eRate(bAgain))} events/s end to end`);
-    await probe.close();
-    await server.stop();
-    history = { pre: bPre, again: bAgain, partsPre };
+      // A fresh namespace: the first store now holds (b)…(c)'s rows, and its Redis prefix their idempotency records.
+      const emptyNs = namespace();
+      const emptyIngest = await emptyNs.createApiKey('bench', ['ingest']);
+      const emptyQuery = await emptyNs.createApiKey('bench-query', ['query']);
+      server = await deploy('server on a new empty store', emptyNs.serverEnv(), profDir);
+      probe = new ClickHouseProbe(server.port, emptyQuery, since);
+      probes.push(probe);
+      await measureBatches(server, emptyIngest, probe, SETTINGS.warmupSeconds, { sample: false });
+      log(`(b-again) ${SETTINGS.bSeconds} s of (b) on a new empty store (round ${round} of ${SETTINGS.historyRounds})`);
+      const bAgain = await measureBatches(server, emptyIngest, probe, SETTINGS.bSeconds, { sample: true });
+      phases[`bAgain${round}`] = { pids: server.pids(), window: bAgain.window };
+      history.again.push(bAgain);
+      log(`(b-again) ${fmt(e2eRate(bAgain))} events/s end to end`);
+      await probe.close();
+      await server.stop();
+    }
   }
 
   // ---- verification and the writer with sealing
@@ -672,10 +691,14 @@ async function main(): Promise<void> {
   const rssTrend = median(bRss.slice(-third)) / median(bRss.slice(0, third));
   const bOverA = bRate / rawRate;
   const cOverBare = cRate / bareRate;
-  const emptyRates = history ? [bRate, e2eRate(history.again)] : [];
-  const emptyMean = emptyRates.reduce((s, r) => s + r, 0) / (emptyRates.length || 1);
-  const preOverEmpty = history ? e2eRate(history.pre) / emptyMean : NaN;
-  const emptySpread = history ? Math.abs(emptyRates[0]! - emptyRates[1]!) / emptyMean : NaN;
+  // The empty-store runs, in order: (b), then one after each preloaded run. Each preloaded run is compared with
+  // the mean of the two that bracket it; the verdict takes the mean of those ratios.
+  const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+  const emptyRates = history ? [bRate, ...history.again.map(e2eRate)] : [];
+  const preRates = history ? history.pre.map(e2eRate) : [];
+  const roundRatios = preRates.map((r, i) => r / mean([emptyRates[i]!, emptyRates[i + 1]!]));
+  const preOverEmpty = history ? mean(roundRatios) : NaN;
+  const emptySpread = history ? (Math.max(...emptyRates) - Math.min(...emptyRates)) / mean(emptyRates) : NaN;
 
   const verifyAt = (rows: number) => verify.find((v) => v.rows === rows);
   const verifyPass = TARGETS.verifySizes.map((rows) => verifyAt(rows)).every((v) => v !== undefined && v.verifyRowsPerSec >= TARGETS.verifyRowsPerSec);
@@ -719,8 +742,8 @@ async function main(): Promise<void> {
     },
     parts: { beforeB: partsBefore, afterC: partsAfter },
     preload: pre ? { ...pre.result, partsAtServerStart: history?.partsPre } : null,
-    history: history ? { preloaded: batchFigures(history.pre), emptyAgain: batchFigures(history.again), preloadedOverEmpty: preOverEmpty, emptyRunsSpread: emptySpread } : null,
-    rss: { startMb: rssStart, endMb: rssEnd, maxMb: rssMax, bLastThirdOverFirstThird: rssTrend, samples: rssSamples.map((s) => Math.round(s.rssMb)) },
+    history: history ? { preloaded: history.pre.map(batchFigures), emptyAgain: history.again.map(batchFigures), roundRatios, preloadedOverEmpty: preOverEmpty, emptyRunsSpread: emptySpread } : null,
+    rss: { startMb: rssStart, endMb: rssEnd, maxMb: rssMax, bLastThirdOverFirstThird: rssTrend, byProcess: rssByGroup, samples: rssSamples.map((s) => Math.round(s.rssMb)) },
     verify: verify.map(({ output: _output, ...v }) => v),
     ratios: { bOverA, cOverBare },
     phases,
@@ -774,7 +797,10 @@ async function main(): Promise<void> {
     ],
     [
       'RSS, main + worker, during (b)…(c)',
-      `start ${fmt(rssStart)} / end ${fmt(rssEnd)} / max ${fmt(rssMax)} MB; (b) last/first third ×${fmt(rssTrend, 2)}`,
+      `start ${fmt(rssStart)} / end ${fmt(rssEnd)} / max ${fmt(rssMax)} MB; (b) last/first third ×${fmt(rssTrend, 2)}; ` +
+        Object.entries(rssByGroup)
+          .map(([g, r]) => `${g} ${fmt(r.startMb)} → ${fmt(r.endMb)} (max ${fmt(r.maxMb)})`)
+          .join(', '),
       'flat: end ≤ start+20 %, no trend',
       ok(pass.rss),
     ],
@@ -795,17 +821,27 @@ async function main(): Promise<void> {
     ],
   ];
   if (history && pre) {
-    const label = `${fmt(pre.result.rows / 1e6, pre.result.rows % 1e6 ? 1 : 0)}M`;
+    const label = pre.result.rows >= 1e6 ? `${fmt(pre.result.rows / 1e6, pre.result.rows % 1e6 ? 1 : 0)}M` : `${fmt(pre.result.rows / 1e3)}k`;
     rows.push(
-      [`(b) on ${label} preloaded rows`, `${fmt(e2eRate(history.pre))} events/s (${drainText(history.pre)}); visible ${visText(history.pre)}`, '', ''],
-      ['(b) on the first store, again', `${fmt(e2eRate(history.again))} events/s (${drainText(history.again)}); visible ${visText(history.again)}`, '', ''],
+      ...history.pre.map((p, i) => [
+        `(b) on ${label} preloaded rows${history.pre.length > 1 ? `, round ${i + 1}` : ''}`,
+        `${fmt(e2eRate(p))} events/s (${drainText(p)}); visible ${visText(p)}`,
+        '',
+        '',
+      ]),
+      ...history.again.map((p, i) => [`(b) on a new empty store${history.again.length > 1 ? `, round ${i + 1}` : ''}`, `${fmt(e2eRate(p))} events/s (${drainText(p)}); visible ${visText(p)}`, '', '']),
       [
         `e2e, ${label} preloaded / empty`,
-        `${fmt(preOverEmpty, 2)} (empty: ${emptyRates.map((r) => fmt(r)).join(' and ')} events/s, which differ by ${fmt(emptySpread * 100)} %)`,
+        `${fmt(preOverEmpty, 2)} (${roundRatios.map((r) => fmt(r, 2)).join(', ')} against the empty runs either side: ${emptyRates.map((r) => fmt(r)).join(', ')} events/s, which spread over ${fmt(emptySpread * 100)} %)`,
         'within 10 % at 20M rows',
-        pre.result.rows >= TARGETS.preloadRows ? ok(pass.history) : `${ok(pass.history)} at ${label} only`,
+        `${pre.result.rows >= TARGETS.preloadRows ? ok(pass.history) : `${ok(pass.history)} at ${label} only`}${emptySpread > TARGETS.preloadTolerance ? ' (noise between identical runs exceeds 10 %)' : ''}`,
       ],
-      ['… CPU s per 1,000 events there', `preloaded ${cpuText(history.pre.cpu, history.pre.acceptedEvents)}; empty again ${cpuText(history.again.cpu, history.again.acceptedEvents)}`, '', ''],
+      [
+        '… CPU s per 1,000 events there',
+        `preloaded ${history.pre.map((p) => cpuText(p.cpu, p.acceptedEvents)).join(' | ')}; empty again ${history.again.map((p) => cpuText(p.cpu, p.acceptedEvents)).join(' | ')}`,
+        '',
+        '',
+      ],
     );
   } else {
     rows.push(['e2e, 20M preloaded / empty', 'not run (BENCH_PRELOAD_ROWS=0)', 'within 10 %', 'n/a']);
@@ -824,7 +860,7 @@ async function main(): Promise<void> {
     ['main-thread CPU, share of a core: (b) / (c)', `(b) ${busy(b.cpu)}; (c) ${busy(c.cpu)}`, '', ''],
     ['bench client, cores: (b) / (c) / bare', `${fmt(b.load.clientCpu, 2)} / ${fmt(c.load.clientCpu, 2)} / ${fmt(cBare.clientCpu, 2)}`, '', ''],
   );
-  const restarts = [b, sustained, c, history?.pre, history?.again].flatMap((p) => p?.cpu.changed ?? []);
+  const restarts = [b, sustained, c, ...(history?.pre ?? []), ...(history?.again ?? [])].flatMap((p) => p?.cpu.changed ?? []);
   process.stdout.write(
     `\nauditflow bench ${ns.runId}${SHORT ? ' (BENCH_SHORT)' : ''}: ${results.server} — ${results.date}, ${results.machine.cores} cores (${results.machine.cpu}), node ${process.version}, ` +
       `${results.durationSeconds} s; load average ${loadAtStart.map((l) => fmt(l, 1)).join(' ')} at the start, ${loadAtEnd.map((l) => fmt(l, 1)).join(' ')} at the end\n\n${table(rows)}\n\n` +
