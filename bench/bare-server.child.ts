@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { FromServer } from './ipc';
+import type { Ready } from './ipc';
 
 const app = express();
 app.disable('x-powered-by');
@@ -16,7 +16,7 @@ app.post('/v1/events', express.json({ limit: 5 * 1024 * 1024, strict: false, typ
 
 const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
   server.keepAliveTimeout = 65_000;
-  const message: FromServer = { type: 'ready', port: (server.address() as AddressInfo).port };
+  const message: Ready = { type: 'ready', port: (server.address() as AddressInfo).port };
   process.send?.(message);
 });
 const stop = () => server.close(() => process.exit(0)) && server.closeIdleConnections();

@@ -1,22 +1,15 @@
-/** Messages between the bench (parent) and its child processes. */
+/** Messages between the bench (parent) and the child processes it forks: (a), the preload and the bare server. */
 
-export type ToServer =
-  | { type: 'visible'; reqId: number; ids: string[] }
-  | { type: 'count'; reqId: number }
-  /** Event-loop utilisation of the server's main thread since the previous `elu` request. */
-  | { type: 'elu'; reqId: number }
-  /** Starts / stops a V8 CPU profile of the server's main thread (written to `file` on stop). */
-  | { type: 'profile'; reqId: number; action: 'start' | 'stop'; file?: string }
-  | { type: 'stop' };
+/** A child that serves HTTP says on which port. */
+export interface Ready {
+  type: 'ready';
+  port: number;
+}
 
-export type FromServer =
-  /** port is absent when the child runs no api role (BENCH_SPLIT_ROLES worker child). */
-  | { type: 'ready'; port?: number }
-  | { type: 'visible'; reqId: number; ids: string[] }
-  | { type: 'count'; reqId: number; count: number }
-  | { type: 'elu'; reqId: number; utilization: number }
-  | { type: 'profile'; reqId: number }
-  | { type: 'error'; reqId?: number; message: string };
+/** Asks a child to stop. */
+export interface Stop {
+  type: 'stop';
+}
 
 export interface RawInsertResult {
   type: 'raw-insert';
@@ -30,6 +23,22 @@ export interface RawInsertResult {
   /** Rows in the table afterwards (checks nothing was dropped as a duplicate block). */
   countAfter: number;
   jsonBytesPerRow: number;
+}
+
+export interface PreloadResult {
+  type: 'preload';
+  rows: number;
+  /** The INSERT … SELECT. */
+  insertMs: number;
+  /** Waiting for the merges it started to finish (bounded). */
+  settleMs: number;
+  /** No merge was running at the end of the wait. */
+  settled: boolean;
+  partsAfterInsert: number;
+  parts: number;
+  partitions: number;
+  rowsInTable: number;
+  bytesOnDisk: number;
 }
 
 /** Narrows an IPC message without trusting its shape. */

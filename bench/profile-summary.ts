@@ -1,9 +1,14 @@
 /**
- * Summarises a V8 .cpuprofile (as written by BENCH_CPU_PROF): where the
- * server's main thread spent its time, by package/file (self time) and by
- * function (self and inclusive).
+ * Summarises a V8 .cpuprofile (as written by BENCH_CPU_PROF): where a
+ * server process's main thread spent its time, by package/file (self time)
+ * and by function (self and inclusive).
  *
- *   node dist-bench/bench/profile-summary.js <file.cpuprofile> [top=25]
+ *   node dist-bench/bench/profile-summary.js <file.cpuprofile> [top=25] [--from <µs>] [--to <µs>]
+ *
+ * `node --cpu-prof` profiles a process's whole life; --from/--to keep the
+ * samples of one phase. Their unit is the profile's own clock (µs of the
+ * monotonic clock, which is process.hrtime's): the bench prints each
+ * phase's window in it and writes them to phases-<run id>.json.
  */
 import fs from 'node:fs';
 
@@ -19,13 +24,24 @@ interface ProfileNode {
 }
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const value = Number(args[i + 1]);
+  args.splice(i, 2);
+  return value;
+};
+const from = option('--from') ?? -Infinity;
+const to = option('--to') ?? Infinity;
+const [file, topArg] = args;
 if (!file) {
-  process.stderr.write('usage: profile-summary <file.cpuprofile> [top]\n');
+  process.stderr.write('usage: profile-summary <file.cpuprofile> [top] [--from <µs>] [--to <µs>]\n');
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
@@ -47,8 +63,10 @@ const fileKey = (cf: CallFrame) => {
 };
 
 const perNode = new Map<number, number>();
+let at = profile.startTime;
 profile.samples.forEach((id, i) => {
-  perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  at += profile.timeDeltas[i] ?? 0;
+  if (at >= from && at <= to) perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 let total = 0;
 const selfByFile = new Map<string, number>();
@@ -73,7 +91,7 @@ const print = (title: string, m: Map<string, number>) => {
     process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(6)}%  ${k}\n`);
   }
 };
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled\n`);
+process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled${Number.isFinite(from) || Number.isFinite(to) ? ` between ${from} and ${to} µs` : ''}\n`);
 print('self time by package / file', selfByFile);
 print('self time by function', selfByFn);
 print('inclusive time by function', inclusive);
