@@ -149,6 +149,8 @@ export const RELAYED_RESULT_TTL_MS = 120_000;
  */
 export class RelayedAnalystRunner implements AnalystQueryRunner {
   private events?: Promise<QueueEvents>;
+  /** QueueEvents' own connection: BullMQ never closes a connection it was handed, so close() does. */
+  private connection?: Redis;
 
   constructor(
     private readonly controlQueue: Queue<ControlJob>,
@@ -159,7 +161,8 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
   async run(request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> {
     // One QueueEvents for every request, also when the first ones arrive together.
     this.events ??= (async () => {
-      const events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
+      this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      const events = new QueueEvents(this.controlQueue.name, { connection: this.connection, prefix: this.controlQueue.opts.prefix });
       await events.waitUntilReady();
       return events;
     })();
@@ -185,5 +188,6 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
 
   async close(): Promise<void> {
     await (await this.events)?.close();
+    this.connection?.disconnect();
   }
 }

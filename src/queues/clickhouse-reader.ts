@@ -33,6 +33,8 @@ export const RELAYED_QUERY_MAX_ROWS = 10_000;
 
 export class RelayedReader implements ClickHouseReader {
   private events?: QueueEvents;
+  /** QueueEvents' own connection: BullMQ never closes a connection it was handed, so close() does. */
+  private connection?: Redis;
 
   constructor(
     private readonly controlQueue: Queue<ControlJob>,
@@ -43,7 +45,8 @@ export class RelayedReader implements ClickHouseReader {
 
   async query<T>(sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
     if (!this.events) {
-      this.events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
+      this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      this.events = new QueueEvents(this.controlQueue.name, { connection: this.connection, prefix: this.controlQueue.opts.prefix });
       await this.events.waitUntilReady();
     }
     const job = await this.controlQueue.add('query', { type: 'query', sql, params }, { removeOnComplete: true, removeOnFail: true, attempts: 1 });
@@ -54,5 +57,6 @@ export class RelayedReader implements ClickHouseReader {
 
   async close(): Promise<void> {
     await this.events?.close();
+    this.connection?.disconnect();
   }
 }
