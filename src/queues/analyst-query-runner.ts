@@ -7,6 +7,7 @@ import type { AnalystLimits } from '../domain/analyst-settings';
 import { clickHouseException, clickHouseExceptionOf, type ClickHouseException } from '../domain/clickhouse-exception';
 import type { ClickHouseClient } from '../lib/clickhouse';
 import { explainAst, parseWithClickHouse, readAll } from '../lib/clickhouse-parser';
+import { addAndWait } from './control-client';
 import type { ControlJob, ControlResult } from './queue-names';
 
 /** One query on /clickhouse, as the HTTP request gave it. */
@@ -168,11 +169,10 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
     })();
     const events = await this.events;
     const resultKey = `${this.controlQueue.opts.prefix ?? 'bull'}:analyst-result:${randomUUID()}`;
-    const job = await this.controlQueue.add('analyst-query', { type: 'analyst-query', request, limits, resultKey }, { attempts: 1, removeOnComplete: true, removeOnFail: true });
     const waitMs = limits.maxExecutionTimeSeconds * 1000 + 15_000;
     let answer: ControlResult;
     try {
-      answer = (await job.waitUntilFinished(events, waitMs)) as ControlResult;
+      answer = await addAndWait(this.controlQueue, events, { type: 'analyst-query', request, limits, resultKey }, waitMs);
     } catch (error) {
       if (/timed out/i.test(String(error))) {
         return exception(clickHouseException('TIMEOUT_EXCEEDED', `No worker answered within ${waitMs / 1000} s; is the worker that owns the embedded store running?`));

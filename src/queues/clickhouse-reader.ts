@@ -1,7 +1,8 @@
 import { QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '../lib/clickhouse';
-import type { ControlJob, ControlResult } from './queue-names';
+import { addAndWait } from './control-client';
+import type { ControlJob } from './queue-names';
 
 /**
  * Read access to ClickHouse for processes that may not own it. With a
@@ -49,8 +50,7 @@ export class RelayedReader implements ClickHouseReader {
       this.events = new QueueEvents(this.controlQueue.name, { connection: this.connection, prefix: this.controlQueue.opts.prefix });
       await this.events.waitUntilReady();
     }
-    const job = await this.controlQueue.add('query', { type: 'query', sql, params }, { removeOnComplete: true, removeOnFail: true, attempts: 1 });
-    const result = (await job.waitUntilFinished(this.events, this.timeoutMs)) as ControlResult;
+    const result = await addAndWait(this.controlQueue, this.events, { type: 'query', sql, params }, this.timeoutMs);
     if (result.type !== 'query') throw new Error('unexpected control result');
     return result.rows as T[];
   }
