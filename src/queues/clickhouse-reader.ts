@@ -1,7 +1,8 @@
 import { QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '../lib/clickhouse';
-import type { ControlJob, ControlResult } from './queue-names';
+import { addAndWait } from './control-client';
+import type { ControlJob } from './queue-names';
 
 /**
  * Read access to ClickHouse for processes that may not own it. With a
@@ -33,6 +34,8 @@ export const RELAYED_QUERY_MAX_ROWS = 10_000;
 
 export class RelayedReader implements ClickHouseReader {
   private events?: QueueEvents;
+  /** QueueEvents' own connection: BullMQ never closes a connection it was handed, so close() does. */
+  private connection?: Redis;
 
   constructor(
     private readonly controlQueue: Queue<ControlJob>,
@@ -43,16 +46,17 @@ export class RelayedReader implements ClickHouseReader {
 
   async query<T>(sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
     if (!this.events) {
-      this.events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
+      this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      this.events = new QueueEvents(this.controlQueue.name, { connection: this.connection, prefix: this.controlQueue.opts.prefix });
       await this.events.waitUntilReady();
     }
-    const job = await this.controlQueue.add('query', { type: 'query', sql, params }, { removeOnComplete: true, removeOnFail: true, attempts: 1 });
-    const result = (await job.waitUntilFinished(this.events, this.timeoutMs)) as ControlResult;
+    const result = await addAndWait(this.controlQueue, this.events, { type: 'query', sql, params }, this.timeoutMs);
     if (result.type !== 'query') throw new Error('unexpected control result');
     return result.rows as T[];
   }
 
   async close(): Promise<void> {
     await this.events?.close();
+    this.connection?.disconnect();
   }
 }

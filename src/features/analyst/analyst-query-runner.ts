@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '../../lib/clickhouse';
 import { explainAst, parseWithClickHouse, readAll } from './clickhouse-parser';
 import type { ControlJob, ControlResult } from '../../queues/queue-names';
 import { appFilters, restrictedException, STORED_TABLES_SQL, type AppRestriction, type StoredTable } from './analyst-app-restriction';
+import { addAndWait } from '../../queues/control-client';
 
 export interface AnalystQueryResult {
   /** The result exactly as ClickHouse wrote it in its format. */
@@ -160,6 +161,8 @@ export const RELAYED_RESULT_TTL_MS = 120_000;
  */
 export class RelayedAnalystRunner implements AnalystQueryRunner {
   private events?: Promise<QueueEvents>;
+  /** QueueEvents' own connection: BullMQ never closes a connection it was handed, so close() does. */
+  private connection?: Redis;
 
   constructor(
     private readonly controlQueue: Queue<ControlJob>,
@@ -170,17 +173,17 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
   async run(request: AnalystQueryRequest, limits: AnalystLimits): Promise<AnalystQueryOutcome> {
     // One QueueEvents for every request, also when the first ones arrive together.
     this.events ??= (async () => {
-      const events = new QueueEvents(this.controlQueue.name, { connection: this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }), prefix: this.controlQueue.opts.prefix });
+      this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      const events = new QueueEvents(this.controlQueue.name, { connection: this.connection, prefix: this.controlQueue.opts.prefix });
       await events.waitUntilReady();
       return events;
     })();
     const events = await this.events;
     const resultKey = `${this.controlQueue.opts.prefix ?? 'bull'}:analyst-result:${randomUUID()}`;
-    const job = await this.controlQueue.add('analyst-query', { type: 'analyst-query', request, limits, resultKey }, { attempts: 1, removeOnComplete: true, removeOnFail: true });
     const waitMs = limits.maxExecutionTimeSeconds * 1000 + 15_000;
     let answer: ControlResult;
     try {
-      answer = (await job.waitUntilFinished(events, waitMs)) as ControlResult;
+      answer = await addAndWait(this.controlQueue, events, { type: 'analyst-query', request, limits, resultKey }, waitMs);
     } catch (error) {
       if (/timed out/i.test(String(error))) {
         return exception(clickHouseException('TIMEOUT_EXCEEDED', `No worker answered within ${waitMs / 1000} s; is the worker that owns the embedded store running?`));
@@ -196,5 +199,6 @@ export class RelayedAnalystRunner implements AnalystQueryRunner {
 
   async close(): Promise<void> {
     await (await this.events)?.close();
+    this.connection?.disconnect();
   }
 }
