@@ -16,8 +16,11 @@ function finishedOf(id: string) {
   let end = finished.get(id);
   if (!end) {
     let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    finished.set(id, (end = { promise, resolve }));
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    end = { promise, resolve };
+    finished.set(id, end);
   }
   return end;
 }
