@@ -16,15 +16,22 @@ function clientSentTime(raw: unknown): boolean {
  * another key order, a seed alias (`id` for `event_id`) or another spelling
  * of the same instant is the same content. A time the server filled in is
  * left out of it: a repost without `occurred_at` is still the same event.
+ *
+ * One copy per event: the content is copied and hashed, then the server's
+ * facts are added to that same object, which is what the job carries.
  */
 export function toQueuedEvent(event: IngestEvent, raw: unknown): QueuedEvent {
+  const source = event as unknown as Record<string, unknown>;
+  const sentTime = clientSentTime(raw);
   const out: Record<string, unknown> = {};
-  for (const key in event) {
-    const value = (event as unknown as Record<string, unknown>)[key];
+  for (const key in source) {
+    if (key === 'client_event_id' || (key === 'occurred_at' && !sentTime)) continue;
+    const value = source[key];
     if (value !== undefined) out[key] = value instanceof Date ? value.toISOString() : value;
   }
-  const { client_event_id: _flag, ...content } = out;
-  if (!clientSentTime(raw)) delete content.occurred_at;
-  out.content_hash = sha256Hex(canonicalJson(content));
+  const contentHash = sha256Hex(canonicalJson(out));
+  if (!sentTime) out.occurred_at = event.occurred_at.toISOString();
+  out.client_event_id = event.client_event_id;
+  out.content_hash = contentHash;
   return out as QueuedEvent;
 }

@@ -38,7 +38,7 @@ export const timestamp = () =>
     const date = new Date(iso);
     const year = Number(m[1]);
     // Date.parse rolls 2025-02-30 over into March; a real calendar date must survive the round trip.
-    if (Number.isNaN(date.getTime()) || year < 1970 || year >= 2300 || (m[7] === undefined || /^[Zz]$/.test(m[7]) ? date.getUTCDate() !== Number(m[3]) : false)) {
+    if (Number.isNaN(date.getTime()) || year < 1970 || year >= 2300 || (m[7] === undefined || m[7] === 'Z' || m[7] === 'z' ? date.getUTCDate() !== Number(m[3]) : false)) {
       ctx.addIssue({ code: 'custom', message: Number.isNaN(date.getTime()) ? TIMESTAMP_MESSAGE : 'must be a real date between 1970 and 2299' });
       return z.NEVER;
     }
@@ -77,7 +77,9 @@ function parseJsonObject(value: unknown, ctx: z.RefinementCtx, wrapScalars: bool
  */
 function withoutNullMembers(value: JsonObject): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = value[k];
     if (v === null || v === undefined) continue;
     out[k] = typeof v === 'object' && !Array.isArray(v) ? withoutNullMembers(v as JsonObject) : v;
   }

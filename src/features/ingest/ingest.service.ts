@@ -91,33 +91,35 @@ export class IngestService {
     this.refuseWhileShedding(raws.length);
 
     const results: EventResult[] = new Array(raws.length);
-    const valid: { index: number; event: QueuedEvent; warnings?: string[] }[] = [];
-    raws.forEach((decoded, index) => {
+    // The valid events, as queued, and where each stands in the body.
+    const events: QueuedEvent[] = [];
+    const positions: number[] = [];
+    for (let index = 0; index < raws.length; index++) {
+      const decoded = raws[index]!;
       if ('issues' in decoded) {
         results[index] = { index, status: 'rejected', errors: decoded.issues };
-        return;
+        continue;
       }
       const raw = decoded.raw;
       // Too deep, NUL, lone surrogate: refused here, per event, not dead-lettered after a 202.
       const hostile = hostileJsonProblem(raw);
       if (hostile) {
         results[index] = { index, status: 'rejected', errors: [{ path: hostile.path.slice(0, 200), message: hostile.message }] };
-        return;
+        continue;
       }
       const parsed = parseEvent(raw);
       if (!parsed.ok) {
         results[index] = { index, status: 'rejected', errors: parsed.issues };
-        return;
+        continue;
       }
-      const event = toQueuedEvent(parsed.event, raw);
-      const warnings = isCatalogued(event.kind, event.event_type) ? undefined : [`event_type "${event.event_type}" is not in the catalog; it was stored as sent`];
-      valid.push({ index, event, warnings });
-    });
+      events.push(toQueuedEvent(parsed.event, raw));
+      positions.push(index);
+    }
 
-    if (valid.length > 0) {
+    if (events.length > 0) {
       let outcomes: SubmitOutcome[];
       try {
-        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events: valid.map((v) => v.event) }, { sheddable: true });
+        outcomes = await this.producer.submit({ sourceApp, receivedAt: new Date().toISOString(), events }, { sheddable: true });
       } catch (error) {
         // Refused at the last moment by backpressure (see IngestProducer's `refusal`): nothing was queued.
         if (error instanceof AppError) throw this.refused(error, raws.length);
@@ -126,21 +128,33 @@ export class IngestService {
         this.metrics?.rejected('unavailable', raws.length);
         throw new AppError('UNAVAILABLE', 'the event queue is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 5, cause: error });
       }
-      valid.forEach(({ index, event, warnings }, i) => {
+      const acceptedKinds: string[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        const index = positions[i]!;
         const outcome = outcomes[i]!;
-        results[index] =
-          outcome === 'conflict'
-            ? { index, event_id: event.event_id, status: 'conflict', message: 'this event_id was already accepted with different content' }
-            : { index, event_id: event.event_id, status: outcome, ...(warnings ? { warnings } : {}) };
-      });
-      this.metrics?.accepted(valid.filter((_, i) => outcomes[i] === 'accepted').map((v) => v.event.kind));
+        if (outcome === 'conflict') {
+          results[index] = { index, event_id: event.event_id, status: 'conflict', message: 'this event_id was already accepted with different content' };
+          continue;
+        }
+        const result: EventResult = { index, event_id: event.event_id, status: outcome };
+        if (!isCatalogued(event.kind, event.event_type)) result.warnings = [`event_type "${event.event_type}" is not in the catalog; it was stored as sent`];
+        results[index] = result;
+        if (outcome === 'accepted') acceptedKinds.push(event.kind);
+      }
+      this.metrics?.accepted(acceptedKinds);
     }
 
-    const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
-    const accepted = count('accepted');
-    const duplicates = count('duplicate');
-    const conflicts = count('conflict');
-    const invalid = count('rejected');
+    let accepted = 0;
+    let duplicates = 0;
+    let conflicts = 0;
+    let invalid = 0;
+    for (const result of results) {
+      if (result.status === 'accepted') accepted++;
+      else if (result.status === 'duplicate') duplicates++;
+      else if (result.status === 'conflict') conflicts++;
+      else invalid++;
+    }
     this.metrics?.rejected('invalid', invalid);
     this.metrics?.rejected('conflict', conflicts);
     this.metrics?.rejected('duplicate', duplicates);
