@@ -57,6 +57,18 @@ export async function main(): Promise<void> {
     void stop('uncaughtException', 1);
   });
   const supervised = process.env[WORKER_PROCESS_ENV] === 'child' && process.send !== undefined;
+  // Handlers first, before anything starts: a signal that arrived just as the process said it had started
+  // used to meet Node's default action (an exit with the store open, no flush). One during the start is
+  // acted on once the start is over; a second one then means now.
+  let signalled: string | undefined;
+  const onSignal = (name: string) => {
+    if (running) return void stop(name);
+    if (signalled) process.exit(1);
+    signalled = name;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // Ctrl-C reaches a worker process too (one process group): its parent stops it, in order.
+  process.on('SIGINT', () => void (supervised ? undefined : onSignal('SIGINT')));
   if (supervised)
     answerParent(
       () => running,
@@ -81,10 +93,7 @@ export async function main(): Promise<void> {
   }
   // 'auditflow started' means the whole process is up: a worker process reports only its own part.
   logger.info({ roles: config.roles, clickhouse: config.clickhouse.mode }, supervised ? 'worker process started' : 'auditflow started');
-
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  // Ctrl-C reaches a worker process too (one process group): its parent stops it, in order.
-  process.on('SIGINT', () => void (supervised ? undefined : stop('SIGINT')));
+  if (signalled) void stop(signalled);
 }
 
 /** In a worker process: stop when the parent asks or is gone, and send it this process's metrics. */
