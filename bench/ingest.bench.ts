@@ -374,6 +374,8 @@ async function measureBatches(d: Deployment, key: string, probe: ClickHouseProbe
   await poller;
 
   const visiblePerSecond: number[] = [];
+  // In the order the counts were asked for: their answers may arrive out of order.
+  counts.sort((x, y) => x.t - y.t);
   for (let i = 1; i < counts.length; i++) {
     const a = counts[i - 1]!;
     const b = counts[i]!;
