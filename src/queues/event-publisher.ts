@@ -322,10 +322,11 @@ export class EventPublisher {
       }
       // Submitted together, the batches are written as one group, in order.
       await withTimeout(Promise.all(segment.batches.map((b) => this.producer.submit(b))), this.submitTimeoutMs * 5, 'replaying a spool segment');
+      // Counted once the events are in Redis, before the file goes: a reader that sees the segment gone sees it counted.
+      this.options.metrics?.replayed(segment.events, segment.skipped);
       await this.options.spool.remove(segment);
       this.unrecordable = false;
       this.blocked = false;
-      this.options.metrics?.replayed(segment.events, segment.skipped);
       this.options.logger.info({ segment: segment.name, events: segment.events, skipped: segment.skipped }, 'spool segment replayed');
     } catch (error) {
       this.replayDue = false;
