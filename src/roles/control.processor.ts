@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger';
 import { RELAYED_RESULT_TTL_MS, type AnalystQueryRunner } from '../features/analyst/analyst-query-runner';
@@ -7,6 +7,7 @@ import type { ControlJob, ControlResult, IngestJob } from '../queues/queue-names
 import type { DeadLetterRepository } from '../features/ingest/dead-letters/dead-letter.repository';
 import type { RecordedVerification } from '../features/integrity/recorded-verification';
 import type { ReportBuilder } from '../features/reports/report-builder';
+import { unfinishedPeriod } from '../domain/report';
 import type { RetentionJob } from '../features/retention/retention-job';
 import { replayDeadLetters } from '../features/ingest/dead-letters/dead-letter-replay';
 
@@ -27,7 +28,7 @@ export interface ControlDeps {
 
 /** Maintenance commands, run where ClickHouse is: by the worker role, or by the CLI when no worker holds the store. */
 export function createControlProcessor({ analyst, deadLetters, ingestQueue, logger, reader, redis, verifier, reports, retention }: ControlDeps) {
-  return async (job: Job<ControlJob>): Promise<ControlResult> => {
+  return async (job: Job<ControlJob>, token?: string): Promise<ControlResult> => {
     const data = job.data;
     switch (data.type) {
       case 'dlq-replay': {
@@ -46,6 +47,15 @@ export function createControlProcessor({ analyst, deadLetters, ingestQueue, logg
         return { type: 'verify', result };
       }
       case 'report': {
+        // A wall clock stepped forward fires a slot early: the database's clock says whether the period has really ended.
+        const now = await reports.databaseNow();
+        const waitMs = new Date(data.end).getTime() - now.getTime();
+        if (waitMs > 0) {
+          if (data.generatedBy !== 'scheduler' || !token) throw new UnrecoverableError(unfinishedPeriod(new Date(data.start), new Date(data.end), now)!);
+          logger.warn({ type: data.reportType, end: data.end, databaseNow: now.toISOString(), waitMs }, 'scheduled report fired before its period ended on the database clock; delayed until it has');
+          await job.moveToDelayed(Date.now() + waitMs + 1000, token);
+          throw new DelayedError();
+        }
         const { report, created } = await reports.generate(data.reportType, new Date(data.start), new Date(data.end), data.generatedBy, data.apps);
         if (created) logger.info({ id: report.id, type: data.reportType, start: data.start, end: data.end, apps: data.apps }, 'compliance report generated');
         return { type: 'report', id: String(report.id), created };

@@ -99,6 +99,40 @@ describe('compliance reports', () => {
     }
   }, 60_000);
 
+  it('a scheduled slot fired early by a wall clock stepped forward waits until its period has ended on the database clock', async () => {
+    const task = SCHEDULED_TASKS.find((t) => t.name === 'report-daily_security_summary')!;
+    // What a scheduler whose clock runs two days ahead enqueues: a period that has not ended yet.
+    const tick = new Date(Date.now() + 2 * 86_400_000);
+    const period = task.period(tick);
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = createControlQueue(redis, ns.config());
+    try {
+      await enqueueScheduled(queue, task, tick);
+      const jobId = `${task.name}@${period.end.getTime()}`;
+      const job = await eventually(async () => {
+        const j = await queue.getJob(jobId);
+        return j && (await j.getState()) === 'delayed' && j;
+      }, 20_000);
+      // Delayed until the period's end, not failed, and no report made early.
+      expect(job.timestamp + job.delay).toBeGreaterThanOrEqual(period.end.getTime());
+      expect(job.attemptsMade).toBe(0);
+      expect(
+        (await listReports()).filter((r) => r.report_type === 'daily_security_summary' && new Date((r as { report_period_end?: string }).report_period_end ?? 0).getTime() === period.end.getTime()),
+      ).toHaveLength(0);
+      await job.remove();
+      // A job for an unfinished period that no scheduler asked for is refused, not delayed.
+      const manual = await queue.add('report', { type: 'report', reportType: 'daily_security_summary', start: period.start.toISOString(), end: period.end.toISOString(), generatedBy: 'api' });
+      const failed = await eventually(async () => {
+        const j = await queue.getJob(manual.id!);
+        return j && (await j.getState()) === 'failed' && j;
+      }, 20_000);
+      expect(failed.failedReason).toMatch(/has not (started|ended)/);
+    } finally {
+      await queue.close();
+      await redis.quit();
+    }
+  }, 60_000);
+
   it('generates on demand once per period, chains reports, and records submission to an authority', async () => {
     const body = { type: 'weekly_access_review', period_start: '2026-01-01T00:00:00Z', period_end: '2026-01-08T00:00:00Z' };
     const first = await api<ReportMade>(stack.url, 'POST', '/v1/reports', { token: key, body });

@@ -40,6 +40,11 @@ export class ReportBuilder {
     this.runs = new VerificationRunRepository(pg);
   }
 
+  /** Now, on the database's clock (see ReportRepository.databaseNow). */
+  databaseNow(): Promise<Date> {
+    return this.reports.databaseNow();
+  }
+
   async generate(type: ReportType, start: Date, end: Date, generatedBy: string, apps?: readonly string[] | null): Promise<{ report: ReportRow; created: boolean }> {
     const scope = reportScopeApps(apps);
     const existing = await this.reports.find(type, start, end, scope);

@@ -13,6 +13,12 @@ import { scopeOfReport, type ReportRow, type ReportType, type SignedReport } fro
 export class ReportRepository {
   constructor(private readonly pg: Pool) {}
 
+  /** The database's clock: whether a period has ended is judged on it, not on a worker's wall clock that may have stepped. */
+  async databaseNow(): Promise<Date> {
+    const { rows } = await this.pg.query<{ now: Date }>('SELECT now() AS now');
+    return rows[0]!.now;
+  }
+
   /** Lock taken while a report is chained, so two generators cannot both link to the same predecessor. */
   async withChainLock<T>(scope: string[] | null, fn: (lastHash: string) => Promise<T>): Promise<T> {
     const client = await this.pg.connect();

@@ -84,7 +84,9 @@ export function reportsRoutes({ repository: reports, generator, verification, pu
     const body = validate(generateBody, req.body);
     const started = performance.now();
     const [start, end] = [new Date(body.period_start), new Date(body.period_end)];
-    const unfinished = unfinishedPeriod(start, end, new Date());
+    // The earlier of this host's clock and the database's: a clock stepped ahead on either does not make a period final early.
+    const now = new Date(Math.min(Date.now(), (await reports.databaseNow()).getTime()));
+    const unfinished = unfinishedPeriod(start, end, now);
     if (unfinished) throw new AppError('UNPROCESSABLE', unfinished);
     const readable = readableApps(res.locals);
     // A restricted key's report covers its apps unless it names fewer; never more.
