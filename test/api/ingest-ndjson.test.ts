@@ -3,7 +3,8 @@ import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stac
 import { createNamespace, eventually } from '../helpers/test-env';
 
 // NDJSON bodies, one event per line, shaped as Vector's `http` sink (codec json, newline-delimited framing)
-// and Fluent Bit's `http` output (format json_lines) send them with the configs in docs/ingest-formats.md.
+// and Fluent Bit's `http` output (format json_lines) send them with the configs in docs/ingest-formats.md;
+// and Fluent Bit's `format json`, a JSON array of the records, which every Fluent Bit version labels application/json.
 const ns = createNamespace('ingestndjson');
 let stack: Awaited<ReturnType<typeof startStack>>;
 let key: string;
@@ -48,6 +49,17 @@ describe('NDJSON on POST /v1/events', () => {
     expect(auth[0]).toMatchObject({ event_type: 'login_failed', event_status: 'FAILURE', occurred_at: '2026-03-03 09:00:00.000', source_app: 'shipper' });
     const audit = await rowsOf('audit_logs', 'nd-1', 1);
     expect(audit[0]).toMatchObject({ event_type: 'password_reset' });
+  });
+
+  it("Fluent Bit's `format json` (a gzipped JSON array of records, application/json) lands like the same lines as NDJSON", async () => {
+    const records = [
+      { kind: 'auth', event_type: 'login_failed', user_id: 'nd-fb', ip_address: '192.0.2.7', occurred_at: '2026-03-03T11:00:00Z' },
+      { user_id: 'nd-fb', action: 'password_reset', metadata: { ip: '192.0.2.7' }, timestamp: '2026-03-03T11:00:01Z' },
+    ];
+    const res = await postEvents(stack.url, key, gzipSync(JSON.stringify(records)), { raw: true, contentType: 'application/json', headers: { 'content-encoding': 'gzip' } });
+    expect(res.status).toBe(202);
+    expect(await rowsOf('auth_audit_log', 'nd-fb', 1)).toEqual([expect.objectContaining({ event_type: 'login_failed', event_status: 'FAILURE', source_app: 'shipper' })]);
+    expect(await rowsOf('audit_logs', 'nd-fb', 1)).toEqual([expect.objectContaining({ event_type: 'password_reset' })]);
   });
 
   it('a shipper resending the same batch (gzip, CRLF) stores nothing twice, though the lines carry no event_id', async () => {

@@ -35,6 +35,8 @@ if (dir) {
     const onMessage = (message: unknown): void => {
       if (!Array.isArray(message) || message[0] !== CHILD_MESSAGE_END) return;
       process.removeListener('message', onMessage);
+      fs.appendFileSync(file, `${new Date().toISOString()} END received: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
+      process.once('exit', () => fs.appendFileSync(file, `${new Date().toISOString()} exit event\n`));
       setTimeout(() => {
         const live = proc._getActiveHandles().map(describeHandle);
         fs.appendFileSync(file, `${new Date().toISOString()} STILL ALIVE after end: ${JSON.stringify(process.getActiveResourcesInfo())}\n  ${live.join('\n  ')}\n`);
