@@ -135,8 +135,11 @@ const envSchema = z.object({
   WRITER_STALL_MS: int(0, 3_600_000).default(30_000),
   /** /readyz fails while the filesystem of DATA_DIR has less free space than this. */
   DISK_MIN_FREE_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
-  /** How long a client-chosen event_id is remembered in Redis for fast repost and 409 detection. */
-  IDEMPOTENCY_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),
+  /**
+   * A client-chosen event_id is remembered in Redis, for fast repost and 409 detection, for at least
+   * this many minutes and at most twice it (replaces IDEMPOTENCY_TTL_SECONDS, which is no longer read).
+   */
+  IDEMPOTENCY_WINDOW_MINUTES: int(1, 24 * 60).default(10),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
@@ -191,7 +194,7 @@ export type Config = {
   flush: { maxRows: number; maxAgeMs: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
-  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number; writerStallMs: number };
+  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
   /** /readyz's floor for the free space of DATA_DIR's filesystem. */
   diskMinFreeBytes: number;
   /** Where the API's own events wait while Redis is unreachable. */
@@ -263,7 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,
-      idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+      idempotencyWindowMinutes: e.IDEMPOTENCY_WINDOW_MINUTES,
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
       writerStallMs: e.WRITER_STALL_MS,
     },

@@ -60,7 +60,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   backpressure.start();
   const producer = new IngestProducer(queues.ingest, redis, {
     prefix: config.queuePrefix,
-    idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
+    idempotencyWindowMinutes: config.ingest.idempotencyWindowMinutes,
     onJobAdded: (events) => backpressure.noteJobSize(events),
     refusal: (events) => backpressure.admit(events),
   });

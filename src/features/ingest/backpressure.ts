@@ -17,7 +17,7 @@ export interface BackpressureOptions {
   maxMemoryRatio?: number;
   /**
    * What one admitted event is reckoned to add to Redis until the next sample
-   * measures it: its share of the job payload, its idempotency record (~254 B)
+   * measures it: its share of the job payload, its idempotency record (~60 B)
    * and the command buffer it passes through. Default 1 KiB.
    */
   bytesPerEvent?: number;
