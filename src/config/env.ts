@@ -140,6 +140,11 @@ const envSchema = z.object({
    * this many minutes and at most twice it (replaces IDEMPOTENCY_TTL_SECONDS, which is no longer read).
    */
   IDEMPOTENCY_WINDOW_MINUTES: int(1, 24 * 60).default(10),
+  /**
+   * Rows the ClickHouse writer checks an incoming event against: those received up to this many minutes
+   * before it, and, at any age, those with the same occurred_at (README "Exactly once").
+   */
+  WRITER_LOOKBACK_MINUTES: int(1, 7 * 24 * 60).default(30),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
@@ -191,7 +196,7 @@ export type Config = {
   clickhouse: ClickHouseConfig;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
-  flush: { maxRows: number; maxAgeMs: number };
+  flush: { maxRows: number; maxAgeMs: number; lookbackMinutes: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
@@ -260,7 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { mode: 'embedded', path: path.join(dataDir, 'clickhouse'), database: e.CLICKHOUSE_DATABASE },
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
-    flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
+    flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS, lookbackMinutes: e.WRITER_LOOKBACK_MINUTES },
     worker: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
     webhooks: { attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS, allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS },
     ingest: {
