@@ -145,6 +145,8 @@ const envSchema = z.object({
    * before it, and, at any age, those with the same occurred_at (README "Exactly once").
    */
   WRITER_LOOKBACK_MINUTES: int(1, 7 * 24 * 60).default(30),
+  /** While the oldest ingest job waiting for a worker is older than this, ingest answers 429. 0 turns it off. */
+  INGEST_MAX_LAG_MS: int(0, 3_600_000).default(1500),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
@@ -199,7 +201,7 @@ export type Config = {
   flush: { maxRows: number; maxAgeMs: number; lookbackMinutes: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
-  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
+  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; maxLagMs: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
   /** /readyz's floor for the free space of DATA_DIR's filesystem. */
   diskMinFreeBytes: number;
   /** Where the API's own events wait while Redis is unreachable. */
@@ -271,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,
+      maxLagMs: e.INGEST_MAX_LAG_MS,
       idempotencyWindowMinutes: e.IDEMPOTENCY_WINDOW_MINUTES,
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
       writerStallMs: e.WRITER_STALL_MS,
