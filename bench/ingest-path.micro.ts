@@ -132,7 +132,7 @@ async function measure(dist: string): Promise<Figures> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('ingest', { connection: redis, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: false }, streams: { events: { maxLen: 1000 } } });
   let jobs = 0;
-  const producer = new p.producer.IngestProducer(queue as never, redis, { prefix, idempotencyTtlSeconds: 600, onJobAdded: () => jobs++ });
+  const producer = new p.producer.IngestProducer(queue as never, redis, { prefix, idempotencyWindowMinutes: 10, onJobAdded: () => jobs++ });
   const service = new p.service.IngestService(producer, open, metrics);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'auditflow-micro-'));
   try {

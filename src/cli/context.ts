@@ -122,7 +122,7 @@ async function openCliPublisher(config: Config): Promise<{ publisher: EventPubli
     await disconnect();
     throw new Error(`nothing was done: Redis is unreachable and the spool (${config.spool.dir}) is full, so the action could not be audited; retry once Redis is back`);
   }
-  const producer = new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds });
+  const producer = new IngestProducer(ingestQueue, redis, { prefix: config.queuePrefix, idempotencyWindowMinutes: config.ingest.idempotencyWindowMinutes });
   const publisher = new EventPublisher(producer, {
     sourceApp: OWN_SOURCE_APP,
     spool,

@@ -135,8 +135,18 @@ const envSchema = z.object({
   WRITER_STALL_MS: int(0, 3_600_000).default(30_000),
   /** /readyz fails while the filesystem of DATA_DIR has less free space than this. */
   DISK_MIN_FREE_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
-  /** How long a client-chosen event_id is remembered in Redis for fast repost and 409 detection. */
-  IDEMPOTENCY_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),
+  /**
+   * A client-chosen event_id is remembered in Redis, for fast repost and 409 detection, for at least
+   * this many minutes and at most twice it (replaces IDEMPOTENCY_TTL_SECONDS, which is no longer read).
+   */
+  IDEMPOTENCY_WINDOW_MINUTES: int(1, 24 * 60).default(10),
+  /**
+   * Rows the ClickHouse writer checks an incoming event against: those received up to this many minutes
+   * before it, and, at any age, those with the same occurred_at (README "Exactly once").
+   */
+  WRITER_LOOKBACK_MINUTES: int(1, 7 * 24 * 60).default(30),
+  /** While the oldest ingest job waiting for a worker is older than this, ingest answers 429. 0 turns it off. */
+  INGEST_MAX_LAG_MS: int(0, 3_600_000).default(1500),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
@@ -188,10 +198,10 @@ export type Config = {
   clickhouse: ClickHouseConfig;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
-  flush: { maxRows: number; maxAgeMs: number };
+  flush: { maxRows: number; maxAgeMs: number; lookbackMinutes: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
-  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; idempotencyTtlSeconds: number; apiKeyCacheMs: number; writerStallMs: number };
+  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; maxLagMs: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
   /** /readyz's floor for the free space of DATA_DIR's filesystem. */
   diskMinFreeBytes: number;
   /** Where the API's own events wait while Redis is unreachable. */
@@ -257,13 +267,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { mode: 'embedded', path: path.join(dataDir, 'clickhouse'), database: e.CLICKHOUSE_DATABASE },
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
-    flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
+    flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS, lookbackMinutes: e.WRITER_LOOKBACK_MINUTES },
     worker: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
     webhooks: { attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS, allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS },
     ingest: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,
-      idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+      maxLagMs: e.INGEST_MAX_LAG_MS,
+      idempotencyWindowMinutes: e.IDEMPOTENCY_WINDOW_MINUTES,
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
       writerStallMs: e.WRITER_STALL_MS,
     },

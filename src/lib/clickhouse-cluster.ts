@@ -16,8 +16,9 @@
  *     the ADD COLUMN alone on t: a Distributed table has no sorting key.
  *   ALTER TABLE v MODIFY QUERY SELECT … FROM source  → the view on every shard,
  *     reading source_local, as its CREATE.
- *   ALTER TABLE t ADD / MATERIALIZE PROJECTION …  → on t_local only: a projection
- *     belongs to the storage table, and a Distributed table has none.
+ *   ALTER TABLE t ADD / MATERIALIZE PROJECTION …, ADD / MATERIALIZE INDEX …  → on t_local
+ *     only: projections and skip indexes belong to the storage table, and a
+ *     Distributed table has none.
  * A statement of any other shape is refused, so a new migration cannot be
  * silently left out of the cluster variant.
  */
@@ -69,7 +70,7 @@ export function clusterStatements(statement: string, cluster: string): string[] 
     if (sources.length !== 1 || /\bJOIN\b/i.test(change)) throw new Error(`materialized view ${name}: expected one source table`);
     return [`ALTER TABLE ${name} ${on} ${change.replace(/\bFROM (\w+)/, 'FROM $1_local')}`];
   }
-  if (alter && /^(ADD PROJECTION IF NOT EXISTS|MATERIALIZE PROJECTION) /.test(alter[2]!)) {
+  if (alter && /^(ADD PROJECTION IF NOT EXISTS|MATERIALIZE PROJECTION|ADD INDEX IF NOT EXISTS|MATERIALIZE INDEX) /.test(alter[2]!)) {
     const [, name, change] = alter as unknown as [string, string, string];
     return [`ALTER TABLE ${name}_local ${on} ${change}`];
   }

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueuedEvent } from '../domain/event-row';
+import { contentTagHex, IdempotencyRecords, type IdempotencyEntry } from './idempotency-records';
 import type { IngestBatch, IngestJob } from './queue-names';
 
 /** What happened to one event handed to the producer. */
@@ -9,7 +10,10 @@ export type SubmitOutcome = 'accepted' | 'duplicate' | 'conflict';
 export interface IngestProducerOptions {
   /** Redis key namespace (the queue prefix). */
   prefix: string;
-  idempotencyTtlSeconds: number;
+  /** IDEMPOTENCY_WINDOW_MINUTES: a client-chosen event_id is recognised here for at least this long, at most twice it. */
+  idempotencyWindowMinutes: number;
+  /** The idempotency records' clock. Default Date.now; tests move it. */
+  now?: () => number;
   /** Largest job the producer builds; bigger groups are split. */
   maxEventsPerJob?: number;
   /** Told the size of each job added, so backpressure can count the backlog in events. */
@@ -40,24 +44,28 @@ interface Pending {
  * timer adding latency when the API is idle.
  *
  * Idempotency: a client-chosen event_id is remembered per source app (two
- * apps may choose the same id; neither can see or block the other's) with the hash of its
- * content for `idempotencyTtlSeconds`. A repost with the same content is
- * answered `duplicate` and not queued again; the same id with other content
- * is a `conflict`. The record is written only after the job is in Redis, so
- * a failure in between can never make a lost event look already accepted.
- * Past the TTL the ClickHouse writer still drops the repeat: no second row.
+ * apps may choose the same id; neither can see or block the other's) with a
+ * tag of its content, for one to two `idempotencyWindowMinutes`
+ * (IdempotencyRecords). A repost with the same content is answered
+ * `duplicate` and not queued again; the same id with other content is a
+ * `conflict`. The record is written only after the job is in Redis, so a
+ * failure in between can never make a lost event look already accepted.
+ * Past the window the ClickHouse writer still drops the repeat (within its
+ * lookback, or at any age with the same occurred_at): no second row.
  */
 export class IngestProducer {
   private pending: Pending[] = [];
   private flushing = false;
   private readonly maxEventsPerJob: number;
+  private readonly records: IdempotencyRecords;
 
   constructor(
     private readonly queue: Queue<IngestJob>,
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly options: IngestProducerOptions,
   ) {
     this.maxEventsPerJob = options.maxEventsPerJob ?? 5000;
+    this.records = new IdempotencyRecords(redis, { prefix: options.prefix, windowMinutes: options.idempotencyWindowMinutes, now: options.now });
   }
 
   /**
@@ -102,37 +110,43 @@ export class IngestProducer {
     }
   }
 
-  /** App names cannot contain ':' (see the api_keys check), so app and id cannot run into each other. */
-  private idempotencyKey(identity: string): string {
-    return `${this.options.prefix}:idem:${identity}`;
-  }
-
   private async writeGroup(batches: IngestBatch[]): Promise<SubmitOutcome[][]> {
-    const keyed = batches.flatMap((b) => b.events.filter((e) => e.client_event_id).map((e) => identity(b.sourceApp, e)));
-    const known = new Map<string, string>();
-    if (keyed.length > 0) {
-      const stored = await this.redis.mget(keyed.map((id) => this.idempotencyKey(id)));
-      keyed.forEach((id, i) => {
-        const hash = stored[i];
-        if (hash) known.set(id, hash);
-      });
+    const keyed: IdempotencyEntry[] = [];
+    const ids: string[] = [];
+    for (const b of batches) {
+      for (const e of b.events) {
+        if (!e.client_event_id) continue;
+        keyed.push({ sourceApp: b.sourceApp, eventId: e.event_id, contentHash: e.content_hash });
+        ids.push(identity(b.sourceApp, e));
+      }
     }
+    // Content tags of the ids the window holds.
+    const known = new Map<string, string>();
+    for (const [index, tag] of await this.records.lookup(keyed)) known.set(ids[index]!, tag);
 
     const outcomes: SubmitOutcome[][] = [];
     const toQueue: IngestBatch[] = [];
-    const fresh = new Map<string, string>();
+    const fresh = new Map<string, IdempotencyEntry>();
     for (const batch of batches) {
       const batchOutcomes: SubmitOutcome[] = [];
       const events: QueuedEvent[] = [];
       for (const event of batch.events) {
-        const id = identity(batch.sourceApp, event);
-        const seen = event.client_event_id ? (known.get(id) ?? fresh.get(id)) : undefined;
-        if (seen === undefined) {
+        if (!event.client_event_id) {
           events.push(event);
-          if (event.client_event_id) fresh.set(id, event.content_hash);
           batchOutcomes.push('accepted');
+          continue;
+        }
+        const id = identity(batch.sourceApp, event);
+        const tag = known.get(id);
+        const first = fresh.get(id);
+        if (tag !== undefined) {
+          batchOutcomes.push(tag === contentTagHex(event.content_hash) ? 'duplicate' : 'conflict');
+        } else if (first) {
+          batchOutcomes.push(first.contentHash === event.content_hash ? 'duplicate' : 'conflict');
         } else {
-          batchOutcomes.push(seen === event.content_hash ? 'duplicate' : 'conflict');
+          events.push(event);
+          fresh.set(id, { sourceApp: batch.sourceApp, eventId: event.event_id, contentHash: event.content_hash });
+          batchOutcomes.push('accepted');
         }
       }
       outcomes.push(batchOutcomes);
@@ -144,15 +158,9 @@ export class IngestProducer {
     else if (jobs.length > 1) await this.queue.addBulk(jobs.map((data) => ({ name: 'events', data })));
     for (const job of jobs) this.options.onJobAdded?.(job.batches.reduce((n, b) => n + b.events.length, 0));
 
-    if (fresh.size > 0) {
-      const pipeline = this.redis.pipeline();
-      for (const [id, hash] of fresh) {
-        pipeline.set(this.idempotencyKey(id), hash, 'EX', this.options.idempotencyTtlSeconds, 'NX');
-      }
-      // The events are already safe in the queue; a failed record only means a
-      // repost is deduplicated later, by the writer, instead of here.
-      await pipeline.exec().catch(() => undefined);
-    }
+    // The events are already safe in the queue; a failed record only means a
+    // repost is deduplicated later, by the writer, instead of here.
+    await this.records.remember([...fresh.values()]).catch(() => undefined);
     return outcomes;
   }
 }

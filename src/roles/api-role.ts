@@ -53,6 +53,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   if (!writer) metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir) });
   const backpressure = new IngestBackpressure(queues.ingest, redis, {
     maxBacklogEvents: config.ingest.maxQueueBacklog,
+    maxLagMs: config.ingest.maxLagMs,
     writerStallMs: config.ingest.writerStallMs,
     minFreeBytes: config.diskMinFreeBytes,
     ...(writer ? { writerHealth: () => writer.health.snapshot() } : { writerHealthKey: writerHealthKey(config.queuePrefix) }),
@@ -60,7 +61,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   backpressure.start();
   const producer = new IngestProducer(queues.ingest, redis, {
     prefix: config.queuePrefix,
-    idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
+    idempotencyWindowMinutes: config.ingest.idempotencyWindowMinutes,
     onJobAdded: (events) => backpressure.noteJobSize(events),
     refusal: (events) => backpressure.admit(events),
   });

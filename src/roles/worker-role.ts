@@ -44,6 +44,7 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     sealer,
     maxRows: config.flush.maxRows,
     maxAgeMs: config.flush.maxAgeMs,
+    lookbackMinutes: config.flush.lookbackMinutes,
     logger: logger.child({ component: 'clickhouse-writer' }),
     onFlush: (stats) => metrics.flushed(stats),
     // With a shared server several workers may flush one table; embedded, this process is the only writer.

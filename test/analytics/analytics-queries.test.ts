@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse, splitStatements } from '../../src/lib/clickhouse-migrations';
 import { AUTH_EVENT_TYPES, CATALOG_EVENT_TYPES, SECURITY_EVENT_TYPES } from '../../src/schemas/event-catalog';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
-import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
+import { expireIdempotencyWindow } from '../helpers/idempotency';
+import { createNamespace, eventually } from '../helpers/test-env';
 
 /**
  * Every `sql` block of docs/analytics.md, run against events posted through
@@ -448,12 +448,7 @@ describe('docs/analytics.md and the materialized views', () => {
     // A repost of a stored event_id with other content, after the API's idempotency window
     // (simulated by expiring its record), reaches the writer and becomes a dead letter.
     const invoice = audit.find((e) => e.event_type === 'invoice_paid')!;
-    const redis = new Redis(REDIS_URL);
-    try {
-      expect(await redis.del(`${ns.queuePrefix}:idem:${APP}:${String(invoice.event_id)}`)).toBe(1);
-    } finally {
-      await redis.quit();
-    }
+    expect((await expireIdempotencyWindow(ns.queuePrefix, [{ app: APP, eventId: String(invoice.event_id) }])).length).toBe(1);
     expect((await postEvents(stack.url, key, { ...invoice, new_value: { amount: 43 } })).status).toBe(202);
     await eventually(async () => (await queryRows(stack.clickhouse!, `SELECT 1 FROM dead_letter_events WHERE source_app = {app:String}`, { app: APP })).length === 1);
     // auditflow's own api_access events for these posts land too; wait until they have.

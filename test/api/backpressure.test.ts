@@ -121,3 +121,35 @@ it('answers 429, not 503, when Redis is already past its maxmemory: overloaded, 
     await redis.stop();
   }
 }, 60_000);
+
+it('answers 429 with Retry-After while the oldest waiting events are older than INGEST_MAX_LAG_MS, and 202 again once a worker has drained them', async () => {
+  // Its own namespace: the tests above leave jobs in theirs that no worker took.
+  const lag = createNamespace('lagadmission');
+  // No worker at first: what is queued only ages.
+  const stack = await startStack(lag, { ROLE: 'api', INGEST_MAX_LAG_MS: '400' });
+  let worker: Awaited<ReturnType<typeof startStack>> | undefined;
+  try {
+    const key = await createApiKey(lag, 'bp-app5');
+    // A fresh queue is not behind: posts are admitted until the first job has waited 400 ms.
+    const queuedAt = Date.now();
+    expect((await postEvents(stack.url, key, event)).status).toBe(202);
+    const lagging = await eventually(
+      async () => {
+        const res = await postEvents<ErrorBody>(stack.url, key, event);
+        return res.status === 429 && res;
+      },
+      10_000,
+      50,
+    );
+    expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(400);
+    expect(Number(lagging.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(lagging.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/workers are behind/) });
+
+    worker = await startStack(lag, { ROLE: 'worker', FLUSH_MAX_AGE_MS: '100' });
+    await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 30_000, 250);
+  } finally {
+    await worker?.stop();
+    await stack.stop();
+    await lag.cleanup();
+  }
+}, 90_000);

@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { Redis } from 'ioredis';
 import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
-import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
+import { expireIdempotencyWindow } from '../helpers/idempotency';
+import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('tenancy');
 let stack: Awaited<ReturnType<typeof startStack>>;
-let redis: Redis;
 let trustedKey: string;
 
 beforeAll(async () => {
   // Created before the risk worker first reads the trusted apps (it caches them for a few seconds).
   trustedKey = await createApiKey(ns, 'partner-sso', ['ingest'], 'partner-sso', { trustedIpReputation: true });
   stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
-  redis = new Redis(REDIS_URL);
 });
 
 afterAll(async () => {
-  redis?.disconnect();
   await stack?.stop();
   await ns.cleanup();
 });
@@ -62,9 +59,11 @@ describe('source apps as tenants', () => {
     expect((await post(b, 'alice')).status).toBe(409);
 
     // Past the window (records gone), the writer still drops each app's repeat.
-    const records = await redis.keys(`${ns.queuePrefix}:idem:*${eventId}`);
+    const records = await expireIdempotencyWindow(ns.queuePrefix, [
+      { app: 'app-a', eventId },
+      { app: 'app-b', eventId },
+    ]);
     expect(records).toHaveLength(2);
-    await redis.del(...records);
     expect((await post(a, 'alice')).body.events[0]!.status).toBe('accepted');
     expect((await post(b, 'bob')).body.events[0]!.status).toBe('accepted');
     await new Promise((r) => setTimeout(r, 500));

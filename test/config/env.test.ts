@@ -61,6 +61,19 @@ describe('configuration', () => {
     expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES: .*\(got "1000"\)/);
   });
 
+  it('bounds what grows with history: a 10-minute idempotency window, a 30-minute writer lookback, 1.5 s of ingest lag', () => {
+    const config = loadConfig({});
+    expect(config.ingest).toMatchObject({ idempotencyWindowMinutes: 10, maxLagMs: 1500 });
+    expect(config.flush.lookbackMinutes).toBe(30);
+    expect(loadConfig({ IDEMPOTENCY_WINDOW_MINUTES: '2', WRITER_LOOKBACK_MINUTES: '90', INGEST_MAX_LAG_MS: '0' })).toMatchObject({
+      ingest: { idempotencyWindowMinutes: 2, maxLagMs: 0 },
+      flush: { lookbackMinutes: 90 },
+    });
+    expect(() => loadConfig({ IDEMPOTENCY_WINDOW_MINUTES: '0' })).toThrow(/IDEMPOTENCY_WINDOW_MINUTES/);
+    // Replaced by IDEMPOTENCY_WINDOW_MINUTES: still accepted, no longer read.
+    expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '86400' }).ingest.idempotencyWindowMinutes).toBe(10);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });

@@ -43,6 +43,8 @@ export function createNamespace(label: string): TestNamespace {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // Many files run the API with no worker: a queue nobody drains must not start refusing (lag admission, INGEST_MAX_LAG_MS).
+    INGEST_MAX_LAG_MS: '60000',
     ...overrides,
   });
   return {

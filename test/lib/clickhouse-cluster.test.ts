@@ -99,6 +99,15 @@ describe('the cluster variant of the ClickHouse migrations', () => {
       });
     expect((await projections('single_node')).length).toBeGreaterThan(0);
     expect(await projections('shard')).toEqual(await projections('single_node'));
+    // Skip indexes too, in the same order (the order they are declared is the order they apply), the receipt-time one first.
+    const indexes = (db: string) =>
+      queryRows<{ table: string; names: string[] }>(
+        clickhouse,
+        `SELECT replaceRegexpOne(table, '_local$', '') AS table, groupArray(name) AS names FROM system.data_skipping_indices WHERE database = {d:String} GROUP BY table ORDER BY table`,
+        { d: db },
+      );
+    expect((await indexes('single_node')).filter((i) => i.names[0] === 'idx_received_at')).toHaveLength(8);
+    expect(await indexes('shard')).toEqual(await indexes('single_node'));
 
     const single = await columnsOf('single_node');
     expect(single.length).toBeGreaterThan(150);
@@ -118,6 +127,13 @@ describe('the cluster variant of the ClickHouse migrations', () => {
     expect(clusterStatements('ALTER TABLE v MODIFY QUERY SELECT a, count() AS n FROM t GROUP BY a', CLUSTER)).toEqual([
       `ALTER TABLE v ON CLUSTER ${CLUSTER} MODIFY QUERY SELECT a, count() AS n FROM t_local GROUP BY a`,
     ]);
+  });
+
+  it('adds and builds a skip index on the storage table alone', () => {
+    expect(clusterStatements('ALTER TABLE t ADD INDEX IF NOT EXISTS i c TYPE minmax GRANULARITY 1 FIRST', CLUSTER)).toEqual([
+      `ALTER TABLE t_local ON CLUSTER ${CLUSTER} ADD INDEX IF NOT EXISTS i c TYPE minmax GRANULARITY 1 FIRST`,
+    ]);
+    expect(clusterStatements('ALTER TABLE t MATERIALIZE INDEX i', CLUSTER)).toEqual([`ALTER TABLE t_local ON CLUSTER ${CLUSTER} MATERIALIZE INDEX i`]);
   });
 
   it('refuses a statement it has no cluster variant for, instead of leaving it out', () => {

@@ -29,7 +29,7 @@ const batch = () => ({
 
 it('refuses sheddable submissions that were waiting when backpressure closed, and still queues the API’s own events', async () => {
   let shedding = false;
-  const producer = new IngestProducer(queue, redis, { prefix: ns.queuePrefix, idempotencyTtlSeconds: 60, refusal: () => (shedding ? new AppError('RATE_LIMITED', 'full') : null) });
+  const producer = new IngestProducer(queue, redis, { prefix: ns.queuePrefix, idempotencyWindowMinutes: 1, refusal: () => (shedding ? new AppError('RATE_LIMITED', 'full') : null) });
   expect(await producer.submit(batch(), { sheddable: true })).toEqual(['accepted']);
   // Admitted while the pipeline was open; by the time their group is written, it has closed.
   shedding = true;

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import { createLogger } from '../../src/lib/logger';
 import { signUp } from '../helpers/accounts';
 import { countUnique, createApiKey, postEvents, queryRows, startStack, drainIngest } from '../helpers/stack';
-import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
+import { expireIdempotencyWindow } from '../helpers/idempotency';
+import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('hostile');
 /** Every line the server logged, as written. */
@@ -195,9 +195,7 @@ describe('hostile input', () => {
     expect(mixed.body.events[0]).toMatchObject({ status: 'conflict' });
 
     // Past the API's idempotency window (its Redis record gone), the writer still refuses it: a dead letter, not a silent drop.
-    const redis = new Redis(REDIS_URL);
-    await redis.del(`${ns.queuePrefix}:idem:hostile-app:${eventId}`);
-    await redis.quit();
+    await expireIdempotencyWindow(ns.queuePrefix, [{ app: 'hostile-app', eventId }]);
     expect((await postEvents(stack.url, key, { ...first, user_id: 'mallory' })).status).toBe(202);
     const dead = await eventually(async () => {
       const rows = await queryRows<{ error: string }>(stack.clickhouse!, 'SELECT error FROM dead_letter_events WHERE event_id = {id:UUID}', { id: eventId });

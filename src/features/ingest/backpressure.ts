@@ -9,6 +9,12 @@ export interface BackpressureOptions {
   /** Waiting + delayed ingest jobs' events above which new events are refused with 429. */
   maxBacklogEvents: number;
   /**
+   * Refuse new events (429) while the oldest ingest job waiting for a worker
+   * is older than this (INGEST_MAX_LAG_MS): the workers are behind, and what
+   * is accepted now would only wait longer. 0 or unset: never.
+   */
+  maxLagMs?: number;
+  /**
    * Refuse new events once Redis uses this share of its maxmemory (when one
    * is set). Default 0.75: the rest is headroom for writes that no ingest
    * check gates, the workers' own (BullMQ moving jobs, the risk worker's
@@ -17,7 +23,7 @@ export interface BackpressureOptions {
   maxMemoryRatio?: number;
   /**
    * What one admitted event is reckoned to add to Redis until the next sample
-   * measures it: its share of the job payload, its idempotency record (~254 B)
+   * measures it: its share of the job payload, its idempotency record (~60 B)
    * and the command buffer it passes through. Default 1 KiB.
    */
   bytesPerEvent?: number;
@@ -46,10 +52,17 @@ const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event 
 
 const FULL: PipelineState = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
+/** The enqueue time of the job a worker takes next: BullMQ pushes new jobs at the head of `wait` and workers take them from its tail. */
+const OLDEST_WAITING = `
+local id = redis.call('LINDEX', KEYS[1], -1)
+if not id then return false end
+return redis.call('HGET', ARGV[1] .. id, 'timestamp')`;
+
 /**
- * Samples the ingest queue's backlog and Redis memory in the background, so
- * the request path can shed load (429) before Redis runs out of memory,
- * without a Redis round trip per request.
+ * Samples the ingest queue's backlog, the age of its oldest waiting job and
+ * Redis memory in the background, so the request path can shed load (429)
+ * before Redis runs out of memory or the workers fall far behind, without a
+ * Redis round trip per request.
  *
  * Between two samples, every batch the producer is about to write is
  * counted against the memory left (`admit`): under a flood, hundreds of
@@ -136,10 +149,11 @@ export class IngestBackpressure {
     const mark = this.admittedTotal;
     // INFO is answered even over maxmemory; the job counts are a script, which Redis then refuses.
     const key = this.options.writerHealth ? undefined : this.options.writerHealthKey;
-    const [info, counts, writer] = await Promise.allSettled([
+    const [info, counts, writer, oldest] = await Promise.allSettled([
       this.redis.info('memory'),
       this.queue.getJobCounts('waiting', 'delayed', 'prioritized'),
       key ? this.redis.get(key) : Promise.resolve(null),
+      this.options.maxLagMs ? this.redis.eval(OLDEST_WAITING, 1, this.queue.keys.wait!, this.queue.toKey('')) : Promise.resolve(null),
     ]);
     // No key (no worker has published for 10 s): nothing is known against the store.
     if (writer.status === 'fulfilled') this.remoteWriter = writer.value ? (JSON.parse(writer.value) as WriterHealthState) : null;
@@ -159,7 +173,11 @@ export class IngestBackpressure {
     } else {
       const c = counts.value;
       const backlog = ((c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0)) * this.eventsPerJob;
-      this.current = backlog > this.options.maxBacklogEvents ? { state: 'saturated', reason: 'the ingest backlog is full', retryAfterSeconds: 2 } : { state: 'ok' };
+      const lagMs = oldest.status === 'fulfilled' && oldest.value ? Date.now() - Number(oldest.value) : 0;
+      if (backlog > this.options.maxBacklogEvents) this.current = { state: 'saturated', reason: 'the ingest backlog is full', retryAfterSeconds: 2 };
+      else if (this.options.maxLagMs && lagMs > this.options.maxLagMs) {
+        this.current = { state: 'saturated', reason: `the workers are behind (the oldest waiting events were queued ${Math.round(lagMs / 1000)} s ago)`, retryAfterSeconds: 2 };
+      } else this.current = { state: 'ok' };
     }
   }
 }

@@ -7,13 +7,15 @@ import { EVENT_TABLES } from '../../../schemas/event';
 import type { ChainSealer } from '../../integrity/chain-sealer';
 import { WriterHealth } from './writer-health';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
-import { UUID_PATTERN } from '../../../schemas/fields';
+import { storedRowsQueries } from './stored-rows-query';
 
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows. Default 10 000. */
   maxRows: number;
   /** Flush a table when its oldest row has waited this long. Default 500 ms (FLUSH_MAX_AGE_MS). */
   maxAgeMs: number;
+  /** How far back, in receipt time, a flush looks for copies of its rows (WRITER_LOOKBACK_MINUTES). Default 30. */
+  lookbackMinutes?: number;
   logger: Logger;
   /** Serialises check-then-insert per table across processes (needed with a shared ClickHouse server). */
   lock?: RedisLock;
@@ -47,8 +49,12 @@ interface TableBuffer {
  * reposts an event_id after the API's idempotency window. Each flush
  * therefore, under a per-table lock:
  *   1. drops repeats inside the batch;
- *   2. asks ClickHouse which (source_app, event_id) pairs it already holds (a
- *      bloom-filter skip index on event_id keeps this cheap) and drops those;
+ *   2. asks ClickHouse which (source_app, event_id) pairs it already holds
+ *      among the rows received within `lookbackMinutes` before them, or
+ *      carrying the same occurred_at at any age (storedRowsQueries), and
+ *      drops those: the minmax index on received_at, the month partitions
+ *      and the bloom-filter index on event_id keep the cost with the load,
+ *      not the table's size;
  *   3. inserts the rest with `insert_deduplication_token` = hash of the ids,
  *      so if the INSERT succeeded but its answer was lost, the retry of the
  *      same block is discarded by ClickHouse itself
@@ -188,22 +194,11 @@ export class ClickHouseWriter {
     });
   }
 
-  /** Identity (see rowIdentity) → content_hash of the given rows that the table already holds. */
+  /** Identity (see rowIdentity) → content_hash of the given rows that the table holds, within the lookback (storedRowsQueries). */
   private async storedHashes(table: string, rows: ClickHouseRow[]): Promise<Map<string, string>> {
-    const ids = [...new Set(rows.map((r) => String(r.event_id)))];
     const found = new Map<string, string>();
-    // The ids are spliced as literals rather than bound: thousands of bound
-    // values would overflow the URL of an HTTP request. Each one is checked
-    // against the UUID pattern first, so nothing but hex and dashes gets in.
-    // 5000 ids keep the statement under ClickHouse's default max_query_size (256 KiB).
-    for (let start = 0; start < ids.length; start += 5000) {
-      const chunk = ids.slice(start, start + 5000).filter((id) => UUID_PATTERN.test(id));
-      if (chunk.length === 0) continue;
-      const result = await this.clickhouse.query({
-        // Only the ids are spliced; the app is read back, never put into the SQL.
-        query: `SELECT source_app AS app, toString(event_id) AS id, any(content_hash) AS hash FROM ${table} WHERE event_id IN (${chunk.map((id) => `'${id}'`).join(',')}) GROUP BY source_app, event_id`,
-        format: 'JSONEachRow',
-      });
+    for (const query of storedRowsQueries(table, rows, (this.options.lookbackMinutes ?? 30) * 60_000)) {
+      const result = await this.clickhouse.query({ query, format: 'JSONEachRow' });
       for (const row of await result.json<{ app: string; id: string; hash: string }>()) found.set(rowIdentity({ source_app: row.app, event_id: row.id }), row.hash);
     }
     return found;
