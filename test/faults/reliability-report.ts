@@ -59,7 +59,7 @@ const REDIS_PERSISTENCE = [
 const REDIS_MEMORY = [
   '### Redis memory: idempotency records',
   '',
-  '- Each event with a client-chosen event_id leaves an idempotency record for one to two `IDEMPOTENCY_WINDOW_MINUTES` (default 10): a field of a Redis hash per app and window (`<prefix>:idem:<app>:<window start>`), a 52-bit fingerprint of (source_app, event_id) → a short content tag. Measured with `bench/idempotency-memory.bench.ts` (1,000,000 records): **56.4 B each by `MEMORY USAGE`, 64.8 B by the growth of `used_memory`**, against ~254 B for the earlier one-key-per-event layout kept for 24 h.',
+  '- Each event with a client-chosen event_id leaves an idempotency record for one to two `IDEMPOTENCY_WINDOW_MINUTES` (default 10): a field of a Redis hash per app and window (`<prefix>:idem:<app>:<window start>`), a 64-bit fingerprint of (source_app, event_id) → a short content tag. Measured with `bench/idempotency-memory.bench.ts` (1,000,000 records): **56.4 B each by `MEMORY USAGE`, 64.8 B by the growth of `used_memory`**, against ~254 B for the earlier one-key-per-event layout kept for 24 h.',
   '- Sizing: rate × 2 windows × ~65 B, whatever the history: ~390 MB at 5,000 events/s with the default 10-minute window, and it stops growing after 20 minutes. Past the window the writer still drops a repost by (source_app, event_id) (README "Exactly once"), and a reuse with other content goes to dead letters as a conflict instead of a 409.',
 ];
 
