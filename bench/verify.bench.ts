@@ -4,7 +4,8 @@
  * runs the verifier three times and reports rows/s (median) and the heap
  * high-water mark, which must not grow with N (verification reads in pages).
  *
- * Knob: BENCH_VERIFY_ROWS [200000]. Run node with --expose-gc for a clean heap baseline.
+ * Knobs: BENCH_VERIFY_ROWS [200000]; BENCH_KEEP_DIR=1 keeps the chDB store (its path is printed) to time queries on it.
+ * Run node with --expose-gc for a clean heap baseline.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
     await admin.end();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP_DIR) fs.rmSync(dir, { recursive: true, force: true });
+    else process.stdout.write(`kept ${dir}\n`);
   }
 }
 

@@ -6,6 +6,8 @@ import type { KeyRing } from '../../lib/key-ring';
 import { EVENT_TABLES } from '../../schemas/event';
 import { ChainReader, sealPages } from './chain-reader';
 import { PruneRecordRepository } from './prune-record.repository';
+import { SealDigestQuery } from './seal-digest-query';
+import { digestHolds } from '../../domain/seal-digest';
 import type { SealRepository } from './seal.repository';
 
 export type { BreakKind, ChainBreak } from '../../domain/chain-check';
@@ -24,6 +26,18 @@ export interface VerifyRange {
   to?: Date;
 }
 
+/** Where a table's check has got to: the last seal checked and the number the next must have. */
+interface ChainPosition {
+  previous: Seal | null;
+  expectedSeq: number | null;
+}
+
+/**
+ * Rows per digest query (the fast path). Only one row per seal comes back,
+ * so this bounds ClickHouse's work per query, not the memory here.
+ */
+const DIGEST_PAGE_ROWS = 200_000;
+
 class Broken extends Error {
   constructor(readonly chainBreak: ChainBreak) {
     super(chainBreak.detail);
@@ -39,6 +53,7 @@ class Broken extends Error {
  */
 export class IntegrityVerifier {
   private readonly chain: ChainReader;
+  private readonly digests: SealDigestQuery;
   private readonly prunes: PruneRecordRepository;
 
   constructor(
@@ -49,6 +64,7 @@ export class IntegrityVerifier {
     private readonly pgSeals?: SealRepository,
   ) {
     this.chain = new ChainReader(clickhouse);
+    this.digests = new SealDigestQuery(clickhouse);
     this.prunes = new PruneRecordRepository(clickhouse);
   }
 
@@ -76,46 +92,23 @@ export class IntegrityVerifier {
       const pgFinal = this.pgSeals ? new Map((await this.pgSeals.finalSeals(table)).map((s) => [s.seq, s])) : undefined;
       const pgSnapshot = pgFinal && [...pgFinal.keys()];
       const prunedUpTo = await this.prunedUpTo(table);
-      let previous: Seal | null = range.from ? await this.chain.sealBefore(table, range.from) : null;
-      let expectedSeq = previous ? previous.seq + 1 : range.from ? null : 1;
+      const previous: Seal | null = range.from ? await this.chain.sealBefore(table, range.from) : null;
+      const chain: ChainPosition = { previous, expectedSeq: previous ? previous.seq + 1 : range.from ? null : 1 };
       for (let afterSeq = previous?.seq ?? 0; ; ) {
         const seals = await this.chain.seals(table, afterSeq, range);
         if (seals.length === 0) break;
-        for (const page of sealPages(seals)) {
+        for (const page of sealPages(seals, DIGEST_PAGE_ROWS)) {
           // Finalizing copies a seal to ClickHouse, then marks it final in PostgreSQL: a seal that
           // became final, or is between the two steps, after pgFinal was read is the writer's too.
           const unlisted = pgFinal && page.find((seal) => !pgFinal.has(seal.seq));
           if (unlisted) for (const s of await this.pgSeals!.recorded(table, unlisted.seq)) pgFinal.set(s.seq, s);
-          let k = -1;
-          let check: SealRowsCheck | null = null;
-          // Closes the current seal (if any) and opens the next one of the page.
-          const next = (): void => {
-            if (check) this.endSeal(page[k]!, check, prunedUpTo, result);
-            const seal = page[++k]!;
-            if (expectedSeq !== null && seal.seq !== expectedSeq) {
-              throw new Broken({ kind: 'seal_missing', table, seal_seq: expectedSeq, event_id: null, detail: `seal ${expectedSeq} is missing (next is ${seal.seq})` });
-            }
-            this.checkSeal(table, seal, previous, pgFinal);
-            previous = seal;
-            expectedSeq = seal.seq + 1;
-            check = new SealRowsCheck(table, seal);
-          };
-          next();
-          for await (const { row } of this.chain.rows(table, page[0]!.seq, page[page.length - 1]!.seq)) {
-            while (row.seal_seq > page[k]!.seq && k < page.length - 1) next();
-            if (row.seal_seq !== page[k]!.seq) {
-              throw new Broken({ kind: 'row_inserted', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which does not exist` });
-            }
-            const broken = check!.add(row);
-            if (broken) throw new Broken(broken);
-          }
-          while (k < page.length - 1) next();
-          this.endSeal(page[k]!, check!, prunedUpTo, result);
+          if (await this.checkPageByDigest(table, page, chain, pgFinal, prunedUpTo, result)) continue;
+          for (const part of sealPages(page)) await this.checkPageRowByRow(table, part, chain, pgFinal, prunedUpTo, result);
         }
         afterSeq = seals[seals.length - 1]!.seq;
       }
       if (pgSnapshot && !range.from && !range.to) {
-        const lastChecked = previous?.seq ?? 0;
+        const lastChecked = chain.previous?.seq ?? 0;
         // The seals final when verification began, which ClickHouse held before they were final.
         const missing = [...pgSnapshot].filter((seq) => seq > lastChecked).sort((a, b) => a - b)[0];
         if (missing !== undefined) {
@@ -128,6 +121,63 @@ export class IntegrityVerifier {
       result.first_break = error.chainBreak;
     }
     return result;
+  }
+
+  /**
+   * The fast path: ClickHouse sums up each seal's rows (SealDigestQuery) and
+   * only the seals themselves are checked here. False, with nothing checked
+   * or counted, when any seal's rows do not add up: the caller then checks
+   * the page row by row, which names what broke.
+   */
+  private async checkPageByDigest(table: string, page: Seal[], chain: ChainPosition, pgFinal: Map<number, Seal> | undefined, prunedUpTo: number, result: TableVerification): Promise<boolean> {
+    const digests = await this.digests.digests(table, page[0]!.seq, page[page.length - 1]!.seq);
+    const inPage = new Set(page.map((seal) => seal.seq));
+    if ([...digests.keys()].some((seq) => !inPage.has(seq))) return false;
+    for (const seal of page) {
+      const digest = digests.get(seal.seq);
+      // No rows at all: fine only where a signed retention prune removed them.
+      if (digest ? !digestHolds(seal, digest) : seal.seq > prunedUpTo || seal.row_count === 0) return false;
+    }
+    for (const seal of page) {
+      this.openSeal(table, seal, chain, pgFinal);
+      result.seals++;
+      result.rows += digests.get(seal.seq)?.rows ?? 0;
+    }
+    return true;
+  }
+
+  /** The authority: every row of the page's seals read back and checked one at a time, in chain order. */
+  private async checkPageRowByRow(table: string, page: Seal[], chain: ChainPosition, pgFinal: Map<number, Seal> | undefined, prunedUpTo: number, result: TableVerification): Promise<void> {
+    let k = -1;
+    let check: SealRowsCheck | null = null;
+    // Closes the current seal (if any) and opens the next one of the page.
+    const next = (): void => {
+      if (check) this.endSeal(page[k]!, check, prunedUpTo, result);
+      const seal = page[++k]!;
+      this.openSeal(table, seal, chain, pgFinal);
+      check = new SealRowsCheck(table, seal);
+    };
+    next();
+    for await (const { row } of this.chain.rows(table, page[0]!.seq, page[page.length - 1]!.seq)) {
+      while (row.seal_seq > page[k]!.seq && k < page.length - 1) next();
+      if (row.seal_seq !== page[k]!.seq) {
+        throw new Broken({ kind: 'row_inserted', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} names seal ${row.seal_seq}, which does not exist` });
+      }
+      const broken = check!.add(row);
+      if (broken) throw new Broken(broken);
+    }
+    while (k < page.length - 1) next();
+    this.endSeal(page[k]!, check!, prunedUpTo, result);
+  }
+
+  /** A seal in chain order: the next number, and sound on its own and as the writer recorded it. */
+  private openSeal(table: string, seal: Seal, chain: ChainPosition, pgFinal: Map<number, Seal> | undefined): void {
+    if (chain.expectedSeq !== null && seal.seq !== chain.expectedSeq) {
+      throw new Broken({ kind: 'seal_missing', table, seal_seq: chain.expectedSeq, event_id: null, detail: `seal ${chain.expectedSeq} is missing (next is ${seal.seq})` });
+    }
+    this.checkSeal(table, seal, chain.previous, pgFinal);
+    chain.previous = seal;
+    chain.expectedSeq = seal.seq + 1;
   }
 
   private checkSeal(table: string, seal: Seal, previous: Seal | null, pgFinal?: Map<number, Seal>): void {
