@@ -147,6 +147,11 @@ const envSchema = z.object({
   WRITER_LOOKBACK_MINUTES: int(1, 7 * 24 * 60).default(30),
   /** While the oldest ingest job waiting for a worker is older than this, ingest answers 429. 0 turns it off. */
   INGEST_MAX_LAG_MS: int(0, 3_600_000).default(1500),
+  /**
+   * While an API process's event loop is busy more than this share of the time (percent), its ingest refuses
+   * a share of new posts (429, before reading the body), halved each busy 100 ms. 0 turns it off.
+   */
+  INGEST_MAX_BUSY_PERCENT: int(0, 100).default(95),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
@@ -201,7 +206,7 @@ export type Config = {
   flush: { maxRows: number; maxAgeMs: number; lookbackMinutes: number };
   worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
-  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; maxLagMs: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
+  ingest: { bodyLimitBytes: number; maxQueueBacklog: number; maxLagMs: number; maxBusyPercent: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
   /** /readyz's floor for the free space of DATA_DIR's filesystem. */
   diskMinFreeBytes: number;
   /** Where the API's own events wait while Redis is unreachable. */
@@ -274,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxQueueBacklog: e.MAX_QUEUE_BACKLOG,
       maxLagMs: e.INGEST_MAX_LAG_MS,
+      maxBusyPercent: e.INGEST_MAX_BUSY_PERCENT,
       idempotencyWindowMinutes: e.IDEMPOTENCY_WINDOW_MINUTES,
       apiKeyCacheMs: e.API_KEY_CACHE_MS,
       writerStallMs: e.WRITER_STALL_MS,

@@ -54,6 +54,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   const backpressure = new IngestBackpressure(queues.ingest, redis, {
     maxBacklogEvents: config.ingest.maxQueueBacklog,
     maxLagMs: config.ingest.maxLagMs,
+    maxBusyPercent: config.ingest.maxBusyPercent,
     writerStallMs: config.ingest.writerStallMs,
     minFreeBytes: config.diskMinFreeBytes,
     ...(writer ? { writerHealth: () => writer.health.snapshot() } : { writerHealthKey: writerHealthKey(config.queuePrefix) }),

@@ -153,3 +153,32 @@ it('answers 429 with Retry-After while the oldest waiting events are older than 
     await lag.cleanup();
   }
 }, 90_000);
+
+it('answers 429 before reading the body while the API process has no idle time (INGEST_MAX_BUSY_PERCENT), and 202 once it has', async () => {
+  const busy = createNamespace('busyadmission');
+  const stack = await startStack(busy, { ROLE: 'api', INGEST_MAX_BUSY_PERCENT: '60' });
+  // Keeps this process's event loop ~90 % busy, as a flood of posts would.
+  const spin = setInterval(() => {
+    const until = performance.now() + 90;
+    while (performance.now() < until);
+  }, 10);
+  try {
+    const key = await createApiKey(busy, 'bp-app6');
+    const shed = await eventually(
+      async () => {
+        const res = await postEvents<ErrorBody>(stack.url, key, event);
+        return res.status === 429 && res;
+      },
+      10_000,
+      0,
+    );
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect(shed.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/API process is saturated/) });
+    clearInterval(spin);
+    await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 10_000, 100);
+  } finally {
+    clearInterval(spin);
+    await stack.stop();
+    await busy.cleanup();
+  }
+}, 60_000);

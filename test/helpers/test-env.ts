@@ -45,6 +45,8 @@ export function createNamespace(label: string): TestNamespace {
     LOG_LEVEL: 'warn',
     // Many files run the API with no worker: a queue nobody drains must not start refusing (lag admission, INGEST_MAX_LAG_MS).
     INGEST_MAX_LAG_MS: '60000',
+    // Jest runs the API in the test's own process, busy with the test itself: no shedding on that (INGEST_MAX_BUSY_PERCENT).
+    INGEST_MAX_BUSY_PERCENT: '0',
     ...overrides,
   });
   return {

@@ -1,3 +1,4 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors/app-error';
@@ -14,6 +15,15 @@ export interface BackpressureOptions {
    * is accepted now would only wait longer. 0 or unset: never.
    */
   maxLagMs?: number;
+  /**
+   * Refuse a share of new posts (429) while this process's event loop is
+   * busy more than this percentage of the time (INGEST_MAX_BUSY_PERCENT):
+   * the API itself is then the bottleneck, and every post it takes on makes
+   * every answer later. The share adapts (see sampleEventLoop), so the API
+   * keeps taking what it can handle. The refusal comes before the body is
+   * read, so it stays cheap however hard the flood. 0 or unset: never.
+   */
+  maxBusyPercent?: number;
   /**
    * Refuse new events once Redis uses this share of its maxmemory (when one
    * is set). Default 0.75: the rest is headroom for writes that no ingest
@@ -50,6 +60,8 @@ export function isRedisOutOfMemory(error: unknown): boolean {
 
 const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event store cannot be written (its disk is full, or every write fails)', retryAfterSeconds: 10 };
 
+const BUSY: PipelineState = { state: 'saturated', reason: 'this API process is saturated (its event loop has no idle time to spare)', retryAfterSeconds: 1 };
+
 const FULL: PipelineState = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
 /** The enqueue time of the job a worker takes next: BullMQ pushes new jobs at the head of `wait` and workers take them from its tail. */
@@ -84,6 +96,10 @@ export class IngestBackpressure {
   private markBefore = 0;
   /** The writer's state as last read from Redis (other roles). */
   private remoteWriter: WriterHealthState | null = null;
+  /** The event loop's use at the last sample, and the share of new posts admitted while it is too busy. */
+  private loop: EventLoopUtilization = performance.eventLoopUtilization();
+  private admittedShare = 1;
+  private busySamples = 0;
 
   constructor(
     private readonly queue: Queue,
@@ -117,7 +133,9 @@ export class IngestBackpressure {
 
   /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */
   refusal(): AppError | null {
-    return toRefusal(this.state());
+    const pipeline = this.state();
+    if (pipeline.state === 'ok' && this.admittedShare < 1 && Math.random() >= this.admittedShare) return toRefusal(BUSY);
+    return toRefusal(pipeline);
   }
 
   /**
@@ -145,7 +163,28 @@ export class IngestBackpressure {
     return this.max > 0 && (this.used + unmeasured + extraBytes) / this.max > (this.options.maxMemoryRatio ?? 0.75);
   }
 
+  /**
+   * The share of new posts to admit, from how busy the event loop was since
+   * the last sample: halved after each busy interval from the second in a
+   * row on (one busy interval is a burst, such as start-up, not a flood),
+   * down to 1 in 20, and raised by a tenth after each one with time to
+   * spare. Refusing every post while busy would not do: answering a flood's
+   * refusals keeps the loop busy by itself, and the API would then take
+   * almost nothing.
+   */
+  private sampleEventLoop(): void {
+    const max = this.options.maxBusyPercent ?? 0;
+    if (max <= 0) return;
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, this.loop).utilization * 100;
+    this.loop = now;
+    this.busySamples = busy > max ? this.busySamples + 1 : 0;
+    if (this.busySamples >= 2) this.admittedShare = Math.max(0.05, this.admittedShare / 2);
+    else if (this.busySamples === 0) this.admittedShare = Math.min(1, this.admittedShare + 0.1);
+  }
+
   private async sample(): Promise<void> {
+    this.sampleEventLoop();
     const mark = this.admittedTotal;
     // INFO is answered even over maxmemory; the job counts are a script, which Redis then refuses.
     const key = this.options.writerHealth ? undefined : this.options.writerHealthKey;
