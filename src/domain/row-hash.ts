@@ -55,8 +55,30 @@ export function normalizeForHash(value: unknown): unknown {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-/** SHA-256 of a row's canonical content, bound to its table. */
+/**
+ * SHA-256 of a row's canonical content, bound to its table: canonicalJson of
+ * `{ $table, ...each hashed column normalized }`. Written out by hand, as the
+ * writer and the verifier's fallback run it for every row: the columns are
+ * already in canonical order ('$table' sorts first), so the text is built in
+ * one pass, and only object values go through normalizeForHash.
+ * `test/unit/row-hash.test.ts` holds it to the plain definition.
+ */
 export function rowHash(table: string, row: Record<string, unknown>): string {
+  const columns = HASHED_COLUMNS.get(table);
+  if (!columns) throw new Error(`no hash columns for table ${table}`);
+  let text = `{"$table":${JSON.stringify(table)}`;
+  for (const column of columns) {
+    const raw = row[column];
+    if (raw === null || raw === undefined) continue;
+    const value = typeof raw === 'object' ? normalizeForHash(raw) : raw;
+    if (value === undefined) continue;
+    text += `,${JSON.stringify(column)}:${canonicalJson(value)}`;
+  }
+  return sha256Hex(`${text}}`);
+}
+
+/** rowHash as defined: the canonical JSON of the content object. The fast version above must agree with it. */
+export function rowHashByDefinition(table: string, row: Record<string, unknown>): string {
   const columns = HASHED_COLUMNS.get(table);
   if (!columns) throw new Error(`no hash columns for table ${table}`);
   const content: Record<string, unknown> = { $table: table };
