@@ -146,9 +146,9 @@ const envSchema = z.object({
    */
   WRITER_LOOKBACK_MINUTES: int(1, 7 * 24 * 60).default(30),
   /** While the oldest ingest job waiting for a worker is older than this, ingest answers 429. 0 turns it off. */
-  INGEST_MAX_LAG_MS: int(0, 3_600_000).default(1500),
+  INGEST_MAX_LAG_MS: int(0, 3_600_000).default(1000),
   /**
-   * While an API process's event loop is busy more than this share of the time (percent), its ingest refuses
+   * While an API process's event loop is busy more than this share of the time (percent) and 64 posts are in flight in it, its ingest refuses
    * a share of new posts (429, before reading the body), halved each busy 100 ms. 0 turns it off.
    */
   INGEST_MAX_BUSY_PERCENT: int(0, 100).default(95),

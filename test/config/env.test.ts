@@ -61,9 +61,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES: .*\(got "1000"\)/);
   });
 
-  it('bounds what grows with history: a 10-minute idempotency window, a 30-minute writer lookback, 1.5 s of ingest lag', () => {
+  it('bounds what grows with history: a 10-minute idempotency window, a 30-minute writer lookback, 1 s of ingest lag, busy admission at 95 %', () => {
     const config = loadConfig({});
-    expect(config.ingest).toMatchObject({ idempotencyWindowMinutes: 10, maxLagMs: 1500 });
+    expect(config.ingest).toMatchObject({ idempotencyWindowMinutes: 10, maxLagMs: 1000, maxBusyPercent: 95 });
     expect(config.flush.lookbackMinutes).toBe(30);
     expect(loadConfig({ IDEMPOTENCY_WINDOW_MINUTES: '2', WRITER_LOOKBACK_MINUTES: '90', INGEST_MAX_LAG_MS: '0' })).toMatchObject({
       ingest: { idempotencyWindowMinutes: 2, maxLagMs: 0 },

@@ -375,7 +375,7 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
   // Admission at the product's defaults (lag and a busy event loop), which test namespaces turn off: a flood
   // is what they are for. Without them the API takes posts until its own CPU is the limit, and the
   // clients, on the same two cores, could offer only ~3× what the pipeline sustains.
-  const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api', INGEST_MAX_LAG_MS: '1500', INGEST_MAX_BUSY_PERCENT: '95' }));
+  const server = await spawnAuditflow(ns.env({ REDIS_URL: redisUrl, ROLE: 'api', INGEST_MAX_LAG_MS: '1000', INGEST_MAX_BUSY_PERCENT: '95' }));
   const floodMs = 30_000;
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
@@ -414,7 +414,7 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     peakMemory = 0;
     // The flood: several processes, so the load is not capped by one event loop; 250-event posts.
     const processes = 3;
-    const concurrency = 64;
+    const concurrency = 128;
     const eventsPerPost = 250;
     const floodStart = clock();
     const flood = await runLoadProcesses(processes, { port: server.port!, key, concurrency, durationMs: floodMs, eventsPerPost });

@@ -8,8 +8,9 @@ import type { IngestService } from './ingest.service';
 
 export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLimitBytes: number): Router {
   const router = Router();
-  const admit = (_req: Request, _res: Response, next: NextFunction) => {
+  const admit = (_req: Request, res: Response, next: NextFunction) => {
     ingest.admit();
+    res.once('close', ingest.enter());
     next();
   };
   const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true }));

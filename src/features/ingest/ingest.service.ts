@@ -50,6 +50,11 @@ export class IngestService {
     this.refuseWhileShedding(1);
   }
 
+  /** Counts an admitted post as in flight until `release` (see IngestBackpressure.enter). */
+  enter(): () => void {
+    return this.backpressure.enter();
+  }
+
   /**
    * Throws 413 beyond MAX_EVENTS_PER_REQUEST. Format decoders call it as soon
    * as they know how many events a body holds, before decoding each one: a
