@@ -1,5 +1,6 @@
 import { digestHolds, type SealDigest } from '../../src/domain/seal-digest';
 import { columnJsonExpression } from '../../src/features/integrity/seal-digest-query';
+import { jsonTextExpression, MAX_BUILT_PATHS } from '../../src/features/integrity/json-text-expression';
 import { auditRow, newKey, sealedChain } from './support/sealed-chain';
 
 const key = newKey();
@@ -39,7 +40,7 @@ describe('columnJsonExpression', () => {
   it('leaves out what normalizeForHash leaves out: NULL, an empty map, a JSON value with no path', () => {
     expect(columnJsonExpression('reason', 'Nullable(String)')).toMatch(/^if\(isNull\(`reason`\), '', /);
     expect(columnJsonExpression('risk_factors', 'Map(LowCardinality(String), UInt8)')).toMatch(/^if\(empty\(`risk_factors`\), '', .*mapSort/);
-    expect(columnJsonExpression('metadata', 'Nullable(JSON)')).toMatch(/^if\(empty\(JSONAllPaths\(`metadata`\)\), '', /);
+    expect(columnJsonExpression('metadata', 'Nullable(JSON)')).toContain("= '{}', '', ");
   });
 
   it('prints numbers and booleans bare and everything else as a JSON string', () => {
@@ -47,5 +48,24 @@ describe('columnJsonExpression', () => {
     expect(columnJsonExpression('is_resolved', 'Bool')).toContain('toString(`is_resolved`)');
     expect(columnJsonExpression('event_id', 'UUID')).toContain('toJSONString(toString(`event_id`))');
     expect(columnJsonExpression('occurred_at', "DateTime64(3, 'UTC')")).toContain('toJSONString(toString(`occurred_at`))');
+  });
+});
+
+describe('jsonTextExpression', () => {
+  it('builds the object from the paths, keys in canonical order and nested', () => {
+    const sql = jsonTextExpression('metadata', ['b', 'a.y', 'a.x']);
+    expect(sql.indexOf(`'"a":'`)).toBeLessThan(sql.indexOf(`'"b":'`));
+    expect(sql.indexOf(`'"x":'`)).toBeLessThan(sql.indexOf(`'"y":'`));
+    expect(sql).toContain("getSubcolumn(`metadata`, 'a.x')");
+  });
+
+  it('quotes any path as a SQL string', () => {
+    const sql = jsonTextExpression('metadata', ["it's \\ x"]);
+    expect(sql).toContain("getSubcolumn(`metadata`, 'it\\'s \\\\ x')");
+  });
+
+  it('prints the value whole past MAX_BUILT_PATHS paths, when the paths are unknown, or for an empty key', () => {
+    const many = Array.from({ length: MAX_BUILT_PATHS + 1 }, (_, i) => `k${i}`);
+    for (const paths of [many, undefined, ['a..b']]) expect(jsonTextExpression('metadata', paths)).toContain('toJSONString(`metadata`)');
   });
 });

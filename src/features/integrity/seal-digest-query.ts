@@ -1,6 +1,7 @@
 import type { SealDigest } from '../../domain/seal-digest';
 import type { ClickHouseClient } from '../../lib/clickhouse';
 import { HASHED_COLUMNS } from '../../domain/row-hash';
+import { jsonTextExpression, MAX_BUILT_PATHS } from './json-text-expression';
 
 /**
  * The integrity check of whole seals inside ClickHouse: each row's hash is
@@ -33,18 +34,17 @@ export const DIGEST_SETTINGS = {
  * gives it, prefixed with `,"name":`; '' where normalizeForHash drops the
  * value (null, an empty map or object).
  */
-export function columnJsonExpression(name: string, type: string): string {
+export function columnJsonExpression(name: string, type: string, jsonPaths?: readonly string[]): string {
   const quoted = `\`${name}\``;
   const member = (value: string) => `concat(',${JSON.stringify(name)}:', ${value})`;
   const nullable = /^(LowCardinality\()?Nullable\(/.test(type);
   const base = type.replace(/^LowCardinality\((.*)\)$/, '$1').replace(/^Nullable\((.*)\)$/, '$1');
-  const value = nullable && !base.startsWith('JSON') ? `assumeNotNull(${quoted})` : quoted;
+  const value = nullable && !isJsonType(base) ? `assumeNotNull(${quoted})` : quoted;
   let text: string;
   let empty: string | null = null;
-  if (base.startsWith('JSON') || base.startsWith('Object')) {
-    // Paths are cheap to list and costly to print: rows without any skip the printing.
-    text = `ifNull(toJSONString(${quoted}), '')`;
-    empty = `empty(JSONAllPaths(${quoted}))`;
+  if (isJsonType(base)) {
+    text = jsonTextExpression(name, jsonPaths);
+    empty = `${text} = '{}'`;
   } else if (base.startsWith('Map(')) {
     text = `toJSONString(mapSort(${value}))`;
     empty = `empty(${value})`;
@@ -56,18 +56,30 @@ export function columnJsonExpression(name: string, type: string): string {
     // String, UUID, dates and enums: their text, as a JSON string.
     text = `toJSONString(toString(${value}))`;
   }
-  const absent = [nullable && !base.startsWith('JSON') ? `isNull(${quoted})` : null, empty].filter((c) => c !== null);
+  const absent = [nullable && !isJsonType(base) ? `isNull(${quoted})` : null, empty].filter((c) => c !== null);
   return absent.length > 0 ? `if(${absent.join(' OR ')}, '', ${member(text)})` : member(text);
 }
 
-/** ClickHouse's `rowHash(table, row)` for one row of `table`, lower-case hex. */
-export function rowHashExpression(table: string, types: ReadonlyMap<string, string>): string {
+function isJsonType(base: string): boolean {
+  return base.startsWith('JSON') || base.startsWith('Object');
+}
+
+/** The hashed columns of `table` that are JSON-typed. */
+export function jsonColumns(table: string, types: ReadonlyMap<string, string>): string[] {
+  return (HASHED_COLUMNS.get(table) ?? []).filter((c) => isJsonType((types.get(c) ?? '').replace(/^Nullable\((.*)\)$/, '$1')));
+}
+
+/**
+ * ClickHouse's `rowHash(table, row)` for one row of `table`, lower-case hex.
+ * `jsonPaths`: the paths each JSON column holds in the rows at hand, where known.
+ */
+export function rowHashExpression(table: string, types: ReadonlyMap<string, string>, jsonPaths: ReadonlyMap<string, readonly string[]> = new Map()): string {
   const columns = HASHED_COLUMNS.get(table);
   if (!columns) throw new Error(`no hash columns for table ${table}`);
   const parts = columns.map((column) => {
     const type = types.get(column);
     if (!type) throw new Error(`${table} has no column ${column}`);
-    return columnJsonExpression(column, type);
+    return columnJsonExpression(column, type, jsonPaths.get(column));
   });
   return `lower(hex(SHA256(concat('{"$table":${JSON.stringify(table).replaceAll("'", "\\'")}', ${parts.join(', ')}, '}'))))`;
 }
@@ -76,7 +88,7 @@ export function rowHashExpression(table: string, types: ReadonlyMap<string, stri
  * One query: the digest of every seal of `table` from fromSeq to toSeq that
  * has rows (a seal whose rows were pruned, or are all gone, has none).
  */
-export function sealDigestQuery(table: string, types: ReadonlyMap<string, string>): string {
+export function sealDigestQuery(table: string, types: ReadonlyMap<string, string>, jsonPaths?: ReadonlyMap<string, readonly string[]>): string {
   // s: the seal's rows in chain order, as (chain_index, row_hash, previous_hash).
   return `
 SELECT seal_seq, n, bad_hashes,
@@ -87,7 +99,7 @@ SELECT seal_seq, n, bad_hashes,
   lower(hex(SHA256(arrayStringConcat(arrayMap(x -> x.2, s), '\\n')))) AS rows_root
 FROM (
   SELECT seal_seq, count() AS n,
-    countIf(${rowHashExpression(table, types)} != row_hash) AS bad_hashes,
+    countIf(${rowHashExpression(table, types, jsonPaths)} != row_hash) AS bad_hashes,
     arraySort(groupArray((chain_index, row_hash, previous_hash))) AS s
   FROM ${table}
   WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64}
@@ -98,14 +110,16 @@ ORDER BY seal_seq`;
 
 /** Runs the digest query for seals fromSeq..toSeq of a table. */
 export class SealDigestQuery {
-  private readonly sql = new Map<string, string>();
+  private readonly types = new Map<string, Map<string, string>>();
 
   constructor(private readonly clickhouse: ClickHouseClient) {}
 
   async digests(table: string, fromSeq: number, toSeq: number): Promise<Map<number, SealDigest>> {
+    const types = await this.typesOf(table);
+    const params = { a: fromSeq, b: toSeq };
     const result = await this.clickhouse.query({
-      query: await this.queryFor(table),
-      query_params: { a: fromSeq, b: toSeq },
+      query: sealDigestQuery(table, types, await this.jsonPaths(table, types, params)),
+      query_params: params,
       format: 'JSONEachRow',
       clickhouse_settings: DIGEST_SETTINGS,
     });
@@ -126,18 +140,36 @@ export class SealDigestQuery {
     return digests;
   }
 
-  private async queryFor(table: string): Promise<string> {
-    let sql = this.sql.get(table);
-    if (!sql) {
+  /** The paths each JSON column holds in the range, up to one more than MAX_BUILT_PATHS (then undefined). */
+  private async jsonPaths(table: string, types: ReadonlyMap<string, string>, params: { a: number; b: number }): Promise<Map<string, string[]>> {
+    const columns = jsonColumns(table, types);
+    if (columns.length === 0) return new Map();
+    const limit = MAX_BUILT_PATHS + 1;
+    const result = await this.clickhouse.query({
+      query: `SELECT ${columns.map((c, i) => `groupUniqArrayArray(${limit})(JSONAllPaths(\`${c}\`)) AS p${i}`).join(', ')} FROM ${table} WHERE seal_seq BETWEEN {a:UInt64} AND {b:UInt64}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<Record<string, string[]>>();
+    const paths = new Map<string, string[]>();
+    columns.forEach((c, i) => {
+      const found = row?.[`p${i}`] ?? [];
+      if (found.length <= MAX_BUILT_PATHS) paths.set(c, found);
+    });
+    return paths;
+  }
+
+  private async typesOf(table: string): Promise<Map<string, string>> {
+    let types = this.types.get(table);
+    if (!types) {
       const result = await this.clickhouse.query({
         query: 'SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
         query_params: { t: table },
         format: 'JSONEachRow',
       });
-      const types = new Map((await result.json<{ name: string; type: string }>()).map((c) => [c.name, c.type]));
-      sql = sealDigestQuery(table, types);
-      this.sql.set(table, sql);
+      types = new Map((await result.json<{ name: string; type: string }>()).map((c) => [c.name, c.type]));
+      this.types.set(table, types);
     }
-    return sql;
+    return types;
   }
 }
