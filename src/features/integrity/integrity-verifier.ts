@@ -70,8 +70,8 @@ export class IntegrityVerifier {
 
   async verify(range: VerifyRange = {}): Promise<VerificationResult> {
     const started = performance.now();
-    const tables: TableVerification[] = [];
-    for (const table of Object.values(EVENT_TABLES)) tables.push(await this.verifyTable(table, range));
+    // Tables are independent chains: checked side by side, most of their queries' waits overlap.
+    const tables = await Promise.all(Object.values(EVENT_TABLES).map((table) => this.verifyTable(table, range)));
     const rows = tables.reduce((n, t) => n + t.rows, 0);
     const seconds = (performance.now() - started) / 1000;
     return {
