@@ -120,7 +120,10 @@ it("the user login cannot count failures against an administrator's lock", async
 
 describe('enumeration', () => {
   it('an unknown email and a wrong password take a similar time', async () => {
-    await signUp(stack.url, ns, 'timing@example.com');
+    // Three accounts, four wrong passwords each: twelve pairs, each account under the lockout threshold.
+    // (Four pairs were too few on a loaded machine: one slow request moved a median by half.)
+    const accounts = ['timing-a@example.com', 'timing-b@example.com', 'timing-c@example.com'];
+    for (const email of accounts) await signUp(stack.url, ns, email);
     const time = async (email: string) => {
       const started = performance.now();
       const res = await login(email, 'not it at all');
@@ -130,8 +133,8 @@ describe('enumeration', () => {
     const known: number[] = [];
     const unknown: number[] = [];
     // Alternate, and stay under the lockout threshold for each email.
-    for (let i = 0; i < 4; i++) {
-      known.push(await time('timing@example.com'));
+    for (let i = 0; i < 12; i++) {
+      known.push(await time(accounts[i % accounts.length]!));
       unknown.push(await time(`nobody-${i}@example.com`));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
