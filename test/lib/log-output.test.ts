@@ -54,7 +54,9 @@ it('a stdout nobody reads costs dropped log lines, not unbounded memory or an ex
 }, 30_000);
 
 it('a reader that keeps up gets every line, in order, before the exit', async () => {
-  const child = spawn(process.execPath, ['-e', CHILD.replace('200000', '2000')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Drained for up to 2 s, as main.ts does on a normal exit. With the stuck-reader test's 300 ms, a reader
+  // that keeps up but is itself slowed (this Jest worker, under the whole suite) lost its last lines mid-line.
+  const child = spawn(process.execPath, ['-e', CHILD.replace('200000', '2000').replace('output.close(300)', 'output.close(2000)')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const read = new Promise((r) => child.stdout.once('close', r));
