@@ -1,7 +1,7 @@
 import type { SealDigest } from '../../domain/seal-digest';
 import type { ClickHouseClient } from '../../lib/clickhouse';
 import { HASHED_COLUMNS } from '../../domain/row-hash';
-import { jsonTextExpression, MAX_BUILT_PATHS } from './json-text-expression';
+import { jsonTextExpression, MAX_BUILT_PATHS, sqlString } from './json-text-expression';
 
 /**
  * The integrity check of whole seals inside ClickHouse: each row's hash is
@@ -34,9 +34,9 @@ export const DIGEST_SETTINGS = {
  */
 export function columnJsonExpression(name: string, type: string, jsonPaths?: readonly string[]): string {
   const quoted = `\`${name}\``;
-  const member = (value: string) => `concat(',${JSON.stringify(name)}:', ${value})`;
+  const member = (value: string) => `concat(${sqlString(`,${JSON.stringify(name)}:`)}, ${value})`;
   const nullable = /^(LowCardinality\()?Nullable\(/.test(type);
-  const base = type.replace(/^LowCardinality\((.*)\)$/, '$1').replace(/^Nullable\((.*)\)$/, '$1');
+  const base = baseType(type);
   const value = nullable && !isJsonType(base) ? `assumeNotNull(${quoted})` : quoted;
   let text: string;
   let empty: string | null = null;
@@ -58,13 +58,18 @@ export function columnJsonExpression(name: string, type: string, jsonPaths?: rea
   return absent.length > 0 ? `if(${absent.join(' OR ')}, '', ${member(text)})` : member(text);
 }
 
+/** A column type without its LowCardinality and Nullable wrappers. */
+function baseType(type: string): string {
+  return type.replace(/^LowCardinality\((.*)\)$/, '$1').replace(/^Nullable\((.*)\)$/, '$1');
+}
+
 function isJsonType(base: string): boolean {
   return base.startsWith('JSON') || base.startsWith('Object');
 }
 
 /** The hashed columns of `table` that are JSON-typed. */
 export function jsonColumns(table: string, types: ReadonlyMap<string, string>): string[] {
-  return (HASHED_COLUMNS.get(table) ?? []).filter((c) => isJsonType((types.get(c) ?? '').replace(/^Nullable\((.*)\)$/, '$1')));
+  return (HASHED_COLUMNS.get(table) ?? []).filter((c) => isJsonType(baseType(types.get(c) ?? '')));
 }
 
 /**
@@ -79,7 +84,7 @@ export function rowHashExpression(table: string, types: ReadonlyMap<string, stri
     if (!type) throw new Error(`${table} has no column ${column}`);
     return columnJsonExpression(column, type, jsonPaths.get(column));
   });
-  return `lower(hex(SHA256(concat('{"$table":${JSON.stringify(table).replaceAll("'", "\\'")}', ${parts.join(', ')}, '}'))))`;
+  return `lower(hex(SHA256(concat(${sqlString(`{"$table":${JSON.stringify(table)}`)}, ${parts.join(', ')}, '}'))))`;
 }
 
 /**
