@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { captureLogs } from '../helpers/log-capture';
 import type { ErrorBody } from '../helpers/accounts';
@@ -182,5 +183,27 @@ it('answers 429 before reading the body to a flood while the API process has no 
     clearInterval(spin);
     await stack.stop();
     await busy.cleanup();
+  }
+}, 60_000);
+
+it('slow uploads holding many posts open do not make busy admission refuse others', async () => {
+  const slow = createNamespace('busyslowloris');
+  const stack = await startStack(slow, { ROLE: 'api', INGEST_MAX_BUSY_PERCENT: '60' });
+  const sockets: net.Socket[] = [];
+  try {
+    const key = await createApiKey(slow, 'bp-app7');
+    const { port } = new URL(stack.url);
+    // 80 posts admitted and left hanging mid-body: in flight, but the event loop stays idle.
+    for (let i = 0; i < 80; i++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      sockets.push(socket);
+      socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[{"kind":"audit",`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 20; i++) expect((await postEvents(stack.url, key, event)).status).toBe(202);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await stack.stop();
+    await slow.cleanup();
   }
 }, 60_000);

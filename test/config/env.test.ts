@@ -77,4 +77,9 @@ describe('configuration', () => {
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
+
+  it('refuses an INGEST_MAX_BUSY_PERCENT outside 0..100 or not a whole number, naming it', () => {
+    for (const bad of ['101', '-1', '95.5', 'all']) expect(() => loadConfig({ INGEST_MAX_BUSY_PERCENT: bad })).toThrow(/INGEST_MAX_BUSY_PERCENT/);
+    expect(loadConfig({ INGEST_MAX_BUSY_PERCENT: '0' }).ingest.maxBusyPercent).toBe(0);
+  });
 });
