@@ -186,22 +186,28 @@ it('answers 429 before reading the body to a flood while the API process has no 
   }
 }, 60_000);
 
-it('slow uploads holding many posts open do not make busy admission refuse others', async () => {
+it('slow uploads holding many posts open do not make busy admission refuse others, even while the process is busy', async () => {
   const slow = createNamespace('busyslowloris');
   const stack = await startStack(slow, { ROLE: 'api', INGEST_MAX_BUSY_PERCENT: '60' });
   const sockets: net.Socket[] = [];
+  // As busy as in the flood test above: only the uploads held open could make this a flood.
+  const spin = setInterval(() => {
+    const until = performance.now() + 90;
+    while (performance.now() < until);
+  }, 10);
   try {
     const key = await createApiKey(slow, 'bp-app7');
     const { port } = new URL(stack.url);
-    // 80 posts admitted and left hanging mid-body: in flight, but the event loop stays idle.
+    // 80 posts admitted and left hanging mid-body: in flight for a second, then counted no more.
     for (let i = 0; i < 80; i++) {
       const socket = net.connect(Number(port), '127.0.0.1');
       sockets.push(socket);
       socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[{"kind":"audit",`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1500));
     for (let i = 0; i < 20; i++) expect((await postEvents(stack.url, key, event)).status).toBe(202);
   } finally {
+    clearInterval(spin);
     for (const socket of sockets) socket.destroy();
     await stack.stop();
     await slow.cleanup();

@@ -2,6 +2,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../lib/errors/app-error';
+import { PostsInFlight, type PostInFlight } from './posts-in-flight';
 import { storeDiskLow, writerStalled, type WriterHealthState } from './writer/writer-health';
 
 export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number };
@@ -64,8 +65,8 @@ const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event 
  * Busy shedding waits for a flood: this many posts in flight in the process.
  * A few clients that keep a saturated API busy (the bench's 8 and 32 in
  * flight) are served as fast as it can, not refused; measured, shedding them
- * cost a quarter to a third of the throughput. Slow uploads alone cannot
- * trigger it: they add to the count, not to a busy event loop.
+ * cost a quarter to a third of the throughput. Uploads left hanging (a
+ * slowloris) stop counting after a second (PostsInFlight).
  */
 const BUSY_MIN_IN_FLIGHT = 64;
 
@@ -109,8 +110,8 @@ export class IngestBackpressure {
   private loop: EventLoopUtilization = performance.eventLoopUtilization();
   private admittedShare = 1;
   private busySamples = 0;
-  /** Posts admitted and not yet answered, in this process. */
-  private inFlight = 0;
+  /** The posts this process is working on. */
+  private readonly inFlight = new PostsInFlight();
 
   constructor(
     private readonly queue: Queue,
@@ -145,7 +146,7 @@ export class IngestBackpressure {
   /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */
   refusal(): AppError | null {
     const pipeline = this.state();
-    if (pipeline.state === 'ok' && this.inFlight >= BUSY_MIN_IN_FLIGHT && this.admittedShare < 1 && Math.random() >= this.admittedShare) return toRefusal(BUSY);
+    if (pipeline.state === 'ok' && this.admittedShare < 1 && this.inFlight.count() >= BUSY_MIN_IN_FLIGHT && Math.random() >= this.admittedShare) return toRefusal(BUSY);
     return toRefusal(pipeline);
   }
 
@@ -163,15 +164,9 @@ export class IngestBackpressure {
     return null;
   }
 
-  /** Counts an admitted post as in flight; call the function returned once it is answered (or its connection closed). */
-  enter(): () => void {
-    this.inFlight++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inFlight--;
-    };
+  /** Counts an admitted post as in flight (see PostsInFlight). */
+  enter(): PostInFlight {
+    return this.inFlight.admit();
   }
 
   noteJobSize(events: number): void {

@@ -5,12 +5,20 @@ import { requireScope } from '../api-keys/require-scope';
 import { decodeEventsBody, EVENTS_JSON_TYPES, NDJSON_TYPE } from './formats/events-body';
 import { decodeOtlpLogsRequest, fromOtlpLogs, otlpLogsResponse, type OtlpFormat } from './formats/otlp-logs';
 import type { IngestService } from './ingest.service';
+import type { PostInFlight } from './posts-in-flight';
 
 export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLimitBytes: number): Router {
   const router = Router();
+  const posts = new WeakMap<Response, PostInFlight>();
   const admit = (_req: Request, res: Response, next: NextFunction) => {
     ingest.admit();
-    res.once('close', ingest.enter());
+    const post = ingest.enter();
+    posts.set(res, post);
+    res.once('close', post.done);
+    next();
+  };
+  const bodyArrived = (_req: Request, res: Response, next: NextFunction) => {
+    posts.get(res)?.bodyArrived();
     next();
   };
   const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true }));
@@ -28,6 +36,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     },
     admit,
     (req, res, next) => (req.is(NDJSON_TYPE) ? text : json)(req, res, next),
+    bodyArrived,
     async (req, res) => {
       const result = await ingest.ingestDecoded(res.locals.apiKey!.app, decodeEventsBody(req, ingest.checkCount));
       res.status(result.status).json(result.body);
@@ -46,6 +55,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     },
     admit,
     raw,
+    bodyArrived,
     async (req, res) => {
       const format: OtlpFormat = req.is('application/x-protobuf') ? 'protobuf' : 'json';
       const events = fromOtlpLogs(decodeOtlpLogsRequest(req.body as Buffer, format), ingest.checkCount);

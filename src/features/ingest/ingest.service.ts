@@ -3,6 +3,7 @@ import type { IngestMetrics } from '../../lib/metrics';
 import type { QueuedEvent } from '../../domain/event-row';
 import { toQueuedEvent } from '../../domain/queued-event';
 import { isRedisOutOfMemory, type IngestBackpressure } from './backpressure';
+import type { PostInFlight } from './posts-in-flight';
 import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
@@ -50,8 +51,8 @@ export class IngestService {
     this.refuseWhileShedding(1);
   }
 
-  /** Counts an admitted post as in flight until `release` (see IngestBackpressure.enter). */
-  enter(): () => void {
+  /** Counts an admitted post as in flight (see PostsInFlight). */
+  enter(): PostInFlight {
     return this.backpressure.enter();
   }
 
