@@ -104,6 +104,7 @@ export function runCliAsync(args: string[], env: Record<string, string>): Promis
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': at 'exit' the child's output may still be unread.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

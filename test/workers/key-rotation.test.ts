@@ -105,7 +105,15 @@ it('gives roles that start at once on one shared KEYS_DIR the same signing and s
       const child = spawn(process.execPath, ['-e', script, shared], { cwd: path.resolve(__dirname, '..', '..') });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`))));
+      // 'close', not 'exit': at 'exit' the child's output may still be unread, and parsing half of it threw.
+      child.on('close', (code) => {
+        if (code !== 0) return reject(new Error(`exit ${code}`));
+        try {
+          resolve(JSON.parse(out));
+        } catch (error) {
+          reject(new Error(`unreadable output ${JSON.stringify(out)}: ${String(error)}`));
+        }
+      });
     });
   const results = await Promise.all(Array.from({ length: 8 }, run));
   expect(new Set(results.map((r) => r.keyId)).size).toBe(1);
