@@ -8,7 +8,8 @@ export interface PostInFlight {
 
 interface Upload {
   admittedAt: number;
-  state: 'uploading' | 'working' | 'stalled' | 'done';
+  /** 'uploading' whether or not it still counts: being in `uploading` (the Set) says that. */
+  state: 'uploading' | 'working' | 'done';
 }
 
 /**
@@ -38,7 +39,7 @@ export class PostsInFlight {
     this.uploading.add(upload);
     return {
       bodyArrived: () => {
-        if (upload.state !== 'uploading' && upload.state !== 'stalled') return;
+        if (upload.state !== 'uploading') return;
         this.uploading.delete(upload);
         upload.state = 'working';
         this.working++;
@@ -56,7 +57,6 @@ export class PostsInFlight {
     for (const upload of this.uploading) {
       if (upload.admittedAt > cutoff) break;
       this.uploading.delete(upload);
-      upload.state = 'stalled';
     }
     return this.working + this.uploading.size;
   }
