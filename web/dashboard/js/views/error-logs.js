@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { appSelect, sourceBadge } from '../source-app.js';
 import { badge, field, h, json, pager, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
+import { latestOnly } from '../latest-only.js';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
 const PAGE = 25;
@@ -32,8 +33,11 @@ export async function errorLogsView(main, { viewer }) {
   /** @param {any} r */
   const keyOf = (r) => `${r.source_app} ${r.event_id}`;
 
+  const startLoad = latestOnly();
   const load = async () => {
+    const isLatest = startLoad();
     const page = await api('GET', '/admin/error-logs', { query: { severity: severity.value, app: app.value, resolved: state.value, limit: PAGE, offset } });
+    if (!isLatest()) return;
     const rows = /** @type {any[]} */ (page.error_logs);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },

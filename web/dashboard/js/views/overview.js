@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { KIND_COLORS, lineChart } from '../charts.js';
 import { field, h, num, replace, table } from '../dom.js';
 import { appSelect } from '../source-app.js';
+import { latestOnly } from '../latest-only.js';
 
 /**
  * @typedef {object} Overview  GET /v1/dashboard/overview
@@ -32,10 +33,13 @@ export async function overviewView(main, { viewer }) {
   // A key restricted to apps is offered only its apps, and the server reads only theirs whatever is asked.
   const app = appSelect((path) => api('GET', path), { all: viewer.apps ? 'All my apps' : 'Every app' });
   const body = h('div');
+  const startLoad = latestOnly();
   const load = async () => {
+    const isLatest = startLoad();
     body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
     /** @type {Overview} */
     const o = await api('GET', '/v1/dashboard/overview', { query: { hours: /** @type {HTMLSelectElement} */ (range).value, app: app?.value } });
+    if (!isLatest()) return;
     render(body, o);
   };
   range.addEventListener('change', () => void load());

@@ -2,6 +2,7 @@
 import { api, download } from '../api.js';
 import { badge, errorBox, field, h, num, pager, replace, table, time } from '../dom.js';
 import { appSelect } from '../source-app.js';
+import { latestOnly } from '../latest-only.js';
 
 const TYPES = [
   { value: 'daily_security_summary', label: 'Daily security summary' },
@@ -35,8 +36,11 @@ export async function reportsView(main, { viewer }) {
   /** @type {Map<string, HTMLElement>} */
   const verdicts = new Map();
 
+  const startLoad = latestOnly();
   const load = async () => {
+    const isLatest = startLoad();
     const { reports } = await api('GET', '/v1/reports', { query: { limit: PAGE + 1, offset, app: app.value } });
+    if (!isLatest()) return;
     const rows = reports.slice(0, PAGE);
     list.replaceChildren(
       table(

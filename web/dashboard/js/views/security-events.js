@@ -4,6 +4,7 @@ import { barChart, SEVERITY_COLORS } from '../charts.js';
 import { appSelect, sourceBadge } from '../source-app.js';
 import { badge, errorBox, field, h, ip, pager, replace, table, time } from '../dom.js';
 import { resolveForm } from '../resolve-form.js';
+import { latestOnly } from '../latest-only.js';
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 const PAGE = 25;
@@ -57,8 +58,11 @@ export async function securityEventsView(main, { viewer }) {
   /** @param {any} r */
   const keyOf = (r) => `${r.source_app} ${r.event_id}`;
 
+  const startLoad = latestOnly();
   const load = async () => {
+    const isLatest = startLoad();
     const page = await api('GET', '/admin/security-events', { query: { severity: severity.value, type: type.value, app: app.value, resolved: state.value, limit: PAGE, offset } });
+    if (!isLatest()) return;
     const rows = /** @type {any[]} */ (page.security_events);
     const columns = [
       { label: 'Time', value: (/** @type {any} */ r) => time(r.occurred_at) },
