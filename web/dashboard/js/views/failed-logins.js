@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { barChart, LOCK_COLORS } from '../charts.js';
 import { badge, errorBox, field, h, ip, num, pager, replace, table, time } from '../dom.js';
 import { appSelect, OWN_SOURCE_APP, sourceBadge } from '../source-app.js';
+import { latestOnly } from '../latest-only.js';
 
 const PAGE = 20;
 const RANGES = [
@@ -83,6 +84,10 @@ export async function failedLoginsView(main, { viewer }) {
     });
   };
 
+  /** Each list draws only its latest load (latest-only.js). */
+  const startFailed = { ip: latestOnly(), account: latestOnly() };
+  const startLocked = latestOnly();
+
   /**
    * @param {HTMLElement} into
    * @param {'ip' | 'account'} by
@@ -90,7 +95,9 @@ export async function failedLoginsView(main, { viewer }) {
    * @param {number} offset
    */
   const loadFailed = async (into, by, columns, offset) => {
+    const isLatest = startFailed[by]();
     const page = await api('GET', '/v1/dashboard/failed-logins', { query: { by, hours: range.value, app: app.value, limit: PAGE, offset } });
+    if (!isLatest()) return;
     into.replaceChildren(
       table([...columns, ...riskColumns(page.rows)], page.rows, { empty: 'No failed logins in this period.' }),
       pager({ offset, limit: PAGE, count: page.rows.length, hasMore: page.has_more }, (o) => void loadFailed(into, by, columns, o)),
@@ -99,7 +106,9 @@ export async function failedLoginsView(main, { viewer }) {
 
   /** @param {number} offset */
   const loadLocked = async (offset) => {
+    const isLatest = startLocked();
     const page = await api('GET', '/v1/dashboard/locked-accounts', { query: { app: app.value, limit: PAGE, offset } });
+    if (!isLatest()) return;
     /** @type {Column[]} */
     const columns = [
       { label: 'App', value: (a) => sourceBadge(a.source_app) },

@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { appSelect, sourceBadge } from '../source-app.js';
 import { badge, errorBox, field, h, ip, json, replace, table, time } from '../dom.js';
+import { latestOnly } from '../latest-only.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -87,10 +88,13 @@ async function showTimeline(into, userId) {
       .catch(otherApps);
   } else otherApps();
 
+  const startLoad = latestOnly();
   const load = async () => {
+    const isLatest = startLoad();
     const kinds = kindBoxes.filter((b) => b.checked).map((b) => b.value);
     if (kinds.length === 0) return;
     const page = await api('GET', `/v1/dashboard/users/${encodeURIComponent(userId)}/timeline`, { query: { kinds: kinds.join(','), order: order.value, app: app.value, limit: PAGE, cursor } });
+    if (!isLatest()) return;
     for (const e of page.events) rows.append(eventRow(e));
     cursor = page.next_cursor;
     more.hidden = !cursor;
