@@ -56,8 +56,9 @@ export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequ
     // Monotonic, so a wall clock stepped back does not silence an outage for the size of the step.
     const quiet = pgDown && performance.now() - pgDownSince < 10_000;
     if (pgDown && !quiet) pgDownSince = performance.now();
-    // The request's child logger (pino-http), so the line carries its requestId like every other line of it.
-    const log = req.log ?? logger;
+    // Carries the request's id, as its request line does.
+    const requestId = res.locals.ctx?.requestId;
+    const log = requestId ? logger.child({ requestId }) : logger;
     if (!appError) {
       log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
     } else if (appError.status >= 500 && !quiet) {

@@ -99,6 +99,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(noStore());
   // After requestContext: its request id is the log line's.
   app.use(requestLog(deps.logger));
+  // The hot path first: an ingest post need not walk every router below to reach its own.
+  app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
   app.use(healthRoutes(deps.readiness));
   app.use(metricsRoutes(deps.metrics, deps.metricsToken));
   app.use(queueBoardRoutes(deps.queues ?? [], requireOperator(deps.services.auth, deps.services.admin, deps.apiKeys)));
@@ -107,7 +109,6 @@ export function createApp(deps: AppDeps): Express {
   // Reads its own body: SQL text, not JSON. Before the landing page: a ClickHouse client may send its queries to /.
   app.use(clickHouseHttpRoutes(deps.analyst, deps.logger, audit));
   app.use(dashboardPageRoutes());
-  app.use(ingestRoutes(deps.ingest, deps.apiKeys, deps.bodyLimitBytes));
   // Reports and integrity: a `reports` key, or an administrator with the level admin-levels.ts gives.
   const access = { auth: deps.services.auth, admin: deps.services.admin, keys: deps.apiKeys };
   const readReports = requireAdminOrKey(access, 'reports', 'readReports');
