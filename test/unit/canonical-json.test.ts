@@ -13,7 +13,26 @@ function reversedKeys(value: unknown): unknown {
   );
 }
 
+/** The plain recursive form: stored hashes were taken over these bytes, so every speed-up must write exactly them. */
+function referenceCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : referenceCanonicalJson(v))).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .filter((k) => record[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${referenceCanonicalJson(record[k])}`);
+  return `{${members.join(',')}}`;
+}
+
 describe('canonical JSON: equal content gives equal bytes', () => {
+  it('writes exactly the bytes of the plain recursive form, past the quoted-key cache too', () => {
+    const value = fc.oneof(fc.jsonValue(), fc.date({ noInvalidDate: true }), fc.constant(undefined), fc.double(), fc.string());
+    const objects = fc.dictionary(fc.string(), fc.oneof(value, fc.array(value), fc.dictionary(fc.string(), value)), { maxKeys: 40 });
+    fc.assert(fc.property(objects, (o) => canonicalJson(o) === referenceCanonicalJson(o)), { numRuns: 500 });
+  });
+
   it('sorts keys at every level and writes no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}');
   });
