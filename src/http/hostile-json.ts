@@ -4,37 +4,62 @@ import { AppError } from '../lib/errors/app-error';
 /** Deeper than any real event or form; a 10,000-deep body would otherwise overflow a recursive walk further on. */
 export const MAX_JSON_DEPTH = 64;
 
-/** A surrogate half without its pair: not Unicode, so ClickHouse and PostgreSQL refuse it after we said yes. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** ES2024's String.prototype.isWellFormed (Node 20 has it; the ES2022 lib this project compiles against does not name it). */
+type MaybeWellFormed = string & { isWellFormed(): boolean };
 
 function badString(s: string): string | null {
   if (s.includes('\u0000')) return 'holds a NUL character (\\u0000)';
-  if (LONE_SURROGATE.test(s)) return 'holds a lone UTF-16 surrogate (not valid Unicode)';
+  // A surrogate half without its pair: not Unicode, so ClickHouse and PostgreSQL refuse it after we said yes.
+  if (!(s as MaybeWellFormed).isWellFormed()) return 'holds a lone UTF-16 surrogate (not valid Unicode)';
   return null;
+}
+
+/** A problem found below some value: the keys leading to it, innermost first, as the walk unwinds. */
+interface Found {
+  keys: string[];
+  message: string;
 }
 
 /**
  * Why a parsed JSON value cannot be stored, or null: nested deeper than
  * MAX_JSON_DEPTH, or a string or key with NUL or a lone surrogate
  * (PostgreSQL refuses NUL in text; both would fail after the 2xx).
- * Iterative, so the walk itself cannot overflow the stack.
+ * Every event of every post goes through it, so the path is only spelled
+ * out for a problem found; the recursion is safe, as it stops at maxDepth.
  */
 export function hostileJsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { path: string; message: string } | null {
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
-  while (stack.length > 0) {
-    const { value: v, path, depth } = stack.pop()!;
-    if (typeof v === 'string') {
-      const problem = badString(v);
-      if (problem) return { path, message: problem };
-      continue;
+  const found = problemIn(value, 0, maxDepth);
+  return found ? { path: found.keys.reverse().join('.'), message: found.message } : null;
+}
+
+function problemIn(value: unknown, depth: number, maxDepth: number): Found | null {
+  if (typeof value === 'string') {
+    const problem = badString(value);
+    return problem ? { keys: [], message: problem } : null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= maxDepth) return { keys: [], message: `is nested deeper than ${maxDepth} levels` };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = problemIn(value[i], depth + 1, maxDepth);
+      if (found) {
+        found.keys.push(String(i));
+        return found;
+      }
     }
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= maxDepth) return { path, message: `is nested deeper than ${maxDepth} levels` };
-    const entries: [string, unknown][] = Array.isArray(v) ? v.map((item, i) => [String(i), item]) : Object.entries(v);
-    for (const [k, item] of entries) {
-      const keyProblem = Array.isArray(v) ? null : badString(k);
-      if (keyProblem) return { path, message: `has a key that ${keyProblem}` };
-      stack.push({ value: item, path: path ? `${path}.${k}` : k, depth: depth + 1 });
+    return null;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (const key of keys) {
+    const keyProblem = badString(key);
+    if (keyProblem) return { keys: [], message: `has a key that ${keyProblem}` };
+  }
+  for (const key of keys) {
+    const found = problemIn(record[key], depth + 1, maxDepth);
+    if (found) {
+      found.keys.push(key);
+      return found;
     }
   }
   return null;
