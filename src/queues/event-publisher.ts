@@ -94,6 +94,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export class EventPublisher {
   private buffer: Pending[] = [];
   private timer?: NodeJS.Timeout;
+  private sendSoon?: NodeJS.Immediate;
   private replayTimer?: NodeJS.Timeout;
   private orphanTimer?: NodeJS.Timeout;
   private pumping = false;
@@ -184,9 +185,18 @@ export class EventPublisher {
     for (const e of events) this.publish(e);
   }
 
-  /** Sends what is buffered now, without waiting for the batching delay: a response is waiting for it. */
+  /**
+   * Sends what is buffered without waiting for the batching delay: a response
+   * is waiting for it. Not at once, but when this turn of the event loop is
+   * done: a group of ingest posts is stored in one write, and their responses
+   * all end in the same turn, so their api_access events go as one batch
+   * rather than the first alone and the rest one write later.
+   */
   sendNow(): void {
-    this.kick();
+    this.sendSoon ??= setImmediate(() => {
+      this.sendSoon = undefined;
+      this.kick();
+    });
   }
 
   /** Sends what is buffered and waits until it is recorded (or has failed). */
@@ -198,6 +208,8 @@ export class EventPublisher {
   /** Records what is still buffered (to the spool if Redis is down) and closes the spool. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.sendSoon) clearImmediate(this.sendSoon);
+    this.sendSoon = undefined;
     if (this.replayTimer) clearInterval(this.replayTimer);
     if (this.orphanTimer) clearInterval(this.orphanTimer);
     this.replayTimer = undefined;
