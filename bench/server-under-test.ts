@@ -55,9 +55,11 @@ export async function startServer(
   name: string,
   env: NodeJS.ProcessEnv,
   /** execArgv: node flags (BENCH_CPU_PROF's --cpu-prof); the worker process inherits them, as fork() passes its parent's execArgv on. */
-  options: { port?: number; readyPort: number; timeoutMs?: number; execArgv?: string[] },
+  /** distDir: another build of the product (bench/singles-ab.ts compares two); default this tree's dist/. */
+  options: { port?: number; readyPort: number; timeoutMs?: number; execArgv?: string[]; distDir?: string },
 ): Promise<ServerUnderTest> {
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), path.join(DIST_DIR, 'main.js')], { cwd: path.dirname(DIST_DIR), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const distDir = options.distDir ?? DIST_DIR;
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), path.join(distDir, 'main.js')], { cwd: path.dirname(distDir), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
