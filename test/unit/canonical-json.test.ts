@@ -30,7 +30,10 @@ describe('canonical JSON: equal content gives equal bytes', () => {
   it('writes exactly the bytes of the plain recursive form, past the quoted-key cache too', () => {
     const value = fc.oneof(fc.jsonValue(), fc.date({ noInvalidDate: true }), fc.constant(undefined), fc.double(), fc.string());
     const objects = fc.dictionary(fc.string(), fc.oneof(value, fc.array(value), fc.dictionary(fc.string(), value)), { maxKeys: 40 });
-    fc.assert(fc.property(objects, (o) => canonicalJson(o) === referenceCanonicalJson(o)), { numRuns: 500 });
+    fc.assert(
+      fc.property(objects, (o) => canonicalJson(o) === referenceCanonicalJson(o)),
+      { numRuns: 500 },
+    );
   });
 
   it('sorts keys at every level and writes no whitespace', () => {
