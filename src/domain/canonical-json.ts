@@ -3,18 +3,26 @@ import { createHash } from 'node:crypto';
 /**
  * Object keys as JSON strings. Events repeat the same few dozen keys, and
  * quoting them again for every event was a third of this function's time.
- * Bounded, since a client chooses the keys inside its JSON fields.
+ * Bounded in count and in key length, since a client chooses the keys inside
+ * its JSON fields: at most 4,096 keys of up to 64 characters are ever kept.
  */
 const quotedKeys = new Map<string, string>();
 const MAX_QUOTED_KEYS = 4096;
+const MAX_CACHED_KEY_LENGTH = 64;
 
 function quotedKey(key: string): string {
+  if (key.length > MAX_CACHED_KEY_LENGTH) return JSON.stringify(key);
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = JSON.stringify(key);
     if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
   }
   return quoted;
+}
+
+/** How many quoted keys are kept (tests hold the bound). */
+export function quotedKeyCacheSize(): number {
+  return quotedKeys.size;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { canonicalJson, sha256Hex } from '../../src/domain/canonical-json';
+import { canonicalJson, quotedKeyCacheSize, sha256Hex } from '../../src/domain/canonical-json';
 
 /** The same value with every object's keys in another order. */
 function reversedKeys(value: unknown): unknown {
@@ -27,6 +27,17 @@ function referenceCanonicalJson(value: unknown): string {
 }
 
 describe('canonical JSON: equal content gives equal bytes', () => {
+  it('keeps a bounded number of short quoted keys, whatever keys a hostile app sends', () => {
+    const long = 'k'.repeat(100_000);
+    const before = quotedKeyCacheSize();
+    expect(canonicalJson({ [long]: 1 })).toBe(`{"${long}":1}`);
+    // A long key is quoted each time, never kept.
+    expect(quotedKeyCacheSize()).toBe(before);
+    for (let i = 0; i < 10_000; i++) canonicalJson({ [`key-${i}`]: i });
+    expect(quotedKeyCacheSize()).toBeLessThanOrEqual(4096);
+    expect(canonicalJson({ 'key-9999': 1, 'key-0': 2 })).toBe('{"key-0":2,"key-9999":1}');
+  });
+
   it('writes exactly the bytes of the plain recursive form, past the quoted-key cache too', () => {
     const value = fc.oneof(fc.jsonValue(), fc.date({ noInvalidDate: true }), fc.constant(undefined), fc.double(), fc.string());
     const objects = fc.dictionary(fc.string(), fc.oneof(value, fc.array(value), fc.dictionary(fc.string(), value)), { maxKeys: 40 });
