@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DIST_DIR } from '../traffic/product';
@@ -6,7 +7,7 @@ import { sleep } from '../traffic/load';
 import { processTree } from './proc';
 
 /**
- * The server under test: `node dist/main.js`, the command `npm start` execs,
+ * The server under test: `node <flags> dist/main.js`, the command `npm start` execs (its flags read from package.json),
  * with the environment given (ROLE unset = all, WORKER_PROCESS unset =
  * separate: the main process forks the worker role into a child). Nothing is
  * added to the product: the bench talks to it over HTTP only (the ingest
@@ -59,7 +60,8 @@ export async function startServer(
   options: { port?: number; readyPort: number; timeoutMs?: number; execArgv?: string[]; distDir?: string },
 ): Promise<ServerUnderTest> {
   const distDir = options.distDir ?? DIST_DIR;
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), path.join(distDir, 'main.js')], { cwd: path.dirname(distDir), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [...startFlags(distDir), ...(options.execArgv ?? []), path.join(distDir, 'main.js')];
+  const child = spawn(process.execPath, args, { cwd: path.dirname(distDir), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
@@ -121,6 +123,14 @@ export async function startServer(
     }
     await sleep(200);
   }
+}
+
+/** The node flags `npm start` gives the server, from the package.json beside the build: what the bench runs is what `npm start` runs. */
+export function startFlags(distDir: string): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(distDir), 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const command = pkg.scripts?.start ?? '';
+  const between = /\bnode\s+(.*?)\s*dist\/main\.js/.exec(command)?.[1] ?? '';
+  return between.split(/\s+/).filter((token) => token.startsWith('--'));
 }
 
 function alive(pid: number): boolean {

@@ -4,6 +4,7 @@ import readline from 'node:readline';
 import type { Logger } from '../lib/logger';
 import { WorkerProcessFailed } from '../lib/errors/worker-process-failed-error';
 import type { MetricsJson } from '../lib/metrics';
+import { withServerNodeFlags } from './node-flags';
 
 /** Messages between `npm start`'s main process and its worker process. */
 export type ToWorker = { type: 'stop' } | { type: 'metrics'; id: number };
@@ -46,7 +47,7 @@ export async function startWorkerProcess(logger: Logger, output: { write(line: s
   const spawnReady = () =>
     new Promise<ChildProcess>((resolve, reject) => {
       // Its log lines go out through this process's output, so lines of the two never interleave mid-line.
-      const started = fork(script, [], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      const started = fork(script, [], { env: childEnv, execArgv: withServerNodeFlags(process.execArgv), stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
       readline.createInterface({ input: started.stdout! }).on('line', (line) => output.write(`${line}\n`));
       const onExit = (code: number | null) => reject(new WorkerProcessFailed(code));
       started.once('exit', onExit);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { SERVER_NODE_FLAGS } from '../../src/roles/node-flags';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
 import { createApiKey, postEvents } from '../helpers/stack';
@@ -41,6 +43,9 @@ it('runs the worker in a child process, restarts it when it dies, and loses or d
   const mainPid = server.child.pid!;
   const firstWorker = await workerPid(server, 'worker process ready');
   expect(firstWorker).not.toBe(mainPid);
+  // Started as plain `node dist/main.js`, the worker still gets the server's V8 flags from its fork.
+  const workerArgs = fs.readFileSync(`/proc/${firstWorker}/cmdline`, 'utf8').split('\0');
+  for (const flag of SERVER_NODE_FLAGS) expect(workerArgs).toContain(flag);
 
   const sent: string[] = [];
   const post = async (tag: string) => {
