@@ -56,13 +56,12 @@ export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequ
     // Monotonic, so a wall clock stepped back does not silence an outage for the size of the step.
     const quiet = pgDown && performance.now() - pgDownSince < 10_000;
     if (pgDown && !quiet) pgDownSince = performance.now();
-    // Carries the request's id, as its request line does.
+    // The request's id, as its request line carries it; nothing is built for the 4xx that log nothing.
     const requestId = res.locals.ctx?.requestId;
-    const log = requestId ? logger.child({ requestId }) : logger;
     if (!appError) {
-      log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      logger.error({ requestId, err: error, method: req.method, path: req.path }, 'unhandled error');
     } else if (appError.status >= 500 && !quiet) {
-      log.warn({ err: appError.cause ?? appError, path: req.path }, appError.message);
+      logger.warn({ requestId, err: appError.cause ?? appError, path: req.path }, appError.message);
     }
     const e = appError ?? new AppError('INTERNAL', 'internal error');
     const catalog = ERROR_CATALOG[e.code];
