@@ -108,6 +108,25 @@ describe('verification inside ClickHouse', () => {
     expect(result.tables.filter((t) => !t.ok)).toEqual([]);
   });
 
+  it('stores integers past 64 bits inside JSON values (ClickHouse reads them as floats), and they verify', async () => {
+    // JSON.stringify prints these as plain digits, which ClickHouse's default JSON parser refuses outright.
+    const eventId = randomUUID();
+    const metadata = { big: 168326442904487300000, negative: -1e20, list: [2 ** 64, 1], nested: { min: -(2 ** 63) - 4096 } };
+    expect((await postEvents(stack.url, key, [{ kind: 'audit', event_type: 'profile_updated', event_id: eventId, user_id: 'u-6', metadata }])).status).toBe(202);
+    await drainIngest(stack, ns);
+    const rows = await (
+      await stack.clickhouse!.query({
+        query: `SELECT toJSONString(metadata) AS m FROM audit_logs WHERE event_id = {id:String}`,
+        query_params: { id: eventId },
+        format: 'JSONEachRow',
+      })
+    ).json<{ m: string }>();
+    expect(rows.map((r) => JSON.parse(r.m))).toEqual([metadata]);
+    const [dead] = await (await stack.clickhouse!.query({ query: 'SELECT count() AS n FROM dead_letter_events', format: 'JSONEachRow' })).json<{ n: string | number }>();
+    expect(Number(dead!.n)).toBe(0);
+    expect((await verifier.verify()).tables.filter((t) => !t.ok)).toEqual([]);
+  });
+
   it('refuses a changed row in its digest, and the verifier names the row', async () => {
     const eventId = randomUUID();
     expect((await postEvents(stack.url, key, [{ kind: 'audit', event_type: 'profile_updated', event_id: eventId, user_id: 'u-3', new_value: { plan: 'free' } }])).status).toBe(202);
