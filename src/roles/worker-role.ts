@@ -44,6 +44,9 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     sealer,
     maxRows: config.flush.maxRows,
     maxAgeMs: config.flush.maxAgeMs,
+    // A quarter of the job slots per table: with two busy tables, half the slots wait
+    // in buffers while the other half's flush runs, and none waits for a free slot.
+    maxWrites: Math.max(1, Math.floor(config.worker.concurrency / 4)),
     lookbackMinutes: config.flush.lookbackMinutes,
     logger: logger.child({ component: 'clickhouse-writer' }),
     onFlush: (stats) => metrics.flushed(stats),

@@ -80,6 +80,7 @@ it('keeps DATA_DIR owner-only: the store, mail and spool chDB and auditflow writ
     const res = await fetch(`${base}${route}`, { headers: { authorization: `Bearer ${bearer}` } });
     expect([route, res.status]).toEqual([route, 200]);
     expect([route, res.headers.get('cache-control')]).toEqual([route, 'no-store']);
+    expect([route, res.headers.get('etag')]).toEqual([route, null]);
   }
   // Errors too: a 401 or 404 body can name a user.
   expect((await fetch(`${base}/admin/users`)).headers.get('cache-control')).toBe('no-store');

@@ -94,6 +94,8 @@ export const API_OPERATIONS: ApiOperation[] = [
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is no-store (noStore below), so an ETag has nothing to revalidate: skip hashing each body.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestContext(deps.events));
   app.use(noStore());

@@ -14,6 +14,13 @@ export interface ClickHouseWriterOptions {
   maxRows: number;
   /** Flush a table when its oldest row has waited this long. Default 500 ms (FLUSH_MAX_AGE_MS). */
   maxAgeMs: number;
+  /**
+   * Flush a table when this many writes (each one job's rows) wait in it.
+   * A job keeps its worker slot until its rows are written: without this,
+   * many small jobs waiting out `maxAgeMs` fill every slot, and the queue
+   * ages while the CPU idles. Default: no such limit.
+   */
+  maxWrites?: number;
   /** How far back, in receipt time, a flush looks for copies of its rows (WRITER_LOOKBACK_MINUTES). Default 30. */
   lookbackMinutes?: number;
   logger: Logger;
@@ -91,7 +98,7 @@ export class ClickHouseWriter {
       }
       for (const row of rows) buffer.rows.push(row);
       buffer.waiters.push({ resolve, reject });
-      if (buffer.rows.length >= this.options.maxRows) void this.flush(table);
+      if (buffer.rows.length >= this.options.maxRows || buffer.waiters.length >= (this.options.maxWrites ?? Number.POSITIVE_INFINITY)) void this.flush(table);
       else buffer.timer ??= setTimeout(() => void this.flush(table), this.options.maxAgeMs);
     });
   }

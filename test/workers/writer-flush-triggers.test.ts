@@ -1,0 +1,68 @@
+/**
+ * When the writer flushes a table: at maxRows rows, when its oldest row is
+ * maxAgeMs old, or when maxWrites jobs wait in it, so that small jobs waiting
+ * out the age limit never hold every worker slot.
+ */
+import { randomUUID } from 'node:crypto';
+import { toClickHouseRow, type ClickHouseRow } from '../../src/domain/event-row';
+import { toQueuedEvent } from '../../src/domain/queued-event';
+import { openClickHouse, type ClickHouseClient } from '../../src/lib/clickhouse';
+import { migrateClickHouse } from '../../src/lib/clickhouse-migrations';
+import { parseEvent } from '../../src/schemas/event';
+import { ClickHouseWriter } from '../../src/features/ingest/writer/clickhouse-writer';
+import { DeadLetterRepository } from '../../src/features/ingest/dead-letters/dead-letter.repository';
+import { queryRows, silentLogger } from '../helpers/stack';
+import { createNamespace } from '../helpers/test-env';
+
+const ns = createNamespace('flushtrig');
+const HOUR = 3_600_000;
+let clickhouse: ClickHouseClient;
+
+beforeAll(async () => {
+  clickhouse = await openClickHouse(ns.config().clickhouse);
+  await migrateClickHouse(clickhouse);
+});
+
+afterAll(async () => {
+  await clickhouse?.close();
+  await ns.cleanup();
+});
+
+function row(): ClickHouseRow {
+  const raw = { kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'u-flush' };
+  const parsed = parseEvent(raw);
+  if (!parsed.ok) throw new Error('bad fixture');
+  return toClickHouseRow(toQueuedEvent(parsed.event, raw), 'flush-app', new Date().toISOString());
+}
+
+describe('writer flush triggers', () => {
+  it('flushes a table once maxWrites writes wait in it, long before the age limit', async () => {
+    const flushes: number[] = [];
+    const writer = new ClickHouseWriter(clickhouse, new DeadLetterRepository(clickhouse), {
+      maxRows: 10_000,
+      maxAgeMs: HOUR,
+      maxWrites: 3,
+      logger: silentLogger,
+      onFlush: (stats) => flushes.push(stats.rows),
+    });
+    const writes = [writer.write('audit_logs', [row(), row()]), writer.write('audit_logs', [row()])];
+    expect(writer.bufferedRows()).toBe(3);
+    writes.push(writer.write('audit_logs', [row()]));
+    // The third write starts the flush at once: nothing is left waiting for the hour.
+    expect(writer.bufferedRows()).toBe(0);
+    await Promise.all(writes);
+    expect(flushes).toEqual([4]);
+    const [stored] = await queryRows<{ n: string }>(clickhouse, "SELECT count() AS n FROM audit_logs WHERE source_app = 'flush-app'");
+    expect(Number(stored!.n)).toBe(4);
+    await writer.close();
+  });
+
+  it('without maxWrites, writes wait for maxRows or the age limit', async () => {
+    const writer = new ClickHouseWriter(clickhouse, new DeadLetterRepository(clickhouse), { maxRows: 3, maxAgeMs: HOUR, logger: silentLogger });
+    const writes = Array.from({ length: 5 }, () => writer.write('audit_logs', [row()]).then(() => 'written'));
+    // Three rows filled one flush; the other two wait.
+    expect(writer.bufferedRows()).toBe(2);
+    await writer.close();
+    expect(await Promise.all(writes)).toEqual(Array(5).fill('written'));
+  });
+});
