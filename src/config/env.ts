@@ -92,6 +92,8 @@ const envSchema = z.object({
   FLUSH_MAX_AGE_MS: int(10, 60_000).default(500),
   /** Jobs one worker process holds at once; more jobs in flight means larger flushes. */
   WORKER_CONCURRENCY: int(1, 10_000).default(200),
+  /** …and at most about this many events: past it, no job is taken until some are written (bounds the worker's memory with large posts). */
+  WORKER_MAX_HELD_EVENTS: int(1, 10_000_000).default(50_000),
   /** Attempts per ingest job before its events go to dead letters. */
   JOB_ATTEMPTS: int(1, 100).default(12),
   /** How long a worker owns a job; a killed worker's jobs are re-run after this. */
@@ -204,7 +206,7 @@ export type Config = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   flush: { maxRows: number; maxAgeMs: number; lookbackMinutes: number };
-  worker: { concurrency: number; attempts: number; backoffMs: number; lockMs: number };
+  worker: { concurrency: number; maxHeldEvents: number; attempts: number; backoffMs: number; lockMs: number };
   webhooks: { attempts: number; backoffMs: number; allowedCidrs: string[] };
   ingest: { bodyLimitBytes: number; maxQueueBacklog: number; maxLagMs: number; maxBusyPercent: number; idempotencyWindowMinutes: number; apiKeyCacheMs: number; writerStallMs: number };
   /** /readyz's floor for the free space of DATA_DIR's filesystem. */
@@ -273,7 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     flush: { maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS, lookbackMinutes: e.WRITER_LOOKBACK_MINUTES },
-    worker: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
+    worker: { concurrency: e.WORKER_CONCURRENCY, maxHeldEvents: e.WORKER_MAX_HELD_EVENTS, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS },
     webhooks: { attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS, allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS },
     ingest: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -6,6 +6,7 @@ import type { RiskEngine } from '../risk/risk-engine';
 import type { ClickHouseWriter } from './writer/clickhouse-writer';
 import type { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { createIngestProcessor, jobDeadLetter } from './ingest.processor';
+import { HeldEventsBudget } from './held-events-budget';
 
 export interface IngestWorkerDeps {
   config: Config;
@@ -21,10 +22,22 @@ export interface IngestWorkerDeps {
 
 /**
  * Consumes the ingest queue. Many jobs are processed at once (each waits for
- * the writer's next flush), which is what makes flushes large.
+ * the writer's next flush), which is what makes flushes large; how many is
+ * bounded by jobs (WORKER_CONCURRENCY) and by their events (HeldEventsBudget).
  */
 export function startIngestWorker({ config, connection, writer, deadLetters, logger, risk, onDeadLettered }: IngestWorkerDeps): Worker<IngestJob> {
-  const worker = new Worker<IngestJob>(QUEUE_NAMES.ingest, createIngestProcessor(writer, deadLetters, risk), {
+  const processJob = createIngestProcessor(writer, deadLetters, risk);
+  const budget = new HeldEventsBudget(config.worker.maxHeldEvents, config.worker.concurrency);
+  const held = async (job: Job<IngestJob>) => {
+    const events = job.data.batches.reduce((n, b) => n + b.events.length, 0);
+    worker.concurrency = budget.take(events);
+    try {
+      return await processJob(job);
+    } finally {
+      worker.concurrency = budget.release(events);
+    }
+  };
+  const worker = new Worker<IngestJob>(QUEUE_NAMES.ingest, held, {
     connection,
     prefix: config.queuePrefix,
     concurrency: config.worker.concurrency,
