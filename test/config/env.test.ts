@@ -82,4 +82,10 @@ describe('configuration', () => {
     for (const bad of ['101', '-1', '95.5', 'all']) expect(() => loadConfig({ INGEST_MAX_BUSY_PERCENT: bad })).toThrow(/INGEST_MAX_BUSY_PERCENT/);
     expect(loadConfig({ INGEST_MAX_BUSY_PERCENT: '0' }).ingest.maxBusyPercent).toBe(0);
   });
+
+  it('bounds the events the worker holds (WORKER_MAX_HELD_EVENTS, 50,000) and refuses a budget that is none, naming it', () => {
+    expect(loadConfig({}).worker.maxHeldEvents).toBe(50_000);
+    expect(loadConfig({ WORKER_MAX_HELD_EVENTS: '2000' }).worker.maxHeldEvents).toBe(2000);
+    for (const bad of ['0', '-5', '1.5', 'lots', '1e12']) expect(() => loadConfig({ WORKER_MAX_HELD_EVENTS: bad })).toThrow(/WORKER_MAX_HELD_EVENTS/);
+  });
 });
