@@ -22,7 +22,10 @@ describe('listen: requests built with the app’s prototypes', () => {
     });
     app.use('/admin', admin);
     app.post('/echo', express.json(), (req, res) => {
-      res.status(201).set('X-Seen', req.get('x-probe') ?? '').json({ body: req.body as unknown, ip: req.ip, protocol: req.protocol, is: req.is('application/json') });
+      res
+        .status(201)
+        .set('X-Seen', req.get('x-probe') ?? '')
+        .json({ body: req.body as unknown, ip: req.ip, protocol: req.protocol, is: req.is('application/json') });
     });
     app.use((_req, res) => {
       res.status(404).send('none');
