@@ -2,6 +2,11 @@
  * (c-bare) The baseline: a bare Express 5 app on the same kind of port setup
  * (same host, keep-alive timeout) that only parses the JSON body with
  * express.json and answers 202 with a small JSON body.
+ *
+ * It listens as Express's own `app.listen` does, so it pays for Express's
+ * per-request prototype change, which the product's server avoids
+ * (src/roles/http-server.ts); built the product's way it ran 1.5–1.6× faster
+ * on Node 20 (docs/performance.md). The baseline stays Express as users run it.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
