@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import net from 'node:net';
 import express from 'express';
 import { closeServer, listen, portOf, requestClassesFor } from '../../src/roles/http-server';
 
@@ -69,5 +70,21 @@ describe('listen: requests built with the app’s prototypes', () => {
     const none = await fetch(`${base}/nowhere`);
     expect(none.status).toBe(404);
     expect(await none.text()).toBe('none');
+  });
+
+  it('refuses a body over the limit with 413, and keeps serving after a client drops mid-body', async () => {
+    const huge = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(200_000) }) });
+    expect(huge.status).toBe(413);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(portOf(server), '127.0.0.1', () => {
+        socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    const after = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+    expect(after.status).toBe(201);
   });
 });
