@@ -8,6 +8,7 @@ import type { ChainSealer } from '../../integrity/chain-sealer';
 import { WriterHealth } from './writer-health';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
 import { storedRowsQueries } from './stored-rows-query';
+import { compactRows } from './compact-rows';
 
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows. Default 10 000. */
@@ -283,10 +284,12 @@ export class ClickHouseWriter {
           .join(','),
       )
       .digest('hex');
+    const { columns, values } = compactRows(rows);
     await this.clickhouse.insert({
       table,
-      values: rows,
-      format: 'JSONEachRow',
+      columns: columns as [string, ...string[]],
+      values,
+      format: 'JSONCompactEachRow',
       clickhouse_settings: {
         // Explicit: ClickHouse 26 may default async_insert on, and an
         // asynchronous insert would acknowledge rows before they are stored.
@@ -297,6 +300,8 @@ export class ClickHouseWriter {
         insert_deduplication_token: token,
         date_time_input_format: 'best_effort',
         input_format_skip_unknown_fields: 0,
+        // A row without a column gets null (compactRows): stored as if omitted.
+        input_format_null_as_default: 1,
         // JSON columns keep strings as strings: without these, ClickHouse turns
         // "2026-11-22T03:37:49.948Z" inside metadata into a DateTime64 and gives
         // back "2026-11-22 03:37:49.948000000" — another value than was sent.
