@@ -21,10 +21,15 @@
  * Per server and round: 202s per second, latency p50/p99 over every answer
  * (a 429 from lag admission is an answer too: the status counts show them),
  * and CPU per 202 of the API process and of the worker process.
+ *
+ * AB_EVENTS_PER_POST [1] and AB_CONCURRENCY [32] turn it into phase (b)'s
+ * shape (100 and 8): rates and CPU are then per accepted event. Accepted is
+ * not drained, but lag admission keeps the two within a few seconds, so CPU
+ * per event compares builds fairly.
  */
 import path from 'node:path';
 import { median, percentile, runLoad, sleep } from '../traffic/load';
-import { singleBody } from '../traffic/workload';
+import { batchBody, singleBody } from '../traffic/workload';
 import { CpuMeter } from './proc';
 import { freePort, startServer, type ServerUnderTest } from './server-under-test';
 import { createTempNamespace, type TempNamespace } from './temp-namespace';
@@ -32,7 +37,8 @@ import { createTempNamespace, type TempNamespace } from './temp-namespace';
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
 const SECONDS = Number(process.env.AB_SECONDS ?? 5);
 const PAUSE_MS = Number(process.env.AB_PAUSE_MS ?? 1500);
-const CONCURRENCY = 32;
+const CONCURRENCY = Number(process.env.AB_CONCURRENCY ?? 32);
+const EVENTS_PER_POST = Number(process.env.AB_EVENTS_PER_POST ?? 1);
 
 interface Contender {
   label: string;
@@ -72,7 +78,7 @@ async function start(n: number, distDir: string): Promise<Contender> {
 }
 
 function load(c: Contender, seconds: number) {
-  return runLoad<null>({ port: c.server.port!, concurrency: CONCURRENCY, durationMs: seconds * 1000, headers: { authorization: `Bearer ${c.key}` }, next: () => ({ body: singleBody(), meta: null }) });
+  return runLoad<null>({ port: c.server.port!, concurrency: CONCURRENCY, durationMs: seconds * 1000, headers: { authorization: `Bearer ${c.key}` }, next: () => ({ body: EVENTS_PER_POST === 1 ? singleBody() : batchBody(EVENTS_PER_POST).body, meta: null }) });
 }
 
 async function measure(c: Contender): Promise<Round> {
@@ -81,7 +87,7 @@ async function measure(c: Contender): Promise<Round> {
   const before = meter.snapshot();
   const result = await load(c, SECONDS);
   const cpu = CpuMeter.delta(before, meter.snapshot()).cpu;
-  const accepted = result.byStatus['202'] ?? 0;
+  const accepted = (result.byStatus['202'] ?? 0) * EVENTS_PER_POST;
   return {
     rate: (accepted / result.elapsedMs) * 1000,
     p50: percentile(result.latencies, 50),
@@ -109,13 +115,13 @@ async function main(): Promise<void> {
         const r = await measure(c);
         c.rounds.push(r);
         log(
-          `round ${round + 1}/${ROUNDS} ${c.label}: ${fmt(r.rate)} req/s, p50 ${fmt(r.p50, 1)} / p99 ${fmt(r.p99, 1)} ms, api ${fmt(r.apiUs)} µs + worker ${fmt(r.workerUs)} µs per 202, ${JSON.stringify(r.statuses)}`,
+          `round ${round + 1}/${ROUNDS} ${c.label}: ${fmt(r.rate)} events/s, p50 ${fmt(r.p50, 1)} / p99 ${fmt(r.p99, 1)} ms, api ${fmt(r.apiUs)} µs + worker ${fmt(r.workerUs)} µs per event, ${JSON.stringify(r.statuses)}`,
         );
       }
     }
     const of = (c: Contender, f: (r: Round) => number) => median(c.rounds.map(f));
-    console.log(`single-event posts, ${CONCURRENCY} in flight: medians of ${ROUNDS} rounds of ${SECONDS} s`);
-    console.log('build  202/s    p50 ms  p99 ms  api µs  worker µs  non-202');
+    console.log(`${EVENTS_PER_POST}-event posts, ${CONCURRENCY} in flight: medians of ${ROUNDS} rounds of ${SECONDS} s; rates and CPU per accepted event`);
+    console.log('build  evts/s   p50 ms  p99 ms  api µs  worker µs  non-202');
     for (const c of contenders) {
       const other = c.rounds.reduce((n, r) => n + Object.entries(r.statuses).reduce((m, [s, k]) => m + (s === '202' ? 0 : k), 0), 0);
       const cells = [
