@@ -34,6 +34,7 @@ export const product = {
   signingKey: () => load<typeof import('../src/lib/signing-key')>('lib/signing-key.js'),
   chainSealer: () => load<typeof import('../src/features/integrity/chain-sealer')>('features/integrity/chain-sealer.js'),
   writer: () => load<typeof import('../src/features/ingest/writer/clickhouse-writer')>('features/ingest/writer/clickhouse-writer.js'),
+  compactRows: () => load<typeof import('../src/features/ingest/writer/compact-rows')>('features/ingest/writer/compact-rows.js'),
   idempotencyRecords: () => load<typeof import('../src/queues/idempotency-records')>('queues/idempotency-records.js'),
   storedRowsQuery: () => load<typeof import('../src/features/ingest/writer/stored-rows-query')>('features/ingest/writer/stored-rows-query.js'),
   deadLetters: () => load<typeof import('../src/features/ingest/dead-letters/dead-letter.repository')>('features/ingest/dead-letters/dead-letter.repository.js'),
