@@ -74,23 +74,14 @@ export function sealHash(seal: Omit<Seal, 'seal_hash' | 'signature'>): string {
 
 /**
  * Links rows into the table's chain after `head` and builds the seal that
- * closes them (unsigned: the caller signs `seal_hash`). `known` holds row
- * hashes already computed (rowHash of that very row object); the others are
- * computed here.
+ * closes them (unsigned: the caller signs `seal_hash`).
  */
-export function chainRows<R extends Record<string, unknown>>(
-  table: string,
-  rows: R[],
-  head: ChainHead,
-  sealedAt: string,
-  keyId: string,
-  known?: ReadonlyMap<object, string>,
-): { rows: (R & ChainedRow)[]; seal: Omit<Seal, 'signature'> } {
+export function chainRows<R extends Record<string, unknown>>(table: string, rows: R[], head: ChainHead, sealedAt: string, keyId: string): { rows: (R & ChainedRow)[]; seal: Omit<Seal, 'signature'> } {
   const seq = head.seq + 1;
   let previous = head.lastRowHash;
   const hashes: string[] = [];
   const chained = rows.map((row, index) => {
-    const hash = known?.get(row) ?? rowHash(table, row);
+    const hash = rowHash(table, row);
     const linked = { ...row, row_hash: hash, previous_hash: previous, seal_seq: seq, chain_index: index };
     previous = hash;
     hashes.push(hash);

@@ -29,14 +29,13 @@ export class ChainSealer {
     private readonly exclusive = false,
   ) {}
 
-  /** `known`: row hashes already computed for some of the rows (see rowHashesWhile). */
-  async seal(table: string, rows: ClickHouseRow[], known?: ReadonlyMap<object, string>): Promise<{ rows: (ClickHouseRow & ChainedRow)[]; seal: Seal }> {
+  async seal(table: string, rows: ClickHouseRow[]): Promise<{ rows: (ClickHouseRow & ChainedRow)[]; seal: Seal }> {
     let head = this.exclusive ? this.heads.get(table) : undefined;
     if (!head) {
       await this.settlePending(table);
       head = await this.seals.head(table);
     }
-    const { rows: chained, seal: unsigned } = chainRows(table, rows, head, sealTime(toClickHouseTime(new Date()), head.sealedAt), this.key.keyId, known);
+    const { rows: chained, seal: unsigned } = chainRows(table, rows, head, sealTime(toClickHouseTime(new Date()), head.sealedAt), this.key.keyId);
     const seal: Seal = { ...unsigned, signature: this.key.sign(unsigned.seal_hash) };
     await this.seals.insertPending(seal);
     this.heads.set(table, { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash, sealedAt: seal.sealed_at });

@@ -9,7 +9,6 @@ import { WriterHealth } from './writer-health';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
 import { storedRowsQueries } from './stored-rows-query';
 import { compactRows } from './compact-rows';
-import { rowHashesWhile } from '../../integrity/row-hashes-while';
 
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows. Default 10 000. */
@@ -176,11 +175,7 @@ export class ClickHouseWriter {
       else if (first.content_hash !== row.content_hash) deadLetters.push(this.deadLetter(table, row, 'conflict: event_id sent twice with different content'));
     }
 
-    const candidates = [...unique.values()];
-    const checking = this.retrying(() => this.storedHashes(table, candidates));
-    // While ClickHouse looks for copies, hash the rows the seal will need (most of them are new).
-    const hashes = this.options.sealer ? await rowHashesWhile(table, candidates, checking) : undefined;
-    const stored = await checking;
+    const stored = await this.retrying(() => this.storedHashes(table, [...unique.values()]));
     for (const [id, hash] of stored) {
       const row = unique.get(id);
       if (!row) continue;
@@ -190,7 +185,7 @@ export class ClickHouseWriter {
     }
 
     const toInsert = [...unique.values()];
-    const poisoned = await this.insertSealed(table, toInsert, hashes);
+    const poisoned = await this.insertSealed(table, toInsert);
     for (const { row, error } of poisoned) deadLetters.push(this.deadLetter(table, row, `insert rejected: ${errorMessage(error)}`));
     if (deadLetters.length > 0) {
       await this.retrying(() => this.deadLetters.add(deadLetters));
@@ -224,11 +219,11 @@ export class ClickHouseWriter {
    * (which parses rows but stores nothing), and the rest are sealed and
    * written: one poison event costs only itself, and the chain never has a hole.
    */
-  private async insertSealed(table: string, rows: ClickHouseRow[], hashes?: ReadonlyMap<object, string>): Promise<{ row: ClickHouseRow; error: unknown }[]> {
+  private async insertSealed(table: string, rows: ClickHouseRow[]): Promise<{ row: ClickHouseRow; error: unknown }[]> {
     if (rows.length === 0) return [];
     const sealer = this.options.sealer;
     if (!sealer) return this.isolatePoison(table, rows, table);
-    const first = await sealer.seal(table, rows, hashes);
+    const first = await sealer.seal(table, rows);
     try {
       await this.retrying(() => this.insert(table, first.rows));
       await this.retrying(() => sealer.finalize(first.seal));
@@ -245,7 +240,7 @@ export class ClickHouseWriter {
       const bad = new Set(poisoned.map((p) => p.row));
       const good = rows.filter((r) => !bad.has(r));
       if (good.length > 0) {
-        const second = await sealer.seal(table, good, hashes);
+        const second = await sealer.seal(table, good);
         await this.retrying(() => this.insert(table, second.rows));
         await this.retrying(() => sealer.finalize(second.seal));
       }
