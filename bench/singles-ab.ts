@@ -78,7 +78,13 @@ async function start(n: number, distDir: string): Promise<Contender> {
 }
 
 function load(c: Contender, seconds: number) {
-  return runLoad<null>({ port: c.server.port!, concurrency: CONCURRENCY, durationMs: seconds * 1000, headers: { authorization: `Bearer ${c.key}` }, next: () => ({ body: EVENTS_PER_POST === 1 ? singleBody() : batchBody(EVENTS_PER_POST).body, meta: null }) });
+  return runLoad<null>({
+    port: c.server.port!,
+    concurrency: CONCURRENCY,
+    durationMs: seconds * 1000,
+    headers: { authorization: `Bearer ${c.key}` },
+    next: () => ({ body: EVENTS_PER_POST === 1 ? singleBody() : batchBody(EVENTS_PER_POST).body, meta: null }),
+  });
 }
 
 async function measure(c: Contender): Promise<Round> {
