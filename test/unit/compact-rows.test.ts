@@ -1,4 +1,5 @@
-import { compactRows, quoteIdentifier } from '../../src/features/ingest/writer/compact-rows';
+import { compactRows } from '../../src/features/ingest/writer/compact-rows';
+import { quoteIdentifier } from '../../src/lib/clickhouse-identifier';
 
 describe('compactRows: a batch in JSONCompactEachRow shape', () => {
   it('lists every key any row has, once, in first-seen order, and gives each row its values in that order', () => {

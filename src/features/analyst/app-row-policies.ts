@@ -1,4 +1,5 @@
 import { sourceAppFilter, type StoredTable } from './analyst-app-restriction';
+import { quoteIdentifier } from '../../lib/clickhouse-identifier';
 
 /**
  * A ClickHouse server's own way to restrict a user to some apps: a role
@@ -22,8 +23,6 @@ export interface RowPolicyOptions {
   profile?: string;
 }
 
-const quoted = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
-
 /** The role's name for a set of apps: the same apps, in any order, make the same role. */
 export function appsRoleName(apps: string[]): string {
   return `auditflow_apps_${[...new Set(apps)].sort().join('_')}`;
@@ -33,16 +32,16 @@ export function appsRoleName(apps: string[]): string {
 export function rowPolicyStatements(options: RowPolicyOptions): string[] {
   const { apps, user, database, cluster } = options;
   if (apps.length === 0) throw new Error('name at least one app');
-  const on = cluster ? ` ON CLUSTER ${quoted(cluster)}` : '';
-  const role = quoted(appsRoleName(apps));
-  const readable = options.tables.filter((t) => t.database === database && t.hasSourceApp).map((t) => `${quoted(database)}.${quoted(t.name)}`);
+  const on = cluster ? ` ON CLUSTER ${quoteIdentifier(cluster)}` : '';
+  const role = quoteIdentifier(appsRoleName(apps));
+  const readable = options.tables.filter((t) => t.database === database && t.hasSourceApp).map((t) => `${quoteIdentifier(database)}.${quoteIdentifier(t.name)}`);
   if (readable.length === 0) throw new Error(`no table of ${database} has a source_app column: run the migrations first`);
   return [
     `CREATE ROLE IF NOT EXISTS ${role}${on}`,
     ...readable.map((table) => `GRANT${on} SELECT ON ${table} TO ${role}`),
     ...readable.map((table) => `CREATE ROW POLICY IF NOT EXISTS ${role} ON ${table}${on} FOR SELECT USING ${sourceAppFilter(apps)} TO ${role}`),
-    `CREATE USER IF NOT EXISTS ${quoted(user)}${on} IDENTIFIED WITH sha256_password BY 'choose-a-password' SETTINGS PROFILE '${options.profile ?? 'analyst_limits'}'`,
+    `CREATE USER IF NOT EXISTS ${quoteIdentifier(user)}${on} IDENTIFIED WITH sha256_password BY 'choose-a-password' SETTINGS PROFILE '${options.profile ?? 'analyst_limits'}'`,
     // A new user's default roles are ALL: the role applies from its first query.
-    `GRANT${on} ${role} TO ${quoted(user)}`,
+    `GRANT${on} ${role} TO ${quoteIdentifier(user)}`,
   ];
 }

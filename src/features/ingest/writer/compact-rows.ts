@@ -1,4 +1,5 @@
 import type { ClickHouseRow } from '../../../domain/event-row';
+import { quoteIdentifier } from '../../../lib/clickhouse-identifier';
 
 /** A batch in ClickHouse's JSONCompactEachRow shape: the column names once, then each row's values in their order. */
 export interface CompactRows {
@@ -24,16 +25,11 @@ export interface CompactRows {
  * must never be able to become SQL.
  */
 export function compactRows(rows: readonly ClickHouseRow[]): CompactRows {
-  const index = new Map<string, number>();
-  const columns: string[] = [];
+  const seen = new Set<string>();
   for (const row of rows) {
-    for (const key in row) {
-      if (row[key] !== undefined && !index.has(key)) {
-        index.set(key, columns.length);
-        columns.push(key);
-      }
-    }
+    for (const key in row) if (row[key] !== undefined) seen.add(key);
   }
+  const columns = [...seen];
   const values = new Array<unknown[]>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
@@ -42,9 +38,4 @@ export function compactRows(rows: readonly ClickHouseRow[]): CompactRows {
     values[r] = out;
   }
   return { columns: columns.map(quoteIdentifier), values };
-}
-
-/** A ClickHouse identifier in backquotes, whatever it holds. */
-export function quoteIdentifier(name: string): string {
-  return `\`${name.replace(/[\\`]/g, '\\$&')}\``;
 }
