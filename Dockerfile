@@ -34,4 +34,4 @@ USER node
 EXPOSE 3000 9464
 # node directly, not `npm start`: SIGTERM must reach auditflow so it stops in order
 # (HTTP, workers, final ClickHouse flush, connections).
-CMD ["node", "--max-semi-space-size=32", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=60", "dist/main.js"]

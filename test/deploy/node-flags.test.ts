@@ -15,6 +15,7 @@ describe("the server's V8 flags", () => {
   it("are added to a worker's execArgv unless the operator set the same flag", () => {
     expect(withServerNodeFlags([])).toEqual([...SERVER_NODE_FLAGS]);
     expect(withServerNodeFlags(['--cpu-prof'])).toEqual(['--cpu-prof', ...SERVER_NODE_FLAGS]);
-    expect(withServerNodeFlags(['--max-semi-space-size=64'])).toEqual(['--max-semi-space-size=64']);
+    expect(withServerNodeFlags(['--max-semi-space-size=64'])).toEqual(['--max-semi-space-size=64', '--heap-growing-percent=60']);
+    expect(withServerNodeFlags(['--heap-growing-percent=100', '--max-semi-space-size=64'])).toEqual(['--heap-growing-percent=100', '--max-semi-space-size=64']);
   });
 });
