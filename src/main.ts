@@ -4,6 +4,7 @@ import { StoreLockedError } from './lib/errors/store-locked-error';
 import { LogOutput } from './lib/log-output';
 import { createLogger } from './lib/logger';
 import { makePrivateDir, ownerOnlyUmask } from './lib/private-dir';
+import { lowerOwnPriority } from './lib/process-priority';
 import { start } from './roles/start';
 import { startWorkerProcess, STORE_LOCKED_EXIT, WORKER_PROCESS_ENV, type FromWorker, type ToWorker } from './roles/worker-process';
 import { configureZod } from './schemas/zod-config';
@@ -57,6 +58,15 @@ export async function main(): Promise<void> {
     void stop('uncaughtException', 1);
   });
   const supervised = process.env[WORKER_PROCESS_ENV] === 'child' && process.send !== undefined;
+  // Before the embedded store starts its threads, which then inherit the value. Only a
+  // scheduling preference: where the system refuses it, the worker runs as it would have.
+  if (supervised && config.workerNice > 0) {
+    try {
+      logger.debug({ nice: config.workerNice, threads: lowerOwnPriority(config.workerNice) }, 'worker process priority lowered');
+    } catch (error) {
+      logger.warn({ err: error, nice: config.workerNice }, 'could not lower the worker process priority');
+    }
+  }
   // Handlers first, before anything starts: a signal that arrived just as the process said it had started
   // used to meet Node's default action (an exit with the store open, no flush). One during the start is
   // acted on once the start is over; a second one then means now.

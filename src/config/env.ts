@@ -60,6 +60,13 @@ const envSchema = z.object({
    * cores) or `inline` (this process, one core).
    */
   WORKER_PROCESS: z.enum(['separate', 'inline']).default('separate'),
+  /**
+   * The nice value of that child process (0–19): the API's requests get a
+   * core first, and ingest work takes what they leave. 10 trades about a
+   * tenth of the batch rate at saturation for a sixth more single posts and
+   * a quarter off their p99 (docs/performance.md); 0 turns it off.
+   */
+  WORKER_NICE: int(0, 19).default(10),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/auditflow'),
@@ -198,6 +205,8 @@ export type Config = {
   metricsPort?: number;
   /** WORKER_PROCESS: run the worker role in a child process (with other roles only). */
   workerProcess: 'separate' | 'inline';
+  /** WORKER_NICE: the worker process's scheduling priority, as nice(1) gives it. */
+  workerNice: number;
   host: string;
   redisUrl: string;
   databaseUrl: string;
@@ -258,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
     workerProcess: e.WORKER_PROCESS,
+    workerNice: e.WORKER_NICE,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,

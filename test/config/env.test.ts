@@ -88,4 +88,12 @@ describe('configuration', () => {
     expect(loadConfig({ WORKER_MAX_HELD_EVENTS: '2000' }).worker.maxHeldEvents).toBe(2000);
     for (const bad of ['0', '-5', '1.5', 'lots', '1e12']) expect(() => loadConfig({ WORKER_MAX_HELD_EVENTS: bad })).toThrow(/WORKER_MAX_HELD_EVENTS/);
   });
+
+  it('runs the worker process at nice 10 by default (WORKER_NICE), 0 to turn it off, and refuses what nice(1) would not give, naming it', () => {
+    expect(loadConfig({}).workerNice).toBe(10);
+    expect(loadConfig({ WORKER_NICE: '0' }).workerNice).toBe(0);
+    expect(loadConfig({ WORKER_NICE: '19' }).workerNice).toBe(19);
+    // Negative would raise it above the API (and needs privilege); 20 and up are not nice values.
+    for (const bad of ['-1', '-20', '20', '1.5', 'low']) expect(() => loadConfig({ WORKER_NICE: bad })).toThrow(/WORKER_NICE/);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { SERVER_NODE_FLAGS } from '../../src/roles/node-flags';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { spawnAuditflow, type AuditflowProcess } from '../helpers/child';
@@ -33,12 +34,38 @@ const isAlive = (pid: number) => {
 const workerPid = (proc: AuditflowProcess, msg: string, after = 0) =>
   eventually(async () => proc.logs.slice(after).find((l) => l.msg === msg && typeof l.workerPid === 'number')?.workerPid as number | undefined, 60_000);
 
+/** The nice value of each thread of `pid`, by thread name (field 19 of /proc/<pid>/task/<tid>/stat). */
+const threadNices = (pid: number) =>
+  fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      return [{ name, nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+
+/**
+ * Every thread of the worker runs at WORKER_NICE, the embedded store's pools included (they start after
+ * the process lowers itself), except the store's memory-statistics thread, which the store itself raises
+ * above everything; the API's threads keep their priority.
+ */
+const expectWorkerNice = (worker: number, api: number, nice: number) => {
+  // Both start at the test runner's own value (0, unless it was started under nice).
+  const inherited = os.getPriority();
+  const threads = threadNices(worker).filter((t) => t.name !== 'MemoryWorker');
+  expect(threads.length).toBeGreaterThan(5);
+  expect(threads.filter((t) => t.nice !== Math.max(nice, inherited))).toEqual([]);
+  expect(threadNices(api).filter((t) => t.nice !== inherited)).toEqual([]);
+};
+
 const auditEvent = (tag: string) => ({ kind: 'audit', event_id: randomUUID(), event_type: 'invoice_paid', user_id: `u-${tag}` });
 
 it('runs the worker in a child process, restarts it when it dies, and loses or doubles nothing it acknowledged', async () => {
   const ingestKey = await createApiKey(ns, 'wp-app', ['ingest']);
   const queryKey = await createApiKey(ns, 'wp-analyst', ['query'], 'wp-app');
-  server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '100', LOG_LEVEL: 'info' }), 60_000);
+  server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '100', LOG_LEVEL: 'info', WORKER_NICE: '7' }), 60_000);
   const base = `http://127.0.0.1:${server.port}`;
   const mainPid = server.child.pid!;
   const firstWorker = await workerPid(server, 'worker process ready');
@@ -46,6 +73,7 @@ it('runs the worker in a child process, restarts it when it dies, and loses or d
   // Started as plain `node dist/main.js`, the worker still gets the server's V8 flags from its fork.
   const workerArgs = fs.readFileSync(`/proc/${firstWorker}/cmdline`, 'utf8').split('\0');
   for (const flag of SERVER_NODE_FLAGS) expect(workerArgs).toContain(flag);
+  expectWorkerNice(firstWorker, mainPid, 7);
 
   const sent: string[] = [];
   const post = async (tag: string) => {
@@ -90,6 +118,8 @@ it('runs the worker in a child process, restarts it when it dies, and loses or d
   } finally {
     await analyst.close();
   }
+  // By now the restarted worker's store has written and answered queries: threads it started late inherit the value.
+  expectWorkerNice(secondWorker, mainPid, 7);
 
   // A main process killed outright leaves no worker behind, and the store is free for the next start.
   server.child.kill('SIGKILL');
