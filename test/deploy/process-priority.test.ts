@@ -11,12 +11,10 @@ import path from 'node:path';
 const MODULE = path.join(__dirname, '..', '..', 'dist', 'lib', 'process-priority.js');
 const CHILD = `
 const fs = require('node:fs');
+const os = require('node:os');
 const { Worker } = require('node:worker_threads');
 const changed = require(${JSON.stringify(MODULE)}).lowerOwnPriority(Number(process.argv[1]));
-const nices = () => fs.readdirSync('/proc/self/task').map((tid) => {
-  const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-});
+const nices = () => fs.readdirSync('/proc/self/task').map((tid) => os.getPriority(Number(tid)));
 const before = nices().length;
 const worker = new Worker('setTimeout(() => {}, 300)', { eval: true });
 worker.once('online', () => {

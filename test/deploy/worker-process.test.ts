@@ -34,13 +34,12 @@ const isAlive = (pid: number) => {
 const workerPid = (proc: AuditflowProcess, msg: string, after = 0) =>
   eventually(async () => proc.logs.slice(after).find((l) => l.msg === msg && typeof l.workerPid === 'number')?.workerPid as number | undefined, 60_000);
 
-/** The nice value of each thread of `pid`, by thread name (field 19 of /proc/<pid>/task/<tid>/stat). */
+/** The nice value of each thread of `pid`, by thread name (on Linux getpriority() takes a thread id). */
 const threadNices = (pid: number) =>
   fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      return [{ name, nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }];
+      return [{ name, nice: os.getPriority(Number(tid)) }];
     } catch {
       return []; // a thread that ended meanwhile
     }
