@@ -97,8 +97,13 @@ const envSchema = z.object({
   FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
   /** …or when its oldest buffered row is this old. */
   FLUSH_MAX_AGE_MS: int(10, 60_000).default(500),
-  /** Jobs one worker process holds at once; more jobs in flight means larger flushes. */
-  WORKER_CONCURRENCY: int(1, 10_000).default(200),
+  /**
+   * Jobs one worker process holds at once; more jobs in flight means larger
+   * flushes (a table flushes once a quarter of them wait in it). 400 over 200
+   * cut the worker's CPU per event by 11–17 % (docs/performance.md); memory is
+   * bounded by WORKER_MAX_HELD_EVENTS, not by this.
+   */
+  WORKER_CONCURRENCY: int(1, 10_000).default(400),
   /** …and at most about this many events: past it, no job is taken until some are written (bounds the worker's memory with large posts). */
   WORKER_MAX_HELD_EVENTS: int(1, 10_000_000).default(50_000),
   /** Attempts per ingest job before its events go to dead letters. */

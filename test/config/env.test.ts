@@ -89,6 +89,12 @@ describe('configuration', () => {
     for (const bad of ['0', '-5', '1.5', 'lots', '1e12']) expect(() => loadConfig({ WORKER_MAX_HELD_EVENTS: bad })).toThrow(/WORKER_MAX_HELD_EVENTS/);
   });
 
+  it('holds 400 ingest jobs at once by default (WORKER_CONCURRENCY), and refuses a count that is none, naming it', () => {
+    expect(loadConfig({}).worker.concurrency).toBe(400);
+    expect(loadConfig({ WORKER_CONCURRENCY: '50' }).worker.concurrency).toBe(50);
+    for (const bad of ['0', '-1', '2.5', 'many', '10001']) expect(() => loadConfig({ WORKER_CONCURRENCY: bad })).toThrow(/WORKER_CONCURRENCY/);
+  });
+
   it('runs the worker process at nice 10 by default (WORKER_NICE), 0 to turn it off, and refuses what nice(1) would not give, naming it', () => {
     expect(loadConfig({}).workerNice).toBe(10);
     expect(loadConfig({ WORKER_NICE: '0' }).workerNice).toBe(0);

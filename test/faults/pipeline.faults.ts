@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import { Pool } from 'pg';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/env';
 import { openClickHouse } from '../../src/lib/clickhouse';
 import { KeyRing } from '../../src/lib/key-ring';
 import { SigningKey } from '../../src/lib/signing-key';
@@ -140,7 +141,7 @@ describe.each([
         ok,
         notes:
           `Redis down ${((faultEnd - faultAt) / 1000).toFixed(1)} s (${signal}), ~${Math.round(load.offeredEvents / 30)} events/s offered by 4 clients that resend a post answered 429/503 (${load.resent} resent). ` +
-          `Backlog before the fault ≤ ${baseline} jobs (mostly active: the worker holds up to 200 at once), ${waitingAtFault} waiting for a worker in the last sample before the stop; recovery = until the backlog was back to ${baseline}.` +
+          `Backlog before the fault ≤ ${baseline} jobs (mostly active: the worker holds up to ${loadConfig({}).worker.concurrency} at once), ${waitingAtFault} waiting for a worker in the last sample before the stop; recovery = until the backlog was back to ${baseline}.` +
           (figures.unacknowledgedStored ? ` ${figures.unacknowledgedStored} stored events were never acknowledged (answered 503 or cut off): not a loss.` : ''),
       });
       expect(figures.duplicates).toBe(0);

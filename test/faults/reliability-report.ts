@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/config/env';
 import type { Tally } from './ingest-load';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -49,7 +50,9 @@ const REDIS_PERSISTENCE = [
   '### Redis persistence: what the restart figures mean',
   '',
   '- **Nothing is acknowledged that is not in Redis.** While Redis is down the ingest API answers 503 with `Retry-After` and queues nothing; the load above resends such posts (idempotent event_ids), so every acknowledged event was in Redis when it was acknowledged. The API’s own events (todo/auth API) take the durable spool instead (see its section).',
-  '- **Without persistence** (the test Redis: `--save "" --appendonly no`), a restart loses what only Redis held: jobs *waiting* for a worker. Jobs a worker has already taken are in its memory and are still written (the worker holds up to `WORKER_CONCURRENCY` = 200 at once, which is why the run above lost 0: the worker kept up, nothing was waiting). Under a backlog (during the ClickHouse outage above, hundreds of jobs waited or were in backoff) a restart without persistence would lose every one of them. Lost idempotency records only move duplicate detection to the writer, which drops repeats by (source_app, event_id). So production must not run Redis without persistence.',
+  '- **Without persistence** (the test Redis: `--save "" --appendonly no`), a restart loses what only Redis held: jobs *waiting* for a worker. Jobs a worker has already taken are in its memory and are still written (the worker holds up to `WORKER_CONCURRENCY` = ' +
+    String(loadConfig({}).worker.concurrency) +
+    ' at once, which is why the run above lost 0: the worker kept up, nothing was waiting). Under a backlog (during the ClickHouse outage above, hundreds of jobs waited or were in backoff) a restart without persistence would lose every one of them. Lost idempotency records only move duplicate detection to the writer, which drops repeats by (source_app, event_id). So production must not run Redis without persistence.',
   '- **AOF `appendfsync everysec`, clean restart** (SIGTERM, `SHUTDOWN`, a deploy): Redis writes and fsyncs the AOF before exiting, so the figure is **0 lost**, as measured above.',
   '- **AOF `everysec`, Redis process killed** (SIGKILL, OOM killer, crash): Redis `write()`s the AOF buffer to the kernel before it sends the replies of that event-loop turn, so an acknowledged write is in the page cache and survives the death of the process: **0 lost**, as measured above (the exception: when a slow disk is still busy with the previous fsync, Redis postpones the write for up to 2 s while it keeps answering, and a kill then loses that much).',
   '- **AOF `everysec`, the machine itself fails** (power, kernel panic, a VM killed): what was written but not yet fsynced is lost, **up to ~1 s of acknowledged events** (the fsync runs every second; Redis documents up to 2 s when a slow disk delays it). At the rates above that is up to one second’s worth of the acknowledged rate (the "≤ 1 s" figure in the SIGKILL row). Those events cannot be recovered by replay: the client had its 202. `appendfsync always` closes that window at the cost of an fsync per write; a Redis replica with `WAIT` (or a managed Redis with synchronous replication) is the other way.',
