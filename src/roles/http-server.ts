@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 
 /**
@@ -32,19 +32,50 @@ export function requestClassesFor(app: Express): { IncomingMessage: typeof Incom
   return { IncomingMessage: AppRequest as unknown as typeof IncomingMessage, ServerResponse: AppResponse as unknown as typeof ServerResponse };
 }
 
+/** Open connections of each server, for a shutdown that can tell them to close (closeServer). */
+const openSockets = new WeakMap<Server, Set<Socket>>();
+
 /** Listens on port (0: any free one); resolves once the server accepts connections. */
 export function listen(app: Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(requestClassesFor(app) ?? {}, app);
+    const sockets = new Set<Socket>();
+    openSockets.set(server, sockets);
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
 }
 
+/**
+ * Stops taking requests; resolves once every connection is closed.
+ * `server.close()` alone keeps serving open keep-alive connections: an app
+ * that posts without pause held the server open until it paused, or until the
+ * shutdown timeout killed the process with the store open. So every answer
+ * not yet begun, in flight or still to come on an open connection, is sent
+ * with `Connection: close`, and Node closes each connection after it. Idle
+ * connections are closed at once (by `close()` itself), and one that falls
+ * idle later without that header (its answer had begun) within half a
+ * second. An answer in flight is never cut: a client can only lose a request
+ * it wrote as its idle connection was closed, which the server never read,
+ * so never acknowledged (HTTP/1.1's keep-alive race; it resends).
+ */
 export function closeServer(server: Server): Promise<void> {
+  const closeAfter = (res: ServerResponse | undefined) => {
+    if (res && !res.headersSent) res.setHeader('Connection', 'close');
+  };
   return new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => closeAfter(res));
+    // Node keeps a connection's current response on its socket (`_httpMessage`, also read by http-terminator).
+    for (const socket of openSockets.get(server) ?? []) closeAfter((socket as Socket & { _httpMessage?: ServerResponse })._httpMessage);
+    const sweep = setInterval(() => server.closeIdleConnections(), 500).unref();
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import net from 'node:net';
 import express from 'express';
 import { closeServer, listen, portOf, requestClassesFor } from '../../src/roles/http-server';
@@ -86,5 +86,73 @@ describe('listen: requests built with the app’s prototypes', () => {
     });
     const after = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
     expect(after.status).toBe(201);
+  });
+});
+
+/**
+ * An app shipping its logs posts without pause over keep-alive connections.
+ * `server.close()` alone kept answering them, so a shutdown waited until the
+ * clients paused, or until its timeout killed the process with the store open.
+ */
+describe('closeServer: busy keep-alive clients cannot hold the server open', () => {
+  it('answers what is in flight, tells each connection to close, and is closed while the clients still post', async () => {
+    let closing = false;
+    const served: { inFlightAtClose: boolean; arrivedWhileClosing: boolean; toldToClose: boolean }[] = [];
+    const app = express();
+    app.post('/slow', (_req, res) => {
+      const arrivedWhileClosing = closing;
+      setTimeout(() => {
+        const inFlightAtClose = !arrivedWhileClosing && closing;
+        res.json({ ok: true });
+        served.push({ inFlightAtClose, arrivedWhileClosing, toldToClose: res.getHeader('connection') === 'close' });
+      }, 5);
+    });
+    const server = await listen(app, 0, '127.0.0.1');
+    const port = portOf(server);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const statuses: number[] = [];
+    const errors: string[] = [];
+    const post = () =>
+      new Promise<void>((resolve) => {
+        const req = http.request({ port, host: '127.0.0.1', agent, method: 'POST', path: '/slow' }, (res) => {
+          statuses.push(res.statusCode ?? 0);
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          errors.push(error.code ?? error.message);
+          resolve();
+        });
+        req.end('x');
+      });
+    const until = Date.now() + 2500;
+    const client = async () => {
+      while (Date.now() < until) await post();
+    };
+    const clients = Promise.all([client(), client(), client(), client()]);
+    await new Promise((r) => setTimeout(r, 300));
+    closing = true;
+    const started = performance.now();
+    await closeServer(server);
+    const closedMs = performance.now() - started;
+    const stillPosting = Date.now() < until;
+    await clients;
+    agent.destroy();
+
+    expect(stillPosting).toBe(true);
+    expect(closedMs).toBeLessThan(400);
+    // Every request the server read was answered in full.
+    expect(statuses.length).toBe(served.length);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const beforeClose = served.filter((r) => !r.inFlightAtClose && !r.arrivedWhileClosing);
+    const afterClose = served.filter((r) => r.inFlightAtClose || r.arrivedWhileClosing);
+    expect(beforeClose.length).toBeGreaterThan(10);
+    // Each of the four connections answers at most once more, told to close: what it had in flight, or the next request.
+    expect(afterClose.length).toBeLessThanOrEqual(4);
+    expect(afterClose.every((r) => r.toldToClose)).toBe(true);
+    // Then the port is closed. A reset can only meet a request written to a connection as it was closed idle,
+    // which the server never read (above: every request read was answered), so nothing acknowledged is lost.
+    expect(errors).toContain('ECONNREFUSED');
+    expect(errors.every((e) => e === 'ECONNREFUSED' || e === 'ECONNRESET')).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openClickHouse } from '../../src/lib/clickhouse';
 import { spawnAuditflow } from '../helpers/child';
-import { countUnique, createApiKey, postEvents } from '../helpers/stack';
+import { countUnique, createApiKey, drainIngest, postEvents } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
 
 const ns = createNamespace('shutdown');
@@ -59,3 +59,58 @@ it('exits 1 at the SHUTDOWN_TIMEOUT_MS deadline when a step cannot finish, inste
   expect(server.logs.map((l) => l.msg)).toContain('shutdown timed out; exiting');
   await pending;
 }, 30_000);
+
+it('exits on SIGTERM while an app keeps posting over keep-alive connections, and keeps every event it acknowledged', async () => {
+  const key = await createApiKey(ns, 'shutdown-busy');
+  // The deadline is far: only a shutdown that stops serving busy connections exits in time.
+  const server = await spawnAuditflow(ns.env({ SHUTDOWN_TIMEOUT_MS: '60000', DATA_DIR: `${ns.dataDir}/busy` }));
+  const url = `http://127.0.0.1:${server.port}`;
+  let exitedAt: number | undefined;
+  void server.exited.then(() => {
+    exitedAt = Date.now();
+  });
+  const until = Date.now() + 20_000;
+  let accepted = 0;
+  let failures = 0;
+  // An app shipping its logs: four connections (fetch keeps them alive), each posting as soon as it is answered.
+  const app = async () => {
+    while (Date.now() < until && (exitedAt === undefined || Date.now() < exitedAt + 500)) {
+      try {
+        const res = await postEvents(url, key, [{ kind: 'session', event_id: randomUUID(), session_id: 's-busy', expires_at: '2030-01-01T00:00:00Z' }]);
+        if (res.status === 202) accepted += res.body.accepted;
+      } catch {
+        failures++; // refused once the port is closed; the app would resend elsewhere
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
+  const apps = Promise.all([app(), app(), app(), app()]);
+  await new Promise((r) => setTimeout(r, 2000));
+  const started = Date.now();
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toEqual({ code: 0, signal: null });
+  const took = Date.now() - started;
+  await apps;
+  expect(took).toBeLessThan(10_000);
+  expect(accepted).toBeGreaterThan(0);
+  expect(failures).toBeGreaterThan(0);
+
+  // Jobs no worker had taken yet wait in Redis for the next one (the fault suite's "SIGTERM during load" row).
+  const next = await spawnAuditflow(ns.env({ ROLE: 'worker', DATA_DIR: `${ns.dataDir}/busy` }));
+  const clickhouseOf = () => openClickHouse({ mode: 'embedded', path: `${ns.dataDir}/busy/clickhouse`, database: ns.config().clickhouse.database });
+  const stored = async () => {
+    const clickhouse = await clickhouseOf();
+    try {
+      const rows = await clickhouse.query({ query: `SELECT count() AS n, uniqExact(event_id) AS u FROM user_sessions WHERE session_id = 's-busy'`, format: 'JSONEachRow' });
+      const [row] = await rows.json<{ n: string; u: string }>();
+      return { n: Number(row!.n), u: Number(row!.u) };
+    } finally {
+      await clickhouse.close();
+    }
+  };
+  // A job completes only once its rows are written, so an empty queue means all is in ClickHouse.
+  await drainIngest({ writer: { flushAll: async () => undefined } }, ns);
+  next.child.kill('SIGTERM');
+  expect(await next.exited).toEqual({ code: 0, signal: null });
+  expect(await stored()).toEqual({ n: accepted, u: accepted });
+}, 60_000);
