@@ -91,6 +91,8 @@ describe('configuration', () => {
 
   it('holds 400 ingest jobs at once by default (WORKER_CONCURRENCY), and refuses a count that is none, naming it', () => {
     expect(loadConfig({}).worker.concurrency).toBe(400);
+    // With them, a table flushes at 5,000 rows (FLUSH_MAX_ROWS), 100 jobs or 500 ms, whichever comes first.
+    expect(loadConfig({}).flush).toMatchObject({ maxRows: 5000, maxAgeMs: 500 });
     expect(loadConfig({ WORKER_CONCURRENCY: '50' }).worker.concurrency).toBe(50);
     for (const bad of ['0', '-1', '2.5', 'many', '10001']) expect(() => loadConfig({ WORKER_CONCURRENCY: bad })).toThrow(/WORKER_CONCURRENCY/);
   });

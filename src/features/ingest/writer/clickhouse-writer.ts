@@ -11,7 +11,7 @@ import { storedRowsQueries } from './stored-rows-query';
 import { compactRows } from './compact-rows';
 
 export interface ClickHouseWriterOptions {
-  /** Flush a table when it holds this many rows. Default 10 000. */
+  /** Flush a table when it holds this many rows (FLUSH_MAX_ROWS). Default 5,000. */
   maxRows: number;
   /** Flush a table when its oldest row has waited this long. Default 500 ms (FLUSH_MAX_AGE_MS). */
   maxAgeMs: number;
