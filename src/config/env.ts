@@ -109,8 +109,14 @@ const envSchema = z.object({
    * memory is bounded by WORKER_MAX_HELD_EVENTS, not by this.
    */
   WORKER_CONCURRENCY: int(1, 10_000).default(400),
-  /** …and at most about this many events: past it, no job is taken until some are written (bounds the worker's memory with large posts). */
-  WORKER_MAX_HELD_EVENTS: int(1, 10_000_000).default(50_000),
+  /**
+   * …and at most about this many events: past it, no job is taken until some
+   * are written. It bounds the worker's memory with large posts, and the
+   * backlog held where lag admission cannot see it (it reads the age of jobs
+   * waiting in Redis): 20,000 is what 200 jobs of 100 events held before the
+   * slots went to 400, so a batch load is admitted as before.
+   */
+  WORKER_MAX_HELD_EVENTS: int(1, 10_000_000).default(20_000),
   /** Attempts per ingest job before its events go to dead letters. */
   JOB_ATTEMPTS: int(1, 100).default(12),
   /** How long a worker owns a job; a killed worker's jobs are re-run after this. */

@@ -83,8 +83,8 @@ describe('configuration', () => {
     expect(loadConfig({ INGEST_MAX_BUSY_PERCENT: '0' }).ingest.maxBusyPercent).toBe(0);
   });
 
-  it('bounds the events the worker holds (WORKER_MAX_HELD_EVENTS, 50,000) and refuses a budget that is none, naming it', () => {
-    expect(loadConfig({}).worker.maxHeldEvents).toBe(50_000);
+  it('bounds the events the worker holds (WORKER_MAX_HELD_EVENTS, 20,000) and refuses a budget that is none, naming it', () => {
+    expect(loadConfig({}).worker.maxHeldEvents).toBe(20_000);
     expect(loadConfig({ WORKER_MAX_HELD_EVENTS: '2000' }).worker.maxHeldEvents).toBe(2000);
     for (const bad of ['0', '-5', '1.5', 'lots', '1e12']) expect(() => loadConfig({ WORKER_MAX_HELD_EVENTS: bad })).toThrow(/WORKER_MAX_HELD_EVENTS/);
   });
