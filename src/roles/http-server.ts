@@ -50,28 +50,44 @@ export function listen(app: Express, port: number, host: string): Promise<Server
   });
 }
 
+type ServerSocket = Socket & { _httpMessage?: ServerResponse | null };
+
 /**
  * Stops taking requests; resolves once every connection is closed.
  * `server.close()` alone keeps serving open keep-alive connections: an app
  * that posts without pause held the server open until it paused, or until the
- * shutdown timeout killed the process with the store open. So every answer
- * not yet begun, in flight or still to come on an open connection, is sent
- * with `Connection: close`, and Node closes each connection after it. Idle
+ * shutdown timeout cut the stop short (exit 1). So every answer not yet
+ * begun, in flight or still to come on an open connection, is sent with
+ * `Connection: close`, and Node closes each connection after it. Idle
  * connections are closed at once (by `close()` itself), and one that falls
- * idle later without that header (its answer had begun) within half a
- * second. An answer in flight is never cut: a client can only lose a request
- * it wrote as its idle connection was closed, which the server never read,
- * so never acknowledged (HTTP/1.1's keep-alive race; it resends).
+ * idle later without that header (its answer had begun) within half a second.
+ *
+ * A request still arriving after `slowRequestGraceMs` (headers or body sent
+ * a byte at a time) is cut: nothing has acted on it yet, and it would hold the
+ * stop to its timeout. A request that has arrived is always answered. So a
+ * client can only lose a request the server had not read, or had not read in
+ * full, which was never acknowledged: it resends (as after HTTP/1.1's
+ * keep-alive race, a request written as its idle connection was closed).
  */
-export function closeServer(server: Server): Promise<void> {
-  const closeAfter = (res: ServerResponse | undefined) => {
+export function closeServer(server: Server, { slowRequestGraceMs = 5000 }: { slowRequestGraceMs?: number } = {}): Promise<void> {
+  const closeAfter = (res: ServerResponse | null | undefined) => {
     if (res && !res.headersSent) res.setHeader('Connection', 'close');
   };
+  const sockets = openSockets.get(server) ?? new Set<Socket>();
+  const started = performance.now();
   return new Promise<void>((resolve) => {
     server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => closeAfter(res));
     // Node keeps a connection's current response on its socket (`_httpMessage`, also read by http-terminator).
-    for (const socket of openSockets.get(server) ?? []) closeAfter((socket as Socket & { _httpMessage?: ServerResponse })._httpMessage);
-    const sweep = setInterval(() => server.closeIdleConnections(), 500).unref();
+    for (const socket of sockets) closeAfter((socket as ServerSocket)._httpMessage);
+    const sweep = setInterval(() => {
+      server.closeIdleConnections();
+      if (performance.now() - started < slowRequestGraceMs) return;
+      for (const socket of sockets as Set<ServerSocket>) {
+        const res = socket._httpMessage;
+        // No response yet on a connection that is not idle: its headers are still arriving.
+        if (!res || !res.req.complete) socket.destroy();
+      }
+    }, Math.min(500, slowRequestGraceMs)).unref();
     server.close(() => {
       clearInterval(sweep);
       resolve();

@@ -156,3 +156,39 @@ describe('closeServer: busy keep-alive clients cannot hold the server open', () 
     expect(errors.every((e) => e === 'ECONNREFUSED' || e === 'ECONNRESET')).toBe(true);
   });
 });
+
+describe('closeServer: a request sent a byte at a time cannot hold the server open', () => {
+  it('cuts requests still arriving after the grace, and answers one that has arrived however long it takes', async () => {
+    const app = express();
+    app.post('/work', express.json(), (_req, res) => {
+      setTimeout(() => res.json({ done: true }), 800);
+    });
+    const server = await listen(app, 0, '127.0.0.1');
+    const port = portOf(server);
+    const opened = (first: string) =>
+      new Promise<net.Socket>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(first);
+          resolve(socket);
+        });
+      });
+    const closed = (socket: net.Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+    const slowBody = await opened('POST /work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":');
+    const slowHeaders = await opened('POST /work HTTP/1.1\r\nHost: x\r\nContent-Ty');
+    slowBody.on('error', () => undefined);
+    slowHeaders.on('error', () => undefined);
+    const working = fetch(`http://127.0.0.1:${port}/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await new Promise((r) => setTimeout(r, 100));
+
+    const started = performance.now();
+    await closeServer(server, { slowRequestGraceMs: 300 });
+    const took = performance.now() - started;
+    await Promise.all([closed(slowBody), closed(slowHeaders)]);
+    const answer = await working;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ done: true });
+    expect(answer.headers.get('connection')).toBe('close');
+    expect(took).toBeGreaterThanOrEqual(600);
+    expect(took).toBeLessThan(2000);
+  });
+});

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { openClickHouse } from '../../src/lib/clickhouse';
 import { spawnAuditflow } from '../helpers/child';
 import { countUnique, createApiKey, drainIngest, postEvents } from '../helpers/stack';
@@ -113,4 +114,25 @@ it('exits on SIGTERM while an app keeps posting over keep-alive connections, and
   next.child.kill('SIGTERM');
   expect(await next.exited).toEqual({ code: 0, signal: null });
   expect(await stored()).toEqual({ n: accepted, u: accepted });
+}, 60_000);
+
+it('exits 0 on SIGTERM while a client holds a request open, sending its body a byte at a time', async () => {
+  const key = await createApiKey(ns, 'shutdown-slow');
+  const server = await spawnAuditflow(ns.env({ DATA_DIR: `${ns.dataDir}/slow` }));
+  const socket = net.connect(server.port!, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise((r) => socket.once('connect', r));
+  socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n[`);
+  const drip = setInterval(() => socket.write(' '), 200);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const started = Date.now();
+    server.child.kill('SIGTERM');
+    // Not the 30 s SHUTDOWN_TIMEOUT_MS and its exit 1: the request is cut once its 5 s of grace are over.
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(12_000);
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
 }, 60_000);
