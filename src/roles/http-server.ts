@@ -79,15 +79,18 @@ export function closeServer(server: Server, { slowRequestGraceMs = 5000 }: { slo
     server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => closeAfter(res));
     // Node keeps a connection's current response on its socket (`_httpMessage`, also read by http-terminator).
     for (const socket of sockets) closeAfter((socket as ServerSocket)._httpMessage);
-    const sweep = setInterval(() => {
-      server.closeIdleConnections();
-      if (performance.now() - started < slowRequestGraceMs) return;
-      for (const socket of sockets as Set<ServerSocket>) {
-        const res = socket._httpMessage;
-        // No response yet on a connection that is not idle: its headers are still arriving.
-        if (!res || !res.req.complete) socket.destroy();
-      }
-    }, Math.min(500, slowRequestGraceMs)).unref();
+    const sweep = setInterval(
+      () => {
+        server.closeIdleConnections();
+        if (performance.now() - started < slowRequestGraceMs) return;
+        for (const socket of sockets as Set<ServerSocket>) {
+          const res = socket._httpMessage;
+          // No response yet on a connection that is not idle: its headers are still arriving.
+          if (!res?.req.complete) socket.destroy();
+        }
+      },
+      Math.min(500, slowRequestGraceMs),
+    ).unref();
     server.close(() => {
       clearInterval(sweep);
       resolve();
