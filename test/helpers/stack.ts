@@ -100,8 +100,8 @@ export async function countUnique(clickhouse: ClickHouseClient, table: string): 
   return { count: Number(row!.count), unique: Number(row!.unique) };
 }
 
-/** Waits until the ingest queue of `ns` is empty, then flushes the writer: everything accepted is in ClickHouse. */
-export async function drainIngest(stack: { writer?: { flushAll(): Promise<unknown> } }, ns: TestNamespace): Promise<void> {
+/** Waits until the ingest queue of `ns` is empty. A job completes only once its rows are written, so a worker in another process has then written everything. */
+export async function ingestQueueEmpty(ns: TestNamespace): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
   try {
@@ -110,5 +110,10 @@ export async function drainIngest(stack: { writer?: { flushAll(): Promise<unknow
     await queue.close();
     await redis.quit();
   }
+}
+
+/** Waits until the ingest queue of `ns` is empty, then flushes the writer: everything accepted is in ClickHouse. */
+export async function drainIngest(stack: { writer?: { flushAll(): Promise<unknown> } }, ns: TestNamespace): Promise<void> {
+  await ingestQueueEmpty(ns);
   await stack.writer!.flushAll();
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { openClickHouse } from '../../src/lib/clickhouse';
 import { spawnAuditflow } from '../helpers/child';
-import { countUnique, createApiKey, drainIngest, postEvents } from '../helpers/stack';
+import { countUnique, createApiKey, ingestQueueEmpty, postEvents } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
 
 const ns = createNamespace('shutdown');
@@ -98,22 +98,17 @@ it('exits on SIGTERM while an app keeps posting over keep-alive connections, and
 
   // Jobs no worker had taken yet wait in Redis for the next one (the fault suite's "SIGTERM during load" row).
   const next = await spawnAuditflow(ns.env({ ROLE: 'worker', DATA_DIR: `${ns.dataDir}/busy` }));
-  const clickhouseOf = () => openClickHouse({ mode: 'embedded', path: `${ns.dataDir}/busy/clickhouse`, database: ns.config().clickhouse.database });
-  const stored = async () => {
-    const clickhouse = await clickhouseOf();
-    try {
-      const rows = await clickhouse.query({ query: `SELECT count() AS n, uniqExact(event_id) AS u FROM user_sessions WHERE session_id = 's-busy'`, format: 'JSONEachRow' });
-      const [row] = await rows.json<{ n: string; u: string }>();
-      return { n: Number(row!.n), u: Number(row!.u) };
-    } finally {
-      await clickhouse.close();
-    }
-  };
-  // A job completes only once its rows are written, so an empty queue means all is in ClickHouse.
-  await drainIngest({ writer: { flushAll: async () => undefined } }, ns);
+  await ingestQueueEmpty(ns);
   next.child.kill('SIGTERM');
   expect(await next.exited).toEqual({ code: 0, signal: null });
-  expect(await stored()).toEqual({ n: accepted, u: accepted });
+  const clickhouse = await openClickHouse({ mode: 'embedded', path: `${ns.dataDir}/busy/clickhouse`, database: ns.config().clickhouse.database });
+  try {
+    const rows = await clickhouse.query({ query: `SELECT count() AS n, uniqExact(event_id) AS u FROM user_sessions WHERE session_id = 's-busy'`, format: 'JSONEachRow' });
+    const [row] = await rows.json<{ n: string; u: string }>();
+    expect({ n: Number(row!.n), u: Number(row!.u) }).toEqual({ n: accepted, u: accepted });
+  } finally {
+    await clickhouse.close();
+  }
 }, 60_000);
 
 it('exits 0 on SIGTERM while a client holds a request open, sending its body a byte at a time', async () => {
