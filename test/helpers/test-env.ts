@@ -59,6 +59,13 @@ export function createNamespace(label: string): TestNamespace {
     cleanup: async () => {
       const pg = new Client({ connectionString: PG_ADMIN_URL });
       await pg.connect();
+      // pg's Pool.end() resolves before its clients' sockets close: a FORCE drop at once would end such a
+      // session with 57P01, which its client re-emits as an 'error' on the pool after the test ended.
+      for (let waited = 0; waited < 2000; waited += 50) {
+        const { rows } = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [`af_test_${id}`]);
+        if (rows[0]!.n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await pg.query(`DROP DATABASE IF EXISTS "af_test_${id}" WITH (FORCE)`);
       await pg.end();
       const redis = new Redis(REDIS_URL);
