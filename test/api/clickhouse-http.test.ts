@@ -222,10 +222,12 @@ describe('what is refused', () => {
     const res = await curl(url, { body: sql });
     expect({ sql, status: res.status, text: res.text }).toEqual({ sql, status: expect.any(Number), text: expect.stringMatching(new RegExp(`^Code: ${code}\\. DB::Exception: .+ \\(${name}\\)\\n$`)) });
     expect(res.status).toBeGreaterThanOrEqual(400);
+    // An analyst's refused query is the client's error, never the server's.
+    expect(res.status).toBeLessThan(500);
     return res;
   }
 
-  it('refuses writes, DDL and session changes as READONLY (HTTP 500, as ClickHouse answers READONLY)', async () => {
+  it('refuses writes, DDL and session changes as READONLY (HTTP 403, where ClickHouse says 500)', async () => {
     const writes = [
       "INSERT INTO audit_logs (event_type) VALUES ('x')",
       'insert into audit_logs (event_type) format JSONEachRow {"event_type":"x"}',
@@ -261,10 +263,10 @@ describe('what is refused', () => {
         status: expect.any(Number),
         text: expect.stringMatching(/^Code: (164|62)\. DB::Exception: .+ \((READONLY|SYNTAX_ERROR)\)\n$/),
       });
-      expect([400, 500]).toContain(res.status);
+      expect([400, 403]).toContain(res.status);
     }
     const drop = await refused('DROP TABLE audit_logs', 164, 'READONLY');
-    expect(drop.status).toBe(500);
+    expect(drop.status).toBe(403);
     expect(drop.text).toContain('Cannot execute query in readonly mode');
     expect(drop.headers.get('x-clickhouse-exception-code')).toBe('164');
   });
@@ -355,11 +357,38 @@ describe('limits', () => {
   it('errors past max_result_rows instead of truncating', async () => {
     expect(await curl('/clickhouse', { body: 'SELECT count() FROM (SELECT number FROM numbers(1000))' })).toMatchObject({ status: 200, text: '1000\n' });
     const res = await curl('/clickhouse', { body: 'SELECT number FROM numbers(1000000)' });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(400);
     expect(res.text).toMatch(/^Code: 396\. DB::Exception: Limit for result exceeded, max rows: 1\.00 thousand.*\(TOO_MANY_ROWS_OR_BYTES\)\n$/);
     // Also across a UNION, whose first SELECT alone would not carry the limit.
-    expect((await curl('/clickhouse', { body: 'SELECT number FROM numbers(600) UNION ALL SELECT number FROM numbers(600)' })).status).toBe(500);
+    expect((await curl('/clickhouse', { body: 'SELECT number FROM numbers(600) UNION ALL SELECT number FROM numbers(600)' })).status).toBe(400);
     await expect(client.query({ query: 'SELECT number FROM numbers(5000)', format: 'JSONEachRow' })).rejects.toMatchObject({ type: 'TOO_MANY_ROWS_OR_BYTES' });
+  });
+
+  it('answers a query that ClickHouse fails for its own fault with a 4xx, and records it so', async () => {
+    // ClickHouse itself answers each of these with HTTP 500; they are the analyst's to fix, not the server's.
+    const faults: [string, string][] = [
+      ["SELECT plus('a', 1)", 'ILLEGAL_TYPE_OF_ARGUMENT'],
+      ['SELECT * FROM audit_logs SAMPLE 1', 'SAMPLING_NOT_SUPPORTED'],
+      ['SELECT throwIf(1)', 'FUNCTION_THROW_IF_VALUE_IS_NON_ZERO'],
+      ['SELECT arrayElement([1], 1, 2)', 'NUMBER_OF_ARGUMENTS_DOESNT_MATCH'],
+    ];
+    const ids: string[] = [];
+    for (const [index, [sql, name]] of faults.entries()) {
+      const requestId = `query-fault-${index}-${Date.now()}`;
+      ids.push(requestId);
+      const res = await curl('/clickhouse', { body: sql, headers: { 'x-request-id': requestId } });
+      expect({ sql, status: res.status, text: res.text }).toEqual({ sql, status: 400, text: expect.stringMatching(new RegExp(`^Code: \\d+\\. DB::Exception: .+\\(${name}\\)\\n$`)) });
+    }
+    // The API's own records of those requests count none of them as a server error.
+    const statuses = await eventually(async () => {
+      const rows = await queryRows<{ response_status: number }>(
+        stack.clickhouse!,
+        "SELECT response_status FROM api_access_log WHERE endpoint = '/clickhouse' AND JSONExtractString(toString(request_headers), 'x-request-id') IN {ids:Array(String)}",
+        { ids },
+      );
+      return rows.length === faults.length ? rows.map((r) => Number(r.response_status)) : null;
+    });
+    expect(statuses).toEqual(faults.map(() => 400));
   });
 
   it('answers cleanly after a query that failed halfway through its output', async () => {

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Request, Response } from 'express';
-import { clickHouseExceptionText, httpStatusOfClickHouseCode, type ClickHouseException } from '../../lib/clickhouse-exception';
+import { clickHouseExceptionText, httpStatusOfClickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
 import type { AnalystQueryResult } from './analyst-query-runner';
 
 const COMPRESSORS: Record<string, (body: Buffer) => Promise<Buffer>> = {
@@ -48,9 +48,9 @@ export async function sendResult(req: Request, res: Response, result: AnalystQue
 
 /**
  * A ClickHouse exception, as ClickHouse answers one: its text, its code in
- * X-ClickHouse-Exception-Code, and ClickHouse's HTTP status for that code.
- * One difference: a failed authentication is 401 with a Basic challenge
- * (ClickHouse says 403), so curl, browsers and BI tools ask for the key.
+ * X-ClickHouse-Exception-Code, and an HTTP status (httpStatusOfClickHouseException).
+ * A failed authentication is 401 with a Basic challenge (ClickHouse says
+ * 403), so curl, browsers and BI tools ask for the key.
  */
 export function sendException(res: Response, exception: ClickHouseException, queryId?: string): void {
   const authentication = exception.name === 'AUTHENTICATION_FAILED';
@@ -59,7 +59,7 @@ export function sendException(res: Response, exception: ClickHouseException, que
   // Busy, not broken: a well-behaved client waits and retries.
   if (exception.name === 'TOO_MANY_SIMULTANEOUS_QUERIES') res.set('Retry-After', '1');
   res
-    .status(authentication ? 401 : httpStatusOfClickHouseCode(exception.code))
+    .status(authentication ? 401 : httpStatusOfClickHouseException(exception))
     .set({ 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': String(exception.code) })
     .send(clickHouseExceptionText(exception));
 }
