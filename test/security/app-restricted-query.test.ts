@@ -231,6 +231,25 @@ describe('a query key restricted to app A', () => {
     expect((await rows(asAll, 'SELECT count() AS n FROM integrity_seals'))[0]!.n).not.toBe('0');
   });
 
+  it('cannot borrow another table’s filter by aliasing a table with that table’s name', async () => {
+    // ClickHouse applies the first entry of additional_table_filters naming the table or its alias: aliased
+    // "system.settings", system.tables was read under that table's filter and answered every app's row counts.
+    const database = ns.config().clickhouse.database;
+    expect((await curl('SELECT name, total_rows FROM system.tables AS "system.settings" WHERE database = currentDatabase() FORMAT TSV', { key: keyAll })).text).toContain('audit_logs');
+    for (const sql of [
+      'SELECT name, total_rows FROM system.tables AS "system.settings" WHERE database = currentDatabase()',
+      'SELECT name, total_rows FROM system.tables `system.settings`',
+      `SELECT * FROM system.parts AS "${database}.audit_logs"`,
+      'SELECT source_app FROM audit_logs AS "system.settings"',
+      'SELECT * FROM numbers(1) AS "system.settings" JOIN system.tables AS "INFORMATION_SCHEMA.TABLES" ON 1',
+      'SELECT source_app FROM view(SELECT * FROM system.tables AS "system.settings")',
+    ]) {
+      await refused(sql, /has the alias [\w.]+: a table's alias may not contain a dot/);
+    }
+    // An alias without a dot, or a subquery's, is what analysts write, and keeps each table's own filter.
+    expect(await appsIn(asA, 'SELECT t.source_app AS app FROM audit_logs AS t JOIN (SELECT 1 AS one) AS "x.y" ON 1')).toEqual([A]);
+  });
+
   it('reads virtual columns of A’s rows only; those that number rows in a part (and so count B’s) are refused', async () => {
     const parts = await rows(asA, 'SELECT _part, _partition_id, _table, source_app AS app FROM audit_logs');
     expect(parts.length).toBeGreaterThan(0);

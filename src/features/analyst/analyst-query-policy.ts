@@ -321,6 +321,12 @@ export function inspectAst(lines: string[], findings: TokenFindings, restricted 
     if (restricted && node.words[0] === 'Identifier' && POSITION_COLUMNS.has((node.words[1] ?? '').split('.').pop()!.toLowerCase())) {
       return restrictedRefusal(`${node.words[1]} counts the rows of every app in a part`);
     }
+    // additional_table_filters also matches a table by its alias, and the first entry that matches wins: aliased
+    // "system.settings", system.tables was read under that table's filter. Every entry names `database.table`.
+    if (restricted && parent === 'TableExpression' && ['TableIdentifier', 'Function'].includes(node.words[0]!)) {
+      const alias = /\(alias (.*\..*?)\)/.exec(node.words.join(' '))?.[1];
+      if (alias) return restrictedRefusal(`${node.words[1]} has the alias ${alias}: a table's alias may not contain a dot, as the app filters go by table names and aliases`);
+    }
     if (node.words[0] !== 'Function') continue;
     const name = (node.words[1] ?? '').toLowerCase();
     if (EXTERNAL_FUNCTIONS.has(name) || (parent === 'TableExpression' && !TABLE_FUNCTIONS.has(name))) {

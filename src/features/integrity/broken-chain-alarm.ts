@@ -15,7 +15,8 @@ export function describeBreaks(run: VerificationRun): string {
 
 /**
  * A failed verification is a HIGH security event of auditflow's own, and a
- * webhook call to every app subscribed to `integrity.failed`. Both are
+ * webhook call to every app subscribed to `integrity.failed` saying which
+ * tables broke and how, nothing of any app's rows. Both are
  * derived from the run's id, so a retried job raises them once.
  */
 export function brokenChainAlarm(sink: EventSink, webhooks: WebhookNotifier): BrokenChainAlarm {
@@ -41,12 +42,13 @@ export function brokenChainAlarm(sink: EventSink, webhooks: WebhookNotifier): Br
         metadata: { run_id: run.id, trigger: run.trigger, rows_verified: run.rows_verified, broken: run.tables.filter((t) => !t.ok).map((t) => ({ table: t.table, ...t.first_break })) },
       },
     ]);
+    // Every subscribed app gets this: which table broke and how, as a scoped report says it; the event that
+    // broke it (another app's, maybe) and every app's row count stay in the security event above.
     await webhooks.broadcast('integrity.failed', `integrity-${run.id}`, {
       run_id: run.id,
       trigger: run.trigger,
       finished_at: run.finished_at,
-      rows_verified: run.rows_verified,
-      broken: run.tables.filter((t) => !t.ok).map((t) => ({ table: t.table, ...t.first_break })),
+      broken: run.tables.filter((t) => !t.ok).map((t) => ({ table: t.table, ...(t.first_break ? { kind: t.first_break.kind } : {}) })),
     });
   };
 }
