@@ -10,8 +10,8 @@ export const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostna
 /**
  * Where auditflow may send requests on an app's behalf. Only public unicast
  * addresses: loopback, RFC 1918, link-local (cloud metadata), unique-local,
- * CGNAT, unspecified, multicast, broadcast and the reserved and translation
- * ranges could reach this machine or its network. An operator's allow-list
+ * CGNAT, unspecified, multicast, broadcast, the reserved and translation
+ * ranges and IPv4-compatible IPv6 could reach this machine or its network. An operator's allow-list
  * (WEBHOOK_ALLOWED_CIDRS) lets on-premises receivers through.
  */
 export class OutboundAddressPolicy {
@@ -30,7 +30,10 @@ export class OutboundAddressPolicy {
     const ip = ipaddr.process(address);
     if (this.allowed.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return null;
     const range = ip.range();
-    return range === 'unicast' ? null : `${ip.toString()} is a ${RANGE_NAMES[range] ?? range} address`;
+    if (range !== 'unicast') return `${ip.toString()} is a ${RANGE_NAMES[range] ?? range} address`;
+    // ipaddr.js calls ::/96 (IPv4-compatible, deprecated by RFC 4291) unicast; some stacks route ::7f00:1 to 127.0.0.1.
+    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return `${ip.toString()} is an IPv4-compatible (deprecated) address`;
+    return null;
   }
 
   /**

@@ -32,6 +32,8 @@ const INTERNAL = [
   ['http://127.1/', 'loopback'],
   ['http://[::1]:3000/admin/users', 'loopback'],
   ['http://[::ffff:127.0.0.1]/', 'loopback'],
+  ['http://[::7f00:1]/', 'IPv4-compatible'],
+  ['http://[::a00:5]/', 'IPv4-compatible'],
   ['http://169.254.169.254/latest/meta-data/', 'link-local'],
   ['http://10.0.0.5/', 'private'],
   ['http://172.16.3.4/', 'private'],
