@@ -296,3 +296,21 @@ describe('verification resend answers before it looks the email up (as §7)', ()
     expect(await answer('resend-unverified@example.com')).toEqual(unknown);
   });
 });
+
+describe('mass assignment', () => {
+  it('registration and PATCH /me refuse role, status, verification and admin fields (400) and change nothing', async () => {
+    const register = await api(stack.url, 'POST', '/auth/register', {
+      body: { email: 'greedy-new@example.com', password: PASSWORD, role: 'admin', email_verified: true, is_admin: true },
+    });
+    expect(register.status).toBe(400);
+    expect(await sql(`SELECT 1 FROM users WHERE email = 'greedy-new@example.com'`)).toHaveLength(0);
+
+    const { token } = await signUp(stack.url, ns, 'greedy@example.com');
+    for (const extra of [{ role: 'admin' }, { status: 'active', locked_until: null }, { is_admin: true }, { email: 'other@example.com' }, { admin_level: 5 }]) {
+      expect((await api(stack.url, 'PATCH', '/me', { token, body: { first_name: 'G', ...extra } })).status).toBe(400);
+    }
+    expect(await sql(`SELECT role, status, first_name, email FROM users WHERE email = 'greedy@example.com'`)).toEqual([
+      { role: 'user', status: 'active', first_name: null, email: 'greedy@example.com' },
+    ]);
+  });
+});
