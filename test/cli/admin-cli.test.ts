@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { api } from '../helpers/accounts';
 import { runCli, runCliAsync } from '../helpers/child';
-import { startStack } from '../helpers/stack';
-import { createNamespace } from '../helpers/test-env';
+import { queryRows, startStack } from '../helpers/stack';
+import { createNamespace, eventually } from '../helpers/test-env';
 
 const ns = createNamespace('admincli');
 const PASSWORD = 'an operator passphrase';
@@ -77,4 +77,45 @@ describe('auditflow admin', () => {
     expect((await api(stack.url, 'POST', '/admin/login', { body: { email: 'reader@example.com', password: PASSWORD } })).status).toBe(200);
     expect((await runCliAsync(['admin', 'unlock', 'nobody@example.com'], ns.env())).code).toBe(2);
   });
+
+  it('suspends an administrator who leaves: every session of theirs ends at once, login is refused, and it is audited; reactivate lets them back', async () => {
+    stack ??= await startStack(ns);
+    expect((await runCliAsync(['admin', 'create', '--email', 'leaver@example.com', '--password', PASSWORD, '--level', '4'], ns.env())).code).toBe(0);
+    const login = await api<{ token: string; administrator: { id: string } }>(stack.url, 'POST', '/admin/login', { body: { email: 'leaver@example.com', password: PASSWORD } });
+    const { token } = login.body;
+    expect((await api(stack.url, 'GET', '/todos', { token })).status).toBe(200);
+
+    const suspended = await runCliAsync(['admin', 'suspend', 'Leaver@Example.com', '--reason', 'left the company'], ns.env());
+    expect(suspended.stderr).toBe('');
+    expect(suspended.code).toBe(0);
+    expect(suspended.stdout).toMatch(/Suspended administrator leaver@example\.com; ended 1 session/);
+    // The old token is dead everywhere, not only on the /admin routes that read the status.
+    for (const [method, route] of [
+      ['GET', '/admin/me'],
+      ['GET', '/todos'],
+      ['POST', '/auth/logout-all'],
+    ] as const) {
+      expect((await api(stack.url, method, route, { token })).status).toBe(401);
+    }
+    expect((await api(stack.url, 'POST', '/admin/login', { body: { email: 'leaver@example.com', password: PASSWORD } })).status).toBe(403);
+    const event = await eventually(async () => {
+      const rows = await queryRows<{ triggered_by_type: string; reason: string; previous: string; next: string }>(
+        stack!.clickhouse!,
+        `SELECT triggered_by_type, reason, toJSONString(previous_value) AS previous, toJSONString(new_value) AS next
+           FROM audit_logs WHERE event_type = 'administrator_suspended' AND entity_id = {id:String}`,
+        { id: login.body.administrator.id },
+      );
+      return rows[0];
+    });
+    expect(event).toMatchObject({ triggered_by_type: 'cli', reason: 'left the company' });
+    expect(JSON.parse(event.next)).toMatchObject({ email: 'leaver@example.com', status: 'suspended' });
+
+    const again = await runCliAsync(['admin', 'suspend', 'leaver@example.com', '--reason', 'twice'], ns.env());
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is suspended and cannot be suspended/);
+    expect((await runCliAsync(['admin', 'suspend', 'nobody@example.com', '--reason', 'x'], ns.env())).code).toBe(2);
+
+    expect((await runCliAsync(['admin', 'reactivate', 'leaver@example.com'], ns.env())).code).toBe(0);
+    expect((await api(stack.url, 'POST', '/admin/login', { body: { email: 'leaver@example.com', password: PASSWORD } })).status).toBe(200);
+  }, 60_000);
 });

@@ -251,3 +251,66 @@ describe('§7 forgot-password answers before it looks the email up', () => {
     }
   });
 });
+
+describe('verification resend answers before it looks the email up (as §7)', () => {
+  it('answers 202 while the resend work is still blocked, then mails the link', async () => {
+    // Registered, never verified: the one case in which a resend does work (a token and a mail).
+    expect((await api(stack.url, 'POST', '/auth/register', { body: { email: 'unverified@example.com', password: PASSWORD } })).status).toBe(201);
+    const before = mailsTo('unverified@example.com').length;
+    const holder = new Client({ connectionString: ns.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE account_tokens IN EXCLUSIVE MODE');
+      // An unknown or verified address is answered at once; so must this one be, or the time tells them apart.
+      const res = await fetch(`${stack.url}/auth/verify-email/resend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'unverified@example.com' }),
+        signal: AbortSignal.timeout(3000),
+      });
+      expect(res.status).toBe(202);
+      await eventually(async () => {
+        const { rows } = await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'account_tokens'::regclass AND NOT granted`);
+        return rows[0].n > 0;
+      });
+      expect(mailsTo('unverified@example.com')).toHaveLength(before);
+    } finally {
+      await holder.query('COMMIT').catch(() => undefined);
+      await holder.end();
+    }
+    await eventually(async () => mailsTo('unverified@example.com').length > before);
+    const verified = await api(stack.url, 'POST', '/auth/verify-email', { body: { token: tokenFromMail(await lastMailTo(ns, 'unverified@example.com', /Verify/)) } });
+    expect(verified.status).toBe(200);
+  });
+
+  it('the same answer for an unknown, an unverified and a verified address', async () => {
+    const answer = async (email: string) => {
+      const res = await api(stack.url, 'POST', '/auth/verify-email/resend', { body: { email } });
+      return [res.status, res.body];
+    };
+    await signUp(stack.url, ns, 'resend-verified@example.com');
+    expect((await api(stack.url, 'POST', '/auth/register', { body: { email: 'resend-unverified@example.com', password: PASSWORD } })).status).toBe(201);
+    const unknown = await answer('never-registered-2@example.com');
+    expect(await answer('resend-verified@example.com')).toEqual(unknown);
+    expect(await answer('resend-unverified@example.com')).toEqual(unknown);
+  });
+});
+
+describe('mass assignment', () => {
+  it('registration and PATCH /me refuse role, status, verification and admin fields (400) and change nothing', async () => {
+    const register = await api(stack.url, 'POST', '/auth/register', {
+      body: { email: 'greedy-new@example.com', password: PASSWORD, role: 'admin', email_verified: true, is_admin: true },
+    });
+    expect(register.status).toBe(400);
+    expect(await sql(`SELECT 1 FROM users WHERE email = 'greedy-new@example.com'`)).toHaveLength(0);
+
+    const { token } = await signUp(stack.url, ns, 'greedy@example.com');
+    for (const extra of [{ role: 'admin' }, { status: 'active', locked_until: null }, { is_admin: true }, { email: 'other@example.com' }, { admin_level: 5 }]) {
+      expect((await api(stack.url, 'PATCH', '/me', { token, body: { first_name: 'G', ...extra } })).status).toBe(400);
+    }
+    expect(await sql(`SELECT role, status, first_name, email FROM users WHERE email = 'greedy@example.com'`)).toEqual([
+      { role: 'user', status: 'active', first_name: null, email: 'greedy@example.com' },
+    ]);
+  });
+});

@@ -1,13 +1,20 @@
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
 import { AdminAccountService } from '../../features/admin/admin-account.service';
+import { AdministratorStatusService } from '../../features/admin/administrator-status.service';
 import { AdministratorRepository } from '../../features/admin/administrator.repository';
+import { SessionRepository } from '../../features/auth/session.repository';
 import { LoginGuard } from '../../features/auth/login-guard';
-import { administratorCreated, administratorUnlocked } from '../../features/audit/privileged-actions';
+import { administratorCreated, administratorStatusChanged, administratorUnlocked } from '../../features/audit/privileged-actions';
+import { AppError } from '../../lib/errors/app-error';
 import { cliContext, withAudit, withPostgres } from '../context';
 
 function accounts(pg: Pool): AdminAccountService {
   return new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg));
+}
+
+function statuses(pg: Pool): AdministratorStatusService {
+  return new AdministratorStatusService(new AdministratorRepository(pg), new SessionRepository(pg));
 }
 
 export function registerAdminCommands(program: Command): void {
@@ -62,5 +69,35 @@ export function registerAdminCommands(program: Command): void {
         return admin;
       });
       process.stdout.write(`Unlocked administrator ${unlocked.email}.\n`);
+    });
+
+  admin
+    .command('suspend <email>')
+    .description('shut an administrator out (one who leaves): login refused and every session of theirs ended at once')
+    .requiredOption('--reason <text>', 'why, kept in the audit event')
+    .action(async (email: string, opts: { reason: string }) => {
+      const reason = opts.reason.trim();
+      if (!reason) throw new AppError('VALIDATION_FAILED', '--reason must not be empty');
+      const { config } = cliContext();
+      const change = await withAudit(config, 'admin suspend', async (audit) => {
+        const done = await withPostgres(config, (pg) => statuses(pg).suspend(email));
+        audit.record(administratorStatusChanged(done.administrator, done.previousStatus, done.endedSessions, reason));
+        return done;
+      });
+      process.stdout.write(`Suspended administrator ${change.administrator.email}; ended ${change.endedSessions} session(s).\n`);
+    });
+
+  admin
+    .command('reactivate <email>')
+    .description('let a suspended administrator log in again')
+    .option('--reason <text>', 'why, kept in the audit event')
+    .action(async (email: string, opts: { reason?: string }) => {
+      const { config } = cliContext();
+      const change = await withAudit(config, 'admin reactivate', async (audit) => {
+        const done = await withPostgres(config, (pg) => statuses(pg).reactivate(email));
+        audit.record(administratorStatusChanged(done.administrator, done.previousStatus, 0, opts.reason?.trim() || undefined));
+        return done;
+      });
+      process.stdout.write(`Reactivated administrator ${change.administrator.email}.\n`);
     });
 }

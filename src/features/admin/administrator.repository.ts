@@ -61,6 +61,25 @@ export class AdministratorRepository {
     return (await db.query<AdministratorRow>('SELECT * FROM administrators WHERE email = $1', [email])).rows[0] ?? null;
   }
 
+  /**
+   * Moves the administrator with this email to `to` if their status is one
+   * of `from`; the row after with the status before, or null when there is
+   * no such administrator or they are in another state (the caller tells which).
+   */
+  async transition(email: string, from: readonly AdministratorRow['status'][], to: AdministratorRow['status']): Promise<{ before: AdministratorRow['status']; after: AdministratorRow } | null> {
+    const { rows } = await this.pg.query<AdministratorRow & { before_status: AdministratorRow['status'] }>(
+      `WITH before AS (SELECT id, status FROM administrators WHERE email = $1 FOR UPDATE)
+       UPDATE administrators a SET status = $3, updated_at = now() FROM before
+       WHERE a.id = before.id AND before.status = ANY($2::text[])
+       RETURNING a.*, before.status AS before_status`,
+      [email, from, to],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { before_status, ...after } = row;
+    return { before: before_status, after };
+  }
+
   async list(): Promise<AdministratorRow[]> {
     return (await this.pg.query<AdministratorRow>('SELECT * FROM administrators ORDER BY created_at, email')).rows;
   }

@@ -55,6 +55,19 @@ export function administratorUnlocked(a: AdministratorView): PrivilegedAction {
   return { type: 'administrator_unlocked', action: 'UPDATE', target: { type: 'ADMINISTRATOR', id: a.id }, next: { email: a.email, locked_until: null, failed_login_attempts: 0 } };
 }
 
+/** An operator suspended an administrator (ending their sessions) or reactivated one. */
+export function administratorStatusChanged(a: AdministratorView, previousStatus: string, endedSessions: number, reason?: string): PrivilegedAction {
+  return {
+    type: a.status === 'suspended' ? 'administrator_suspended' : 'administrator_reactivated',
+    action: 'UPDATE',
+    target: { type: 'ADMINISTRATOR', id: a.id },
+    previous: { email: a.email, status: previousStatus },
+    next: { email: a.email, status: a.status },
+    ...(reason ? { reason } : {}),
+    details: { ended_sessions: endedSessions },
+  };
+}
+
 export function reportGenerated(r: { id: string; created: boolean; type: ReportType; start: Date; end: Date; apps?: string[] | null }, startedAt?: number): PrivilegedAction {
   return {
     type: 'report_generated',

@@ -2,6 +2,12 @@ import type { Pool, PoolClient } from 'pg';
 
 export type TokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'login_challenge';
 
+/**
+ * What a new password voids: a reset link, a pending email change and a
+ * login code were all issued under the old one, perhaps to whoever knew it.
+ */
+export const OLD_PASSWORD_TOKENS: readonly TokenPurpose[] = ['reset_password', 'change_email', 'login_challenge'];
+
 export interface AccountTokenRow {
   token_hash: string;
   purpose: TokenPurpose;
@@ -35,8 +41,8 @@ export class AccountTokenRepository {
     return rows[0] ?? null;
   }
 
-  /** Voids a user's unused tokens of one purpose (a new reset link voids the old ones). */
-  async revokeAll(userId: string, purpose: TokenPurpose, db: Pool | PoolClient = this.pg): Promise<void> {
-    await db.query(`UPDATE account_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose]);
+  /** Voids a user's unused tokens of these purposes (a new reset link voids the old ones). */
+  async revokeAll(userId: string, purposes: TokenPurpose | readonly TokenPurpose[], db: Pool | PoolClient = this.pg): Promise<void> {
+    await db.query(`UPDATE account_tokens SET used_at = now() WHERE user_id = $1 AND purpose = ANY($2::text[]) AND used_at IS NULL`, [userId, typeof purposes === 'string' ? [purposes] : purposes]);
   }
 }

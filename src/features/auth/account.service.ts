@@ -102,6 +102,8 @@ export class AccountService {
     }
     if (!changed) throw new AppError('NOT_FOUND', 'account not found');
     if (changed.before.email !== changed.after.email) {
+      // A reset link mailed to the old address would hand the account back to whoever reads that mailbox.
+      await this.d.tokens.revokeAll(row.user_id, 'reset_password');
       await sendOrLog(this.d.mailer, this.d.logger, {
         to: changed.before.email,
         subject: 'Your auditflow email was changed',
@@ -125,6 +127,8 @@ export class AccountService {
     const days = await this.d.settings.integer('account.restore_window_days', 30);
     const deletedAt = new Date();
     const changed = await this.d.users.update(userId, { status: 'deleted', deleted_at: deletedAt });
+    // Forgot-password mails no link for a deleted account; one mailed before must not reset it either.
+    await this.d.tokens.revokeAll(userId, 'reset_password');
     const ended = await this.d.sessions.endAll('user', userId, 'account_deleted');
     for (const s of ended) this.d.auth.recordSessionEnd(s, ctx);
     this.d.events.record({

@@ -24,8 +24,10 @@ export function authRoutes(auth: AuthService, accounts: AccountService, password
   });
 
   router.post('/auth/verify-email/resend', rateLimited(limits, 'verification_resend', emailOfBody), async (req, res) => {
-    await auth.resendVerification(validate(emailBody, req.body).email);
+    const { email } = validate(emailBody, req.body);
+    // Answer first, as forgot-password does: the time taken must not tell which emails await verification.
     res.status(202).json({ status: 'sent_if_unverified' });
+    auth.requestVerificationResend(email, res.locals.ctx);
   });
 
   router.post('/auth/login', async (req, res) => {

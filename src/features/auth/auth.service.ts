@@ -93,6 +93,18 @@ export class AuthService {
     });
   }
 
+  /**
+   * Starts `resendVerification` without waiting for it, so the caller
+   * answers before any lookup: only an unverified account gets a token and
+   * a mail, and the time they take must not tell it apart from an unknown
+   * email (as forgot-password, issue 12 §7). Its failures are logged here.
+   */
+  requestVerificationResend(email: string, ctx: RequestContext): void {
+    setImmediate(() => {
+      this.resendVerification(email).catch((error: unknown) => this.d.logger.error({ err: error, request_id: ctx.requestId }, 'could not resend a verification link'));
+    });
+  }
+
   async resendVerification(email: string): Promise<void> {
     const user = await this.d.users.byEmail(email);
     if (user && !user.email_verified && !user.deleted_at) await this.sendVerification(user);

@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/logger';
 import { sendOrLog, type Mailer } from '../../lib/mailer';
 import type { RequestContext } from '../../http/request-context';
 import type { AccountEvents } from './account-events';
-import type { AccountTokenRepository } from './account-token.repository';
+import { OLD_PASSWORD_TOKENS, type AccountTokenRepository } from './account-token.repository';
 import type { LoginAudit } from './login-audit';
 import type { LoginGuard } from './login-guard';
 import type { PasswordCheck } from './password-check';
@@ -84,8 +84,8 @@ export class PasswordService {
       step_up_cleared_at: new Date(),
     });
     if (!changed) throw new AppError('NOT_FOUND', 'the account no longer exists');
-    // An email change asked for with the old password must not outlive it (issue 12 §2).
-    await this.d.tokens.revokeAll(row.user_id, 'change_email');
+    // An email change or a login code asked for with the old password must not outlive it (issue 12 §2).
+    await this.d.tokens.revokeAll(row.user_id, OLD_PASSWORD_TOKENS);
     const ended = await this.d.sessions.endAll('user', row.user_id, 'password_reset');
     for (const s of ended) this.d.audit.sessionEnded(s, ctx);
     this.d.events.record({
@@ -108,7 +108,7 @@ export class PasswordService {
     if (!user) throw new AppError('UNAUTHENTICATED', 'the current password is wrong');
     await this.d.check.verify({ email: user.email, password: currentPassword }, ctx, { route: 'password_change', wrongMessage: 'the current password is wrong' });
     const changed = await this.d.users.update(userId, { password_hash: await hashPassword(newPassword), password_changed_at: new Date() });
-    await this.d.tokens.revokeAll(userId, 'change_email');
+    await this.d.tokens.revokeAll(userId, OLD_PASSWORD_TOKENS);
     // Other sessions may belong to whoever knew the old password.
     const ended = await this.d.sessions.endAll('user', userId, 'password_changed', ctx.actor?.sessionId);
     for (const s of ended) this.d.audit.sessionEnded(s, ctx);
