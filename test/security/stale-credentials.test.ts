@@ -106,3 +106,15 @@ describe('a login code asked for with the old password', () => {
     expect(res.body.token).toBeUndefined();
   });
 });
+
+describe('a session whose row landed after its user was shut out', () => {
+  // Suspending or deleting an account ends its sessions; a login racing the change can insert its session
+  // just after. Its end state is made here directly: the status changed, the session still active.
+  it.each(['suspended', 'deleted'])('is refused once the user is %s', async (status) => {
+    const { token, userId } = await signUp(stack.url, ns, `raced-${status}@example.com`);
+    expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(200);
+    await sql('UPDATE users SET status = $2 WHERE id = $1', [userId, status]);
+    expect((await api(stack.url, 'GET', '/me', { token })).status).toBe(401);
+    expect((await api(stack.url, 'GET', '/todos', { token })).status).toBe(401);
+  });
+});

@@ -42,13 +42,21 @@ export class SessionRepository {
     return rows[0]!;
   }
 
-  /** The live session for a token, its idle expiry pushed forward; null if unknown, ended or expired. */
+  /**
+   * The live session for a token, its idle expiry pushed forward; null if
+   * unknown, ended or expired, or if its user is suspended or deleted. Both
+   * end the user's sessions, but a login whose session row lands just after
+   * would outlive them: the status is read here too. (A lock by failed
+   * passwords keeps the owner's sessions on purpose; administrators' routes
+   * read their status on each request and answer why.)
+   */
   async touch(tokenHash: string, idleMinutes: number): Promise<SessionRow | null> {
     const { rows } = await this.pg.query<SessionRow>(
-      `UPDATE user_sessions
+      `UPDATE user_sessions s
          SET last_activity_at = now(), idle_expires_at = LEAST(expires_at, now() + make_interval(mins => $2))
        WHERE token_hash = $1 AND is_active AND expires_at > now() AND idle_expires_at > now()
-       RETURNING *`,
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE s.subject_type = 'user' AND u.id = s.user_id AND u.status IN ('suspended', 'deleted'))
+       RETURNING s.*`,
       [tokenHash, idleMinutes],
     );
     return rows[0] ?? null;
