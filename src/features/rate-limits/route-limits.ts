@@ -5,7 +5,7 @@ import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { EventPublisher } from '../../queues/event-publisher';
-import { networkOf } from '../risk/domain/network';
+import { networkOf } from '../../domain/network';
 import type { SettingsService } from '../settings/settings.service';
 
 const HOUR_SECONDS = 3600;
