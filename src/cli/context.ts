@@ -84,21 +84,34 @@ export interface CliAudit {
  * With Redis down and the spool full it refuses to act; if an event could
  * still not be recorded the command fails, although its action is done: an
  * operator must not believe it was audited.
+ *
+ * `unconfirmed`: the event of a command that throws before it could record
+ * its result. A command that hands its action to the worker must give one:
+ * when its wait ends first, the worker still does the work.
  */
-export async function withAudit<T>(config: Config, command: string, fn: (audit: CliAudit) => Promise<T>): Promise<T> {
+export async function withAudit<T>(config: Config, command: string, fn: (audit: CliAudit) => Promise<T>, unconfirmed?: (error: Error) => PrivilegedAction): Promise<T> {
   const { publisher, close } = await openCliPublisher(config);
   const acks = new Acknowledgements();
   const auditor = new PrivilegedActionAuditor(publisher);
   const actor = cliActor(command);
-  let result: T;
+  const record = (action: PrivilegedAction) => publisher.recording(acks, () => auditor.record(actor, action));
+  let outcome: { done: true; result: T } | { done: false; error: unknown };
   try {
-    result = await fn({ record: (action) => publisher.recording(acks, () => auditor.record(actor, action)) });
+    outcome = { done: true, result: await fn({ record }) };
+  } catch (error) {
+    outcome = { done: false, error };
+    if (unconfirmed) record(unconfirmed(error instanceof Error ? error : new Error(String(error))));
   } finally {
     await close();
   }
   const failure = await acks.settled();
+  if (!outcome.done) {
+    if (failure && unconfirmed)
+      throw new Error(`${(outcome.error as Error)?.message ?? String(outcome.error)}; and its audit event could not be recorded (${failure.message}); see the spool at ${config.spool.dir}`);
+    throw outcome.error;
+  }
   if (failure) throw new Error(`the action was done, but its audit event could not be recorded (${failure.message}); see the log and the spool at ${config.spool.dir}`);
-  return result;
+  return outcome.result;
 }
 
 /** The API's event publisher, for one command: Redis if it answers, else the spool; `close` flushes it and lets go of both. */

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { AppError } from '../lib/errors/app-error';
 
@@ -22,8 +24,9 @@ interface Found {
 
 /**
  * Why a parsed JSON value cannot be stored, or null: nested deeper than
- * MAX_JSON_DEPTH, or a string or key with NUL or a lone surrogate
- * (PostgreSQL refuses NUL in text; both would fail after the 2xx).
+ * MAX_JSON_DEPTH, a string or key with NUL or a lone surrogate
+ * (PostgreSQL refuses NUL in text; both would fail after the 2xx), a
+ * `__proto__` key or a number beyond a double (both would be dropped).
  * Every event of every post goes through it, so the path is only spelled
  * out for a problem found; the recursion is safe, as it stops at maxDepth.
  */
@@ -37,6 +40,8 @@ function problemIn(value: unknown, depth: number, maxDepth: number): Found | nul
     const problem = badString(value);
     return problem ? { keys: [], message: problem } : null;
   }
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: the member would vanish after the 2xx.
+  if (typeof value === 'number') return Number.isFinite(value) ? null : { keys: [], message: 'is a number beyond the range of a double (it reads as Infinity)' };
   if (typeof value !== 'object' || value === null) return null;
   if (depth >= maxDepth) return { keys: [], message: `is nested deeper than ${maxDepth} levels` };
   if (Array.isArray(value)) {
@@ -54,6 +59,8 @@ function problemIn(value: unknown, depth: number, maxDepth: number): Found | nul
   for (const key of keys) {
     const keyProblem = badString(key);
     if (keyProblem) return { keys: [], message: `has a key that ${keyProblem}` };
+    // Copied into a new object by assignment (as the schemas do), it sets the prototype instead: the member would vanish after the 2xx.
+    if (key === '__proto__') return { keys: [], message: 'has a key named __proto__, which cannot be stored' };
   }
   for (const key of keys) {
     const found = problemIn(record[key], depth + 1, maxDepth);
@@ -76,3 +83,19 @@ export function refuseHostileJson(): RequestHandler {
     next();
   };
 }
+
+/** Whether body-parser decodes the body as UTF-8 (its default when no charset is declared). */
+export function isUtf8Charset(encoding: string | null): boolean {
+  return encoding !== null && /^utf-?8$/i.test(encoding);
+}
+
+/**
+ * body-parser's `verify` for JSON bodies: bytes that are not UTF-8 in a
+ * UTF-8 body are a 400. Decoded, each would become U+FFFD, and the event
+ * stored as something its sender never sent.
+ */
+export function refuseInvalidUtf8(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string | null): void {
+  if (isUtf8Charset(encoding) && !isUtf8(body)) throw new AppError('BAD_REQUEST', NOT_UTF8);
+}
+
+export const NOT_UTF8 = 'the body is not valid UTF-8 (declare its charset if it is in another one)';

@@ -301,5 +301,45 @@ describe('hostile input', () => {
       expect(otlp.status).toBe(200);
       expect(((await otlp.json()) as { partialSuccess: unknown }).partialSuccess).toMatchObject({ rejectedLogRecords: 1, errorMessage: expect.stringMatching(/NUL/) });
     });
+
+    // Each was answered 202 and then stored as something else: a `__proto__` member dropped, 1e400 (Infinity) dropped, bytes that are not UTF-8 turned into U+FFFD.
+    it('refuses what it could only store altered: a __proto__ key, a number beyond a double, bytes that are not UTF-8', async () => {
+      const event = (user: string, extra = '') => `{"kind":"audit","event_type":"altered_check","user_id":"${user}"${extra}}`;
+      const auth$ = { authorization: `Bearer ${key}` };
+      const batch = await send(
+        'POST',
+        '/v1/events',
+        `[${event('alt-ok')},${event('alt-proto', ',"metadata":{"__proto__":{"admin":true},"a":1}')},${event('alt-inf', ',"metadata":{"n":1e400}')}]`,
+        auth$,
+      );
+      expect(batch.status).toBe(207);
+      const events = JSON.parse(batch.text).events as { status: string; errors?: { path: string; message: string }[] }[];
+      expect(events.map((e) => e.status)).toEqual(['accepted', 'rejected', 'rejected']);
+      expect(events[1]!.errors).toEqual([{ path: 'metadata', message: 'has a key named __proto__, which cannot be stored' }]);
+      expect(events[2]!.errors).toEqual([{ path: 'metadata.n', message: 'is a number beyond the range of a double (it reads as Infinity)' }]);
+
+      const notUtf8 = (user: string) => Buffer.concat([Buffer.from(event(user).slice(0, -2)), Buffer.from([0xff, 0xfe, 0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+      const json = await send('POST', '/v1/events', notUtf8('alt-bytes'), auth$);
+      expect([json.status, JSON.parse(json.text).error.message]).toEqual([400, 'the body is not valid UTF-8 (declare its charset if it is in another one)']);
+      // NDJSON: only the line that holds them.
+      const ndjson = await send('POST', '/v1/events', Buffer.concat([Buffer.from(`${event('alt-nd-ok')}\n`), notUtf8('alt-nd-bytes'), Buffer.from('\n')]), {
+        ...auth$,
+        'content-type': 'application/x-ndjson',
+      });
+      expect(ndjson.status).toBe(207);
+      expect(JSON.parse(ndjson.text).events[1]).toMatchObject({ status: 'rejected', errors: [{ path: '', message: 'line 2 is not valid UTF-8' }] });
+      const otlp = await send(
+        'POST',
+        '/v1/logs',
+        Buffer.concat([Buffer.from('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.altered_check","body":{"stringValue":"'), Buffer.from([0xff]), Buffer.from('"}}]}]}]}')]),
+        auth$,
+      );
+      expect(otlp.status).toBe(400);
+      expect((await send('POST', '/todos', Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), session$())).status).toBe(400);
+
+      await drainIngest(stack, ns);
+      const stored = await queryRows<{ user_id: string }>(stack.clickhouse!, `SELECT user_id FROM audit_logs WHERE event_type = 'altered_check' ORDER BY user_id`);
+      expect(stored.map((r) => r.user_id)).toEqual(['alt-nd-ok', 'alt-ok']);
+    });
   });
 });

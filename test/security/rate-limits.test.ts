@@ -96,3 +96,13 @@ it('the limits are settings with a range: an administrator may tune them but not
   await new Promise((r) => setTimeout(r, 2100));
   expect((await api(stack.url, 'POST', '/auth/guest', { headers: from('203.0.113.78') })).status).toBe(201);
 });
+
+it('one IPv6 /64 is one caller: rotating the host half of the address does not reset the per-IP limit', async () => {
+  // A single home or phone holds a whole /64 and may send from any of its 2^64 addresses.
+  const statuses = [];
+  for (let i = 1; i <= 32; i++) statuses.push((await api(stack.url, 'POST', '/auth/guest', { headers: from(`2001:db8:5:6:${i.toString(16)}::${(i * 7).toString(16)}`) })).status);
+  expect(statuses.filter((s) => s === 201)).toHaveLength(30);
+  expect(statuses.slice(30)).toEqual([429, 429]);
+  // The next /64 is another caller.
+  expect((await api(stack.url, 'POST', '/auth/guest', { headers: from('2001:db8:5:7::1') })).status).toBe(201);
+});

@@ -151,3 +151,28 @@ it('retention of audit, auth and security records has a floor; a cut elsewhere i
     'retention of audit_logs cut from 2557 to 400 days: records are deleted sooner',
   ]);
 }, 60_000);
+
+it('a weakening made by creating a setting the defaults stood for, or by deleting a tightened one, is raised as HIGH too', async () => {
+  // No row yet: the code's default (30 guests an hour per IP, 15-minute IP blocks) is what is in force.
+  const create = (setting_key: string, setting_value: string) => api(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key, setting_value, setting_type: 'integer' } });
+  expect((await create('rate_limit.guest.per_ip', '10000')).status).toBe(201);
+  expect((await create('risk.ip_block_minutes', '1')).status).toBe(201);
+  // Tightened below the default, then deleted: back to the looser default.
+  expect((await patch('lockout.threshold', { setting_value: '3' }, five)).status).toBe(200);
+  expect((await api(stack.url, 'DELETE', '/admin/settings/lockout.threshold', { token: four })).status).toBe(204);
+
+  const raised = await eventually(async () => {
+    const rows = await securityEvents('%');
+    return rows.length >= 6 && rows;
+  });
+  expect(
+    raised
+      .map((r) => r.event_description)
+      .filter((d) => /^(rate_limit\.guest|risk\.ip_block|lockout\.threshold changed from 3)/.test(d))
+      .sort(),
+  ).toEqual([
+    'lockout.threshold changed from 3 to 5: more password guesses before an account locks',
+    'rate_limit.guest.per_ip changed from 30 to 10000: guest may be called more often from one address',
+    'risk.ip_block_minutes changed from 15 to 1: blocked IPs are let back in sooner',
+  ]);
+}, 60_000);

@@ -1,6 +1,6 @@
 import { RISK_COLUMNS } from '../../src/domain/row-hash';
 import { coordinatesOf, distanceKm } from '../../src/features/risk/domain/geo';
-import { IpList, networkOf, normalizeIp } from '../../src/features/risk/domain/network';
+import { IpList, networkOf, normalizeIp } from '../../src/domain/network';
 import { publicDecision, riskColumns, type RiskDecision } from '../../src/features/risk/domain/risk-decision';
 import { toObservation } from '../../src/features/risk/domain/risk-observation';
 import { queuedEvent } from './support/events';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DEFAULT_LOCKOUT_POLICY } from '../../src/domain/lockout-policy';
-import { IpList } from '../../src/features/risk/domain/network';
+import { IpList } from '../../src/domain/network';
 import { RISK_DEFAULTS, type RiskPolicy } from '../../src/features/risk/domain/risk-policy';
 import type { RiskObservation } from '../../src/features/risk/domain/risk-observation';
 import { HIGH_AT, levelOf, MEDIUM_AT, scoreEvent, type RiskAssessment, type RiskLevel } from '../../src/features/risk/domain/risk-score';

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { LIMITED_ROUTES } from '../../src/domain/route-limit-rules';
+import { DEFAULT_LOCKOUT_POLICY } from '../../src/domain/lockout-policy';
+import { RISK_DEFAULTS } from '../../src/features/risk/domain/risk-policy';
 import { SETTING_RULES, settingProblem, weakening } from '../../src/features/settings/setting-rules';
 
 describe('what a system setting may hold', () => {
@@ -78,5 +80,17 @@ describe('which changes weaken protection (a HIGH security event and a webhook)'
         expect(weakening(key, x!, y!) !== null && weakening(key, y!, x!) !== null).toBe(false);
       }),
     );
+  });
+  it('knows the default in force while a protective setting has no row: the one the code falls back to', () => {
+    for (const [key, rule] of Object.entries(SETTING_RULES))
+      if (rule.weakens) expect({ key, problem: rule.fallback === undefined ? 'no fallback' : settingProblem(key, rule.fallback) }).toEqual({ key, problem: null });
+    const fallback = (key: string) => SETTING_RULES[key]!.fallback;
+    expect(fallback('rate_limit.guest.per_ip')).toBe(String(LIMITED_ROUTES.guest.per_ip));
+    expect(fallback('lockout.threshold')).toBe(String(DEFAULT_LOCKOUT_POLICY.threshold));
+    expect(fallback('lockout.permanent_after')).toBe(String(DEFAULT_LOCKOUT_POLICY.permanentAfter));
+    expect(fallback('risk.mode')).toBe(RISK_DEFAULTS.mode);
+    expect(fallback('risk.ip_window_minutes')).toBe(String(RISK_DEFAULTS.ipWindowMinutes));
+    expect(fallback('risk.ip_block_minutes')).toBe(String(RISK_DEFAULTS.ipBlockMinutes));
+    expect(fallback('risk.impossible_travel_kmh')).toBe(String(RISK_DEFAULTS.impossibleTravelKmh));
   });
 });

@@ -7,7 +7,7 @@ import type { ControlResult } from '../../queues/queue-names';
 import { createControlQueue, createIngestQueue } from '../../queues/queues';
 import { DeadLetterRepository } from '../../features/ingest/dead-letters/dead-letter.repository';
 import { replayDeadLetters } from '../../features/ingest/dead-letters/dead-letter-replay';
-import { deadLettersReplayed } from '../../features/audit/privileged-actions';
+import { deadLettersReplayed, deadLettersRequested, requestUnconfirmed } from '../../features/audit/privileged-actions';
 import { cliContext, withAudit } from '../context';
 
 export function registerDlqCommands(program: Command): void {
@@ -21,35 +21,40 @@ export function registerDlqCommands(program: Command): void {
       const { config } = cliContext();
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive integer');
-      await withAudit(config, 'dlq replay', async (audit) => {
-        const started = performance.now();
-        const redis = createWorkerRedis(config.redisUrl);
-        await redis.connect();
-        const ingestQueue = createIngestQueue(redis, config);
-        const controlQueue = createControlQueue(redis, config);
-        try {
-          let result: ControlResult;
-          const owner = config.clickhouse.mode === 'embedded' ? embeddedStoreOwner(config.clickhouse.path) : null;
-          if (owner) {
-            // A running auditflow owns the embedded store: ask its worker to do it.
-            result = await runControlJob(controlQueue, redis, { type: 'dlq-replay', limit }, Number(opts.timeout) * 1000);
-          } else {
-            const clickhouse = await openClickHouse(config.clickhouse);
-            try {
-              await migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
-              result = { type: 'dlq-replay', ...(await replayDeadLetters(new DeadLetterRepository(clickhouse), ingestQueue, limit)) };
-            } finally {
-              await clickhouse.close();
+      await withAudit(
+        config,
+        'dlq replay',
+        async (audit) => {
+          const started = performance.now();
+          const redis = createWorkerRedis(config.redisUrl);
+          await redis.connect();
+          const ingestQueue = createIngestQueue(redis, config);
+          const controlQueue = createControlQueue(redis, config);
+          try {
+            let result: ControlResult;
+            const owner = config.clickhouse.mode === 'embedded' ? embeddedStoreOwner(config.clickhouse.path) : null;
+            if (owner) {
+              // A running auditflow owns the embedded store: ask its worker to do it.
+              result = await runControlJob(controlQueue, redis, { type: 'dlq-replay', limit }, Number(opts.timeout) * 1000);
+            } else {
+              const clickhouse = await openClickHouse(config.clickhouse);
+              try {
+                await migrateClickHouse(clickhouse, { cluster: clickHouseCluster(config.clickhouse) });
+                result = { type: 'dlq-replay', ...(await replayDeadLetters(new DeadLetterRepository(clickhouse), ingestQueue, limit)) };
+              } finally {
+                await clickhouse.close();
+              }
             }
+            if (result.type === 'dlq-replay') {
+              audit.record(deadLettersReplayed(limit, result, started));
+              process.stdout.write(`Re-queued ${result.requeued} dead-lettered event(s); retried ${result.retriedJobs} failed ingest job(s).\n`);
+            }
+          } finally {
+            await Promise.all([ingestQueue.close(), controlQueue.close()]);
+            await redis.quit();
           }
-          if (result.type === 'dlq-replay') {
-            audit.record(deadLettersReplayed(limit, result, started));
-            process.stdout.write(`Re-queued ${result.requeued} dead-lettered event(s); retried ${result.retriedJobs} failed ingest job(s).\n`);
-          }
-        } finally {
-          await Promise.all([ingestQueue.close(), controlQueue.close()]);
-          await redis.quit();
-        }
-      });
+        },
+        (error) => requestUnconfirmed(deadLettersRequested(limit), error),
+      );
     });
 }

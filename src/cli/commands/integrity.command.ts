@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SigningKey } from '../../lib/signing-key';
 import type { VerificationResult } from '../../domain/verification';
 import { buildRecordedVerification, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
-import { integrityVerified, signingKeyExported, signingKeyRotated } from '../../features/audit/privileged-actions';
+import { integrityRequested, integrityVerified, requestUnconfirmed, signingKeyExported, signingKeyRotated } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
 function parseDate(name: string, value: string | undefined): Date | undefined {
@@ -35,16 +35,21 @@ export function registerIntegrityCommands(program: Command): void {
       const { config } = cliContext();
       const range = { from: parseDate('--from', opts.from), to: parseDate('--to', opts.to) };
       const job = { type: 'verify' as const, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, trigger: 'cli' as const };
-      const { result } = await withAudit(config, 'verify', async (audit) => {
-        const started = performance.now();
-        const verified = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
-          // No worker runs here, so no webhook queue: the run is recorded, and the exit code and output say what broke.
-          const verifier = buildRecordedVerification(pg, buildVerifier(pg, clickhouse, loadSigningKeys(config)));
-          return { type: 'verify', result: (await verifier.verify(range, 'cli')).result };
-        });
-        audit.record(integrityVerified(verified.result, started));
-        return verified;
-      });
+      const { result } = await withAudit(
+        config,
+        'verify',
+        async (audit) => {
+          const started = performance.now();
+          const verified = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
+            // No worker runs here, so no webhook queue: the run is recorded, and the exit code and output say what broke.
+            const verifier = buildRecordedVerification(pg, buildVerifier(pg, clickhouse, loadSigningKeys(config)));
+            return { type: 'verify', result: (await verifier.verify(range, 'cli')).result };
+          });
+          audit.record(integrityVerified(verified.result, started));
+          return verified;
+        },
+        (error) => requestUnconfirmed(integrityRequested(range), error),
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else printVerification(result, (line) => process.stdout.write(`${line}\n`));
       if (!result.ok) process.exitCode = 1;

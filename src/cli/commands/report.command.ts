@@ -5,7 +5,7 @@ import { REPORT_TYPES, reportScopeApps, unfinishedPeriod, type ReportType, type 
 import { NAME_PATTERN } from '../../features/api-keys/api-key.service';
 import { checkReport } from '../../features/reports/report-verification';
 import { buildReportBuilder, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
-import { reportGenerated } from '../../features/audit/privileged-actions';
+import { reportGenerated, reportRequested, requestUnconfirmed } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 
 /** Checks a downloaded report with no database: its hash, its signature, and the key it names. */
@@ -48,17 +48,22 @@ export function registerReportCommands(program: Command): void {
       if (badApp !== undefined) throw new Error(`--apps: ${JSON.stringify(badApp)} is not an app name`);
       const reportType = opts.type as ReportType;
       const job = { type: 'report' as const, reportType, start: start.toISOString(), end: end.toISOString(), generatedBy: 'cli', ...(apps ? { apps } : {}) };
-      const result = await withAudit(config, 'report generate', async (audit) => {
-        const started = performance.now();
-        const generated = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
-          const keys = loadSigningKeys(config);
-          const builder = buildReportBuilder(pg, clickhouse, buildVerifier(pg, clickhouse, keys), keys);
-          const { report: row, created } = await builder.generate(reportType, start, end, 'cli', apps);
-          return { type: 'report', id: String(row.id), created };
-        });
-        audit.record(reportGenerated({ id: generated.id, created: generated.created, type: reportType, start, end, apps }, started));
-        return generated;
-      });
+      const result = await withAudit(
+        config,
+        'report generate',
+        async (audit) => {
+          const started = performance.now();
+          const generated = await runWhereClickHouseIs(config, job, Number(opts.timeout) * 1000, async ({ clickhouse, pg }) => {
+            const keys = loadSigningKeys(config);
+            const builder = buildReportBuilder(pg, clickhouse, buildVerifier(pg, clickhouse, keys), keys);
+            const { report: row, created } = await builder.generate(reportType, start, end, 'cli', apps);
+            return { type: 'report', id: String(row.id), created };
+          });
+          audit.record(reportGenerated({ id: generated.id, created: generated.created, type: reportType, start, end, apps }, started));
+          return generated;
+        },
+        (error) => requestUnconfirmed(reportRequested({ type: reportType, start, end, apps }), error),
+      );
       process.stdout.write(`${result.created ? 'Generated' : 'Already stored:'} report ${result.id} (${reportType}, ${job.start} to ${job.end}${apps ? `, apps ${apps.join(',')}` : ''})\n`);
     });
   report

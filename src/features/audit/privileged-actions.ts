@@ -81,6 +81,12 @@ export function reportGenerated(r: { id: string; created: boolean; type: ReportT
   };
 }
 
+/** What `report generate` asks for, before a report id exists: the request, as `requestUnconfirmed` records it. */
+export function reportRequested(r: { type: ReportType; start: Date; end: Date; apps?: string[] | null }): PrivilegedAction {
+  const period = { report_type: r.type, period_start: r.start.toISOString(), period_end: r.end.toISOString(), ...(r.apps ? { scope: r.apps } : {}) };
+  return { type: 'report_generated', action: 'CREATE', target: { type: 'COMPLIANCE_REPORT', id: `${r.type}:${period.period_start}..${period.period_end}` }, previous: null, next: period };
+}
+
 export function reportDownloaded(id: string, format: string): PrivilegedAction {
   return { type: 'report_downloaded', action: 'EXPORT', target: { type: 'COMPLIANCE_REPORT', id }, next: { format } };
 }
@@ -105,6 +111,27 @@ export function integrityVerified(result: VerificationResult, startedAt?: number
     ...(result.ok ? {} : { failure: broken.map((t) => `${t.table}: ${t.first_break?.kind ?? 'broken'} ${t.first_break?.detail ?? ''}`.trim()).join('; ') }),
     startedAt,
   };
+}
+
+/** What `verify` asks for, before any result: the request, as `requestUnconfirmed` records it. */
+export function integrityRequested(range: { from?: Date; to?: Date }): PrivilegedAction {
+  const [from, to] = [range.from?.toISOString() ?? null, range.to?.toISOString() ?? null];
+  return { type: 'integrity_verified', action: 'EXECUTE', target: { type: 'INTEGRITY_CHAIN', id: `${from ?? '-'}..${to ?? '-'}` }, next: { from, to } };
+}
+
+/** What `dlq replay` asks for, before any result: the request, as `requestUnconfirmed` records it. */
+export function deadLettersRequested(limit: number): PrivilegedAction {
+  return { type: 'dead_letters_replayed', action: 'EXECUTE', target: { type: 'DEAD_LETTER_QUEUE', id: 'dead_letters' }, next: { limit } };
+}
+
+/**
+ * A request a command made but saw no result of, as FAILURE: it failed, or
+ * the wait for the worker ended first, and the worker may still carry it
+ * out. Either way the operator who asked is on record.
+ */
+export function requestUnconfirmed(request: PrivilegedAction, error: Error): PrivilegedAction {
+  const waitEnded = /timed out/i.test(error.message);
+  return { ...request, failure: waitEnded ? `no answer in time (${error.message}); the worker may still carry it out` : error.message };
 }
 
 export function deadLettersReplayed(limit: number, result: { requeued: number; retriedJobs: number }, startedAt?: number): PrivilegedAction {

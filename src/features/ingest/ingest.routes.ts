@@ -1,8 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../lib/errors/app-error';
 import type { ApiKeyService } from '../api-keys/api-key.service';
 import { requireScope } from '../api-keys/require-scope';
 import { decodeEventsBody, EVENTS_JSON_TYPES, NDJSON_TYPE } from './formats/events-body';
+import { isUtf8Charset, refuseInvalidUtf8 } from '../../http/hostile-json';
+import { linesNotUtf8 } from './formats/ndjson';
 import { decodeOtlpLogsRequest, fromOtlpLogs, otlpLogsResponse, type OtlpFormat } from './formats/otlp-logs';
 import type { IngestService } from './ingest.service';
 import type { PostInFlight } from './posts-in-flight';
@@ -21,8 +24,18 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     posts.get(res)?.bodyArrived();
     next();
   };
-  const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true }));
-  const text = undecodableIsBadRequest(express.text({ limit: bodyLimitBytes, type: () => true }));
+  const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true, verify: refuseInvalidUtf8 }));
+  // NDJSON lines are events of their own: a line that is not UTF-8 is refused, not the batch.
+  const notUtf8 = new WeakMap<object, Set<number>>();
+  const text = undecodableIsBadRequest(
+    express.text({
+      limit: bodyLimitBytes,
+      type: () => true,
+      verify: (req, _res, body, encoding) => {
+        if (isUtf8Charset(encoding) && !isUtf8(body)) notUtf8.set(req, linesNotUtf8(body));
+      },
+    }),
+  );
   const raw = undecodableIsBadRequest(express.raw({ limit: bodyLimitBytes, type: () => true }));
 
   router.post(
@@ -38,7 +51,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     (req, res, next) => (req.is(NDJSON_TYPE) ? text : json)(req, res, next),
     bodyArrived,
     async (req, res) => {
-      const result = await ingest.ingestDecoded(res.locals.apiKey!.app, decodeEventsBody(req, ingest.checkCount));
+      const result = await ingest.ingestDecoded(res.locals.apiKey!.app, decodeEventsBody(req, ingest.checkCount, notUtf8.get(req)));
       res.status(result.status).json(result.body);
     },
   );

@@ -1,3 +1,4 @@
+import { DEFAULT_LOCKOUT_POLICY as L } from '../../domain/lockout-policy';
 import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain/route-limit-rules';
 
 /**
@@ -16,6 +17,12 @@ export interface SettingRule {
   weakens?: (before: string, after: string) => boolean;
   /** Why a weakening change matters, for the security event. */
   risk?: string;
+  /**
+   * The value in force while no row exists (the code's default): creating
+   * the row, or deleting it, is a change from or to this value.
+   * test/unit/setting-rules.test.ts holds it to the defaults the code uses.
+   */
+  fallback?: string;
 }
 
 const up = (before: string, after: string) => Number(after) > Number(before);
@@ -28,7 +35,14 @@ const ROUTE_LIMIT_RULES: Record<string, SettingRule> = Object.fromEntries(
       .filter((per) => limits[per] !== undefined)
       .map((per) => [
         limitSettingKey(route, per),
-        { kind: 'integer', min: 1, max: 10_000, weakens: up, risk: `${route} may be called more often ${per === 'per_ip' ? 'from one address' : 'for one account'}` } satisfies SettingRule,
+        {
+          kind: 'integer',
+          min: 1,
+          max: 10_000,
+          weakens: up,
+          risk: `${route} may be called more often ${per === 'per_ip' ? 'from one address' : 'for one account'}`,
+          fallback: String(limits[per]),
+        } satisfies SettingRule,
       ]),
   ),
 );
@@ -36,26 +50,33 @@ const ROUTE_LIMIT_RULES: Record<string, SettingRule> = Object.fromEntries(
 /** The one table of known settings; a setting not listed is free text of its declared type. */
 export const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
   ...ROUTE_LIMIT_RULES,
-  'lockout.threshold': { kind: 'integer', min: 1, max: 20, weakens: up, risk: 'more password guesses before an account locks' },
-  'lockout.window_minutes': { kind: 'integer', min: 1, max: 1440, weakens: down, risk: 'failed logins are counted over a shorter window' },
-  'lockout.duration_minutes': { kind: 'number', min: 0.01, max: 10_080, weakens: down, risk: 'locks end sooner' },
-  'lockout.max_duration_minutes': { kind: 'number', min: 1, max: 525_600, weakens: down, risk: 'escalated locks end sooner' },
-  'lockout.multiplier': { kind: 'number', min: 1, max: 10, weakens: down, risk: 'repeated locks escalate more slowly' },
+  'lockout.threshold': { kind: 'integer', min: 1, max: 20, weakens: up, risk: 'more password guesses before an account locks', fallback: String(L.threshold) },
+  'lockout.window_minutes': { kind: 'integer', min: 1, max: 1440, weakens: down, risk: 'failed logins are counted over a shorter window', fallback: String(L.windowMinutes) },
+  'lockout.duration_minutes': { kind: 'number', min: 0.01, max: 10_080, weakens: down, risk: 'locks end sooner', fallback: String(L.durationMinutes) },
+  'lockout.max_duration_minutes': { kind: 'number', min: 1, max: 525_600, weakens: down, risk: 'escalated locks end sooner', fallback: String(L.maxDurationMinutes) },
+  'lockout.multiplier': { kind: 'number', min: 1, max: 10, weakens: down, risk: 'repeated locks escalate more slowly', fallback: String(L.multiplier) },
   'lockout.permanent_after': {
     kind: 'integer',
     min: 0,
     max: 100,
     weakens: (b, a) => (Number(a) === 0 ? Number(b) !== 0 : Number(b) !== 0 && Number(a) > Number(b)),
     risk: 'accounts are locked for good later, or never',
+    fallback: String(L.permanentAfter),
   },
-  'session.idle_timeout_minutes': { kind: 'integer', min: 1, max: 1440, weakens: up, risk: 'idle sessions live longer' },
-  'session.absolute_timeout_minutes': { kind: 'integer', min: 5, max: 43_200, weakens: up, risk: 'sessions live longer' },
+  'session.idle_timeout_minutes': { kind: 'integer', min: 1, max: 1440, weakens: up, risk: 'idle sessions live longer', fallback: '30' },
+  'session.absolute_timeout_minutes': { kind: 'integer', min: 5, max: 43_200, weakens: up, risk: 'sessions live longer', fallback: '720' },
   'account.restore_window_days': { kind: 'integer', min: 1, max: 365 },
-  'guest.session_hours': { kind: 'integer', min: 1, max: 168, weakens: up, risk: 'guest sessions live longer' },
-  'risk.mode': { kind: 'enum', values: ['enforce', 'audit_only'], weakens: (b, a) => b !== 'audit_only' && a === 'audit_only', risk: 'the risk engine only records, and locks and blocks nothing' },
-  'risk.ip_window_minutes': { kind: 'integer', min: 1, max: 1440, weakens: down, risk: 'IP failures are counted over a shorter window' },
-  'risk.ip_block_minutes': { kind: 'integer', min: 1, max: 10_080, weakens: down, risk: 'blocked IPs are let back in sooner' },
-  'risk.impossible_travel_kmh': { kind: 'number', min: 100, max: 5000, weakens: up, risk: 'impossible travel is detected only at higher speeds' },
+  'guest.session_hours': { kind: 'integer', min: 1, max: 168, weakens: up, risk: 'guest sessions live longer', fallback: '24' },
+  'risk.mode': {
+    kind: 'enum',
+    values: ['enforce', 'audit_only'],
+    weakens: (b, a) => b !== 'audit_only' && a === 'audit_only',
+    risk: 'the risk engine only records, and locks and blocks nothing',
+    fallback: 'enforce',
+  },
+  'risk.ip_window_minutes': { kind: 'integer', min: 1, max: 1440, weakens: down, risk: 'IP failures are counted over a shorter window', fallback: '60' },
+  'risk.ip_block_minutes': { kind: 'integer', min: 1, max: 10_080, weakens: down, risk: 'blocked IPs are let back in sooner', fallback: '15' },
+  'risk.impossible_travel_kmh': { kind: 'number', min: 100, max: 5000, weakens: up, risk: 'impossible travel is detected only at higher speeds', fallback: '900' },
 };
 
 /** Why `value` is not allowed for `key`, with the allowed range; null when it is (or the key has no rule). */

@@ -1,4 +1,4 @@
-import { settingProblem, weakening } from './setting-rules';
+import { SETTING_RULES, settingProblem, weakening } from './setting-rules';
 import { AppError } from '../../lib/errors/app-error';
 import type { SecretBox } from '../../lib/secret-box';
 import type { EventPublisher } from '../../queues/event-publisher';
@@ -122,6 +122,9 @@ export class SettingsService {
     if (!row) throw new AppError('CONFLICT', `setting "${input.setting_key}" already exists`);
     this.invalidate();
     this.audit('CREATE', 'setting_created', row, null, this.eventValue(row), ctx, started);
+    // Until now the code's default was in force: a looser value set by creating the row weakens as a change would.
+    const fallback = SETTING_RULES[input.setting_key]?.fallback;
+    if (fallback !== undefined) await this.flagWeakening(input.setting_key, fallback, input.setting_value, ctx);
     return this.view(row);
   }
 
@@ -166,6 +169,9 @@ export class SettingsService {
     await this.repository.delete(key);
     this.invalidate();
     this.audit('DELETE', 'setting_deleted', before, this.eventValue(before), null, ctx, started);
+    // The code's default is in force again: deleting a tightened value weakens as a change back would.
+    const fallback = SETTING_RULES[key]?.fallback;
+    if (fallback !== undefined) await this.flagWeakening(key, this.plain(before), fallback, ctx);
   }
 
   /** A change that lowers protection is a HIGH security event, and a webhook notice, on top of its audit event. */

@@ -12,9 +12,10 @@ export const EVENTS_JSON_TYPES = ['application/json', 'application/*+json'];
  * The parsed body of `POST /v1/events` as envelopes, by its format:
  * NDJSON, a CloudEvents batch, a structured CloudEvent, a binary-mode
  * CloudEvent (`ce-specversion` header), or auditflow's own JSON.
+ * `linesNotUtf8`: the NDJSON lines the parser found not to be UTF-8.
  */
-export function decodeEventsBody(req: Request, checkCount: CheckCount): DecodedEvent[] {
-  if (req.is(NDJSON_TYPE)) return fromNdjson(typeof req.body === 'string' ? req.body : '', checkCount);
+export function decodeEventsBody(req: Request, checkCount: CheckCount, linesNotUtf8?: ReadonlySet<number>): DecodedEvent[] {
+  if (req.is(NDJSON_TYPE)) return fromNdjson(typeof req.body === 'string' ? req.body : '', checkCount, linesNotUtf8);
   const batch = req.is('application/cloudevents-batch+json') !== false;
   if (batch || req.is('application/cloudevents+json')) {
     const decoded = fromStructuredCloudEvents(req.body, batch, checkCount);

@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
+import { NOT_UTF8 } from '../../../http/hostile-json';
 import { AppError } from '../../../lib/errors/app-error';
 import type { EventKind } from '../../../schemas/event';
 import type { IngestResponse } from '../ingest.service';
@@ -42,6 +44,8 @@ type Obj = Record<string, unknown>;
 /** Decodes an ExportLogsServiceRequest; anything that is not one is a 400. */
 export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
   if (!Buffer.isBuffer(body)) throw new AppError('BAD_REQUEST', 'the body is empty');
+  // OTLP/JSON is UTF-8; other bytes would be stored as U+FFFD.
+  if (format === 'json' && !isUtf8(body)) throw new AppError('BAD_REQUEST', NOT_UTF8);
   try {
     if (format === 'protobuf') {
       return ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(body), { longs: String, bytes: String, defaults: false });

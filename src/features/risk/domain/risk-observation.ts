@@ -1,6 +1,6 @@
 import type { QueuedEvent } from '../../../domain/event-row';
 import { coordinatesOf, type Coordinates } from './geo';
-import { networkOf, normalizeIp } from './network';
+import { networkOf, normalizeIp } from '../../../domain/network';
 
 /** The event kinds the risk worker scores. */
 export const SCORED_KINDS = new Set(['auth', 'failed_login']);

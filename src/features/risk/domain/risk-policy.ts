@@ -1,5 +1,5 @@
 import { lockoutPolicyFrom, type LockoutPolicy, type NumericSettings } from '../../../domain/lockout-policy';
-import { IpList } from './network';
+import { IpList } from '../../../domain/network';
 
 export const RISK_MODES = ['enforce', 'audit_only'] as const;
 export type RiskMode = (typeof RISK_MODES)[number];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Coordinates } from '../domain/geo';
-import { networkOf, normalizeIp } from '../domain/network';
+import { networkOf, normalizeIp } from '../../../domain/network';
 import type { RiskObservation } from '../domain/risk-observation';
 
 /** What Redis remembers about an event's account and IP, read as the event is counted. */

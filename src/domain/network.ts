@@ -15,14 +15,14 @@ export function normalizeIp(ip: string): string | null {
 }
 
 /**
- * The network an address belongs to, for "is this a network the user has
- * logged in from before": the /24 of IPv4, the /48 of IPv6 (a home or an
- * office keeps its prefix while the host part changes).
+ * The network an address belongs to, by default for "is this a network the
+ * user has logged in from before": the /24 of IPv4, the /48 of IPv6 (a home
+ * or an office keeps its prefix while the host part changes).
  */
-export function networkOf(ip: string): string | null {
+export function networkOf(ip: string, prefix: { ipv4: number; ipv6: number } = { ipv4: 24, ipv6: 48 }): string | null {
   const address = parse(ip);
   if (!address) return null;
-  const bits = address.kind() === 'ipv4' ? 24 : 48;
+  const bits = address.kind() === 'ipv4' ? prefix.ipv4 : prefix.ipv6;
   const bytes = address.toByteArray();
   const masked = bytes.map((byte, i) => {
     const keep = Math.max(0, Math.min(8, bits - i * 8));
