@@ -93,13 +93,15 @@ export function runCli(args: string[], env: Record<string, string>): { code: num
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Runs the `auditflow` CLI without blocking the event loop (needed when this process serves its requests). */
-export function runCliAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the `auditflow` CLI without blocking the event loop (needed when this process serves its requests); `input` is its standard input. */
+export function runCliAsync(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'auditflow.js'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
     });
+    // What the operator would type or pipe in (--password-stdin).
+    if (input !== undefined) child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

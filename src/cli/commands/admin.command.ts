@@ -1,16 +1,34 @@
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
 import { AdminAccountService } from '../../features/admin/admin-account.service';
+import { AdministratorPasswordService } from '../../features/admin/administrator-password.service';
 import { AdministratorStatusService } from '../../features/admin/administrator-status.service';
 import { AdministratorRepository } from '../../features/admin/administrator.repository';
 import { SessionRepository } from '../../features/auth/session.repository';
 import { LoginGuard } from '../../features/auth/login-guard';
-import { administratorCreated, administratorStatusChanged, administratorUnlocked } from '../../features/audit/privileged-actions';
+import { administratorCreated, administratorPasswordChanged, administratorStatusChanged, administratorUnlocked } from '../../features/audit/privileged-actions';
+import { newAdministrator } from '../../features/admin/admin.schemas';
+import { validate } from '../../http/validate';
 import { AppError } from '../../lib/errors/app-error';
 import { cliContext, withAudit, withPostgres } from '../context';
 
 function accounts(pg: Pool): AdminAccountService {
   return new AdminAccountService(new AdministratorRepository(pg), new LoginGuard(pg));
+}
+
+/** The password an operator gives: from standard input with --password-stdin (kept out of `ps` and shell history), else --password. */
+async function givenPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
+  if (opts.passwordStdin && opts.password !== undefined) throw new AppError('VALIDATION_FAILED', 'give --password or --password-stdin, not both');
+  if (!opts.passwordStdin) {
+    if (opts.password === undefined) throw new AppError('VALIDATION_FAILED', 'give the password with --password-stdin (or --password)');
+    return opts.password;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One line: the trailing newline of `echo` or a here-string is not part of it.
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function statuses(pg: Pool): AdministratorStatusService {
@@ -24,16 +42,16 @@ export function registerAdminCommands(program: Command): void {
     .command('create')
     .description('create an administrator; its id is printed as the last line')
     .requiredOption('--email <email>', 'the administrator email (must be unused)')
-    .requiredOption('--password <password>', 'at least 10 characters; hashed with Argon2id, never stored in the clear')
+    .option('--password <password>', 'at least 10 characters; hashed with Argon2id, never stored in the clear (visible to `ps`: prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
     .option('--level <n>', 'admin_level 1-5; 5 is full access', '5')
     .option('--first-name <name>', 'first name')
     .option('--last-name <name>', 'last name')
-    .action(async (opts: { email: string; password: string; level: string; firstName?: string; lastName?: string }) => {
+    .action(async (opts: { email: string; password?: string; passwordStdin?: boolean; level: string; firstName?: string; lastName?: string }) => {
       const { config } = cliContext();
+      const password = await givenPassword(opts);
       const created = await withAudit(config, 'admin create', async (audit) => {
-        const admin = await withPostgres(config, (pg) =>
-          accounts(pg).create({ email: opts.email, password: opts.password, admin_level: opts.level, first_name: opts.firstName, last_name: opts.lastName }),
-        );
+        const admin = await withPostgres(config, (pg) => accounts(pg).create({ email: opts.email, password, admin_level: opts.level, first_name: opts.firstName, last_name: opts.lastName }));
         audit.record(administratorCreated(admin));
         return admin;
       });
@@ -69,6 +87,22 @@ export function registerAdminCommands(program: Command): void {
         return admin;
       });
       process.stdout.write(`Unlocked administrator ${unlocked.email}.\n`);
+    });
+
+  admin
+    .command('set-password <email>')
+    .description("set an administrator's password (one who forgot it, or is locked out for good): lifts any login lock and ends every session of theirs")
+    .option('--password-stdin', 'read the new password from standard input (recommended)')
+    .option('--password <password>', 'the new password (visible to `ps`: prefer --password-stdin)')
+    .action(async (email: string, opts: { password?: string; passwordStdin?: boolean }) => {
+      const { password } = validate(newAdministrator.pick({ password: true }), { password: await givenPassword(opts) });
+      const { config } = cliContext();
+      const change = await withAudit(config, 'admin set-password', async (audit) => {
+        const done = await withPostgres(config, (pg) => new AdministratorPasswordService(new AdministratorRepository(pg), new SessionRepository(pg), new LoginGuard(pg), null).set(email, password));
+        audit.record(administratorPasswordChanged(done.administrator, done.previousChangedAt, done.endedSessions, 'operator'));
+        return done;
+      });
+      process.stdout.write(`Set the password of administrator ${change.administrator.email}; ended ${change.endedSessions} session(s).\n`);
     });
 
   admin

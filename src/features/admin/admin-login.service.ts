@@ -26,31 +26,40 @@ export class AdminLoginService {
   ) {}
 
   async login(input: { email: string; password: string }, ctx: RequestContext): Promise<AdminLoginResult> {
-    const where = failureFields(ctx);
-    await this.auth.refuseBlockedIp(input.email, ctx, where.metadata);
-    const policy = await this.auth.lockoutPolicy();
-    const attempt = await this.guard.attempt(input.email, input.password, policy);
-
-    if (attempt.outcome === 'locked') {
-      this.audit.failed({ email: input.email, account: attempt.account, reason: 'ACCOUNT_LOCKED', ctx, attempt: policy.threshold, lockedUntil: attempt.lockedUntil, ...where });
-      throw lockedError(attempt.lockedUntil, attempt.now);
-    }
-    if (attempt.outcome === 'failure') {
-      this.audit.failed({ email: input.email, account: attempt.account, reason: attempt.reason, ctx, attempt: attempt.attemptInWindow, lockedUntil: attempt.lockedUntil, counted: true, ...where });
-      if (attempt.lockedUntil) {
-        this.audit.locked({ subject: 'admin', account: attempt.account, email: input.email, lockedUntil: attempt.lockedUntil, minutes: attempt.lockMinutes, policy, ctx });
-      }
-      throw new AppError('UNAUTHENTICATED', INVALID_CREDENTIALS);
-    }
-
-    const admin = attempt.account;
+    const admin = await this.checkPassword(input.email, input.password, ctx, 'login');
     const refusal = adminLoginRefusal(admin);
     if (refusal) {
-      this.audit.failed({ email: input.email, account: admin, reason: refusal.reason, ctx, attempt: 0, lockedUntil: null, ...where });
+      this.audit.failed({ email: input.email, account: admin, reason: refusal.reason, ctx, attempt: 0, lockedUntil: null, ...failureFields(ctx, 'login') });
       throw new AppError('FORBIDDEN', refusal.message);
     }
     const session = await this.auth.openSession(admin, null, ctx, 'admin');
     return { ...session, administrator: { id: admin.id, email: admin.email, admin_level: admin.admin_level } };
+  }
+
+  /**
+   * The administrator whose password this is, checked under the lockout as a
+   * login is: a blocked IP is refused (429), a locked email too (423), and a
+   * wrong password counts toward the lock and is recorded (401). `route`
+   * names where the password was given, in the failure's records.
+   */
+  async checkPassword(email: string, password: string, ctx: RequestContext, route: 'login' | 'password_change', wrongMessage = INVALID_CREDENTIALS): Promise<AdministratorRow> {
+    const where = failureFields(ctx, route);
+    await this.auth.refuseBlockedIp(email, ctx, where.metadata);
+    const policy = await this.auth.lockoutPolicy();
+    const attempt = await this.guard.attempt(email, password, policy);
+
+    if (attempt.outcome === 'locked') {
+      this.audit.failed({ email, account: attempt.account, reason: 'ACCOUNT_LOCKED', ctx, attempt: policy.threshold, lockedUntil: attempt.lockedUntil, ...where });
+      throw lockedError(attempt.lockedUntil, attempt.now);
+    }
+    if (attempt.outcome === 'failure') {
+      this.audit.failed({ email, account: attempt.account, reason: attempt.reason, ctx, attempt: attempt.attemptInWindow, lockedUntil: attempt.lockedUntil, counted: true, ...where });
+      if (attempt.lockedUntil) {
+        this.audit.locked({ subject: 'admin', account: attempt.account, email, lockedUntil: attempt.lockedUntil, minutes: attempt.lockMinutes, policy, ctx });
+      }
+      throw new AppError('UNAUTHENTICATED', wrongMessage);
+    }
+    return attempt.account;
   }
 }
 
@@ -62,7 +71,8 @@ export function adminLoginRefusal(admin: AdministratorRow): { reason: string; me
   return null;
 }
 
-/** The failed_login metadata and the login_failed details of a refused administrator login. */
-function failureFields(ctx: RequestContext): Pick<FailedLogin, 'metadata' | 'details'> {
-  return { metadata: { subject_type: 'admin', request_id: ctx.requestId }, details: { subject_type: 'admin' } };
+/** The failed_login metadata and the login_failed details of a refused administrator password (the login's stay as they were). */
+function failureFields(ctx: RequestContext, route: 'login' | 'password_change'): Pick<FailedLogin, 'metadata' | 'details'> {
+  const where = route === 'login' ? {} : { route };
+  return { metadata: { subject_type: 'admin', request_id: ctx.requestId, ...where }, details: { subject_type: 'admin', ...where } };
 }

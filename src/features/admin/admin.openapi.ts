@@ -1,6 +1,7 @@
 import type { ApiOperation } from '../../http/api-operation';
 import { ADMIN_LEVELS, type AdminAction } from './admin-levels';
 import {
+  adminChangePasswordBody,
   adminLoginBody,
   createApiKeyBody,
   createSettingBody,
@@ -57,6 +58,21 @@ export const adminOperations: ApiOperation[] = [
     summary: 'The signed-in administrator',
     security: 'adminSession',
     responses: { 200: 'The administrator (never its password hash)', ...gated('readUsers') },
+  },
+  {
+    method: 'post',
+    path: '/admin/password/change',
+    tag: 'admin',
+    summary: 'Change your own password (any admin_level); your other sessions end. Audited as administrator_password_changed',
+    security: 'adminSession',
+    body: adminChangePasswordBody,
+    responses: {
+      200: '{ status: "password_changed", ended_sessions }',
+      401: 'No live session, or the current password is wrong (counted as a failed login)',
+      403: 'Not an administrator session, or the administrator is suspended or inactive',
+      423: 'Locked after failed logins; Retry-After says when to retry',
+      ...invalid,
+    },
   },
   {
     method: 'get',

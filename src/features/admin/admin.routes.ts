@@ -2,7 +2,10 @@ import { emailOfBody, rateLimited, type RouteLimits } from '../rate-limits/route
 import { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
 import { validate } from '../../http/validate';
+import { requestActor, type PrivilegedActionAuditor } from '../audit/privileged-action-auditor';
+import { administratorPasswordChanged } from '../audit/privileged-actions';
 import {
+  adminChangePasswordBody,
   adminLoginBody,
   apiKeyIdParams,
   createApiKeyBody,
@@ -33,7 +36,7 @@ import { requireAdmin, requireLevel } from './require-admin';
  * and the admin_level of admin-levels.ts) users, settings, API keys, error
  * logs and security events. Log out with POST /auth/logout.
  */
-export function adminRoutes(admin: AdminServices, auth: AuthService, limits: RouteLimits | undefined, apiKeys: ApiKeyAdminService): Router {
+export function adminRoutes(admin: AdminServices, auth: AuthService, limits: RouteLimits | undefined, apiKeys: ApiKeyAdminService, audit: PrivilegedActionAuditor): Router {
   const router = Router();
 
   router.post('/admin/login', rateLimited(limits, 'admin_login', emailOfBody), async (req, res) => {
@@ -44,6 +47,14 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
 
   router.get('/admin/me', (_req, res) => {
     res.json(publicAdministrator(res.locals.admin!));
+  });
+
+  // Any level: every administrator owns their password. The current one is checked and counted as a login.
+  router.post('/admin/password/change', async (req, res) => {
+    const body = validate(adminChangePasswordBody, req.body);
+    const change = await admin.passwords.change(res.locals.admin!, body.current_password, body.new_password, res.locals.ctx);
+    audit.record(requestActor(res.locals.ctx), administratorPasswordChanged(change.administrator, change.previousChangedAt, change.endedSessions, 'self'));
+    res.json({ status: 'password_changed', ended_sessions: change.endedSessions });
   });
 
   // Users

@@ -39,6 +39,8 @@ const resolved = () =>
 /** As /auth/login, without a device fingerprint. */
 export const adminLoginBody = loginBody.omit({ device_fingerprint: true });
 
+export { changePasswordBody as adminChangePasswordBody } from '../auth/auth.schemas';
+
 export const newAdministrator = z.strictObject({
   email: email(),
   password: newPassword(),

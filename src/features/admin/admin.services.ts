@@ -9,6 +9,7 @@ import type { SettingsService } from '../settings/settings.service';
 import { AdminAccountService } from './admin-account.service';
 import { LoginGuard } from '../auth/login-guard';
 import { AdminLoginService } from './admin-login.service';
+import { AdministratorPasswordService } from './administrator-password.service';
 import { AdminSettingsService } from './admin-settings.service';
 import { AdministratorRepository, type AdministratorRow } from './administrator.repository';
 import { EventLogRepository } from './event-log.repository';
@@ -23,6 +24,7 @@ export interface AdminServices {
   administrators: AdministratorRepository;
   accounts: AdminAccountService;
   login: AdminLoginService;
+  passwords: AdministratorPasswordService;
   users: AdminUserService;
   settings: AdminSettingsService;
   incidents: IncidentService;
@@ -42,10 +44,12 @@ export interface AdminServicesDeps {
 
 export function buildAdminServices(d: AdminServicesDeps): AdminServices {
   const administrators = new AdministratorRepository(d.pg);
+  const login = new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit);
   return {
     administrators,
     accounts: new AdminAccountService(administrators, d.guard),
-    login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit),
+    login,
+    passwords: new AdministratorPasswordService(administrators, d.sessions, d.guard, login),
     users: new AdminUserService({ users: d.users, permissions: new UserPermissionRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
     settings: new AdminSettingsService(d.settings),
     incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher, new LegacyResolutions(d.pg, d.reader)),

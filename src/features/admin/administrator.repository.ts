@@ -80,6 +80,21 @@ export class AdministratorRepository {
     return { before: before_status, after };
   }
 
+  /** Sets an administrator's password hash; the row before and after, or null when there is no such administrator. */
+  async setPassword(id: string, passwordHash: string): Promise<{ before: Pick<AdministratorRow, 'password_changed_at'>; after: AdministratorRow } | null> {
+    const { rows } = await this.pg.query<AdministratorRow & { before_changed_at: Date | null }>(
+      `WITH before AS (SELECT id, password_changed_at FROM administrators WHERE id = $1 FOR UPDATE)
+       UPDATE administrators a SET password_hash = $2, password_changed_at = now(), updated_at = now() FROM before
+       WHERE a.id = before.id
+       RETURNING a.*, before.password_changed_at AS before_changed_at`,
+      [id, passwordHash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { before_changed_at, ...after } = row;
+    return { before: { password_changed_at: before_changed_at }, after };
+  }
+
   async list(): Promise<AdministratorRow[]> {
     return (await this.pg.query<AdministratorRow>('SELECT * FROM administrators ORDER BY created_at, email')).rows;
   }

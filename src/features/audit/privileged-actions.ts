@@ -55,6 +55,26 @@ export function administratorUnlocked(a: AdministratorView): PrivilegedAction {
   return { type: 'administrator_unlocked', action: 'UPDATE', target: { type: 'ADMINISTRATOR', id: a.id }, next: { email: a.email, locked_until: null, failed_login_attempts: 0 } };
 }
 
+/**
+ * An administrator's password changed: by themselves (`administrator_password_changed`,
+ * the current one given) or by an operator (`administrator_password_set`, which also lifts any lock).
+ */
+export function administratorPasswordChanged(
+  a: AdministratorView & { password_changed_at: Date | null },
+  previousChangedAt: Date | null,
+  endedSessions: number,
+  by: 'self' | 'operator',
+): PrivilegedAction {
+  return {
+    type: by === 'self' ? 'administrator_password_changed' : 'administrator_password_set',
+    action: 'UPDATE',
+    target: { type: 'ADMINISTRATOR', id: a.id },
+    previous: { email: a.email, password_changed_at: previousChangedAt?.toISOString() ?? null },
+    next: { email: a.email, password_changed_at: a.password_changed_at?.toISOString() ?? null },
+    details: { ended_sessions: endedSessions, ...(by === 'operator' ? { lock_lifted: true } : {}) },
+  };
+}
+
 /** An operator suspended an administrator (ending their sessions) or reactivated one. */
 export function administratorStatusChanged(a: AdministratorView, previousStatus: string, endedSessions: number, reason?: string): PrivilegedAction {
   return {

@@ -125,7 +125,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(dashboardRoutes(deps.services.dashboard, access));
   app.use(authRoutes(deps.services.auth, deps.services.accounts, deps.services.passwords, deps.services.limits));
   // The API's own key service: a key revoked here is refused at once, its cache dropped.
-  app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits, new ApiKeyAdminService(deps.apiKeys, audit)));
+  app.use(adminRoutes(deps.services.admin, deps.services.auth, deps.services.limits, new ApiKeyAdminService(deps.apiKeys, audit), audit));
   app.use(todoRoutes(deps.services.todos, deps.services.auth));
   app.use(subjectsRoutes(deps.services.subjects, deps.apiKeys));
   app.use(webhooksRoutes(deps.services.webhooks, deps.apiKeys));
