@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { AppError } from './errors/app-error';
 import { createFileOnce, replaceFile } from './key-file';
 
 const KEY_FILE = 'signing-key.pem';
@@ -72,6 +73,23 @@ export class SigningKey {
 
 /** The half of the signing key that may be shown: what the API needs to check reports. */
 export type PublicSigningKey = Pick<SigningKey, 'publicKey' | 'publicKeyPem' | 'keyId'>;
+
+/**
+ * The Ed25519 public key in a PEM file an officer was given (`keys
+ * export-public`), or an error that says what is wrong with the file:
+ * OpenSSL's own message (`DECODER routines::unsupported`) tells them nothing.
+ */
+export function readPublicKeyFile(file: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(fs.readFileSync(file));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not a public key in PEM';
+    throw new AppError('VALIDATION_FAILED', `--public-key ${file}: ${reason} (export one with \`auditflow keys export-public\`)`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new AppError('VALIDATION_FAILED', `--public-key ${file}: a ${key.asymmetricKeyType} key, but reports and seals are signed with Ed25519`);
+  return key;
+}
 
 export function keyIdOf(publicKey: KeyObject): string {
   return createHash('sha256')

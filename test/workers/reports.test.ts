@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -194,5 +195,19 @@ describe('compliance reports', () => {
     const bad = await runCliAsync(['report', 'verify', file, '--public-key', pem], ns.env());
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAILED: content does not match report_hash/);
+
+    // An officer handed the wrong file as the key is told what is wrong with it, not OpenSSL's decoder error.
+    const garbage = path.join(ns.dataDir, 'garbage.pem');
+    fs.writeFileSync(garbage, 'not a key\n');
+    const rsa = path.join(ns.dataDir, 'rsa.pem');
+    fs.writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }));
+    for (const [keyFile, message] of [
+      [garbage, /garbage\.pem: not a public key in PEM/],
+      [rsa, /rsa\.pem: a rsa key, but reports and seals are signed with Ed25519/],
+      [path.join(ns.dataDir, 'missing.pem'), /missing\.pem: no such file/],
+    ] as const) {
+      const wrongKey = await runCliAsync(['report', 'verify', file, '--public-key', keyFile], ns.env());
+      expect({ code: wrongKey.code, stderr: wrongKey.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
+    }
   }, 60_000);
 });

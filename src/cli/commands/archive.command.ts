@@ -1,4 +1,4 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { ArchiveRowsCheck, manifestProblems, type ArchiveManifest } from '../../features/integrity/archive/archive-manifest';
 import type { ChainRow } from '../../domain/chain-check';
 import { KeyRing } from '../../lib/key-ring';
+import { readPublicKeyFile } from '../../lib/signing-key';
 
 /**
  * Checks a retention archive with no database: the manifest's hash and
@@ -50,7 +51,7 @@ export function registerArchiveCommands(program: Command): void {
     .description('check an archive offline: the signed manifest, the data file, every row against its seal; exits 1 if anything fails')
     .requiredOption('--public-key <pem...>', 'the public key file (from `auditflow keys export-public`); after a key rotation, also the retired keys that signed older seals')
     .action(async (manifestFile: string, opts: { publicKey: string[] }) => {
-      const keys = KeyRing.of(...opts.publicKey.map((file) => createPublicKey(fs.readFileSync(file))));
+      const keys = KeyRing.of(...opts.publicKey.map(readPublicKeyFile));
       const result = await verifyArchive(manifestFile, keys);
       if (result.ok) {
         const m = result.manifest!;

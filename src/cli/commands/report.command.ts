@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { REPORT_TYPES, reportScopeApps, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
 import { NAME_PATTERN } from '../../features/api-keys/api-key.service';
 import { checkReport } from '../../features/reports/report-verification';
+import { readPublicKeyFile } from '../../lib/signing-key';
 import { buildReportBuilder, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
 import { reportGenerated, reportRequested, requestUnconfirmed } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
@@ -16,7 +16,7 @@ export function verifyReportFile(file: string, publicKeyFile: string): { ok: boo
   } catch (error) {
     return { ok: false, problems: [`${file} is not a report in JSON: ${(error as Error).message}`] };
   }
-  const { ok, problems } = checkReport(report, createPublicKey(fs.readFileSync(publicKeyFile)));
+  const { ok, problems } = checkReport(report, readPublicKeyFile(publicKeyFile));
   return { ok, problems, report };
 }
 
