@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Coordinates } from '../domain/geo';
-import { networkOf, normalizeIp } from '../../../domain/network';
+import { callerOf, networkOf, normalizeIp } from '../../../domain/network';
 import type { RiskObservation } from '../domain/risk-observation';
 
 /** What Redis remembers about an event's account and IP, read as the event is counted. */
 export interface RiskSignals {
   /** Failed logins of this account within the account window, this one included. */
   accountFailures: number;
-  /** Distinct IPs those failures came from. */
+  /** Distinct IPs those failures came from (an IPv6 one by its /64). */
   accountFailureIps: number;
   /** Devices the account has logged in from (0: no history yet). */
   knownDevices: number;
@@ -161,9 +161,12 @@ export class RiskState {
     return `${this.options.prefix}:risk:s:${createHash('sha256').update(`${sourceApp}\n${subject}`).digest('base64url').slice(0, 22)}`;
   }
 
-  /** An IP's windows: shared (`risk:i:<ip>`), or one app's own (`risk:i:<app>|<ip>`; neither an app name nor an IP holds a '|'). */
+  /**
+   * An IP's windows: shared (`risk:i:<caller>`), or one app's own (`risk:i:<app>|<caller>`; neither an app
+   * name nor an address holds a '|'). An IPv6 caller is its /64, as for blocks: one line rotating its host half is one IP.
+   */
   ipKey(ip: string, app: string | null = null): string {
-    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${ip}`;
+    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${callerOf(ip) ?? ip}`;
   }
 
   /**
@@ -201,7 +204,8 @@ export class RiskState {
         att: o.attemptKey,
         sk: o.subject ? this.subjectKey(o.sourceApp, o.subject) : undefined,
         ik: o.ip ? this.ipKey(o.ip, o.sharesIpReputation ? null : o.sourceApp) : undefined,
-        ip: o.ip ?? undefined,
+        // Distinct callers, not addresses: one /64 rotating its host half is not a distributed attack.
+        ip: o.ip ? (callerOf(o.ip) ?? o.ip) : undefined,
         dev: o.device ?? undefined,
         net: o.network ?? undefined,
         loc: o.coordinates ? `${o.coordinates.lat},${o.coordinates.lon}` : undefined,
