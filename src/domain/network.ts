@@ -98,4 +98,14 @@ export class IpList {
     const other = rangeOf(cidr);
     return other !== null && this.ranges.some((range) => within(range, other) || within(other, range));
   }
+
+  /** Whether every address of `other` is in this list too: each of its entries lies within one of ours. */
+  covers(other: IpList): boolean {
+    return other.ranges.every((range) => this.ranges.some((ours) => within(range, ours)));
+  }
+
+  /** The entries (as written) wider than the given prefix lengths. */
+  widerThan(prefix: { ipv4: number; ipv6: number }): string[] {
+    return this.ranges.filter((r) => r.bits < (r.address.kind() === 'ipv4' ? prefix.ipv4 : prefix.ipv6)).map((r) => r.raw);
+  }
 }
