@@ -170,17 +170,22 @@ export class RiskState {
   }
 
   /**
-   * Whether a login from `device` (when given) at `ip` would be familiar for
-   * the account: both seen at one of its successful logins. Read only; the
-   * API asks it before demanding a step-up.
+   * Whether a login from `device` at `ip` would be familiar for the account:
+   * both seen at one of its successful logins. Naming no device is familiar
+   * only for an account that never logged in with one: otherwise leaving the
+   * fingerprint out would skip the device check. Read only; the API asks it
+   * before demanding a step-up.
    */
   async isFamiliar(sourceApp: string, subject: string, device: string | null, ip: string | null): Promise<boolean> {
     const normalized = ip ? normalizeIp(ip) : null;
     const network = normalized ? networkOf(normalized) : null;
     if (!network) return false;
     const key = this.subjectKey(sourceApp, subject);
-    const [networkSeen, deviceSeen] = await Promise.all([this.redis.zscore(`${key}:n`, network), device ? this.redis.zscore(`${key}:d`, device) : Promise.resolve('known')]);
-    return networkSeen !== null && deviceSeen !== null;
+    const [networkSeen, deviceSeen] = await Promise.all([
+      this.redis.zscore(`${key}:n`, network),
+      device ? this.redis.zscore(`${key}:d`, device).then((score) => score !== null) : this.redis.zcard(`${key}:d`).then((known) => known === 0),
+    ]);
+    return networkSeen !== null && deviceSeen;
   }
 
   /** Counts a batch of events in order and returns each one's signals, in one round trip. */
