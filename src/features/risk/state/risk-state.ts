@@ -54,8 +54,11 @@ export const STATE_LIMITS = {
  * One script call per batch: for each event in order, count it into its
  * account's and IP's sliding windows (sorted sets keyed by the attempt, so a
  * retried or doubly reported attempt counts once) and read the signals.
- * Signals are cached per event id for an hour: a job retried after a crash
+ * Signals are cached per event for an hour: a job retried after a crash
  * sees exactly what the first run saw, so the stored score does not change.
+ * An event is its app's and its id (two apps may send one id, and an NDJSON
+ * record's id derives from its content): keyed by the id alone, another
+ * app's signals would be read, and the event never counted.
  */
 const OBSERVE_SCRIPT = `
 local cfg = cjson.decode(ARGV[1])
@@ -204,7 +207,7 @@ export class RiskState {
     });
     const batch = JSON.stringify(
       observations.map((o) => ({
-        id: o.eventId,
+        id: `${o.sourceApp}|${o.eventId}`,
         at: o.at,
         att: o.attemptKey,
         sk: o.subject ? this.subjectKey(o.sourceApp, o.subject) : undefined,
