@@ -31,21 +31,50 @@ export function networkOf(ip: string, prefix: { ipv4: number; ipv6: number } = {
   return `${ipaddr.fromByteArray(masked).toString()}/${bits}`;
 }
 
-/** A list of addresses and CIDR ranges (the known-bad IPs setting). Invalid entries are reported, not ignored. */
+/**
+ * Whom per-IP counts, limits and blocks are about: an IPv4 address, or the
+ * /64 of an IPv6 one. A single home or phone line is given a whole /64 and
+ * may send from any of its addresses, so judging each address would let it
+ * start afresh at will.
+ */
+export function callerOf(ip: string): string | null {
+  return networkOf(ip, { ipv4: 32, ipv6: 64 });
+}
+
+/** An IP list's entry: a CIDR range (an address is its /32 or /128), as written and as parsed. */
+interface Range {
+  raw: string;
+  address: Address;
+  bits: number;
+}
+
+/** A range parsed from `address/bits`, or one address; an IPv4-mapped range is the IPv4 range it holds. */
+function rangeOf(raw: string): Range | null {
+  try {
+    const [parsed, written] = raw.includes('/') ? ipaddr.parseCIDR(raw) : [ipaddr.parse(raw), -1];
+    const bits = written < 0 ? (parsed.kind() === 'ipv4' ? 32 : 128) : written;
+    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return { raw, address: (parsed as ipaddr.IPv6).toIPv4Address(), bits: bits - 96 };
+    return { raw, address: parsed, bits };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `inner` lies wholly within `outer`. */
+function within(inner: Range, outer: Range): boolean {
+  return inner.address.kind() === outer.address.kind() && inner.bits >= outer.bits && inner.address.match(outer.address, outer.bits);
+}
+
+/** A list of addresses and CIDR ranges (the known-bad and never-block IPs settings). Invalid entries are reported, not ignored. */
 export class IpList {
-  private readonly ranges: [Address, number][] = [];
+  private readonly ranges: Range[] = [];
   readonly invalid: string[] = [];
 
   constructor(entries: string[]) {
     for (const raw of entries.map((e) => e.trim()).filter(Boolean)) {
-      try {
-        const [address, bits] = raw.includes('/') ? ipaddr.parseCIDR(raw) : [parse(raw), -1];
-        if (!address) throw new Error('invalid');
-        const mapped = address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
-        this.ranges.push([mapped, bits < 0 ? (mapped.kind() === 'ipv4' ? 32 : 128) : bits]);
-      } catch {
-        this.invalid.push(raw);
-      }
+      const range = rangeOf(raw);
+      if (range) this.ranges.push(range);
+      else this.invalid.push(raw);
     }
   }
 
@@ -61,6 +90,22 @@ export class IpList {
   has(ip: string): boolean {
     const address = parse(ip);
     if (!address) return false;
-    return this.ranges.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
+    return this.ranges.some(({ address: range, bits }) => range.kind() === address.kind() && address.match(range, bits));
+  }
+
+  /** Whether an entry holds any address of `cidr` (an address or `address/bits`): it lies within it, or holds it. */
+  overlaps(cidr: string): boolean {
+    const other = rangeOf(cidr);
+    return other !== null && this.ranges.some((range) => within(range, other) || within(other, range));
+  }
+
+  /** Whether every address of `other` is in this list too: each of its entries lies within one of ours. */
+  covers(other: IpList): boolean {
+    return other.ranges.every((range) => this.ranges.some((ours) => within(range, ours)));
+  }
+
+  /** The entries (as written) wider than the given prefix lengths. */
+  widerThan(prefix: { ipv4: number; ipv6: number }): string[] {
+    return this.ranges.filter((r) => r.bits < (r.address.kind() === 'ipv4' ? prefix.ipv4 : prefix.ipv6)).map((r) => r.raw);
   }
 }

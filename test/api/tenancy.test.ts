@@ -125,6 +125,34 @@ describe('source apps as tenants', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   }, 60_000);
 
+  it("an app cannot score another app's event: an event id both send (an NDJSON record's id derives from its content) is judged on each app's own windows", async () => {
+    const clinic = await createApiKey(ns, 'clinic', ['ingest', 'risk'], 'clinic');
+    const prankster = await createApiKey(ns, 'prankster', ['ingest'], 'prankster');
+    const ndjson = (lines: unknown[]) => `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
+    const post = (key: string, lines: unknown[]) => postEvents(stack.url, key, ndjson(lines), { raw: true, contentType: 'application/x-ndjson' });
+    // What the clinic sends for one mistyped password; with no id, the event id is the same for anyone sending it.
+    const record = { kind: 'failed_login', user_id: 'ann', email_address: 'ann@clinic.example', failure_reason: 'INVALID_PASSWORD', ip_address: '198.18.80.1' };
+    // The prankster fails its own "ann" nine times from nine IPs, then sends that record first.
+    const own = Array.from({ length: 9 }, (_, i) => ({ ...record, ip_address: `198.18.81.${i + 1}` }));
+    expect((await post(prankster, [...own, record])).status).toBe(202);
+    await eventually(async () => {
+      const rows = await queryRows<{ n: number }>(
+        stack.clickhouse!,
+        `SELECT count() AS n FROM failed_login_attempts WHERE source_app = 'prankster' AND user_id = 'ann' AND risk_decided_at IS NOT NULL`,
+      );
+      return rows[0]!.n === 10;
+    });
+
+    expect((await post(clinic, [record])).status).toBe(202);
+    const ann = await eventually(async () => {
+      const res = await api<{ lock: { locked: boolean }; recent_decisions: { factors: { signal: string }[] }[] }>(stack.url, 'GET', '/v1/subjects/ann', { token: clinic });
+      return res.status === 200 && res.body.recent_decisions.length === 1 && res.body;
+    });
+    // One failure of the clinic's ann: not the prankster's ten, and no lock.
+    expect(ann.recent_decisions[0]!.factors.map((f) => f.signal)).toEqual(['failed_attempt']);
+    expect(ann.lock.locked).toBe(false);
+  }, 60_000);
+
   describe('keys restricted to apps', () => {
     it('an unrestricted query key still reads every app over /clickhouse', async () => {
       const key = await createApiKey(ns, 'analyst-all', ['query']);

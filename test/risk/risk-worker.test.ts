@@ -274,6 +274,29 @@ describe('risk worker', () => {
     expect(allowed.status).toBe(200);
   }, 60_000);
 
+  it('credential stuffing from one IPv6 /64, a new host address per guess, blocks the whole /64; the events name the address', async () => {
+    // One home or phone line owns the /64: rotating the host half is one attacker.
+    const from = (host: number) => `2001:db8:77:1::${host.toString(16)}`;
+    for (let i = 0; i < 10; i++) await send(failed(`v6-victim-${i}`, from(i + 1)));
+    const block = await eventually(async () => {
+      const r = await queryRows<{ ip_address: string; violation_type: string }>(
+        stack.clickhouse!,
+        `SELECT ip_address, violation_type FROM rate_limit_violations WHERE startsWith(ip_address, '2001:db8:77:')`,
+      );
+      return r.length > 0 && r;
+    });
+    expect(block).toHaveLength(1);
+    expect(block[0]!.violation_type).toBe('credential_stuffing');
+    expect(Array.from({ length: 10 }, (_, i) => from(i + 1))).toContain(block[0]!.ip_address);
+
+    await signUp(stack.url, ns, 'v6-stuffed@example.com');
+    const login = (ip: string) => api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email: 'v6-stuffed@example.com', password: 'correct horse battery staple' } });
+    const refused = await login('2001:db8:77:1:ffff:ffff:ffff:beef');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect((await login('2001:db8:77:2::1')).status).toBe(200);
+  }, 60_000);
+
   it('distributed brute force and impossible travel reach high risk; a known-bad IP is blocked at once', async () => {
     for (let i = 0; i < 5; i++) await send(failed('dist-user', `198.18.7.${i + 1}`));
     const dist = await eventually(async () => {

@@ -94,3 +94,37 @@ it('after a step_up decision, a login from a new device needs the mailed code; o
   expect(await stepUpRequiredAt()).toBeNull();
   expect((await login('10.77.0.1', 'other-pc')).status).toBe(200);
 }, 60_000);
+
+it('an attacker on a familiar network cannot skip the code by naming no device: once the account has known devices, none named is not one of them', async () => {
+  const victim = 'nodevice@example.com';
+  const { userId: victimId } = await signUp(stack.url, ns, victim, password);
+  const as = (ip: string, device: string | null, pw = password) =>
+    api<LoginAnswer>(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email: victim, password: pw, ...(device ? { device_fingerprint: device } : {}) } });
+  expect((await as('10.30.0.5', 'laptop')).status).toBe(200);
+  await eventually(async () => {
+    const rows = await queryRows<{ n: number }>(
+      stack.clickhouse!,
+      `SELECT count() AS n FROM auth_audit_log WHERE user_id = {u:String} AND event_type = 'login_success' AND risk_decided_at IS NOT NULL`,
+      { u: victimId },
+    );
+    return rows[0]!.n >= 2;
+  });
+  // A guess from elsewhere asks the account for a step-up.
+  expect((await as('198.18.41.1', 'evil-pc', 'wrong password 1')).status).toBe(401);
+  await eventually(async () => {
+    const client = new Client({ connectionString: ns.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query(`SELECT step_up_required_at FROM users WHERE id = $1`, [victimId])).rows[0].step_up_required_at !== null;
+    } finally {
+      await client.end();
+    }
+  });
+  // The same attacker, now on the victim's office network: a new device is asked for the code, and so is no device.
+  expect((await as('10.30.0.77', 'evil-pc')).body.error?.code).toBe('STEP_UP_REQUIRED');
+  const bare = await as('10.30.0.77', null);
+  expect(bare.status).toBe(401);
+  expect(bare.body.error?.code).toBe('STEP_UP_REQUIRED');
+  // The owner's laptop still goes through.
+  expect((await as('10.30.0.5', 'laptop')).status).toBe(200);
+}, 60_000);

@@ -106,7 +106,7 @@ describe('§1 /auth/restore is no password oracle and goes through the login gua
 
   it('refuses an IP that the risk worker blocked, before any password is checked', async () => {
     await deleted('blocked-gone@example.com');
-    await redis.set(`${ns.queuePrefix}:risk:block:198.51.100.7`, 'test', 'EX', 600);
+    await redis.set(`${ns.queuePrefix}:risk:block:198.51.100.7/32`, 'test', 'EX', 600); // an IPv4 caller is its /32 (domain/network callerOf)
     const res = await restore('blocked-gone@example.com', PASSWORD, { 'x-forwarded-for': '198.51.100.7' });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -176,3 +176,35 @@ it('a weakening made by creating a setting the defaults stood for, or by deletin
     'risk.ip_block_minutes changed from 15 to 1: blocked IPs are let back in sooner',
   ]);
 }, 60_000);
+
+it('IP blocking cannot be switched off through never_block_ips; widening it, or narrowing known_bad_ips, is raised as HIGH by PATCH, POST and DELETE alike', async () => {
+  const post = (setting_key: string, setting_value: string) => api<ErrorBody>(stack.url, 'POST', '/admin/settings', { token: four, body: { setting_key, setting_value, setting_type: 'string' } });
+  // Every address never blocked: refused, with the reason, and nothing stored.
+  const everyone = await post('risk.never_block_ips', '::/0, 0.0.0.0/0');
+  expect(everyone.status).toBe(400);
+  expect(everyone.body.error.message).toBe('risk.never_block_ips may not hold ranges wider than /8 (IPv4) or /16 (IPv6) (got ::/0, 0.0.0.0/0)');
+  expect((await post('risk.never_block_ips', '::ffff:0:0/96')).status).toBe(400);
+  expect((await pg.query(`SELECT 1 FROM system_settings WHERE setting_key = 'risk.never_block_ips'`)).rows).toHaveLength(0);
+
+  // Created wider than the default (loopback), then widened again: each raised.
+  expect((await post('risk.never_block_ips', '127.0.0.1, ::1, 192.0.2.0/24')).status).toBe(201);
+  expect((await patch('risk.never_block_ips', { setting_value: '127.0.0.1, ::1, 192.0.2.0/24, 10.0.0.0/8' })).status).toBe(200);
+  expect((await patch('risk.never_block_ips', { setting_value: '0.0.0.0/0' })).status).toBe(400);
+  // Known-bad addresses: created, cut down, then deleted (back to none).
+  expect((await post('risk.known_bad_ips', '198.51.100.0/24, 203.0.113.9')).status).toBe(201);
+  expect((await patch('risk.known_bad_ips', { setting_value: '198.51.100.0/24' })).status).toBe(200);
+  expect((await api(stack.url, 'DELETE', '/admin/settings/risk.known_bad_ips', { token: four })).status).toBe(204);
+
+  const raised = await eventually(async () => {
+    const rows = await securityEvents('risk.%_ips changed %');
+    return rows.length >= 4 && rows;
+  });
+  expect(raised.every((r) => r.severity_level === 'HIGH')).toBe(true);
+  expect(raised.map((r) => r.event_description).sort()).toEqual([
+    'risk.known_bad_ips changed from 198.51.100.0/24 to : addresses known to be bad are no longer treated as such',
+    'risk.known_bad_ips changed from 198.51.100.0/24, 203.0.113.9 to 198.51.100.0/24: addresses known to be bad are no longer treated as such',
+    'risk.never_block_ips changed from 127.0.0.1, ::1 to 127.0.0.1, ::1, 192.0.2.0/24: more addresses are never blocked, however they attack',
+    'risk.never_block_ips changed from 127.0.0.1, ::1, 192.0.2.0/24 to 127.0.0.1, ::1, 192.0.2.0/24, 10.0.0.0/8: more addresses are never blocked, however they attack',
+  ]);
+  await eventually(async () => notices.filter((n) => String(n.setting_key).endsWith('_ips')).length >= 4);
+}, 60_000);

@@ -344,6 +344,15 @@ describe('properties of every score', () => {
     );
   });
 
+  it('blocks an IPv6 attacker by its /64, unless a never-block address shares that /64 (the block would shut it out too)', () => {
+    const stuffing = signals({ accountFailures: 1, accountFailureIps: 1, ipFailedAccounts: 10 });
+    const monitored = policy({ neverBlockIps: IpList.parse('127.0.0.1, ::1, 2001:db8:5:6::10') });
+    expect(scoreEvent(failed({ ip: '2001:db8:5:6::bad' }), stuffing, monitored).blockIp).toBe(false);
+    expect(scoreEvent(failed({ ip: '2001:db8:5:7::bad' }), stuffing, monitored).blockIp).toBe(true);
+    // A never-block range holding the /64 spares it as well.
+    expect(scoreEvent(failed({ ip: '2001:db8:5:7::bad' }), stuffing, policy({ neverBlockIps: IpList.parse('2001:db8:5::/48') })).blockIp).toBe(false);
+  });
+
   it('never blocks a never-block address, nor locks an event with no account', () => {
     fc.assert(
       fc.property(anyCase, (k) => {

@@ -73,7 +73,7 @@ describe('which changes weaken protection (a HIGH security event and a webhook)'
   });
 
   it('never calls both a change and its undoing a weakening', () => {
-    const numeric = Object.entries(SETTING_RULES).filter(([, rule]) => rule.kind !== 'enum' && rule.weakens);
+    const numeric = Object.entries(SETTING_RULES).filter(([, rule]) => (rule.kind === 'integer' || rule.kind === 'number') && rule.weakens);
     fc.assert(
       fc.property(fc.constantFrom(...numeric), fc.nat(1000), fc.nat(1000), ([key, rule], a, b) => {
         const [x, y] = [a, b].map((n) => String(Math.max(rule.min!, Math.min(rule.max!, rule.kind === 'integer' ? n : n / 7))));
@@ -92,5 +92,51 @@ describe('which changes weaken protection (a HIGH security event and a webhook)'
     expect(fallback('risk.ip_window_minutes')).toBe(String(RISK_DEFAULTS.ipWindowMinutes));
     expect(fallback('risk.ip_block_minutes')).toBe(String(RISK_DEFAULTS.ipBlockMinutes));
     expect(fallback('risk.impossible_travel_kmh')).toBe(String(RISK_DEFAULTS.impossibleTravelKmh));
+  });
+});
+
+describe('the never-block and known-bad IP lists', () => {
+  const NEVER = 'risk.never_block_ips';
+  const BAD = 'risk.known_bad_ips';
+
+  it.each([
+    [NEVER, '127.0.0.1, ::1'],
+    [NEVER, '10.0.0.0/8 fd00:1234::/32\n192.0.2.10'],
+    [NEVER, ''],
+    [BAD, '0.0.0.0/0, ::/0'],
+  ])('%s = %j is allowed', (key, value) => expect(settingProblem(key, value)).toBeNull());
+
+  it.each([
+    [NEVER, '::/0, 0.0.0.0/0', 'risk.never_block_ips may not hold ranges wider than /8 (IPv4) or /16 (IPv6) (got ::/0, 0.0.0.0/0)'],
+    [NEVER, '0.0.0.0/1, 128.0.0.0/1', 'risk.never_block_ips may not hold ranges wider than /8 (IPv4) or /16 (IPv6) (got 0.0.0.0/1, 128.0.0.0/1)'],
+    [NEVER, '2000::/3', 'risk.never_block_ips may not hold ranges wider than /8 (IPv4) or /16 (IPv6) (got 2000::/3)'],
+    // All of IPv4, spelled as IPv4-mapped IPv6.
+    [NEVER, '::ffff:0:0/96', 'risk.never_block_ips may not hold ranges wider than /8 (IPv4) or /16 (IPv6) (got ::ffff:0:0/96)'],
+    [NEVER, '127.0.0.1, localhost', 'risk.never_block_ips must list IP addresses or CIDR ranges, separated by commas or spaces (not localhost)'],
+    [BAD, '198.51.100.7, 198.51.100.0/33', 'risk.known_bad_ips must list IP addresses or CIDR ranges, separated by commas or spaces (not 198.51.100.0/33)'],
+  ])('%s = %j is refused: %s', (key, value, problem) => expect(settingProblem(key, value)).toBe(problem));
+
+  it.each([
+    [NEVER, '127.0.0.1, ::1', '127.0.0.1, ::1, 192.0.2.10', 'more addresses are never blocked, however they attack'],
+    [NEVER, '192.0.2.10', '192.0.2.0/24', 'more addresses are never blocked, however they attack'],
+    [NEVER, '', '::1', 'more addresses are never blocked, however they attack'],
+    [BAD, '198.51.100.0/24, 203.0.113.9', '198.51.100.0/24', 'addresses known to be bad are no longer treated as such'],
+    [BAD, '198.51.100.0/24', '198.51.100.0/25', 'addresses known to be bad are no longer treated as such'],
+    [BAD, '198.51.100.0/24', '', 'addresses known to be bad are no longer treated as such'],
+    // A stored list with a bad entry (written by hand) is still read, so shrinking it still weakens.
+    [BAD, '198.51.100.7, oops', 'oops', 'addresses known to be bad are no longer treated as such'],
+  ])('%s from %j to %j: %s', (key, before, after, risk) => expect(weakening(key, before, after)).toBe(risk));
+
+  it.each([
+    [NEVER, '127.0.0.1, ::1, 192.0.2.10', '::1 127.0.0.1'],
+    [NEVER, '192.0.2.0/24', '192.0.2.10'],
+    [NEVER, '::1, 127.0.0.1', '0:0:0:0:0:0:0:1\n127.0.0.1'],
+    [BAD, '198.51.100.0/25', '198.51.100.0/24'],
+    [BAD, '', '203.0.113.9'],
+  ])('%s from %j to %j weakens nothing', (key, before, after) => expect(weakening(key, before, after)).toBeNull());
+
+  it('are in force as the code defaults while no row exists', () => {
+    expect(SETTING_RULES[NEVER]!.fallback).toBe(RISK_DEFAULTS.neverBlockIps);
+    expect(SETTING_RULES[BAD]!.fallback).toBe(RISK_DEFAULTS.knownBadIps);
   });
 });

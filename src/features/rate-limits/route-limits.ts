@@ -5,19 +5,10 @@ import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { EventPublisher } from '../../queues/event-publisher';
-import { networkOf } from '../../domain/network';
+import { callerOf } from '../../domain/network';
 import type { SettingsService } from '../settings/settings.service';
 
 const HOUR_SECONDS = 3600;
-
-/**
- * Whom a per-IP limit counts: an IPv4 address, or the /64 of an IPv6 one.
- * A single home or phone is given a whole /64 and may send from any of its
- * addresses, so counting each address would let it start afresh at will.
- */
-function callerOf(ip: string | null): string {
-  return (ip && networkOf(ip, { ipv4: 32, ipv6: 64 })) ?? ip ?? 'unknown';
-}
 
 /**
  * Per-IP and per-address limits on the routes anyone can call without a
@@ -45,7 +36,7 @@ export class RouteLimits {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       const ctx = res.locals.ctx;
       const address = target?.(req)?.trim().toLowerCase() || undefined;
-      await this.consume(route, 'per_ip', callerOf(ctx.ip), ctx);
+      await this.consume(route, 'per_ip', (ctx.ip && callerOf(ctx.ip)) ?? ctx.ip ?? 'unknown', ctx);
       if (address) await this.consume(route, 'per_address', address, ctx);
       next();
     };

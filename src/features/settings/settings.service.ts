@@ -92,7 +92,7 @@ export class SettingsService {
     const row = (await this.values()).get(key);
     if (!row) return undefined;
     const value = this.plain(row);
-    return settingProblem(key, value) === null ? value : undefined;
+    return settingProblem(key, value) === null || SETTING_RULES[key]?.keepOnRead ? value : undefined;
   }
 
   async list(): Promise<SettingView[]> {

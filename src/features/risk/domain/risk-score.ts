@@ -1,3 +1,4 @@
+import { callerOf } from '../../../domain/network';
 import { distanceKm } from './geo';
 import type { RiskPolicy } from './risk-policy';
 import type { RiskObservation } from './risk-observation';
@@ -143,7 +144,8 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
   const accountPoints = factors.filter((f) => f.scope === 'account').reduce((sum, f) => sum + f.points, 0);
   const ipPoints = factors.filter((f) => f.scope === 'ip').reduce((sum, f) => sum + f.points, 0);
   const lockAccount = o.subject !== null && (s.accountFailures >= threshold || (level === 'high' && accountPoints >= ACCOUNT_LOCK_POINTS));
-  const blockIp = o.ip !== null && ipPoints >= IP_BLOCK_POINTS && !policy.neverBlockIps.has(o.ip);
+  // A block covers the caller's whole /64 (IPv6): none is set where it would shut out a never-block address too.
+  const blockIp = o.ip !== null && ipPoints >= IP_BLOCK_POINTS && !policy.neverBlockIps.overlaps(callerOf(o.ip) ?? o.ip);
   return {
     score,
     level,

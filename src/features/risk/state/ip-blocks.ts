@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
+import { callerOf } from '../../../domain/network';
 
 /**
  * Temporarily blocked IPs, in Redis with the block's TTL. The risk worker
  * blocks; the API's login refuses a blocked IP with 429 and Retry-After.
- * The key's value is the action that set it, so a retried job recognises
- * its own block.
+ * An IPv6 address is blocked and checked by its /64 (callerOf), so the
+ * attacker cannot step around a block to the next host address. The key's
+ * value is the action that set it, so a retried job recognises its own block.
  */
 export class IpBlocks {
   constructor(
@@ -13,10 +15,10 @@ export class IpBlocks {
   ) {}
 
   private key(ip: string): string {
-    return `${this.prefix}:risk:block:${ip}`;
+    return `${this.prefix}:risk:block:${callerOf(ip) ?? ip}`;
   }
 
-  /** Blocks `ip` unless it is blocked already. True when this action holds the block (set now, or by this same action before). */
+  /** Blocks `ip` (its /64 for IPv6) unless it is blocked already. True when this action holds the block (set now, or by this same action before). */
   async block(ip: string, minutes: number, actionKey: string): Promise<boolean> {
     const set = await this.redis.set(this.key(ip), actionKey, 'EX', Math.max(1, Math.round(minutes * 60)), 'NX');
     if (set === 'OK') return true;

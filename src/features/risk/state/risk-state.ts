@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Coordinates } from '../domain/geo';
-import { networkOf, normalizeIp } from '../../../domain/network';
+import { callerOf, networkOf, normalizeIp } from '../../../domain/network';
 import type { RiskObservation } from '../domain/risk-observation';
 
 /** What Redis remembers about an event's account and IP, read as the event is counted. */
 export interface RiskSignals {
   /** Failed logins of this account within the account window, this one included. */
   accountFailures: number;
-  /** Distinct IPs those failures came from. */
+  /** Distinct IPs those failures came from (an IPv6 one by its /64). */
   accountFailureIps: number;
   /** Devices the account has logged in from (0: no history yet). */
   knownDevices: number;
@@ -54,8 +54,11 @@ export const STATE_LIMITS = {
  * One script call per batch: for each event in order, count it into its
  * account's and IP's sliding windows (sorted sets keyed by the attempt, so a
  * retried or doubly reported attempt counts once) and read the signals.
- * Signals are cached per event id for an hour: a job retried after a crash
+ * Signals are cached per event for an hour: a job retried after a crash
  * sees exactly what the first run saw, so the stored score does not change.
+ * An event is its app's and its id (two apps may send one id, and an NDJSON
+ * record's id derives from its content): keyed by the id alone, another
+ * app's signals would be read, and the event never counted.
  */
 const OBSERVE_SCRIPT = `
 local cfg = cjson.decode(ARGV[1])
@@ -161,23 +164,31 @@ export class RiskState {
     return `${this.options.prefix}:risk:s:${createHash('sha256').update(`${sourceApp}\n${subject}`).digest('base64url').slice(0, 22)}`;
   }
 
-  /** An IP's windows: shared (`risk:i:<ip>`), or one app's own (`risk:i:<app>|<ip>`; neither an app name nor an IP holds a '|'). */
+  /**
+   * An IP's windows: shared (`risk:i:<caller>`), or one app's own (`risk:i:<app>|<caller>`; neither an app
+   * name nor an address holds a '|'). An IPv6 caller is its /64, as for blocks: one line rotating its host half is one IP.
+   */
   ipKey(ip: string, app: string | null = null): string {
-    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${ip}`;
+    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${callerOf(ip) ?? ip}`;
   }
 
   /**
-   * Whether a login from `device` (when given) at `ip` would be familiar for
-   * the account: both seen at one of its successful logins. Read only; the
-   * API asks it before demanding a step-up.
+   * Whether a login from `device` at `ip` would be familiar for the account:
+   * both seen at one of its successful logins. Naming no device is familiar
+   * only for an account that never logged in with one: otherwise leaving the
+   * fingerprint out would skip the device check. Read only; the API asks it
+   * before demanding a step-up.
    */
   async isFamiliar(sourceApp: string, subject: string, device: string | null, ip: string | null): Promise<boolean> {
     const normalized = ip ? normalizeIp(ip) : null;
     const network = normalized ? networkOf(normalized) : null;
     if (!network) return false;
     const key = this.subjectKey(sourceApp, subject);
-    const [networkSeen, deviceSeen] = await Promise.all([this.redis.zscore(`${key}:n`, network), device ? this.redis.zscore(`${key}:d`, device) : Promise.resolve('known')]);
-    return networkSeen !== null && deviceSeen !== null;
+    const [networkSeen, deviceSeen] = await Promise.all([
+      this.redis.zscore(`${key}:n`, network),
+      device ? this.redis.zscore(`${key}:d`, device).then((score) => score !== null) : this.redis.zcard(`${key}:d`).then((known) => known === 0),
+    ]);
+    return networkSeen !== null && deviceSeen;
   }
 
   /** Counts a batch of events in order and returns each one's signals, in one round trip. */
@@ -196,12 +207,13 @@ export class RiskState {
     });
     const batch = JSON.stringify(
       observations.map((o) => ({
-        id: o.eventId,
+        id: `${o.sourceApp}|${o.eventId}`,
         at: o.at,
         att: o.attemptKey,
         sk: o.subject ? this.subjectKey(o.sourceApp, o.subject) : undefined,
         ik: o.ip ? this.ipKey(o.ip, o.sharesIpReputation ? null : o.sourceApp) : undefined,
-        ip: o.ip ?? undefined,
+        // Distinct callers, not addresses: one /64 rotating its host half is not a distributed attack.
+        ip: o.ip ? (callerOf(o.ip) ?? o.ip) : undefined,
         dev: o.device ?? undefined,
         net: o.network ?? undefined,
         loc: o.coordinates ? `${o.coordinates.lat},${o.coordinates.lon}` : undefined,
