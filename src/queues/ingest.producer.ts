@@ -20,12 +20,13 @@ export interface IngestProducerOptions {
   onJobAdded?: (events: number) => void;
   /**
    * Asked for each sheddable batch just before its group is written: the
-   * error that refuses it now (backpressure), or null, which admits it (and
-   * counts it against what Redis has left). Requests admitted a moment ago
-   * may have waited seconds behind a slow group; under a burst, writing all
-   * of them at once is what carries Redis past its maxmemory.
+   * error that refuses it now (backpressure, fair between source apps), or
+   * null, which admits it (and counts it against what Redis has left and to
+   * its app's share). Requests admitted a moment ago may have waited seconds
+   * behind a slow group; under a burst, writing all of them at once is what
+   * carries Redis past its maxmemory.
    */
-  refusal?: (events: number) => Error | null;
+  refusal?: (sourceApp: string, events: number) => Error | null;
 }
 
 interface Pending {
@@ -90,7 +91,7 @@ export class IngestProducer {
         if (refusal) {
           group = group.filter((p) => {
             if (!p.sheddable) return true;
-            const refused = refusal(p.batch.events.length);
+            const refused = refusal(p.batch.sourceApp, p.batch.events.length);
             if (refused) p.reject(refused);
             return !refused;
           });

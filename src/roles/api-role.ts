@@ -64,7 +64,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
     prefix: config.queuePrefix,
     idempotencyWindowMinutes: config.ingest.idempotencyWindowMinutes,
     onJobAdded: (events) => backpressure.noteJobSize(events),
-    refusal: (events) => backpressure.admit(events),
+    refusal: (sourceApp, events) => backpressure.admit(sourceApp, events),
   });
   const publisherLogger = logger.child({ component: 'event-publisher' });
   const spool = await EventSpool.open({ ...config.spool, logger: publisherLogger });

@@ -1,11 +1,20 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { saturatedAllowance, withinFairShare } from '../../domain/fair-share';
 import { AppError } from '../../lib/errors/app-error';
+import { AppIntake } from './app-intake';
 import { PostsInFlight, type PostInFlight } from './posts-in-flight';
 import { storeDiskLow, writerStalled, type WriterHealthState } from './writer/writer-health';
 
-export type PipelineState = { state: 'ok' } | { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number };
+/**
+ * `fair`: saturated for a reason that admitting a little more cannot turn
+ * into loss (the backlog, the workers' lag): the apps within their share of
+ * the recent events are still admitted (fair shedding). The others (Redis
+ * memory, Redis down, the store failing) refuse every app.
+ */
+export type PipelineState = { state: 'ok' } | Shedding;
+type Shedding = { state: 'saturated' | 'unavailable'; reason: string; retryAfterSeconds: number; fair?: boolean };
 
 export interface BackpressureOptions {
   /** Waiting + delayed ingest jobs' events above which new events are refused with 429. */
@@ -59,7 +68,7 @@ export function isRedisOutOfMemory(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('OOM ');
 }
 
-const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event store cannot be written (its disk is full, or every write fails)', retryAfterSeconds: 10 };
+const STORE_FAILING: Shedding = { state: 'unavailable', reason: 'the event store cannot be written (its disk is full, or every write fails)', retryAfterSeconds: 10 };
 
 /**
  * Busy shedding waits for a flood: this many posts in flight in the process.
@@ -70,9 +79,9 @@ const STORE_FAILING: PipelineState = { state: 'unavailable', reason: 'the event 
  */
 const BUSY_MIN_IN_FLIGHT = 64;
 
-const BUSY: PipelineState = { state: 'saturated', reason: 'this API process is saturated (its event loop has no idle time to spare)', retryAfterSeconds: 1 };
+const BUSY: Shedding = { state: 'saturated', reason: 'this API process is saturated (its event loop has no idle time to spare)', retryAfterSeconds: 1 };
 
-const FULL: PipelineState = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
+const FULL: Shedding = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
 /** The enqueue time of the job a worker takes next: BullMQ pushes new jobs at the head of `wait` and workers take them from its tail. */
 const OLDEST_WAITING = `
@@ -90,6 +99,15 @@ return redis.call('HGET', ARGV[1] .. id, 'timestamp')`;
  * counted against the memory left (`admit`): under a flood, hundreds of
  * posts are admitted within one interval, and judging them all by a sample
  * taken before any of them was written is what carried Redis past its limit.
+ *
+ * Shedding is fair between source apps (src/domain/fair-share.ts): while
+ * the backlog is full, the workers are behind or the process is busy, the
+ * posts of apps within their share of the events accepted in the last
+ * seconds (AppIntake) are still admitted, so one app's flood does not
+ * refuse every other app. Bounded: while saturated, those admissions add up
+ * to at most `saturatedAllowance` of the backlog and count against Redis
+ * memory like any; while busy, at most BUSY_MIN_IN_FLIGHT of them are in
+ * flight at once.
  */
 export class IngestBackpressure {
   private current: PipelineState = { state: 'ok' };
@@ -110,8 +128,13 @@ export class IngestBackpressure {
   private loop: EventLoopUtilization = performance.eventLoopUtilization();
   private admittedShare = 1;
   private busySamples = 0;
-  /** The posts this process is working on. */
+  /** The posts this process is working on, and those of them that busy shedding let through for being within their app's share. */
   private readonly inFlight = new PostsInFlight();
+  private readonly exemptInFlight = new PostsInFlight();
+  /** Events accepted per app in the last seconds the pipeline was open (moved on with each open sample). */
+  private readonly intake = new AppIntake();
+  /** Events admitted within their app's share since the pipeline was last open. */
+  private admittedSaturated = 0;
 
   constructor(
     private readonly queue: Queue,
@@ -120,6 +143,7 @@ export class IngestBackpressure {
   ) {}
 
   start(): void {
+    this.intake.advance(performance.now());
     void this.sample();
     this.timer = setInterval(() => void this.sample(), this.options.intervalMs ?? 100);
     this.timer.unref();
@@ -143,33 +167,81 @@ export class IngestBackpressure {
     return writerStalled(state, this.options.writerStallMs ?? 0) || (this.options.minFreeBytes !== undefined && storeDiskLow(state, this.options.minFreeBytes));
   }
 
-  /** The error that refuses new events while the pipeline sheds load (429 saturated, 503 unavailable); null when open. */
-  refusal(): AppError | null {
+  /**
+   * The error that refuses `events` new events of `app` while the pipeline
+   * sheds load (429 saturated, 503 unavailable); null when they may come in.
+   * Asked again once the body is decoded; counts nothing (see `admit`).
+   */
+  refusal(app: string, events: number): AppError | null {
     const pipeline = this.state();
-    if (pipeline.state === 'ok' && this.admittedShare < 1 && this.inFlight.count() >= BUSY_MIN_IN_FLIGHT && Math.random() >= this.admittedShare) return toRefusal(BUSY);
-    return toRefusal(pipeline);
+    if (pipeline.state === 'ok') return this.busyRefuses() ? this.busyRefusal(app, events) : null;
+    return this.saturatedRefusal(pipeline, app, events);
   }
 
   /**
    * Asked for each sheddable batch just before it is written: its refusal,
    * or null, in which case its events count against the memory left until
-   * the next sample.
+   * the next sample, and to its app's share.
    */
-  admit(events: number): AppError | null {
+  admit(app: string, events: number): AppError | null {
     const pipeline = this.state();
-    if (pipeline.state !== 'ok') return toRefusal(pipeline);
+    const refusal = pipeline.state === 'ok' ? null : this.saturatedRefusal(pipeline, app, events);
+    if (refusal) return refusal;
     const bytes = events * (this.options.bytesPerEvent ?? 1024);
     if (this.memoryFull(bytes)) return toRefusal(FULL);
     this.admittedTotal += bytes;
+    if (pipeline.state !== 'ok') this.admittedSaturated += events;
+    this.intake.record(app, events);
     return null;
   }
 
-  /** Counts an admitted post as in flight (see PostsInFlight). */
-  enter(): PostInFlight {
-    return this.inFlight.admit();
+  /**
+   * A new post of `app`, before its body is read: its refusal (429/503), or
+   * the post, counted in flight (see PostsInFlight).
+   */
+  enter(app: string): AppError | PostInFlight {
+    const pipeline = this.state();
+    if (pipeline.state !== 'ok') return this.saturatedRefusal(pipeline, app, 1) ?? this.inFlight.admit();
+    if (!this.busyRefuses()) return this.inFlight.admit();
+    const refusal = this.busyRefusal(app, 1);
+    if (refusal) return refusal;
+    const post = this.inFlight.admit();
+    const counted = this.exemptInFlight.admit();
+    return {
+      bodyArrived: () => {
+        post.bodyArrived();
+        counted.bodyArrived();
+      },
+      done: () => {
+        post.done();
+        counted.done();
+      },
+    };
+  }
+
+  /** Busy shedding's draw: whether this post would be refused for the process being busy (see sampleEventLoop). */
+  private busyRefuses(): boolean {
+    return this.admittedShare < 1 && this.inFlight.count() >= BUSY_MIN_IN_FLIGHT && Math.random() >= this.admittedShare;
+  }
+
+  /** A post that busy shedding drew is still let through while its app is within its share, BUSY_MIN_IN_FLIGHT such posts at most at once. */
+  private busyRefusal(app: string, events: number): AppError | null {
+    if (!withinFairShare(this.intake.share(app), events)) return toRefusal(BUSY, 'over share');
+    return this.exemptInFlight.count() < BUSY_MIN_IN_FLIGHT ? null : toRefusal(BUSY);
+  }
+
+  /** `events` of `app` still come in while the pipeline is saturated if it is so for a fair reason, the app is within its share, and the allowance is not spent. */
+  private saturatedRefusal(pipeline: Shedding, app: string, events: number): AppError | null {
+    if (!pipeline.fair) return toRefusal(pipeline);
+    if (!withinFairShare(this.intake.share(app), events)) return toRefusal(pipeline, 'over share');
+    return this.admittedSaturated + events <= saturatedAllowance(this.options.maxBacklogEvents) ? null : toRefusal(pipeline);
   }
 
   noteJobSize(events: number): void {
+    // The backlog is counted in jobs times their average size: the small jobs that fair shedding lets
+    // through while saturated would drag the average down and reopen the pipeline to the flood, so
+    // it holds still until the pipeline is open again (overcounting the backlog a little, not under).
+    if (this.admittedSaturated > 0) return;
     this.eventsPerJob = this.eventsPerJob * 0.9 + events * 0.1;
   }
 
@@ -230,17 +302,28 @@ export class IngestBackpressure {
       const c = counts.value;
       const backlog = ((c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0)) * this.eventsPerJob;
       const lagMs = oldest.status === 'fulfilled' && oldest.value ? Date.now() - Number(oldest.value) : 0;
-      if (backlog > this.options.maxBacklogEvents) this.current = { state: 'saturated', reason: 'the ingest backlog is full', retryAfterSeconds: 2 };
+      if (backlog > this.options.maxBacklogEvents) this.current = { state: 'saturated', reason: 'the ingest backlog is full', retryAfterSeconds: 2, fair: true };
       else if (this.options.maxLagMs && lagMs > this.options.maxLagMs) {
-        this.current = { state: 'saturated', reason: `the workers are behind (the oldest waiting events were queued ${Math.round(lagMs / 1000)} s ago)`, retryAfterSeconds: 2 };
+        this.current = {
+          state: 'saturated',
+          reason: `the workers are behind (the oldest waiting events were queued ${Math.round(lagMs / 1000)} s ago)`,
+          retryAfterSeconds: 2,
+          fair: true,
+        };
       } else this.current = { state: 'ok' };
+    }
+    // The shares move on only while the pipeline is open (AppIntake).
+    if (this.current.state === 'ok') {
+      this.intake.advance(performance.now());
+      this.admittedSaturated = 0;
     }
   }
 }
 
-function toRefusal(pipeline: PipelineState): AppError | null {
-  if (pipeline.state === 'ok') return null;
-  return new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}; retry later`, {
+/** The refusal; `over share` when other apps are still served and this one is not, which it says without telling how much the others send. */
+function toRefusal(pipeline: Shedding, overShare?: 'over share'): AppError {
+  const share = overShare ? ', and this app has sent at least its share of the recent events (apps that sent less are still served)' : '';
+  return new AppError(pipeline.state === 'saturated' ? 'RATE_LIMITED' : 'UNAVAILABLE', `${pipeline.reason}${share}; retry later`, {
     retryAfterSeconds: pipeline.retryAfterSeconds,
   });
 }

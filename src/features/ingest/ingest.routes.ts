@@ -14,8 +14,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
   const router = Router();
   const posts = new WeakMap<Response, PostInFlight>();
   const admit = (_req: Request, res: Response, next: NextFunction) => {
-    ingest.admit();
-    const post = ingest.enter();
+    const post = ingest.admit(res.locals.apiKey!.app);
     posts.set(res, post);
     res.once('close', post.done);
     next();

@@ -42,18 +42,16 @@ export class IngestService {
   ) {}
 
   /**
-   * Throws 429/503 while the pipeline sheds load. The route calls it before
+   * Admits a post of `sourceApp` and counts it in flight (see PostsInFlight),
+   * or throws 429/503 while the pipeline sheds load. The route calls it before
    * reading the body: under overload, parsing megabytes of JSON only to refuse
    * them is what the API can least afford. (Counted as one event: the body,
    * and so its size, is never read.)
    */
-  admit(): void {
-    this.refuseWhileShedding(1);
-  }
-
-  /** Counts an admitted post as in flight (see PostsInFlight). */
-  enter(): PostInFlight {
-    return this.backpressure.enter();
+  admit(sourceApp: string): PostInFlight {
+    const entered = this.backpressure.enter(sourceApp);
+    if (entered instanceof AppError) throw this.refused(entered, 1);
+    return entered;
   }
 
   /**
@@ -67,8 +65,8 @@ export class IngestService {
     throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${events})`);
   };
 
-  private refuseWhileShedding(events: number): void {
-    const refusal = this.backpressure.refusal();
+  private refuseWhileShedding(sourceApp: string, events: number): void {
+    const refusal = this.backpressure.refusal(sourceApp, events);
     if (!refusal) return;
     throw this.refused(refusal, events);
   }
@@ -94,7 +92,7 @@ export class IngestService {
     if (raws.length === 0) throw new AppError('VALIDATION_FAILED', 'the body holds no events (an empty array, batch or NDJSON body)');
     this.checkCount(raws.length);
 
-    this.refuseWhileShedding(raws.length);
+    this.refuseWhileShedding(sourceApp, raws.length);
 
     const results: EventResult[] = new Array(raws.length);
     // The valid events, as queued, and where each stands in the body.
