@@ -35,6 +35,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
  * connection is ended (a restart: 57P01) emits 'error' on the pool, which
  * without a listener ends the process; the pool already drops that client,
  * and the next query opens a new connection, so logging is all that is left.
+ * A checked-out client that loses its connection is heard too (see below).
  * `connectionTimeoutMillis` keeps a query from waiting without end for a
  * server that does not answer.
  */
@@ -47,6 +48,11 @@ export function createPgPool(databaseUrl: string, max = 10, logger?: Logger): Po
     lastLogged = performance.now();
     logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects on the next query');
   });
+  // pg-pool listens for a client's 'error' only while it is idle. One checked out between two queries
+  // (a transaction hashing a password, a report being built under its chain lock) that loses its
+  // connection would emit it unheard and end the process; its next query fails instead, and the pool
+  // drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import { createPgPool, ensureDatabase, withTransaction } from '../../src/lib/pg';
+import { Client, type Pool } from 'pg';
+import { createPgPool, ensureDatabase, isPgUnavailable, withTransaction } from '../../src/lib/pg';
 import { createNamespace } from '../helpers/test-env';
 
 const ns = createNamespace('pgtx');
@@ -54,6 +54,30 @@ describe('withTransaction', () => {
         await client.query(`INSERT INTO notes VALUES (1, 'same key')`);
       }),
     ).rejects.toMatchObject({ code: '23505' });
+    expect(await notes()).toEqual([]);
+  });
+
+  it('loses its connection between two queries (a restart, a killed backend) as an error for the caller, never an unhandled one', async () => {
+    const admin = new Client({ connectionString: ns.databaseUrl });
+    await admin.connect();
+    try {
+      const work = withTransaction(pool, async (client) => {
+        await client.query(`INSERT INTO notes VALUES (1, 'never committed')`);
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        // The connection's 'error' arrives now, while no query of the client runs (as during a password hash).
+        await new Promise((r) => setTimeout(r, 300));
+        await client.query(`INSERT INTO notes VALUES (2, 'nor this')`);
+      });
+      const failure = await work.then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(isPgUnavailable(failure)).toBe(true);
+    } finally {
+      await admin.end();
+    }
+    // The pool dropped the dead client and serves again; nothing of the cut transaction stayed.
     expect(await notes()).toEqual([]);
   });
 
