@@ -98,7 +98,7 @@ export function registerAdminCommands(program: Command): void {
       const { password } = validate(newAdministrator.pick({ password: true }), { password: await givenPassword(opts) });
       const { config } = cliContext();
       const change = await withAudit(config, 'admin set-password', async (audit) => {
-        const done = await withPostgres(config, (pg) => new AdministratorPasswordService(new AdministratorRepository(pg), new SessionRepository(pg), new LoginGuard(pg), null).set(email, password));
+        const done = await withPostgres(config, (pg) => new AdministratorPasswordService(new AdministratorRepository(pg), new SessionRepository(pg), new LoginGuard(pg)).set(email, password));
         audit.record(administratorPasswordChanged(done.administrator, done.previousChangedAt, done.endedSessions, 'operator'));
         return done;
       });

@@ -4,6 +4,7 @@ import type { FailedLogin, LoginAudit } from '../auth/login-audit';
 import type { LoginGuard } from '../auth/login-guard';
 import { lockedError } from '../auth/password-check';
 import type { RequestContext } from '../../http/request-context';
+import type { AdministratorPasswordChange, AdministratorPasswordService } from './administrator-password.service';
 import type { AdministratorRow } from './administrator.repository';
 
 export interface AdminLoginResult extends LoginResult {
@@ -23,6 +24,7 @@ export class AdminLoginService {
     private readonly guard: LoginGuard<AdministratorRow>,
     private readonly auth: AuthService,
     private readonly audit: LoginAudit,
+    private readonly passwords: AdministratorPasswordService,
   ) {}
 
   async login(input: { email: string; password: string }, ctx: RequestContext): Promise<AdminLoginResult> {
@@ -34,6 +36,14 @@ export class AdminLoginService {
     }
     const session = await this.auth.openSession(admin, null, ctx, 'admin');
     return { ...session, administrator: { id: admin.id, email: admin.email, admin_level: admin.admin_level } };
+  }
+
+  /** A signed-in administrator's new password, given the current one (checked as a login's); their other sessions end. */
+  async changePassword(admin: AdministratorRow, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<AdministratorPasswordChange> {
+    await this.checkPassword(admin.email, currentPassword, ctx, 'password_change', 'the current password is wrong');
+    const change = await this.passwords.replace(admin.id, newPassword, 'password_changed', ctx.actor?.sessionId);
+    if (!change) throw new AppError('UNAUTHENTICATED', 'the administrator no longer exists');
+    return change;
   }
 
   /**

@@ -52,7 +52,7 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
   // Any level: every administrator owns their password. The current one is checked and counted as a login.
   router.post('/admin/password/change', async (req, res) => {
     const body = validate(adminChangePasswordBody, req.body);
-    const change = await admin.passwords.change(res.locals.admin!, body.current_password, body.new_password, res.locals.ctx);
+    const change = await admin.login.changePassword(res.locals.admin!, body.current_password, body.new_password, res.locals.ctx);
     audit.record(requestActor(res.locals.ctx), administratorPasswordChanged(change.administrator, change.previousChangedAt, change.endedSessions, 'self'));
     res.json({ status: 'password_changed', ended_sessions: change.endedSessions });
   });

@@ -24,7 +24,6 @@ export interface AdminServices {
   administrators: AdministratorRepository;
   accounts: AdminAccountService;
   login: AdminLoginService;
-  passwords: AdministratorPasswordService;
   users: AdminUserService;
   settings: AdminSettingsService;
   incidents: IncidentService;
@@ -44,12 +43,10 @@ export interface AdminServicesDeps {
 
 export function buildAdminServices(d: AdminServicesDeps): AdminServices {
   const administrators = new AdministratorRepository(d.pg);
-  const login = new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit);
   return {
     administrators,
     accounts: new AdminAccountService(administrators, d.guard),
-    login,
-    passwords: new AdministratorPasswordService(administrators, d.sessions, d.guard, login),
+    login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit, new AdministratorPasswordService(administrators, d.sessions, d.guard)),
     users: new AdminUserService({ users: d.users, permissions: new UserPermissionRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
     settings: new AdminSettingsService(d.settings),
     incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher, new LegacyResolutions(d.pg, d.reader)),

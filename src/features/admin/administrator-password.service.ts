@@ -1,10 +1,8 @@
 import { AppError } from '../../lib/errors/app-error';
-import type { RequestContext } from '../../http/request-context';
 import type { LoginGuard } from '../auth/login-guard';
 import { hashPassword } from '../auth/password-hasher';
 import type { SessionRepository } from '../auth/session.repository';
-import type { AdminLoginService } from './admin-login.service';
-import { publicAdministrator, type AdministratorRepository, type AdministratorRow, type PublicAdministrator } from './administrator.repository';
+import { publicAdministrator, type AdministratorRepository, type PublicAdministrator } from './administrator.repository';
 
 /** An administrator's password after a change: who, when it changed before, and the sessions the change ended. */
 export interface AdministratorPasswordChange {
@@ -15,7 +13,7 @@ export interface AdministratorPasswordChange {
 
 /**
  * Administrators' passwords: changed by the administrator, given the
- * current one (checked and counted as a login is), or set by an operator
+ * current one (AdminLoginService.changePassword checks it as a login), or set by an operator
  * (`auditflow admin set-password`), the way back in for one who forgot it
  * or was locked out for good. Either ends the sessions that the old password
  * may have opened for someone else.
@@ -25,17 +23,17 @@ export class AdministratorPasswordService {
     private readonly admins: AdministratorRepository,
     private readonly sessions: SessionRepository,
     private readonly guard: LoginGuard,
-    /** Checks the current password of a change; null where no one signs in (the CLI sets passwords only). */
-    private readonly login: AdminLoginService | null,
   ) {}
 
-  /** A signed-in administrator's new password; every other session of theirs ends. */
-  async change(admin: AdministratorRow, currentPassword: string, newPassword: string, ctx: RequestContext): Promise<AdministratorPasswordChange> {
-    if (!this.login) throw new Error('this AdministratorPasswordService was built without the login service');
-    await this.login.checkPassword(admin.email, currentPassword, ctx, 'password_change', 'the current password is wrong');
-    const changed = await this.admins.setPassword(admin.id, await hashPassword(newPassword));
-    if (!changed) throw new AppError('UNAUTHENTICATED', 'the administrator no longer exists');
-    const ended = await this.sessions.endAll('admin', admin.id, 'password_changed', ctx.actor?.sessionId);
+  /**
+   * Sets the new password and ends the administrator's sessions but
+   * `keepSessionId`. The caller has established the right to: the current
+   * password (AdminLoginService.changePassword) or the operator's shell (`set`).
+   */
+  async replace(adminId: string, newPassword: string, reason: 'password_changed' | 'password_reset', keepSessionId?: string): Promise<AdministratorPasswordChange | null> {
+    const changed = await this.admins.setPassword(adminId, await hashPassword(newPassword));
+    if (!changed) return null;
+    const ended = await this.sessions.endAll('admin', adminId, reason, keepSessionId);
     return { administrator: publicAdministrator(changed.after), previousChangedAt: changed.before.password_changed_at, endedSessions: ended.length };
   }
 
@@ -43,11 +41,9 @@ export class AdministratorPasswordService {
   async set(email: string, newPassword: string): Promise<AdministratorPasswordChange> {
     const normalized = email.trim().toLowerCase();
     const admin = await this.admins.byEmail(normalized);
-    if (!admin) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
-    const changed = await this.admins.setPassword(admin.id, await hashPassword(newPassword));
-    if (!changed) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
+    const change = admin && (await this.replace(admin.id, newPassword, 'password_reset'));
+    if (!change) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
     await this.guard.unlockAdministrator(normalized);
-    const ended = await this.sessions.endAll('admin', admin.id, 'password_reset');
-    return { administrator: publicAdministrator(changed.after), previousChangedAt: changed.before.password_changed_at, endedSessions: ended.length };
+    return change;
   }
 }
