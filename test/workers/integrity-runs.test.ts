@@ -66,10 +66,12 @@ it('runs every night from cron, records each run, and raises the alarm once when
   const control = createControlQueue(redis, ns.config());
   try {
     await enqueueScheduled(control, task, new Date('2026-03-01T02:30:00Z'));
+    // A run verifies every table; the store's first one, cold, took 10 s alone on a slow machine and over 20 s beside
+    // another test file (the default wait), and the late run then counted in the next test. Each wait allows a minute.
     const [good] = await eventually(async () => {
       const r = await runs();
       return r.length === 1 && r;
-    });
+    }, 60_000);
     expect(good).toMatchObject({ trigger: 'scheduled', ok: true, range_from: null, range_to: null });
     expect(good!.rows_verified).toBeGreaterThanOrEqual(5);
 
@@ -79,7 +81,7 @@ it('runs every night from cron, records each run, and raises the alarm once when
     const [bad] = await eventually(async () => {
       const r = await runs();
       return r.length === 2 && r;
-    });
+    }, 60_000);
     expect(bad).toMatchObject({ trigger: 'scheduled', ok: false });
     expect(bad!.tables.find((t) => t.table === 'audit_logs')!.first_break).toMatchObject({ kind: 'row_modified', event_id: ids[2] });
 
@@ -112,7 +114,7 @@ it('runs every night from cron, records each run, and raises the alarm once when
   // One alarm per failed run, however long we wait.
   await new Promise((r) => setTimeout(r, 500));
   expect(hookCalls).toHaveLength(1);
-}, 90_000);
+}, 180_000);
 
 it('records runs asked for through the API and the CLI, and refuses a bad limit with 400', async () => {
   const before = (await runs()).length;
