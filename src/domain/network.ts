@@ -41,6 +41,18 @@ export function callerOf(ip: string): string | null {
   return networkOf(ip, { ipv4: 32, ipv6: 64 });
 }
 
+/**
+ * The IPv6 site an address belongs to, its /48 (the most a provider gives one
+ * customer), or null for IPv4. Limits that count by callerOf also count by
+ * site, with more room, so rotating through a site's 65,536 /64s does not
+ * start afresh each time either. IPv4 has no such tier: a /24 is often many
+ * unrelated customers behind one provider.
+ */
+export function ipv6SiteOf(ip: string): string | null {
+  const address = parse(ip);
+  return address?.kind() === 'ipv6' ? networkOf(ip) : null;
+}
+
 /** An IP list's entry: a CIDR range (an address is its /32 or /128), as written and as parsed. */
 interface Range {
   raw: string;

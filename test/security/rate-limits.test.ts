@@ -106,3 +106,31 @@ it('one IPv6 /64 is one caller: rotating the host half of the address does not r
   // The next /64 is another caller.
   expect((await api(stack.url, 'POST', '/auth/guest', { headers: from('2001:db8:5:7::1') })).status).toBe(201);
 });
+
+it('one IPv6 /48 site gets 16 times the per-IP limit: rotating through its /64s does not start afresh either', async () => {
+  // A provider gives one customer up to a /48: 65,536 /64s, each a caller of its own.
+  await pg.query(
+    `INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ('rate_limit.reset_password.per_ip', '3', 'integer')
+     ON CONFLICT (setting_key) DO UPDATE SET setting_value = '3'`,
+  );
+  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+  const body = { token: 'x'.repeat(43), password: 'correct horse battery staple' };
+  const answers = [];
+  for (let net = 0; net < 17; net++) {
+    for (let i = 1; i <= 3; i++) answers.push(await api(stack.url, 'POST', '/auth/password/reset', { body, headers: from(`2001:db8:48:${net.toString(16)}::${i}`) }));
+  }
+  // Each /64 stays within its 3; the site's 16 × 3 = 48 are taken, then the site is refused.
+  expect(answers.slice(0, 48).map((a) => a.status)).not.toContain(429);
+  expect(answers.slice(48).map((a) => a.status)).toEqual([429, 429, 429]);
+  expect(errorOf(answers[48]!).message).toMatch(/from this network \(IPv6 \/48\)/);
+  // Another site, and IPv4, are not affected.
+  expect((await api(stack.url, 'POST', '/auth/password/reset', { body, headers: from('2001:db8:49::1') })).status).not.toBe(429);
+  const events = await eventually(async () => {
+    const rows = await queryRows<{ violation_type: string; limit_threshold: number }>(
+      stack.clickhouse!,
+      `SELECT violation_type, limit_threshold FROM rate_limit_violations WHERE violation_type = 'reset_password_per_site'`,
+    );
+    return rows.length >= 3 ? rows : null;
+  });
+  expect(Number(events[0]!.limit_threshold)).toBe(48);
+});

@@ -5,10 +5,14 @@ import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { EventPublisher } from '../../queues/event-publisher';
-import { callerOf } from '../../domain/network';
+import { callerOf, ipv6SiteOf } from '../../domain/network';
 import type { SettingsService } from '../settings/settings.service';
 
 const HOUR_SECONDS = 3600;
+/** An IPv6 site (/48) may send this many times a route's per-IP limit: an office's many callers, but not a rotation through its /64s. */
+export const SITE_LIMIT_FACTOR = 16;
+
+type Per = 'per_ip' | 'per_site' | 'per_address';
 
 /**
  * Per-IP and per-address limits on the routes anyone can call without a
@@ -19,6 +23,8 @@ const HOUR_SECONDS = 3600;
  * (the login guard, single-use tokens), and refusing every password reset
  * during a Redis outage would be worse.
  */
+const FROM: Record<Per, string> = { per_ip: 'from this address', per_site: 'from this network (IPv6 /48)', per_address: 'for this account' };
+
 export class RouteLimits {
   private readonly limiters = new Map<string, RateLimiterRedis>();
   private redisFailing = false;
@@ -37,6 +43,8 @@ export class RouteLimits {
       const ctx = res.locals.ctx;
       const address = target?.(req)?.trim().toLowerCase() || undefined;
       await this.consume(route, 'per_ip', (ctx.ip && callerOf(ctx.ip)) ?? ctx.ip ?? 'unknown', ctx);
+      const site = ctx.ip ? ipv6SiteOf(ctx.ip) : null;
+      if (site) await this.consume(route, 'per_site', site, ctx);
       if (address) await this.consume(route, 'per_address', address, ctx);
       next();
     };
@@ -53,9 +61,8 @@ export class RouteLimits {
     }
   }
 
-  private async consume(route: LimitedRoute, per: 'per_ip' | 'per_address', key: string, ctx: Response['locals']['ctx'] | undefined): Promise<void> {
-    const defaults: { per_ip?: number; per_address?: number } = LIMITED_ROUTES[route];
-    const points = await this.settings.integer(limitSettingKey(route, per), defaults[per] ?? 0);
+  private async consume(route: LimitedRoute, per: Per, key: string, ctx: Response['locals']['ctx'] | undefined): Promise<void> {
+    const points = await this.pointsOf(route, per);
     if (points <= 0) return;
     try {
       await this.limiter(route, per, points).consume(key);
@@ -82,10 +89,17 @@ export class RouteLimits {
         },
         { bestEffort: true },
       );
-      throw new AppError('RATE_LIMITED', `too many requests to ${LIMITED_ROUTES[route].endpoint} ${per === 'per_ip' ? 'from this address' : 'for this account'}; try again in ${retryAfter} s`, {
+      throw new AppError('RATE_LIMITED', `too many requests to ${LIMITED_ROUTES[route].endpoint} ${FROM[per]}; try again in ${retryAfter} s`, {
         retryAfterSeconds: retryAfter,
       });
     }
+  }
+
+  /** A route's limit per hour: its setting, or for a site SITE_LIMIT_FACTOR times the per-IP one (so tuning per_ip tunes both). */
+  private async pointsOf(route: LimitedRoute, per: Per): Promise<number> {
+    const defaults: { per_ip?: number; per_address?: number } = LIMITED_ROUTES[route];
+    if (per === 'per_site') return SITE_LIMIT_FACTOR * (await this.settings.integer(limitSettingKey(route, 'per_ip'), defaults.per_ip ?? 0));
+    return this.settings.integer(limitSettingKey(route, per), defaults[per] ?? 0);
   }
 
   private limiter(route: LimitedRoute, per: string, points: number): RateLimiterRedis {
