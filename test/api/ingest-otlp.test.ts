@@ -162,6 +162,30 @@ describe('POST /v1/logs: the ExportLogsServiceResponse', () => {
     expect(decoded).toEqual({ partialSuccess: { rejectedLogRecords: 1, errorMessage: expect.stringMatching(/^record 0: ip_address /) } });
   });
 
+  it('a protobuf string field that is not UTF-8 is a 400, not a record stored with U+FFFD; bytes values may hold any bytes', async () => {
+    const encode = (user: string, extra: unknown[] = []) =>
+      Buffer.from(
+        ExportLogsServiceRequest.encode(
+          ExportLogsServiceRequest.fromObject(JSON.parse(request(record({ 'user.id': user }, { eventName: 'auth.logout', attributes: [{ key: 'user.id', value: { stringValue: user } }, ...extra] })))),
+        ).finish(),
+      );
+    // The same bytes with the marker's first two bytes made into a lone continuation byte and an invalid lead byte.
+    const body = encode('badutf8-XXuser');
+    const at = body.indexOf('XX');
+    body[at] = 0x80;
+    body[at + 1] = 0xff;
+    expect((await postLogs(body, 'application/x-protobuf')).status).toBe(400);
+    const answer = await fetch(`${stack.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}` }, body });
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(/string field .* not valid UTF-8/);
+    // A valid one with a bytes attribute holding the same bytes lands, byte for byte.
+    const good = encode('goodutf8-user', [{ key: 'blob', value: { bytesValue: Buffer.from([0x80, 0xff]).toString('base64') } }]);
+    expect((await postLogs(good, 'application/x-protobuf')).status).toBe(200);
+    expect(await rowsWhere('auth_audit_log', 'user_id', 'goodutf8-user', 1)).toHaveLength(1);
+    await stack.writer!.flushAll();
+    const stored = await queryRows<{ n: string }>(stack.clickhouse!, `SELECT count() AS n FROM auth_audit_log WHERE user_id LIKE 'badutf8-%'`);
+    expect(Number(stored[0]!.n)).toBe(0);
+  });
+
   it('wants the ingest key exporters send as a bearer header', async () => {
     expect((await postLogs(request(), 'application/json', { authorization: '' })).status).toBe(401);
     expect((await postLogs(request(), 'application/json', { authorization: 'Bearer nope' })).status).toBe(401);

@@ -7,7 +7,7 @@ import type { EventKind } from '../../../schemas/event';
 import type { IngestResponse } from '../ingest.service';
 import type { CheckCount, DecodedEvent } from './decoded-event';
 import { acceptsField, kindAndTypeOf, withExtras } from './event-name';
-import { ExportLogsServiceRequest, ExportLogsServiceResponse } from './otlp-proto';
+import { decodeExportLogsServiceRequest, ExportLogsServiceRequest, ExportLogsServiceResponse, NotUtf8StringError } from './otlp-proto';
 
 export type OtlpFormat = 'protobuf' | 'json';
 
@@ -41,6 +41,8 @@ const MAX_VALUE_DEPTH = 16;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = Record<string, unknown>;
 
+const NOT_UTF8_STRING_FIELD = 'a string field of the OTLP request is not valid UTF-8 (protobuf requires UTF-8 in strings; send bytes that are not text as a bytes value)';
+
 /** Decodes an ExportLogsServiceRequest; anything that is not one is a 400. */
 export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
   if (!Buffer.isBuffer(body)) throw new AppError('BAD_REQUEST', 'the body is empty');
@@ -48,12 +50,13 @@ export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
   if (format === 'json' && !isUtf8(body)) throw new AppError('BAD_REQUEST', NOT_UTF8);
   try {
     if (format === 'protobuf') {
-      return ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(body), { longs: String, bytes: String, defaults: false });
+      return ExportLogsServiceRequest.toObject(decodeExportLogsServiceRequest(body), { longs: String, bytes: String, defaults: false });
     }
     const parsed: unknown = JSON.parse(body.toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     return parsed as Obj;
-  } catch {
+  } catch (error) {
+    if (error instanceof NotUtf8StringError) throw new AppError('BAD_REQUEST', NOT_UTF8_STRING_FIELD);
     throw new AppError('BAD_REQUEST', format === 'protobuf' ? 'the body is not an OTLP ExportLogsServiceRequest (protobuf)' : 'the body is not an OTLP ExportLogsServiceRequest (JSON)');
   }
 }
