@@ -63,7 +63,8 @@ export const ExportLogsServiceResponse: GeneratedMessage = logs.ExportLogsServic
  * The protobufjs the generated code was built with: a reader it is handed
  * must be an instance of that copy's Reader, or decode wraps it again.
  */
-const protobufMinimal = require(require.resolve('protobufjs/minimal', { paths: [path.dirname(require.resolve('otlp-transformer-generated/build/src/generated/root'))] })) as { BufferReader: BufferReaderClass };
+const generatedDir = path.dirname(require.resolve('otlp-transformer-generated/build/src/generated/root'));
+const protobufMinimal = require(require.resolve('protobufjs/minimal', { paths: [generatedDir] })) as { BufferReader: BufferReaderClass };
 
 /** Thrown by the strict reader: a string field whose bytes are not UTF-8. */
 export class NotUtf8StringError extends Error {}
