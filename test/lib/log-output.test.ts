@@ -33,7 +33,6 @@ it('a stdout nobody reads costs dropped log lines, not unbounded memory or an ex
   child.stdout.pause();
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const started = performance.now();
   const exited = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.once('exit', (code, signal) => {
@@ -41,7 +40,6 @@ it('a stdout nobody reads costs dropped log lines, not unbounded memory or an ex
       resolve({ code, signal });
     });
   });
-  const took = performance.now() - started;
   child.stdout.destroy();
   expect(exited).toEqual({ code: 0, signal: null });
   const stats = JSON.parse(stderr.trim().split('\n').at(-1)!) as { dropped: number; peakBuffered: number; rssMb: number; closeMs: number };
@@ -49,8 +47,9 @@ it('a stdout nobody reads costs dropped log lines, not unbounded memory or an ex
   expect(stats.dropped).toBeGreaterThan(100_000);
   // ~200 MB of lines were logged; without the bound they would all be held in memory.
   expect(stats.rssMb).toBeLessThan(150);
+  // The exit came on its own (no SIGKILL at 20 s), and close() kept to its 300 ms deadline, give or take a busy
+  // machine's scheduling. How long the whole child took is its 200 MB of logging, CPU-bound: not asserted.
   expect(stats.closeMs).toBeLessThan(1000);
-  expect(took).toBeLessThan(10_000);
 }, 30_000);
 
 it('a reader that keeps up gets every line, in order, before the exit', async () => {
