@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
+import { holdsUnsafeInteger } from '../../../domain/lossy-json-numbers';
 import { NOT_UTF8 } from '../../../http/hostile-json';
+import { lossyNumberIn } from '../../../http/json-source';
 import { AppError } from '../../../lib/errors/app-error';
 import type { EventKind } from '../../../schemas/event';
 import type { IngestResponse } from '../ingest.service';
@@ -46,16 +48,27 @@ export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
   if (!Buffer.isBuffer(body)) throw new AppError('BAD_REQUEST', 'the body is empty');
   // OTLP/JSON is UTF-8; other bytes would be stored as U+FFFD.
   if (format === 'json' && !isUtf8(body)) throw new AppError('BAD_REQUEST', NOT_UTF8);
+  let text = '';
+  let parsed: Obj;
   try {
     if (format === 'protobuf') {
       return ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(body), { longs: String, bytes: String, defaults: false });
     }
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Obj;
+    text = body.toString('utf8');
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    parsed = value as Obj;
   } catch {
     throw new AppError('BAD_REQUEST', format === 'protobuf' ? 'the body is not an OTLP ExportLogsServiceRequest (protobuf)' : 'the body is not an OTLP ExportLogsServiceRequest (JSON)');
   }
+  // An int64 sent as a JSON number (OTLP/JSON says a string) that JSON.parse altered: a timeUnixNano or intValue
+  // read as another. Refused whole, as bytes that are not UTF-8 are: a resource's attribute belongs to all its records.
+  const lossy = holdsUnsafeInteger(parsed) ? lossyNumberIn(text) : null;
+  if (lossy) {
+    const path = lossy.path.slice(0, 200);
+    throw new AppError('VALIDATION_FAILED', `${path}: ${lossy.message}`, { details: [{ path, message: lossy.message }] });
+  }
+  return parsed;
 }
 
 /**
@@ -200,7 +213,7 @@ function jsonOfAnyValue(value: unknown, depth: number): Json {
 function nanosOf(value: unknown): string | undefined | 'invalid' {
   if (value === undefined || value === null || value === '0' || value === 0) return undefined;
   let ms: number;
-  // JSON exporters may send the int64 as a number; it has lost its nanoseconds by then, not its milliseconds.
+  // JSON exporters may send the int64 as a number; one JSON.parse altered was refused (decodeOtlpLogsRequest).
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) ms = Math.floor(value / 1e6);
   else if (typeof value === 'string' && /^\d{1,20}$/.test(value)) ms = Number(BigInt(value) / 1_000_000n);
   else return 'invalid';
