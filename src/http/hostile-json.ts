@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import { isUnsafeInteger } from '../domain/lossy-json-numbers';
+import { isUnsafeInteger } from '../lib/lossy-json-numbers';
 import { AppError } from '../lib/errors/app-error';
 import { JsonBodySource, keepJsonBody, type LossyNumberCheck } from './json-source';
 

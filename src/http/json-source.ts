@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type LossyNumber, lossyJsonNumbers, lossyNumberMessage } from '../domain/lossy-json-numbers';
+import { type LossyNumber, lossyJsonNumbers, lossyNumberMessage } from '../lib/lossy-json-numbers';
 
 /** A problem as hostileJsonProblem reports one: the path of the field, and what is wrong with it. */
 interface Problem {

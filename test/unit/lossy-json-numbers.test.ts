@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { holdsUnsafeInteger, isLossyInteger, isUnsafeInteger, lossyJsonNumbers, lossyNumberMessage } from '../../src/domain/lossy-json-numbers';
+import { holdsUnsafeInteger, isLossyInteger, isUnsafeInteger, lossyJsonNumbers, lossyNumberMessage } from '../../src/lib/lossy-json-numbers';
 
 describe('isLossyInteger', () => {
   it('refuses an integer a double rounds, whatever its sign', () => {

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
-import { holdsUnsafeInteger } from '../../../domain/lossy-json-numbers';
+import { holdsUnsafeInteger } from '../../../lib/lossy-json-numbers';
 import { NOT_UTF8 } from '../../../http/hostile-json';
 import { lossyNumberIn } from '../../../http/json-source';
 import { AppError } from '../../../lib/errors/app-error';
