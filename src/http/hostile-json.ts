@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
+import { isUnsafeInteger } from '../lib/lossy-json-numbers';
 import { AppError } from '../lib/errors/app-error';
+import { JsonBodySource, keepJsonBody, type LossyNumberCheck } from './json-source';
 
 /** Deeper than any real event or form; a 10,000-deep body would otherwise overflow a recursive walk further on. */
 export const MAX_JSON_DEPTH = 64;
@@ -22,31 +24,58 @@ interface Found {
   message: string;
 }
 
+/** What one walk carries down: its depth limit, and whether it passed an integer beyond 2^53 (which its parse may have altered). */
+interface Walk {
+  maxDepth: number;
+  unsafeInteger: boolean;
+}
+
+export interface HostileJsonOptions {
+  /**
+   * Finds, in the text the value was parsed from, an integer JSON.parse
+   * altered (9007199254740993 reads as 9007199254740992). Asked only when the
+   * walk passed an integer beyond 2^53 and found nothing else. Without it, such
+   * an integer passes: the value did not come from JSON text, or that text
+   * was checked already (validate() after refuseHostileJson).
+   */
+  lossyNumber?: LossyNumberCheck;
+  /** Default MAX_JSON_DEPTH. */
+  maxDepth?: number;
+}
+
 /**
  * Why a parsed JSON value cannot be stored, or null: nested deeper than
  * MAX_JSON_DEPTH, a string or key with NUL or a lone surrogate
  * (PostgreSQL refuses NUL in text; both would fail after the 2xx), a
- * `__proto__` key or a number beyond a double (both would be dropped).
+ * `__proto__` key or a number beyond a double (both would be dropped), or an
+ * integer its parse altered (options.lossyNumber; it would be stored as another).
  * Every event of every post goes through it, so the path is only spelled
  * out for a problem found; the recursion is safe, as it stops at maxDepth.
  */
-export function hostileJsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { path: string; message: string } | null {
-  const found = problemIn(value, 0, maxDepth);
-  return found ? { path: found.keys.reverse().join('.'), message: found.message } : null;
+export function hostileJsonProblem(value: unknown, options: HostileJsonOptions = {}): { path: string; message: string } | null {
+  const walk: Walk = { maxDepth: options.maxDepth ?? MAX_JSON_DEPTH, unsafeInteger: false };
+  const found = problemIn(value, 0, walk);
+  if (found) return { path: found.keys.reverse().join('.'), message: found.message };
+  return walk.unsafeInteger && options.lossyNumber ? options.lossyNumber() : null;
 }
 
-function problemIn(value: unknown, depth: number, maxDepth: number): Found | null {
+function problemIn(value: unknown, depth: number, walk: Walk): Found | null {
   if (typeof value === 'string') {
     const problem = badString(value);
     return problem ? { keys: [], message: problem } : null;
   }
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: the member would vanish after the 2xx.
-  if (typeof value === 'number') return Number.isFinite(value) ? null : { keys: [], message: 'is a number beyond the range of a double (it reads as Infinity)' };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { keys: [], message: 'is a number beyond the range of a double (it reads as Infinity)' };
+    // Only the text can tell whether it was sent as this integer: the caller's lossyNumber reads it, once, after the walk.
+    if (isUnsafeInteger(value)) walk.unsafeInteger = true;
+    return null;
+  }
   if (typeof value !== 'object' || value === null) return null;
-  if (depth >= maxDepth) return { keys: [], message: `is nested deeper than ${maxDepth} levels` };
+  if (depth >= walk.maxDepth) return { keys: [], message: `is nested deeper than ${walk.maxDepth} levels` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = problemIn(value[i], depth + 1, maxDepth);
+      const found = problemIn(value[i], depth + 1, walk);
       if (found) {
         found.keys.push(String(i));
         return found;
@@ -63,7 +92,7 @@ function problemIn(value: unknown, depth: number, maxDepth: number): Found | nul
     if (key === '__proto__') return { keys: [], message: 'has a key named __proto__, which cannot be stored' };
   }
   for (const key of keys) {
-    const found = problemIn(record[key], depth + 1, maxDepth);
+    const found = problemIn(record[key], depth + 1, walk);
     if (found) {
       found.keys.push(key);
       return found;
@@ -75,7 +104,7 @@ function problemIn(value: unknown, depth: number, maxDepth: number): Found | nul
 /** After express.json: one 400 (a validation failure, with the field path) for a body no route can store, before any schema or database sees it. */
 export function refuseHostileJson(): RequestHandler {
   return (req, _res, next) => {
-    const problem = hostileJsonProblem(req.body);
+    const problem = hostileJsonProblem(req.body, { lossyNumber: () => new JsonBodySource(req).whole() });
     if (problem) {
       const path = problem.path.slice(0, 200);
       throw new AppError('VALIDATION_FAILED', path ? `${path}: ${problem.message}` : `the body ${problem.message}`, { details: [{ path, message: problem.message }] });
@@ -92,10 +121,12 @@ export function isUtf8Charset(encoding: string | null): boolean {
 /**
  * body-parser's `verify` for JSON bodies: bytes that are not UTF-8 in a
  * UTF-8 body are a 400. Decoded, each would become U+FFFD, and the event
- * stored as something its sender never sent.
+ * stored as something its sender never sent. The bytes are kept for the
+ * request (keepJsonBody): only they tell a lossy integer from an exact one.
  */
-export function refuseInvalidUtf8(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string | null): void {
+export function verifyJsonBody(req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string | null): void {
   if (isUtf8Charset(encoding) && !isUtf8(body)) throw new AppError('BAD_REQUEST', NOT_UTF8);
+  keepJsonBody(req, body, encoding);
 }
 
 export const NOT_UTF8 = 'the body is not valid UTF-8 (declare its charset if it is in another one)';

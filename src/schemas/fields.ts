@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { holdsUnsafeInteger, lossyJsonNumbers, lossyNumberMessage } from '../lib/lossy-json-numbers';
 
 /** Field builders shared by the event schemas. Output types are what gets stored. */
 
@@ -60,6 +61,12 @@ function parseJsonObject(value: unknown, ctx: z.RefinementCtx, wrapScalars: bool
         v = JSON.parse(trimmed);
       } catch {
         ctx.addIssue({ code: 'custom', message: 'is a string that starts like JSON but does not parse' });
+        return z.NEVER;
+      }
+      // The body's check (hostileJsonProblem) saw only this string: an integer its JSON.parse altered is refused here.
+      const lossy = holdsUnsafeInteger(v) ? lossyJsonNumbers(trimmed)[0] : undefined;
+      if (lossy) {
+        ctx.addIssue({ code: 'custom', path: lossy.path, message: lossyNumberMessage(lossy.reads) });
         return z.NEVER;
       }
     }

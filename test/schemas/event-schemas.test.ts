@@ -60,6 +60,14 @@ describe('event schemas', () => {
     expect(issuesOf({ kind: 'audit', event_type: 'x', occurred_at: 'yesterday' })[0]).toMatchObject({ path: 'occurred_at' });
     expect(issuesOf({ kind: 'audit', event_type: 'x', event_id: 'not-a-uuid' })).toEqual([{ path: 'event_id', message: 'must be a UUID' }]);
     expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: 'not json' })[0]).toMatchObject({ path: 'metadata' });
+    // A JSON field sent as a JSON-encoded string is parsed here, so its integers are checked here (exact ones pass).
+    expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: '{"order":{"id":12345678901234567890123,"n":1e20}}' })).toEqual([
+      { path: 'metadata.order.id', message: 'is an integer a double cannot hold exactly (it reads as 1.2345678901234568e+22); send it as a string' },
+    ]);
+    expect(parseEvent({ kind: 'audit', event_type: 'x', metadata: '{"order":{"id":9007199254740992,"n":1e20,"f":1.5}}' })).toMatchObject({
+      ok: true,
+      event: { metadata: { order: { id: 9007199254740992, n: 1e20, f: 1.5 } } },
+    });
     expect(issuesOf({ kind: 'audit', event_type: 'bad type!' })[0]).toMatchObject({ path: 'event_type' });
     expect(issuesOf({ kind: 'error', error_code: 'E', error_type: 'x', severity_level: 'low', error_message: 'x'.repeat(501) })[0]).toMatchObject({
       path: 'error_message',

@@ -341,5 +341,87 @@ describe('hostile input', () => {
       const stored = await queryRows<{ user_id: string }>(stack.clickhouse!, `SELECT user_id FROM audit_logs WHERE event_type = 'altered_check' ORDER BY user_id`);
       expect(stored.map((r) => r.user_id)).toEqual(['alt-nd-ok', 'alt-ok']);
     });
+
+    // 9007199254740993 was answered 202 and stored as 9007199254740992, 12345678901234567890123 as 1.2345678901234568e22.
+    it('refuses an integer a double cannot hold, naming its path, in every JSON format; exact integers and floats are stored as sent', async () => {
+      const event = (user: string, metadata: string) => `{"kind":"audit","event_type":"lossy_check","user_id":"${user}","metadata":${metadata}}`;
+      const auth$ = { authorization: `Bearer ${key}` };
+      const lossy = (reads: string) => `is an integer a double cannot hold exactly (it reads as ${reads}); send it as a string`;
+      type Results = { status: string; errors?: { path: string; message: string }[] }[];
+
+      const batch = await send(
+        'POST',
+        '/v1/events',
+        `[${[
+          event('lossy-safe', '{"max":9007199254740991,"min":-9007199254740991,"two53":9007199254740992,"e20":1e20,"text":"12345678901234567890123"}'),
+          event('lossy-float', '{"price":0.1,"pi":3.14159,"small":-2.5e-3}'),
+          event('lossy-big', '{"order_id":12345678901234567890123}'),
+          event('lossy-53', '{"ids":[1,9007199254740993]}'),
+          event('lossy-point-zero', '{"n":12345678901234567890.0}'),
+          event('lossy-encoded', '"{\\"order\\":{\\"id\\":-9007199254740993}}"'),
+        ].join(',')}]`,
+        auth$,
+      );
+      expect(batch.status).toBe(207);
+      const events = JSON.parse(batch.text).events as Results;
+      expect(events.map((e) => e.status)).toEqual(['accepted', 'accepted', 'rejected', 'rejected', 'rejected', 'rejected']);
+      expect(events.slice(2).map((e) => e.errors)).toEqual([
+        [{ path: 'metadata.order_id', message: lossy('1.2345678901234568e+22') }],
+        [{ path: 'metadata.ids.1', message: lossy('9007199254740992') }],
+        [{ path: 'metadata.n', message: lossy('12345678901234567000') }],
+        [{ path: 'metadata.order.id', message: lossy('-9007199254740992') }],
+      ]);
+      // Alone, the event is the whole post: a 400.
+      const single = await send('POST', '/v1/events', event('lossy-single', '{"order_id":12345678901234567890123}'), auth$);
+      expect([single.status, JSON.parse(single.text).errors]).toEqual([400, [{ index: 0, path: 'metadata.order_id', message: lossy('1.2345678901234568e+22') }]]);
+
+      // NDJSON: only the line that holds one.
+      const ndjson = await send('POST', '/v1/events', `${event('lossy-nd-ok', '{"n":42}')}\n${event('lossy-nd-bad', '{"n":9007199254740993}')}\n`, {
+        ...auth$,
+        'content-type': 'application/x-ndjson',
+      });
+      expect(ndjson.status).toBe(207);
+      expect((JSON.parse(ndjson.text).events as Results)[1]).toMatchObject({ status: 'rejected', errors: [{ path: 'metadata.n', message: lossy('9007199254740992') }] });
+
+      // CloudEvents: the path is the one sent, under data.
+      const cloudEvent = (id: string, user: string, n: string) =>
+        `{"specversion":"1.0","id":"${id}","source":"urn:lossy","type":"app.audit.lossy_check","data":{"user_id":"${user}","metadata":{"n":${n}}}}`;
+      const cloud = await send('POST', '/v1/events', `[${cloudEvent(randomUUID(), 'lossy-ce-ok', '1e20')},${cloudEvent(randomUUID(), 'lossy-ce-bad', '12345678901234567890')}]`, {
+        ...auth$,
+        'content-type': 'application/cloudevents-batch+json',
+      });
+      expect(cloud.status).toBe(207);
+      expect((JSON.parse(cloud.text).events as Results)[1]).toMatchObject({ status: 'rejected', errors: [{ path: 'data.metadata.n', message: lossy('12345678901234567000') }] });
+
+      // OTLP/JSON: an int64 sent as a number (OTLP/JSON says a string) refuses the export.
+      const otlpExport = (value: string) =>
+        `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1772438400000000000","eventName":"audit.lossy_check","attributes":[{"key":"user.id","value":{"stringValue":"lossy-otlp"}},{"key":"order_id","value":{"intValue":${value}}}]}]}]}]}`;
+      const otlp = await send('POST', '/v1/logs', otlpExport('12345678901234567890123'), auth$);
+      expect([otlp.status, JSON.parse(otlp.text).error.message]).toEqual([400, `resourceLogs.0.scopeLogs.0.logRecords.0.attributes.1.value.intValue: ${lossy('1.2345678901234568e+22')}`]);
+
+      // Every other JSON route, before any schema or credential check.
+      const todo = await send('POST', '/todos', '{"title":"lossy","due":9007199254740993}', session$());
+      expect([todo.status, JSON.parse(todo.text).error]).toEqual([
+        400,
+        { code: 'VALIDATION_FAILED', error_code: 'TODOAPP-VAL-001', message: `due: ${lossy('9007199254740992')}`, details: [{ path: 'due', message: lossy('9007199254740992') }] },
+      ]);
+      const setting = await send('PATCH', '/admin/settings/session.idle_timeout_minutes', '{"setting_value":99999999999999999999}', {});
+      expect([setting.status, JSON.parse(setting.text).error.message]).toEqual([400, `setting_value: ${lossy('100000000000000000000')}`]);
+      expect((await send('POST', '/todos', '{"title":"exact 9007199254740993"}', session$())).status).toBe(201);
+
+      await drainIngest(stack, ns);
+      const stored = await queryRows<{ user_id: string; metadata: string }>(
+        stack.clickhouse!,
+        `SELECT user_id, toJSONString(metadata) AS metadata FROM audit_logs WHERE event_type = 'lossy_check' ORDER BY user_id`,
+      );
+      expect(stored).toEqual([
+        { user_id: 'lossy-ce-ok', metadata: '{"cloudevents":{"source":"urn:lossy"},"n":100000000000000000000}' },
+        { user_id: 'lossy-float', metadata: '{"pi":3.14159,"price":0.1,"small":-0.0025}' },
+        { user_id: 'lossy-nd-ok', metadata: '{"n":42}' },
+        { user_id: 'lossy-safe', metadata: '{"e20":100000000000000000000,"max":9007199254740991,"min":-9007199254740991,"text":"12345678901234567890123","two53":9007199254740992}' },
+      ]);
+      const dead = await queryRows(stack.clickhouse!, `SELECT event_id FROM dead_letter_events WHERE raw_payload LIKE '%lossy%'`);
+      expect(dead).toEqual([]);
+    });
   });
 });

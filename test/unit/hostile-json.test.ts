@@ -28,3 +28,32 @@ describe('hostileJsonProblem', () => {
     expect(hostileJsonProblem(nested(200_000))).toEqual({ path: Array(MAX_JSON_DEPTH).fill('0').join('.'), message: `is nested deeper than ${MAX_JSON_DEPTH} levels` });
   });
 });
+
+describe('hostileJsonProblem and integers beyond 2^53', () => {
+  const lossy = { path: 'metadata.order_id', message: 'is an integer a double cannot hold exactly (it reads as 9007199254740992); send it as a string' };
+
+  it('asks the text only for a value holding an integer beyond 2^53, and reports what it finds', () => {
+    const lossyNumber = jest.fn(() => lossy);
+    expect(hostileJsonProblem({ a: [1, 2 ** 53 - 1, -(2 ** 53 - 1), 1.5, 0.1, 'x', null] }, { lossyNumber })).toBeNull();
+    expect(lossyNumber).not.toHaveBeenCalled();
+    expect(hostileJsonProblem({ metadata: { order_id: 2 ** 53 } }, { lossyNumber })).toEqual(lossy);
+    expect(hostileJsonProblem([{ n: -1e20 }], { lossyNumber })).toEqual(lossy);
+    expect(lossyNumber).toHaveBeenCalledTimes(2);
+  });
+
+  it('asks once, however many such integers the value holds, and passes the value when the text holds none altered', () => {
+    const lossyNumber = jest.fn(() => null);
+    expect(hostileJsonProblem({ a: 1e20, b: [2 ** 60, 2 ** 61] }, { lossyNumber })).toBeNull();
+    expect(lossyNumber).toHaveBeenCalledTimes(1);
+  });
+
+  it('reports another problem first, without reading the text', () => {
+    const lossyNumber = jest.fn(() => lossy);
+    expect(hostileJsonProblem({ a: 2 ** 60, b: 'x\u0000' }, { lossyNumber })).toEqual({ path: 'b', message: 'holds a NUL character (\\u0000)' });
+    expect(lossyNumber).not.toHaveBeenCalled();
+  });
+
+  it('passes such an integer when there is no text to read (a value not parsed from JSON, or checked already)', () => {
+    expect(hostileJsonProblem({ n: 2 ** 60 })).toBeNull();
+  });
+});

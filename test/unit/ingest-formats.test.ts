@@ -1,7 +1,7 @@
 import { fromBinaryCloudEvent, fromStructuredCloudEvents } from '../../src/features/ingest/formats/cloudevents';
 import { kindAndTypeOf } from '../../src/features/ingest/formats/event-name';
 import { fromNdjson } from '../../src/features/ingest/formats/ndjson';
-import { fromOtlpLogs } from '../../src/features/ingest/formats/otlp-logs';
+import { decodeOtlpLogsRequest, fromOtlpLogs } from '../../src/features/ingest/formats/otlp-logs';
 
 const noLimit = () => {};
 const raw = (decoded: { raw: unknown } | { issues: unknown }) => (decoded as { raw: Record<string, unknown> }).raw;
@@ -52,6 +52,13 @@ describe('NDJSON decoding', () => {
     expect(raw(c!).event_id).not.toBe(raw(a!).event_id);
   });
 
+  it("reads each line's own text for an integer JSON.parse altered, with the path inside the line", () => {
+    const [good, lossy] = fromNdjson('{"kind":"audit","n":9007199254740992}\n{"kind":"audit","metadata":{"order_id":12345678901234567890123}}\n', noLimit);
+    const check = (decoded: unknown) => (decoded as { lossyNumber: () => unknown }).lossyNumber();
+    expect(check(good)).toBeNull();
+    expect(check(lossy)).toEqual({ path: 'metadata.order_id', message: 'is an integer a double cannot hold exactly (it reads as 1.2345678901234568e+22); send it as a string' });
+  });
+
   it('leaves a sent event_id or seed id alone', () => {
     const [a] = fromNdjson('{"id":"x"}', noLimit);
     expect(raw(a!)).toEqual({ id: 'x' });
@@ -85,6 +92,22 @@ describe('OTLP log records', () => {
       occurred_at: '2026-03-02T08:00:00.123Z',
       details: { otel: { service_name: 'svc', attributes: { 'k8s.pod': 'p' } } },
     });
+  });
+
+  it('refuses an OTLP/JSON export with an int64 number JSON.parse altered, naming its path; an exact one passes', () => {
+    const exportOf = (time: string, value: string) =>
+      Buffer.from(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":${time},"eventName":"audit.x","attributes":[{"key":"n","value":{"intValue":${value}}}]}]}]}]}`);
+    const record = (request: Record<string, unknown>) => raw(fromOtlpLogs(request, noLimit)[0]!);
+    expect(record(decodeOtlpLogsRequest(exportOf('1700000000000000000', '9007199254740992'), 'json'))).toMatchObject({ occurred_at: '2023-11-14T22:13:20.000Z' });
+    expect(() => decodeOtlpLogsRequest(exportOf('1700000000000000001', '1'), 'json')).toThrow(
+      expect.objectContaining({
+        status: 400,
+        message: 'resourceLogs.0.scopeLogs.0.logRecords.0.timeUnixNano: is an integer a double cannot hold exactly (it reads as 1700000000000000000); send it as a string',
+      }),
+    );
+    expect(() => decodeOtlpLogsRequest(exportOf('"1700000000000000001"', '12345678901234567890123'), 'json')).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^resourceLogs\.0\.scopeLogs\.0\.logRecords\.0\.attributes\.0\.value\.intValue: is an integer/) }),
+    );
   });
 
   it('keeps the trace and span ids as hex, from protobuf bytes (base64) or OTLP/JSON hex', () => {

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors/app-error';
 import type { ApiKeyService } from '../api-keys/api-key.service';
 import { requireScope } from '../api-keys/require-scope';
 import { decodeEventsBody, EVENTS_JSON_TYPES, NDJSON_TYPE } from './formats/events-body';
-import { isUtf8Charset, refuseInvalidUtf8 } from '../../http/hostile-json';
+import { isUtf8Charset, verifyJsonBody } from '../../http/hostile-json';
 import { linesNotUtf8 } from './formats/ndjson';
 import { decodeOtlpLogsRequest, fromOtlpLogs, otlpLogsResponse, type OtlpFormat } from './formats/otlp-logs';
 import type { IngestService } from './ingest.service';
@@ -23,7 +23,7 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     posts.get(res)?.bodyArrived();
     next();
   };
-  const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true, verify: refuseInvalidUtf8 }));
+  const json = undecodableIsBadRequest(express.json({ limit: bodyLimitBytes, strict: false, type: () => true, verify: verifyJsonBody }));
   // NDJSON lines are events of their own: a line that is not UTF-8 is refused, not the batch.
   const notUtf8 = new WeakMap<object, Set<number>>();
   const text = undecodableIsBadRequest(

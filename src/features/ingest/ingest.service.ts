@@ -105,8 +105,8 @@ export class IngestService {
         continue;
       }
       const raw = decoded.raw;
-      // Too deep, NUL, lone surrogate: refused here, per event, not dead-lettered after a 202.
-      const hostile = hostileJsonProblem(raw);
+      // Too deep, NUL, lone surrogate, an integer its parse altered: refused here, per event, not dead-lettered or stored altered after a 202.
+      const hostile = hostileJsonProblem(raw, { lossyNumber: decoded.lossyNumber });
       if (hostile) {
         results[index] = { index, status: 'rejected', errors: [{ path: hostile.path.slice(0, 200), message: hostile.message }] };
         continue;

@@ -32,7 +32,7 @@ import { queueBoardRoutes } from '../../features/ops/queue-board.routes';
 import { requestLog } from '../../features/ops/request-log';
 import { requireOperator } from '../../features/ops/require-operator';
 import { errorHandler } from '../../http/error-handler';
-import { refuseHostileJson, refuseInvalidUtf8 } from '../../http/hostile-json';
+import { refuseHostileJson, verifyJsonBody } from '../../http/hostile-json';
 import { noStore } from '../../http/no-store';
 import { requestContext } from '../../http/request-context';
 import type { ApiServices } from './api-services';
@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
   const readReports = requireAdminOrKey(access, 'reports', 'readReports');
   app.use(integrityRoutes(deps.integrity, readReports, audit));
   // Every other route takes small JSON bodies.
-  app.use(express.json({ limit: '100kb', verify: refuseInvalidUtf8 }));
+  app.use(express.json({ limit: '100kb', verify: verifyJsonBody }));
   app.use(refuseHostileJson());
   // Reports bound every read to a restricted key's apps (app-scoped reports); integrity, above, covers every app and refuses such a key.
   const appScoped = { servesRestricted: true };

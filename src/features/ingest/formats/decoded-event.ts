@@ -1,3 +1,4 @@
+import type { LossyNumberCheck } from '../../../http/json-source';
 import type { EventIssue } from '../../../schemas/event';
 
 /**
@@ -5,8 +6,10 @@ import type { EventIssue } from '../../../schemas/event';
  * to validate as if it had been posted as JSON, or the reasons the format
  * itself refused it (a line that is not JSON, a CloudEvent without `id`).
  * Either way it keeps its place, so per-event results line up with the body.
+ * `lossyNumber` reads the JSON text the envelope came from, should its
+ * value hold an integer beyond 2^53 (hostileJsonProblem).
  */
-export type DecodedEvent = { raw: unknown } | { issues: EventIssue[] };
+export type DecodedEvent = { raw: unknown; lossyNumber?: LossyNumberCheck } | { issues: EventIssue[] };
 
 /** Refuses a body holding more events than one request may carry (IngestService.checkCount); throws. */
 export type CheckCount = (events: number) => void;

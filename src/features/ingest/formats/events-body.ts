@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { JsonBodySource, type LossyNumberCheck } from '../../../http/json-source';
 import { AppError } from '../../../lib/errors/app-error';
 import { fromBinaryCloudEvent, fromStructuredCloudEvents } from './cloudevents';
 import type { CheckCount, DecodedEvent } from './decoded-event';
@@ -13,16 +14,23 @@ export const EVENTS_JSON_TYPES = ['application/json', 'application/*+json'];
  * NDJSON, a CloudEvents batch, a structured CloudEvent, a binary-mode
  * CloudEvent (`ce-specversion` header), or auditflow's own JSON.
  * `linesNotUtf8`: the NDJSON lines the parser found not to be UTF-8.
+ * Each envelope of a JSON body can read its part of the body's text
+ * (JsonBodySource): the body's n-th element is the n-th event.
  */
 export function decodeEventsBody(req: Request, checkCount: CheckCount, linesNotUtf8?: ReadonlySet<number>): DecodedEvent[] {
   if (req.is(NDJSON_TYPE)) return fromNdjson(typeof req.body === 'string' ? req.body : '', checkCount, linesNotUtf8);
+  const source = new JsonBodySource(req);
   const batch = req.is('application/cloudevents-batch+json') !== false;
   if (batch || req.is('application/cloudevents+json')) {
     const decoded = fromStructuredCloudEvents(req.body, batch, checkCount);
     if (typeof decoded === 'string') throw new AppError('BAD_REQUEST', decoded);
-    return decoded;
+    return decoded.map((event, i) => withSource(event, batch ? source.element(i) : source.whole));
   }
-  if (req.get('ce-specversion') !== undefined) return fromBinaryCloudEvent(req.headers, req.get('content-type'), req.body);
+  if (req.get('ce-specversion') !== undefined) return fromBinaryCloudEvent(req.headers, req.get('content-type'), req.body).map((event) => withSource(event, source.whole));
   const body: unknown = req.body;
-  return (Array.isArray(body) ? body : [body]).map((raw) => ({ raw }));
+  return Array.isArray(body) ? body.map((raw, i) => ({ raw, lossyNumber: source.element(i) })) : [{ raw: body, lossyNumber: source.whole }];
+}
+
+function withSource(event: DecodedEvent, lossyNumber: LossyNumberCheck): DecodedEvent {
+  return 'raw' in event ? { ...event, lossyNumber } : event;
 }

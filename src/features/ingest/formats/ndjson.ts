@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
+import { lossyNumberIn } from '../../../http/json-source';
 import type { CheckCount, DecodedEvent } from './decoded-event';
 
 const NONE: ReadonlySet<number> = new Set();
@@ -35,7 +36,10 @@ export function fromNdjson(text: string, checkCount: CheckCount, linesNotUtf8: R
       return;
     }
     const record = value as Record<string, unknown>;
-    out.push({ raw: record.event_id === undefined && record.id === undefined ? { ...record, event_id: derivedUuid(`ndjson\n${canonicalJson(record)}`) } : record });
+    out.push({
+      raw: record.event_id === undefined && record.id === undefined ? { ...record, event_id: derivedUuid(`ndjson\n${canonicalJson(record)}`) } : record,
+      lossyNumber: () => lossyNumberIn(trimmed),
+    });
   });
   return out;
 }

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
+import { holdsUnsafeInteger, lossyJsonNumbers, lossyNumberMessage } from '../../../lib/lossy-json-numbers';
 import { NOT_UTF8 } from '../../../http/hostile-json';
 import { AppError } from '../../../lib/errors/app-error';
 import type { EventKind } from '../../../schemas/event';
@@ -43,22 +44,41 @@ type Obj = Record<string, unknown>;
 
 const NOT_UTF8_STRING_FIELD = 'a string field of the OTLP request is not valid UTF-8 (protobuf requires UTF-8 in strings; send bytes that are not text as a bytes value)';
 
+/**
+ * The int64 fields a JSON number may hold with its nanoseconds rounded: the
+ * protobuf JSON mapping lets exporters send numbers, auditflow keeps the time
+ * to the millisecond, and a double holds a nanosecond timestamp to within 256 ns.
+ */
+const STORED_TO_THE_MILLISECOND = new Set(['timeUnixNano', 'observedTimeUnixNano']);
+
 /** Decodes an ExportLogsServiceRequest; anything that is not one is a 400. */
 export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
   if (!Buffer.isBuffer(body)) throw new AppError('BAD_REQUEST', 'the body is empty');
   // OTLP/JSON is UTF-8; other bytes would be stored as U+FFFD.
   if (format === 'json' && !isUtf8(body)) throw new AppError('BAD_REQUEST', NOT_UTF8);
+  let text = '';
+  let parsed: Obj;
   try {
     if (format === 'protobuf') {
       return ExportLogsServiceRequest.toObject(decodeExportLogsServiceRequest(body), { longs: String, bytes: String, defaults: false });
     }
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Obj;
+    text = body.toString('utf8');
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    parsed = value as Obj;
   } catch (error) {
     if (error instanceof NotUtf8StringError) throw new AppError('BAD_REQUEST', NOT_UTF8_STRING_FIELD);
     throw new AppError('BAD_REQUEST', format === 'protobuf' ? 'the body is not an OTLP ExportLogsServiceRequest (protobuf)' : 'the body is not an OTLP ExportLogsServiceRequest (JSON)');
   }
+  // An int64 sent as a JSON number (OTLP/JSON says a string) that JSON.parse altered: an intValue read as another.
+  // Refused whole, as bytes that are not UTF-8 are: a resource's attribute belongs to all its records.
+  const lossy = holdsUnsafeInteger(parsed) ? lossyJsonNumbers(text).find((n) => !STORED_TO_THE_MILLISECOND.has(n.path.at(-1) ?? '')) : undefined;
+  if (lossy) {
+    const path = lossy.path.join('.').slice(0, 200);
+    const message = lossyNumberMessage(lossy.reads);
+    throw new AppError('VALIDATION_FAILED', `${path}: ${message}`, { details: [{ path, message }] });
+  }
+  return parsed;
 }
 
 /**
@@ -203,7 +223,7 @@ function jsonOfAnyValue(value: unknown, depth: number): Json {
 function nanosOf(value: unknown): string | undefined | 'invalid' {
   if (value === undefined || value === null || value === '0' || value === 0) return undefined;
   let ms: number;
-  // JSON exporters may send the int64 as a number; it has lost its nanoseconds by then, not its milliseconds.
+  // JSON exporters may send the int64 as a number; it has lost its nanoseconds by then, not its milliseconds (STORED_TO_THE_MILLISECOND).
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) ms = Math.floor(value / 1e6);
   else if (typeof value === 'string' && /^\d{1,20}$/.test(value)) ms = Number(BigInt(value) / 1_000_000n);
   else return 'invalid';
