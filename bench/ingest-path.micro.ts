@@ -33,7 +33,7 @@ import { auditEvent } from '../traffic/workload';
 type Product = {
   event: typeof import('../src/schemas/event');
   zod: typeof import('../src/schemas/zod-config');
-  hostile: typeof import('../src/http/hostile-json');
+  hostile: typeof import('../src/lib/hostile-json-value');
   queued: typeof import('../src/domain/queued-event');
   service: typeof import('../src/features/ingest/ingest.service');
   producer: typeof import('../src/queues/ingest.producer');
@@ -49,7 +49,8 @@ function loadProduct(dist: string): Product {
   return {
     event: load('schemas/event.js'),
     zod: load('schemas/zod-config.js'),
-    hostile: load('http/hostile-json.js'),
+    // The walk moved to lib/ (one file per concept); older builds, compared side by side, have it in http/.
+    hostile: fs.existsSync(path.join(dist, 'lib/hostile-json-value.js')) ? load('lib/hostile-json-value.js') : load('http/hostile-json.js'),
     queued: load('domain/queued-event.js'),
     service: load('features/ingest/ingest.service.js'),
     producer: load('queues/ingest.producer.js'),

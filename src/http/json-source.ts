@@ -1,18 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { type LossyNumber, lossyJsonNumbers, lossyNumberMessage } from '../lib/lossy-json-numbers';
+import type { LossyNumberCheck } from '../lib/hostile-json-value';
+import { firstLossyNumber, type LossyNumber, lossyJsonNumbers, lossyNumberMessage } from '../lib/lossy-json-numbers';
 
 /** A problem as hostileJsonProblem reports one: the path of the field, and what is wrong with it. */
 interface Problem {
   path: string;
   message: string;
 }
-
-/**
- * The number of a parsed JSON value that its parse altered (an integer a
- * double cannot hold), or null. hostileJsonProblem asks only when the value
- * holds an integer beyond 2^53, so the text behind it is seldom read.
- */
-export type LossyNumberCheck = () => Problem | null;
 
 /** What lossyNumberIn answers when it cannot read the text back: the integer may be exact, but nothing can tell. */
 const UNREADABLE: Problem = { path: '', message: 'holds an integer beyond 2^53 that cannot be checked in this charset; send it as a string, or the body as UTF-8' };
@@ -37,9 +31,7 @@ function textOfBody(req: IncomingMessage): string | undefined {
 
 /** The first lossy number of a JSON text, with its path; the text is scanned, so call it only for a value that holds an integer beyond 2^53. */
 export function lossyNumberIn(text: string | undefined): Problem | null {
-  if (text === undefined) return UNREADABLE;
-  const lossy = lossyJsonNumbers(text)[0];
-  return lossy ? problemOf(lossy, 0) : null;
+  return text === undefined ? UNREADABLE : firstLossyNumber(text);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AppError } from '../lib/errors/app-error';
 import { requiredMessage } from '../schemas/zod-config';
-import { hostileJsonProblem } from './hostile-json';
+import { hostileJsonProblem } from '../lib/hostile-json-value';
 
 /** Parses request input with a schema, or throws a 400 listing each field path and message. */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -21,29 +21,23 @@ export function isUnsafeInteger(n: number): boolean {
   return (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER) && Number.isFinite(n);
 }
 
-const NUMBER_TOKEN = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-
 /**
- * Whether a JSON number token is an integer the double it parses to differs
- * from: `9007199254740993`, `1e23`, and `12345678901234567890.0` (its value is
- * integral, and the fraction does not make a wrong integer right). A token with
- * a non-zero fraction (`1.0000000000000000001`, `0.1`) is a float, and its
- * rounding is what a JSON number means; `1e20` and `9007199254740992` are held exactly.
+ * Whether a JSON number token is an integer literal that the double it parses
+ * to differs from: `9007199254740993`, `12345678901234567890123`. Only integer
+ * literals are judged: a number written with a fraction or an exponent
+ * (`0.1`, `6.02e23`, `1.2345678901234568e+22`, which is how JavaScript writes a
+ * large double back) is a float by its sender's own spelling, and its
+ * rounding is what a JSON number means.
  */
 export function isLossyInteger(token: string): boolean {
   const reads = Number(token);
   // The common case ends here; non-finite numbers are refused as such (hostileJsonProblem).
   if (!isUnsafeInteger(reads)) return false;
-  const match = NUMBER_TOKEN.exec(token);
-  if (!match) return false;
-  const [, whole = '', fraction = '', exponent = '0'] = match;
-  // The exact value as digits × 10^scale, with the zeros on either side dropped (they keep BigInt small).
-  const digits = (whole + fraction).replace(/^0+/, '');
-  const significant = digits.replace(/0+$/, '');
-  const scale = Number(exponent) - fraction.length + (digits.length - significant.length);
-  if (scale < 0) return false;
-  return BigInt(significant) * 10n ** BigInt(scale) !== BigInt(Math.abs(reads));
+  if (!INTEGER_LITERAL.test(token)) return false;
+  return BigInt(token) !== BigInt(reads);
 }
+
+const INTEGER_LITERAL = /^-?\d+$/;
 
 /** A frame of the scan: an array and the index of its current element, or an object and where its current key's string token is. */
 interface Frame {
@@ -151,6 +145,12 @@ export function holdsUnsafeInteger(value: unknown): boolean {
     }
   }
   return false;
+}
+
+/** The first lossy number of a JSON text as a refusal (its dotted path and message), or null; call it only for a value that holds an integer beyond 2^53. */
+export function firstLossyNumber(text: string): { path: string; message: string } | null {
+  const lossy = lossyJsonNumbers(text)[0];
+  return lossy ? { path: lossy.path.join('.'), message: lossyNumberMessage(lossy.reads) } : null;
 }
 
 /** The refusal's message, after the path: what was read, and what to do instead. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { holdsUnsafeInteger, lossyJsonNumbers, lossyNumberMessage } from '../lib/lossy-json-numbers';
+import { hostileJsonProblem } from '../lib/hostile-json-value';
+import { firstLossyNumber } from '../lib/lossy-json-numbers';
 
 /** Field builders shared by the event schemas. Output types are what gets stored. */
 
@@ -63,10 +64,11 @@ function parseJsonObject(value: unknown, ctx: z.RefinementCtx, wrapScalars: bool
         ctx.addIssue({ code: 'custom', message: 'is a string that starts like JSON but does not parse' });
         return z.NEVER;
       }
-      // The body's check (hostileJsonProblem) saw only this string: an integer its JSON.parse altered is refused here.
-      const lossy = holdsUnsafeInteger(v) ? lossyJsonNumbers(trimmed)[0] : undefined;
-      if (lossy) {
-        ctx.addIssue({ code: 'custom', path: lossy.path, message: lossyNumberMessage(lossy.reads) });
+      // The body's check saw only this string: what it refuses in a body (a `__proto__` key, NUL, a lone
+      // surrogate, too deep, an integer its parse altered) is refused inside it too, or it is stored altered.
+      const hostile = hostileJsonProblem(v, { lossyNumber: () => firstLossyNumber(trimmed) });
+      if (hostile) {
+        ctx.addIssue({ code: 'custom', path: hostile.path === '' ? [] : hostile.path.split('.'), message: hostile.message });
         return z.NEVER;
       }
     }

@@ -64,6 +64,11 @@ describe('event schemas', () => {
     expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: '{"order":{"id":12345678901234567890123,"n":1e20}}' })).toEqual([
       { path: 'metadata.order.id', message: 'is an integer a double cannot hold exactly (it reads as 1.2345678901234568e+22); send it as a string' },
     ]);
+    // And what a body may not hold, it may not hold inside such a string either: it would be stored altered.
+    expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: '{"__proto__":{"p":1},"q":2}' })).toEqual([{ path: 'metadata', message: 'has a key named __proto__, which cannot be stored' }]);
+    expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: '{"a":{"b":"nul \\u0000 here"}}' })).toEqual([{ path: 'metadata.a.b', message: 'holds a NUL character (\\u0000)' }]);
+    expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: '{"a":"\\ud800"}' })).toEqual([{ path: 'metadata.a', message: 'holds a lone UTF-16 surrogate (not valid Unicode)' }]);
+    expect(issuesOf({ kind: 'audit', event_type: 'x', metadata: `${'{"a":'.repeat(70)}1${'}'.repeat(70)}` })[0]).toMatchObject({ message: 'is nested deeper than 64 levels' });
     expect(parseEvent({ kind: 'audit', event_type: 'x', metadata: '{"order":{"id":9007199254740992,"n":1e20,"f":1.5}}' })).toMatchObject({
       ok: true,
       event: { metadata: { order: { id: 9007199254740992, n: 1e20, f: 1.5 } } },

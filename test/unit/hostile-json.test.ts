@@ -1,4 +1,4 @@
-import { hostileJsonProblem, MAX_JSON_DEPTH } from '../../src/http/hostile-json';
+import { hostileJsonProblem, MAX_JSON_DEPTH } from '../../src/lib/hostile-json-value';
 
 /** `depth` arrays, one inside the other, around `inner`. */
 function nested(depth: number, inner: unknown = 1): unknown {

@@ -94,15 +94,17 @@ describe('OTLP log records', () => {
     });
   });
 
-  it('refuses an OTLP/JSON export with an int64 number JSON.parse altered, naming its path; an exact one passes', () => {
+  it('refuses an OTLP/JSON export with an int64 number JSON.parse altered, naming its path; an exact one, or a timestamp kept to the millisecond, passes', () => {
     const exportOf = (time: string, value: string) =>
       Buffer.from(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":${time},"eventName":"audit.x","attributes":[{"key":"n","value":{"intValue":${value}}}]}]}]}]}`);
     const record = (request: Record<string, unknown>) => raw(fromOtlpLogs(request, noLimit)[0]!);
     expect(record(decodeOtlpLogsRequest(exportOf('1700000000000000000', '9007199254740992'), 'json'))).toMatchObject({ occurred_at: '2023-11-14T22:13:20.000Z' });
-    expect(() => decodeOtlpLogsRequest(exportOf('1700000000000000001', '1'), 'json')).toThrow(
+    // A nanosecond timestamp sent as a number keeps its millisecond: taken, as the protobuf JSON mapping allows.
+    expect(record(decodeOtlpLogsRequest(exportOf('1700000000123456789', '1'), 'json'))).toMatchObject({ occurred_at: '2023-11-14T22:13:20.123Z' });
+    expect(() => decodeOtlpLogsRequest(exportOf('1700000000000000001', '9007199254740993'), 'json')).toThrow(
       expect.objectContaining({
         status: 400,
-        message: 'resourceLogs.0.scopeLogs.0.logRecords.0.timeUnixNano: is an integer a double cannot hold exactly (it reads as 1700000000000000000); send it as a string',
+        message: 'resourceLogs.0.scopeLogs.0.logRecords.0.attributes.0.value.intValue: is an integer a double cannot hold exactly (it reads as 9007199254740992); send it as a string',
       }),
     );
     expect(() => decodeOtlpLogsRequest(exportOf('"1700000000000000001"', '12345678901234567890123'), 'json')).toThrow(

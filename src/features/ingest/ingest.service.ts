@@ -8,7 +8,7 @@ import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
 import type { DecodedEvent } from './formats/decoded-event';
-import { hostileJsonProblem } from '../../http/hostile-json';
+import { hostileJsonProblem } from '../../lib/hostile-json-value';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 

@@ -1,4 +1,4 @@
-import type { LossyNumberCheck } from '../../../http/json-source';
+import type { LossyNumberCheck } from '../../../lib/hostile-json-value';
 import type { EventIssue } from '../../../schemas/event';
 
 /**

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import { JsonBodySource, type LossyNumberCheck } from '../../../http/json-source';
+import { JsonBodySource } from '../../../http/json-source';
+import type { LossyNumberCheck } from '../../../lib/hostile-json-value';
 import { AppError } from '../../../lib/errors/app-error';
 import { fromBinaryCloudEvent, fromStructuredCloudEvents } from './cloudevents';
 import type { CheckCount, DecodedEvent } from './decoded-event';
