@@ -192,6 +192,28 @@ export function deadLettersReplayed(limit: number, result: { requeued: number; r
   };
 }
 
+/** The migrations one run applied, by store, in order: all of them, or those before the one that failed. */
+export interface AppliedMigrations {
+  postgresql: string[];
+  clickhouse: string[];
+}
+
+/**
+ * `auditflow migrate`: what it applied (`up_to_date` when nothing was
+ * pending), or, as FAILURE with `error`, what it applied before it failed.
+ */
+export function schemaMigrated(applied: AppliedMigrations, startedAt?: number, error?: Error): PrivilegedAction {
+  const count = applied.postgresql.length + applied.clickhouse.length;
+  return {
+    type: 'schema_migrated',
+    action: 'EXECUTE',
+    target: { type: 'DATABASE_SCHEMA', id: 'migrations' },
+    next: { postgresql: applied.postgresql, clickhouse: applied.clickhouse, applied: count, up_to_date: !error && count === 0 },
+    ...(error ? { failure: error.message } : {}),
+    startedAt,
+  };
+}
+
 export function signingKeyRotated(r: KeyRotation): PrivilegedAction {
   return { type: 'signing_key_rotated', action: 'UPDATE', target: { type: 'SIGNING_KEY', id: r.keyId }, previous: { key_id: r.retiredKeyId }, next: { key_id: r.keyId } };
 }
