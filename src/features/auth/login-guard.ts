@@ -110,8 +110,8 @@ export class LoginGuard<R extends AccountRow = UserRow> {
    * reset) and restarts the escalation: the email's throttle row, then the
    * account's lock columns, in one transaction and in the order attempt()
    * locks them, so a guess racing the unlock runs wholly before or after it.
-   * `before.lock_count` is the escalation that was restarted (the higher of
-   * the two counts, as attempt() reads it). Null when there is no such user.
+   * `before` reads both as attempt() does: the later lock, and the higher
+   * lock_count (the escalation that was restarted). Null when there is no such user.
    */
   async unlockUser(id: string): Promise<{ before: LockState; after: UserRow } | null> {
     return withTransaction(this.pg, async (client) => {
@@ -120,7 +120,11 @@ export class LoginGuard<R extends AccountRow = UserRow> {
       const throttle = await this.throttle.clear(throttleKey('user', email), client);
       const unlocked = await this.locks.unlockUser(id, client);
       if (!unlocked) return null;
-      return { ...unlocked, before: { ...unlocked.before, lock_count: Math.max(unlocked.before.lock_count, throttle?.lock_count ?? 0) } };
+      const before = unlocked.before;
+      return {
+        ...unlocked,
+        before: { ...before, locked_until: latest(before.locked_until, throttle?.locked_until ?? null), lock_count: Math.max(before.lock_count, throttle?.lock_count ?? 0) },
+      };
     });
   }
 
@@ -136,7 +140,8 @@ export class LoginGuard<R extends AccountRow = UserRow> {
       const throttle = await this.throttle.clear(throttleKey('admin', email), client);
       const unlocked = await this.locks.unlockAdministrator<A>(email, client);
       if (!unlocked) return null;
-      return { after: unlocked.after, before: { ...unlocked.before, lock_count: throttle?.lock_count ?? 0 } };
+      const before = unlocked.before;
+      return { after: unlocked.after, before: { ...before, locked_until: latest(before.locked_until, throttle?.locked_until ?? null), lock_count: throttle?.lock_count ?? 0 } };
     });
   }
 }
