@@ -18,6 +18,8 @@ export interface ClickHouseMigrationOptions {
   cluster?: string;
   /** Default: the clickhouse/ folder of the package. */
   dir?: string;
+  /** Hears of each migration once it is recorded, so a caller knows what was applied before one failed. */
+  onApplied?: (file: string) => void;
 }
 
 /** The table of applied versions, created before any migration. */
@@ -50,16 +52,22 @@ export async function migrateClickHouse(client: ClickHouseClient, options: Click
   const applied: string[] = [];
   for (const file of migrationFiles(dir)) {
     if (done.has(file)) continue;
-    for (const statement of migrationStatements(fs.readFileSync(path.join(dir, file), 'utf8'), options.cluster)) {
-      await client.command({ query: statement });
+    try {
+      for (const statement of migrationStatements(fs.readFileSync(path.join(dir, file), 'utf8'), options.cluster)) {
+        await client.command({ query: statement });
+      }
+      await client.insert({
+        table: 'schema_migrations',
+        values: [{ version: file }],
+        format: 'JSONEachRow',
+        clickhouse_settings: { async_insert: 0 },
+      });
+    } catch (error) {
+      // Named as PostgreSQL's are: the operator (and the audit event) learn which file stopped the run.
+      throw new Error(`ClickHouse migration ${file} failed: ${(error as Error).message}`, { cause: error });
     }
-    await client.insert({
-      table: 'schema_migrations',
-      values: [{ version: file }],
-      format: 'JSONEachRow',
-      clickhouse_settings: { async_insert: 0 },
-    });
     applied.push(file);
+    options.onApplied?.(file);
   }
   return applied;
 }

@@ -29,8 +29,12 @@ const FORMER_NAMES: Readonly<Record<string, string>> = {
   '010b_step_up.sql': '010_step_up.sql',
 };
 
-/** Applies `migrations/NNN_*.sql` in order, each in its own transaction, once. */
-export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR): Promise<string[]> {
+/**
+ * Applies `migrations/NNN_*.sql` in order, each in its own transaction, once.
+ * `onApplied` hears of each as it commits, so a caller knows what was
+ * applied before one failed (`auditflow migrate` audits it).
+ */
+export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR, onApplied?: (file: string) => void): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -54,6 +58,7 @@ export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR): Prom
         throw new Error(`PostgreSQL migration ${file} failed: ${(error as Error).message}`, { cause: error });
       }
       applied.push(file);
+      onApplied?.(file);
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

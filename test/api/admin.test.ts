@@ -223,8 +223,8 @@ describe('users', () => {
     expect((await api(stack.url, 'POST', '/auth/login', { body: { email: 'forgetful@example.com', password: PASSWORD } })).status).toBe(200);
 
     const [row] = await auditRows({ user: userId }, 'account_unlocked');
-    expect(JSON.parse(row!.previous)).toMatchObject({ status: 'locked', lock_source: 'password', failed_login_attempts: 5 });
-    expect(JSON.parse(row!.next)).toEqual({ status: 'active', failed_login_attempts: 0 });
+    expect(JSON.parse(row!.previous)).toMatchObject({ status: 'locked', lock_source: 'password', failed_login_attempts: 5, lock_count: 1 });
+    expect(JSON.parse(row!.next)).toEqual({ status: 'active', failed_login_attempts: 0, lock_count: 0 });
     expect(row!.triggered_by_type).toBe('admin');
     const security = await eventually(async () => {
       const r = await queryRows<{ action_taken: string; source: string }>(

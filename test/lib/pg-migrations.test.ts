@@ -87,4 +87,38 @@ describe('PostgreSQL migrations', () => {
     expect(applied[0]).toBe('010a_retention_api_and_archive.sql');
     expect(await recorded(pool)).toEqual(expect.arrayContaining(['009_locked_users_index.sql', '009_risk.sql', '010a_retention_api_and_archive.sql', '010b_step_up.sql']));
   });
+
+  it('017 restarts the lockout escalation of accounts unlocked or logged in since their last lock, and keeps every other count', async () => {
+    const pool = await database();
+    await migratePostgres(pool, oldMigrations('016_resolutions_by_app.sql'));
+    const hash = 'x'.repeat(60);
+    // [email, locked_until, last_login_at, lock_count]: as the old code left them.
+    const users: [string, string | null, string | null, number][] = [
+      ['unlocked@example.com', null, null, 3], // an unlock or a reset set locked_until to NULL
+      ['back@example.com', "now() - interval '2 days'", "now() - interval '1 day'", 2], // logged in after the lock ended
+      ['attacked@example.com', "now() - interval '1 day'", "now() - interval '2 days'", 4], // locked again since the last login
+      ['forever@example.com', "'9999-12-31'", "now() - interval '2 days'", 6], // a permanent lock
+    ];
+    for (const [email, lockedUntil, lastLogin, count] of users) {
+      await pool.query(`INSERT INTO users (email, password_hash, locked_until, last_login_at, lock_count) VALUES ($1, $2, ${lockedUntil ?? 'NULL'}, ${lastLogin ?? 'NULL'}, $3)`, [email, hash, count]);
+      await pool.query(`INSERT INTO login_throttle (email, window_started_at, locked_until, lock_count) VALUES ($1, now(), ${lockedUntil ?? 'NULL'}, $2)`, [email, count]);
+    }
+    await pool.query(`INSERT INTO administrators (email, password_hash, last_login_at) VALUES ('back@admin.example', $1, now()), ('out@admin.example', $1, now() - interval '2 days')`, [hash]);
+    await pool.query(`INSERT INTO login_throttle (email, window_started_at, locked_until, lock_count) VALUES
+      ('admin:back@admin.example', now(), now() - interval '1 day', 5), ('admin:out@admin.example', now(), now() - interval '1 day', 5), ('nobody@example.com', now(), now() - interval '1 day', 2)`);
+
+    expect((await migratePostgres(pool))[0]).toBe('017_lock_escalation_since_clearance.sql');
+    const counts = async (table: string) =>
+      Object.fromEntries((await pool.query<{ email: string; lock_count: number }>(`SELECT email::text, lock_count FROM ${table} ORDER BY email`)).rows.map((r) => [r.email, r.lock_count]));
+    expect(await counts('users')).toEqual({ 'attacked@example.com': 4, 'back@example.com': 0, 'forever@example.com': 6, 'unlocked@example.com': 0 });
+    expect(await counts('login_throttle')).toEqual({
+      'admin:back@admin.example': 0,
+      'admin:out@admin.example': 5,
+      'attacked@example.com': 4,
+      'back@example.com': 0,
+      'forever@example.com': 6,
+      'nobody@example.com': 2,
+      'unlocked@example.com': 0,
+    });
+  });
 });

@@ -510,7 +510,7 @@ describe('resolutions keyed by app', () => {
         await migratePostgres(pool, dir);
         const id = randomUUID();
         await pool.query(`INSERT INTO event_resolutions (kind, event_id, resolved_by_admin_id, resolution_notes) VALUES ('error_log', $1, $2, 'before')`, [id, randomUUID()]);
-        expect(await migratePostgres(pool)).toEqual(['016_resolutions_by_app.sql']);
+        expect((await migratePostgres(pool))[0]).toBe('016_resolutions_by_app.sql');
         expect((await pool.query('SELECT source_app, event_id::text, resolution_notes FROM event_resolutions')).rows).toEqual([{ source_app: '', event_id: id, resolution_notes: 'before' }]);
         // From now on one resolution per app's event, two apps' with one id side by side.
         const admin = randomUUID();

@@ -6,7 +6,7 @@ import { AdministratorStatusService } from '../../features/admin/administrator-s
 import { AdministratorRepository } from '../../features/admin/administrator.repository';
 import { SessionRepository } from '../../features/auth/session.repository';
 import { LoginGuard } from '../../features/auth/login-guard';
-import { administratorCreated, administratorPasswordChanged, administratorStatusChanged, administratorUnlocked } from '../../features/audit/privileged-actions';
+import { administratorCreated, administratorPasswordSet, administratorStatusChanged, administratorUnlocked } from '../../features/audit/privileged-actions';
 import { newAdministrator } from '../../features/admin/admin.schemas';
 import { validate } from '../../http/validate';
 import { AppError } from '../../lib/errors/app-error';
@@ -78,20 +78,20 @@ export function registerAdminCommands(program: Command): void {
 
   admin
     .command('unlock <email>')
-    .description("lift an administrator's failed-login lock")
+    .description("lift an administrator's failed-login lock and restart its escalation (their next lock is a first, temporary one)")
     .action(async (email: string) => {
       const { config } = cliContext();
       const unlocked = await withAudit(config, 'admin unlock', async (audit) => {
-        const admin = await withPostgres(config, (pg) => accounts(pg).unlock(email));
-        audit.record(administratorUnlocked(admin));
-        return admin;
+        const done = await withPostgres(config, (pg) => accounts(pg).unlock(email));
+        audit.record(administratorUnlocked(done.administrator, done.before));
+        return done;
       });
-      process.stdout.write(`Unlocked administrator ${unlocked.email}.\n`);
+      process.stdout.write(`Unlocked administrator ${unlocked.administrator.email}; the lockout escalation starts again (${unlocked.before.lock_count} earlier lock(s) forgotten).\n`);
     });
 
   admin
     .command('set-password <email>')
-    .description("set an administrator's password (one who forgot it, or is locked out for good): lifts any login lock and ends every session of theirs")
+    .description("set an administrator's password (one who forgot it, or is locked out for good): lifts any login lock, restarts its escalation and ends every session of theirs")
     .option('--password-stdin', 'read the new password from standard input (recommended)')
     .option('--password <password>', 'the new password (visible to `ps`: prefer --password-stdin)')
     .action(async (email: string, opts: { password?: string; passwordStdin?: boolean }) => {
@@ -99,7 +99,7 @@ export function registerAdminCommands(program: Command): void {
       const { config } = cliContext();
       const change = await withAudit(config, 'admin set-password', async (audit) => {
         const done = await withPostgres(config, (pg) => new AdministratorPasswordService(new AdministratorRepository(pg), new SessionRepository(pg), new LoginGuard(pg)).set(email, password));
-        audit.record(administratorPasswordChanged(done.administrator, done.previousChangedAt, done.endedSessions, 'operator'));
+        audit.record(administratorPasswordSet(done.administrator, done.previousChangedAt, done.endedSessions, done.lockBefore));
         return done;
       });
       process.stdout.write(`Set the password of administrator ${change.administrator.email}; ended ${change.endedSessions} session(s).\n`);

@@ -1,10 +1,16 @@
 import type { z } from 'zod';
 import { AppError } from '../../lib/errors/app-error';
-import type { LoginGuard } from '../auth/login-guard';
+import type { AdministratorLockState, LoginGuard } from '../auth/login-guard';
 import { hashPassword } from '../auth/password-hasher';
 import { validate } from '../../http/validate';
 import { newAdministrator } from './admin.schemas';
 import { publicAdministrator, type AdministratorRepository, type AdministratorRow, type PublicAdministrator } from './administrator.repository';
+
+/** An administrator's lock lifted by an operator: who, and the lock and escalation (lock_count) before. */
+export interface AdministratorUnlock {
+  administrator: PublicAdministrator;
+  before: AdministratorLockState & { lock_count: number };
+}
 
 /** Administrators as an operator manages them (the `auditflow admin` command). */
 export class AdminAccountService {
@@ -31,11 +37,15 @@ export class AdminAccountService {
     return (await this.admins.list()).map(publicAdministrator);
   }
 
-  /** Lifts a login lock on an administrator: the way back in when every administrator is locked out. */
-  async unlock(email: string): Promise<PublicAdministrator> {
+  /**
+   * Lifts a login lock on an administrator, the way back in when every
+   * administrator is locked out, and restarts their escalation: the next
+   * lock is a first one, not one more towards a permanent lock.
+   */
+  async unlock(email: string): Promise<AdministratorUnlock> {
     const normalized = email.trim().toLowerCase();
-    const row = await this.guard.unlockAdministrator<AdministratorRow>(normalized);
-    if (!row) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
-    return publicAdministrator(row);
+    const unlocked = await this.guard.unlockAdministrator<AdministratorRow>(normalized);
+    if (!unlocked) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
+    return { administrator: publicAdministrator(unlocked.after), before: unlocked.before };
   }
 }

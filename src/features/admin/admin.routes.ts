@@ -53,7 +53,7 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
   router.post('/admin/password/change', async (req, res) => {
     const body = validate(adminChangePasswordBody, req.body);
     const change = await admin.login.changePassword(res.locals.admin!, body.current_password, body.new_password, res.locals.ctx);
-    audit.record(requestActor(res.locals.ctx), administratorPasswordChanged(change.administrator, change.previousChangedAt, change.endedSessions, 'self'));
+    audit.record(requestActor(res.locals.ctx), administratorPasswordChanged(change.administrator, change.previousChangedAt, change.endedSessions));
     res.json({ status: 'password_changed', ended_sessions: change.endedSessions });
   });
 

@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors/app-error';
-import type { LoginGuard } from '../auth/login-guard';
+import type { AdministratorLockState, LoginGuard } from '../auth/login-guard';
 import { hashPassword } from '../auth/password-hasher';
 import type { SessionRepository } from '../auth/session.repository';
 import { publicAdministrator, type AdministratorRepository, type PublicAdministrator } from './administrator.repository';
@@ -9,6 +9,11 @@ export interface AdministratorPasswordChange {
   administrator: PublicAdministrator;
   previousChangedAt: Date | null;
   endedSessions: number;
+}
+
+/** An operator's reset also lifts the lock and restarts the escalation: what they were before. */
+export interface AdministratorPasswordSet extends AdministratorPasswordChange {
+  lockBefore: AdministratorLockState & { lock_count: number };
 }
 
 /**
@@ -37,13 +42,18 @@ export class AdministratorPasswordService {
     return { administrator: publicAdministrator(changed.after), previousChangedAt: changed.before.password_changed_at, endedSessions: ended.length };
   }
 
-  /** An operator's reset: the new password, any login lock lifted, and every session of theirs ended. */
-  async set(email: string, newPassword: string): Promise<AdministratorPasswordChange> {
+  /**
+   * An operator's reset: the new password, any login lock lifted and the
+   * escalation restarted (guesses by whoever locked them out start again
+   * from a first, temporary lock), and every session of theirs ended.
+   */
+  async set(email: string, newPassword: string): Promise<AdministratorPasswordSet> {
     const normalized = email.trim().toLowerCase();
     const admin = await this.admins.byEmail(normalized);
     const change = admin && (await this.replace(admin.id, newPassword, 'password_reset'));
     if (!change) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
-    await this.guard.unlockAdministrator(normalized);
-    return change;
+    const unlocked = await this.guard.unlockAdministrator(normalized);
+    if (!unlocked) throw new AppError('NOT_FOUND', `no administrator with email ${normalized}`);
+    return { ...change, lockBefore: unlocked.before };
   }
 }

@@ -81,7 +81,8 @@ export class AdminUserService {
   /**
    * Lifts a login lock, whoever set it: the password lockout (users and the
    * email's login_throttle row) and a lock by the risk worker (lock_source
-   * 'risk', status 'locked'). The risk worker may lock again on new evidence.
+   * 'risk', status 'locked'), and restarts the escalation (lock_count 0 in
+   * the event's new value). The risk worker may lock again on new evidence.
    */
   async unlock(id: string, reason: string | undefined, ctx: RequestContext): Promise<PublicUser & { was_locked: boolean }> {
     const startedAt = performance.now();
@@ -95,14 +96,15 @@ export class AdminUserService {
       locked_until: before.locked_until?.toISOString() ?? null,
       lock_source: before.lock_source,
       failed_login_attempts: before.failed_login_attempts,
+      lock_count: before.lock_count,
     };
     this.d.events.record({
       type: 'account_unlocked',
       userId: id,
       ctx,
       startedAt,
-      details: { was_locked: wasLocked, previous_lock_source: before.lock_source },
-      change: { previous, next: { status: user.status, locked_until: null, failed_login_attempts: 0 }, reason },
+      details: { was_locked: wasLocked, previous_lock_source: before.lock_source, escalation_restarted: true },
+      change: { previous, next: { status: user.status, locked_until: null, failed_login_attempts: 0, lock_count: 0 }, reason },
     });
     this.d.events.publisher?.publish({
       kind: 'security',

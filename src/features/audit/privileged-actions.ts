@@ -51,27 +51,55 @@ export function administratorCreated(a: AdministratorView): PrivilegedAction {
   };
 }
 
-export function administratorUnlocked(a: AdministratorView): PrivilegedAction {
-  return { type: 'administrator_unlocked', action: 'UPDATE', target: { type: 'ADMINISTRATOR', id: a.id }, next: { email: a.email, locked_until: null, failed_login_attempts: 0 } };
+/** An administrator's lock and escalation as an operator found them (lock_count: locks since the last clearance). */
+interface LockBefore {
+  locked_until: Date | null;
+  failed_login_attempts: number;
+  lock_count: number;
 }
 
-/**
- * An administrator's password changed: by themselves (`administrator_password_changed`,
- * the current one given) or by an operator (`administrator_password_set`, which also lifts any lock).
- */
-export function administratorPasswordChanged(
-  a: AdministratorView & { password_changed_at: Date | null },
-  previousChangedAt: Date | null,
-  endedSessions: number,
-  by: 'self' | 'operator',
-): PrivilegedAction {
+/** The lock columns before and after an operator lifted a lock: lock_count back to 0 says the escalation restarted. */
+function lockLifted(before: LockBefore) {
   return {
-    type: by === 'self' ? 'administrator_password_changed' : 'administrator_password_set',
+    previous: { locked_until: before.locked_until?.toISOString() ?? null, failed_login_attempts: before.failed_login_attempts, lock_count: before.lock_count },
+    next: { locked_until: null, failed_login_attempts: 0, lock_count: 0 },
+  };
+}
+
+export function administratorUnlocked(a: AdministratorView, before: LockBefore): PrivilegedAction {
+  const lock = lockLifted(before);
+  return {
+    type: 'administrator_unlocked',
+    action: 'UPDATE',
+    target: { type: 'ADMINISTRATOR', id: a.id },
+    previous: { email: a.email, ...lock.previous },
+    next: { email: a.email, ...lock.next },
+    details: { escalation_restarted: true },
+  };
+}
+
+/** An administrator changed their own password, the current one given. */
+export function administratorPasswordChanged(a: AdministratorView & { password_changed_at: Date | null }, previousChangedAt: Date | null, endedSessions: number): PrivilegedAction {
+  return {
+    type: 'administrator_password_changed',
     action: 'UPDATE',
     target: { type: 'ADMINISTRATOR', id: a.id },
     previous: { email: a.email, password_changed_at: previousChangedAt?.toISOString() ?? null },
     next: { email: a.email, password_changed_at: a.password_changed_at?.toISOString() ?? null },
-    details: { ended_sessions: endedSessions, ...(by === 'operator' ? { lock_lifted: true } : {}) },
+    details: { ended_sessions: endedSessions },
+  };
+}
+
+/** An operator set an administrator's password, which also lifts any lock and restarts the escalation (`lockBefore`: what they were). */
+export function administratorPasswordSet(a: AdministratorView & { password_changed_at: Date | null }, previousChangedAt: Date | null, endedSessions: number, lockBefore: LockBefore): PrivilegedAction {
+  const lock = lockLifted(lockBefore);
+  return {
+    type: 'administrator_password_set',
+    action: 'UPDATE',
+    target: { type: 'ADMINISTRATOR', id: a.id },
+    previous: { email: a.email, password_changed_at: previousChangedAt?.toISOString() ?? null, ...lock.previous },
+    next: { email: a.email, password_changed_at: a.password_changed_at?.toISOString() ?? null, ...lock.next },
+    details: { ended_sessions: endedSessions, lock_lifted: true, escalation_restarted: true },
   };
 }
 
@@ -160,6 +188,28 @@ export function deadLettersReplayed(limit: number, result: { requeued: number; r
     action: 'EXECUTE',
     target: { type: 'DEAD_LETTER_QUEUE', id: 'dead_letters' },
     next: { limit, requeued: result.requeued, retried_jobs: result.retriedJobs },
+    startedAt,
+  };
+}
+
+/** The migrations one run applied, by store, in order: all of them, or those before the one that failed. */
+export interface AppliedMigrations {
+  postgresql: string[];
+  clickhouse: string[];
+}
+
+/**
+ * `auditflow migrate`: what it applied (`up_to_date` when nothing was
+ * pending), or, as FAILURE with `error`, what it applied before it failed.
+ */
+export function schemaMigrated(applied: AppliedMigrations, startedAt?: number, error?: Error): PrivilegedAction {
+  const count = applied.postgresql.length + applied.clickhouse.length;
+  return {
+    type: 'schema_migrated',
+    action: 'EXECUTE',
+    target: { type: 'DATABASE_SCHEMA', id: 'migrations' },
+    next: { postgresql: applied.postgresql, clickhouse: applied.clickhouse, applied: count, up_to_date: !error && count === 0 },
+    ...(error ? { failure: error.message } : {}),
     startedAt,
   };
 }

@@ -14,6 +14,14 @@ export interface LockState {
   locked_until: Date | null;
   lock_source: string | null;
   failed_login_attempts: number;
+  /** Locks since the last clearance: the escalation the unlock restarts. */
+  lock_count: number;
+}
+
+/** An administrator's lock columns before an unlock, for the event. */
+export interface AdministratorLockState {
+  locked_until: Date | null;
+  failed_login_attempts: number;
 }
 
 /** A built-in user's lock, as the risk worker reads it before locking. */
@@ -44,6 +52,11 @@ export interface ExpiredUserLock {
  * Nothing else writes them: the login guard, the risk worker, an
  * administrator's unlock and a password reset all come here. Methods that
  * take `db` run in the caller's transaction when given its client.
+ *
+ * lock_count is the escalation: the locks since the last clearance. A right
+ * password, an unlock and a password reset clear it (as risk_subjects'
+ * unlock by its app does); a lock that merely expires does not, so a
+ * sustained attack with no clearance in between still reaches a permanent lock.
  */
 export class AccountLockRepository {
   constructor(private readonly pg: Pool) {}
@@ -53,13 +66,20 @@ export class AccountLockRepository {
     return (await db.query<R>(`SELECT * FROM ${TABLES[subject]} WHERE email = $1`, [email])).rows[0] ?? null;
   }
 
+  /** The email of a user, deleted or not; null when there is no such user. */
+  async userEmail(id: string, db: Db = this.pg): Promise<string | null> {
+    return (await db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [id])).rows[0]?.email ?? null;
+  }
+
   /**
-   * A right password: the failure count starts again. Administrators' last
-   * login is stamped here too (users get theirs when their session opens).
-   * Returns the account after.
+   * A right password: the failure count starts again, and for users so does
+   * the escalation (lock_count; administrators keep theirs only in
+   * login_throttle). Administrators' last login is stamped here too (users
+   * get theirs when their session opens). Returns the account after.
    */
   async recordLoginSuccess<R extends { id: string }>(subject: LoginSubject, id: string, db: Db = this.pg): Promise<R | null> {
-    const { rows } = await db.query<R>(`UPDATE ${TABLES[subject]} SET failed_login_attempts = 0${subject === 'admin' ? ', last_login_at = now()' : ''} WHERE id = $1 RETURNING *`, [id]);
+    const reset = subject === 'admin' ? 'failed_login_attempts = 0, last_login_at = now()' : 'failed_login_attempts = 0, lock_count = 0';
+    const { rows } = await db.query<R>(`UPDATE ${TABLES[subject]} SET ${reset} WHERE id = $1 RETURNING *`, [id]);
     return rows[0] ?? null;
   }
 
@@ -118,22 +138,24 @@ export class AccountLockRepository {
   /**
    * Lifts every login lock on a user, whoever set it (the password lockout,
    * the risk worker, an administrator): locked_until, the failure count, the
-   * lock source, and a `locked` status back to `active`. lock_count is kept,
-   * so escalating lock durations remember earlier locks.
+   * lock source, and a `locked` status back to `active`. The escalation
+   * restarts (lock_count 0): someone vouched for the owner, so the next lock
+   * is a first one again, not a step towards a permanent one.
    */
   async unlockUser(id: string, db: Db = this.pg): Promise<{ before: LockState; after: UserRow } | null> {
     const { rows } = await db.query<UserRow & { before: LockState }>(
-      `WITH before AS (SELECT id, status, locked_until, lock_source, failed_login_attempts FROM users WHERE id = $1 FOR UPDATE)
+      `WITH before AS (SELECT id, status, locked_until, lock_source, failed_login_attempts, lock_count FROM users WHERE id = $1 FOR UPDATE)
        UPDATE users u SET
          locked_until = NULL,
          failed_login_attempts = 0,
          lock_source = NULL,
+         lock_count = 0,
          lock_cleared_at = now(),
          status = CASE WHEN before.status = 'locked' THEN 'active' ELSE before.status END,
          updated_at = now()
        FROM before WHERE u.id = before.id
-       RETURNING u.*, json_build_object('status', before.status, 'locked_until', before.locked_until,
-                                        'lock_source', before.lock_source, 'failed_login_attempts', before.failed_login_attempts) AS before`,
+       RETURNING u.*, json_build_object('status', before.status, 'locked_until', before.locked_until, 'lock_source', before.lock_source,
+                                        'failed_login_attempts', before.failed_login_attempts, 'lock_count', before.lock_count) AS before`,
       [id],
     );
     const row = rows[0];
@@ -142,9 +164,16 @@ export class AccountLockRepository {
     return { before: { ...before, locked_until: before.locked_until ? new Date(before.locked_until) : null }, after };
   }
 
-  /** Clears the failure count and lock of an administrator; returns the administrator after, or null if the email has none. */
-  async unlockAdministrator<R extends { id: string }>(email: string, db: Db = this.pg): Promise<R | null> {
+  /**
+   * Clears the failure count and lock of an administrator (their escalation
+   * is login_throttle's lock_count); the administrator after and their lock
+   * before, or null if the email has none. Run in a transaction (`db`), the
+   * row stays locked from the read to the update.
+   */
+  async unlockAdministrator<R extends { id: string }>(email: string, db: Db = this.pg): Promise<{ before: AdministratorLockState; after: R } | null> {
+    const before = (await db.query<AdministratorLockState>('SELECT locked_until, failed_login_attempts FROM administrators WHERE email = $1 FOR UPDATE', [email])).rows[0];
+    if (!before) return null;
     const { rows } = await db.query<R>(`UPDATE administrators SET failed_login_attempts = 0, locked_until = NULL, updated_at = now() WHERE email = $1 RETURNING *`, [email]);
-    return rows[0] ?? null;
+    return rows[0] ? { before, after: rows[0] } : null;
   }
 }

@@ -1,13 +1,13 @@
 import type { Pool } from 'pg';
 import { nextLock, type LockoutPolicy } from '../../domain/lockout-policy';
 import { withTransaction } from '../../lib/pg';
-import { AccountLockRepository, type LockState, type LoginSubject } from './account-lock.repository';
+import { AccountLockRepository, type AdministratorLockState, type LockState, type LoginSubject } from './account-lock.repository';
 import { LoginThrottleRepository } from './login-throttle.repository';
 import { verifyAgainstNothing, verifyPassword } from './password-hasher';
 import type { UserRow } from './user.repository';
 
 export type { LockoutPolicy } from '../../domain/lockout-policy';
-export type { LoginSubject } from './account-lock.repository';
+export type { AdministratorLockState, LoginSubject } from './account-lock.repository';
 
 /** What the guard needs of an account row. */
 interface AccountRow {
@@ -49,7 +49,9 @@ export type LoginAttempt<R extends AccountRow = UserRow> =
  * burst of 50 wrong passwords performs exactly `threshold` password checks
  * and every later attempt sees the lock and is refused without one. A lock
  * set by someone else (the risk worker, an administrator) in
- * users.locked_until is honoured the same way. login_throttle is written
+ * users.locked_until is honoured the same way. A right password restarts
+ * the escalation of lock lengths, so only locks with no successful login
+ * between them add up to a permanent one. login_throttle is written
  * through LoginThrottleRepository, the accounts' lock columns through
  * AccountLockRepository.
  */
@@ -93,7 +95,7 @@ export class LoginGuard<R extends AccountRow = UserRow> {
       const windowExpired = now.getTime() - throttle.window_started_at.getTime() > policy.windowMinutes * 60_000;
       const failures = (windowExpired ? 0 : throttle.failures) + 1;
       const locks = failures >= policy.threshold;
-      // Locks escalate with the locks before, whoever set them (this guard or the risk worker).
+      // Locks escalate with the locks since the last clearance (a right password, an unlock, a reset), whoever set them (this guard or the risk worker).
       const term = locks ? nextLock(policy, Math.max(throttle.lock_count, user?.lock_count ?? 0), now) : null;
       const newLock = term?.until ?? null;
       // Reaching the threshold starts a fresh window: after the lock lifts, the owner has full attempts again.
@@ -105,24 +107,42 @@ export class LoginGuard<R extends AccountRow = UserRow> {
 
   /**
    * Lifts every login lock on a user (an administrator's unlock, a password
-   * reset): the account's lock columns, then the email's throttle row.
-   * Null when there is no such user.
+   * reset) and restarts the escalation: the email's throttle row, then the
+   * account's lock columns, in one transaction and in the order attempt()
+   * locks them, so a guess racing the unlock runs wholly before or after it.
+   * `before` reads both as attempt() does: the later lock, and the higher
+   * lock_count (the escalation that was restarted). Null when there is no such user.
    */
   async unlockUser(id: string): Promise<{ before: LockState; after: UserRow } | null> {
-    const unlocked = await this.locks.unlockUser(id);
-    if (unlocked) await this.throttle.clear(throttleKey('user', unlocked.after.email));
-    return unlocked;
+    return withTransaction(this.pg, async (client) => {
+      const email = await this.locks.userEmail(id, client);
+      if (email === null) return null;
+      const throttle = await this.throttle.clear(throttleKey('user', email), client);
+      const unlocked = await this.locks.unlockUser(id, client);
+      if (!unlocked) return null;
+      const before = unlocked.before;
+      return {
+        ...unlocked,
+        before: { ...before, locked_until: latest(before.locked_until, throttle?.locked_until ?? null), lock_count: Math.max(before.lock_count, throttle?.lock_count ?? 0) },
+      };
+    });
   }
 
   /**
-   * Lifts an administrator's login lock and their email's throttle row (the
-   * operator's way back in, with any guard). Null when no administrator has
-   * that email.
+   * Lifts an administrator's login lock and restarts their escalation (the
+   * operator's way back in, with any guard; an administrator's lock_count is
+   * their email's throttle row's), in one transaction as unlockUser. Null
+   * when no administrator has that email.
    */
-  async unlockAdministrator<A extends { id: string }>(email: string): Promise<A | null> {
-    const admin = await this.locks.unlockAdministrator<A>(email);
-    if (admin) await this.throttle.clear(throttleKey('admin', email));
-    return admin;
+  async unlockAdministrator<A extends { id: string }>(email: string): Promise<{ before: AdministratorLockState & { lock_count: number }; after: A } | null> {
+    return withTransaction(this.pg, async (client) => {
+      if (!(await this.locks.byEmail('admin', email, client))) return null;
+      const throttle = await this.throttle.clear(throttleKey('admin', email), client);
+      const unlocked = await this.locks.unlockAdministrator<A>(email, client);
+      if (!unlocked) return null;
+      const before = unlocked.before;
+      return { after: unlocked.after, before: { ...before, locked_until: latest(before.locked_until, throttle?.locked_until ?? null), lock_count: throttle?.lock_count ?? 0 } };
+    });
   }
 }
 

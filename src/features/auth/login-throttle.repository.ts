@@ -11,10 +11,17 @@ export interface ThrottleRow {
   now: Date;
 }
 
+/** A login_throttle row's lock before it was cleared, for the event. */
+export interface ClearedThrottle {
+  locked_until: Date | null;
+  lock_count: number;
+}
+
 /**
  * login_throttle: failed logins per email (an administrator's under
  * `admin:<email>`, see throttleKey), whether or not an account has that
- * email, so unknown addresses lock the same way.
+ * email, so unknown addresses lock the same way. lock_count is the locks
+ * since the last clearance (a right password, an unlock, a password reset).
  */
 export class LoginThrottleRepository {
   constructor(private readonly pg: Pool) {}
@@ -25,9 +32,9 @@ export class LoginThrottleRepository {
     return (await db.query<ThrottleRow>(`SELECT window_started_at, failures, locked_until, lock_count, now() AS now FROM login_throttle WHERE email = $1 FOR UPDATE`, [key])).rows[0]!;
   }
 
-  /** A right password: a fresh window with no failures. */
+  /** A right password: a fresh window with no failures, and the escalation restarts (the owner got in since the last lock). */
   async recordSuccess(key: string, db: Db = this.pg): Promise<void> {
-    await db.query(`UPDATE login_throttle SET failures = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
+    await db.query(`UPDATE login_throttle SET failures = 0, lock_count = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
   }
 
   /**
@@ -48,8 +55,19 @@ export class LoginThrottleRepository {
     );
   }
 
-  /** Lifts the email's lock and forgets its failures (password reset, unlock). */
-  async clear(key: string, db: Db = this.pg): Promise<void> {
-    await db.query(`UPDATE login_throttle SET failures = 0, locked_until = NULL, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
+  /**
+   * Lifts the email's lock, forgets its failures and restarts its escalation
+   * (password reset, unlock). Returns the lock before; null when the email
+   * has no row (it never failed).
+   */
+  async clear(key: string, db: Db = this.pg): Promise<ClearedThrottle | null> {
+    const { rows } = await db.query<ClearedThrottle>(
+      `WITH before AS (SELECT email, locked_until, lock_count FROM login_throttle WHERE email = $1 FOR UPDATE)
+       UPDATE login_throttle t SET failures = 0, locked_until = NULL, lock_count = 0, window_started_at = now(), updated_at = now()
+       FROM before WHERE t.email = before.email
+       RETURNING before.locked_until, before.lock_count`,
+      [key],
+    );
+    return rows[0] ?? null;
   }
 }

@@ -95,8 +95,13 @@ export class PasswordService {
       startedAt,
       details: { reset_token_used: true },
       change: {
-        previous: { password_changed_at: changed.before.password_changed_at?.toISOString() ?? null, locked_until: unlocked.before.locked_until?.toISOString() ?? null },
-        next: { password_changed_at: changed.after.password_changed_at?.toISOString() ?? null, locked_until: null },
+        // lock_count back to 0: the escalation restarts, so guesses by others start again from a first, temporary lock.
+        previous: {
+          password_changed_at: changed.before.password_changed_at?.toISOString() ?? null,
+          locked_until: unlocked.before.locked_until?.toISOString() ?? null,
+          lock_count: unlocked.before.lock_count,
+        },
+        next: { password_changed_at: changed.after.password_changed_at?.toISOString() ?? null, locked_until: null, lock_count: 0 },
       },
     });
   }
