@@ -24,7 +24,8 @@ export function isUnsafeInteger(n: number): boolean {
 /**
  * Whether a JSON number token is an integer literal that the double it parses
  * to differs from: `9007199254740993`, `12345678901234567890123`. Only integer
- * literals are judged: a number written with a fraction or an exponent
+ * literals are judged, and not a double's own shortest spelling
+ * (`18446744073709552000`); a number written with a fraction or an exponent
  * (`0.1`, `6.02e23`, `1.2345678901234568e+22`, which is how JavaScript writes a
  * large double back) is a float by its sender's own spelling, and its
  * rounding is what a JSON number means.
@@ -34,6 +35,9 @@ export function isLossyInteger(token: string): boolean {
   // The common case ends here; non-finite numbers are refused as such (hostileJsonProblem).
   if (!isUnsafeInteger(reads)) return false;
   if (!INTEGER_LITERAL.test(token)) return false;
+  // A double's own shortest spelling: JavaScript and Go write 2^64 as 18446744073709552000. Sent back as it was
+  // received, it reads as the same double and is written out as the same text: nothing is altered.
+  if (String(reads) === token) return false;
   return BigInt(token) !== BigInt(reads);
 }
 

@@ -24,6 +24,9 @@ describe('isLossyInteger', () => {
       '100000000000000000000',
       '1e22',
       '18446744073709551616',
+      // A double's shortest spelling, as JSON.stringify writes one below 1e21 (2 ** 64, and a timestamp-sized double).
+      '18446744073709552000',
+      '168326442904487300000',
     ]) {
       expect([token, isLossyInteger(token)]).toEqual([token, false]);
     }
