@@ -43,13 +43,16 @@ export function createMailer(config: MailConfig): Mailer {
     return { send: async (mail) => void (await transport.sendMail({ from: config.from, ...mail })) };
   }
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-  fs.mkdirSync(config.dir, { recursive: true });
+  // Written whole in a side folder, then renamed in: whoever reads the folder never sees half a mail (as maildir's tmp/).
+  const unfinished = path.join(config.dir, '.tmp');
+  fs.mkdirSync(unfinished, { recursive: true });
   return {
     send: async (mail) => {
       const info = await transport.sendMail({ from: config.from, ...mail });
       const safeTo = mail.to.replace(/[^A-Za-z0-9@._-]/g, '_');
-      const file = path.join(config.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTo}-${Math.random().toString(36).slice(2, 8)}.eml`);
-      await fs.promises.writeFile(file, info.message as Buffer, { mode: 0o600 });
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTo}-${Math.random().toString(36).slice(2, 8)}.eml`;
+      await fs.promises.writeFile(path.join(unfinished, name), info.message as Buffer, { mode: 0o600 });
+      await fs.promises.rename(path.join(unfinished, name), path.join(config.dir, name));
     },
   };
 }
