@@ -110,7 +110,8 @@ describe('compliance reports as documents', () => {
     const control = createControlQueue(redis, ns.config());
     try {
       await enqueueScheduled(control, SCHEDULED_TASKS.find((t) => t.name === 'integrity-verify')!, new Date('2026-01-02T02:30:00Z'));
-      await eventually(async () => (await api<{ runs: unknown[] }>(stack.url, 'GET', '/v1/integrity/runs', { token: key })).body.runs.length === 1);
+      // A run verifies every table, and the store's first one is slow cold (integrity-runs.test.ts): a minute, not the default 20 s.
+      await eventually(async () => (await api<{ runs: unknown[] }>(stack.url, 'GET', '/v1/integrity/runs', { token: key })).body.runs.length === 1, 60_000);
     } finally {
       await control.close();
       await redis.quit();
@@ -126,7 +127,7 @@ describe('compliance reports as documents', () => {
     expect(text).toMatch(/Period check: OK\. \d+ rows verified across \d+ tables\./);
     expect(text).toMatch(/Last recorded verification run \(scheduled, finished .*\): OK\. \d+ rows verified\./);
     expect(pages.length).toBeGreaterThanOrEqual(2);
-  }, 60_000);
+  }, 120_000);
 
   it('a weekly PDF with nothing to report says so in words instead of a page of bare zeros', async () => {
     const id = await generate('weekly_access_review', '2026-01-05T00:00:00Z', '2026-01-12T00:00:00Z');
