@@ -1,12 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { LossyNumberCheck } from '../lib/hostile-json-value';
-import { firstLossyNumber, type LossyNumber, lossyJsonNumbers, lossyNumberMessage } from '../lib/lossy-json-numbers';
+import { firstLossyNumber, type LossyNumber, lossyJsonNumbers, refusalOf } from '../lib/lossy-json-numbers';
 
 /** A problem as hostileJsonProblem reports one: the path of the field, and what is wrong with it. */
-interface Problem {
-  path: string;
-  message: string;
-}
+type Problem = NonNullable<ReturnType<LossyNumberCheck>>;
 
 /** What lossyNumberIn answers when it cannot read the text back: the integer may be exact, but nothing can tell. */
 const UNREADABLE: Problem = { path: '', message: 'holds an integer beyond 2^53 that cannot be checked in this charset; send it as a string, or the body as UTF-8' };
@@ -47,7 +44,7 @@ export class JsonBodySource {
   readonly whole: LossyNumberCheck = () => {
     const found = this.lossyNumbers();
     if (found === null) return UNREADABLE;
-    return found[0] ? problemOf(found[0], 0) : null;
+    return found[0] ? refusalOf(found[0]) : null;
   };
 
   element(index: number): LossyNumberCheck {
@@ -56,7 +53,7 @@ export class JsonBodySource {
       if (found === null) return UNREADABLE;
       const key = String(index);
       const lossy = found.find((n) => n.path[0] === key);
-      return lossy ? problemOf(lossy, 1) : null;
+      return lossy ? refusalOf(lossy, 1) : null;
     };
   }
 
@@ -67,8 +64,4 @@ export class JsonBodySource {
     }
     return this.found;
   }
-}
-
-function problemOf(lossy: LossyNumber, skip: number): Problem {
-  return { path: lossy.path.slice(skip).join('.'), message: lossyNumberMessage(lossy.reads) };
 }

@@ -154,7 +154,12 @@ export function holdsUnsafeInteger(value: unknown): boolean {
 /** The first lossy number of a JSON text as a refusal (its dotted path and message), or null; call it only for a value that holds an integer beyond 2^53. */
 export function firstLossyNumber(text: string): { path: string; message: string } | null {
   const lossy = lossyJsonNumbers(text)[0];
-  return lossy ? { path: lossy.path.join('.'), message: lossyNumberMessage(lossy.reads) } : null;
+  return lossy ? refusalOf(lossy) : null;
+}
+
+/** A lossy number as a refusal: its dotted path (less the first `skip` keys, for an element of a batch) and message. */
+export function refusalOf(lossy: LossyNumber, skip = 0): { path: string; message: string } {
+  return { path: lossy.path.slice(skip).join('.'), message: lossyNumberMessage(lossy.reads) };
 }
 
 /** The refusal's message, after the path: what was read, and what to do instead. */

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../../../domain/canonical-json';
 import { derivedUuid } from '../../../domain/derived-id';
-import { holdsUnsafeInteger, lossyJsonNumbers, lossyNumberMessage } from '../../../lib/lossy-json-numbers';
+import { holdsUnsafeInteger, lossyJsonNumbers, refusalOf } from '../../../lib/lossy-json-numbers';
 import { NOT_UTF8 } from '../../../http/hostile-json';
 import { AppError } from '../../../lib/errors/app-error';
 import type { EventKind } from '../../../schemas/event';
@@ -74,8 +74,9 @@ export function decodeOtlpLogsRequest(body: Buffer, format: OtlpFormat): Obj {
   // Refused whole, as bytes that are not UTF-8 are: a resource's attribute belongs to all its records.
   const lossy = holdsUnsafeInteger(parsed) ? lossyJsonNumbers(text).find((n) => !STORED_TO_THE_MILLISECOND.has(n.path.at(-1) ?? '')) : undefined;
   if (lossy) {
-    const path = lossy.path.join('.').slice(0, 200);
-    const message = lossyNumberMessage(lossy.reads);
+    const refusal = refusalOf(lossy);
+    const path = refusal.path.slice(0, 200);
+    const message = refusal.message;
     throw new AppError('VALIDATION_FAILED', `${path}: ${message}`, { details: [{ path, message }] });
   }
   return parsed;
