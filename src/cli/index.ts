@@ -2,7 +2,6 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../lib/errors/app-error';
 import { ConfigError } from '../lib/errors/config-error';
 import { StoreLockedError } from '../lib/errors/store-locked-error';
-import { main } from '../main';
 import { registerAdminCommands } from './commands/admin.command';
 import { registerApiKeyCommands } from './commands/apikey.command';
 import { registerArchiveCommands } from './commands/archive.command';
@@ -23,6 +22,8 @@ export async function run(argv: string[]): Promise<number> {
     .command('start')
     .description('start the roles named in ROLE (api, worker, scheduler; default all)')
     .action(async () => {
+      // Loaded here, not at the top: the server's modules are most of a second of every other command's start.
+      const { main } = require('../main') as typeof import('../main');
       await main();
       await new Promise(() => undefined); // runs until a signal stops it
     });

@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import type PDFKitDocument from 'pdfkit';
 import { allZero, figureTable, integrityStatus, integrityVerdict, reportScope, sectionFigures, sectionsOf } from './report-sections';
 import type { SignedReport } from '../../domain/report';
 import { drawTrendChart, trendChartOf } from './report-chart';
@@ -10,6 +10,13 @@ const TITLES: Record<SignedReport['report_type'], string> = {
 };
 
 type Doc = PDFKit.PDFDocument;
+
+let pdfDocumentClass: typeof PDFKitDocument | undefined;
+/** pdfkit and its fonts take about 0.17 s to load: paid by the first PDF asked for, not by every process start. */
+function newPdfDocument(options: PDFKit.PDFDocumentOptions): Doc {
+  pdfDocumentClass ??= require('pdfkit') as typeof PDFKitDocument;
+  return new pdfDocumentClass(options);
+}
 const MARGIN = 50;
 const GREY = '#555555';
 
@@ -21,7 +28,7 @@ const GREY = '#555555';
  */
 export function reportPdf(report: SignedReport, meta: { id: string }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A4', margin: MARGIN, bufferPages: true, info: { Title: TITLES[report.report_type], Producer: 'auditflow' } });
+    const doc = newPdfDocument({ size: 'A4', margin: MARGIN, bufferPages: true, info: { Title: TITLES[report.report_type], Producer: 'auditflow' } });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
