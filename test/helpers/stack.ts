@@ -12,6 +12,7 @@ import { ensureDatabase } from '../../src/lib/pg';
 import { migratePostgres } from '../../src/lib/pg-migrations';
 import { start, type Running } from '../../src/roles/start';
 import { configureZod } from '../../src/schemas/zod-config';
+import { seedClickHouseStore } from './clickhouse-template';
 import { eventually, REDIS_URL, type TestNamespace } from './test-env';
 
 export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -20,7 +21,9 @@ export const silentLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')
 export async function startStack(ns: TestNamespace, env: Record<string, string> = {}, logger = silentLogger): Promise<Running & { url: string }> {
   // What src/main.ts does first; start() leaves it to its caller.
   configureZod();
-  const running = await start(ns.config(env), logger);
+  const config = ns.config(env);
+  await seedClickHouseStore(config);
+  const running = await start(config, logger);
   return Object.assign(running, { url: `http://127.0.0.1:${running.port}` });
 }
 
