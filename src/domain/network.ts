@@ -53,6 +53,13 @@ export function ipv6SiteOf(ip: string): string | null {
   return address?.kind() === 'ipv6' ? networkOf(ip) : null;
 }
 
+/**
+ * How many times a caller's room a site gets, wherever both are counted
+ * (route limits, the risk engine's IP windows): an office's many callers
+ * fit, a rotation through the site's /64s does not.
+ */
+export const SITE_FACTOR = 16;
+
 /** An IP list's entry: a CIDR range (an address is its /32 or /128), as written and as parsed. */
 interface Range {
   raw: string;

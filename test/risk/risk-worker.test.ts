@@ -297,6 +297,31 @@ describe('risk worker', () => {
     expect((await login('2001:db8:77:2::1')).status).toBe(200);
   }, 60_000);
 
+  it('credential stuffing rotating through the /64s of one IPv6 /48, one guess per /64, blocks the whole /48', async () => {
+    // A customer's /48 holds 65,536 /64s: one account per /64 never looks like stuffing from any one of them.
+    const from = (n: number) => `2001:db8:78:${n.toString(16)}::1`;
+    await send(...Array.from({ length: 80 }, (_, i) => failed(`site-victim-${i}`, from(i + 1))));
+    const [block] = await eventually(async () => {
+      const r = await queryRows<{ ip_address: string; violation_type: string; request_count: number; limit_threshold: number; description: string }>(
+        stack.clickhouse!,
+        `SELECT v.ip_address, v.violation_type, v.request_count, v.limit_threshold, s.event_description AS description
+           FROM rate_limit_violations AS v JOIN security_events AS s ON s.ip_address = v.ip_address AND s.action_taken = 'IP_BLOCKED'
+          WHERE startsWith(v.ip_address, '2001:db8:78:')`,
+      );
+      return r.length > 0 && r;
+    });
+    expect(block).toMatchObject({ ip_address: from(80), violation_type: 'credential_stuffing', request_count: 80, limit_threshold: 80 });
+    expect(block!.description).toMatch(/^network 2001:db8:78::\/48 \(IP 2001:db8:78:50::1\) blocked at login/);
+
+    await signUp(stack.url, ns, 'site-stuffed@example.com');
+    const login = (ip: string) => api(stack.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email: 'site-stuffed@example.com', password: 'correct horse battery staple' } });
+    // A /64 of the site that never sent a guess is refused too; the next /48 is someone else.
+    const refused = await login('2001:db8:78:ffff::9');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect((await login('2001:db8:79::1')).status).toBe(200);
+  }, 60_000);
+
   it('distributed brute force and impossible travel reach high risk; a known-bad IP is blocked at once', async () => {
     for (let i = 0; i < 5; i++) await send(failed('dist-user', `198.18.7.${i + 1}`));
     const dist = await eventually(async () => {

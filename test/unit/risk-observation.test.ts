@@ -132,6 +132,7 @@ describe('a risk decision, as stored and as shown', () => {
       ],
       lockAccount: false,
       blockIp: true,
+      blockSite: false,
     },
     mode: 'audit_only',
     decidedAt: new Date('2026-11-22T12:00:01.250Z'),

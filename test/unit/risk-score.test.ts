@@ -13,7 +13,10 @@ const LONDON = { lat: 51.5074, lon: -0.1278 };
 const NEW_YORK = { lat: 40.7128, lon: -74.006 };
 const BAD_IP = '192.0.2.66';
 const KNOWN_BAD = IpList.parse(`${BAD_IP}, 203.0.113.0/28`);
-const NEVER_BLOCK = IpList.parse(RISK_DEFAULTS.neverBlockIps);
+/** The defaults, and one trusted IPv6 /64 (a monitoring network) inside a /48 that attackers share. */
+const NEVER_BLOCK = IpList.parse(`${RISK_DEFAULTS.neverBlockIps}, 2001:db8:9:1::/64`);
+/** An IPv6 caller, in the site 2001:db8:5::/48. */
+const V6 = '2001:db8:5:1::7';
 
 function policy(over: Partial<RiskPolicy> = {}): RiskPolicy {
   return {
@@ -68,13 +71,23 @@ function signals(over: Partial<RiskSignals> = {}): RiskSignals {
     previousLocation: null,
     ipFailedAccounts: 0,
     ipAttemptsPerMinute: 0,
+    siteFailedAccounts: 0,
+    siteAttemptsPerMinute: 0,
     ...over,
   };
 }
 
 /** What a user or an analyst sees of a decision: the score, its level, the action, and which factors gave how many points. */
 function verdict(a: RiskAssessment) {
-  return { score: a.score, level: a.level, action: a.action, factors: Object.fromEntries(a.factors.map((f) => [f.signal, f.points])), lock: a.lockAccount, block: a.blockIp };
+  return {
+    score: a.score,
+    level: a.level,
+    action: a.action,
+    factors: Object.fromEntries(a.factors.map((f) => [f.signal, f.points])),
+    lock: a.lockAccount,
+    block: a.blockIp,
+    ...(a.blockSite ? { blockSite: true } : {}),
+  };
 }
 
 describe('risk levels', () => {
@@ -176,6 +189,36 @@ describe('the score of known situations (default policy: lockout at 5 failures)'
       },
     ],
     [
+      'an IPv6 /48 whose /64s failed for 80 accounts, one each (a rotation): the site is blocked, not the /64',
+      failed({ ip: V6, network: '2001:db8:5::/48' }),
+      signals({ accountFailures: 1, accountFailureIps: 1, ipFailedAccounts: 1, siteFailedAccounts: 80 }),
+      { score: 55, level: 'medium', action: 'block', factors: { failed_attempt: 5, site_many_accounts: 50 }, lock: false, block: false, blockSite: true },
+    ],
+    [
+      'an IPv6 /48 with 79 failed accounts, a large office on a bad morning, is counted but not blocked',
+      failed({ ip: V6, network: '2001:db8:5::/48' }),
+      signals({ accountFailures: 1, accountFailureIps: 1, ipFailedAccounts: 1, siteFailedAccounts: 79 }),
+      { score: 30, level: 'medium', action: 'step_up', factors: { failed_attempt: 5, site_many_accounts: 25 }, lock: false, block: false },
+    ],
+    [
+      '960 attempts a minute from one IPv6 /48',
+      login({ ip: V6, network: '2001:db8:5::/48' }),
+      signals({ ipAttemptsPerMinute: 1, siteAttemptsPerMinute: 960 }),
+      { score: 50, level: 'medium', action: 'block', factors: { site_attempt_rate: 50 }, lock: false, block: false, blockSite: true },
+    ],
+    [
+      'an IPv4 address has no site: the counts are not read',
+      failed(),
+      signals({ accountFailures: 1, accountFailureIps: 1, siteFailedAccounts: 500, siteAttemptsPerMinute: 5000 }),
+      { score: 5, level: 'low', action: 'none', factors: { failed_attempt: 5 }, lock: false, block: false },
+    ],
+    [
+      'a never-block range that overlaps the site: scored, the site not blocked',
+      failed({ ip: '2001:db8:9:1::5', network: '2001:db8:9::/48' }),
+      signals({ accountFailures: 1, accountFailureIps: 1, siteFailedAccounts: 200 }),
+      { score: 75, level: 'high', action: 'block', factors: { failed_attempt: 5, site_many_accounts: 70 }, lock: false, block: false },
+    ],
+    [
       'a failure for an unknown account with no IP counts only as a failure',
       failed({ subject: null, userId: null, ip: null, network: null }),
       signals({ accountFailures: 9, ipFailedAccounts: 12 }),
@@ -243,7 +286,7 @@ describe('properties of every score', () => {
   const observation = fc.record({
     isFailure: fc.boolean(),
     subject: fc.constantFrom<string | null>('u1', 'email:x@example.com', null),
-    ip: fc.constantFrom<string | null>('198.51.100.7', '127.0.0.1', BAD_IP, null),
+    ip: fc.constantFrom<string | null>('198.51.100.7', '127.0.0.1', BAD_IP, V6, '2001:db8:9:1::5', null),
     coordinates: fc.constantFrom(null, PARIS, NEW_YORK, LONDON),
     // Mostly none: an app's score is a floor that would hide our own.
     appScore: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 100 }), weight: 1 }),
@@ -254,6 +297,8 @@ describe('properties of every score', () => {
     accountFailureIps: fc.nat(10),
     ipFailedAccounts: fc.nat(20),
     ipAttemptsPerMinute: fc.nat(100),
+    siteFailedAccounts: fc.nat(300),
+    siteAttemptsPerMinute: fc.nat(1500),
   });
   const history = fc.record({
     knownDevices: fc.nat(3),
@@ -282,13 +327,21 @@ describe('properties of every score', () => {
         expect(a.score).toBeGreaterThanOrEqual(0);
         expect(a.score).toBeLessThanOrEqual(100);
         expect(a.level).toBe(levelOf(a.score));
-        expect(a.action).toBe(a.lockAccount || a.blockIp ? 'block' : { low: 'none', medium: 'step_up', high: 'block' }[a.level]);
+        expect(a.action).toBe(a.lockAccount || a.blockIp || a.blockSite ? 'block' : { low: 'none', medium: 'step_up', high: 'block' }[a.level]);
       }),
     );
   });
 
   it('never goes down with more failures, more IPs, more accounts or a faster attempt rate', () => {
-    const more = fc.record({ accountFailures: fc.nat(10), accountFailureIps: fc.nat(5), ipFailedAccounts: fc.nat(10), ipAttemptsPerMinute: fc.nat(50), nowFails: fc.boolean() });
+    const more = fc.record({
+      accountFailures: fc.nat(10),
+      accountFailureIps: fc.nat(5),
+      ipFailedAccounts: fc.nat(10),
+      ipAttemptsPerMinute: fc.nat(50),
+      siteFailedAccounts: fc.nat(100),
+      siteAttemptsPerMinute: fc.nat(500),
+      nowFails: fc.boolean(),
+    });
     fc.assert(
       fc.property(anyCase, more, (k, d) => {
         const before = scoreEvent(...build(k));
@@ -300,6 +353,8 @@ describe('properties of every score', () => {
             accountFailureIps: k.c.accountFailureIps + d.accountFailureIps,
             ipFailedAccounts: k.c.ipFailedAccounts + d.ipFailedAccounts,
             ipAttemptsPerMinute: k.c.ipAttemptsPerMinute + d.ipAttemptsPerMinute,
+            siteFailedAccounts: k.c.siteFailedAccounts + d.siteFailedAccounts,
+            siteAttemptsPerMinute: k.c.siteAttemptsPerMinute + d.siteAttemptsPerMinute,
           },
         };
         const after = scoreEvent(...build(worse));
@@ -308,12 +363,13 @@ describe('properties of every score', () => {
         // Enforcement already decided is not taken back by a worse event.
         if (before.lockAccount) expect(after.lockAccount).toBe(true);
         if (before.blockIp) expect(after.blockIp).toBe(true);
+        if (before.blockSite) expect(after.blockSite).toBe(true);
       }),
     );
   });
 
   it('never goes down as any one count grows, step by step', () => {
-    const names = ['accountFailures', 'accountFailureIps', 'ipFailedAccounts', 'ipAttemptsPerMinute'] as const;
+    const names = ['accountFailures', 'accountFailureIps', 'ipFailedAccounts', 'ipAttemptsPerMinute', 'siteFailedAccounts', 'siteAttemptsPerMinute'] as const;
     fc.assert(
       fc.property(anyCase, fc.constantFrom(...names), (k, name) => {
         const scores = Array.from({ length: 71 }, (_, n) => scoreEvent(...build({ ...k, c: { ...k.c, [name]: n } })).score);

@@ -114,6 +114,25 @@ class AddressSpace {
   }
 }
 
+/**
+ * IPv6 sites (/48s) of one kind, from a random start as AddressSpace's, each
+ * call a new one. The risk engine counts a site beside its /64s, so the
+ * traffic has the two shapes that put many people in one site: an office
+ * with a /64 per desk, and a provider's /48 split into /56s, one per home.
+ */
+class SiteSpace {
+  private next: number;
+  constructor(
+    private readonly prefix: string,
+    random: () => number,
+  ) {
+    this.next = Math.floor(random() * 40_000);
+  }
+  site(): string {
+    return `${this.prefix}:${(this.next++ % 0x10000).toString(16)}`;
+  }
+}
+
 interface Person {
   userId: string;
   email: string;
@@ -137,6 +156,14 @@ export function generateTraffic(options: TrafficOptions): Traffic {
   const carriers = Array.from({ length: 20 }, () => roaming.network());
   const carrierAddress = () => `${pick(carriers)}.${1 + Math.floor(random() * 250)}`;
   const attackers = new AddressSpace([45, 185, 193], random);
+  const officeSites = new SiteSpace('2001:db8', random);
+  // Four providers' /48s, 256 homes (a /56 each) in every one of them.
+  const providerSites = Array.from({ length: 4 }, () => new SiteSpace('2a00:db8', random).site());
+  let providerHomes = 0;
+  const providerHome = () => {
+    const n = providerHomes++;
+    return `${providerSites[n % providerSites.length]}:${(((n >> 2) % 256) << 8).toString(16)}::1`;
+  };
 
   const history: SimEvent[] = [];
   const today: SimEvent[] = [];
@@ -144,18 +171,25 @@ export function generateTraffic(options: TrafficOptions): Traffic {
   let people = 0;
   let device = 0;
 
-  // Colleagues share their office's address (NAT), as they do in real companies.
-  let office = { ip: offices.address(), left: 0 };
+  // Colleagues share their office's address (NAT), as they do in real companies; or, in an IPv6
+  // office, its /48, each desk on a /64 of its own.
+  type Office = { left: number } & ({ ip: string } | { site: string; desks: number });
+  const newOffice = (): Office => {
+    const left = Math.floor(between(5, 40));
+    return chance(0.4) ? { site: officeSites.site(), desks: 0, left } : { ip: offices.address(), left };
+  };
+  let office: Office = { ip: offices.address(), left: 0 };
   const person = (tag: string): Person => {
     const n = people++;
-    if (office.left-- <= 0) office = { ip: offices.address(), left: Math.floor(between(5, 40)) };
+    if (office.left-- <= 0) office = newOffice();
     const userId = `${options.runTag}-${tag}-${n}`;
     return {
       userId,
       email: `${userId}@sim.example`,
       home: pick(CITIES),
-      homeIp: homes.address(),
-      workIp: office.ip,
+      // Three homes in ten are on IPv6, in a provider's /48 with 255 neighbours.
+      homeIp: chance(0.3) ? providerHome() : homes.address(),
+      workIp: 'site' in office ? `${office.site}:${(office.desks++).toString(16)}::10` : office.ip,
       laptop: `laptop-${options.runTag}-${device++}`,
       phone: `phone-${options.runTag}-${device++}`,
       browser: pick(BROWSERS),

@@ -5,12 +5,10 @@ import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
 import type { EventPublisher } from '../../queues/event-publisher';
-import { callerOf, ipv6SiteOf } from '../../domain/network';
+import { callerOf, ipv6SiteOf, SITE_FACTOR } from '../../domain/network';
 import type { SettingsService } from '../settings/settings.service';
 
 const HOUR_SECONDS = 3600;
-/** An IPv6 site (/48) may send this many times a route's per-IP limit: an office's many callers, but not a rotation through its /64s. */
-export const SITE_LIMIT_FACTOR = 16;
 
 type Per = 'per_ip' | 'per_site' | 'per_address';
 
@@ -95,10 +93,10 @@ export class RouteLimits {
     }
   }
 
-  /** A route's limit per hour: its setting, or for a site SITE_LIMIT_FACTOR times the per-IP one (so tuning per_ip tunes both). */
+  /** A route's limit per hour: its setting, or for a site SITE_FACTOR times the per-IP one (so tuning per_ip tunes both). */
   private async pointsOf(route: LimitedRoute, per: Per): Promise<number> {
     const defaults: { per_ip?: number; per_address?: number } = LIMITED_ROUTES[route];
-    if (per === 'per_site') return SITE_LIMIT_FACTOR * (await this.settings.integer(limitSettingKey(route, 'per_ip'), defaults.per_ip ?? 0));
+    if (per === 'per_site') return SITE_FACTOR * (await this.settings.integer(limitSettingKey(route, 'per_ip'), defaults.per_ip ?? 0));
     return this.settings.integer(limitSettingKey(route, per), defaults[per] ?? 0);
   }
 

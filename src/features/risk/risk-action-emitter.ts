@@ -162,18 +162,23 @@ function eventsOf(action: RiskAction): RawEvent[] {
           severity_level: severityOf(p.risk_level),
           user_id: action.subject_id,
           event_source: action.source_app === OWN_SOURCE_APP ? 'LOGIN_ENDPOINT' : 'RISK_ENGINE',
-          event_description: `IP ${action.ip_address} blocked at login for ${p.block_minutes} minutes: ${p.reason ?? ''}`,
+          event_description: `${blockedWhat(action.ip_address!, p.blocked_range)} blocked at login for ${p.block_minutes} minutes: ${p.reason ?? ''}`,
           ip_address: action.ip_address,
           action_taken: 'IP_BLOCKED',
           event_category: 'IP_BLOCK',
           threat_type: p.threat ?? null,
           detection_method: 'risk_score',
-          metadata: { ...detection, blocked_until: p.blocked_until ?? null },
+          metadata: { ...detection, blocked_until: p.blocked_until ?? null, blocked_range: p.blocked_range ?? null },
         },
       ];
     case 'high_risk':
       return [];
   }
+}
+
+/** What an IP block covers, in words: the IPv4 address, or the IPv6 /64 or /48 the address stands for. */
+function blockedWhat(ip: string, range: string | undefined): string {
+  return range?.includes(':') ? `network ${range} (IP ${ip})` : `IP ${ip}`;
 }
 
 /** The security event's severity from the risk level that decided the action (HIGH when none is known). */

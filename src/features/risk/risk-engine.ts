@@ -1,9 +1,10 @@
 import type { QueuedEvent } from '../../domain/event-row';
+import { callerOf, ipv6SiteOf } from '../../domain/network';
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
-import type { IpBlocks } from './state/ip-blocks';
+import type { BlockRange, IpBlocks } from './state/ip-blocks';
 import type { IpReputation } from './state/ip-reputation';
 import type { RecentDecisions } from './state/recent-decisions';
-import type { RiskAction } from './domain/risk-action';
+import type { RiskAction, RiskActionPayload } from './domain/risk-action';
 import type { RiskActionEmitter } from './risk-action-emitter';
 import type { RiskDecision } from './domain/risk-decision';
 import { toObservation, type RiskObservation } from './domain/risk-observation';
@@ -108,21 +109,9 @@ export class RiskEngine {
     }
     // Blocks guard our own login, so only apps that share IP reputation set them; for
     // any other app the decision's `block` stays its own advice (see docs/tenancy.md).
-    if (a.blockIp && o.ip && o.sharesIpReputation) {
-      const key = `block|${o.ip}|${o.attemptKey}`;
-      if (await this.d.ipBlocks.block(o.ip, policy.ipBlockMinutes, key)) {
-        const ipFactor = strongestIpFactor(a.factors, policy);
-        const recorded = await this.d.subjects.recordAction(key, 'ip_blocked', o.sourceApp, o.subject, o.ip, {
-          ...detection,
-          block_minutes: policy.ipBlockMinutes,
-          blocked_until: new Date(Date.now() + policy.ipBlockMinutes * 60_000).toISOString(),
-          request_count: ipFactor?.count ?? 0,
-          limit_threshold: ipFactor?.limit ?? 0,
-          window_minutes: ipFactor?.windowMinutes ?? 0,
-          at: new Date().toISOString(),
-        });
-        if (recorded) actions.push(recorded);
-      }
+    if (o.ip && o.sharesIpReputation) {
+      if (a.blockIp) actions.push(...(await this.block(o, 'caller', detection, strongestFactor(a.factors, 'ip', policy), policy)));
+      if (a.blockSite) actions.push(...(await this.block(o, 'site', detection, strongestFactor(a.factors, 'site', policy), policy)));
     }
     if (a.level === 'high' && !builtIn && o.subject && (await this.d.webhooks.wants(o.sourceApp, 'subject.high_risk'))) {
       const recorded = await this.d.subjects.recordAction(`high|${o.attemptKey}|${o.subject}`, 'high_risk', o.sourceApp, o.subject, o.ip, {
@@ -132,6 +121,26 @@ export class RiskEngine {
       if (recorded) actions.push(recorded);
     }
     return actions;
+  }
+
+  /** Blocks the event's caller (an IPv6 /64) or its IPv6 site (/48) at our login, and records the action once. */
+  private async block(o: RiskObservation, range: BlockRange, detection: Partial<RiskActionPayload>, factor: BlockFigures | null, policy: RiskPolicy): Promise<RiskAction[]> {
+    const ip = o.ip!;
+    const blocked = range === 'site' ? ipv6SiteOf(ip)! : (callerOf(ip) ?? ip);
+    // A caller's block is keyed by the address, as before sites were blocked: a retried job recognises its own.
+    const key = `block|${range === 'site' ? blocked : ip}|${o.attemptKey}`;
+    if (!(await this.d.ipBlocks.block(ip, policy.ipBlockMinutes, key, range))) return [];
+    const recorded = await this.d.subjects.recordAction(key, 'ip_blocked', o.sourceApp, o.subject, ip, {
+      ...detection,
+      blocked_range: blocked,
+      block_minutes: policy.ipBlockMinutes,
+      blocked_until: new Date(Date.now() + policy.ipBlockMinutes * 60_000).toISOString(),
+      request_count: factor?.count ?? 0,
+      limit_threshold: factor?.limit ?? 0,
+      window_minutes: factor?.windowMinutes ?? 0,
+      at: new Date().toISOString(),
+    });
+    return recorded ? [recorded] : [];
   }
 }
 
@@ -155,10 +164,12 @@ export function threatOf(a: RiskAssessment): string {
     case 'account_many_ips':
       return 'distributed_brute_force';
     case 'ip_many_accounts':
+    case 'site_many_accounts':
       return 'credential_stuffing';
     case 'impossible_travel':
       return 'impossible_travel';
     case 'attempt_rate':
+    case 'site_attempt_rate':
       return 'automated_attack';
     case 'known_bad_ip':
       return 'known_bad_ip';
@@ -171,10 +182,16 @@ function reasonOf(a: RiskAssessment): string {
   return `risk ${a.score} (${a.level}): ${a.factors.map((f) => f.reason).join('; ')}`;
 }
 
-/** The numbers behind an IP block, for its rate_limit_violations row. */
-function strongestIpFactor(factors: RiskFactor[], policy: RiskPolicy): { count: number; limit: number; windowMinutes: number } | null {
-  const ip = factors.filter((f) => f.scope === 'ip').sort((x, y) => y.points - x.points)[0];
-  if (!ip) return null;
-  const windowMinutes = ip.signal === 'attempt_rate' ? 1 : ip.signal === 'ip_many_accounts' ? policy.ipWindowMinutes : 0;
-  return { count: ip.value ?? 1, limit: ip.threshold ?? 0, windowMinutes };
+/** The numbers behind a block of an IP or a site, for its rate_limit_violations row. */
+interface BlockFigures {
+  count: number;
+  limit: number;
+  windowMinutes: number;
+}
+
+function strongestFactor(factors: RiskFactor[], scope: 'ip' | 'site', policy: RiskPolicy): BlockFigures | null {
+  const top = factors.filter((f) => f.scope === scope).sort((x, y) => y.points - x.points)[0];
+  if (!top) return null;
+  const windowMinutes = top.signal === 'attempt_rate' || top.signal === 'site_attempt_rate' ? 1 : top.signal === 'ip_many_accounts' || top.signal === 'site_many_accounts' ? policy.ipWindowMinutes : 0;
+  return { count: top.value ?? 1, limit: top.threshold ?? 0, windowMinutes };
 }

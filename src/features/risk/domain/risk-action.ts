@@ -32,7 +32,8 @@ export interface RiskActionPayload {
   risk_score?: number;
   risk_level?: string;
   factors?: { signal: string; points: number; reason: string }[];
-  /** For an IP block. */
+  /** For an IP block: what it covers (an IPv4 address, an IPv6 /64, or an IPv6 site's /48). */
+  blocked_range?: string;
   block_minutes?: number;
   blocked_until?: string;
   request_count?: number;

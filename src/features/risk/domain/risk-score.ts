@@ -1,4 +1,4 @@
-import { callerOf } from '../../../domain/network';
+import { callerOf, ipv6SiteOf, SITE_FACTOR } from '../../../domain/network';
 import { distanceKm } from './geo';
 import type { RiskPolicy } from './risk-policy';
 import type { RiskObservation } from './risk-observation';
@@ -22,6 +22,8 @@ export type RiskSignalName =
   | 'ip_many_accounts'
   | 'account_many_ips'
   | 'attempt_rate'
+  | 'site_many_accounts'
+  | 'site_attempt_rate'
   | 'known_bad_ip'
   | 'failed_attempt'
   | 'app_reported';
@@ -31,8 +33,8 @@ export interface RiskFactor {
   signal: RiskSignalName;
   points: number;
   reason: string;
-  /** What the factor is about: the account (may lock it) or the IP (may block it). */
-  scope: 'account' | 'ip';
+  /** What the factor is about: the account (may lock it), the IP (may block it, an IPv6 one by its /64) or its IPv6 site (may block the /48). */
+  scope: 'account' | 'ip' | 'site';
   /** The measured count behind a counting factor, and the tier it crossed. */
   value?: number;
   threshold?: number;
@@ -47,11 +49,29 @@ export interface RiskAssessment {
   lockAccount: boolean;
   /** Block the IP: IP factors alone reach the block line. */
   blockIp: boolean;
+  /** Block the IP's whole IPv6 site (/48): the site's factors alone reach the block line. */
+  blockSite: boolean;
 }
 
 /** Points of IP factors that block the IP; points of account factors that lock a high-risk account. */
 const IP_BLOCK_POINTS = 50;
 export const ACCOUNT_LOCK_POINTS = 45;
+
+/** An IP factor's tiers for a whole IPv6 site: the same points at SITE_FACTOR times the count. */
+function siteTiers(tiers: [number, number][]): [number, number][] {
+  return tiers.map(([atLeast, points]) => [atLeast * SITE_FACTOR, points]);
+}
+
+const IP_MANY_ACCOUNTS: [number, number][] = [
+  [10, 70],
+  [5, 50],
+  [3, 25],
+];
+const ATTEMPT_RATE: [number, number][] = [
+  [60, 50],
+  [20, 30],
+  [10, 15],
+];
 
 /** The points of the highest tier `value` reaches (tiers from highest down), with that tier's threshold. */
 function tier(value: number, tiers: [number, number][]): { points: number; value: number; threshold?: number } {
@@ -70,7 +90,7 @@ export function levelOf(score: number): RiskLevel {
  */
 export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolicy): RiskAssessment {
   const factors: RiskFactor[] = [];
-  const add = (signal: RiskSignalName, points: number | ReturnType<typeof tier>, reason: string, scope: 'account' | 'ip') => {
+  const add = (signal: RiskSignalName, points: number | ReturnType<typeof tier>, reason: string, scope: RiskFactor['scope']) => {
     const measured = typeof points === 'number' ? { points } : points;
     if (measured.points > 0) factors.push({ signal, reason, scope, ...measured });
   };
@@ -110,26 +130,14 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
     }
   }
   if (o.ip) {
-    add(
-      'ip_many_accounts',
-      tier(s.ipFailedAccounts, [
-        [10, 70],
-        [5, 50],
-        [3, 25],
-      ]),
-      `${s.ipFailedAccounts} accounts failed from this IP in ${policy.ipWindowMinutes} min`,
-      'ip',
-    );
-    add(
-      'attempt_rate',
-      tier(s.ipAttemptsPerMinute, [
-        [60, 50],
-        [20, 30],
-        [10, 15],
-      ]),
-      `${s.ipAttemptsPerMinute} login attempts from this IP in the last minute`,
-      'ip',
-    );
+    add('ip_many_accounts', tier(s.ipFailedAccounts, IP_MANY_ACCOUNTS), `${s.ipFailedAccounts} accounts failed from this IP in ${policy.ipWindowMinutes} min`, 'ip');
+    add('attempt_rate', tier(s.ipAttemptsPerMinute, ATTEMPT_RATE), `${s.ipAttemptsPerMinute} login attempts from this IP in the last minute`, 'ip');
+    // A rotation through an IPv6 site's /64s is a new caller per guess: the site is counted as well, with more room.
+    const site = ipv6SiteOf(o.ip);
+    if (site) {
+      add('site_many_accounts', tier(s.siteFailedAccounts, siteTiers(IP_MANY_ACCOUNTS)), `${s.siteFailedAccounts} accounts failed from the network ${site} in ${policy.ipWindowMinutes} min`, 'site');
+      add('site_attempt_rate', tier(s.siteAttemptsPerMinute, siteTiers(ATTEMPT_RATE)), `${s.siteAttemptsPerMinute} login attempts from the network ${site} in the last minute`, 'site');
+    }
     if (policy.knownBadIps.has(o.ip)) add('known_bad_ip', 80, 'the IP is on the known-bad list', 'ip');
   }
   if (o.appScore > 0) factors.push({ signal: 'app_reported', points: 0, reason: `the sending app scored it ${o.appScore}`, scope: 'account', value: o.appScore });
@@ -141,19 +149,23 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
   // The sending app may know things we do not; its own score is a floor.
   const score = Math.max(computed, Math.min(100, o.appScore));
   const level = levelOf(score);
-  const accountPoints = factors.filter((f) => f.scope === 'account').reduce((sum, f) => sum + f.points, 0);
-  const ipPoints = factors.filter((f) => f.scope === 'ip').reduce((sum, f) => sum + f.points, 0);
+  const pointsOf = (scope: RiskFactor['scope']) => factors.filter((f) => f.scope === scope).reduce((sum, f) => sum + f.points, 0);
+  const accountPoints = pointsOf('account');
+  const ipPoints = pointsOf('ip');
   const lockAccount = o.subject !== null && (s.accountFailures >= threshold || (level === 'high' && accountPoints >= ACCOUNT_LOCK_POINTS));
   // A block covers the caller's whole /64 (IPv6): none is set where it would shut out a never-block address too.
   const blockIp = o.ip !== null && ipPoints >= IP_BLOCK_POINTS && !policy.neverBlockIps.overlaps(callerOf(o.ip) ?? o.ip);
+  const site = o.ip ? ipv6SiteOf(o.ip) : null;
+  const blockSite = site !== null && pointsOf('site') >= IP_BLOCK_POINTS && !policy.neverBlockIps.overlaps(site);
   return {
     score,
     level,
     // A lockout threshold blocks whatever the score: the action says what enforcement does (or would do, audit-only).
-    action: lockAccount || blockIp ? 'block' : LEVEL_ACTIONS[level],
+    action: lockAccount || blockIp || blockSite ? 'block' : LEVEL_ACTIONS[level],
     factors,
     lockAccount,
     blockIp,
+    blockSite,
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Coordinates } from '../domain/geo';
-import { callerOf, networkOf, normalizeIp } from '../../../domain/network';
+import { callerOf, ipv6SiteOf, networkOf, normalizeIp } from '../../../domain/network';
 import type { RiskObservation } from '../domain/risk-observation';
 
 /** What Redis remembers about an event's account and IP, read as the event is counted. */
@@ -22,6 +22,9 @@ export interface RiskSignals {
   ipFailedAccounts: number;
   /** Login attempts from this IP within the last minute. */
   ipAttemptsPerMinute: number;
+  /** The same two counts for the IPv6 site (/48) of the IP; 0 for IPv4. */
+  siteFailedAccounts: number;
+  siteAttemptsPerMinute: number;
 }
 
 export interface RiskStateOptions {
@@ -68,13 +71,27 @@ local function trim(key, min, cap)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. min)
   redis.call('ZREMRANGEBYRANK', key, 0, -(cap + 1))
 end
+-- An IP's (or an IPv6 site's) windows: the accounts that failed from it, and its attempts in the last minute.
+local function countCaller(ik, o, ts)
+  local fa, at = ik .. ':fa', ik .. ':at'
+  if o.fail and o.sk then redis.call('ZADD', fa, ts, o.sk) end
+  trim(fa, ts - cfg.ipWindowMs, cfg.ipCap)
+  local failedAccounts = redis.call('ZCOUNT', fa, ts - cfg.ipWindowMs, '+inf')
+  redis.call('EXPIRE', fa, math.ceil(cfg.ipWindowMs / 1000) * 2)
+  if o.try then
+    redis.call('ZADD', at, ts, o.att)
+    trim(at, ts - cfg.rateWindowMs, cfg.ipCap)
+    redis.call('EXPIRE', at, math.ceil(cfg.rateWindowMs / 1000) * 2)
+  end
+  return failedAccounts, redis.call('ZCOUNT', at, ts - cfg.rateWindowMs, ts)
+end
 for i, o in ipairs(obs) do
   local cacheKey = cfg.prefix .. 'e:' .. o.id
   local cached = redis.call('GET', cacheKey)
   if cached then
     out[i] = cached
   else
-    local r = { af = 0, afi = 0, kd = 0, kn = 0, ifa = 0, ir = 0 }
+    local r = { af = 0, afi = 0, kd = 0, kn = 0, ifa = 0, ir = 0, sfa = 0, sr = 0 }
     local ts = o.at
     if o.sk then
       local f, fi, d, n, l = o.sk .. ':f', o.sk .. ':fi', o.sk .. ':d', o.sk .. ':n', o.sk .. ':l'
@@ -115,19 +132,8 @@ for i, o in ipairs(obs) do
         redis.call('DEL', f, fi)
       end
     end
-    if o.ip then
-      local fa, at = o.ik .. ':fa', o.ik .. ':at'
-      if o.fail and o.sk then redis.call('ZADD', fa, ts, o.sk) end
-      trim(fa, ts - cfg.ipWindowMs, cfg.ipCap)
-      r.ifa = redis.call('ZCOUNT', fa, ts - cfg.ipWindowMs, '+inf')
-      redis.call('EXPIRE', fa, math.ceil(cfg.ipWindowMs / 1000) * 2)
-      if o.try then
-        redis.call('ZADD', at, ts, o.att)
-        trim(at, ts - cfg.rateWindowMs, cfg.ipCap)
-        redis.call('EXPIRE', at, math.ceil(cfg.rateWindowMs / 1000) * 2)
-      end
-      r.ir = redis.call('ZCOUNT', at, ts - cfg.rateWindowMs, ts)
-    end
+    if o.ik then r.ifa, r.ir = countCaller(o.ik, o, ts) end
+    if o.sik then r.sfa, r.sr = countCaller(o.sik, o, ts) end
     local encoded = cjson.encode(r)
     redis.call('SET', cacheKey, encoded, 'EX', cfg.replayTtl)
     out[i] = encoded
@@ -146,6 +152,9 @@ interface RawSignals {
   pl?: string;
   ifa: number;
   ir: number;
+  /** Absent from signals cached before the site windows existed. */
+  sfa?: number;
+  sr?: number;
 }
 
 /** Sliding windows and per-account history of the risk worker, in Redis. */
@@ -169,7 +178,17 @@ export class RiskState {
    * name nor an address holds a '|'). An IPv6 caller is its /64, as for blocks: one line rotating its host half is one IP.
    */
   ipKey(ip: string, app: string | null = null): string {
-    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${callerOf(ip) ?? ip}`;
+    return this.windowKey(callerOf(ip) ?? ip, app);
+  }
+
+  /** The IPv6 site's (/48) windows, beside its callers' (a /48 never reads as a /64 or an address); none for IPv4. */
+  siteKey(ip: string, app: string | null = null): string | null {
+    const site = ipv6SiteOf(ip);
+    return site === null ? null : this.windowKey(site, app);
+  }
+
+  private windowKey(caller: string, app: string | null): string {
+    return `${this.options.prefix}:risk:i:${app === null ? '' : `${app}|`}${caller}`;
   }
 
   /**
@@ -212,6 +231,8 @@ export class RiskState {
         att: o.attemptKey,
         sk: o.subject ? this.subjectKey(o.sourceApp, o.subject) : undefined,
         ik: o.ip ? this.ipKey(o.ip, o.sharesIpReputation ? null : o.sourceApp) : undefined,
+        // A rotation through a site's /64s is one caller per guess: counted per site too.
+        sik: o.ip ? (this.siteKey(o.ip, o.sharesIpReputation ? null : o.sourceApp) ?? undefined) : undefined,
         // Distinct callers, not addresses: one /64 rotating its host half is not a distributed attack.
         ip: o.ip ? (callerOf(o.ip) ?? o.ip) : undefined,
         dev: o.device ?? undefined,
@@ -249,5 +270,7 @@ function toSignals(r: RawSignals, o: RiskObservation): RiskSignals {
     previousLocation,
     ipFailedAccounts: r.ifa,
     ipAttemptsPerMinute: r.ir,
+    siteFailedAccounts: r.sfa ?? 0,
+    siteAttemptsPerMinute: r.sr ?? 0,
   };
 }
