@@ -29,6 +29,14 @@ const FORMER_NAMES: Readonly<Record<string, string>> = {
   '010b_step_up.sql': '010_step_up.sql',
 };
 
+/** The migration files in `dir`, in the order they apply. */
+export function postgresMigrationFiles(dir = PG_MIGRATIONS_DIR): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => MIGRATION_FILE.test(f))
+    .sort();
+}
+
 /**
  * Applies `migrations/NNN_*.sql` in order, each in its own transaction, once.
  * `onApplied` hears of each as it commits, so a caller knows what was
@@ -42,10 +50,7 @@ export async function migratePostgres(pool: Pool, dir = PG_MIGRATIONS_DIR, onApp
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ version: string }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
-    for (const file of fs
-      .readdirSync(dir)
-      .filter((f) => MIGRATION_FILE.test(f))
-      .sort()) {
+    for (const file of postgresMigrationFiles(dir)) {
       const former = FORMER_NAMES[file];
       if (done.has(file) || (former !== undefined && done.has(former))) continue;
       try {

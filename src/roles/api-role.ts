@@ -33,6 +33,7 @@ import { createApp } from './api/create-app';
 import type { Connections, OwnedClickHouse } from './connections';
 import { closeServer, listen, portOf } from './http-server';
 import { loadSigningKeys } from './maintenance';
+import { recordStartupMigrations } from './startup-migrations';
 
 /** Where an api role in the same process as a worker finds its writer. */
 export interface LocalWorker {
@@ -72,6 +73,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   const events = new EventPublisher(producer, { sourceApp: OWN_SOURCE_APP, spool, redisReady: () => redis.status === 'ready', metrics, logger: publisherLogger });
   // After the HTTP server (no new events), before the workers: the API's last events reach Redis (or the spool).
   shutdown.add('own events', { name: 'event publisher', run: () => events.close() });
+  recordStartupMigrations(events, conns.migrated, config.roles);
 
   const clickhouse = await clickHouseAccess(config, local?.clickhouse, queues.control, redis);
   shutdown.addConnection('clickhouse reader', clickhouse.close);

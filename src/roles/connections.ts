@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../config/env';
 import { directAnalystRunner, type AnalystQueryRunner } from '../features/analyst/analyst-query-runner';
 import { EventStatsRepository } from '../features/dashboard/event-stats.repository';
+import type { AppliedMigrations } from '../features/audit/privileged-actions';
 import type { ReadinessCheck } from '../features/ops/health.routes';
 import { checkClickHouse, clickHouseCluster, openClickHouse, type ClickHouseClient } from '../lib/clickhouse';
 import { migrateClickHouse } from '../lib/clickhouse-migrations';
@@ -35,6 +36,8 @@ export interface Connections {
   metrics: AppMetrics;
   /** Checks behind /readyz; each role adds its own. */
   readiness: Record<string, ReadinessCheck>;
+  /** The migrations this process's start applied (none when the schema was up to date), for its audit event. */
+  migrated: AppliedMigrations;
 }
 
 /**
@@ -49,7 +52,7 @@ export async function openConnections(config: Config, logger: Logger, shutdown: 
   await ensureDatabase(config.databaseUrl);
   const pg = createPgPool(config.databaseUrl, 10, logger.child({ component: 'postgres' }));
   shutdown.addConnection('postgres', () => pg.end());
-  await migratePostgres(pg);
+  const migrated: AppliedMigrations = { postgresql: await migratePostgres(pg), clickhouse: [] };
 
   const redis = createFailFastRedis(config.redisUrl);
   shutdown.addConnection('redis', () => closeRedis(redis));
@@ -61,7 +64,7 @@ export async function openConnections(config: Config, logger: Logger, shutdown: 
     if (config.roles.some((role) => role !== 'api')) throw error;
     logger.warn({ err: error }, 'Redis is unreachable; the API starts without it and reconnects');
   }
-  if (clickhouse) await migrateOwnedClickHouse(config, clickhouse.client, redis, logger);
+  if (clickhouse) migrated.clickhouse = await migrateOwnedClickHouse(config, clickhouse.client, redis, logger);
 
   const readiness: Record<string, ReadinessCheck> = {
     postgres: async () => void (await pg.query('SELECT 1')),
@@ -96,7 +99,7 @@ export async function openConnections(config: Config, logger: Logger, shutdown: 
     // Where this process owns ClickHouse: a relayed read on every scrape would queue control jobs.
     ...(deadLetterStats ? { deadLetterCounts: () => deadLetterStats.deadLetters() } : {}),
   });
-  return { pg, redis, clickhouse, queues, metrics, readiness };
+  return { pg, redis, clickhouse, queues, metrics, readiness, migrated };
 }
 
 async function openOwnedClickHouse(config: Config, shutdown: ShutdownPlan): Promise<OwnedClickHouse> {
@@ -111,9 +114,10 @@ async function openOwnedClickHouse(config: Config, shutdown: ShutdownPlan): Prom
 }
 
 /** Several workers may start at once against one server: one applies the migrations while the others wait, then find them applied. */
-async function migrateOwnedClickHouse(config: Config, client: ClickHouseClient, redis: Redis, logger: Logger): Promise<void> {
+async function migrateOwnedClickHouse(config: Config, client: ClickHouseClient, redis: Redis, logger: Logger): Promise<string[]> {
   const migrate = () => migrateClickHouse(client, { cluster: clickHouseCluster(config.clickhouse) });
   // (PostgreSQL's are serialised by an advisory lock.)
   const applied = config.clickhouse.mode === 'server' ? await new RedisLock(redis, config.queuePrefix, 60_000, 600_000).withLock('clickhouse-migrations', migrate) : await migrate();
   if (applied.length) logger.info({ applied }, 'ClickHouse migrations applied');
+  return applied;
 }

@@ -21,6 +21,9 @@ import { QUEUE_NAMES, type ControlJob } from '../queues/queue-names';
 import type { Connections, OwnedClickHouse } from './connections';
 import { createControlProcessor } from './control.processor';
 import { buildRecordedVerification, buildReportBuilder, buildRetention, buildVerifier, loadSigningKeys } from './maintenance';
+import { recordStartupMigrations } from './startup-migrations';
+import { OWN_SOURCE_APP } from '../domain/own-source-app';
+import type { RawEvent } from '../schemas/event';
 
 export interface WorkerRole {
   writer: ClickHouseWriter;
@@ -62,6 +65,15 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     if (writerStalled(state, config.ingest.writerStallMs)) throw new Error(`every flush has failed for ${Math.round((Date.now() - state.failingSince!) / 1000)} s: ${state.lastError}`);
   };
 
+  // With no API in this process (npm start's worker process, ROLE=worker), its own writer records what its start applied.
+  if (!config.roles.includes('api')) {
+    const sink = new DirectEventSink(writer, logger.child({ component: 'startup' }));
+    const outlet = {
+      publish: (event: RawEvent) =>
+        void sink.write(OWN_SOURCE_APP, new Date().toISOString(), [event]).catch((error: unknown) => logger.error({ err: error }, 'the startup migrations could not be recorded')),
+    };
+    recordStartupMigrations(outlet, conns.migrated, config.roles);
+  }
   const risk = startRiskWorker({
     config,
     pg,

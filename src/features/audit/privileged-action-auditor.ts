@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { EventPublisher } from '../../queues/event-publisher';
+import type { RawEvent } from '../../schemas/event';
 import type { RequestContext } from '../../http/request-context';
 
 /** Who performed a privileged action, in the audit fields of user_audit_log (triggered_by_*; docs/data-model.md). */
@@ -44,6 +44,19 @@ export function cliActor(command: string): AuditActor {
   return { type: 'cli', id: user, details: { command, uid, hostname: os.hostname(), pid: process.pid } };
 }
 
+/**
+ * auditflow itself, as a role's start did something an operator would
+ * otherwise answer for: applying a new version's pending migrations.
+ */
+export function startupActor(roles: readonly string[]): AuditActor {
+  return { type: 'system', id: 'startup', details: { roles: [...roles], hostname: os.hostname(), pid: process.pid } };
+}
+
+/** Where audit events go: the API's event publisher (Redis, or the spool), or a worker's own writer. */
+export interface AuditEventOutlet {
+  publish(event: RawEvent): void;
+}
+
 /** Text an event may carry: no NUL, no lone surrogate (a cut may split a pair; an analyst's query may hold either). */
 export function storable(text: string): string {
   return text.replace(/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
@@ -76,7 +89,7 @@ export interface PrivilegedAction {
  * Redis is down, so the record survives with the server running or stopped.
  */
 export class PrivilegedActionAuditor {
-  constructor(private readonly events: EventPublisher | undefined) {}
+  constructor(private readonly events: AuditEventOutlet | undefined) {}
 
   record(actor: AuditActor, action: PrivilegedAction): void {
     this.events?.publish({
