@@ -22,8 +22,6 @@ import type { Connections, OwnedClickHouse } from './connections';
 import { createControlProcessor } from './control.processor';
 import { buildRecordedVerification, buildReportBuilder, buildRetention, buildVerifier, loadSigningKeys } from './maintenance';
 import { recordStartupMigrations } from './startup-migrations';
-import { OWN_SOURCE_APP } from '../domain/own-source-app';
-import type { RawEvent } from '../schemas/event';
 
 export interface WorkerRole {
   writer: ClickHouseWriter;
@@ -66,14 +64,7 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
   };
 
   // With no API in this process (npm start's worker process, ROLE=worker), its own writer records what its start applied.
-  if (!config.roles.includes('api')) {
-    const sink = new DirectEventSink(writer, logger.child({ component: 'startup' }));
-    const outlet = {
-      publish: (event: RawEvent) =>
-        void sink.write(OWN_SOURCE_APP, new Date().toISOString(), [event]).catch((error: unknown) => logger.error({ err: error }, 'the startup migrations could not be recorded')),
-    };
-    recordStartupMigrations(outlet, conns.migrated, config.roles);
-  }
+  if (!config.roles.includes('api')) recordStartupMigrations(new DirectEventSink(writer, logger.child({ component: 'startup' })), conns.migrated, config.roles);
   const risk = startRiskWorker({
     config,
     pg,

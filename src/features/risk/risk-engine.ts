@@ -1,7 +1,6 @@
 import type { QueuedEvent } from '../../domain/event-row';
-import { callerOf, ipv6SiteOf } from '../../domain/network';
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
-import type { BlockRange, IpBlocks } from './state/ip-blocks';
+import { blockedRange, type BlockRange, type IpBlocks } from './state/ip-blocks';
 import type { IpReputation } from './state/ip-reputation';
 import type { RecentDecisions } from './state/recent-decisions';
 import type { RiskAction, RiskActionPayload } from './domain/risk-action';
@@ -126,7 +125,7 @@ export class RiskEngine {
   /** Blocks the event's caller (an IPv6 /64) or its IPv6 site (/48) at our login, and records the action once. */
   private async block(o: RiskObservation, range: BlockRange, detection: Partial<RiskActionPayload>, factor: BlockFigures | null, policy: RiskPolicy): Promise<RiskAction[]> {
     const ip = o.ip!;
-    const blocked = range === 'site' ? ipv6SiteOf(ip)! : (callerOf(ip) ?? ip);
+    const blocked = blockedRange(ip, range);
     // A caller's block is keyed by the address, as before sites were blocked: a retried job recognises its own.
     const key = `block|${range === 'site' ? blocked : ip}|${o.attemptKey}`;
     if (!(await this.d.ipBlocks.block(ip, policy.ipBlockMinutes, key, range))) return [];

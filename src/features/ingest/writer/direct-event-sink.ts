@@ -1,4 +1,5 @@
 import { tableOf, toClickHouseRow, type ClickHouseRow } from '../../../domain/event-row';
+import { OWN_SOURCE_APP } from '../../../domain/own-source-app';
 import { toQueuedEvent } from '../../../domain/queued-event';
 import type { Logger } from '../../../lib/logger';
 import { parseEvent, type RawEvent } from '../../../schemas/event';
@@ -7,7 +8,7 @@ import type { ClickHouseWriter } from './clickhouse-writer';
 
 /**
  * Events a worker produces itself (the risk worker's locks, unlocks and
- * blocks), validated like any other and handed straight to this process's
+ * blocks, and the audit events of a worker-only process), validated like any other and handed straight to this process's
  * writer: they are sealed in the same chain, and the writer's event-id
  * deduplication makes emitting one twice harmless.
  */
@@ -16,6 +17,11 @@ export class DirectEventSink implements EventSink {
     private readonly writer: ClickHouseWriter,
     private readonly logger: Logger,
   ) {}
+
+  /** One event of auditflow's own, now, not awaited (an audit outlet, as the API's publisher is): a failure is logged. */
+  publish(event: RawEvent): void {
+    this.write(OWN_SOURCE_APP, new Date().toISOString(), [event]).catch((error: unknown) => this.logger.error({ err: error }, 'an event of our own could not be written'));
+  }
 
   async write(sourceApp: string, receivedAt: string, events: RawEvent[]): Promise<void> {
     const byTable = new Map<string, ClickHouseRow[]>();

@@ -95,6 +95,8 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
     if (measured.points > 0) factors.push({ signal, reason, scope, ...measured });
   };
   const { threshold, windowMinutes } = policy.lockout;
+  // An IPv6 caller's /48: a rotation through its /64s is a new caller per guess, so the site is counted as well, with more room.
+  const site = o.ip ? ipv6SiteOf(o.ip) : null;
 
   if (o.isFailure) add('failed_attempt', 5, 'a failed login', 'account');
   if (o.subject) {
@@ -132,8 +134,6 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
   if (o.ip) {
     add('ip_many_accounts', tier(s.ipFailedAccounts, IP_MANY_ACCOUNTS), `${s.ipFailedAccounts} accounts failed from this IP in ${policy.ipWindowMinutes} min`, 'ip');
     add('attempt_rate', tier(s.ipAttemptsPerMinute, ATTEMPT_RATE), `${s.ipAttemptsPerMinute} login attempts from this IP in the last minute`, 'ip');
-    // A rotation through an IPv6 site's /64s is a new caller per guess: the site is counted as well, with more room.
-    const site = ipv6SiteOf(o.ip);
     if (site) {
       add('site_many_accounts', tier(s.siteFailedAccounts, siteTiers(IP_MANY_ACCOUNTS)), `${s.siteFailedAccounts} accounts failed from the network ${site} in ${policy.ipWindowMinutes} min`, 'site');
       add('site_attempt_rate', tier(s.siteAttemptsPerMinute, siteTiers(ATTEMPT_RATE)), `${s.siteAttemptsPerMinute} login attempts from the network ${site} in the last minute`, 'site');
@@ -155,7 +155,6 @@ export function scoreEvent(o: RiskObservation, s: RiskSignals, policy: RiskPolic
   const lockAccount = o.subject !== null && (s.accountFailures >= threshold || (level === 'high' && accountPoints >= ACCOUNT_LOCK_POINTS));
   // A block covers the caller's whole /64 (IPv6): none is set where it would shut out a never-block address too.
   const blockIp = o.ip !== null && ipPoints >= IP_BLOCK_POINTS && !policy.neverBlockIps.overlaps(callerOf(o.ip) ?? o.ip);
-  const site = o.ip ? ipv6SiteOf(o.ip) : null;
   const blockSite = site !== null && pointsOf('site') >= IP_BLOCK_POINTS && !policy.neverBlockIps.overlaps(site);
   return {
     score,

@@ -4,6 +4,11 @@ import { callerOf, ipv6SiteOf } from '../../../domain/network';
 /** What a block covers: the caller (an IPv4 address, an IPv6 /64), or the caller's whole IPv6 site (/48). */
 export type BlockRange = 'caller' | 'site';
 
+/** What a block of `ip` over `range` covers: an IPv4 address, an IPv6 /64, or an IPv6 /48 (as `risk:block:<range>` names it). */
+export function blockedRange(ip: string, range: BlockRange): string {
+  return (range === 'site' ? ipv6SiteOf(ip) : callerOf(ip)) ?? ip;
+}
+
 /**
  * Temporarily blocked IPs, in Redis with the block's TTL. The risk worker
  * blocks; the API's login refuses a blocked IP with 429 and Retry-After.
@@ -23,10 +28,6 @@ export class IpBlocks {
     return `${this.prefix}:risk:block:${range}`;
   }
 
-  private rangeOf(ip: string, range: BlockRange): string {
-    return (range === 'site' ? ipv6SiteOf(ip) : callerOf(ip)) ?? ip;
-  }
-
   /** Every block a login from `ip` is checked against: its caller's, and its site's for IPv6. */
   private keysOf(ip: string): string[] {
     const site = ipv6SiteOf(ip);
@@ -35,7 +36,7 @@ export class IpBlocks {
 
   /** Blocks `ip`'s caller or site unless it is blocked already. True when this action holds the block (set now, or by this same action before). */
   async block(ip: string, minutes: number, actionKey: string, range: BlockRange = 'caller'): Promise<boolean> {
-    const key = this.key(this.rangeOf(ip, range));
+    const key = this.key(blockedRange(ip, range));
     const set = await this.redis.set(key, actionKey, 'EX', Math.max(1, Math.round(minutes * 60)), 'NX');
     if (set === 'OK') return true;
     return (await this.redis.get(key)) === actionKey;
