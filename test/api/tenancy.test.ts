@@ -114,6 +114,33 @@ describe('source apps as tenants', () => {
     expect(Object.keys(factors)).not.toContain('ip_many_accounts');
   }, 60_000);
 
+  it("an app's made-up failures from 80 /64s of one IPv6 /48 do not block our login from that /48", async () => {
+    // The rotation that blocks a whole /48 when a trusted source sees it: from an untrusted app it is that app's advice only.
+    const from = (n: number) => `2001:db8:70:${n.toString(16)}::1`;
+    const events = Array.from({ length: 80 }, (_, i) => ({
+      kind: 'failed_login',
+      event_id: randomUUID(),
+      user_id: `made-up-site-${i}`,
+      email_address: `made-up-site-${i}@app.example`,
+      failure_reason: 'INVALID_PASSWORD',
+      ip_address: from(i + 1),
+    }));
+    expect((await postEvents(stack.url, await createApiKey(ns, 'noisy-site-app'), events)).status).toBe(202);
+    const own = await eventually(async () => {
+      const rows = await queryRows<{ action: string }>(
+        stack.clickhouse!,
+        `SELECT risk_action AS action FROM failed_login_attempts WHERE startsWith(ip_address, '2001:db8:70:') AND risk_decided_at IS NOT NULL ORDER BY risk_score DESC`,
+      );
+      return rows.length === 80 && rows;
+    });
+    // The app's own decision sees the site's pattern.
+    expect(own[0]!.action).toBe('block');
+    await new Promise((r) => setTimeout(r, 500));
+
+    await signUp(stack.url, ns, 'site-bystander@example.com');
+    expect((await loginFrom('2001:db8:70:ffff::2', 'site-bystander@example.com')).status).toBe(200);
+  }, 60_000);
+
   it('a trusted app feeds the shared IP reputation: its credential stuffing blocks the IP at our login', async () => {
     const ip = '198.18.70.2';
     await stuff(trustedKey, ip);
