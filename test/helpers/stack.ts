@@ -108,7 +108,14 @@ export async function ingestQueueEmpty(ns: TestNamespace): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: ns.queuePrefix });
   try {
-    await eventually(async () => (await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')) === 0, 60_000, 200);
+    try {
+      await eventually(async () => (await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')) === 0, 60_000, 200);
+    } catch (error) {
+      // Say what is stuck: a slow drain and a job that keeps failing need different fixes.
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+      const retried = (await queue.getJobs(['delayed', 'failed'], 0, 4)).map((job) => `${job.id} attempt ${job.attemptsMade}: ${job.failedReason}`);
+      throw new Error(`${(error as Error).message}; ingest queue ${JSON.stringify(counts)}${retried.length ? `; ${retried.join('; ')}` : ''}`);
+    }
   } finally {
     await queue.close();
     await redis.quit();

@@ -100,8 +100,22 @@ export class ClickHouseWriter {
       for (const row of rows) buffer.rows.push(row);
       buffer.waiters.push({ resolve, reject });
       if (buffer.rows.length >= this.options.maxRows || buffer.waiters.length >= (this.options.maxWrites ?? Number.POSITIVE_INFINITY)) void this.flush(table);
-      else buffer.timer ??= setTimeout(() => void this.flush(table), this.options.maxAgeMs);
+      else buffer.timer ??= setTimeout(() => this.flushAged(table, buffer), this.options.maxAgeMs);
     });
+  }
+
+  /**
+   * The age limit of `buffer` has passed. If the table's previous flush is
+   * still running, the buffer keeps filling until it ends (group commit):
+   * cutting it now would queue a small flush behind it each `maxAgeMs`, and
+   * since every flush has a fixed cost, an overloaded writer would write ever
+   * smaller batches (measured: 7 rows a flush with 400 jobs waiting).
+   */
+  private flushAged(table: string, buffer: TableBuffer): void {
+    if (this.buffers.get(table) !== buffer) return; // already flushed for its size
+    const running = this.flushChains.get(table);
+    if (running) void running.then(() => this.flushAged(table, buffer));
+    else void this.flush(table);
   }
 
   /** Flushes every table now; resolves when all flushes have finished. */
