@@ -6,6 +6,7 @@ import type { Config } from '../config/env';
 import { OWN_SOURCE_APP } from '../domain/own-source-app';
 import { directAnalystRunner, RelayedAnalystRunner, type AnalystQueryRunner } from '../features/analyst/analyst-query-runner';
 import { AnalystQueryService } from '../features/analyst/analyst-query.service';
+import { ApiKeyRevocationListener } from '../features/api-keys/api-key-revocation-listener';
 import { ApiKeyRepository } from '../features/api-keys/api-key.repository';
 import { ApiKeyService } from '../features/api-keys/api-key.service';
 import { IngestBackpressure } from '../features/ingest/backpressure';
@@ -49,6 +50,9 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
   const { pg, redis, metrics, readiness, queues } = conns;
   const queueList = [queues.ingest, queues.control, queues.webhooks];
   const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
+  const revocations = new ApiKeyRevocationListener(config.databaseUrl, () => apiKeys.forgetCached(), logger.child({ component: 'api-keys' }));
+  await revocations.start();
+  shutdown.addConnection('api key revocations', () => revocations.stop());
   const writer = local?.writer;
   // The spool's disk, where no worker here reports the store's.
   if (!writer) metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir) });

@@ -39,8 +39,10 @@ export function parseScopes(text: string): ApiKeyScope[] {
 
 /**
  * Creates, checks and revokes API keys. Checked keys are cached for a few
- * seconds so the ingest path does not hit PostgreSQL on every request; a
- * revocation therefore takes effect within `cacheMs`.
+ * seconds so the ingest path does not hit PostgreSQL on every request. A
+ * revocation anywhere empties the cache at once (ApiKeyRevocationListener);
+ * `cacheMs` bounds a revocation that went unheard (the listener's connection
+ * was down).
  *
  * While PostgreSQL is unreachable, a key that was valid when last checked
  * stays valid for up to `staleMs` more, so other apps' ingest (which needs
@@ -97,7 +99,12 @@ export class ApiKeyService {
 
   async revoke(nameOrId: string): Promise<ApiKeyRecord[]> {
     const revoked = await this.repository.revoke(nameOrId);
-    this.cache.clear();
+    this.forgetCached();
     return revoked;
+  }
+
+  /** Forgets every cached key: one was revoked (ApiKeyRevocationListener hears it from any process). */
+  forgetCached(): void {
+    this.cache.clear();
   }
 }
