@@ -7,10 +7,13 @@ import type { ClickHouseClient } from '../lib/clickhouse';
 import type { Logger } from '../lib/logger';
 import type { AppMetrics } from '../lib/metrics';
 import { ShutdownPlan } from '../lib/shutdown';
+import { IngestProducer } from '../queues/ingest.producer';
+import { IngestQueueOutlet } from '../queues/ingest-queue-outlet';
 import { startApiRole } from './api-role';
 import { openConnections, type Connections } from './connections';
 import { closeServer, listen, portOf } from './http-server';
 import { startScheduler } from './scheduler-role';
+import { recordStartupMigrations } from './startup-migrations';
 import type { WorkerProcess } from './worker-process';
 import { startWorkerRole, type WorkerRole } from './worker-role';
 
@@ -61,6 +64,8 @@ export async function start(config: Config, logger: Logger, options: { workerPro
     if (config.roles.includes('scheduler')) {
       const scheduler = startScheduler(conns.queues.control, logger.child({ component: 'scheduler' }));
       shutdown.add('stop intake', { name: 'scheduler', run: async () => scheduler.stop() });
+      // Alone (ROLE=scheduler), no API or worker here records what this start applied.
+      if (!running.port && !worker) recordThroughQueue(config, conns, logger, shutdown);
     }
     // Last, once every role has added its readiness checks.
     if (config.metricsPort !== undefined) running.opsPort = await startOpsServer(config, conns, logger, shutdown);
@@ -69,6 +74,14 @@ export async function start(config: Config, logger: Logger, options: { workerPro
     await running.stop();
     throw error;
   }
+}
+
+/** A process with neither an API nor a worker records its start's migrations straight into the ingest queue. */
+function recordThroughQueue(config: Config, conns: Connections, logger: Logger, shutdown: ShutdownPlan): void {
+  const producer = new IngestProducer(conns.queues.ingest, conns.redis, { prefix: config.queuePrefix, idempotencyWindowMinutes: config.ingest.idempotencyWindowMinutes });
+  const outlet = new IngestQueueOutlet(producer, logger.child({ component: 'startup' }));
+  shutdown.add('own events', { name: 'startup events', run: () => outlet.close() });
+  recordStartupMigrations(outlet, conns.migrated, config.roles);
 }
 
 /** Serves /healthz, /readyz and /metrics on METRICS_PORT; stops with the API's server, before anything else. */

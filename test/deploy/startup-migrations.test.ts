@@ -4,7 +4,9 @@
  * so the start itself is recorded, as `schema_migrated` by
  * `system`/`startup` with the files applied, by the process that applied
  * them (under `npm start`, ClickHouse's by the worker process that owns
- * the store, PostgreSQL's by whichever process took its migration lock first). The first start on an empty database
+ * the store, PostgreSQL's by whichever process took its migration lock first;
+ * a process running only the scheduler sends its event through the ingest
+ * queue). The first start on an empty database
  * creates the schema and has no trail yet to record it in; a start with
  * nothing pending records nothing.
  */
@@ -43,18 +45,22 @@ const startupEvents = async (): Promise<StartupEvent[]> =>
     )
   ).map((r) => ({ ...r, next: JSON.parse(r.next), metadata: JSON.parse(r.metadata) }));
 
-async function npmStart(): Promise<void> {
-  const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '100' }), 60_000);
+async function npmStart(env: Record<string, string> = {}): Promise<void> {
+  const server = await spawnAuditflow(ns.env({ FLUSH_MAX_AGE_MS: '100', ...env }), 60_000);
   server.child.kill('SIGTERM');
   expect(await server.exited).toEqual({ code: 0, signal: null });
 }
 
 /** As if the installed version predated the newest migration of each database (both are safe to apply again). */
-async function forgetNewestMigrations(): Promise<void> {
+async function forgetNewestPostgresMigration(): Promise<void> {
   const pg = new Client({ connectionString: ns.databaseUrl });
   await pg.connect();
   await pg.query('DELETE FROM schema_migrations WHERE version = $1', [NEWEST_PG]);
   await pg.end();
+}
+
+async function forgetNewestMigrations(): Promise<void> {
+  await forgetNewestPostgresMigration();
   const clickhouse = await openClickHouse(ns.config().clickhouse);
   await clickhouse.command({ query: 'ALTER TABLE schema_migrations DELETE WHERE version = {v:String}', query_params: { v: NEWEST_CLICKHOUSE }, clickhouse_settings: { mutations_sync: '2' } });
   await clickhouse.close();
@@ -86,3 +92,13 @@ it('npm start on an upgraded install records the migrations it applied, each by 
   await new Promise((r) => setTimeout(r, 1000));
   expect(await startupEvents()).toHaveLength(events.length);
 }, 180_000);
+
+it('a process running only the scheduler, first to start after an upgrade, records what it applied through the ingest queue', async () => {
+  const before = (await startupEvents()).length;
+  await forgetNewestPostgresMigration();
+  await npmStart({ ROLE: 'scheduler' });
+  // The running stack's worker writes it.
+  const event = await eventually(async () => (await startupEvents()).slice(before)[0], 30_000);
+  expect(event).toMatchObject({ triggered_by_type: 'system', triggered_by_id: 'startup', operation_status: 'SUCCESS', next: { postgresql: [NEWEST_PG], clickhouse: [] } });
+  expect(event.metadata.roles).toEqual(['scheduler']);
+}, 120_000);
