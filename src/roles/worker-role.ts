@@ -4,6 +4,7 @@ import { startIngestWorker } from '../features/ingest/ingest.worker';
 import { DeadLetterRepository } from '../features/ingest/dead-letters/dead-letter.repository';
 import { ClickHouseWriter } from '../features/ingest/writer/clickhouse-writer';
 import { DirectEventSink } from '../features/ingest/writer/direct-event-sink';
+import { DiskRecovery } from '../features/ingest/writer/disk-recovery';
 import { watchWriterHealth, writerStalled } from '../features/ingest/writer/writer-health';
 import { brokenChainAlarm } from '../features/integrity/broken-chain-alarm';
 import { ChainSealer } from '../features/integrity/chain-sealer';
@@ -55,7 +56,18 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
   });
   // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
-  const stopPublishing = watchWriterHealth(writer.health, () => freeBytes(config.dataDir), redis, config.queuePrefix);
+  const disk = new DiskRecovery(config.diskMinFreeBytes);
+  const measureFreeBytes = async () => {
+    const bytes = await freeBytes(config.dataDir);
+    if (disk.recovered(bytes)) {
+      queues.ingest.promoteJobs().then(
+        () => logger.info('the store has room again: ingest jobs waiting out their backoff are retried now'),
+        (error: unknown) => logger.warn({ err: error }, 'could not retry the ingest jobs in backoff; they run when their backoff ends'),
+      );
+    }
+    return bytes;
+  };
+  const stopPublishing = watchWriterHealth(writer.health, measureFreeBytes, redis, config.queuePrefix);
   shutdown.addConnection('writer health', async () => stopPublishing());
   metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir), writer: () => writer.health.snapshot() });
   readiness.writer = async () => {
