@@ -5,6 +5,7 @@ import { DeadLetterRepository } from '../features/ingest/dead-letters/dead-lette
 import { ClickHouseWriter } from '../features/ingest/writer/clickhouse-writer';
 import { DirectEventSink } from '../features/ingest/writer/direct-event-sink';
 import { DiskRecovery } from '../features/ingest/writer/disk-recovery';
+import { IngestBackoffRetry } from '../features/ingest/backoff-retry';
 import { watchWriterHealth, writerStalled } from '../features/ingest/writer/writer-health';
 import { brokenChainAlarm } from '../features/integrity/broken-chain-alarm';
 import { ChainSealer } from '../features/integrity/chain-sealer';
@@ -42,6 +43,8 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
   const deadLetters = new DeadLetterRepository(clickhouse);
   const keys = loadSigningKeys(config);
   const sealer = new ChainSealer(new SealRepository(pg, clickhouse), keys.signingKey, config.clickhouse.mode === 'embedded');
+  const disk = new DiskRecovery(config.diskMinFreeBytes);
+  const backoffRetry = new IngestBackoffRetry(queues.ingest, logger.child({ component: 'clickhouse-writer' }));
   const writer = new ClickHouseWriter(clickhouse, deadLetters, {
     sealer,
     maxRows: config.flush.maxRows,
@@ -52,21 +55,17 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     lookbackMinutes: config.flush.lookbackMinutes,
     logger: logger.child({ component: 'clickhouse-writer' }),
     onFlush: (stats) => metrics.flushed(stats),
+    // While the disk is low a flush may still succeed now and then (ClickHouse frees what a failed one wrote): no sign of health.
+    onRecovered: (table) => void (disk.isLow() ? undefined : backoffRetry.now(`a flush of ${table} succeeded again`)),
     // With a shared server several workers may flush one table; embedded, this process is the only writer.
     lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
   });
-  // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
-  const disk = new DiskRecovery(config.diskMinFreeBytes);
   const measureFreeBytes = async () => {
     const bytes = await freeBytes(config.dataDir);
-    if (disk.recovered(bytes)) {
-      queues.ingest.promoteJobs().then(
-        () => logger.info('the store has room again: ingest jobs waiting out their backoff are retried now'),
-        (error: unknown) => logger.warn({ err: error }, 'could not retry the ingest jobs in backoff; they run when their backoff ends'),
-      );
-    }
+    if (disk.recovered(bytes)) void backoffRetry.now('the disk has room again', { always: true });
     return bytes;
   };
+  // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
   const stopPublishing = watchWriterHealth(writer.health, measureFreeBytes, redis, config.queuePrefix);
   shutdown.addConnection('writer health', async () => stopPublishing());
   metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir), writer: () => writer.health.snapshot() });

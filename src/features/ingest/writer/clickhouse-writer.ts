@@ -31,6 +31,8 @@ export interface ClickHouseWriterOptions {
   retryDelaysMs?: number[];
   /** Seals each flush into the table's hash chain (tamper evidence). */
   sealer?: ChainSealer;
+  /** Called when a table's flush succeeds after its flushes had failed: the jobs in backoff may be retried now. */
+  onRecovered?: (table: string) => void;
   /** Called after every successful flush, for metrics. `oldestReceivedAt`: received_at (ms since the epoch) of the oldest row inserted. */
   onFlush?: (stats: { table: string; rows: number; written: number; skipped: number; deadLettered: number; ms: number; oldestReceivedAt?: number }) => void;
 }
@@ -160,7 +162,7 @@ export class ClickHouseWriter {
       try {
         const run = () => this.writeUnique(table, buffer.rows);
         await (this.options.lock ? this.options.lock.withLock(`flush:${table}`, run) : run());
-        this.health.succeeded(table);
+        if (this.health.succeeded(table)) this.options.onRecovered?.(table);
         for (const w of buffer.waiters) w.resolve();
       } catch (error) {
         this.health.failed(table, error);

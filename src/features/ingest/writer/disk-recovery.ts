@@ -12,6 +12,11 @@ export class DiskRecovery {
 
   constructor(private readonly minFreeBytes: number) {}
 
+  /** Whether the last measurement was below the minimum. */
+  isLow(): boolean {
+    return this.low;
+  }
+
   /** Notes a measurement; true for the first one with room again after the disk was low. */
   recovered(freeBytes: number): boolean {
     const low = freeBytes < this.minFreeBytes;

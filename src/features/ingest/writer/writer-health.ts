@@ -38,9 +38,10 @@ export class WriterHealth {
     this.freeBytes = bytes;
   }
 
-  succeeded(table: string, now = Date.now()): void {
+  /** A flush of `table` succeeded; true when its flushes had been failing (the store works again). */
+  succeeded(table: string, now = Date.now()): boolean {
     this.lastSuccessAt = now;
-    this.failing.delete(table);
+    return this.failing.delete(table);
   }
 
   failed(table: string, error: unknown, now = Date.now()): void {
