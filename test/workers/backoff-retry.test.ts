@@ -5,17 +5,14 @@
  * delayed jobs back in the queue (at most once per interval, unless the
  * signal is a clear one).
  */
-import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { toClickHouseRow, type ClickHouseRow } from '../../src/domain/event-row';
-import { toQueuedEvent } from '../../src/domain/queued-event';
 import { IngestBackoffRetry } from '../../src/features/ingest/backoff-retry';
 import { DeadLetterRepository } from '../../src/features/ingest/dead-letters/dead-letter.repository';
 import { ClickHouseWriter } from '../../src/features/ingest/writer/clickhouse-writer';
 import { openClickHouse, type ClickHouseClient } from '../../src/lib/clickhouse';
 import { migrateClickHouse } from '../../src/lib/clickhouse-migrations';
-import { parseEvent } from '../../src/schemas/event';
+import { auditRow } from '../helpers/rows';
 import { silentLogger } from '../helpers/stack';
 import { createNamespace, REDIS_URL } from '../helpers/test-env';
 
@@ -39,12 +36,7 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-function row(): ClickHouseRow {
-  const raw = { kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'u-retry' };
-  const parsed = parseEvent(raw);
-  if (!parsed.ok) throw new Error('bad fixture');
-  return toClickHouseRow(toQueuedEvent(parsed.event, raw), 'retry-app', new Date().toISOString());
-}
+const row = () => auditRow('retry-app', 'u-retry');
 
 it('the writer says when a table flushes again after failing, and only then', async () => {
   const recovered: string[] = [];

@@ -4,16 +4,13 @@
  * out the age limit never hold every worker slot. Rows that age while the
  * table's previous flush runs wait for it and go in one flush.
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { toClickHouseRow, type ClickHouseRow } from '../../src/domain/event-row';
-import { toQueuedEvent } from '../../src/domain/queued-event';
 import { openClickHouse, type ClickHouseClient } from '../../src/lib/clickhouse';
 import { migrateClickHouse } from '../../src/lib/clickhouse-migrations';
-import { parseEvent } from '../../src/schemas/event';
 import { ClickHouseWriter } from '../../src/features/ingest/writer/clickhouse-writer';
 import { DeadLetterRepository } from '../../src/features/ingest/dead-letters/dead-letter.repository';
 import { RedisLock } from '../../src/lib/redis-lock';
+import { auditRow } from '../helpers/rows';
 import { queryRows, silentLogger } from '../helpers/stack';
 import { createNamespace, REDIS_URL } from '../helpers/test-env';
 
@@ -31,12 +28,7 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-function row(): ClickHouseRow {
-  const raw = { kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: 'u-flush' };
-  const parsed = parseEvent(raw);
-  if (!parsed.ok) throw new Error('bad fixture');
-  return toClickHouseRow(toQueuedEvent(parsed.event, raw), 'flush-app', new Date().toISOString());
-}
+const row = () => auditRow('flush-app', 'u-flush');
 
 describe('writer flush triggers', () => {
   it('flushes a table once maxWrites writes wait in it, long before the age limit', async () => {
