@@ -100,7 +100,7 @@ const envSchema = z.object({
    * 2 s (docs/performance.md).
    */
   FLUSH_MAX_ROWS: int(1, 1_000_000).default(5_000),
-  /** …or when its oldest buffered row is this old. */
+  /** …or when its oldest buffered row is this old (or, if the table's previous flush is still running then, as soon as it ends). */
   FLUSH_MAX_AGE_MS: int(10, 60_000).default(500),
   /**
    * Jobs one worker process holds at once; more jobs in flight means larger
