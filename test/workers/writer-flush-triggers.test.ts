@@ -12,7 +12,7 @@ import { DeadLetterRepository } from '../../src/features/ingest/dead-letters/dea
 import { RedisLock } from '../../src/lib/redis-lock';
 import { auditRow } from '../helpers/rows';
 import { queryRows, silentLogger } from '../helpers/stack';
-import { createNamespace, REDIS_URL } from '../helpers/test-env';
+import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
 
 const ns = createNamespace('flushtrig');
 const HOUR = 3_600_000;
@@ -83,8 +83,7 @@ describe('writer flush triggers', () => {
     });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const writes = [writer.write('audit_logs', [row()])];
-    await sleep(50);
-    expect(writer.bufferedRows()).toBe(0); // the first flush has begun, and waits for the lock
+    await eventually(async () => writer.bufferedRows() === 0, 5000, 5); // the first flush has begun, and waits for the lock
     for (let i = 0; i < 5; i++) {
       writes.push(writer.write('audit_logs', [row()]));
       await sleep(30); // each row is three age limits old before the next
