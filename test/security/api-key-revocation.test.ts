@@ -50,14 +50,14 @@ describe('a revoked API key', () => {
     const key = await cachedKey('leaver-cli');
     const revoked = await runCliAsync(['apikey', 'revoke', 'leaver-cli'], ns.env());
     expect(revoked.code).toBe(0);
-    // Delivered by PostgreSQL within milliseconds; the cache would have kept it ten minutes.
-    await eventually(async () => (await post(key)) === 401, 3000, 20);
+    // Delivered by PostgreSQL within milliseconds (the bound is for a loaded machine); the cache would have kept it ten minutes.
+    await eventually(async () => (await post(key)) === 401, 10_000, 20);
   });
 
   it('is refused at once after an operator revokes it in SQL', async () => {
     const key = await cachedKey('leaver-sql');
     await pg.query("UPDATE api_keys SET revoked_at = now() WHERE app = 'leaver-sql'");
-    await eventually(async () => (await post(key)) === 401, 3000, 20);
+    await eventually(async () => (await post(key)) === 401, 10_000, 20);
   });
 
   it('is refused once the listener is back, when it was revoked while the listener was cut off', async () => {
@@ -70,14 +70,14 @@ describe('a revoked API key', () => {
     // And it listens again: the next revocation is heard.
     const next = await cachedKey('leaver-after');
     await pg.query("DELETE FROM api_keys WHERE app = 'leaver-after'");
-    await eventually(async () => (await post(next)) === 401, 3000, 20);
+    await eventually(async () => (await post(next)) === 401, 10_000, 20);
   });
 
   it('leaves the other apps’ cached keys working', async () => {
     const stays = await cachedKey('stays');
     const goes = await cachedKey('goes');
     await pg.query("UPDATE api_keys SET revoked_at = now() WHERE app = 'goes'");
-    await eventually(async () => (await post(goes)) === 401, 3000, 20);
+    await eventually(async () => (await post(goes)) === 401, 10_000, 20);
     expect(await post(stays)).toBe(202);
   });
 });
