@@ -4,9 +4,8 @@ import { startIngestWorker } from '../features/ingest/ingest.worker';
 import { DeadLetterRepository } from '../features/ingest/dead-letters/dead-letter.repository';
 import { ClickHouseWriter } from '../features/ingest/writer/clickhouse-writer';
 import { DirectEventSink } from '../features/ingest/writer/direct-event-sink';
-import { DiskRecovery } from '../features/ingest/writer/disk-recovery';
 import { IngestBackoffRetry } from '../features/ingest/backoff-retry';
-import { watchWriterHealth, writerStalled } from '../features/ingest/writer/writer-health';
+import { storeDiskLow, watchWriterHealth, writerStalled } from '../features/ingest/writer/writer-health';
 import { brokenChainAlarm } from '../features/integrity/broken-chain-alarm';
 import { ChainSealer } from '../features/integrity/chain-sealer';
 import { SealRepository } from '../features/integrity/seal.repository';
@@ -43,7 +42,6 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
   const deadLetters = new DeadLetterRepository(clickhouse);
   const keys = loadSigningKeys(config);
   const sealer = new ChainSealer(new SealRepository(pg, clickhouse), keys.signingKey, config.clickhouse.mode === 'embedded');
-  const disk = new DiskRecovery(config.diskMinFreeBytes);
   const backoffRetry = new IngestBackoffRetry(queues.ingest, logger.child({ component: 'clickhouse-writer' }));
   const writer = new ClickHouseWriter(clickhouse, deadLetters, {
     sealer,
@@ -56,17 +54,15 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     logger: logger.child({ component: 'clickhouse-writer' }),
     onFlush: (stats) => metrics.flushed(stats),
     // While the disk is low a flush may still succeed now and then (ClickHouse frees what a failed one wrote): no sign of health.
-    onRecovered: (table) => void (disk.isLow() ? undefined : backoffRetry.now(`a flush of ${table} succeeded again`)),
+    onRecovered: (table) => void (storeDiskLow(writer.health.snapshot(), config.diskMinFreeBytes) ? undefined : backoffRetry.now(`a flush of ${table} succeeded again`)),
     // With a shared server several workers may flush one table; embedded, this process is the only writer.
     lock: config.clickhouse.mode === 'server' ? new RedisLock(redis, config.queuePrefix) : undefined,
   });
-  const measureFreeBytes = async () => {
-    const bytes = await freeBytes(config.dataDir);
-    if (disk.recovered(bytes)) void backoffRetry.now('the disk has room again', { always: true });
-    return bytes;
-  };
   // For APIs in other processes (ROLE=api), which cannot ask this writer directly.
-  const stopPublishing = watchWriterHealth(writer.health, measureFreeBytes, redis, config.queuePrefix);
+  const stopPublishing = watchWriterHealth(writer.health, () => freeBytes(config.dataDir), redis, config.queuePrefix, {
+    minFreeBytes: config.diskMinFreeBytes,
+    onRoomAgain: () => void backoffRetry.now('the disk has room again', { always: true }),
+  });
   shutdown.addConnection('writer health', async () => stopPublishing());
   metrics.watchStore({ freeBytes: () => freeBytes(config.dataDir), writer: () => writer.health.snapshot() });
   readiness.writer = async () => {

@@ -85,6 +85,11 @@ export function storeDiskLow(state: WriterHealthState | null, minFreeBytes: numb
   return state?.freeBytes != null && state.freeBytes < minFreeBytes;
 }
 
+/** Whether `freeBytes`, measured now, ends a stretch in which the store's disk was low (`before`): the store has room again. */
+export function diskRoomAgain(before: WriterHealthState | null, freeBytes: number, minFreeBytes: number): boolean {
+  return storeDiskLow(before, minFreeBytes) && freeBytes >= minFreeBytes;
+}
+
 /** The Redis key where a worker publishes its writer's state, for API processes of other roles. */
 export function writerHealthKey(prefix: string): string {
   return `${prefix}:writer-health`;
@@ -93,13 +98,18 @@ export function writerHealthKey(prefix: string): string {
 /**
  * Measures the store's free space and publishes the writer's state to Redis
  * every second (with a TTL, so a dead worker's state expires), for APIs
- * running in other processes (ROLE=api).
+ * running in other processes (ROLE=api). `onRoomAgain` is told when the
+ * space is back above `minFreeBytes` after a low stretch.
  */
-export function watchWriterHealth(health: WriterHealth, freeBytes: () => Promise<number>, redis: Redis, prefix: string): () => void {
+export function watchWriterHealth(health: WriterHealth, freeBytes: () => Promise<number>, redis: Redis, prefix: string, room?: { minFreeBytes: number; onRoomAgain: () => void }): () => void {
   const key = writerHealthKey(prefix);
   const tick = async () => {
     await freeBytes().then(
-      (bytes) => health.noteFreeBytes(bytes),
+      (bytes) => {
+        const roomAgain = room !== undefined && diskRoomAgain(health.snapshot(), bytes, room.minFreeBytes);
+        health.noteFreeBytes(bytes);
+        if (roomAgain) room.onRoomAgain();
+      },
       () => undefined,
     );
     if (redis.status === 'ready') await redis.set(key, JSON.stringify(health.snapshot()), 'PX', 10_000).catch(() => undefined);
