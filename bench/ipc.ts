@@ -16,7 +16,7 @@ export interface RawInsertResult {
   batchSize: number;
   batches: number;
   rows: number;
-  /** Wall time spent inside client.insert, summed over the measured batches. */
+  /** Wall time spent inside the insert, summed over the measured batches. */
   insertMs: number;
   /** rows/s of each measured batch. */
   perBatchRowsPerSec: number[];

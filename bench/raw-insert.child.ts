@@ -2,8 +2,10 @@
  * (a) Raw insert rate: the bench's rows, built exactly as the pipeline builds
  * them, inserted straight into the same ClickHouse table (same DDL, applied by
  * the product's migrateClickHouse) in batches of 10k rows, async_insert = 0,
- * in the format the writer sends (JSONCompactEachRow, by its compactRows): so
- * (a) is the store's own rate for these rows, not a slower encoding of them.
+ * in the format and by the path the writer uses (JSONCompactEachRow, by its
+ * compactRows and insertCompactRows, which on the embedded store hands chDB
+ * one buffer): so (a) is the store's own rate for these rows, not a slower
+ * encoding of them.
  *
  * Runs in its own process because an embedded chDB store belongs to one
  * process: this keeps the native engine out of the load generator and lets
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   const { openClickHouse } = product.clickhouse();
   const { migrateClickHouse } = product.clickhouseMigrations();
   const { compactRows } = product.compactRows();
+  const { insertCompactRows } = product.clickhouseInsert();
   const client = await openClickHouse({ mode: 'embedded', path: dir, database: 'auditflow' });
   try {
     await migrateClickHouse(client);
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
     const insert = async (values: Record<string, unknown>[]) => {
       const t = performance.now();
       const { columns, values: compact } = compactRows(values);
-      await client.insert({ table: BENCH_TABLE, columns: columns as [string, ...string[]], values: compact, format: 'JSONCompactEachRow', clickhouse_settings: { async_insert: 0 } });
+      await insertCompactRows(client, { table: BENCH_TABLE, columns, values: compact, settings: { async_insert: 0 } });
       return performance.now() - t;
     };
 

@@ -22,6 +22,7 @@ export const product = {
   zodConfig: () => load<typeof import('../src/schemas/zod-config')>('schemas/zod-config.js'),
   logger: () => load<typeof import('../src/lib/logger')>('lib/logger.js'),
   clickhouse: () => load<typeof import('../src/lib/clickhouse')>('lib/clickhouse.js'),
+  clickhouseInsert: () => load<typeof import('../src/lib/clickhouse-insert')>('lib/clickhouse-insert.js'),
   clickhouseMigrations: () => load<typeof import('../src/lib/clickhouse-migrations')>('lib/clickhouse-migrations.js'),
   pg: () => load<typeof import('../src/lib/pg')>('lib/pg.js'),
   pgMigrations: () => load<typeof import('../src/lib/pg-migrations')>('lib/pg-migrations.js'),

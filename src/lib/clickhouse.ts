@@ -8,6 +8,15 @@ export type ClickHouseConfig = { mode: 'embedded'; path: string; database: strin
 
 export type { ClickHouseClient };
 
+type ChdbConnection = ReturnType<typeof import('chdb/connection').createChdbConnection>;
+/** The chDB connection under each client of an embedded store, for what only chDB offers (raw inserts). */
+const embeddedConnections = new WeakMap<ClickHouseClient, ChdbConnection>();
+
+/** The chDB connection under a client opened on the embedded store; undefined for a server's client. */
+export function embeddedConnection(client: ClickHouseClient): ChdbConnection | undefined {
+  return embeddedConnections.get(client);
+}
+
 /** PID of the live process holding the embedded store, if any (ClickHouse writes it to `status`). */
 export function embeddedStoreOwner(storePath: string): number | null {
   let text: string;
@@ -76,6 +85,7 @@ export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHou
     throw error;
   }
   const client = createClient({ connection } as Parameters<typeof createClient>[0]);
+  embeddedConnections.set(client, connection);
   // The chDB session keeps `USE` for its lifetime, so unqualified table names resolve here.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   await client.command({ query: `USE ${config.database}` });

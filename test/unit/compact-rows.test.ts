@@ -7,7 +7,7 @@ describe('compactRows: a batch in JSONCompactEachRow shape', () => {
       { event_id: 'a', user_id: 'u1' },
       { user_id: 'u2', event_id: 'b', reason: 'r' },
     ]);
-    expect(columns).toEqual(['`event_id`', '`user_id`', '`reason`']);
+    expect(columns).toEqual(['event_id', 'user_id', 'reason']);
     expect(values).toEqual([
       ['a', 'u1', null],
       ['b', 'u2', 'r'],
@@ -17,14 +17,14 @@ describe('compactRows: a batch in JSONCompactEachRow shape', () => {
   it('treats an undefined value as an absent key, and keeps null, zero, false and nested values as they are', () => {
     const metadata = { ip: '10.0.0.1', tags: ['x'] };
     const { columns, values } = compactRows([{ a: undefined, b: null, c: 0, d: false, e: '', metadata }]);
-    expect(columns).toEqual(['`b`', '`c`', '`d`', '`e`', '`metadata`']);
+    expect(columns).toEqual(['b', 'c', 'd', 'e', 'metadata']);
     expect(values).toEqual([[null, 0, false, '', metadata]]);
     expect(values[0]![4]).toBe(metadata);
   });
 
-  it('quotes a hostile key so it stays one column name and cannot become SQL', () => {
-    const { columns } = compactRows([{ 'x`) SELECT 1 --': 1, 'a\\`b': 2 }]);
-    expect(columns).toEqual(['`x\\`) SELECT 1 --`', '`a\\\\\\`b`']);
+  it('keeps a hostile key as it is, for the insert to quote', () => {
+    const { columns } = compactRows([{ 'x`) SELECT 1 --': 1 }]);
+    expect(columns).toEqual(['x`) SELECT 1 --']);
   });
 
   it('gives no columns and no values for no rows', () => {

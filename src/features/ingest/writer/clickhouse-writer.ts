@@ -9,6 +9,7 @@ import { WriterHealth } from './writer-health';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
 import { storedRowsQueries } from './stored-rows-query';
 import { compactRows } from './compact-rows';
+import { insertCompactRows } from '../../../lib/clickhouse-insert';
 
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows (FLUSH_MAX_ROWS). Default 5,000. */
@@ -287,8 +288,8 @@ export class ClickHouseWriter {
 
   /**
    * Every setting is given explicitly on every insert: on the embedded engine
-   * settings are SET on the one chDB session and would otherwise carry over
-   * from whatever query ran before.
+   * the client's queries SET their settings on the one chDB session, where
+   * they would otherwise carry over into this insert.
    */
   private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
     const token = createHash('sha256')
@@ -301,12 +302,11 @@ export class ClickHouseWriter {
       )
       .digest('hex');
     const { columns, values } = compactRows(rows);
-    await this.clickhouse.insert({
+    await insertCompactRows(this.clickhouse, {
       table,
-      columns: columns as [string, ...string[]],
+      columns,
       values,
-      format: 'JSONCompactEachRow',
-      clickhouse_settings: {
+      settings: {
         // Explicit: ClickHouse 26 may default async_insert on, and an
         // asynchronous insert would acknowledge rows before they are stored.
         async_insert: 0,

@@ -1,9 +1,8 @@
 import type { ClickHouseRow } from '../../../domain/event-row';
-import { quoteIdentifier } from '../../../lib/clickhouse-identifier';
 
 /** A batch in ClickHouse's JSONCompactEachRow shape: the column names once, then each row's values in their order. */
 export interface CompactRows {
-  /** Quoted for SQL: the client pastes them into the INSERT as they are. */
+  /** As the rows name them; insertCompactRows quotes them for SQL. */
   columns: string[];
   values: unknown[][];
 }
@@ -20,9 +19,6 @@ export interface CompactRows {
  * NULL in a Nullable column, the column's default otherwise
  * (input_format_null_as_default; every DEFAULT in clickhouse/ is its type's
  * own default).
- *
- * Every name is quoted: the schemas allow only known keys today, but a key
- * must never be able to become SQL.
  */
 export function compactRows(rows: readonly ClickHouseRow[]): CompactRows {
   const seen = new Set<string>();
@@ -37,5 +33,5 @@ export function compactRows(rows: readonly ClickHouseRow[]): CompactRows {
     for (let c = 0; c < columns.length; c++) out[c] = row[columns[c]!] ?? null;
     values[r] = out;
   }
-  return { columns: columns.map(quoteIdentifier), values };
+  return { columns, values };
 }
