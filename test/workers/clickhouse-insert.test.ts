@@ -16,7 +16,9 @@ let clickhouse: ClickHouseClient;
 
 beforeAll(async () => {
   clickhouse = await openClickHouse(ns.config().clickhouse);
-  await clickhouse.command({ query: 'CREATE TABLE t (id UUID, n UInt32, at DateTime64(3, \'UTC\'), note Nullable(String)) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100' });
+  await clickhouse.command({
+    query: "CREATE TABLE t (id UUID, n UInt32, at DateTime64(3, 'UTC'), note Nullable(String)) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100",
+  });
 });
 
 afterAll(async () => {
