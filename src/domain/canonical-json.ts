@@ -10,7 +10,7 @@ const quotedKeys = new Map<string, string>();
 const MAX_QUOTED_KEYS = 4096;
 const MAX_CACHED_KEY_LENGTH = 64;
 
-function quotedKey(key: string): string {
+export function quotedKey(key: string): string {
   if (key.length > MAX_CACHED_KEY_LENGTH) return JSON.stringify(key);
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {

@@ -1,5 +1,5 @@
 import { EVENT_KINDS, EVENT_TABLES, type EventKind } from '../schemas/event';
-import { canonicalJson, sha256Hex } from './canonical-json';
+import { canonicalJson, quotedKey, sha256Hex } from './canonical-json';
 
 const ENVELOPE_COLUMNS = ['event_id', 'source_app', 'event_type', 'occurred_at', 'received_at', 'content_hash'];
 
@@ -56,23 +56,56 @@ export function normalizeForHash(value: unknown): unknown {
 }
 
 /**
+ * canonicalJson(normalizeForHash(value)) in one pass, without building the
+ * normalized copy; undefined where normalizeForHash gives undefined. An object
+ * with a dotted key (ClickHouse's nested path) or a `__proto__` key, which the
+ * copy treats specially, takes the two-pass way.
+ */
+export function normalizedJson(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += normalizedJson(value[i]) ?? 'null';
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (const key of keys) {
+    if (key.includes('.') || key === '__proto__') {
+      const normalized = normalizeForHash(value);
+      return normalized === undefined ? undefined : canonicalJson(normalized);
+    }
+  }
+  keys.sort();
+  let out = '';
+  for (const key of keys) {
+    const v = normalizedJson(record[key]);
+    if (v === undefined) continue;
+    out += `${out === '' ? '{' : ','}${quotedKey(key)}:${v}`;
+  }
+  return out === '' ? undefined : `${out}}`;
+}
+
+/**
  * SHA-256 of a row's canonical content, bound to its table: canonicalJson of
  * `{ $table, ...each hashed column normalized }`. Written out by hand, as the
  * writer and the verifier's fallback run it for every row: the columns are
  * already in canonical order ('$table' sorts first), so the text is built in
- * one pass, and only object values go through normalizeForHash.
- * `test/unit/row-hash.test.ts` holds it to the plain definition.
+ * one pass, and object values are normalized as they are written
+ * (normalizedJson). `test/unit/row-hash.test.ts` holds it to the plain definition.
  */
 export function rowHash(table: string, row: Record<string, unknown>): string {
   const columns = HASHED_COLUMNS.get(table);
   if (!columns) throw new Error(`no hash columns for table ${table}`);
   let text = `{"$table":${JSON.stringify(table)}`;
   for (const column of columns) {
-    const raw = row[column];
-    if (raw === null || raw === undefined) continue;
-    const value = typeof raw === 'object' ? normalizeForHash(raw) : raw;
+    const value = normalizedJson(row[column]);
     if (value === undefined) continue;
-    text += `,${JSON.stringify(column)}:${canonicalJson(value)}`;
+    text += `,${quotedKey(column)}:${value}`;
   }
   return sha256Hex(`${text}}`);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { HASHED_COLUMNS, normalizeForHash, RISK_COLUMNS, rowHash, rowHashByDefinition } from '../../src/domain/row-hash';
+import { canonicalJson } from '../../src/domain/canonical-json';
+import { HASHED_COLUMNS, normalizedJson, normalizeForHash, RISK_COLUMNS, rowHash, rowHashByDefinition } from '../../src/domain/row-hash';
 import { EVENT_TABLES } from '../../src/schemas/event';
 import { auditRow } from './support/sealed-chain';
 
@@ -127,6 +128,22 @@ describe('rowHash, built in one pass', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('writes any value as the canonical JSON of its normalized copy, in one pass', () => {
+    const twoPass = (value: unknown) => {
+      const normalized = normalizeForHash(value);
+      return normalized === undefined ? undefined : canonicalJson(normalized);
+    };
+    fc.assert(
+      fc.property(json.value, (value) => {
+        expect(normalizedJson(value)).toBe(twoPass(value));
+      }),
+      { numRuns: 5000 },
+    );
+    // An own __proto__ key, as JSON.parse makes it: the copy cannot hold it as a key, and the one pass must agree.
+    const hostile = JSON.parse('{"__proto__": {"polluted": 1}, "b": {"__proto__": 2, "c": 3}}') as unknown;
+    expect(normalizedJson(hostile)).toBe(twoPass(hostile));
   });
 
   it('agrees on a Date value, which the definition leaves out', () => {
