@@ -141,7 +141,9 @@ describe('lossyJsonNumbers against an oracle', () => {
   /** The text, with bigints as their decimal digits, and the lossy ones where a correct scan must find them. */
   function write(value: Tree, path: string[], lossy: { path: string[]; reads: number }[]): string {
     if (typeof value === 'bigint') {
-      if (BigInt(Number(value)) !== value) lossy.push({ path, reads: Number(value) });
+      // A double's own shortest spelling is not reported (isLossyInteger): 480907283825654850 is one, though the
+      // double it names is 480907283825654848.
+      if (BigInt(Number(value)) !== value && String(Number(value)) !== value.toString()) lossy.push({ path, reads: Number(value) });
       return value.toString();
     }
     if (Array.isArray(value)) return `[${value.map((v, i) => write(v, [...path, String(i)], lossy)).join(', ')}]`;
@@ -153,6 +155,8 @@ describe('lossyJsonNumbers against an oracle', () => {
   }
 
   it('finds exactly the integers a double does not hold, each at its path', () => {
+    // The oracle once missed the shortest-spelling rule: this seed found it in a fresh clone's run.
+    expect(lossyJsonNumbers('[[480907283825654850]]')).toEqual([]);
     fc.assert(
       fc.property(tree, (value) => {
         const lossy: { path: string[]; reads: number }[] = [];
