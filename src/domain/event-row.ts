@@ -12,9 +12,6 @@ export type QueuedEvent = Serialized<IngestEvent> & {
 
 export type ClickHouseRow = Record<string, unknown>;
 
-/** Fields that are server-side facts about the event, not columns. */
-const NOT_COLUMNS = new Set(['kind', 'client_event_id']);
-
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** `2025-06-21T14:12:00.000Z` → `2025-06-21 14:12:00.000`, the DateTime64 text form. */
@@ -34,10 +31,17 @@ export function tableOf(kind: EventKind): string {
 
 /** Maps a queued event to its table's row: dates in ClickHouse text form, envelope columns added. */
 export function toClickHouseRow(event: QueuedEvent, sourceApp: string, receivedAt: string): ClickHouseRow {
-  const row: ClickHouseRow = { source_app: sourceApp, received_at: toClickHouseTime(receivedAt) };
-  for (const [key, value] of Object.entries(event)) {
-    if (NOT_COLUMNS.has(key) || value === undefined) continue;
-    row[key] = typeof value === 'string' && ISO_DATE.test(value) ? toClickHouseTime(value) : value;
+  // One spread, not a store per key: V8 turns an object built by twenty-odd keyed stores into a
+  // dictionary, and every step after (row hash, seal, compactRows) reads each row's columns.
+  // kind and client_event_id are facts about the event, not columns.
+  const { kind: _kind, client_event_id: _clientEventId, ...fields } = event as QueuedEvent & { client_event_id?: unknown };
+  // The envelope last: the server's facts, whatever a job's fields say.
+  const row: ClickHouseRow = { ...fields, source_app: sourceApp, received_at: toClickHouseTime(receivedAt) };
+  for (const key in fields) {
+    if (key === 'source_app' || key === 'received_at') continue;
+    const value = row[key];
+    if (value === undefined) delete row[key];
+    else if (typeof value === 'string' && ISO_DATE.test(value)) row[key] = toClickHouseTime(value);
   }
   // user_id is in sort keys, which are not Nullable: an absent user is ''. (error_logs has user_context instead.)
   if (event.kind !== 'error') row.user_id ??= '';
