@@ -5,7 +5,15 @@ const event = (fields: Record<string, unknown>) => ({ event_id: 'e1', content_ha
 describe('toClickHouseRow', () => {
   it('adds the envelope, writes ISO timestamps in ClickHouse text form, and leaves out kind, client_event_id and undefined fields', () => {
     const row = toClickHouseRow(
-      event({ kind: 'audit', client_event_id: 'c1', event_type: 'profile_updated', occurred_at: '2026-11-22T03:37:49.948Z', user_id: 'u1', reason: undefined, new_value: { at: '2026-11-22T03:37:49Z' } }),
+      event({
+        kind: 'audit',
+        client_event_id: 'c1',
+        event_type: 'profile_updated',
+        occurred_at: '2026-11-22T03:37:49.948Z',
+        user_id: 'u1',
+        reason: undefined,
+        new_value: { at: '2026-11-22T03:37:49Z' },
+      }),
       'app-a',
       '2026-11-22T03:38:00.000Z',
     );
