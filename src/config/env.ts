@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors/config-error';
 import type { ClickHouseConfig } from '../lib/clickhouse';
+import { PLAIN_IDENTIFIER } from '../lib/clickhouse-identifier';
 import type { MailConfig } from '../lib/mailer';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
@@ -79,14 +80,8 @@ const envSchema = z.object({
    * Set: migrations create ReplicatedMergeTree tables and Distributed tables
    * ON CLUSTER (docs/deploy.md). Unset: one server, plain MergeTree.
    */
-  CLICKHOUSE_CLUSTER: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, underscore)')
-    .optional(),
-  CLICKHOUSE_DATABASE: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, underscore)')
-    .default('auditflow'),
+  CLICKHOUSE_CLUSTER: z.string().regex(PLAIN_IDENTIFIER, 'must be a plain identifier (letters, digits, underscore)').optional(),
+  CLICKHOUSE_DATABASE: z.string().regex(PLAIN_IDENTIFIER, 'must be a plain identifier (letters, digits, underscore)').default('auditflow'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Namespace for every Redis key (BullMQ queues, idempotency records). */
   QUEUE_PREFIX: z

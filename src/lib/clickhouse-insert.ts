@@ -1,5 +1,5 @@
 import { parseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { quoteIdentifier } from './clickhouse-identifier';
+import { PLAIN_IDENTIFIER, quoteIdentifier } from './clickhouse-identifier';
 import { embeddedConnection } from './clickhouse';
 
 /** Rows in ClickHouse's JSONCompactEachRow shape: the column names once, then each row's values in their order. */
@@ -10,15 +10,13 @@ export interface CompactInsert {
   settings: ClickHouseSettings;
 }
 
-const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /**
  * Inserts rows as JSONCompactEachRow.
  *
  * On the embedded store the rows go to chDB as one buffer (`rawInsert`),
  * with the settings in the INSERT's own SETTINGS clause. The client's path
  * pastes the rows into the SQL text after a SET per setting, and costs about
- * twice the CPU per row (docs/performance.md, "The embedded store's raw
+ * twice the CPU per row (docs/performance.md, "Run b9f2796b and the embedded store's raw
  * insert"). A name that is not a plain identifier takes the client's path,
  * quoted, so it fails as the table's unknown column, never as SQL.
  */

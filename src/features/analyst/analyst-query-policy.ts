@@ -1,6 +1,7 @@
 import type { AnalystLimits } from '../../config/env';
 import { ANALYST_DEFAULTS, enforcedSettings, settingsClauseBody, settingVerdict } from '../../domain/analyst-settings';
 import { clickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
+import { PLAIN_IDENTIFIER } from '../../lib/clickhouse-identifier';
 import { settingsTableView } from './analyst-settings-view';
 
 /**
@@ -379,7 +380,7 @@ export function executableSql(query: Buffer, findings: TokenFindings, urlSetting
 export function urlSettingsToApply(settings: Record<string, string>, limits: AnalystLimits, restricted = false): [string, string][] | ClickHouseException {
   const apply: [string, string][] = [];
   for (const [name, value] of Object.entries(settings)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return clickHouseException('READONLY', `Cannot modify '${name}' setting in readonly mode`);
+    if (!PLAIN_IDENTIFIER.test(name)) return clickHouseException('READONLY', `Cannot modify '${name}' setting in readonly mode`);
     const verdict = settingVerdict(name, value, limits, restricted);
     if (verdict === 'refuse') return settingRefusal(name);
     if (verdict === 'apply') apply.push([name, value]);
