@@ -31,6 +31,7 @@ export const product = {
   event: () => load<typeof import('../src/schemas/event')>('schemas/event.js'),
   eventRow: () => load<typeof import('../src/domain/event-row')>('domain/event-row.js'),
   canonicalJson: () => load<typeof import('../src/domain/canonical-json')>('domain/canonical-json.js'),
+  sha256: () => load<typeof import('../src/domain/sha256')>('domain/sha256.js'),
   queuedEvent: () => load<typeof import('../src/domain/queued-event')>('domain/queued-event.js'),
   signingKey: () => load<typeof import('../src/lib/signing-key')>('lib/signing-key.js'),
   chainSealer: () => load<typeof import('../src/features/integrity/chain-sealer')>('features/integrity/chain-sealer.js'),

@@ -69,7 +69,8 @@ export function singleBody(): Buffer {
  */
 export function pipelineRow(raw: Record<string, unknown>, sourceApp: string, receivedAt: string): ClickHouseRow {
   const { parseEvent } = product.event();
-  const { canonicalJson, sha256Hex } = product.canonicalJson();
+  const { canonicalJson } = product.canonicalJson();
+  const { sha256Hex } = product.sha256();
   const { toClickHouseRow } = product.eventRow();
   const parsed = parseEvent(raw);
   if (!parsed.ok) throw new Error(`bench event does not validate: ${JSON.stringify(parsed.issues)}`);

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Object keys as JSON strings. Events repeat the same few dozen keys, and
  * quoting them again for every event was a third of this function's time.
@@ -54,8 +52,4 @@ export function canonicalJson(value: unknown): string {
     out += `${quotedKey(key)}:${typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v)}`;
   }
   return `${out}}`;
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

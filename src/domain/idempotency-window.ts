@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from './sha256';
 
 /**
  * The compact form of the API's idempotency records (src/queues/idempotency-records.ts).
@@ -38,7 +38,7 @@ export function bucketTtlSeconds(bucketStart: number, windowMinutes: number, now
 
 /** The record's field: a 64-bit fingerprint of the event's identity (its id within its app). */
 export function identityFingerprint(sourceApp: string, eventId: string): Buffer {
-  return createHash('sha256').update(sourceApp).update('\n').update(eventId).digest().subarray(0, FINGERPRINT_BYTES);
+  return sha256Bytes(`${sourceApp}\n${eventId}`).subarray(0, FINGERPRINT_BYTES);
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -46,5 +46,5 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** The record's value: the first 32 bits of the content hash (SHA-256 hex), or of the hash of any other text. */
 export function contentTag(contentHash: string): Buffer {
   if (SHA256_HEX.test(contentHash)) return Buffer.from(contentHash.slice(0, 2 * CONTENT_TAG_BYTES), 'hex');
-  return createHash('sha256').update(contentHash).digest().subarray(0, CONTENT_TAG_BYTES);
+  return sha256Bytes(contentHash).subarray(0, CONTENT_TAG_BYTES);
 }

@@ -1,5 +1,6 @@
 import type { IngestEvent } from '../schemas/event';
-import { canonicalJson, sha256Hex } from './canonical-json';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from './sha256';
 import type { QueuedEvent } from './event-row';
 
 /** Did the client give the time, under any of its seed names? */

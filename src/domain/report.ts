@@ -1,4 +1,5 @@
-import { canonicalJson, sha256Hex } from './canonical-json';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from './sha256';
 import type { ReportTrends } from './report-trends';
 
 export const REPORT_TYPES = ['daily_security_summary', 'weekly_access_review', 'monthly_compliance'] as const;

@@ -1,5 +1,6 @@
 import { EVENT_KINDS, EVENT_TABLES, type EventKind } from '../schemas/event';
-import { canonicalJson, quotedKey, sha256Hex } from './canonical-json';
+import { canonicalJson, quotedKey } from './canonical-json';
+import { sha256Hex } from './sha256';
 
 const ENVELOPE_COLUMNS = ['event_id', 'source_app', 'event_type', 'occurred_at', 'received_at', 'content_hash'];
 

@@ -1,4 +1,5 @@
-import { canonicalJson, sha256Hex } from './canonical-json';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from './sha256';
 import { rowHash } from './row-hash';
 
 /** The signed record closing one flush of one table. */

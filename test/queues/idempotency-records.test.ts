@@ -6,7 +6,7 @@ import type { QueuedEvent } from '../../src/domain/event-row';
 import { IdempotencyRecords } from '../../src/queues/idempotency-records';
 import { IngestProducer } from '../../src/queues/ingest.producer';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
-import { sha256Hex } from '../../src/domain/canonical-json';
+import { sha256Hex } from '../../src/domain/sha256';
 import { createNamespace, REDIS_URL } from '../helpers/test-env';
 
 const ns = createNamespace('idemwindow');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { canonicalJson, quotedKeyCacheSize, sha256Hex } from '../../src/domain/canonical-json';
+import { canonicalJson, quotedKeyCacheSize } from '../../src/domain/canonical-json';
+import { sha256Hex } from '../../src/domain/sha256';
 
 /** The same value with every object's keys in another order. */
 function reversedKeys(value: unknown): unknown {

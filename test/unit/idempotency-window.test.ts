@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { BUCKET_SLACK_SECONDS, bucketStartMinute, bucketTtlSeconds, CONTENT_TAG_BYTES, contentTag, FINGERPRINT_BYTES, identityFingerprint, lookupBuckets } from '../../src/domain/idempotency-window';
-import { sha256Hex } from '../../src/domain/canonical-json';
+import { sha256Hex } from '../../src/domain/sha256';
 
 const MINUTE = 60_000;
 const t0 = Date.UTC(2026, 11, 5, 10, 0, 0);

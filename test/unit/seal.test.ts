@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { checkedPrune, sealBreak } from '../../src/domain/chain-check';
-import { sha256Hex } from '../../src/domain/canonical-json';
+import { sha256Hex } from '../../src/domain/sha256';
 import { rowHash } from '../../src/domain/row-hash';
 import { chainRows, GENESIS, pruneHash, rowsRoot, sealHash, type PruneRecord, type Seal } from '../../src/domain/seal';
 import { KeyRing } from '../../src/lib/key-ring';

@@ -1,5 +1,6 @@
 import { OWN_SOURCE_APP } from '../../domain/own-source-app';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../domain/sha256';
 import { AppError } from '../../lib/errors/app-error';
 import { isPgUnavailable } from '../../lib/pg';
 import { API_KEY_SCOPES, type ApiKeyOptions, type ApiKeyRecord, type ApiKeyRepository, type ApiKeyScope } from './api-key.repository';
@@ -18,7 +19,7 @@ export interface AuthenticatedKey {
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 export function parseScopes(text: string): ApiKeyScope[] {

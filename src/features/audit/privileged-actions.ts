@@ -1,4 +1,4 @@
-import { sha256Hex } from '../../domain/canonical-json';
+import { sha256Hex } from '../../domain/sha256';
 import type { ReportType } from '../../domain/report';
 import type { KeyRotation } from '../../lib/signing-key';
 import type { VerificationResult } from '../../domain/verification';

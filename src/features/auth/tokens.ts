@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../domain/sha256';
 
 /** A 256-bit random, URL-safe secret and the SHA-256 under which it is stored. */
 export function newSecret(prefix = ''): { token: string; hash: string } {
@@ -7,5 +8,5 @@ export function newSecret(prefix = ''): { token: string; hash: string } {
 }
 
 export function hashSecret(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }

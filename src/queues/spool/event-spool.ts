@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256Hex } from '../../domain/canonical-json';
+import { sha256Hex } from '../../domain/sha256';
 import type { Logger } from '../../lib/logger';
 import type { IngestBatch } from '../queue-names';
 import { SpoolFullError } from '../../lib/errors/spool-full-error';

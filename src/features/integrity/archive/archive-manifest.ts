@@ -1,5 +1,6 @@
 import type { KeyRing } from '../../../lib/key-ring';
-import { canonicalJson, sha256Hex } from '../../../domain/canonical-json';
+import { canonicalJson } from '../../../domain/canonical-json';
+import { sha256Hex } from '../../../domain/sha256';
 import { sealBreak, SealRowsCheck, type ChainBreak, type ChainRow } from '../../../domain/chain-check';
 import type { Seal } from '../../../domain/seal';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Coordinates } from '../domain/geo';
+import { sha256Bytes } from '../../../domain/sha256';
 import { callerOf, ipv6SiteOf, networkOf, normalizeIp } from '../../../domain/network';
 import type { RiskObservation } from '../domain/risk-observation';
 
@@ -170,7 +171,7 @@ export class RiskState {
 
   /** The Redis key prefix of an account: hashed, so a long or odd user id costs a fixed few bytes. */
   subjectKey(sourceApp: string, subject: string): string {
-    return `${this.options.prefix}:risk:s:${createHash('sha256').update(`${sourceApp}\n${subject}`).digest('base64url').slice(0, 22)}`;
+    return `${this.options.prefix}:risk:s:${sha256Bytes(`${sourceApp}\n${subject}`).toString('base64url').slice(0, 22)}`;
   }
 
   /**
