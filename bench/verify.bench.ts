@@ -49,7 +49,8 @@ async function main(): Promise<void> {
       maxRows: 10_000,
       maxAgeMs: 60_000,
       logger: createLogger('warn'),
-      sealer: new ChainSealer(seals, key),
+      // Exclusive, as the worker makes it on the embedded store: the chain's head is read once.
+      sealer: new ChainSealer(seals, key, true),
     });
     // The rows are made first, so the figure is the writer's own: check, seal, insert, finalize.
     const batches: ReturnType<typeof toClickHouseRow>[][] = [];
