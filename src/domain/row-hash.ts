@@ -91,22 +91,44 @@ export function normalizedJson(value: unknown): string | undefined {
   return out === '' ? undefined : `${out}}`;
 }
 
+/** Per table: each hashed column's place, and its `,"column":` text. */
+interface HashLayout {
+  readonly place: ReadonlyMap<string, number>;
+  readonly prefixes: readonly string[];
+  readonly head: string;
+}
+
+const LAYOUTS: ReadonlyMap<string, HashLayout> = new Map(
+  [...HASHED_COLUMNS].map(([table, columns]) => [
+    table,
+    { place: new Map(columns.map((column, i) => [column, i])), prefixes: columns.map((column) => `,${quotedKey(column)}:`), head: `{"$table":${JSON.stringify(table)}` },
+  ]),
+);
+
 /**
  * SHA-256 of a row's canonical content, bound to its table: canonicalJson of
  * `{ $table, ...each hashed column normalized }`. Written out by hand, as the
  * writer and the verifier's fallback run it for every row: the columns are
  * already in canonical order ('$table' sorts first), so the text is built in
  * one pass, and object values are normalized as they are written
- * (normalizedJson). `test/unit/row-hash.test.ts` holds it to the plain definition.
+ * (normalizedJson). The row's keys are enumerated rather than each hashed
+ * column looked up by name: a row has about half of its table's columns, and
+ * looking up the absent ones was most of the cost (3 of 7 µs a row).
+ * `test/unit/row-hash.test.ts` holds it to the plain definition.
  */
 export function rowHash(table: string, row: Record<string, unknown>): string {
-  const columns = HASHED_COLUMNS.get(table);
-  if (!columns) throw new Error(`no hash columns for table ${table}`);
-  let text = `{"$table":${JSON.stringify(table)}`;
-  for (const column of columns) {
-    const value = normalizedJson(row[column]);
-    if (value === undefined) continue;
-    text += `,${quotedKey(column)}:${value}`;
+  const layout = LAYOUTS.get(table);
+  if (!layout) throw new Error(`no hash columns for table ${table}`);
+  const values: unknown[] = new Array(layout.prefixes.length);
+  // for…in, like row[column], also sees inherited keys; rows are plain objects, so there are none.
+  for (const key in row) {
+    const place = layout.place.get(key);
+    if (place !== undefined) values[place] = row[key];
+  }
+  let text = layout.head;
+  for (let i = 0; i < values.length; i++) {
+    const value = normalizedJson(values[i]);
+    if (value !== undefined) text += layout.prefixes[i]! + value;
   }
   return sha256Hex(`${text}}`);
 }

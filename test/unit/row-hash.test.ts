@@ -146,6 +146,13 @@ describe('rowHash, built in one pass', () => {
     expect(normalizedJson(hostile)).toBe(twoPass(hostile));
   });
 
+  it('agrees on rows as JSON.parse and a spread make them, own __proto__ key included', () => {
+    const parsed = JSON.parse(`{"__proto__": {"user_id": "x"}, "event_id": "e1", "metadata": {"a.b": 1}, "user_id": null, "zzz": 1}`) as Record<string, unknown>;
+    expect(rowHash('audit_logs', parsed)).toBe(rowHashByDefinition('audit_logs', parsed));
+    const spread = { ...row, not_hashed: 1, user_id: undefined };
+    expect(rowHash('audit_logs', spread)).toBe(rowHashByDefinition('audit_logs', spread));
+  });
+
   it('agrees on a Date value, which the definition leaves out', () => {
     expect(rowHash('audit_logs', { ...row, metadata: new Date() })).toBe(rowHashByDefinition('audit_logs', { ...row, metadata: new Date() }));
   });
