@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '../../../lib/logger';
 import { isTransientClickHouseError, type ClickHouseClient } from '../../../lib/clickhouse';
 import type { RedisLock } from '../../../lib/redis-lock';
@@ -8,8 +7,8 @@ import type { ChainSealer } from '../../integrity/chain-sealer';
 import { WriterHealth } from './writer-health';
 import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
 import { storedRowsQueries } from './stored-rows-query';
-import { compactRows } from './compact-rows';
-import { insertCompactRows } from '../../../lib/clickhouse-insert';
+import { insertBatch } from './batch-insert';
+import { rowIdentity } from './row-identity';
 
 export interface ClickHouseWriterOptions {
   /** Flush a table when it holds this many rows (FLUSH_MAX_ROWS). Default 5,000. */
@@ -43,6 +42,14 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** One flush of one table, as the table's next flush sees it. */
+interface FlushRun {
+  /** The next flush may run its duplicate check: this one has checked, and the one before it has ended. */
+  successorMayCheck: Promise<void>;
+  /** Ended: identity → content_hash of the rows it inserted, or undefined if it failed. Never rejects. */
+  inserted: Promise<Map<string, string> | undefined>;
+}
+
 interface TableBuffer {
   rows: ClickHouseRow[];
   waiters: Waiter[];
@@ -70,6 +77,13 @@ interface TableBuffer {
  *      so if the INSERT succeeded but its answer was lost, the retry of the
  *      same block is discarded by ClickHouse itself
  *      (`non_replicated_deduplication_window` on every table).
+ * Flushes of a table insert one at a time, in order. When this process is
+ * the table's only writer (no lock: the embedded store), a flush's check (2)
+ * runs while the flush before it inserts, on ClickHouse's own threads, and is
+ * completed, once that flush has ended, by the rows it inserted; if that
+ * flush failed, its rows may or may not be stored, and the check is asked
+ * again. With a lock (a shared server), the check waits for the flush before
+ * to end, since another process may insert in between.
  * An event's identity is (source_app, event_id): two apps may choose the same
  * id, and each is stored. Plain MergeTree, so
  * `count() = uniqExact(source_app, event_id)` holds for every query, with no
@@ -78,8 +92,10 @@ interface TableBuffer {
  */
 export class ClickHouseWriter {
   private readonly buffers = new Map<string, TableBuffer>();
-  /** Per-table chain of flushes: one flush of a table at a time in this process. */
+  /** Per table, the end of its latest flush: flushes of a table insert one at a time in this process. */
   private readonly flushChains = new Map<string, Promise<void>>();
+  /** Per table, its latest flush, for the next one's duplicate check. */
+  private readonly latestRuns = new Map<string, FlushRun>();
   private closed = false;
   /** Last success and the current run of failures, for /readyz, /metrics and ingest admission. */
   readonly health = new WriterHealth();
@@ -158,27 +174,48 @@ export class ClickHouseWriter {
     if (!buffer || buffer.rows.length === 0) return this.flushChains.get(table) ?? Promise.resolve();
     this.buffers.delete(table);
     if (buffer.timer) clearTimeout(buffer.timer);
-    const previous = this.flushChains.get(table) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const previous = this.latestRuns.get(table);
+    let checked!: () => void;
+    const ownCheck = new Promise<void>((resolve) => (checked = resolve));
+    const inserted = (async (): Promise<Map<string, string> | undefined> => {
       try {
-        const run = () => this.writeUnique(table, buffer.rows);
-        await (this.options.lock ? this.options.lock.withLock(`flush:${table}`, run) : run());
+        let result: Map<string, string>;
+        if (this.options.lock) {
+          await previous?.inserted;
+          result = await this.options.lock.withLock(`flush:${table}`, () => this.writeUnique(table, buffer.rows, checked));
+        } else {
+          await previous?.successorMayCheck;
+          result = await this.writeUnique(table, buffer.rows, checked, previous);
+        }
         if (this.health.succeeded(table)) this.options.onRecovered?.(table);
         for (const w of buffer.waiters) w.resolve();
+        return result;
       } catch (error) {
+        checked();
         this.health.failed(table, error);
         this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
         for (const w of buffer.waiters) w.reject(error);
+        return undefined;
       }
-    });
+    })();
+    const run: FlushRun = { inserted, successorMayCheck: Promise.all([ownCheck, previous?.inserted]).then(() => undefined) };
+    this.latestRuns.set(table, run);
+    const next = inserted.then(() => undefined);
     this.flushChains.set(table, next);
     void next.then(() => {
       if (this.flushChains.get(table) === next) this.flushChains.delete(table);
+      if (this.latestRuns.get(table) === run) this.latestRuns.delete(table);
     });
     return next;
   }
 
-  private async writeUnique(table: string, rows: ClickHouseRow[]): Promise<void> {
+  /**
+   * `checked` is called once the duplicate check has run. `previous`: the
+   * table's flush that may still be inserting (pipelined, see the class);
+   * this one inserts only after it has ended. Returns identity → content_hash
+   * of the rows inserted.
+   */
+  private async writeUnique(table: string, rows: ClickHouseRow[], checked: () => void, previous?: FlushRun): Promise<Map<string, string>> {
     // Monotonic: a wall clock stepped back during a flush made its duration negative.
     const started = performance.now();
     const deadLetters: DeadLetter[] = [];
@@ -192,7 +229,22 @@ export class ClickHouseWriter {
       else if (first.content_hash !== row.content_hash) deadLetters.push(this.deadLetter(table, row, 'conflict: event_id sent twice with different content'));
     }
 
-    const stored = await this.retrying(() => this.storedHashes(table, [...unique.values()]));
+    const candidates = () => [...unique.values()];
+    let stored: Map<string, string>;
+    try {
+      stored = await this.retrying(() => this.storedHashes(table, candidates()));
+    } finally {
+      checked();
+    }
+    if (previous) {
+      const before = await previous.inserted;
+      if (before === undefined) stored = await this.retrying(() => this.storedHashes(table, candidates()));
+      else
+        for (const id of unique.keys()) {
+          const hash = before.get(id);
+          if (hash !== undefined) stored.set(id, hash);
+        }
+    }
     for (const [id, hash] of stored) {
       const row = unique.get(id);
       if (!row) continue;
@@ -204,6 +256,9 @@ export class ClickHouseWriter {
     const toInsert = [...unique.values()];
     const poisoned = await this.insertSealed(table, toInsert);
     for (const { row, error } of poisoned) deadLetters.push(this.deadLetter(table, row, `insert rejected: ${errorMessage(error)}`));
+    const inserted = new Map<string, string>();
+    const rejected = new Set(poisoned.map((p) => p.row));
+    for (const [id, row] of unique) if (!rejected.has(row)) inserted.set(id, typeof row.content_hash === 'string' ? row.content_hash : '');
     if (deadLetters.length > 0) {
       await this.retrying(() => this.deadLetters.add(deadLetters));
       this.options.logger.warn({ table, count: deadLetters.length }, 'events sent to dead letters');
@@ -217,6 +272,7 @@ export class ClickHouseWriter {
       ms: Math.round(performance.now() - started),
       oldestReceivedAt: oldestReceivedAt(toInsert),
     });
+    return inserted;
   }
 
   /** Identity (see rowIdentity) → content_hash of the given rows that the table holds, within the lookback (storedRowsQueries). */
@@ -242,7 +298,7 @@ export class ClickHouseWriter {
     if (!sealer) return this.isolatePoison(table, rows, table);
     const first = await sealer.seal(table, rows);
     try {
-      await this.retrying(() => this.insert(table, first.rows));
+      await this.retrying(() => insertBatch(this.clickhouse, table, first.rows));
       await this.retrying(() => sealer.finalize(first.seal));
       return [];
     } catch (error) {
@@ -258,7 +314,7 @@ export class ClickHouseWriter {
       const good = rows.filter((r) => !bad.has(r));
       if (good.length > 0) {
         const second = await sealer.seal(table, good);
-        await this.retrying(() => this.insert(table, second.rows));
+        await this.retrying(() => insertBatch(this.clickhouse, table, second.rows));
         await this.retrying(() => sealer.finalize(second.seal));
       }
       return poisoned;
@@ -276,7 +332,7 @@ export class ClickHouseWriter {
   private async isolatePoison(table: string, rows: ClickHouseRow[], target: string): Promise<{ row: ClickHouseRow; error: unknown }[]> {
     if (rows.length === 0) return [];
     try {
-      await this.retrying(() => this.insert(target, rows));
+      await this.retrying(() => insertBatch(this.clickhouse, target, rows));
       return [];
     } catch (error) {
       if (isTransientClickHouseError(error)) throw error;
@@ -284,52 +340,6 @@ export class ClickHouseWriter {
       const middle = Math.ceil(rows.length / 2);
       return [...(await this.isolatePoison(table, rows.slice(0, middle), target)), ...(await this.isolatePoison(table, rows.slice(middle), target))];
     }
-  }
-
-  /**
-   * Every setting is given explicitly on every insert: on the embedded engine
-   * the client's queries SET their settings on the one chDB session, where
-   * they would otherwise carry over into this insert.
-   */
-  private async insert(table: string, rows: ClickHouseRow[]): Promise<void> {
-    const token = createHash('sha256')
-      .update(table)
-      .update(
-        rows
-          .map((r) => rowIdentity(r))
-          .sort()
-          .join(','),
-      )
-      .digest('hex');
-    const { columns, values } = compactRows(rows);
-    await insertCompactRows(this.clickhouse, {
-      table,
-      columns,
-      values,
-      settings: {
-        // Explicit: ClickHouse 26 may default async_insert on, and an
-        // asynchronous insert would acknowledge rows before they are stored.
-        async_insert: 0,
-        insert_deduplicate: 1,
-        // A retried block the table drops must not be counted again by the materialized views.
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-        insert_deduplication_token: token,
-        date_time_input_format: 'best_effort',
-        input_format_skip_unknown_fields: 0,
-        // A row without a column gets null (compactRows): stored as if omitted.
-        input_format_null_as_default: 1,
-        // JSON columns keep strings as strings: without these, ClickHouse turns
-        // "2026-11-22T03:37:49.948Z" inside metadata into a DateTime64 and gives
-        // back "2026-11-22 03:37:49.948000000" — another value than was sent.
-        input_format_try_infer_dates: 0,
-        input_format_try_infer_datetimes: 0,
-        // simdjson refuses a whole JSON value holding an integer past 64 bits
-        // (1e20 is printed as 100000000000000000000), so a valid event would be
-        // dead-lettered after its 202 (ClickHouse#81132). The other parser reads
-        // it as Float64, and costs the same per insert (measured on 5,000-row blocks).
-        allow_simdjson: 0,
-      },
-    });
   }
 
   /** Runs fn, retrying transient failures with backoff; other failures are thrown at once. */
@@ -375,9 +385,4 @@ const TABLE_KINDS = new Map<string, string>(Object.entries(EVENT_TABLES).map(([k
 
 function kindOfTable(table: string): string {
   return TABLE_KINDS.get(table) ?? table;
-}
-
-/** A row's identity: its event_id within its source app (app names never contain a newline). */
-function rowIdentity(row: { source_app?: unknown; event_id?: unknown }): string {
-  return `${String(row.source_app ?? '')}\n${String(row.event_id)}`;
 }
