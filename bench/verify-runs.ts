@@ -4,8 +4,10 @@ import path from 'node:path';
 /** What one run of bench/verify.bench.ts printed. */
 export interface VerifyRun {
   rows: number;
-  /** Rows/s of the real ClickHouseWriter with sealing, 10k-row flushes. */
+  /** Rows/s of the real ClickHouseWriter with sealing, fed as the worker feeds it (400 slots of 100-row jobs). */
   writeRowsPerSec: number;
+  /** Rows/s of the same writer given one 10k-row write at a time (the measure before 2026-12-07). */
+  serialWriteRowsPerSec: number;
   /** Median of three verifications, rows/s. */
   verifyRowsPerSec: number;
   verifyRuns: number[];
@@ -36,7 +38,8 @@ export function runVerifyBench(rows: number, log: (line: string) => void): Promi
       const runs = /verify: median \d+ rows\/s \(runs: ([\d, .]+)\)/.exec(output)?.[1]?.split(',').map(Number) ?? [];
       const result: VerifyRun = {
         rows,
-        writeRowsPerSec: num(/write with sealing: (\d+(?:\.\d+)?) rows\/s/),
+        writeRowsPerSec: num(/write with sealing, as the worker feeds it: (\d+(?:\.\d+)?) rows\/s/),
+        serialWriteRowsPerSec: num(/write with sealing, one 10k-row write at a time: (\d+(?:\.\d+)?) rows\/s/),
         verifyRowsPerSec: num(/verify: median (\d+(?:\.\d+)?) rows\/s/),
         verifyRuns: runs,
         peakHeapMb: num(/peak heap during verify: (\d+) MB/),
