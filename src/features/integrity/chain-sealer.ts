@@ -40,8 +40,9 @@ export class ChainSealer {
     await this.seals.insertPending(seal);
     this.heads.set(table, { seq: seal.seq, sealHash: seal.seal_hash, lastRowHash: seal.last_hash, sealedAt: seal.sealed_at });
     // auth_audit_log keeps the seed's per-row `signature` (docs/data-model.md): the signature of the row's seal.
-    const out = table === 'auth_audit_log' ? chained.map((r) => ({ ...r, signature: seal.signature })) : chained;
-    return { rows: out, seal };
+    // chainRows' rows are copies of the caller's, so they are set in place.
+    if (table === 'auth_audit_log') for (const row of chained) row.signature = seal.signature;
+    return { rows: chained, seal };
   }
 
   /** Copies the seal beside its rows and marks it final. If that fails, the next flush re-reads and settles. */
