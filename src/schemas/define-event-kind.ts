@@ -98,7 +98,13 @@ export function defineEventKind<K extends string, F extends z.ZodRawShape>(kind:
       occurred_at: occurredAt ?? new Date(),
       client_event_id: eventId !== undefined,
     };
-    for (const key of fieldNames) event[key] = record[key];
+    // Only the fields sent: storing the absent ones as undefined took a wide kind (audit, security,
+    // error: 17-18 fields) past V8's limit for keyed stores, into a dictionary-mode object that
+    // toQueuedEvent, canonicalJson and the job's JSON then read by hash lookup.
+    for (const key of fieldNames) {
+      const value = record[key];
+      if (value !== undefined) event[key] = value;
+    }
     if (options.fromEventType) {
       const filled = options.fromEventType(eventType) as Record<string, unknown>;
       for (const key in filled) if (event[key] === undefined || event[key] === null) event[key] = filled[key];
