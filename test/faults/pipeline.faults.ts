@@ -426,7 +426,7 @@ it('10× the sustainable load is shed with 429/503 before Redis memory runs out'
     // that what the API can refuse a second on these two cores still offers 10× a pipeline this fast.
     const processes = 3;
     const concurrency = 128;
-    const eventsPerPost = 500;
+    const eventsPerPost = 1000;
     const floodStart = clock();
     const flood = await runLoadProcesses(processes, { port: server.port!, key, concurrency, durationMs: floodMs, eventsPerPost });
     const loadEnd = clock();
