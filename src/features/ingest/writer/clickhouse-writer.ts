@@ -177,7 +177,7 @@ export class ClickHouseWriter {
     const previous = this.latestRuns.get(table);
     let checked!: () => void;
     const ownCheck = new Promise<void>((resolve) => (checked = resolve));
-    const inserted = (async (): Promise<Map<string, string> | undefined> => {
+    const outcome = (async (): Promise<Map<string, string> | undefined> => {
       try {
         let result: Map<string, string>;
         if (this.options.lock) {
@@ -198,6 +198,9 @@ export class ClickHouseWriter {
         return undefined;
       }
     })();
+    // Ended only once the flush before has ended too, even if this one failed early (in its check):
+    // the next flush then never inserts while an earlier one still does, and close() waits for all.
+    const inserted = Promise.all([outcome, previous?.inserted]).then(([result]) => result);
     const run: FlushRun = { inserted, successorMayCheck: Promise.all([ownCheck, previous?.inserted]).then(() => undefined) };
     this.latestRuns.set(table, run);
     const next = inserted.then(() => undefined);
