@@ -14,7 +14,7 @@ import { ClickHouseWriter } from '../../src/features/ingest/writer/clickhouse-wr
 import { DeadLetterRepository } from '../../src/features/ingest/dead-letters/dead-letter.repository';
 import { IntegrityVerifier } from '../../src/features/integrity/integrity-verifier';
 import { SealRepository } from '../../src/features/integrity/seal.repository';
-import { silentLogger } from '../helpers/stack';
+import { queryRows, silentLogger } from '../helpers/stack';
 import { createNamespace } from '../helpers/test-env';
 
 /**
@@ -50,8 +50,7 @@ function rowOf(raw: Record<string, unknown>): ClickHouseRow {
 const rawEvents = (n: number, user: string) => Array.from({ length: n }, () => ({ kind: 'audit', event_type: 'profile_updated', event_id: randomUUID(), user_id: user, new_value: { n: 1 } }));
 
 async function count(where: string): Promise<number> {
-  const result = await clickhouse.query({ query: `SELECT count() AS n FROM audit_logs WHERE ${where}`, format: 'JSONEachRow' });
-  return Number((await result.json<{ n: string }>())[0]!.n);
+  return Number((await queryRows<{ n: string }>(clickhouse, `SELECT count() AS n FROM audit_logs WHERE ${where}`))[0]!.n);
 }
 
 it('copies in the next flush, checked while the first inserts, are stored once; a changed copy is a dead letter', async () => {
@@ -76,8 +75,7 @@ it('copies in the next flush, checked while the first inserts, are stored once; 
   }
   await writer.close();
 
-  const letters = await clickhouse.query({ query: `SELECT error FROM dead_letter_events WHERE source_app = 'app'`, format: 'JSONEachRow' });
-  const errors = await letters.json<{ error: string }>();
+  const errors = await queryRows<{ error: string }>(clickhouse, `SELECT error FROM dead_letter_events WHERE source_app = 'app'`);
   expect(errors).toHaveLength(5);
   for (const { error } of errors) expect(error).toMatch(/conflict/);
 

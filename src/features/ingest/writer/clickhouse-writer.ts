@@ -92,9 +92,10 @@ interface TableBuffer {
  */
 export class ClickHouseWriter {
   private readonly buffers = new Map<string, TableBuffer>();
-  /** Per table, the end of its latest flush: flushes of a table insert one at a time in this process. */
-  private readonly flushChains = new Map<string, Promise<void>>();
-  /** Per table, its latest flush, for the next one's duplicate check. */
+  /**
+   * Per table, its latest flush while it runs: the next flush's duplicate check
+   * waits on it, and its end is the end of every earlier flush of the table.
+   */
   private readonly latestRuns = new Map<string, FlushRun>();
   private closed = false;
   /** Last success and the current run of failures, for /readyz, /metrics and ingest admission. */
@@ -132,15 +133,15 @@ export class ClickHouseWriter {
    */
   private flushAged(table: string, buffer: TableBuffer): void {
     if (this.buffers.get(table) !== buffer) return; // already flushed for its size
-    const running = this.flushChains.get(table);
-    if (running) void running.then(() => this.flushAged(table, buffer));
+    const running = this.latestRuns.get(table);
+    if (running) void running.inserted.then(() => this.flushAged(table, buffer));
     else void this.flush(table);
   }
 
   /** Flushes every table now; resolves when all flushes have finished. */
   async flushAll(): Promise<void> {
     await Promise.all([...this.buffers.keys()].map((table) => this.flush(table)));
-    await Promise.all([...this.flushChains.values()]);
+    await Promise.all([...this.latestRuns.values()].map((run) => run.inserted));
   }
 
   /** Flushes what is buffered and refuses further writes. */
@@ -171,7 +172,7 @@ export class ClickHouseWriter {
 
   private flush(table: string): Promise<void> {
     const buffer = this.buffers.get(table);
-    if (!buffer || buffer.rows.length === 0) return this.flushChains.get(table) ?? Promise.resolve();
+    if (!buffer || buffer.rows.length === 0) return this.latestRuns.get(table)?.inserted.then(() => undefined) ?? Promise.resolve();
     this.buffers.delete(table);
     if (buffer.timer) clearTimeout(buffer.timer);
     const previous = this.latestRuns.get(table);
@@ -204,9 +205,7 @@ export class ClickHouseWriter {
     const run: FlushRun = { inserted, successorMayCheck: Promise.all([ownCheck, previous?.inserted]).then(() => undefined) };
     this.latestRuns.set(table, run);
     const next = inserted.then(() => undefined);
-    this.flushChains.set(table, next);
     void next.then(() => {
-      if (this.flushChains.get(table) === next) this.flushChains.delete(table);
       if (this.latestRuns.get(table) === run) this.latestRuns.delete(table);
     });
     return next;
