@@ -22,6 +22,9 @@
  * (a 429 from lag admission is an answer too: the status counts show them),
  * and CPU per 202 of the API process and of the worker process.
  *
+ * AB_NODE_ARGS adds node flags to every server (e.g. '--cpu-prof
+ * --cpu-prof-dir=/tmp/prof'; the worker process inherits them).
+ *
  * AB_EVENTS_PER_POST [1] and AB_CONCURRENCY [32] turn it into phase (b)'s
  * shape (100 and 8): rates and CPU are then per accepted event. Accepted is
  * not drained, but lag admission keeps the two within a few seconds, so CPU
@@ -72,7 +75,8 @@ async function start(n: number, distDir: string): Promise<Contender> {
   const key = await ns.createApiKey('bench', ['ingest']);
   const port = await freePort();
   const env = { ...ns.serverEnv(), PORT: String(port), LOG_LEVEL: 'warn', ...extraEnv(n) };
-  const server = await startServer(label, env, { port, readyPort: port, distDir });
+  const execArgv = process.env.AB_NODE_ARGS ? process.env.AB_NODE_ARGS.split(' ') : [];
+  const server = await startServer(label, env, { port, readyPort: port, distDir, execArgv });
   log(`${label}: ${distDir} ${JSON.stringify(extraEnv(n))}, pids ${server.pids().join(', ')}`);
   return { label, ns, key, server, rounds: [] };
 }

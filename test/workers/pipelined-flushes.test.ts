@@ -82,3 +82,34 @@ it('copies in the next flush, checked while the first inserts, are stored once; 
   const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals).verify();
   expect(result.tables.find((t) => t.table === 'audit_logs')).toMatchObject({ ok: true, rows: 5 * 8_700 });
 }, 120_000);
+
+it('a flush that loses its seal to a poison row, after the next flush has sealed behind it, leaves one unbroken chain', async () => {
+  // The next flush seals while this one inserts (ClickHouseWriter). The poison row fails this INSERT,
+  // and this flush seals its other rows anew: the next one must not insert under the seal it made
+  // after the lost one, and the chain settles the stale seal away.
+  const key = SigningKey.load(undefined, `${ns.dataDir}/keys`);
+  const seals = new SealRepository(pg, clickhouse);
+  const deadLetters = new DeadLetterRepository(clickhouse);
+  const writer = new ClickHouseWriter(clickhouse, deadLetters, { maxRows: 1_000, maxAgeMs: 60_000, logger: silentLogger, sealer: new ChainSealer(seals, key, true) });
+
+  for (let round = 0; round < 3; round++) {
+    const user = `poison-${round}`;
+    const first = rawEvents(6_000, user).map(rowOf);
+    // Last, so ClickHouse parses (and the next flush seals) for as long as possible before it fails.
+    const poison = { ...first[5_999]!, duration_ms: 'abc' } as ClickHouseRow;
+    first[5_999] = poison;
+    const second = rawEvents(1_500, user).map(rowOf);
+    const third = [...rawEvents(1_200, user).map(rowOf), ...second.slice(0, 100)];
+    await Promise.all([writer.write('audit_logs', first), writer.write('audit_logs', second), writer.write('audit_logs', third)]);
+    expect(await count(`user_id = '${user}'`)).toBe(5_999 + 1_500 + 1_200);
+    expect(await count(`user_id = '${user}' AND event_id = '${poison.event_id}'`)).toBe(0);
+  }
+  await writer.close();
+
+  const poisoned = await queryRows<{ error: string }>(clickhouse, `SELECT error FROM dead_letter_events WHERE source_app = 'app' AND error LIKE 'insert rejected%'`);
+  expect(poisoned).toHaveLength(3);
+  const pending = await pg.query(`SELECT seq FROM integrity_seals WHERE table_name = 'audit_logs' AND NOT final`);
+  expect(pending.rows).toEqual([]);
+  const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals).verify();
+  expect(result.tables.find((t) => t.table === 'audit_logs')).toMatchObject({ ok: true, rows: 5 * 8_700 + 3 * 8_699 });
+}, 120_000);

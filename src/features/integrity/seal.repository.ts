@@ -19,9 +19,13 @@ export class SealRepository {
     private readonly clickhouse: ClickHouseClient,
   ) {}
 
-  /** The head of a table's chain: its last seal, pending or final. */
+  /**
+   * The head of a table's chain, once its pending seals are settled: its last final seal. A pending seal
+   * committed after the settling is a later flush's, sealed ahead on a chain that did not hold; it is
+   * never a head (ClickHouseWriter).
+   */
   async head(table: string): Promise<ChainHead> {
-    const { rows } = await this.pg.query<PgSeal>('SELECT * FROM integrity_seals WHERE table_name = $1 ORDER BY seq DESC LIMIT 1', [table]);
+    const { rows } = await this.pg.query<PgSeal>('SELECT * FROM integrity_seals WHERE table_name = $1 AND final ORDER BY seq DESC LIMIT 1', [table]);
     const last = rows[0];
     return last ? { seq: Number(last.seq), sealHash: last.seal_hash, lastRowHash: last.last_hash, sealedAt: fromPg(last).sealed_at } : GENESIS;
   }

@@ -2,10 +2,13 @@ import type { Logger } from '../../../lib/logger';
 import { isTransientClickHouseError, type ClickHouseClient } from '../../../lib/clickhouse';
 import type { RedisLock } from '../../../lib/redis-lock';
 import type { ClickHouseRow } from '../../../domain/event-row';
-import { EVENT_TABLES } from '../../../schemas/event';
-import type { ChainSealer } from '../../integrity/chain-sealer';
+import type { ChainSealer, SealedRows } from '../../integrity/chain-sealer';
+import { rowHashes } from '../../../domain/seal';
 import { WriterHealth } from './writer-health';
-import { deadLetterPayload, type DeadLetter, type DeadLetterRepository } from '../dead-letters/dead-letter.repository';
+import type { DeadLetter, DeadLetterRepository } from '../dead-letters/dead-letter.repository';
+import { insertRejected, rowDeadLetter } from './row-dead-letter';
+import { identities, oldestReceivedAt, withoutStored } from './flush-rows';
+import type { FlushResult, FlushRun, FlushSteps } from './flush-run';
 import { storedRowsQueries } from './stored-rows-query';
 import { insertBatch } from './batch-insert';
 import { rowIdentity } from './row-identity';
@@ -42,14 +45,6 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-/** One flush of one table, as the table's next flush sees it. */
-interface FlushRun {
-  /** The next flush may run its duplicate check: this one has checked, and the one before it has ended. */
-  successorMayCheck: Promise<void>;
-  /** Ended: identity → content_hash of the rows it inserted, or undefined if it failed. Never rejects. */
-  inserted: Promise<Map<string, string> | undefined>;
-}
-
 interface TableBuffer {
   rows: ClickHouseRow[];
   waiters: Waiter[];
@@ -80,10 +75,15 @@ interface TableBuffer {
  * Flushes of a table insert one at a time, in order. When this process is
  * the table's only writer (no lock: the embedded store), a flush's check (2)
  * runs while the flush before it inserts, on ClickHouse's own threads, and is
- * completed, once that flush has ended, by the rows it inserted; if that
- * flush failed, its rows may or may not be stored, and the check is asked
- * again. With a lock (a shared server), the check waits for the flush before
- * to end, since another process may insert in between.
+ * completed by the rows that flush sealed; it then seals its own rows after
+ * them (the pending seal's commit in PostgreSQL waits on the disk behind
+ * ClickHouse's writes) and inserts once that flush has ended. If that flush
+ * did not insert exactly what it sealed (it failed, or a poison row cost it
+ * its seal), its rows may or may not be stored: the check is asked again and
+ * the rows sealed again, and the stale pending seal, which holds no rows, is
+ * dropped when the chain is settled. With a lock (a shared server), the check
+ * waits for the flush before to end, since another process may insert in
+ * between.
  * An event's identity is (source_app, event_id): two apps may choose the same
  * id, and each is stored. Plain MergeTree, so
  * `count() = uniqExact(source_app, event_id)` holds for every query, with no
@@ -178,21 +178,24 @@ export class ClickHouseWriter {
     const previous = this.latestRuns.get(table);
     let checked!: () => void;
     const ownCheck = new Promise<void>((resolve) => (checked = resolve));
-    const outcome = (async (): Promise<Map<string, string> | undefined> => {
+    let announce!: (rows: Map<string, string> | undefined) => void;
+    const sealed = new Promise<Map<string, string> | undefined>((resolve) => (announce = resolve));
+    const outcome = (async (): Promise<FlushResult | undefined> => {
       try {
-        let result: Map<string, string>;
+        let result: FlushResult;
         if (this.options.lock) {
           await previous?.inserted;
-          result = await this.options.lock.withLock(`flush:${table}`, () => this.writeUnique(table, buffer.rows, checked));
+          result = await this.options.lock.withLock(`flush:${table}`, () => this.writeUnique(table, buffer.rows, { checked, announce }));
         } else {
           await previous?.successorMayCheck;
-          result = await this.writeUnique(table, buffer.rows, checked, previous);
+          result = await this.writeUnique(table, buffer.rows, { checked, announce }, previous);
         }
         if (this.health.succeeded(table)) this.options.onRecovered?.(table);
         for (const w of buffer.waiters) w.resolve();
         return result;
       } catch (error) {
         checked();
+        announce(undefined);
         this.health.failed(table, error);
         this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
         for (const w of buffer.waiters) w.reject(error);
@@ -202,7 +205,7 @@ export class ClickHouseWriter {
     // Ended only once the flush before has ended too, even if this one failed early (in its check):
     // the next flush then never inserts while an earlier one still does, and close() waits for all.
     const inserted = Promise.all([outcome, previous?.inserted]).then(([result]) => result);
-    const run: FlushRun = { inserted, successorMayCheck: Promise.all([ownCheck, previous?.inserted]).then(() => undefined) };
+    const run: FlushRun = { inserted, sealed, successorMayCheck: Promise.all([ownCheck, previous?.inserted]).then(() => undefined) };
     this.latestRuns.set(table, run);
     const next = inserted.then(() => undefined);
     void next.then(() => {
@@ -212,55 +215,77 @@ export class ClickHouseWriter {
   }
 
   /**
-   * `checked` is called once the duplicate check has run. `previous`: the
+   * `steps.checked` is called once the duplicate check has run, and
+   * `steps.announce` once the rows to insert are sealed. `previous`: the
    * table's flush that may still be inserting (pipelined, see the class);
-   * this one inserts only after it has ended. Returns identity → content_hash
-   * of the rows inserted.
+   * this one inserts only after it has ended.
    */
-  private async writeUnique(table: string, rows: ClickHouseRow[], checked: () => void, previous?: FlushRun): Promise<Map<string, string>> {
+  private async writeUnique(table: string, rows: ClickHouseRow[], steps: FlushSteps, previous?: FlushRun): Promise<FlushResult> {
     // Monotonic: a wall clock stepped back during a flush made its duration negative.
     const started = performance.now();
-    const deadLetters: DeadLetter[] = [];
-    let skipped = 0;
+    const repeats: DeadLetter[] = [];
+    let repeated = 0;
+    let hashes: ReadonlyMap<ClickHouseRow, string> | undefined;
     const unique = new Map<string, ClickHouseRow>();
     for (const row of rows) {
       const id = rowIdentity(row);
       const first = unique.get(id);
       if (!first) unique.set(id, row);
-      else if (first.content_hash === row.content_hash) skipped++;
-      else if (first.content_hash !== row.content_hash) deadLetters.push(this.deadLetter(table, row, 'conflict: event_id sent twice with different content'));
+      else if (first.content_hash === row.content_hash) repeated++;
+      else repeats.push(rowDeadLetter(table, row, 'conflict: event_id sent twice with different content'));
     }
 
     const candidates = () => [...unique.values()];
+    const ask = () => this.retrying(() => this.storedHashes(table, candidates()));
     let stored: Map<string, string>;
     try {
-      stored = await this.retrying(() => this.storedHashes(table, candidates()));
+      const asked = ask();
+      // While ClickHouse answers (and the flush before inserts), on this thread: the rows' hashes, which
+      // need no chain head. A row the check then drops was hashed for nothing; repeats are rare.
+      hashes = this.options.sealer ? rowHashes(table, candidates()) : undefined;
+      stored = await asked;
     } finally {
-      checked();
+      steps.checked();
     }
+    let afterSealed = false;
     if (previous) {
-      const before = await previous.inserted;
-      if (before === undefined) stored = await this.retrying(() => this.storedHashes(table, candidates()));
+      // Sealing ahead needs the chain's head kept here (an exclusive sealer): re-read from PostgreSQL, the
+      // head would be the pending seal of the flush before, settled while its rows are being inserted.
+      let before = this.options.sealer?.exclusive === false ? undefined : await previous.sealed;
+      if (before !== undefined) afterSealed = true;
+      else before = (await previous.inserted)?.rows;
+      if (before === undefined) stored = await ask();
       else
         for (const id of unique.keys()) {
           const hash = before.get(id);
           if (hash !== undefined) stored.set(id, hash);
         }
     }
-    for (const [id, hash] of stored) {
-      const row = unique.get(id);
-      if (!row) continue;
-      unique.delete(id);
-      if (row.content_hash === hash) skipped++;
-      else deadLetters.push(this.deadLetter(table, row, 'conflict: event_id already stored with different content'));
-    }
 
-    const toInsert = [...unique.values()];
-    const poisoned = await this.insertSealed(table, toInsert);
-    for (const { row, error } of poisoned) deadLetters.push(this.deadLetter(table, row, `insert rejected: ${errorMessage(error)}`));
-    const inserted = new Map<string, string>();
+    let batch = withoutStored(table, unique, stored);
+    let sealed: SealedRows | null | undefined;
+    let asSealed = true;
+    if (afterSealed) {
+      // Sealed while the flush before inserts; told to the next flush at once, so it can do the same.
+      sealed = await this.sealAhead(table, batch.rows, hashes);
+      if (sealed !== undefined) steps.announce(identities(batch.rows));
+      const before = await previous!.inserted;
+      if (!before?.asSealed) {
+        // The rows before are not what they sealed (see the class): ask again, seal again.
+        asSealed = sealed === undefined;
+        this.options.sealer?.forget(table);
+        batch = withoutStored(table, unique, await ask());
+        sealed = undefined;
+      }
+    }
+    sealed ??= await this.seal(table, batch.rows, hashes);
+    steps.announce(identities(batch.rows));
+
+    const { poisoned, sealStood } = await this.insertSealed(table, batch.rows, sealed);
+    const deadLetters = [...repeats, ...batch.conflicts];
+    for (const { row, error } of poisoned) deadLetters.push(rowDeadLetter(table, row, insertRejected(error)));
     const rejected = new Set(poisoned.map((p) => p.row));
-    for (const [id, row] of unique) if (!rejected.has(row)) inserted.set(id, typeof row.content_hash === 'string' ? row.content_hash : '');
+    const inserted = identities(batch.rows.filter((row) => !rejected.has(row)));
     if (deadLetters.length > 0) {
       await this.retrying(() => this.deadLetters.add(deadLetters));
       this.options.logger.warn({ table, count: deadLetters.length }, 'events sent to dead letters');
@@ -268,13 +293,27 @@ export class ClickHouseWriter {
     this.options.onFlush?.({
       table,
       rows: rows.length,
-      written: toInsert.length - poisoned.length,
-      skipped,
+      written: batch.rows.length - poisoned.length,
+      skipped: repeated + batch.skipped,
       deadLettered: deadLetters.length,
       ms: Math.round(performance.now() - started),
-      oldestReceivedAt: oldestReceivedAt(toInsert),
+      oldestReceivedAt: oldestReceivedAt(batch.rows),
     });
-    return inserted;
+    return { rows: inserted, asSealed: asSealed && sealStood && poisoned.length === 0 };
+  }
+
+  /** Seals rows into the table's chain (null without a sealer, or with no rows). */
+  private seal(table: string, rows: ClickHouseRow[], hashes?: ReadonlyMap<ClickHouseRow, string>): Promise<SealedRows | null> {
+    const sealer = this.options.sealer;
+    if (!sealer || rows.length === 0) return Promise.resolve(null);
+    return sealer.seal(table, rows, hashes);
+  }
+
+  /** As seal, before the flush ahead has ended; undefined if the sealer holds no head to seal after. */
+  private async sealAhead(table: string, rows: ClickHouseRow[], hashes?: ReadonlyMap<ClickHouseRow, string>): Promise<SealedRows | null | undefined> {
+    const sealer = this.options.sealer;
+    if (!sealer || rows.length === 0) return null;
+    return sealer.sealAhead(table, rows, hashes);
   }
 
   /** Identity (see rowIdentity) → content_hash of the given rows that the table holds, within the lookback (storedRowsQueries). */
@@ -294,15 +333,14 @@ export class ClickHouseWriter {
    * (which parses rows but stores nothing), and the rest are sealed and
    * written: one poison event costs only itself, and the chain never has a hole.
    */
-  private async insertSealed(table: string, rows: ClickHouseRow[]): Promise<{ row: ClickHouseRow; error: unknown }[]> {
-    if (rows.length === 0) return [];
+  private async insertSealed(table: string, rows: ClickHouseRow[], first: SealedRows | null): Promise<{ poisoned: { row: ClickHouseRow; error: unknown }[]; sealStood: boolean }> {
+    if (rows.length === 0) return { poisoned: [], sealStood: true };
     const sealer = this.options.sealer;
-    if (!sealer) return this.isolatePoison(table, rows, table);
-    const first = await sealer.seal(table, rows);
+    if (!sealer || !first) return { poisoned: await this.isolatePoison(table, rows, table), sealStood: true };
     try {
       await this.retrying(() => insertBatch(this.clickhouse, table, first.rows));
       await this.retrying(() => sealer.finalize(first.seal));
-      return [];
+      return { poisoned: [], sealStood: true };
     } catch (error) {
       // A transient failure leaves the seal pending: the next flush settles it by what ClickHouse holds.
       if (isTransientClickHouseError(error)) {
@@ -319,7 +357,7 @@ export class ClickHouseWriter {
         await this.retrying(() => insertBatch(this.clickhouse, table, second.rows));
         await this.retrying(() => sealer.finalize(second.seal));
       }
-      return poisoned;
+      return { poisoned, sealStood: false };
     }
   }
 
@@ -356,35 +394,4 @@ export class ClickHouseWriter {
       }
     }
   }
-
-  private deadLetter(table: string, row: ClickHouseRow, error: string): DeadLetter {
-    return {
-      event_id: typeof row.event_id === 'string' ? row.event_id : null,
-      source_app: String(row.source_app ?? ''),
-      kind: kindOfTable(table),
-      event_type: String(row.event_type ?? ''),
-      occurred_at: typeof row.occurred_at === 'string' ? row.occurred_at : null,
-      received_at: String(row.received_at),
-      error,
-      attempts: 1,
-      raw_payload: deadLetterPayload(kindOfTable(table), row),
-    };
-  }
-}
-
-function errorMessage(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
-}
-
-/** received_at is ClickHouse UTC text (`2025-06-21 14:12:00.000`), which sorts as it reads. */
-function oldestReceivedAt(rows: ClickHouseRow[]): number | undefined {
-  let oldest: string | undefined;
-  for (const row of rows) if (oldest === undefined || String(row.received_at) < oldest) oldest = String(row.received_at);
-  return oldest === undefined ? undefined : Date.parse(`${oldest.replace(' ', 'T')}Z`);
-}
-
-const TABLE_KINDS = new Map<string, string>(Object.entries(EVENT_TABLES).map(([kind, table]) => [table, kind]));
-
-function kindOfTable(table: string): string {
-  return TABLE_KINDS.get(table) ?? table;
 }
