@@ -113,3 +113,50 @@ it('a flush that loses its seal to a poison row, after the next flush has sealed
   const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals).verify();
   expect(result.tables.find((t) => t.table === 'audit_logs')).toMatchObject({ ok: true, rows: 5 * 8_700 + 3 * 8_699 });
 }, 120_000);
+
+it('a flush whose seal fails to finalize, after the next has inserted behind it, is settled by that next flush', async () => {
+  // The next flush inserts once this one's rows are stored, while this one still finalizes its seal.
+  // PostgreSQL refuses this seal's `final` twice, its attempt and its one retry (a real trigger): its rows and pending seal stay, its
+  // jobs are retried, and the next flush settles both seals, in order, instead of finalizing its own alone.
+  const key = SigningKey.load(undefined, `${ns.dataDir}/keys`);
+  const seals = new SealRepository(pg, clickhouse);
+  const writer = new ClickHouseWriter(clickhouse, new DeadLetterRepository(clickhouse), {
+    maxRows: 1_000,
+    maxAgeMs: 60_000,
+    logger: silentLogger,
+    retryDelaysMs: [10],
+    sealer: new ChainSealer(seals, key, true),
+  });
+  const { rows } = await pg.query<{ seq: string }>(`SELECT coalesce(max(seq), 0) AS seq FROM integrity_seals WHERE table_name = 'audit_logs'`);
+  const failing = Number(rows[0]!.seq) + 1;
+  await pg.query(`CREATE SEQUENCE IF NOT EXISTS finalize_attempts`);
+  await pg.query(`CREATE OR REPLACE FUNCTION refuse_final() RETURNS trigger AS $$
+    BEGIN
+      -- Nested: SQL does not promise to evaluate AND from left to right, and nextval must count this seal only.
+      IF NEW.final AND NOT OLD.final AND NEW.seq = ${failing} THEN
+        IF nextval('finalize_attempts') <= 2 THEN
+          RAISE EXCEPTION 'refused';
+        END IF;
+      END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql`);
+  await pg.query(`CREATE TRIGGER refuse_final BEFORE UPDATE ON integrity_seals FOR EACH ROW EXECUTE FUNCTION refuse_final()`);
+  try {
+    const user = 'finalize-fails';
+    const first = rawEvents(6_000, user).map(rowOf);
+    const second = rawEvents(1_500, user).map(rowOf);
+    const third = rawEvents(1_200, user).map(rowOf);
+    const outcomes = await Promise.allSettled([writer.write('audit_logs', first), writer.write('audit_logs', second), writer.write('audit_logs', third)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    // The first flush's jobs, retried: their rows are stored already.
+    await writer.write('audit_logs', first);
+    await writer.close();
+    expect(await count(`user_id = '${user}'`)).toBe(8_700);
+  } finally {
+    await pg.query(`DROP TRIGGER refuse_final ON integrity_seals`);
+  }
+  const pending = await pg.query(`SELECT seq FROM integrity_seals WHERE table_name = 'audit_logs' AND NOT final`);
+  expect(pending.rows).toEqual([]);
+  const result = await new IntegrityVerifier(clickhouse, KeyRing.of(key.publicKey), seals).verify();
+  expect(result.tables.find((t) => t.table === 'audit_logs')).toMatchObject({ ok: true, rows: 5 * 8_700 + 3 * 8_699 + 8_700 });
+}, 120_000);

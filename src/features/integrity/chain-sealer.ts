@@ -32,6 +32,8 @@ export class ChainSealer {
    * its seal (a poison row) and seals again, it must not chain after the later flush's seal.
    */
   private readonly forgotten = new Map<string, number>();
+  /** Seals finalize() has been asked for. */
+  private readonly finalizing = new WeakSet<Seal>();
 
   constructor(
     private readonly seals: SealRepository,
@@ -82,8 +84,12 @@ export class ChainSealer {
 
   /** Copies the seal beside its rows and marks it final. If that fails, the next flush re-reads and settles. */
   async finalize(seal: Seal): Promise<void> {
+    // A retry first asks ClickHouse for the copy: the last attempt may have failed after storing it (in
+    // PostgreSQL's update), and a second copy reads as a seal out of order to verification.
+    const retry = this.finalizing.has(seal);
+    this.finalizing.add(seal);
     try {
-      await this.seals.finalize(seal, { checkExisting: false });
+      await this.seals.finalize(seal, { checkExisting: retry });
     } catch (error) {
       this.forget(seal.table_name);
       throw error;
@@ -101,8 +107,19 @@ export class ChainSealer {
     this.forgotten.set(table, (this.forgotten.get(table) ?? 0) + 1);
   }
 
-  private async settlePending(table: string): Promise<void> {
+  /**
+   * Settles the table's pending seals up to `seq` (see the class) and forgets the head: for a flush whose
+   * rows are stored while the flush before failed to finalize its seal. Later seals are left alone: their
+   * rows may be being inserted.
+   */
+  async settleThrough(table: string, seq: number): Promise<void> {
+    this.forget(table);
+    await this.settlePending(table, seq);
+  }
+
+  private async settlePending(table: string, throughSeq = Number.POSITIVE_INFINITY): Promise<void> {
     for (const seal of await this.seals.pending(table)) {
+      if (seal.seq > throughSeq) break;
       const stored = await this.seals.rowsUnder(table, seal.seq);
       if (stored === seal.row_count) await this.seals.finalize(seal, { checkExisting: true });
       else if (stored === 0) await this.seals.discard(seal);

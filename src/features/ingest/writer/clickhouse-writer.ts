@@ -8,9 +8,10 @@ import { WriterHealth } from './writer-health';
 import type { DeadLetter, DeadLetterRepository } from '../dead-letters/dead-letter.repository';
 import { insertRejected, rowDeadLetter } from './row-dead-letter';
 import { identities, oldestReceivedAt, withoutStored } from './flush-rows';
-import type { FlushResult, FlushRun, FlushSteps } from './flush-run';
+import type { FlushRun, FlushSteps } from './flush-run';
 import { storedRowsQueries } from './stored-rows-query';
 import { insertBatch } from './batch-insert';
+import { isolatePoison, probeTable, type PoisonedRow } from './poison-rows';
 import { rowIdentity } from './row-identity';
 
 export interface ClickHouseWriterOptions {
@@ -74,16 +75,14 @@ interface TableBuffer {
  *      (`non_replicated_deduplication_window` on every table).
  * Flushes of a table insert one at a time, in order. When this process is
  * the table's only writer (no lock: the embedded store), a flush's check (2)
- * runs while the flush before it inserts, on ClickHouse's own threads, and is
- * completed by the rows that flush sealed; it then seals its own rows after
- * them (the pending seal's commit in PostgreSQL waits on the disk behind
- * ClickHouse's writes) and inserts once that flush has ended. If that flush
- * did not insert exactly what it sealed (it failed, or a poison row cost it
- * its seal), its rows may or may not be stored: the check is asked again and
- * the rows sealed again, and the stale pending seal, which holds no rows, is
- * dropped when the chain is settled. With a lock (a shared server), the check
- * waits for the flush before to end, since another process may insert in
- * between.
+ * runs while the flush before it inserts, is completed by the rows that flush
+ * sealed, and seals its own rows after them (the pending seal's commit waits
+ * on the disk behind ClickHouse's writes). It inserts once that flush's rows
+ * are stored under its seal, and finalizes after it. If they are not (a
+ * failure, or a poison row cost it its seal), the check is asked again and
+ * the rows sealed again; the stale pending seal holds no rows and is dropped
+ * when the chain is settled. With a lock (a shared server), a flush waits
+ * for the one before to end, since another process may insert in between.
  * An event's identity is (source_app, event_id): two apps may choose the same
  * id, and each is stored. Plain MergeTree, so
  * `count() = uniqExact(source_app, event_id)` holds for every query, with no
@@ -180,15 +179,18 @@ export class ClickHouseWriter {
     const ownCheck = new Promise<void>((resolve) => (checked = resolve));
     let announce!: (rows: Map<string, string> | undefined) => void;
     const sealed = new Promise<Map<string, string> | undefined>((resolve) => (announce = resolve));
-    const outcome = (async (): Promise<FlushResult | undefined> => {
+    let stored!: (asSealed: boolean) => void;
+    const storedAsSealed = new Promise<boolean>((resolve) => (stored = resolve));
+    const steps = { checked, announce, stored };
+    const outcome = (async (): Promise<Map<string, string> | undefined> => {
       try {
-        let result: FlushResult;
+        let result: Map<string, string>;
         if (this.options.lock) {
           await previous?.inserted;
-          result = await this.options.lock.withLock(`flush:${table}`, () => this.writeUnique(table, buffer.rows, { checked, announce }));
+          result = await this.options.lock.withLock(`flush:${table}`, () => this.writeUnique(table, buffer.rows, steps));
         } else {
           await previous?.successorMayCheck;
-          result = await this.writeUnique(table, buffer.rows, { checked, announce }, previous);
+          result = await this.writeUnique(table, buffer.rows, steps, previous);
         }
         if (this.health.succeeded(table)) this.options.onRecovered?.(table);
         for (const w of buffer.waiters) w.resolve();
@@ -196,6 +198,7 @@ export class ClickHouseWriter {
       } catch (error) {
         checked();
         announce(undefined);
+        stored(false);
         this.health.failed(table, error);
         this.options.logger.error({ err: error, table, rows: buffer.rows.length }, 'ClickHouse flush failed; its jobs will be retried');
         for (const w of buffer.waiters) w.reject(error);
@@ -205,7 +208,9 @@ export class ClickHouseWriter {
     // Ended only once the flush before has ended too, even if this one failed early (in its check):
     // the next flush then never inserts while an earlier one still does, and close() waits for all.
     const inserted = Promise.all([outcome, previous?.inserted]).then(([result]) => result);
-    const run: FlushRun = { inserted, sealed, successorMayCheck: Promise.all([ownCheck, previous?.inserted]).then(() => undefined) };
+    // The next flush's check must see the rows of the flush before this one: stored as sealed, or ended.
+    const rowsBefore = previous?.stored.then((asSealed) => (asSealed ? undefined : previous.inserted));
+    const run: FlushRun = { inserted, sealed, stored: storedAsSealed, successorMayCheck: Promise.all([ownCheck, rowsBefore]).then(() => undefined) };
     this.latestRuns.set(table, run);
     const next = inserted.then(() => undefined);
     void next.then(() => {
@@ -220,7 +225,7 @@ export class ClickHouseWriter {
    * table's flush that may still be inserting (pipelined, see the class);
    * this one inserts only after it has ended.
    */
-  private async writeUnique(table: string, rows: ClickHouseRow[], steps: FlushSteps, previous?: FlushRun): Promise<FlushResult> {
+  private async writeUnique(table: string, rows: ClickHouseRow[], steps: FlushSteps, previous?: FlushRun): Promise<Map<string, string>> {
     // Monotonic: a wall clock stepped back during a flush made its duration negative.
     const started = performance.now();
     const repeats: DeadLetter[] = [];
@@ -249,11 +254,10 @@ export class ClickHouseWriter {
     }
     let afterSealed = false;
     if (previous) {
-      // Sealing ahead needs the chain's head kept here (an exclusive sealer): re-read from PostgreSQL, the
-      // head would be the pending seal of the flush before, settled while its rows are being inserted.
+      // Sealing ahead needs the head kept here (an exclusive sealer), never re-read while the flush before inserts.
       let before = this.options.sealer?.exclusive === false ? undefined : await previous.sealed;
       if (before !== undefined) afterSealed = true;
-      else before = (await previous.inserted)?.rows;
+      else before = await previous.inserted;
       if (before === undefined) stored = await ask();
       else
         for (const id of unique.keys()) {
@@ -264,24 +268,27 @@ export class ClickHouseWriter {
 
     let batch = withoutStored(table, unique, stored);
     let sealed: SealedRows | null | undefined;
-    let asSealed = true;
     if (afterSealed) {
       // Sealed while the flush before inserts; told to the next flush at once, so it can do the same.
-      sealed = await this.sealAhead(table, batch.rows, hashes);
+      sealed = await this.seal(table, batch.rows, hashes, true);
       if (sealed !== undefined) steps.announce(identities(batch.rows));
-      const before = await previous!.inserted;
-      if (!before?.asSealed) {
-        // The rows before are not what they sealed (see the class): ask again, seal again.
-        asSealed = sealed === undefined;
-        this.options.sealer?.forget(table);
-        batch = withoutStored(table, unique, await ask());
+      const asSealed = await previous!.stored;
+      if (!asSealed || sealed === undefined) {
+        // Not sealed ahead (no head held), or the rows before are not what they sealed (see the class):
+        // once that flush has ended, seal (ask again first, in the second case).
+        if (sealed !== undefined) steps.stored(false);
+        await previous!.inserted;
+        if (!asSealed) {
+          this.options.sealer?.forget(table);
+          batch = withoutStored(table, unique, await ask());
+        }
         sealed = undefined;
       }
     }
-    sealed ??= await this.seal(table, batch.rows, hashes);
+    sealed ??= (await this.seal(table, batch.rows, hashes)) ?? null;
     steps.announce(identities(batch.rows));
 
-    const { poisoned, sealStood } = await this.insertSealed(table, batch.rows, sealed);
+    const poisoned = await this.insertSealed(table, batch.rows, sealed, steps, afterSealed ? previous : undefined);
     const deadLetters = [...repeats, ...batch.conflicts];
     for (const { row, error } of poisoned) deadLetters.push(rowDeadLetter(table, row, insertRejected(error)));
     const rejected = new Set(poisoned.map((p) => p.row));
@@ -299,21 +306,14 @@ export class ClickHouseWriter {
       ms: Math.round(performance.now() - started),
       oldestReceivedAt: oldestReceivedAt(batch.rows),
     });
-    return { rows: inserted, asSealed: asSealed && sealStood && poisoned.length === 0 };
+    return inserted;
   }
 
-  /** Seals rows into the table's chain (null without a sealer, or with no rows). */
-  private seal(table: string, rows: ClickHouseRow[], hashes?: ReadonlyMap<ClickHouseRow, string>): Promise<SealedRows | null> {
+  /** Seals rows into the table's chain (null without a sealer or rows); `ahead`: ChainSealer.sealAhead, undefined if it cannot. */
+  private seal(table: string, rows: ClickHouseRow[], hashes: ReadonlyMap<ClickHouseRow, string> | undefined, ahead = false): Promise<SealedRows | null | undefined> {
     const sealer = this.options.sealer;
     if (!sealer || rows.length === 0) return Promise.resolve(null);
-    return sealer.seal(table, rows, hashes);
-  }
-
-  /** As seal, before the flush ahead has ended; undefined if the sealer holds no head to seal after. */
-  private async sealAhead(table: string, rows: ClickHouseRow[], hashes?: ReadonlyMap<ClickHouseRow, string>): Promise<SealedRows | null | undefined> {
-    const sealer = this.options.sealer;
-    if (!sealer || rows.length === 0) return null;
-    return sealer.sealAhead(table, rows, hashes);
+    return ahead ? sealer.sealAhead(table, rows, hashes) : sealer.seal(table, rows, hashes);
   }
 
   /** Identity (see rowIdentity) → content_hash of the given rows that the table holds, within the lookback (storedRowsQueries). */
@@ -333,23 +333,32 @@ export class ClickHouseWriter {
    * (which parses rows but stores nothing), and the rest are sealed and
    * written: one poison event costs only itself, and the chain never has a hole.
    */
-  private async insertSealed(table: string, rows: ClickHouseRow[], first: SealedRows | null): Promise<{ poisoned: { row: ClickHouseRow; error: unknown }[]; sealStood: boolean }> {
-    if (rows.length === 0) return { poisoned: [], sealStood: true };
+  private async insertSealed(
+    table: string,
+    rows: ClickHouseRow[],
+    first: SealedRows | null,
+    steps: FlushSteps,
+    /** The flush before, still finalizing its seal: this one's seal follows it into ClickHouse. */
+    previous?: FlushRun,
+  ): Promise<PoisonedRow[]> {
     const sealer = this.options.sealer;
-    if (!sealer || !first) return { poisoned: await this.isolatePoison(table, rows, table), sealStood: true };
+    if (rows.length === 0 || !sealer || !first) {
+      const poisoned = await isolatePoison(rows, table, this.insertRows);
+      steps.stored(poisoned.length === 0);
+      return poisoned;
+    }
     try {
       await this.retrying(() => insertBatch(this.clickhouse, table, first.rows));
-      await this.retrying(() => sealer.finalize(first.seal));
-      return { poisoned: [], sealStood: true };
     } catch (error) {
+      steps.stored(false);
       // A transient failure leaves the seal pending: the next flush settles it by what ClickHouse holds.
       if (isTransientClickHouseError(error)) {
         sealer.forget(table);
         throw error;
       }
+      await previous?.inserted; // its seal is settled by none but itself while it runs
       await sealer.discard(first.seal);
-      const probe = await this.probeTable(table);
-      const poisoned = await this.isolatePoison(table, rows, probe);
+      const poisoned = await isolatePoison(rows, await probeTable(this.clickhouse, table), this.insertRows);
       const bad = new Set(poisoned.map((p) => p.row));
       const good = rows.filter((r) => !bad.has(r));
       if (good.length > 0) {
@@ -357,30 +366,23 @@ export class ClickHouseWriter {
         await this.retrying(() => insertBatch(this.clickhouse, table, second.rows));
         await this.retrying(() => sealer.finalize(second.seal));
       }
-      return { poisoned, sealStood: false };
+      return poisoned;
     }
-  }
-
-  /** A Null-engine twin of the table: inserting checks rows, stores nothing. */
-  private async probeTable(table: string): Promise<string> {
-    const probe = `${table}_probe`;
-    await this.clickhouse.command({ query: `CREATE TABLE IF NOT EXISTS ${probe} AS ${table} ENGINE = Null` });
-    return probe;
-  }
-
-  /** Splits rows in halves until the rows ClickHouse rejects are alone; writes the others to `target`. */
-  private async isolatePoison(table: string, rows: ClickHouseRow[], target: string): Promise<{ row: ClickHouseRow; error: unknown }[]> {
-    if (rows.length === 0) return [];
+    steps.stored(true);
+    // The rows are stored under the seal: a failure from here on leaves it pending, for the next flush
+    // to settle (never discarded). If the flush before failed after its rows were stored, its seal may be
+    // missing from ClickHouse: settling the chain up to this seal puts both there, in order.
     try {
-      await this.retrying(() => insertBatch(this.clickhouse, target, rows));
-      return [];
+      if (previous && (await previous.inserted) === undefined) await this.retrying(() => sealer.settleThrough(table, first.seal.seq));
+      else await this.retrying(() => sealer.finalize(first.seal));
     } catch (error) {
-      if (isTransientClickHouseError(error)) throw error;
-      if (rows.length === 1) return [{ row: rows[0]!, error }];
-      const middle = Math.ceil(rows.length / 2);
-      return [...(await this.isolatePoison(table, rows.slice(0, middle), target)), ...(await this.isolatePoison(table, rows.slice(middle), target))];
+      sealer.forget(table);
+      throw error;
     }
+    return [];
   }
+
+  private readonly insertRows = (target: string, rows: ClickHouseRow[]) => this.retrying(() => insertBatch(this.clickhouse, target, rows));
 
   /** Runs fn, retrying transient failures with backoff; other failures are thrown at once. */
   private async retrying<T>(fn: () => Promise<T>): Promise<T> {

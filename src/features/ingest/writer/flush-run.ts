@@ -2,7 +2,7 @@
 
 /** One flush of one table, as the table's next flush sees it. */
 export interface FlushRun {
-  /** The next flush may run its duplicate check: this one has checked, and the one before it has ended. */
+  /** The next flush may run its duplicate check: this one has checked, and the rows of the one before it are stored as sealed (or it has ended). */
   successorMayCheck: Promise<void>;
   /**
    * Sealed: identity → content_hash of the rows its first seal holds (the rows it means to insert), or
@@ -10,19 +10,19 @@ export interface FlushRun {
    * Never rejects.
    */
   sealed: Promise<Map<string, string> | undefined>;
-  /** Ended: the rows it inserted, or undefined if it failed. Never rejects. */
-  inserted: Promise<FlushResult | undefined>;
-}
-
-export interface FlushResult {
-  /** identity → content_hash of the rows inserted. */
-  rows: Map<string, string>;
-  /** They are the rows it announced as `sealed`, under that seal: a flush that sealed after it stands. */
-  asSealed: boolean;
+  /**
+   * Stored: true once the rows it announced as `sealed` are inserted under that seal, so a flush sealed
+   * after it stands and may insert (while this one still finalizes its seal); false once they will not
+   * be (it failed, sealed again, or lost its seal to a poison row). Never rejects.
+   */
+  stored: Promise<boolean>;
+  /** Ended: identity → content_hash of the rows it inserted, or undefined if it failed. Never rejects. */
+  inserted: Promise<Map<string, string> | undefined>;
 }
 
 /** What a flush tells the next one as it goes. */
 export interface FlushSteps {
   checked: () => void;
   announce: (sealed: Map<string, string>) => void;
+  stored: (asSealed: boolean) => void;
 }
