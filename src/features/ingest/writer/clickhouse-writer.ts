@@ -7,9 +7,9 @@ import { rowHashes } from '../../../domain/seal';
 import { WriterHealth } from './writer-health';
 import type { DeadLetter, DeadLetterRepository } from '../dead-letters/dead-letter.repository';
 import { insertRejected, rowDeadLetter } from './row-dead-letter';
-import { identities, oldestReceivedAt, withoutStored } from './flush-rows';
+import { addSealed, identities, oldestReceivedAt, withoutStored } from './flush-rows';
 import type { FlushRun, FlushSteps } from './flush-run';
-import { storedRowsQueries } from './stored-rows-query';
+import { storedHashes } from './stored-rows-query';
 import { insertBatch } from './batch-insert';
 import { isolatePoison, probeTable, type PoisonedRow } from './poison-rows';
 import { rowIdentity } from './row-identity';
@@ -208,9 +208,17 @@ export class ClickHouseWriter {
     // Ended only once the flush before has ended too, even if this one failed early (in its check):
     // the next flush then never inserts while an earlier one still does, and close() waits for all.
     const inserted = Promise.all([outcome, previous?.inserted]).then(([result]) => result);
-    // The next flush's check must see the rows of the flush before this one: stored as sealed, or ended.
-    const rowsBefore = previous?.stored.then((asSealed) => (asSealed ? undefined : previous.inserted));
-    const run: FlushRun = { inserted, sealed, stored: storedAsSealed, successorMayCheck: Promise.all([ownCheck, rowsBefore]).then(() => undefined) };
+    // The next flush checks once this one has checked, the one before has sealed, and the rows before
+    // that one are stored as sealed (or it has ended): it completes its check by the two sets sealed.
+    const rowsBeforeStored = previous?.stored.then((asSealed) => (asSealed ? undefined : previous.inserted)).then(() => undefined) ?? Promise.resolve();
+    const run: FlushRun = {
+      inserted,
+      sealed,
+      stored: storedAsSealed,
+      sealedBefore: previous?.sealed,
+      rowsBeforeStored,
+      successorMayCheck: Promise.all([ownCheck, previous?.sealed, previous?.rowsBeforeStored]).then(() => undefined),
+    };
     this.latestRuns.set(table, run);
     const next = inserted.then(() => undefined);
     void next.then(() => {
@@ -241,7 +249,7 @@ export class ClickHouseWriter {
     }
 
     const candidates = () => [...unique.values()];
-    const ask = () => this.retrying(() => this.storedHashes(table, candidates()));
+    const ask = () => this.retrying(() => storedHashes(this.clickhouse, table, candidates(), (this.options.lookbackMinutes ?? 30) * 60_000));
     let stored: Map<string, string>;
     try {
       const asked = ask();
@@ -254,16 +262,16 @@ export class ClickHouseWriter {
     }
     let afterSealed = false;
     if (previous) {
-      // Sealing ahead needs the head kept here (an exclusive sealer), never re-read while the flush before inserts.
-      let before = this.options.sealer?.exclusive === false ? undefined : await previous.sealed;
-      if (before !== undefined) afterSealed = true;
-      else before = await previous.inserted;
-      if (before === undefined) stored = await ask();
-      else
-        for (const id of unique.keys()) {
-          const hash = before.get(id);
-          if (hash !== undefined) stored.set(id, hash);
-        }
+      // The check may have run before the rows of the two flushes before were stored: their sealed rows
+      // complete it. Sealing ahead needs the head kept here (an exclusive sealer), never re-read meanwhile.
+      const before = this.options.sealer?.exclusive === false ? undefined : await previous.sealed;
+      if (before === undefined) {
+        await previous.inserted;
+        stored = await ask();
+      } else {
+        afterSealed = true;
+        addSealed(stored, unique, [(await previous.sealedBefore) ?? new Map<string, string>(), before]);
+      }
     }
 
     let batch = withoutStored(table, unique, stored);
@@ -276,7 +284,7 @@ export class ClickHouseWriter {
       if (!asSealed || sealed === undefined) {
         // Not sealed ahead (no head held), or the rows before are not what they sealed (see the class):
         // once that flush has ended, seal (ask again first, in the second case).
-        if (sealed !== undefined) steps.stored(false);
+        if (!asSealed) steps.stored(false);
         await previous!.inserted;
         if (!asSealed) {
           this.options.sealer?.forget(table);
@@ -314,16 +322,6 @@ export class ClickHouseWriter {
     const sealer = this.options.sealer;
     if (!sealer || rows.length === 0) return Promise.resolve(null);
     return ahead ? sealer.sealAhead(table, rows, hashes) : sealer.seal(table, rows, hashes);
-  }
-
-  /** Identity (see rowIdentity) → content_hash of the given rows that the table holds, within the lookback (storedRowsQueries). */
-  private async storedHashes(table: string, rows: ClickHouseRow[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    for (const query of storedRowsQueries(table, rows, (this.options.lookbackMinutes ?? 30) * 60_000)) {
-      const result = await this.clickhouse.query({ query, format: 'JSONEachRow' });
-      for (const row of await result.json<{ app: string; id: string; hash: string }>()) found.set(rowIdentity({ source_app: row.app, event_id: row.id }), row.hash);
-    }
-    return found;
   }
 
   /**

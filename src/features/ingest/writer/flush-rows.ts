@@ -17,6 +17,15 @@ export function withoutStored(table: string, unique: Map<string, ClickHouseRow>,
   return { rows, skipped, conflicts };
 }
 
+/** Adds to `stored` the rows of `unique` that earlier flushes sealed (identity → content_hash sets), as if ClickHouse held them. */
+export function addSealed(stored: Map<string, string>, unique: Map<string, ClickHouseRow>, sealed: Map<string, string>[]): void {
+  for (const rows of sealed)
+    for (const id of unique.keys()) {
+      const hash = rows.get(id);
+      if (hash !== undefined) stored.set(id, hash);
+    }
+}
+
 /** identity → content_hash of rows, as a flush announces them. */
 export function identities(rows: ClickHouseRow[]): Map<string, string> {
   const out = new Map<string, string>();

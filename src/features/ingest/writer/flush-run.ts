@@ -2,8 +2,15 @@
 
 /** One flush of one table, as the table's next flush sees it. */
 export interface FlushRun {
-  /** The next flush may run its duplicate check: this one has checked, and the rows of the one before it are stored as sealed (or it has ended). */
+  /**
+   * The next flush may run its duplicate check: this one has checked, the one before it has sealed, and
+   * the rows of the one before that are stored as sealed (or it has ended).
+   */
   successorMayCheck: Promise<void>;
+  /** The `sealed` of the flush before this one. */
+  sealedBefore?: Promise<Map<string, string> | undefined>;
+  /** The rows of the flush before this one are stored as sealed, or it has ended. */
+  rowsBeforeStored: Promise<void>;
   /**
    * Sealed: identity → content_hash of the rows its first seal holds (the rows it means to insert), or
    * undefined if it failed before. The next flush may seal after these, before this one has inserted.

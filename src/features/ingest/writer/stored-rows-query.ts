@@ -1,5 +1,7 @@
+import type { ClickHouseClient } from '../../../lib/clickhouse';
 import type { ClickHouseRow } from '../../../domain/event-row';
 import { UUID_PATTERN } from '../../../schemas/fields';
+import { rowIdentity } from './row-identity';
 
 /** 5000 ids keep a statement under ClickHouse's default max_query_size (256 KiB)… */
 export const IDS_PER_QUERY = 5000;
@@ -91,4 +93,14 @@ function statementFor(table: string, chunk: string[], byId: Map<string, ClickHou
   const arms = [`${select} WHERE received_at >= toDateTime64('${clickHouseTime(oldest - lookbackMs)}', 3, 'UTC') AND event_id IN ${uuidSet(chunk)} GROUP BY source_app, event_id`];
   if (aged.size > 0) arms.push(`${select} WHERE occurred_at IN (${list(agedTimes)}) AND event_id IN (${list(aged)}) GROUP BY source_app, event_id`);
   return arms.join(' UNION ALL ');
+}
+
+/** Identity (see rowIdentity) → content_hash of the given rows that the table holds, within the lookback (storedRowsQueries). */
+export async function storedHashes(clickhouse: ClickHouseClient, table: string, rows: ClickHouseRow[], lookbackMs: number): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const query of storedRowsQueries(table, rows, lookbackMs)) {
+    const result = await clickhouse.query({ query, format: 'JSONEachRow' });
+    for (const row of await result.json<{ app: string; id: string; hash: string }>()) found.set(rowIdentity({ source_app: row.app, event_id: row.id }), row.hash);
+  }
+  return found;
 }
