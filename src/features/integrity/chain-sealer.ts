@@ -3,6 +3,12 @@ import { toClickHouseTime, type ClickHouseRow } from '../../domain/event-row';
 import type { SigningKey } from '../../lib/signing-key';
 import type { SealRepository } from './seal.repository';
 
+/** Rows linked into their table's chain, and the seal that closes them. */
+export interface SealedRows {
+  rows: (ClickHouseRow & ChainedRow)[];
+  seal: Seal;
+}
+
 /**
  * Seals each flush: links its rows into the table's hash chain and signs a
  * seal over them. With a shared server the caller (the ClickHouse writer)
@@ -17,12 +23,6 @@ import type { SealRepository } from './seal.repository';
  * what ClickHouse holds: all its rows → final; none → dropped (the rows will
  * come again with their job's retry and get a new seal).
  */
-/** Rows linked into their table's chain, and the seal that closes them. */
-export interface SealedRows {
-  rows: (ClickHouseRow & ChainedRow)[];
-  seal: Seal;
-}
-
 export class ChainSealer {
   /** Chain heads this process knows to be current (only kept when it is the only writer). */
   private readonly heads = new Map<string, ChainHead>();

@@ -75,13 +75,13 @@ interface TableBuffer {
  *      (`non_replicated_deduplication_window` on every table).
  * Flushes of a table insert one at a time, in order. When this process is
  * the table's only writer (no lock: the embedded store), a flush's check (2)
- * runs while the flush before it inserts, is completed by the rows that flush
- * sealed, and seals its own rows after them (the pending seal's commit waits
- * on the disk behind ClickHouse's writes). It inserts once that flush's rows
- * are stored under its seal, and finalizes after it. If they are not (a
- * failure, or a poison row cost it its seal), the check is asked again and
- * the rows sealed again; the stale pending seal holds no rows and is dropped
- * when the chain is settled. With a lock (a shared server), a flush waits
+ * runs while the flushes before it insert, is completed by the rows the two
+ * before it sealed, and it seals its own rows after them (the pending seal's
+ * commit waits on the disk behind ClickHouse's writes). It inserts once the
+ * flush before has stored what it sealed, and finalizes once that one ended.
+ * If it did not (a failure, or a poison row cost it its seal), the check is
+ * asked again and the rows sealed again; the stale pending seal holds no
+ * rows and is dropped when the chain is settled. With a lock (a shared server), a flush waits
  * for the one before to end, since another process may insert in between.
  * An event's identity is (source_app, event_id): two apps may choose the same
  * id, and each is stored. Plain MergeTree, so
