@@ -53,11 +53,22 @@ async function count(where: string): Promise<number> {
   return Number((await queryRows<{ n: string }>(clickhouse, `SELECT count() AS n FROM audit_logs WHERE ${where}`))[0]!.n);
 }
 
-it('copies in the next flush, checked while the first inserts, are stored once; a changed copy is a dead letter', async () => {
+/** A writer on the embedded store's terms (an exclusive sealer, no lock), flushing every 1,000 rows. */
+function sealedWriter(options: { retryDelaysMs?: number[] } = {}) {
   const key = SigningKey.load(undefined, `${ns.dataDir}/keys`);
   const seals = new SealRepository(pg, clickhouse);
-  const deadLetters = new DeadLetterRepository(clickhouse);
-  const writer = new ClickHouseWriter(clickhouse, deadLetters, { maxRows: 1_000, maxAgeMs: 60_000, logger: silentLogger, sealer: new ChainSealer(seals, key, true) });
+  const writer = new ClickHouseWriter(clickhouse, new DeadLetterRepository(clickhouse), {
+    maxRows: 1_000,
+    maxAgeMs: 60_000,
+    logger: silentLogger,
+    ...options,
+    sealer: new ChainSealer(seals, key, true),
+  });
+  return { key, seals, writer };
+}
+
+it('copies in the next flush, checked while the first inserts, are stored once; a changed copy is a dead letter', async () => {
+  const { key, seals, writer } = sealedWriter();
 
   for (let round = 0; round < 5; round++) {
     const user = `round-${round}`;
@@ -87,10 +98,7 @@ it('a flush that loses its seal to a poison row, after the next flush has sealed
   // The next flush seals while this one inserts (ClickHouseWriter). The poison row fails this INSERT,
   // and this flush seals its other rows anew: the next one must not insert under the seal it made
   // after the lost one, and the chain settles the stale seal away.
-  const key = SigningKey.load(undefined, `${ns.dataDir}/keys`);
-  const seals = new SealRepository(pg, clickhouse);
-  const deadLetters = new DeadLetterRepository(clickhouse);
-  const writer = new ClickHouseWriter(clickhouse, deadLetters, { maxRows: 1_000, maxAgeMs: 60_000, logger: silentLogger, sealer: new ChainSealer(seals, key, true) });
+  const { key, seals, writer } = sealedWriter();
 
   for (let round = 0; round < 3; round++) {
     const user = `poison-${round}`;
@@ -118,15 +126,7 @@ it('a flush whose seal fails to finalize, after the next has inserted behind it,
   // The next flush inserts once this one's rows are stored, while this one still finalizes its seal.
   // PostgreSQL refuses this seal's `final` twice, its attempt and its one retry (a real trigger): its rows and pending seal stay, its
   // jobs are retried, and the next flush settles both seals, in order, instead of finalizing its own alone.
-  const key = SigningKey.load(undefined, `${ns.dataDir}/keys`);
-  const seals = new SealRepository(pg, clickhouse);
-  const writer = new ClickHouseWriter(clickhouse, new DeadLetterRepository(clickhouse), {
-    maxRows: 1_000,
-    maxAgeMs: 60_000,
-    logger: silentLogger,
-    retryDelaysMs: [10],
-    sealer: new ChainSealer(seals, key, true),
-  });
+  const { key, seals, writer } = sealedWriter({ retryDelaysMs: [10] });
   const { rows } = await pg.query<{ seq: string }>(`SELECT coalesce(max(seq), 0) AS seq FROM integrity_seals WHERE table_name = 'audit_logs'`);
   const failing = Number(rows[0]!.seq) + 1;
   await pg.query(`CREATE SEQUENCE IF NOT EXISTS finalize_attempts`);

@@ -247,15 +247,14 @@ export class ClickHouseWriter {
       else if (first.content_hash === row.content_hash) repeated++;
       else repeats.push(rowDeadLetter(table, row, 'conflict: event_id sent twice with different content'));
     }
-
-    const candidates = () => [...unique.values()];
-    const ask = () => this.retrying(() => storedHashes(this.clickhouse, table, candidates(), (this.options.lookbackMinutes ?? 30) * 60_000));
+    const candidates = [...unique.values()];
+    const ask = () => this.retrying(() => storedHashes(this.clickhouse, table, candidates, (this.options.lookbackMinutes ?? 30) * 60_000));
     let stored: Map<string, string>;
     try {
       const asked = ask();
       // While ClickHouse answers (and the flush before inserts), on this thread: the rows' hashes, which
       // need no chain head. A row the check then drops was hashed for nothing; repeats are rare.
-      hashes = this.options.sealer ? rowHashes(table, candidates()) : undefined;
+      hashes = this.options.sealer ? rowHashes(table, candidates) : undefined;
       stored = await asked;
     } finally {
       steps.checked();
@@ -276,10 +275,12 @@ export class ClickHouseWriter {
 
     let batch = withoutStored(table, unique, stored);
     let sealed: SealedRows | null | undefined;
+    let announced: Map<string, string> | undefined;
     if (afterSealed) {
       // Sealed while the flush before inserts; told to the next flush at once, so it can do the same.
       sealed = await this.seal(table, batch.rows, hashes, true);
-      if (sealed !== undefined) steps.announce(identities(batch.rows));
+      announced = sealed === undefined ? undefined : identities(batch.rows);
+      if (announced) steps.announce(announced);
       const asSealed = await previous!.stored;
       if (!asSealed || sealed === undefined) {
         // Not sealed ahead (no head held), or the rows before are not what they sealed (see the class):
@@ -290,17 +291,18 @@ export class ClickHouseWriter {
           this.options.sealer?.forget(table);
           batch = withoutStored(table, unique, await ask());
         }
-        sealed = undefined;
+        sealed = announced = undefined;
       }
     }
-    sealed ??= (await this.seal(table, batch.rows, hashes)) ?? null;
-    steps.announce(identities(batch.rows));
+    if (sealed === undefined) sealed = (await this.seal(table, batch.rows, hashes)) ?? null;
+    announced ??= identities(batch.rows);
+    steps.announce(announced);
 
     const poisoned = await this.insertSealed(table, batch.rows, sealed, steps, afterSealed ? previous : undefined);
     const deadLetters = [...repeats, ...batch.conflicts];
     for (const { row, error } of poisoned) deadLetters.push(rowDeadLetter(table, row, insertRejected(error)));
     const rejected = new Set(poisoned.map((p) => p.row));
-    const inserted = identities(batch.rows.filter((row) => !rejected.has(row)));
+    const inserted = rejected.size === 0 ? announced : identities(batch.rows.filter((row) => !rejected.has(row)));
     if (deadLetters.length > 0) {
       await this.retrying(() => this.deadLetters.add(deadLetters));
       this.options.logger.warn({ table, count: deadLetters.length }, 'events sent to dead letters');
