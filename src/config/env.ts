@@ -106,10 +106,9 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: int(1, 10_000).default(400),
   /**
    * …and at most about this many events: past it, no job is taken until some
-   * are written. It bounds the worker's memory with large posts, and the
-   * backlog held where lag admission cannot see it (it reads the age of jobs
-   * waiting in Redis): 20,000 is what 200 jobs of 100 events held before the
-   * slots went to 400, so a batch load is admitted as before.
+   * are written. It bounds the worker's memory with large posts: 20,000 is
+   * what 200 jobs of 100 events held before the slots went to 400, so a
+   * batch load is admitted as before.
    */
   WORKER_MAX_HELD_EVENTS: int(1, 10_000_000).default(20_000),
   /** Attempts per ingest job before its events go to dead letters. */
@@ -165,7 +164,10 @@ const envSchema = z.object({
    * before it, and, at any age, those with the same occurred_at (README "Exactly once").
    */
   WRITER_LOOKBACK_MINUTES: int(1, 7 * 24 * 60).default(30),
-  /** While the oldest ingest job waiting for a worker is older than this, ingest answers 429. 0 turns it off. */
+  /**
+   * While the oldest events not yet written were queued longer ago than this, ingest answers 429: those
+   * waiting for a worker and those a worker holds until its next flush. 0 turns it off.
+   */
   INGEST_MAX_LAG_MS: int(0, 3_600_000).default(1000),
   /**
    * While an API process's event loop is busy more than this share of the time (percent) and 64 posts are in flight in it, its ingest refuses

@@ -5,6 +5,7 @@ import { DeadLetterRepository } from '../features/ingest/dead-letters/dead-lette
 import { ClickHouseWriter } from '../features/ingest/writer/clickhouse-writer';
 import { DirectEventSink } from '../features/ingest/writer/direct-event-sink';
 import { IngestBackoffRetry } from '../features/ingest/backoff-retry';
+import { HeldJobs, publishHeldSince } from '../features/ingest/held-jobs';
 import { storeDiskLow, watchWriterHealth, writerStalled } from '../features/ingest/writer/writer-health';
 import { brokenChainAlarm } from '../features/integrity/broken-chain-alarm';
 import { ChainSealer } from '../features/integrity/chain-sealer';
@@ -82,7 +83,12 @@ export function startWorkerRole(config: Config, conns: Connections & { clickhous
     logger: logger.child({ component: 'risk-worker' }),
     onDecision: (decision) => metrics.riskDecided(decision),
   });
+  // Lag admission reads the held jobs' age from Redis, whichever process runs the API.
+  const heldJobs = new HeldJobs();
+  const stopPublishingHeld = publishHeldSince(heldJobs, redis, config.queuePrefix);
+  shutdown.addConnection('held jobs', stopPublishingHeld);
   const ingestWorker = startIngestWorker({
+    held: heldJobs,
     risk: risk.engine,
     config,
     connection: workerRedis,

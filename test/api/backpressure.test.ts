@@ -4,7 +4,8 @@ import { captureLogs } from '../helpers/log-capture';
 import type { ErrorBody } from '../helpers/accounts';
 import { createApiKey, postEvents, startStack } from '../helpers/stack';
 import { ThrowawayRedis } from '../helpers/redis-server';
-import { createNamespace, eventually } from '../helpers/test-env';
+import { createNamespace, eventually, REDIS_URL } from '../helpers/test-env';
+import { heldSinceKey } from '../../src/features/ingest/held-jobs';
 
 const ns = createNamespace('backpressure');
 afterAll(() => ns.cleanup());
@@ -152,6 +153,43 @@ it('answers 429 with Retry-After while the oldest waiting events are older than 
     await worker?.stop();
     await stack.stop();
     await lag.cleanup();
+  }
+}, 90_000);
+
+it('counts the events a worker holds unwritten in the lag, not only those waiting for one, and ignores a gone worker’s entry and a forged one', async () => {
+  const held = createNamespace('lagheld');
+  const admin = new Redis(REDIS_URL);
+  const stack = await startStack(held, { ROLE: 'api', INGEST_MAX_LAG_MS: '400' });
+  // A worker that takes every job at once and writes none for a minute: nothing waits in the queue, everything is behind.
+  let worker: Awaited<ReturnType<typeof startStack>> | undefined = await startStack(held, { ROLE: 'worker', FLUSH_MAX_AGE_MS: '60000', FLUSH_MAX_ROWS: '1000000' });
+  try {
+    const key = await createApiKey(held, 'bp-held');
+    const queuedAt = Date.now();
+    expect((await postEvents(stack.url, key, event)).status).toBe(202);
+    const lagging = await eventually(
+      async () => {
+        const res = await postEvents<ErrorBody>(stack.url, key, event);
+        return res.status === 429 && res;
+      },
+      10_000,
+      50,
+    );
+    expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(400);
+    expect(lagging.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/not yet written/) });
+    expect(await admin.llen(`${held.queuePrefix}:ingest:wait`)).toBe(0);
+
+    // Stopping writes what the worker held and withdraws its entry.
+    await worker.stop();
+    worker = undefined;
+    expect(await admin.hlen(heldSinceKey(held.queuePrefix))).toBe(0);
+    // A worker that died holding jobs (its entry no longer refreshed), and entries no worker wrote: none of them holds ingest back.
+    await admin.hset(heldSinceKey(held.queuePrefix), 'dead-worker', `1:${Date.now() - 60_000}`, 'forged', 'not-a-time', 'future', `1:not-a-time`);
+    await eventually(async () => (await postEvents(stack.url, key, event)).status === 202, 10_000, 100);
+  } finally {
+    admin.disconnect();
+    await worker?.stop();
+    await stack.stop();
+    await held.cleanup();
   }
 }, 90_000);
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { saturatedAllowance, withinFairShare } from '../../domain/fair-share';
 import { AppError } from '../../lib/errors/app-error';
 import { AppIntake } from './app-intake';
+import { HELD_SINCE_FRESH_MS, heldSinceKey, OLDEST_UNWRITTEN } from './held-jobs';
 import { PostsInFlight, type PostInFlight } from './posts-in-flight';
 import { storeDiskLow, writerStalled, type WriterHealthState } from './writer/writer-health';
 
@@ -20,9 +21,11 @@ export interface BackpressureOptions {
   /** Waiting + delayed ingest jobs' events above which new events are refused with 429. */
   maxBacklogEvents: number;
   /**
-   * Refuse new events (429) while the oldest ingest job waiting for a worker
-   * is older than this (INGEST_MAX_LAG_MS): the workers are behind, and what
-   * is accepted now would only wait longer. 0 or unset: never.
+   * Refuse new events (429) while the oldest events not yet written were
+   * queued longer ago than this (INGEST_MAX_LAG_MS): those waiting for a
+   * worker, and those a worker holds until its writer flushes them
+   * (publishHeldSince). The workers are behind, and what is accepted now
+   * would only wait longer. 0 or unset: never.
    */
   maxLagMs?: number;
   /**
@@ -84,13 +87,8 @@ const BUSY: Shedding = { state: 'saturated', reason: 'this API process is satura
 const FULL: Shedding = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
 /** The enqueue time of the job a worker takes next: BullMQ pushes new jobs at the head of `wait` and workers take them from its tail. */
-const OLDEST_WAITING = `
-local id = redis.call('LINDEX', KEYS[1], -1)
-if not id then return false end
-return redis.call('HGET', ARGV[1] .. id, 'timestamp')`;
-
 /**
- * Samples the ingest queue's backlog, the age of its oldest waiting job and
+ * Samples the ingest queue's backlog, the age of its oldest unwritten events and
  * Redis memory in the background, so the request path can shed load (429)
  * before Redis runs out of memory or the workers fall far behind, without a
  * Redis round trip per request.
@@ -135,12 +133,16 @@ export class IngestBackpressure {
   private readonly intake = new AppIntake();
   /** Events admitted within their app's share since the pipeline was last open. */
   private admittedSaturated = 0;
+  /** Where the workers publish since when their held jobs have waited (the queue's prefix). */
+  private readonly heldSinceKey: string;
 
   constructor(
     private readonly queue: Queue,
     private readonly redis: Redis,
     private readonly options: BackpressureOptions,
-  ) {}
+  ) {
+    this.heldSinceKey = heldSinceKey(queue.opts.prefix ?? 'bull');
+  }
 
   start(): void {
     this.intake.advance(performance.now());
@@ -281,7 +283,7 @@ export class IngestBackpressure {
       this.redis.info('memory'),
       this.queue.getJobCounts('waiting', 'delayed', 'prioritized'),
       key ? this.redis.get(key) : Promise.resolve(null),
-      this.options.maxLagMs ? this.redis.eval(OLDEST_WAITING, 1, this.queue.keys.wait!, this.queue.toKey('')) : Promise.resolve(null),
+      this.options.maxLagMs ? this.redis.eval(OLDEST_UNWRITTEN, 2, this.queue.keys.wait!, this.heldSinceKey, this.queue.toKey(''), Date.now(), HELD_SINCE_FRESH_MS) : Promise.resolve(null),
     ]);
     // No key (no worker has published for 10 s): nothing is known against the store.
     if (writer.status === 'fulfilled') this.remoteWriter = writer.value ? (JSON.parse(writer.value) as WriterHealthState) : null;
@@ -306,7 +308,7 @@ export class IngestBackpressure {
       else if (this.options.maxLagMs && lagMs > this.options.maxLagMs) {
         this.current = {
           state: 'saturated',
-          reason: `the workers are behind (the oldest waiting events were queued ${Math.round(lagMs / 1000)} s ago)`,
+          reason: `the workers are behind (the oldest events not yet written were queued ${Math.round(lagMs / 1000)} s ago)`,
           retryAfterSeconds: 2,
           fair: true,
         };

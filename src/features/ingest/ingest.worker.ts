@@ -7,6 +7,7 @@ import type { ClickHouseWriter } from './writer/clickhouse-writer';
 import type { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { createIngestProcessor, jobDeadLetter } from './ingest.processor';
 import { HeldEventsBudget } from './held-events-budget';
+import type { HeldJobs } from './held-jobs';
 
 export interface IngestWorkerDeps {
   config: Config;
@@ -16,6 +17,8 @@ export interface IngestWorkerDeps {
   logger: Logger;
   /** Scores auth and failed_login events before they are written. */
   risk?: RiskEngine;
+  /** Told which jobs this worker holds, for lag admission (publishHeldSince). */
+  held?: HeldJobs;
   /** Called with the number of events moved to dead letters when a job runs out of attempts (metrics). */
   onDeadLettered?: (events: number) => void;
 }
@@ -25,15 +28,18 @@ export interface IngestWorkerDeps {
  * the writer's next flush), which is what makes flushes large; how many is
  * bounded by jobs (WORKER_CONCURRENCY) and by their events (HeldEventsBudget).
  */
-export function startIngestWorker({ config, connection, writer, deadLetters, logger, risk, onDeadLettered }: IngestWorkerDeps): Worker<IngestJob> {
+export function startIngestWorker({ config, connection, writer, deadLetters, logger, risk, held: heldJobs, onDeadLettered }: IngestWorkerDeps): Worker<IngestJob> {
   const processJob = createIngestProcessor(writer, deadLetters, risk);
   const budget = new HeldEventsBudget(config.worker.maxHeldEvents, config.worker.concurrency);
   const held = async (job: Job<IngestJob>) => {
     const events = job.data.batches.reduce((n, b) => n + b.events.length, 0);
     worker.concurrency = budget.take(events);
+    const id = job.id!;
+    heldJobs?.hold(id, job.attemptsMade > 0 ? (job.processedOn ?? Date.now()) : job.timestamp);
     try {
       return await processJob(job);
     } finally {
+      heldJobs?.release(id);
       worker.concurrency = budget.release(events);
     }
   };
