@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { bucketStartMinute, bucketTtlSeconds, contentTag, identityFingerprint, lookupBuckets } from '../domain/idempotency-window';
 
 export interface IdempotencyRecordsOptions {
@@ -23,14 +23,14 @@ for i = 2, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 0`;
 
-type WithRemember<T> = T & { afRememberIdempotency(key: string, ttl: number, ...pairs: Buffer[]): T };
+type WithRemember<T> = T & { afRememberIdempotency(key: string, ttl: number, ...pairs: Buffer[]): Promise<unknown> };
 
 /**
  * The API's idempotency records: per source app and time bucket, one Redis
  * hash of identity fingerprint → content tag (src/domain/idempotency-window.ts).
  * Memory follows the load of the last two windows, never the history:
  * ~rate × 2 windows × the bytes of one record (docs/reliability.md).
- * A lookup or a write is one round trip whatever the number of events.
+ * A lookup or a write is one round trip whatever the number of events (its commands go out together).
  */
 export class IdempotencyRecords {
   private readonly now: () => number;
@@ -54,19 +54,18 @@ export class IdempotencyRecords {
     if (entries.length === 0) return found;
     const byApp = groupByApp(entries);
     const buckets = lookupBuckets(this.now(), this.options.windowMinutes);
-    const pipeline = this.redis.pipeline();
+    // Commands sent together, not a pipeline: ioredis copies every script defined on the connection (BullMQ's) onto each pipeline it builds.
+    const requests: Promise<(Buffer | null)[]>[] = [];
     for (const [app, items] of byApp) {
       const fields = items.map((i) => identityFingerprint(app, entries[i]!.eventId));
-      for (const bucket of buckets) pipeline.hmgetBuffer(this.bucketKey(app, bucket), ...fields);
+      for (const bucket of buckets) requests.push(this.redis.hmgetBuffer(this.bucketKey(app, bucket), ...fields));
     }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await Promise.all(requests);
     let reply = 0;
     for (const items of byApp.values()) {
       // The current bucket first: it holds the latest record of an id.
       for (let b = 0; b < buckets.length; b++) {
-        const [error, values] = replies[reply++]!;
-        if (error) throw error;
-        (values as (Buffer | null)[]).forEach((value, k) => {
+        replies[reply++]!.forEach((value, k) => {
           const index = items[k]!;
           if (value && !found.has(index)) found.set(index, value.toString('hex'));
         });
@@ -81,13 +80,13 @@ export class IdempotencyRecords {
     const now = this.now();
     const bucket = bucketStartMinute(now, this.options.windowMinutes);
     const ttl = bucketTtlSeconds(bucket, this.options.windowMinutes, now);
-    const pipeline = this.redis.pipeline() as WithRemember<ChainableCommander>;
+    const redis = this.redis as WithRemember<Redis>;
+    const requests: Promise<unknown>[] = [];
     for (const [app, items] of groupByApp(entries)) {
       const pairs = items.flatMap((i) => [identityFingerprint(app, entries[i]!.eventId), contentTag(entries[i]!.contentHash)]);
-      pipeline.afRememberIdempotency(this.bucketKey(app, bucket), ttl, ...pairs);
+      requests.push(redis.afRememberIdempotency(this.bucketKey(app, bucket), ttl, ...pairs));
     }
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
+    await Promise.all(requests);
   }
 }
 
