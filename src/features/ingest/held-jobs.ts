@@ -30,7 +30,10 @@ export function heldSinceKey(prefix: string): string {
   return `${prefix}:ingest-held-since`;
 }
 
-/** A worker's entry older than this is ignored: the worker is gone (or stuck, when its jobs' locks will move them back to waiting). */
+/**
+ * A worker's entry older than this is ignored: the worker is gone (or stuck, when its jobs' locks will
+ * move them back to waiting). Ages are read on the API's clock, as the queue's job timestamps are.
+ */
 export const HELD_SINCE_FRESH_MS = 5000;
 
 /**
