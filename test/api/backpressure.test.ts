@@ -124,6 +124,18 @@ it('answers 429, not 503, when Redis is already past its maxmemory: overloaded, 
   }
 }, 60_000);
 
+/** Posts until one is refused with 429, and returns that answer. */
+function firstRefusal(url: string, key: string) {
+  return eventually(
+    async () => {
+      const res = await postEvents<ErrorBody>(url, key, event);
+      return res.status === 429 && res;
+    },
+    10_000,
+    50,
+  );
+}
+
 it('answers 429 with Retry-After while the oldest waiting events are older than INGEST_MAX_LAG_MS, and 202 again once a worker has drained them', async () => {
   // Its own namespace: the tests above leave jobs in theirs that no worker took.
   const lag = createNamespace('lagadmission');
@@ -135,14 +147,7 @@ it('answers 429 with Retry-After while the oldest waiting events are older than 
     // A fresh queue is not behind: posts are admitted until the first job has waited 400 ms.
     const queuedAt = Date.now();
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
-    const lagging = await eventually(
-      async () => {
-        const res = await postEvents<ErrorBody>(stack.url, key, event);
-        return res.status === 429 && res;
-      },
-      10_000,
-      50,
-    );
+    const lagging = await firstRefusal(stack.url, key);
     expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(400);
     expect(Number(lagging.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(lagging.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/workers are behind/) });
@@ -166,14 +171,7 @@ it('counts the events a worker holds unwritten in the lag, not only those waitin
     const key = await createApiKey(held, 'bp-held');
     const queuedAt = Date.now();
     expect((await postEvents(stack.url, key, event)).status).toBe(202);
-    const lagging = await eventually(
-      async () => {
-        const res = await postEvents<ErrorBody>(stack.url, key, event);
-        return res.status === 429 && res;
-      },
-      10_000,
-      50,
-    );
+    const lagging = await firstRefusal(stack.url, key);
     expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(400);
     expect(lagging.body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/not yet written/) });
     expect(await admin.llen(`${held.queuePrefix}:ingest:wait`)).toBe(0);
