@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/**
- * Since when the jobs a worker holds have waited to be written. A job waits
- * from when it was queued; a retried one from when this attempt began, since
- * its backoff says nothing about how far behind the workers are.
- */
+/** Since when the jobs a worker holds have waited to be written (see waitingSince). */
 export class HeldJobs {
   private readonly since = new Map<string, number>();
 
@@ -23,6 +19,16 @@ export class HeldJobs {
     for (const since of this.since.values()) if (oldest === null || since < oldest) oldest = since;
     return oldest;
   }
+}
+
+/**
+ * Since when a job just taken has waited to be written. A stalled job re-run
+ * (its worker died) counts from when it was queued: its events really are
+ * that late. A retried one counts from this attempt, or a store that failed
+ * for a minute would refuse every post for as long as its retries are held.
+ */
+export function waitingSince(job: { attemptsMade: number; timestamp: number; processedOn?: number }, now = Date.now()): number {
+  return job.attemptsMade > 0 ? (job.processedOn ?? now) : job.timestamp;
 }
 
 /** The Redis hash where each worker publishes since when its held jobs have waited (field: the worker, value: `since:publishedAt`). */

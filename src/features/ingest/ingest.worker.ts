@@ -7,7 +7,7 @@ import type { ClickHouseWriter } from './writer/clickhouse-writer';
 import type { DeadLetterRepository } from './dead-letters/dead-letter.repository';
 import { createIngestProcessor, jobDeadLetter } from './ingest.processor';
 import { HeldEventsBudget } from './held-events-budget';
-import type { HeldJobs } from './held-jobs';
+import { waitingSince, type HeldJobs } from './held-jobs';
 
 export interface IngestWorkerDeps {
   config: Config;
@@ -35,7 +35,7 @@ export function startIngestWorker({ config, connection, writer, deadLetters, log
     const events = job.data.batches.reduce((n, b) => n + b.events.length, 0);
     worker.concurrency = budget.take(events);
     const id = job.id!;
-    heldJobs?.hold(id, job.attemptsMade > 0 ? (job.processedOn ?? Date.now()) : job.timestamp);
+    heldJobs?.hold(id, waitingSince(job));
     try {
       return await processJob(job);
     } finally {
