@@ -86,7 +86,6 @@ const BUSY: Shedding = { state: 'saturated', reason: 'this API process is satura
 
 const FULL: Shedding = { state: 'saturated', reason: 'Redis memory is nearly full', retryAfterSeconds: 5 };
 
-/** The enqueue time of the job a worker takes next: BullMQ pushes new jobs at the head of `wait` and workers take them from its tail. */
 /**
  * Samples the ingest queue's backlog, the age of its oldest unwritten events and
  * Redis memory in the background, so the request path can shed load (429)

@@ -52,12 +52,18 @@ export function publishHeldSince(held: HeldJobs, redis: Redis, prefix: string, i
   const key = heldSinceKey(prefix);
   const field = randomUUID();
   let stopped = false;
+  /** Whether this worker's entry may be in the hash: an idle worker withdraws it once, not every tick. */
+  let listed = true;
   const tick = async () => {
     if (redis.status !== 'ready') return;
     const oldest = held.oldest();
+    if (oldest === null && !listed) return;
+    listed = oldest !== null;
     // The key expires once no worker publishes; a worker's own stale entry is ignored, then overwritten or withdrawn.
     const writes = oldest === null ? [redis.hdel(key, field)] : [redis.hset(key, field, `${oldest}:${Date.now()}`), redis.pexpire(key, HELD_SINCE_FRESH_MS * 2)];
-    await Promise.all(writes).catch(() => undefined);
+    await Promise.all(writes).catch(() => {
+      listed = true;
+    });
   };
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
@@ -72,8 +78,9 @@ export function publishHeldSince(held: HeldJobs, redis: Redis, prefix: string, i
 /**
  * The lag admission's script: the earliest of the oldest waiting job's queue
  * time and the held jobs' (fresh entries only), in ms since the epoch; false
- * when nothing waits. KEYS: the wait list, the held-since hash. ARGV: the job
- * key prefix, now, the freshness bound.
+ * when nothing waits. BullMQ pushes new jobs at the head of `wait` and workers
+ * take them from its tail, so the tail is the oldest waiting. KEYS: the wait
+ * list, the held-since hash. ARGV: the job key prefix, now, the freshness bound.
  */
 export const OLDEST_UNWRITTEN = `
 local oldest = false
