@@ -50,7 +50,8 @@ interface Pending {
  * (IdempotencyRecords). A repost with the same content is answered
  * `duplicate` and not queued again; the same id with other content is a
  * `conflict`. The record is written only after the job is in Redis, so a
- * failure in between can never make a lost event look already accepted.
+ * failure in between can never make a lost event look already accepted;
+ * the answers do not wait for it (see writeGroup).
  * Past the window the ClickHouse writer still drops the repeat (within its
  * lookback, or at any age with the same occurred_at): no second row.
  */
@@ -159,9 +160,12 @@ export class IngestProducer {
     else if (jobs.length > 1) await this.queue.addBulk(jobs.map((data) => ({ name: 'events', data })));
     for (const job of jobs) this.options.onJobAdded?.(job.batches.reduce((n, b) => n + b.events.length, 0));
 
-    // The events are already safe in the queue; a failed record only means a
-    // repost is deduplicated later, by the writer, instead of here.
-    await this.records.remember([...fresh.values()]).catch(() => undefined);
+    // Not awaited: the answers need not wait a round trip for it. Its commands
+    // are sent now, on the connection every later lookup of this producer
+    // uses, so Redis runs them first: a repost answered by this process is
+    // still a duplicate. The events are already safe in the queue; a record
+    // that fails only means a repost is dropped later, by the writer.
+    void this.records.remember([...fresh.values()]).catch(() => undefined);
     return outcomes;
   }
 }

@@ -38,3 +38,20 @@ it('refuses sheddable submissions that were waiting when backpressure closed, an
   expect(own).toEqual({ status: 'fulfilled', value: ['accepted'] });
   expect(await queue.getJobCountByTypes('waiting')).toBe(2);
 });
+
+it('answers a repost sent the moment the first post is answered as a duplicate, though the answer does not wait for the record', async () => {
+  const producer = new IngestProducer(queue, redis, { prefix: ns.queuePrefix, idempotencyWindowMinutes: 1 });
+  const waitingBefore = await queue.getJobCountByTypes('waiting');
+  // A client that reposts (or reuses the id with other content) as soon as it has its 202, 20 times over.
+  for (let i = 0; i < 20; i++) {
+    const first = batch();
+    expect(await producer.submit(first, { sheddable: true })).toEqual(['accepted']);
+    const [again, altered] = await Promise.all([
+      producer.submit({ ...first, events: [{ ...first.events[0]! }] }, { sheddable: true }),
+      producer.submit({ ...first, events: [{ ...first.events[0]!, content_hash: randomUUID() }] }, { sheddable: true }),
+    ]);
+    expect(again).toEqual(['duplicate']);
+    expect(altered).toEqual(['conflict']);
+  }
+  expect((await queue.getJobCountByTypes('waiting')) - waitingBefore).toBe(20);
+});
