@@ -27,6 +27,13 @@ export interface IngestProducerOptions {
    * carries Redis past its maxmemory.
    */
   refusal?: (sourceApp: string, events: number) => Error | null;
+  /**
+   * Event-loop turns the producer lets pass after writing a group before it
+   * takes the next (default 5). In them the posts just answered publish their
+   * api_access events and newly arrived posts are parsed, so both share the
+   * next job instead of each taking one. Idle, a turn costs microseconds.
+   */
+  gatherTurns?: number;
 }
 
 interface Pending {
@@ -42,7 +49,9 @@ interface Pending {
  * Group commit: while one group is being written to Redis, new requests
  * wait and are written together as the next group, so a burst of
  * single-event posts becomes a few jobs rather than one job each, with no
- * timer adding latency when the API is idle.
+ * timer adding latency when the API is idle. The next group is taken a few
+ * event-loop turns after the last one was written (`gatherTurns`), so the
+ * api_access events of the posts just answered go with it.
  *
  * Idempotency: a client-chosen event_id is remembered per source app (two
  * apps may choose the same id; neither can see or block the other's) with a
@@ -59,6 +68,7 @@ export class IngestProducer {
   private pending: Pending[] = [];
   private flushing = false;
   private readonly maxEventsPerJob: number;
+  private readonly gatherTurns: number;
   private readonly records: IdempotencyRecords;
 
   constructor(
@@ -67,6 +77,7 @@ export class IngestProducer {
     private readonly options: IngestProducerOptions,
   ) {
     this.maxEventsPerJob = options.maxEventsPerJob ?? 5000;
+    this.gatherTurns = options.gatherTurns ?? 5;
     this.records = new IdempotencyRecords(redis, { prefix: options.prefix, windowMinutes: options.idempotencyWindowMinutes, now: options.now });
   }
 
@@ -106,6 +117,7 @@ export class IngestProducer {
         } catch (error) {
           for (const p of group) p.reject(error);
         }
+        for (let turn = 0; turn < this.gatherTurns; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.flushing = false;

@@ -55,3 +55,31 @@ it('answers a repost sent the moment the first post is answered as a duplicate, 
   }
   expect((await queue.getJobCountByTypes('waiting')) - waitingBefore).toBe(20);
 });
+
+it('writes the API’s own events published as a group is answered with the next group, not as a job of their own', async () => {
+  const own = () => ({
+    sourceApp: 'auditflow-api',
+    receivedAt: new Date().toISOString(),
+    events: [{ kind: 'api_access', event_type: 'api_access', event_id: randomUUID(), content_hash: randomUUID() } as unknown as QueuedEvent],
+  });
+  const jobs = async () => (await queue.getJobCountByTypes('waiting')) + (await queue.getJobCountByTypes('completed'));
+  for (const [gatherTurns, expected] of [
+    [5, 2],
+    [0, 3],
+  ] as const) {
+    const producer = new IngestProducer(queue, redis, { prefix: ns.queuePrefix, idempotencyWindowMinutes: 1, gatherTurns });
+    const before = await jobs();
+    // A post's group is written; a second post arrives meanwhile. The first post's answer publishes its
+    // api_access event a turn later, as EventPublisher.sendNow does.
+    let ownEvent: Promise<unknown> | undefined;
+    const first = producer.submit(batch(), { sheddable: true }).then((outcome) => {
+      ownEvent = new Promise((resolve) => setImmediate(() => resolve(producer.submit(own()))));
+      return outcome;
+    });
+    const second = producer.submit(batch(), { sheddable: true });
+    expect(await first).toEqual(['accepted']);
+    expect(await second).toEqual(['accepted']);
+    expect(await ownEvent).toEqual(['accepted']);
+    expect((await jobs()) - before).toBe(expected);
+  }
+});
