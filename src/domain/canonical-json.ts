@@ -23,6 +23,31 @@ export function quotedKeyCacheSize(): number {
   return quotedKeys.size;
 }
 
+/** Longer key lists (a client chooses the keys inside its JSON fields) take the native O(n log n) sort. */
+const INSERTION_SORT_MAX_KEYS = 48;
+
+/**
+ * An object's own keys in code-unit order, exactly as `Object.keys(o).sort()`
+ * gives them. An event has a few dozen keys at most, and sorting them in place
+ * by insertion allocates nothing: Array#sort's working state was a third of
+ * canonicalJson's allocations and half of its time.
+ */
+export function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  const count = keys.length;
+  if (count > INSERTION_SORT_MAX_KEYS) return keys.sort();
+  for (let i = 1; i < count; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
 /**
  * JSON with object keys sorted at every level and no whitespace, so equal
  * content always gives equal bytes (and equal hashes) whatever the key order.
@@ -40,7 +65,7 @@ export function canonicalJson(value: unknown): string {
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   let out = '{';
   let first = true;
   for (const key of keys) {

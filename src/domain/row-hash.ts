@@ -1,5 +1,5 @@
 import { EVENT_KINDS, EVENT_TABLES, type EventKind } from '../schemas/event';
-import { canonicalJson, quotedKey } from './canonical-json';
+import { canonicalJson, quotedKey, sortedKeys } from './canonical-json';
 import { sha256Hex } from './sha256';
 
 const ENVELOPE_COLUMNS = ['event_id', 'source_app', 'event_type', 'occurred_at', 'received_at', 'content_hash'];
@@ -74,14 +74,13 @@ export function normalizedJson(value: unknown): string | undefined {
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
+  const keys = sortedKeys(record);
   for (const key of keys) {
     if (key.includes('.') || key === '__proto__') {
       const normalized = normalizeForHash(value);
       return normalized === undefined ? undefined : canonicalJson(normalized);
     }
   }
-  keys.sort();
   let out = '';
   for (const key of keys) {
     const v = normalizedJson(record[key]);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { canonicalJson, quotedKeyCacheSize } from '../../src/domain/canonical-json';
+import { canonicalJson, quotedKeyCacheSize, sortedKeys } from '../../src/domain/canonical-json';
 import { sha256Hex } from '../../src/domain/sha256';
 
 /** The same value with every object's keys in another order. */
@@ -46,6 +46,25 @@ describe('canonical JSON: equal content gives equal bytes', () => {
       fc.property(objects, (o) => canonicalJson(o) === referenceCanonicalJson(o)),
       { numRuns: 500 },
     );
+  });
+
+  it('sorts the keys of short and long objects exactly as Array#sort does, integer-like keys and surrogates included', () => {
+    const key = fc.oneof(fc.string(), fc.nat().map(String), fc.string({ unit: 'binary', maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.constant(1), { maxKeys: 120 }), (o) => {
+        expect(sortedKeys(o)).toEqual(Object.keys(o).sort());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sorts a hostile object of 50,000 keys in n log n, not by insertion', () => {
+    const many = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${50_000 - i}`, i]));
+    const started = performance.now();
+    const keys = sortedKeys(many);
+    // Insertion sort of these (reversed) keys would make over a billion comparisons: many seconds, not milliseconds.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(keys).toEqual(Object.keys(many).sort());
   });
 
   it('sorts keys at every level and writes no whitespace', () => {
