@@ -127,6 +127,25 @@ describe('verification inside ClickHouse', () => {
     expect((await verifier.verify()).tables.filter((t) => !t.ok)).toEqual([]);
   });
 
+  it('reads the first seals and the unsealed rows of every table in one query each, as the per-table reads give them', async () => {
+    const tables = Object.values(EVENT_TABLES);
+    const all = await chain.firstSeals(tables);
+    // The seals made above span several flushes of several tables, so a limit of 1 or 2 cuts real pages.
+    expect(Math.max(...tables.map((table) => all.get(table)!.length))).toBeGreaterThan(2);
+    for (const [window, limit] of [
+      [{}, 1],
+      [{}, 2],
+      [{}, 1000],
+      [{ to: new Date(0) }, 1000],
+    ] as const) {
+      const pages = await chain.firstSeals(tables, window, limit);
+      for (const table of tables) expect(pages.get(table)).toEqual(await chain.seals(table, 0, window, limit));
+    }
+    const unsealed = await chain.unsealedRows(tables);
+    expect([...unsealed.keys()]).toEqual(tables);
+    expect([...unsealed.values()].map((u) => u.count)).toEqual(tables.map(() => 0));
+  });
+
   it('refuses a changed row in its digest, and the verifier names the row', async () => {
     const eventId = randomUUID();
     expect((await postEvents(stack.url, key, [{ kind: 'audit', event_type: 'profile_updated', event_id: eventId, user_id: 'u-3', new_value: { plan: 'free' } }])).status).toBe(202);
