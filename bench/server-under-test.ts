@@ -23,8 +23,24 @@ export interface ServerUnderTest {
   pids(): number[];
   /** The last lines it wrote (stdout and stderr). */
   output(): string;
-  /** SIGTERM, as a container runtime or Ctrl-C sends it; SIGKILL to the whole tree after `timeoutMs`. Resolves the exit code. */
+  /**
+   * Freezes every process of the server (SIGSTOP), or thaws them (SIGCONT): a baseline measured
+   * beside it then gets the cores without the server's background work (merges, timers).
+   */
+  pause(): void;
+  resume(): void;
+  /** SIGTERM, as a container runtime or Ctrl-C sends it (after SIGCONT: it may be paused); SIGKILL to the whole tree after `timeoutMs`. Resolves the exit code. */
   stop(timeoutMs?: number): Promise<number | null>;
+}
+
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** A port free right now on 127.0.0.1 (the server is started on it: with LOG_LEVEL=warn it does not log the one it got for PORT=0). */
@@ -80,9 +96,16 @@ export async function startServer(
       return tree.pids;
     },
     output: () => output,
+    pause() {
+      if (child.pid !== undefined) signalAll(processTree(child.pid), 'SIGSTOP');
+    },
+    resume() {
+      if (child.pid !== undefined) signalAll(processTree(child.pid), 'SIGCONT');
+    },
     async stop(timeoutMs = 60_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const descendants = child.pid === undefined ? [] : processTree(child.pid).slice(1);
+      if (child.pid !== undefined) signalAll([child.pid, ...descendants], 'SIGCONT');
       child.kill('SIGTERM');
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
