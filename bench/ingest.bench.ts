@@ -79,7 +79,7 @@ const SETTINGS = {
   sustainedConcurrency: env('BENCH_B_CONCURRENCY', 8) * 2,
   cSeconds: env('BENCH_C_SECONDS', 15, 6),
   cConcurrency: env('BENCH_C_CONCURRENCY', 32),
-  cRounds: env('BENCH_C_ROUNDS', 3, 2),
+  cRounds: Math.max(1, Math.round(env('BENCH_C_ROUNDS', 3, 2))),
   warmupSeconds: 3,
   calibrateSeconds: 5,
   preloadRows: count('BENCH_PRELOAD_ROWS', 20_000_000, 2_000_000),

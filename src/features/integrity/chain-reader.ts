@@ -46,7 +46,7 @@ export class ChainReader {
       { tables, ...windowParams(window) },
     );
     const byTable = new Map<string, Seal[]>(tables.map((table) => [table, []]));
-    for (const s of seals) byTable.get(s.table_name)?.push({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) });
+    for (const s of seals) byTable.get(s.table_name)?.push(numbered(s));
     return byTable;
   }
 
@@ -57,7 +57,7 @@ export class ChainReader {
       after: afterSeq,
       ...windowParams(window),
     });
-    return seals.map((s) => ({ ...s, seq: Number(s.seq), row_count: Number(s.row_count) }));
+    return seals.map(numbered);
   }
 
   /** The last seal of `table` made before `time`; null if none. */
@@ -102,6 +102,11 @@ export class ChainReader {
     const result = await this.clickhouse.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
     return result.json<T>();
   }
+}
+
+/** A seal as ClickHouse gives it, with its counters as numbers. */
+function numbered(seal: Seal): Seal {
+  return { ...seal, seq: Number(seal.seq), row_count: Number(seal.row_count) };
 }
 
 function windowClause(column: string, window: TimeWindow): string {

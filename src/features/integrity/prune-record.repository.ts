@@ -31,12 +31,6 @@ export class PruneRecordRepository {
 
   /** A table's prune records, as stored (their signatures unchecked), in order. */
   async forTable(table: string): Promise<PruneRecord[]> {
-    const result = await this.clickhouse.query({
-      query: 'SELECT * FROM integrity_prunes WHERE table_name = {t:String} ORDER BY up_to_seq',
-      query_params: { t: table },
-      format: 'JSONEachRow',
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-    });
-    return result.json<PruneRecord>();
+    return (await this.byTable()).get(table) ?? [];
   }
 }
