@@ -194,11 +194,12 @@ it('counts the events a worker holds unwritten in the lag, not only those waitin
 it('answers 429 before reading the body to a flood while the API process has no idle time (INGEST_MAX_BUSY_PERCENT), and 202 once it has', async () => {
   const busy = createNamespace('busyadmission');
   const stack = await startStack(busy, { ROLE: 'api', INGEST_MAX_BUSY_PERCENT: '60' });
-  // Keeps this process's event loop ~90 % busy, as a flood of posts would.
+  // Keeps this process's event loop ~90 % busy, as a flood of posts would, in 9 ms slices: the test's own
+  // client shares the loop, and with 90 ms slices each of its turns waited that long (12 s a test).
   const spin = setInterval(() => {
-    const until = performance.now() + 90;
+    const until = performance.now() + 9;
     while (performance.now() < until);
-  }, 10);
+  }, 1);
   try {
     const key = await createApiKey(busy, 'bp-app6');
     // A few posts at a time are served however busy the process is; a flood of them is shed.
@@ -228,9 +229,9 @@ it('slow uploads holding many posts open do not make busy admission refuse other
   const sockets: net.Socket[] = [];
   // As busy as in the flood test above: only the uploads held open could make this a flood.
   const spin = setInterval(() => {
-    const until = performance.now() + 90;
+    const until = performance.now() + 9;
     while (performance.now() < until);
-  }, 10);
+  }, 1);
   try {
     const key = await createApiKey(slow, 'bp-app7');
     const { port } = new URL(stack.url);
