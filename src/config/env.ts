@@ -176,6 +176,12 @@ const envSchema = z.object({
   INGEST_MAX_BUSY_PERCENT: int(0, 100).default(95),
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
+  /**
+   * How long a process reuses the system settings it read (lockout thresholds, rate limits, risk
+   * policy) before reading them again: a change made in SQL, or through another process, takes
+   * effect within this. A change through this process's own admin API takes effect at once.
+   */
+  SETTINGS_CACHE_MS: int(0, 60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Bearer token a Prometheus scraper sends to GET /metrics. Unset: /metrics answers only loopback clients. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -240,6 +246,8 @@ export type Config = {
   publicUrl: string;
   mail: MailConfig;
   settingsEncryptionKey?: string;
+  /** How long system settings read from PostgreSQL are reused (SETTINGS_CACHE_MS). */
+  settingsCacheMs: number;
   signingKeyFile?: string;
   keysDir: string;
   /** Retention archives: one folder per table. */
@@ -316,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dir: path.join(dataDir, 'mail') },
     settingsEncryptionKey: e.SETTINGS_ENCRYPTION_KEY,
+    settingsCacheMs: e.SETTINGS_CACHE_MS,
     signingKeyFile: e.SIGNING_KEY_FILE ? path.resolve(e.SIGNING_KEY_FILE) : undefined,
     keysDir: e.KEYS_DIR ? path.resolve(e.KEYS_DIR) : path.join(dataDir, 'keys'),
     archiveDir: e.ARCHIVE_DIR ? path.resolve(e.ARCHIVE_DIR) : path.join(dataDir, 'archive'),

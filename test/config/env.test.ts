@@ -83,6 +83,12 @@ describe('configuration', () => {
     expect(loadConfig({ INGEST_MAX_BUSY_PERCENT: '0' }).ingest.maxBusyPercent).toBe(0);
   });
 
+  it('reuses settings read from PostgreSQL for 2 s by default (SETTINGS_CACHE_MS), 0 to read them every time, and refuses a negative or hour-long cache, naming it', () => {
+    expect(loadConfig({}).settingsCacheMs).toBe(2000);
+    expect(loadConfig({ SETTINGS_CACHE_MS: '0' }).settingsCacheMs).toBe(0);
+    for (const bad of ['-1', '60001', '1.5', 'soon']) expect(() => loadConfig({ SETTINGS_CACHE_MS: bad })).toThrow(/SETTINGS_CACHE_MS/);
+  });
+
   it('bounds the events the worker holds (WORKER_MAX_HELD_EVENTS, 20,000) and refuses a budget that is none, naming it', () => {
     expect(loadConfig({}).worker.maxHeldEvents).toBe(20_000);
     expect(loadConfig({ WORKER_MAX_HELD_EVENTS: '2000' }).worker.maxHeldEvents).toBe(2000);

@@ -51,7 +51,7 @@ export interface RiskWorker {
 /** The risk worker of a worker process: the engine the ingest worker calls, the lock sweeper, webhook delivery. */
 export function startRiskWorker(d: RiskWorkerDeps): RiskWorker {
   const box = SecretBox.fromConfig(d.config.settingsEncryptionKey, d.config.keysDir);
-  const settings = new SettingsService(new SettingsRepository(d.pg), box, undefined);
+  const settings = new SettingsService(new SettingsRepository(d.pg), box, undefined, d.config.settingsCacheMs);
   const subjects = new RiskSubjectRepository(d.pg);
   const state = new RiskState(d.redis, { prefix: d.config.queuePrefix, historyTtlSeconds: HISTORY_TTL_SECONDS });
   const webhookRepository = new WebhookRepository(d.pg);

@@ -91,7 +91,7 @@ export function buildApiServices(
       ?.broadcast('protection.weakened', `weakened-${randomUUID()}`, notice)
       .catch((error: unknown) => logger.warn({ err: error }, 'could not queue the protection.weakened webhook'));
   };
-  const settings = new SettingsService(new SettingsRepository(pg), box, events, undefined, announceWeakening);
+  const settings = new SettingsService(new SettingsRepository(pg), box, events, config.settingsCacheMs, announceWeakening);
   const users = new UserRepository(pg);
   const sessions = new SessionRepository(pg);
   const tokens = new AccountTokenRepository(pg);
