@@ -1,13 +1,13 @@
 import { Client } from 'pg';
 import { api, lastMailTo, signUp, tokenFromMail } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
-import { createNamespace, eventually } from '../helpers/test-env';
+import { createNamespace, eventually, SHORT_SETTINGS_CACHE, settingsCacheExpired } from '../helpers/test-env';
 
 const ns = createNamespace('lockout');
 let stack: Awaited<ReturnType<typeof startStack>>;
 
 beforeAll(async () => {
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', ...SHORT_SETTINGS_CACHE });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -75,14 +75,14 @@ describe('lockout', () => {
   it('takes its three numbers from system settings', async () => {
     await pg((c) => c.query(`UPDATE system_settings SET setting_value = '2' WHERE setting_key = 'lockout.threshold'`));
     try {
-      await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+      await settingsCacheExpired();
       await signUp(stack.url, ns, 'two@example.com');
       expect((await login('two@example.com', 'wrong password!')).status).toBe(401);
       expect((await login('two@example.com', 'wrong password!')).status).toBe(401);
       expect((await login('two@example.com', 'wrong password!')).status).toBe(423);
     } finally {
       await pg((c) => c.query(`UPDATE system_settings SET setting_value = '5' WHERE setting_key = 'lockout.threshold'`));
-      await new Promise((r) => setTimeout(r, 2100));
+      await settingsCacheExpired();
     }
   });
 

@@ -96,3 +96,12 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * For a stack whose tests change settings in SQL: a settings cache (SETTINGS_CACHE_MS) short enough
+ * that waiting it out costs little, and the wait.
+ */
+export const SHORT_SETTINGS_CACHE = { SETTINGS_CACHE_MS: '200' } as const;
+export function settingsCacheExpired(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 300));
+}

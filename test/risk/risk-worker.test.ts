@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { verifyWebhook } from '../../src/features/webhooks/webhook-signature';
 import { api, signUp } from '../helpers/accounts';
 import { createApiKey, postEvents, queryRows, startStack } from '../helpers/stack';
-import { createNamespace, eventually } from '../helpers/test-env';
+import { createNamespace, eventually, SHORT_SETTINGS_CACHE, settingsCacheExpired } from '../helpers/test-env';
 
 // End to end: ingest API → queue → risk worker (in the ingest worker) → ClickHouse and PostgreSQL.
 const ns = createNamespace('risk');
@@ -94,7 +94,7 @@ beforeAll(async () => {
   await setSetting('lockout.multiplier', '2', 'float');
   await setSetting('lockout.permanent_after', '3', 'integer');
   await setSetting('risk.known_bad_ips', '198.51.100.66, 203.0.113.128/25');
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', WEBHOOK_BACKOFF_MS: '200', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' }); // the receiver is on loopback;
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', ...SHORT_SETTINGS_CACHE, WEBHOOK_BACKOFF_MS: '200', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' }); // the receiver is on loopback;
   const url = await hook.listen();
   const put = await api<{ secret: string }>(stack.url, 'PUT', '/v1/webhook', { headers: { authorization: `Bearer ${key}` }, body: { url } });
   expect(put.status).toBe(201);
@@ -375,7 +375,7 @@ describe('risk worker', () => {
 
   it('audit-only mode records the same decision and changes nothing else', async () => {
     await setSetting('risk.mode', 'audit_only');
-    await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+    await settingsCacheExpired();
     try {
       const auditCalls = () => hook.calls.filter((c) => String(JSON.parse(c.body).user_id).startsWith('audit-')).length;
       for (let i = 0; i < 6; i++) await send(failed('audit-user', '198.18.12.1'));

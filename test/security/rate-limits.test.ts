@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { api, errorOf } from '../helpers/accounts';
 import { queryRows, startStack } from '../helpers/stack';
-import { createNamespace, eventually } from '../helpers/test-env';
+import { createNamespace, eventually, SHORT_SETTINGS_CACHE, settingsCacheExpired } from '../helpers/test-env';
 
 /**
  * Issue 12 §6: 25 forgot-password posts in one second sent 25 reset mails,
@@ -16,7 +16,7 @@ let stack: Awaited<ReturnType<typeof startStack>>;
 let pg: Pool;
 
 beforeAll(async () => {
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100' });
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', ...SHORT_SETTINGS_CACHE });
   pg = new Pool({ connectionString: ns.databaseUrl, max: 1 });
 }, 60_000);
 afterAll(async () => {
@@ -71,7 +71,7 @@ it.each([
   async (route, name, body) => {
     // Three an hour here, below what the login guard and the risk engine would stop first.
     await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ($1, '3', 'integer') ON CONFLICT (setting_key) DO NOTHING`, [`rate_limit.${name}.per_ip`]);
-    await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+    await settingsCacheExpired();
     const ip = `192.0.2.${Math.floor(Math.random() * 200) + 20}`;
     const answers = [];
     // A new address each time, so the per-IP limit is what stops it.
@@ -86,14 +86,14 @@ it.each([
 
 it('the limits are settings with a range: an administrator may tune them but not switch them off', async () => {
   await pg.query(`INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ('rate_limit.guest.per_ip', '2', 'integer')`);
-  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+  await settingsCacheExpired();
   const ip = '203.0.113.77';
   const statuses = [];
   for (let i = 0; i < 3; i++) statuses.push((await api(stack.url, 'POST', '/auth/guest', { headers: from(ip) })).status);
   expect(statuses).toEqual([201, 201, 429]);
   // 0 would switch the limit off: a value outside the range is ignored, the default applies.
   await pg.query(`UPDATE system_settings SET setting_value = '0' WHERE setting_key = 'rate_limit.guest.per_ip'`);
-  await new Promise((r) => setTimeout(r, 2100));
+  await settingsCacheExpired();
   expect((await api(stack.url, 'POST', '/auth/guest', { headers: from('203.0.113.78') })).status).toBe(201);
 });
 
@@ -113,7 +113,7 @@ it('one IPv6 /48 site gets 16 times the per-IP limit: rotating through its /64s 
     `INSERT INTO system_settings (setting_key, setting_value, setting_type) VALUES ('rate_limit.reset_password.per_ip', '3', 'integer')
      ON CONFLICT (setting_key) DO UPDATE SET setting_value = '3'`,
   );
-  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+  await settingsCacheExpired();
   const body = { token: 'x'.repeat(43), password: 'correct horse battery staple' };
   const answers = [];
   for (let net = 0; net < 17; net++) {

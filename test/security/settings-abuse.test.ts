@@ -6,7 +6,7 @@ import { AdministratorRepository } from '../../src/features/admin/administrator.
 import { LoginGuard } from '../../src/features/auth/login-guard';
 import { api, type ErrorBody, signUp } from '../helpers/accounts';
 import { createApiKey, queryRows, startStack } from '../helpers/stack';
-import { createNamespace, eventually } from '../helpers/test-env';
+import { createNamespace, eventually, SHORT_SETTINGS_CACHE, settingsCacheExpired } from '../helpers/test-env';
 
 /**
  * Issue 12 §10: settings and retention that could break or blind the
@@ -39,7 +39,7 @@ async function adminToken(email: string, level: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32', WEBHOOK_BACKOFF_MS: '200' });
+  stack = await startStack(ns, { FLUSH_MAX_AGE_MS: '100', ...SHORT_SETTINGS_CACHE, WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32', WEBHOOK_BACKOFF_MS: '200' });
   pg = new Pool({ connectionString: ns.databaseUrl, max: 2 });
   four = await adminToken('four@example.com', 4);
   five = await adminToken('five@example.com', 5);
@@ -77,7 +77,7 @@ it('a huge idle timeout is refused with the allowed range, and session routes ke
 it('a value written straight into PostgreSQL breaks no route: the default is used', async () => {
   await pg.query(`UPDATE system_settings SET setting_value = '99999999999999' WHERE setting_key = 'session.idle_timeout_minutes'`);
   await pg.query(`UPDATE system_settings SET setting_value = '1000000' WHERE setting_key = 'lockout.threshold'`);
-  await new Promise((r) => setTimeout(r, 2100)); // the settings cache
+  await settingsCacheExpired();
   const user = await signUp(stack.url, ns, 'stored.garbage@example.com');
   expect((await api(stack.url, 'GET', '/me', { token: user.token })).status).toBe(200);
   expect((await api(stack.url, 'GET', '/admin/settings', { token: five })).status).toBe(200);
