@@ -103,5 +103,5 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
  */
 export const SHORT_SETTINGS_CACHE = { SETTINGS_CACHE_MS: '200' } as const;
 export function settingsCacheExpired(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 300));
+  return new Promise((resolve) => setTimeout(resolve, Number(SHORT_SETTINGS_CACHE.SETTINGS_CACHE_MS) + 100));
 }

@@ -63,7 +63,8 @@ export class SettingsService {
     private readonly repository: SettingsRepository,
     private readonly box: SecretBox,
     private readonly events: EventPublisher | undefined,
-    private readonly cacheMs = 2000,
+    /** How long values read are reused (SETTINGS_CACHE_MS). */
+    private readonly cacheMs: number,
     /** A webhook notice of a weakening change; the HIGH security event is published here whatever it does. */
     private readonly onWeakened?: WeakeningNotice,
   ) {}
