@@ -73,11 +73,12 @@ export async function startServer(
   env: NodeJS.ProcessEnv,
   /** execArgv: node flags (BENCH_CPU_PROF's --cpu-prof); the worker process inherits them, as fork() passes its parent's execArgv on. */
   /** distDir: another build of the product (bench/singles-ab.ts compares two); default this tree's dist/. */
-  options: { port?: number; readyPort: number; timeoutMs?: number; execArgv?: string[]; distDir?: string },
+  /** nodePath: another node binary (a Node version compared side by side); default the bench's own. */
+  options: { port?: number; readyPort: number; timeoutMs?: number; execArgv?: string[]; distDir?: string; nodePath?: string },
 ): Promise<ServerUnderTest> {
   const distDir = options.distDir ?? DIST_DIR;
   const args = [...startFlags(distDir), ...(options.execArgv ?? []), path.join(distDir, 'main.js')];
-  const child = spawn(process.execPath, args, { cwd: path.dirname(distDir), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.nodePath ?? process.execPath, args, { cwd: path.dirname(distDir), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);

@@ -24,6 +24,8 @@
  *
  * AB_NODE_ARGS adds node flags to every server (e.g. '--cpu-prof
  * --cpu-prof-dir=/tmp/prof'; the worker process inherits them).
+ * AB_NODE_<n> runs server n on another node binary (its worker process
+ * too), to compare Node versions on one build: give the dir twice.
  *
  * AB_EVENTS_PER_POST [1] and AB_CONCURRENCY [32] turn it into phase (b)'s
  * shape (100 and 8): rates and CPU are then per accepted event. Accepted is
@@ -64,6 +66,16 @@ function log(line: string): void {
   process.stderr.write(`[singles-ab ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
+/** Server n's node binary, when AB_NODE_<n> names one. */
+function nodePath(n: number): string | undefined {
+  return process.env[`AB_NODE_${n}`] || undefined;
+}
+
+function nodeLabel(n: number): string {
+  const path = nodePath(n);
+  return path ? ` on ${path}` : '';
+}
+
 function extraEnv(n: number): Record<string, string> {
   const text = process.env[`AB_ENV_${n}`];
   return text ? (JSON.parse(text) as Record<string, string>) : {};
@@ -76,8 +88,9 @@ async function start(n: number, distDir: string): Promise<Contender> {
   const port = await freePort();
   const env = { ...ns.serverEnv(), PORT: String(port), LOG_LEVEL: 'warn', ...extraEnv(n) };
   const execArgv = process.env.AB_NODE_ARGS ? process.env.AB_NODE_ARGS.split(' ') : [];
-  const server = await startServer(label, env, { port, readyPort: port, distDir, execArgv });
-  log(`${label}: ${distDir} ${JSON.stringify(extraEnv(n))}, pids ${server.pids().join(', ')}`);
+  const node = nodePath(n);
+  const server = await startServer(label, env, { port, readyPort: port, distDir, execArgv, ...(node ? { nodePath: node } : {}) });
+  log(`${label}: ${distDir} ${JSON.stringify(extraEnv(n))}${nodeLabel(n)}, pids ${server.pids().join(', ')}`);
   return { label, ns, key, server, rounds: [] };
 }
 
@@ -150,7 +163,7 @@ async function main(): Promise<void> {
       ];
       console.log([c.label.padEnd(5), ...cells.map((cell, i) => cell.padStart([5, 7, 6, 6, 9, 7][i]!))].join('  '));
     }
-    for (const [i, dir] of dirs.entries()) console.log(`#${i + 1}: ${dir} ${JSON.stringify(extraEnv(i + 1))}`);
+    for (const [i, dir] of dirs.entries()) console.log(`#${i + 1}: ${dir} ${JSON.stringify(extraEnv(i + 1))}${nodeLabel(i + 1)}`);
   } finally {
     for (const c of contenders) {
       const code = await c.server.stop();
