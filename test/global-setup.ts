@@ -3,6 +3,8 @@ import path from 'node:path';
 
 /** Where the run's temporary files go when the machine has a RAM-backed filesystem. */
 const SHARED_MEMORY = '/dev/shm';
+/** The run's own directory there: teardown removes nothing else. */
+export const RUN_DIR_PREFIX = path.join(SHARED_MEMORY, 'auditflow-test-');
 /**
  * The run needs about 100 MB there at its peak (measured); a container's
  * /dev/shm is often 64 MB, and one that fills fails tests that have nothing
@@ -21,8 +23,10 @@ const MIN_FREE_BYTES = 1024 ** 3;
  * CLI processes the tests spawn. global-teardown.ts removes the directory.
  */
 export default function globalSetup(): void {
+  // Only this run's setup names the directory teardown removes, never the caller's environment.
+  delete process.env.AUDITFLOW_TEST_RUN_TMPDIR;
   if (process.env.TMPDIR || !hasRoom(SHARED_MEMORY)) return;
-  const dir = fs.mkdtempSync(path.join(SHARED_MEMORY, 'auditflow-test-'));
+  const dir = fs.mkdtempSync(RUN_DIR_PREFIX);
   // Like /tmp: the throwaway PostgreSQL runs as the postgres user and must reach its directory.
   fs.chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
