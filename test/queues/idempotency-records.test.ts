@@ -7,6 +7,7 @@ import { IdempotencyRecords } from '../../src/queues/idempotency-records';
 import { IngestProducer } from '../../src/queues/ingest.producer';
 import { QUEUE_NAMES, type IngestJob } from '../../src/queues/queue-names';
 import { sha256Hex } from '../../src/domain/sha256';
+import { watchRedis } from '../helpers/redis-monitor';
 import { createNamespace, REDIS_URL } from '../helpers/test-env';
 
 const ns = createNamespace('idemwindow');
@@ -82,18 +83,15 @@ describe('idempotency records in a window of IDEMPOTENCY_WINDOW_MINUTES', () => 
   it('look up and record a 100-event post in one command per bucket, whatever the number of events', async () => {
     const p = producer();
     const events = Array.from({ length: 100 }, (_, i) => event(randomUUID(), `bulk-${i}`));
-    const monitor = await redis.monitor();
-    const commands: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((a) => String(a).startsWith(`${ns.queuePrefix}:idem:app-bulk`))) commands.push(String(args[0]).toLowerCase());
-    });
+    const watch = await watchRedis(redis, (args) => args.some((a) => String(a).startsWith(`${ns.queuePrefix}:idem:app-bulk`)));
+    let seen: string[][];
     try {
       expect(await post(p, 'app-bulk', events)).toEqual(events.map(() => 'accepted'));
       expect(await post(p, 'app-bulk', events)).toEqual(events.map(() => 'duplicate'));
-      await new Promise((r) => setTimeout(r, 200));
     } finally {
-      monitor.disconnect();
+      seen = await watch.stop();
     }
+    const commands = seen.map((args) => String(args[0]).toLowerCase());
     // Each post reads the current and the previous bucket; the first also records its events (one script, which HSETNXes inside).
     expect(commands.filter((c) => c === 'hmget')).toHaveLength(4);
     expect(commands.filter((c) => c === 'evalsha' || c === 'eval')).toHaveLength(1);
