@@ -21,6 +21,33 @@ async function floodUntilRefused(url: string, key: string): Promise<{ accepted: 
   return { accepted, refusal };
 }
 
+type Post = (app: string, key: string, body: unknown, events: number) => Promise<number>;
+
+/** Six brand-new apps (no share yet) bursting in, in parallel, big posts and small: the events they got accepted, all together. */
+async function newAppsBurstIn(ns: ReturnType<typeof createNamespace>, label: string, post: Post, accepted: Map<string, number>): Promise<number> {
+  const fresh = await Promise.all(Array.from({ length: 6 }, (_, i) => createApiKey(ns, `${label}-${i}`)));
+  await Promise.all(
+    fresh.flatMap((key, i) =>
+      Array.from({ length: 4 }, async (_, j) => {
+        for (let k = 0; k < 5; k++) await (j % 2 ? post(`${label}-${i}`, key, event, 1) : post(`${label}-${i}`, key, flood.slice(0, 10), 10));
+      }),
+    ),
+  );
+  return [...accepted].filter(([app]) => app.startsWith(`${label}-`)).reduce((n, [, events]) => n + events, 0);
+}
+
+/** Every event that was answered 202 is stored, under its own app: a worker drains the queue. */
+async function expectEveryAcceptedStored(ns: ReturnType<typeof createNamespace>, accepted: Map<string, number>): Promise<void> {
+  const worker = await startStack(ns, { ROLE: 'worker', FLUSH_MAX_AGE_MS: '100' });
+  try {
+    await drainIngest(worker, ns);
+    const rows = await queryRows<{ app: string; n: number }>(worker.clickhouse!, 'SELECT source_app AS app, count() AS n FROM audit_logs GROUP BY app');
+    expect(Object.fromEntries(rows.map((r) => [r.app, Number(r.n)]))).toEqual(Object.fromEntries(accepted));
+  } finally {
+    await worker.stop();
+  }
+}
+
 it("while one app's flood saturates the pipeline, another app's few posts are still accepted, and the flooder is told why it is refused", async () => {
   const ns = createNamespace('fairshed');
   // No worker: the backlog only grows, so the pipeline stays saturated once A has filled it.
@@ -46,7 +73,6 @@ it('holds against the flooder evading and against new apps bursting in: a share 
   const ns = createNamespace('fairattack');
   // Allowance while saturated: a tenth of the backlog limit, 35 events.
   const api = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '350' });
-  let worker: Awaited<ReturnType<typeof startStack>> | undefined;
   const accepted = new Map<string, number>();
   const post = async (app: string, key: string, body: unknown, events: number) => {
     const res = await postEvents<ErrorBody>(api.url, key, body);
@@ -69,27 +95,14 @@ it('holds against the flooder evading and against new apps bursting in: a share 
     expect(smalls.every((s) => s === 429)).toBe(true);
 
     // Brand-new apps have no share yet: bursting in, in parallel, big and small, they get no more than the allowance all together.
-    const fresh = await Promise.all(Array.from({ length: 6 }, (_, i) => createApiKey(ns, `attack-new-${i}`)));
-    await Promise.all(
-      fresh.flatMap((key, i) =>
-        Array.from({ length: 4 }, async (_, j) => {
-          for (let k = 0; k < 5; k++) await (j % 2 ? post(`attack-new-${i}`, key, event, 1) : post(`attack-new-${i}`, key, flood.slice(0, 10), 10));
-        }),
-      ),
-    );
-    const newcomers = [...accepted].filter(([app]) => app.startsWith('attack-new-')).reduce((n, [, events]) => n + events, 0);
+    const newcomers = await newAppsBurstIn(ns, 'attack-new', post, accepted);
     expect(newcomers).toBeGreaterThan(0);
     expect(newcomers + (accepted.get('attack-quiet') ?? 0)).toBeLessThanOrEqual(35);
     // The flooder is still refused.
     expect(await post('attack-flooder', a, event, 1)).toBe(429);
 
-    // Every event that was answered 202 is stored, under its own app.
-    worker = await startStack(ns, { ROLE: 'worker', FLUSH_MAX_AGE_MS: '100' });
-    await drainIngest(worker, ns);
-    const rows = await queryRows<{ app: string; n: number }>(worker.clickhouse!, 'SELECT source_app AS app, count() AS n FROM audit_logs GROUP BY app');
-    expect(Object.fromEntries(rows.map((r) => [r.app, Number(r.n)]))).toEqual(Object.fromEntries(accepted));
+    await expectEveryAcceptedStored(ns, accepted);
   } finally {
-    await worker?.stop();
     await api.stop();
     await ns.cleanup();
   }
@@ -125,3 +138,34 @@ it("while the API process is too busy and sheds a flood's posts, another app's p
     await ns.cleanup();
   }
 }, 60_000);
+
+it('splits what is admitted while saturated between the API processes behind one queue: two of them let in one allowance between them, not one each', async () => {
+  const ns = createNamespace('fairtwo');
+  // Two API processes of one deployment, as behind a load balancer; the allowance while saturated is 35 events in all.
+  const one = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '350' });
+  const two = await startStack(ns, { ROLE: 'api', MAX_QUEUE_BACKLOG: '350' });
+  const urls = [one.url, two.url];
+  const accepted = new Map<string, number>();
+  let turn = 0;
+  const post = async (app: string, key: string, body: unknown, events: number) => {
+    const res = await postEvents<ErrorBody>(urls[turn++ % 2]!, key, body);
+    expect([202, 429]).toContain(res.status);
+    if (res.status === 202) accepted.set(app, (accepted.get(app) ?? 0) + events);
+    return res.status;
+  };
+  try {
+    const flooder = await createApiKey(ns, 'two-flooder');
+    // The flood reaches both processes, until both refuse it: each has seen the backlog full, and the other process.
+    await eventually(async () => (await post('two-flooder', flooder, flood, 100)) === 429 && (await post('two-flooder', flooder, flood, 100)) === 429, 15_000, 50);
+
+    const newcomers = await newAppsBurstIn(ns, 'two-new', post, accepted);
+    expect(newcomers).toBeGreaterThan(0);
+    expect(newcomers).toBeLessThanOrEqual(35);
+
+    await expectEveryAcceptedStored(ns, accepted);
+  } finally {
+    await two.stop();
+    await one.stop();
+    await ns.cleanup();
+  }
+}, 120_000);

@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { saturatedAllowance, withinFairShare } from '../../domain/fair-share';
 import { AppError } from '../../lib/errors/app-error';
+import { ApiProcessRoll, apiProcessesKey } from './api-process-roll';
 import { AppIntake } from './app-intake';
 import { HELD_SINCE_FRESH_MS, heldSinceKey, OLDEST_UNWRITTEN } from './held-jobs';
 import { PostsInFlight, type PostInFlight } from './posts-in-flight';
@@ -102,7 +103,8 @@ const FULL: Shedding = { state: 'saturated', reason: 'Redis memory is nearly ful
  * posts of apps within their share of the events accepted in the last
  * seconds (AppIntake) are still admitted, so one app's flood does not
  * refuse every other app. Bounded: while saturated, those admissions add up
- * to at most `saturatedAllowance` of the backlog and count against Redis
+ * to at most `saturatedAllowance` of the backlog, split between the API
+ * processes of the deployment (ApiProcessRoll), and count against Redis
  * memory like any; while busy, at most BUSY_MIN_IN_FLIGHT of them are in
  * flight at once.
  */
@@ -132,6 +134,9 @@ export class IngestBackpressure {
   private readonly intake = new AppIntake();
   /** Events admitted within their app's share since the pipeline was last open. */
   private admittedSaturated = 0;
+  /** The deployment's API processes, and how many there were at the last sample: each admits its part of the allowance. */
+  private readonly roll: ApiProcessRoll;
+  private apiProcesses = 1;
   /** Where the workers publish since when their held jobs have waited (the queue's prefix). */
   private readonly heldSinceKey: string;
 
@@ -141,6 +146,7 @@ export class IngestBackpressure {
     private readonly options: BackpressureOptions,
   ) {
     this.heldSinceKey = heldSinceKey(queue.opts.prefix ?? 'bull');
+    this.roll = new ApiProcessRoll(redis, apiProcessesKey(queue.opts.prefix ?? 'bull'));
   }
 
   start(): void {
@@ -152,6 +158,7 @@ export class IngestBackpressure {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    void this.roll.leave();
   }
 
   state(): PipelineState {
@@ -235,7 +242,8 @@ export class IngestBackpressure {
   private saturatedRefusal(pipeline: Shedding, app: string, events: number): AppError | null {
     if (!pipeline.fair) return toRefusal(pipeline);
     if (!withinFairShare(this.intake.share(app), events)) return toRefusal(pipeline, 'over share');
-    return this.admittedSaturated + events <= saturatedAllowance(this.options.maxBacklogEvents) ? null : toRefusal(pipeline);
+    const allowance = Math.floor(saturatedAllowance(this.options.maxBacklogEvents) / this.apiProcesses);
+    return this.admittedSaturated + events <= allowance ? null : toRefusal(pipeline);
   }
 
   noteJobSize(events: number): void {
@@ -278,12 +286,15 @@ export class IngestBackpressure {
     const mark = this.admittedTotal;
     // INFO is answered even over maxmemory; the job counts are a script, which Redis then refuses.
     const key = this.options.writerHealth ? undefined : this.options.writerHealthKey;
-    const [info, counts, writer, oldest] = await Promise.allSettled([
+    const [info, counts, writer, oldest, processes] = await Promise.allSettled([
       this.redis.info('memory'),
       this.queue.getJobCounts('waiting', 'delayed', 'prioritized'),
       key ? this.redis.get(key) : Promise.resolve(null),
       this.options.maxLagMs ? this.redis.eval(OLDEST_UNWRITTEN, 2, this.queue.keys.wait!, this.heldSinceKey, this.queue.toKey(''), Date.now(), HELD_SINCE_FRESH_MS) : Promise.resolve(null),
+      this.roll.count(),
     ]);
+    // Unanswered, the last count stands: Redis refusing scripts (maxmemory) shuts the pipeline anyway.
+    if (processes.status === 'fulfilled') this.apiProcesses = Math.max(1, processes.value);
     // No key (no worker has published for 10 s): nothing is known against the store.
     if (writer.status === 'fulfilled') this.remoteWriter = writer.value ? (JSON.parse(writer.value) as WriterHealthState) : null;
     if (info.status === 'fulfilled') {
