@@ -20,9 +20,13 @@ const QUEUE_STATE_ERROR = 'Command queue state error';
 export async function watchRedis(redis: Redis, keep: (args: string[]) => boolean): Promise<RedisWatch> {
   const monitor = redis.duplicate({ monitor: true });
   const seen: string[][] = [];
-  let fail: (error: Error) => void = () => {};
+  let open = false;
+  // One error path for the whole watch: while opening, and until it stops.
   const failed = new Promise<never>((_, reject) => {
-    fail = reject;
+    monitor.on('error', (error: Error) => {
+      if (!open && error.message.startsWith(QUEUE_STATE_ERROR)) return;
+      reject(error);
+    });
   });
   failed.catch(() => {});
   let onMarker: ((args: string[]) => void) | undefined;
@@ -30,18 +34,18 @@ export async function watchRedis(redis: Redis, keep: (args: string[]) => boolean
     onMarker?.(args);
     if (keep(args)) seen.push(args);
   });
-  let open = false;
-  await new Promise<void>((resolve, reject) => {
-    monitor.on('error', (error: Error) => {
-      if (!open && error.message.startsWith(QUEUE_STATE_ERROR)) return;
-      fail(error);
-      reject(error);
-    });
-    monitor.once('monitoring', () => {
-      open = true;
-      resolve();
-    });
-  });
+  try {
+    const opened = new Promise<void>((resolve) =>
+      monitor.once('monitoring', () => {
+        open = true;
+        resolve();
+      }),
+    );
+    await Promise.race([opened, failed]);
+  } catch (error) {
+    monitor.disconnect();
+    throw error;
+  }
   return {
     async stop() {
       // MONITOR reports commands in the order Redis ran them: once the marker is in, so is all before it.
