@@ -8,6 +8,7 @@ import { toClickHouseTime } from '../../domain/event-row';
 import { riskColumns } from '../risk/domain/risk-decision';
 import type { RiskEngine } from '../risk/risk-engine';
 import { SCORED_KINDS } from '../risk/domain/risk-observation';
+import { rowIdentity } from './writer/row-identity';
 
 /**
  * Turns one ingest job into rows per table and hands them to the writer;
@@ -24,7 +25,8 @@ export function createIngestProcessor(writer: ClickHouseWriter, deadLetters: Dea
     const scored = risk
       ? await risk.assess(job.data.batches.flatMap((b) => b.events.filter((e) => SCORED_KINDS.has(e.kind)).map((event) => ({ event, sourceApp: b.sourceApp, receivedAt: b.receivedAt }))))
       : [];
-    const decisions = new Map(scored.map((d) => [d.observation.eventId, d]));
+    // By (source_app, event_id): two apps may send the same id, and group commit puts their posts in one job.
+    const decisions = new Map(scored.map((d) => [rowIdentity({ source_app: d.observation.sourceApp, event_id: d.observation.eventId }), d]));
     for (const batch of job.data.batches) {
       for (const event of batch.events) {
         events++;
@@ -39,7 +41,7 @@ export function createIngestProcessor(writer: ClickHouseWriter, deadLetters: Dea
           rowsByTable.set(table, rows);
         }
         const row = toClickHouseRow(event, batch.sourceApp, batch.receivedAt);
-        const decision = decisions.get(event.event_id);
+        const decision = SCORED_KINDS.has(event.kind) ? decisions.get(rowIdentity({ source_app: batch.sourceApp, event_id: event.event_id })) : undefined;
         rows.push(decision ? Object.assign(row, riskColumns(decision)) : row);
       }
     }
