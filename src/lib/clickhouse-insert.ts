@@ -1,6 +1,7 @@
 import { parseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { PLAIN_IDENTIFIER, quoteIdentifier } from './clickhouse-identifier';
 import { embeddedConnection } from './clickhouse';
+import { clickHouseJson } from './clickhouse-json-text';
 
 /** Rows in ClickHouse's JSONCompactEachRow shape: the column names once, then each row's values in their order. */
 export interface CompactInsert {
@@ -24,7 +25,7 @@ export async function insertCompactRows(client: ClickHouseClient, insert: Compac
   const connection = embeddedConnection(client);
   if (connection && insert.columns.every((c) => PLAIN_IDENTIFIER.test(c))) {
     let payload = '';
-    for (const row of insert.values) payload += `${JSON.stringify(row)}\n`;
+    for (const row of insert.values) payload += `${clickHouseJson(row)}\n`;
     try {
       await connection.chdb.rawInsert({
         table: insert.table,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { clickHouseJson } from './clickhouse-json-text';
 import { StoreLockedError } from './errors/store-locked-error';
 
 /** Where ClickHouse is: the embedded chDB store (the default), or a server (CLICKHOUSE_URL). */
@@ -64,6 +65,8 @@ export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHou
       password: config.password,
       database: config.database,
       request_timeout: 60_000,
+      // Inserted rows' text: integers past 64 bits in exponent form, which simdjson reads.
+      json: { parse: JSON.parse, stringify: clickHouseJson },
       // On a cluster, an INSERT into a Distributed table returns once the shards hold the rows, so the
       // writer's checks (is this row there? are all of a seal's rows there?) see what it wrote.
       ...(config.cluster ? { clickhouse_settings: { distributed_foreground_insert: 1 } } : {}),
@@ -84,7 +87,7 @@ export async function openClickHouse(config: ClickHouseConfig): Promise<ClickHou
     }
     throw error;
   }
-  const client = createClient({ connection } as Parameters<typeof createClient>[0]);
+  const client = createClient({ connection, json: { parse: JSON.parse, stringify: clickHouseJson } } as Parameters<typeof createClient>[0]);
   embeddedConnections.set(client, connection);
   // The chDB session keeps `USE` for its lifetime, so unqualified table names resolve here.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });

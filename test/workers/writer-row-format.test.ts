@@ -71,7 +71,7 @@ describe('the rows the writer sends as JSONCompactEachRow', () => {
             date_time_input_format: 'best_effort',
             input_format_try_infer_dates: 0,
             input_format_try_infer_datetimes: 0,
-            allow_simdjson: 0,
+            allow_simdjson: 1,
             input_format_skip_unknown_fields: 0,
           },
         });
