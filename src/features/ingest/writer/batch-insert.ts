@@ -50,6 +50,11 @@ export async function insertBatch(clickhouse: ClickHouseClient, table: string, r
       // neighbour. simdjson refuses integers past 64 bits, which the rows' text therefore
       // spells with an exponent (clickHouseJson).
       allow_simdjson: 1,
+      // Tables are partitioned by the month of occurred_at, which the client chooses. A batch spanning
+      // more than 100 months (a backfill, or a hostile post) was refused whole, as TOO_MANY_PARTS,
+      // which is retried as transient: every event flushed with it, other apps' too, ended in dead
+      // letters after its 202.
+      max_partitions_per_insert_block: '0',
     },
   });
 }
