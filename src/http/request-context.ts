@@ -112,13 +112,24 @@ function accessEvent(req: Request, res: Response): RawEvent {
     response_status: res.statusCode,
     response_time_ms: Math.round(performance.now() - ctx.startedAt),
     bytes_sent: Number(res.getHeader('content-length') ?? 0) || 0,
-    bytes_received: Number(req.get('content-length') ?? 0) || 0,
+    bytes_received: claimedLength(req.get('content-length')),
     ip_address: ctx.ip,
     user_agent: ctx.userAgent,
     user_id: ctx.actor && ctx.actor.type !== 'api_key' ? ctx.actor.id : null,
     api_key_id: ctx.actor?.type === 'api_key' ? ctx.actor.id : null,
     request_headers: { 'content-type': req.get('content-type') ?? null, 'x-request-id': ctx.requestId },
   };
+}
+
+/**
+ * The body size a request claims, for its api_access event. The client chooses
+ * it, and Node's parser takes any 64-bit length: one beyond 2^53 would fail the
+ * event's schema, and the request would go unrecorded. It is kept at 2^53 − 1.
+ */
+function claimedLength(header: string | undefined): number {
+  const length = Number(header ?? 0);
+  if (!(length > 0)) return 0;
+  return Math.min(length, Number.MAX_SAFE_INTEGER);
 }
 
 /** The 503 that replaces a response whose events could not be recorded, in the error handler's shape. */
