@@ -1,5 +1,5 @@
 import type { EventKind, IngestEvent } from '../schemas/event';
-import { EVENT_TABLES } from '../schemas/event';
+import { EVENT_KIND_NAMES, EVENT_KINDS, EVENT_TABLES } from '../schemas/event';
 
 /** A Date as it travels in a job payload: an ISO 8601 string. */
 type Serialized<T> = T extends Date ? string : T extends object ? { [K in keyof T]: Serialized<T[K]> } : T;
@@ -13,6 +13,21 @@ export type QueuedEvent = Serialized<IngestEvent> & {
 export type ClickHouseRow = Record<string, unknown>;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * The date columns of each kind: occurred_at and every field its schema reads
+ * as a timestamp (expires_at, resolved_at…), which a job carries as ISO strings.
+ * Only these are written in ClickHouse's DateTime text form: a text field that
+ * merely holds an ISO instant (`reason: "2025-06-21T14:12:00Z"`) is stored as sent.
+ */
+const DATE_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  EVENT_KIND_NAMES.map((kind) => {
+    const shape = EVENT_KINDS[kind].input.shape as Record<string, { safeParse(value: unknown): { success: boolean; data?: unknown } }>;
+    const dates = EVENT_KINDS[kind].fieldNames.filter((name) => shape[name]?.safeParse('2000-01-01T00:00:00Z').data instanceof Date);
+    return [kind, new Set(['occurred_at', ...dates])];
+  }),
+);
+const ENVELOPE_DATES: ReadonlySet<string> = new Set(['occurred_at']);
 
 /** `2025-06-21T14:12:00.000Z` → `2025-06-21 14:12:00.000`, the DateTime64 text form. */
 export function toClickHouseTime(iso: string | Date): string {
@@ -40,11 +55,12 @@ export function toClickHouseRow(event: QueuedEvent, sourceApp: string, receivedA
   // The envelope last: the server's facts, whatever a job's fields say.
   row.source_app = sourceApp;
   row.received_at = toClickHouseTime(receivedAt);
+  const dates = DATE_FIELDS.get(event.kind) ?? ENVELOPE_DATES;
   for (const key in row) {
     if (key === 'source_app' || key === 'received_at') continue;
     const value = row[key];
     if (value === undefined) delete row[key];
-    else if (typeof value === 'string' && ISO_DATE.test(value)) row[key] = toClickHouseTime(value);
+    else if (typeof value === 'string' && dates.has(key) && ISO_DATE.test(value)) row[key] = toClickHouseTime(value);
   }
   // user_id is in sort keys, which are not Nullable: an absent user is ''. (error_logs has user_context instead.)
   if (event.kind !== 'error') row.user_id ??= '';

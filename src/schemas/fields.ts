@@ -39,8 +39,11 @@ export const timestamp = () =>
     const iso = m[4] === undefined ? `${s}T00:00:00Z` : m[7] === undefined ? `${s.replace(' ', 'T')}Z` : s.replace(' ', 'T');
     const date = new Date(iso);
     const year = Number(m[1]);
-    // Date.parse rolls 2025-02-30 over into March; a real calendar date must survive the round trip.
-    if (Number.isNaN(date.getTime()) || year < 1970 || year >= 2300 || (m[7] === undefined || m[7] === 'Z' || m[7] === 'z' ? date.getUTCDate() !== Number(m[3]) : false)) {
+    // Date.parse rolls 2025-02-30 over into March, with an offset as without one: a real calendar date
+    // must survive the round trip (its own, apart from the offset, which may move the instant to another day).
+    const day = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3])));
+    const realDay = day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]);
+    if (Number.isNaN(date.getTime()) || !realDay || year < 1970 || year >= 2300 || (m[7] === undefined || m[7] === 'Z' || m[7] === 'z' ? date.getUTCDate() !== Number(m[3]) : false)) {
       ctx.addIssue({ code: 'custom', message: Number.isNaN(date.getTime()) ? TIMESTAMP_MESSAGE : 'must be a real date between 1970 and 2299' });
       return z.NEVER;
     }
@@ -73,7 +76,15 @@ function parseJsonObject(value: unknown, ctx: z.RefinementCtx, wrapScalars: bool
       }
     }
   }
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return withoutNullMembers(v as JsonObject);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const object = withoutNullMembers(v as JsonObject);
+    const twice = hasDottedKey(object) ? pathNamedTwice(object) : null;
+    if (twice !== null) {
+      ctx.addIssue({ code: 'custom', message: `has two members for the path ${JSON.stringify(twice)} (a dot in a key separates path segments); send one of them` });
+      return z.NEVER;
+    }
+    return object;
+  }
   if (wrapScalars) return { value: v };
   ctx.addIssue({ code: 'custom', message: 'must be a JSON object (or a string holding one)' });
   return z.NEVER;
@@ -93,6 +104,65 @@ function withoutNullMembers(value: JsonObject): JsonObject {
     out[k] = typeof v === 'object' && !Array.isArray(v) ? withoutNullMembers(v as JsonObject) : v;
   }
   return out;
+}
+
+/**
+ * The first path that two members of a JSON object name, as ClickHouse's JSON
+ * type reads its keys (split at dots: `{"a.b": 1}` is `{"a": {"b": 1}}`), or
+ * null. ClickHouse refuses such an object ("Duplicate path found during parsing
+ * JSON object"), so it would be dead-lettered after its 202. Each object inside
+ * an array is a JSON value of its own, with paths of its own. The value was
+ * checked for depth already (hostileJsonProblem), so the walk is bounded.
+ */
+function pathNamedTwice(value: JsonObject): string | null {
+  const leaves = new Set<string>();
+  const own: { object: JsonObject; prefix: string }[] = [{ object: value, prefix: '' }];
+  const inArrays: JsonObject[] = [];
+  while (own.length > 0) {
+    const { object, prefix } = own.pop()!;
+    for (const key of Object.keys(object)) {
+      const path = prefix + key;
+      const member = object[key];
+      if (typeof member === 'object' && member !== null && !Array.isArray(member)) {
+        own.push({ object: member as JsonObject, prefix: `${path}.` });
+        continue;
+      }
+      if (Array.isArray(member)) objectsIn(member, inArrays);
+      if (leaves.has(path)) return path;
+      leaves.add(path);
+    }
+  }
+  for (const object of inArrays) {
+    const twice = hasDottedKey(object) ? pathNamedTwice(object) : null;
+    if (twice !== null) return twice;
+  }
+  return null;
+}
+
+/** Whether a key anywhere in the value holds a dot: without one, no two members can name one path. */
+function hasDottedKey(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (Array.isArray(v)) {
+      for (const item of v) if (typeof item === 'object' && item !== null) pending.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const key in v) {
+        if (key.includes('.')) return true;
+        const member = (v as JsonObject)[key];
+        if (typeof member === 'object' && member !== null) pending.push(member);
+      }
+    }
+  }
+  return false;
+}
+
+/** The objects of an array, and of the arrays inside it. */
+function objectsIn(array: unknown[], out: JsonObject[]): void {
+  for (const item of array) {
+    if (Array.isArray(item)) objectsIn(item, out);
+    else if (typeof item === 'object' && item !== null) out.push(item as JsonObject);
+  }
 }
 
 /** A JSON object stored in a ClickHouse JSON column, so analysts can query inside it (`metadata.ip`). */
