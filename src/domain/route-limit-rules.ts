@@ -15,6 +15,11 @@ export const LIMITED_ROUTES = {
   login_confirm: { endpoint: '/auth/login/confirm', per_ip: 60 },
   restore_confirm: { endpoint: '/auth/restore/confirm', per_ip: 60 },
   admin_login: { endpoint: '/admin/login', per_ip: 100, per_address: 100 },
+  /**
+   * Signed in, but each request mails the new address it names: counted per new address, so no account (nor
+   * many of them) can spend another address's mail cap, and the owner's own reset link still gets through.
+   */
+  email_change: { endpoint: '/me/email', per_ip: 20, per_address: 3 },
   /** Mails to one address, whatever sent them: the cap behind every mail path. */
   mail: { endpoint: 'mail', per_address: 10 },
 } as const satisfies Record<string, { endpoint: string; per_ip?: number; per_address?: number }>;

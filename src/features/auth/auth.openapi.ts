@@ -127,7 +127,13 @@ export const authOperations: ApiOperation[] = [
     summary: 'Change email: a confirmation link goes to the new address, a notice to the old one',
     security: 'session',
     body: changeEmailBody,
-    responses: { 202: 'Confirmation sent', 401: 'Password wrong (counted as a failed login)', 423: 'Locked after failed logins', ...invalid },
+    responses: {
+      202: 'Confirmation sent',
+      401: 'Password wrong (counted as a failed login)',
+      423: 'Locked after failed logins',
+      429: 'Too many changes asked for from this IP or to this new address this hour; Retry-After says when to retry',
+      ...invalid,
+    },
   },
   {
     method: 'delete',

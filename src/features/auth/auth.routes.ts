@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { AppError } from '../../lib/errors/app-error';
 import { emailOfBody, rateLimited, type RouteLimits } from '../rate-limits/route-limits';
 import { validate } from '../../http/validate';
@@ -99,7 +99,11 @@ export function authRoutes(auth: AuthService, accounts: AccountService, password
     res.json(await accounts.updateProfile(res.locals.session!.user_id, validate(profileBody, req.body), res.locals.ctx));
   });
 
-  router.post('/me/email', requireSession(auth), async (req, res) => {
+  const newEmailOfBody = (req: Request): string | undefined => {
+    const email = (req.body as { new_email?: unknown } | undefined)?.new_email;
+    return typeof email === 'string' ? email.slice(0, 320) : undefined;
+  };
+  router.post('/me/email', requireSession(auth), rateLimited(limits, 'email_change', newEmailOfBody), async (req, res) => {
     const body = validate(changeEmailBody, req.body);
     await accounts.requestEmailChange(res.locals.session!.user_id, body.new_email, body.password, res.locals.ctx);
     res.status(202).json({ status: 'confirmation_sent', message: `a confirmation link was sent to ${body.new_email}` });
