@@ -59,7 +59,7 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
 
   // Users
   router.get('/admin/users', requireLevel('readUsers'), async (req, res) => {
-    res.json(await admin.users.search(validate(userSearchQuery, req.query)));
+    res.json(await admin.users.search(validate(userSearchQuery, req.query), res.locals.ctx));
   });
 
   router.get('/admin/users/:id', requireLevel('readUsers'), async (req, res) => {
@@ -104,11 +104,11 @@ export function adminRoutes(admin: AdminServices, auth: AuthService, limits: Rou
 
   // System settings
   router.get('/admin/settings', requireLevel('readSettings'), async (_req, res) => {
-    res.json({ settings: await admin.settings.list(res.locals.admin!.admin_level) });
+    res.json({ settings: await admin.settings.list(res.locals.admin!.admin_level, res.locals.ctx) });
   });
 
   router.get('/admin/settings/:key', requireLevel('readSettings'), async (req, res) => {
-    res.json(await admin.settings.get(validate(settingKeyParams, req.params).key, res.locals.admin!.admin_level));
+    res.json(await admin.settings.get(validate(settingKeyParams, req.params).key, res.locals.admin!.admin_level, res.locals.ctx));
   });
 
   router.post('/admin/settings', requireLevel('manageSettings'), async (req, res) => {

@@ -7,6 +7,7 @@ import type { SessionRepository } from '../auth/session.repository';
 import type { UserRepository } from '../auth/user.repository';
 import type { SettingsService } from '../settings/settings.service';
 import { AdminAccountService } from './admin-account.service';
+import { AccountTokenRepository } from '../auth/account-token.repository';
 import { LoginGuard } from '../auth/login-guard';
 import { AdminLoginService } from './admin-login.service';
 import { AdministratorPasswordService } from './administrator-password.service';
@@ -47,8 +48,16 @@ export function buildAdminServices(d: AdminServicesDeps): AdminServices {
     administrators,
     accounts: new AdminAccountService(administrators, d.guard),
     login: new AdminLoginService(new LoginGuard<AdministratorRow>(d.pg, 'admin'), d.auth, d.audit, new AdministratorPasswordService(administrators, d.sessions, d.guard)),
-    users: new AdminUserService({ users: d.users, permissions: new UserPermissionRepository(d.pg), sessions: d.sessions, auth: d.auth, guard: d.guard, events: d.events }),
-    settings: new AdminSettingsService(d.settings),
+    users: new AdminUserService({
+      users: d.users,
+      permissions: new UserPermissionRepository(d.pg),
+      sessions: d.sessions,
+      tokens: new AccountTokenRepository(d.pg),
+      auth: d.auth,
+      guard: d.guard,
+      events: d.events,
+    }),
+    settings: new AdminSettingsService(d.settings, d.events.publisher),
     incidents: new IncidentService(new EventLogRepository(d.reader), new ResolutionRepository(d.pg), d.events.publisher, new LegacyResolutions(d.pg, d.reader)),
   };
 }

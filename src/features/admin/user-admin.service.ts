@@ -1,6 +1,7 @@
 import { AppError } from '../../lib/errors/app-error';
 import { actorFields } from '../audit/actor-fields';
 import type { AccountEvents } from '../auth/account-events';
+import type { AccountTokenRepository } from '../auth/account-token.repository';
 import type { AuthService } from '../auth/auth.service';
 import type { LoginGuard } from '../auth/login-guard';
 import type { SessionRepository } from '../auth/session.repository';
@@ -12,6 +13,8 @@ export interface AdminUserServiceDeps {
   users: UserRepository;
   permissions: UserPermissionRepository;
   sessions: SessionRepository;
+  /** Mailed tokens: a suspension voids a pending email change. */
+  tokens: AccountTokenRepository;
   auth: AuthService;
   guard: LoginGuard;
   events: AccountEvents;
@@ -36,8 +39,19 @@ const REACTIVATABLE = ['suspended', 'inactive'] as const;
 export class AdminUserService {
   constructor(private readonly d: AdminUserServiceDeps) {}
 
-  async search(query: { q?: string; status?: string; limit: number; offset: number }): Promise<UserPage> {
+  /** A page of users. Like viewing one account, listing them shows personal data: recorded as an audit READ naming whom it showed. */
+  async search(query: { q?: string; status?: string; limit: number; offset: number }, ctx: RequestContext): Promise<UserPage> {
+    const startedAt = performance.now();
     const { users, total } = await this.d.users.search(query);
+    this.d.events.publisher?.publish({
+      kind: 'audit',
+      event_type: 'users_listed',
+      action_type: 'READ',
+      entity_type: 'USER_ACCOUNT',
+      new_value: { q: query.q ?? null, status: query.status ?? null, limit: query.limit, offset: query.offset, total, user_ids: users.map((u) => u.id) },
+      duration_ms: Math.round(performance.now() - startedAt),
+      ...actorFields(ctx),
+    });
     return { users: users.map(publicUser), total, limit: query.limit, offset: query.offset };
   }
 
@@ -59,12 +73,14 @@ export class AdminUserService {
     return { ...publicUser(user), permissions };
   }
 
-  /** Suspends a user and ends their sessions; they cannot log in until reactivated. */
+  /** Suspends a user, ends their sessions and voids a pending email change; they cannot log in until reactivated. */
   async suspend(id: string, reason: string, ctx: RequestContext): Promise<PublicUser> {
     const startedAt = performance.now();
     const moved = await this.d.users.transition(id, SUSPENDABLE, 'suspended');
     if (!moved) throw await this.refusal(id, 'suspended');
     const ended = await this.d.sessions.endAll('user', id, 'account_suspended');
+    // An email change asked for in one of those sessions (perhaps by whoever the account is suspended against) must not complete.
+    await this.d.tokens.revokeAll(id, 'change_email');
     for (const s of ended) this.d.auth.recordSessionEnd(s, ctx);
     this.recordStatus('account_suspended', id, moved.before, 'suspended', reason, ctx, startedAt, { ended_sessions: ended.length });
     return publicUser(moved.after);

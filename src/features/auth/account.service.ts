@@ -93,6 +93,12 @@ export class AccountService {
     const startedAt = performance.now();
     const row = await this.d.tokens.consume(hashSecret(token), 'change_email');
     if (!row?.payload) throw new AppError('BAD_REQUEST', 'this confirmation link is invalid, used or expired');
+    // A suspended or deleted account keeps its address: a link mailed before the account was shut (or racing it) is void.
+    const current = await this.d.users.byId(row.user_id);
+    if (!current) throw new AppError('NOT_FOUND', 'account not found');
+    if (current.deleted_at || current.status === 'deleted' || current.status === 'suspended') {
+      throw new AppError('BAD_REQUEST', 'this confirmation link is invalid, used or expired');
+    }
     let changed: Awaited<ReturnType<UserRepository['update']>>;
     try {
       changed = await this.d.users.update(row.user_id, { email: row.payload, email_verified: true, email_verified_at: new Date() });
@@ -127,8 +133,9 @@ export class AccountService {
     const days = await this.d.settings.integer('account.restore_window_days', 30);
     const deletedAt = new Date();
     const changed = await this.d.users.update(userId, { status: 'deleted', deleted_at: deletedAt });
-    // Forgot-password mails no link for a deleted account; one mailed before must not reset it either.
-    await this.d.tokens.revokeAll(userId, 'reset_password');
+    // Forgot-password mails no link for a deleted account; one mailed before must not reset it either,
+    // nor may a pending email change move a deleted account to another address (whose holder could then restore it).
+    await this.d.tokens.revokeAll(userId, ['reset_password', 'change_email']);
     const ended = await this.d.sessions.endAll('user', userId, 'account_deleted');
     for (const s of ended) this.d.auth.recordSessionEnd(s, ctx);
     this.d.events.record({
