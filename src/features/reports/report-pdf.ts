@@ -17,6 +17,27 @@ function newPdfDocument(options: PDFKit.PDFDocumentOptions): Doc {
   pdfDocumentClass ??= require('pdfkit') as typeof PDFKitDocument;
   return new pdfDocumentClass(options);
 }
+/** What the standard fonts' WinAnsiEncoding holds beyond printable ASCII and Latin-1 (0xA0-0xFF). */
+const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
+
+/**
+ * Text as the report's fonts can print it. The standard fonts encode only
+ * WinAnsi, and pdfkit writes any other character as the two bytes of its
+ * UTF-16 unit, so U+6365 prints "ce": an address of CJK characters would
+ * read as another, ASCII, one. Such characters, controls (a newline would
+ * add a line of the sender's own to a table) and the invisible soft hyphen
+ * are printed as escapes (\u6365): what the sender sent, visibly.
+ */
+export function pdfText(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    const printable = (code >= 0x20 && code < 0x7f) || (code >= 0xa0 && code <= 0xff && code !== 0xad) || WIN_ANSI_EXTRA.has(c);
+    out += printable ? c : code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  }
+  return out;
+}
+
 const MARGIN = 50;
 const GREY = '#555555';
 
@@ -63,7 +84,7 @@ export function reportPdf(report: SignedReport, meta: { id: string }): Promise<B
       .fillColor('black')
       .moveDown(0.4);
     doc.font('Helvetica').fontSize(10);
-    for (const line of integrityStatus(report.content)) doc.text(line);
+    for (const line of integrityStatus(report.content)) doc.text(pdfText(line));
     doc.moveDown(1);
     signature(doc, report);
     pageNumbers(doc, report);
@@ -87,7 +108,7 @@ function cover(doc: Doc, report: SignedReport, id: string): void {
   for (const [label, value] of rows) {
     const y = doc.y;
     doc.font('Helvetica-Bold').fontSize(11).text(label, MARGIN, y, { width: 120 });
-    doc.font('Helvetica').text(value, MARGIN + 130, y, { width: doc.page.width - 2 * MARGIN - 130 });
+    doc.font('Helvetica').text(pdfText(value), MARGIN + 130, y, { width: doc.page.width - 2 * MARGIN - 130 });
     doc.moveDown(0.4);
   }
   doc.x = MARGIN;
@@ -140,7 +161,7 @@ function table(doc: Doc, t: { columns: string[]; rows: string[][] }): void {
       .stroke();
   };
   row(t.columns, true);
-  for (const r of t.rows) row(r, false);
+  for (const r of t.rows) row(r.map(pdfText), false);
   doc.x = MARGIN;
 }
 
@@ -166,7 +187,7 @@ function signature(doc: Doc, report: SignedReport): void {
     doc
       .font('Courier')
       .fontSize(8)
-      .text(value, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN, lineBreak: true });
+      .text(pdfText(value), MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN, lineBreak: true });
     doc.moveDown(0.4);
   }
 }
