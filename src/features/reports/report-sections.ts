@@ -117,6 +117,14 @@ export interface Figure {
 }
 
 type Obj = Record<string, unknown>;
+
+/**
+ * The figures that are a section's total (`total` beside a `by_…` map), as
+ * sectionFigures made them. Their dimension is `total`, and so may be a key
+ * of the map: the apps name those keys (event types), and an event of type
+ * `total` must not print as the section's Total row (figureTable).
+ */
+const TOTALS = new WeakSet<Figure>();
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Keys of content that are not sections of figures: shown elsewhere (integrity status, scope). */
@@ -172,7 +180,11 @@ export function sectionFigures(content: Obj, section: { id: string; info: Sectio
         if (isObj(v)) for (const [m, n] of Object.entries(v)) out.push(fig(dim, m, n));
         else out.push(fig(dim, 'count', v));
       }
-      if (byKey && 'total' in value) out.push(fig('total', 'count', value.total));
+      if (byKey && 'total' in value) {
+        const total = fig('total', 'count', value.total);
+        TOTALS.add(total);
+        out.push(total);
+      }
     } else {
       out.push(fig(key, 'count', value));
     }
@@ -204,10 +216,14 @@ export function figureTable(info: SectionInfo, figures: Figure[]): { columns: st
   const measures = [...new Set(figures.map((f) => f.measure))];
   const unitOf = (m: string) => figures.find((f) => f.measure === m)?.unit ?? '';
   const columns = [info.dimension, ...measures.map((m) => columnLabel(m, unitOf(m)))];
-  const dims = [...new Set(figures.map((f) => f.dimension))];
-  // Counts keyed by name come back from storage in no useful order (PostgreSQL jsonb): print severities from the most severe, other names alphabetically, the total last.
+  // The section's total is a row of its own, printed last, whatever the counted names are (an event type may be `total`).
+  const totals = figures.filter((f) => TOTALS.has(f));
+  const counted = figures.filter((f) => !TOTALS.has(f));
+  const dims = [...new Set(counted.map((f) => f.dimension))];
+  // Counts keyed by name come back from storage in no useful order (PostgreSQL jsonb): print severities from the most severe, other names alphabetically.
   if (!info.ranked && !info.rawLabels && !info.keys) dims.sort((a, b) => dimensionRank(a) - dimensionRank(b) || dimensionLabel(a).localeCompare(dimensionLabel(b)));
-  const rows = dims.map((d) => [info.rawLabels ? d : dimensionLabel(d), ...measures.map((m) => figures.find((f) => f.dimension === d && f.measure === m)?.value ?? '')]);
+  const rows = dims.map((d) => [info.rawLabels ? d : dimensionLabel(d), ...measures.map((m) => counted.find((f) => f.dimension === d && f.measure === m)?.value ?? '')]);
+  if (totals.length) rows.push(['Total', ...measures.map((m) => totals.find((f) => f.measure === m)?.value ?? '')]);
   // Severity tables also get a total per row.
   if (measures.length === 2 && measures.includes('open') && measures.includes('resolved')) {
     columns.push(columnLabel('total', info.unit));
@@ -283,15 +299,13 @@ function humanize(key: string): string {
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 
-/** Where a dimension goes in a printed table: severities first, most severe first; the total last. */
+/** Where a dimension goes in a printed table: severities first, most severe first (the total is a row of its own, after them all). */
 function dimensionRank(d: string): number {
-  if (d === 'total') return SEVERITIES.length + 1;
   return SEVERITIES.includes(d) ? SEVERITIES.indexOf(d) : SEVERITIES.length;
 }
 
-/** Enum-ish values (INVALID_PASSWORD, login_failed) read as words; addresses and emails stay as they are. */
+/** Enum-ish values (INVALID_PASSWORD, login_failed) read as words; addresses and emails stay as they are, and so does a name `total`, which is not the Total row. */
 export function dimensionLabel(v: string): string {
-  if (v === 'total') return 'Total';
   return /^[A-Za-z]+(_[A-Za-z]+)+$/.test(v) ? humanize(v.toLowerCase()) : v;
 }
 
