@@ -100,7 +100,12 @@ export function keyIdOf(publicKey: KeyObject): string {
 
 export function verifySignature(publicKey: KeyObject, text: string, signature: string): boolean {
   try {
-    return verify(null, Buffer.from(text), publicKey, Buffer.from(signature, 'base64'));
+    // Base64 decoding skips what is not base64 and stops at padding: only the spelling sign() writes is taken,
+    // or text added to a signature (which no hash covers) would still verify.
+    if (typeof signature !== 'string') return false;
+    const bytes = Buffer.from(signature, 'base64');
+    if (bytes.toString('base64') !== signature) return false;
+    return verify(null, Buffer.from(text), publicKey, bytes);
   } catch {
     return false;
   }

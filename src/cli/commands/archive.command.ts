@@ -8,6 +8,7 @@ import { ArchiveRowsCheck, manifestProblems, type ArchiveManifest } from '../../
 import type { ChainRow } from '../../domain/chain-check';
 import { KeyRing } from '../../lib/key-ring';
 import { readPublicKeyFile } from '../../lib/signing-key';
+import { terminalText } from '../../lib/terminal-text';
 
 /**
  * Checks a retention archive with no database: the manifest's hash and
@@ -53,11 +54,13 @@ export function registerArchiveCommands(program: Command): void {
     .action(async (manifestFile: string, opts: { publicKey: string[] }) => {
       const keys = KeyRing.of(...opts.publicKey.map(readPublicKeyFile));
       const result = await verifyArchive(manifestFile, keys);
+      // The files are whoever handed them over's: nothing of them reaches the terminal as a control sequence.
+      const line = (text: string) => process.stdout.write(`${terminalText(text)}\n`);
       if (result.ok) {
         const m = result.manifest!;
-        process.stdout.write(`OK: ${m.table_name} seals ${m.from_seq}-${m.to_seq}, ${m.rows} rows, archived ${m.archived_at}, signed by key ${m.key_id}\n`);
+        line(`OK: ${m.table_name} seals ${m.from_seq}-${m.to_seq}, ${m.rows} rows, archived ${m.archived_at}, signed by key ${m.key_id}`);
       } else {
-        for (const p of result.problems) process.stdout.write(`FAILED: ${p}\n`);
+        for (const p of result.problems) line(`FAILED: ${p}`);
         process.exitCode = 1;
       }
     });

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { REPORT_TYPES, reportScopeApps, unfinishedPeriod, type ReportType, type SignedReport } from '../../domain/report';
 import { NAME_PATTERN } from '../../features/api-keys/api-key.service';
 import { checkReport } from '../../features/reports/report-verification';
+import { duplicateMember } from '../../lib/json-duplicate-members';
 import { readPublicKeyFile } from '../../lib/signing-key';
+import { terminalText } from '../../lib/terminal-text';
 import { buildReportBuilder, buildVerifier, loadSigningKeys } from '../../roles/maintenance';
 import { reportGenerated, reportRequested, requestUnconfirmed } from '../../features/audit/privileged-actions';
 import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
@@ -11,13 +13,18 @@ import { cliContext, runWhereClickHouseIs, withAudit } from '../context';
 /** Checks a downloaded report with no database: its hash, its signature, and the key it names. */
 export function verifyReportFile(file: string, publicKeyFile: string): { ok: boolean; problems: string[]; report?: SignedReport } {
   let report: SignedReport;
+  let text: string;
   try {
-    report = JSON.parse(fs.readFileSync(file, 'utf8')) as SignedReport;
+    text = fs.readFileSync(file, 'utf8');
+    report = JSON.parse(text) as SignedReport;
   } catch (error) {
     return { ok: false, problems: [`${file} is not a report in JSON: ${(error as Error).message}`] };
   }
   const { ok, problems } = checkReport(report, readPublicKeyFile(publicKeyFile));
-  return { ok, problems, report };
+  // JSON.parse keeps the last of two members: the one checked, while a reader may see the other.
+  const twice = duplicateMember(text);
+  if (twice !== null) problems.push(`the file names ${JSON.stringify(twice)} twice: only one of them was signed`);
+  return { ok: ok && twice === null, problems, report };
 }
 
 export function registerReportCommands(program: Command): void {
@@ -72,12 +79,14 @@ export function registerReportCommands(program: Command): void {
     .requiredOption('--public-key <pem>', 'the public key file (from `auditflow keys export-public`)')
     .action((file: string, opts: { publicKey: string }) => {
       const result = verifyReportFile(file, opts.publicKey);
+      // The file is whoever handed it over's: nothing of it reaches the terminal as a control sequence.
+      const line = (text: string) => process.stdout.write(`${terminalText(text)}\n`);
       if (result.ok) {
         const r = result.report!;
-        process.stdout.write(`OK: ${r.report_type} ${r.period_start} to ${r.period_end}, hash ${r.report_hash}, signed by key ${r.key_id}\n`);
-        process.stdout.write(`Chained after report ${r.previous_report_hash || '(none: first report)'}\n`);
+        line(`OK: ${r.report_type} ${r.period_start} to ${r.period_end}, hash ${r.report_hash}, signed by key ${r.key_id}`);
+        line(`Chained after report ${r.previous_report_hash || '(none: first report)'}`);
       } else {
-        for (const p of result.problems) process.stdout.write(`FAILED: ${p}\n`);
+        for (const p of result.problems) line(`FAILED: ${p}`);
         process.exitCode = 1;
       }
     });
