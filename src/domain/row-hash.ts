@@ -33,7 +33,10 @@ export function normalizeForHash(value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
   if (Array.isArray(value)) return value.map((v) => (v === undefined || v === null ? null : normalizeForHash(v)));
   if (typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
+  // Objects without a prototype: a key or path segment `__proto__` is then a member like any other. On a
+  // plain object, assigning it set the prototype (the member went unhashed), and walking a dotted key
+  // `__proto__.x` reached Object.prototype and polluted every object of the process.
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
     const v = normalizeForHash(raw);
     if (v === undefined) continue;
@@ -44,14 +47,14 @@ export function normalizeForHash(value: unknown): unknown {
       if (typeof next === 'object' && next !== null && !Array.isArray(next)) {
         target = next as Record<string, unknown>;
       } else {
-        const created: Record<string, unknown> = {};
+        const created: Record<string, unknown> = Object.create(null);
         target[part] = created;
         target = created;
       }
     }
     const last = path[path.length - 1]!;
     const existing = target[last];
-    target[last] = typeof existing === 'object' && existing !== null && typeof v === 'object' && !Array.isArray(v) ? { ...existing, ...v } : v;
+    target[last] = typeof existing === 'object' && existing !== null && typeof v === 'object' && !Array.isArray(v) ? Object.assign(Object.create(null), existing, v) : v;
   }
   return Object.keys(out).length === 0 ? undefined : out;
 }

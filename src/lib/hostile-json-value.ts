@@ -92,6 +92,8 @@ function problemIn(value: unknown, depth: number, walk: Walk): Found | null {
     if (keyProblem) return { keys: [], message: `has a key that ${keyProblem}` };
     // Copied into a new object by assignment (as the schemas do), it sets the prototype instead: the member would vanish after the 2xx.
     if (key === '__proto__') return { keys: [], message: 'has a key named __proto__, which cannot be stored' };
+    // A dotted key is a path in ClickHouse's JSON type (`{"__proto__.x": 1}` is `{"__proto__": {"x": 1}}`): the same member.
+    if (key.includes('.') && key.split('.').includes('__proto__')) return { keys: [], message: 'has a key with a path segment named __proto__, which cannot be stored' };
   }
   for (const key of keys) {
     const found = problemIn(record[key], depth + 1, walk);
