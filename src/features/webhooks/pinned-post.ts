@@ -19,11 +19,21 @@ export async function pinnedPost(url: URL, headers: Record<string, string>, body
   return new Promise<number>((resolve, reject) => {
     const request = transport.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, timeout: timeoutMs, agent: false }, (response) => {
       response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('end', () => {
+        clearTimeout(deadline);
+        resolve(response.statusCode ?? 0);
+      });
       response.on('error', reject);
     });
+    // The socket's timeout is for idleness only: a receiver that trickles a byte at a time resets it for ever, and
+    // would hold one of the delivery worker's slots, shared by every app. The whole call has this long.
+    const deadline = setTimeout(() => request.destroy(new Error(`webhook did not finish within ${timeoutMs} ms`)), timeoutMs);
     request.on('timeout', () => request.destroy(new Error(`webhook did not answer within ${timeoutMs} ms`)));
-    request.on('error', reject);
+    request.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
+    request.on('close', () => clearTimeout(deadline));
     request.end(body);
   });
 }
