@@ -1,4 +1,5 @@
 import type { KeyRing } from '../lib/key-ring';
+import { duplicateMember } from '../lib/json-duplicate-members';
 import { rowHash } from './row-hash';
 import { pruneHash, rowsRoot, sealHash, type PruneRecord, type Seal } from './seal';
 
@@ -81,6 +82,14 @@ export class SealRowsCheck {
     }
     return null;
   }
+}
+
+/** A row whose text holds a key twice: the parsed row, which was hashed, lacks the first value (duplicateMember). */
+export function twiceHeld(table: string, row: ChainRow, text: string): ChainBreak | null {
+  const key = duplicateMember(text);
+  return key === null
+    ? null
+    : { kind: 'row_modified', table, seal_seq: row.seal_seq, event_id: row.event_id, detail: `row ${row.event_id} holds two values under the key ${JSON.stringify(key)}, and only one was sealed` };
 }
 
 /** A prune record as ClickHouse gives it back, with its numbers as numbers, and whether it is validly signed. */

@@ -132,6 +132,13 @@ function pathNamedTwice(value: JsonObject): string | null {
       leaves.add(path);
     }
   }
+  // A value at a path and one below it (`{"a": 1, "a.b": 2}`): ClickHouse keeps both and prints `a` twice,
+  // and only the last would be read back and sealed.
+  for (const leaf of leaves) {
+    for (let dot = leaf.indexOf('.'); dot !== -1; dot = leaf.indexOf('.', dot + 1)) {
+      if (leaves.has(leaf.slice(0, dot))) return leaf.slice(0, dot);
+    }
+  }
   for (const object of inArrays) {
     const twice = hasDottedKey(object) ? pathNamedTwice(object) : null;
     if (twice !== null) return twice;

@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
 import { ArchiveRowsCheck, manifestProblems, type ArchiveManifest } from '../../features/integrity/archive/archive-manifest';
 import type { ChainRow } from '../../domain/chain-check';
+import { duplicateMember } from '../../lib/json-duplicate-members';
 import { KeyRing } from '../../lib/key-ring';
 import { readPublicKeyFile } from '../../lib/signing-key';
 import { terminalText } from '../../lib/terminal-text';
@@ -35,6 +36,8 @@ export async function verifyArchive(manifestFile: string, keys: KeyRing): Promis
     for await (const line of readline.createInterface({ input: raw.pipe(createGunzip()), crlfDelay: Infinity })) {
       if (!line) continue;
       const row = JSON.parse(line) as ChainRow;
+      const twice = duplicateMember(line);
+      if (twice !== null) problems.push(`row ${row.event_id} holds two values under the key ${JSON.stringify(twice)}, and only one was sealed`);
       rows.add({ ...row, seal_seq: Number(row.seal_seq), chain_index: Number(row.chain_index) });
     }
   } catch (error) {

@@ -87,6 +87,15 @@ export class ChainReader {
     );
   }
 
+  /** The seal numbers past `afterSeq` that rows of `table` name (up to `limit`, in order), each with one of its event ids. */
+  async sealNumbersAfter(table: string, afterSeq: number, limit = 100): Promise<{ seq: number; eventId: string }[]> {
+    const rows = await this.query<{ seq: number; id: string }>(
+      `SELECT seal_seq AS seq, toString(any(event_id)) AS id FROM ${table} WHERE seal_seq > {s:UInt64} GROUP BY seal_seq ORDER BY seal_seq LIMIT ${limit}`,
+      { s: afterSeq },
+    );
+    return rows.map((row) => ({ seq: Number(row.seq), eventId: row.id }));
+  }
+
   /** Rows of `table` under its seals 1..upTo. */
   async rowsThrough(table: string, upTo: number): Promise<number> {
     const [count] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${table} WHERE seal_seq > 0 AND seal_seq <= {s:UInt64}`, { s: upTo });

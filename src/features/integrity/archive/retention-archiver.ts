@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { ARCHIVE_FORMAT, manifestHash, type ArchiveManifest, type UnsignedManifest } from './archive-manifest';
-import { checkedPrune, SealRowsCheck } from '../../../domain/chain-check';
+import { checkedPrune, SealRowsCheck, twiceHeld } from '../../../domain/chain-check';
 import { ChainReader, SEAL_PAGE, sealPages } from '../chain-reader';
 import { toClickHouseTime } from '../../../domain/event-row';
 import type { Seal } from '../../../domain/seal';
@@ -193,7 +193,7 @@ export class RetentionArchiver {
           check = new SealRowsCheck(table, page[++k]!);
         }
         if (row.seal_seq !== page[k]!.seq) throw new ArchiveRefused(row.seal_seq, `row ${row.event_id} names a seal that is not here`);
-        refuseIf(check.add(row), row.seal_seq);
+        refuseIf(check.add(row) ?? twiceHeld(table, row, text), row.seal_seq);
         counted();
         yield `${text}\n`;
       }
