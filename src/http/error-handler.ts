@@ -86,7 +86,8 @@ export function errorHandler(logger: Logger, events?: EventPublisher): ErrorRequ
           request_path: req.path.slice(0, 2048),
           http_status_code: e.status,
         },
-        { bestEffort: e.status >= 500 },
+        // Neither a refused request (4xx) nor a failed one (5xx) acknowledged anything (see requestContext).
+        { bestEffort: true },
       );
     }
     if (e.retryAfterSeconds !== undefined) res.set('Retry-After', String(e.retryAfterSeconds));

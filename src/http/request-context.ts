@@ -83,7 +83,9 @@ export function requestContext(events: EventPublisher | undefined) {
     res.end = ((...args: unknown[]) => {
       if (ending) return end(...args);
       ending = true;
-      events.recording(acks, () => events.publish(accessEvent(req, res), { bestEffort: res.statusCode >= 500 }));
+      // A refused request (4xx or 5xx) acknowledged nothing: its record must not use up the spool's half kept for
+      // acknowledged actions, or anyone could fill it with requests that need no credential while Redis is down.
+      events.recording(acks, () => events.publish(accessEvent(req, res), { bestEffort: res.statusCode >= 400 }));
       events.sendNow();
       void acks.settled().then((failure) => {
         if (failure && res.statusCode < 500 && !res.headersSent) return end(...unrecorded(res));

@@ -55,8 +55,8 @@ export interface EventPublisherOptions {
 
 export interface PublishOptions {
   /**
-   * The event of a request that failed (5xx): nothing was acknowledged on the
-   * strength of it. While Redis is down it is spooled only while the spool is
+   * The event of a request that was refused (4xx) or failed (5xx): nothing
+   * was acknowledged on the strength of it. While Redis is down it is spooled only while the spool is
    * less than half full, so that a flood of refused requests (apps retrying
    * ingest) cannot use up the room the API's acknowledged actions need.
    */

@@ -53,26 +53,39 @@ export interface SucceededLogin {
 export class LoginAudit {
   constructor(private readonly events: AccountEvents) {}
 
-  /** One failed_login row and one login_failed auth event. */
+  /**
+   * One failed_login row and one login_failed auth event. A login refused
+   * without a password check (the email is locked) counts toward nothing and
+   * costs its caller nothing, not even a credential: its events are best
+   * effort, so that repeating it while Redis is down cannot fill the spool's
+   * half kept for acknowledged actions (EventPublisher's `bestEffort`).
+   */
   failed(f: FailedLogin): void {
-    this.events.publisher?.publish({
-      kind: 'failed_login',
-      user_id: f.account?.id ?? null,
-      email_address: f.email,
-      failure_reason: f.reason,
-      ip_address: f.ctx.ip,
-      user_agent: f.ctx.userAgent,
-      attempt_number_in_window: f.attempt,
-      ...(f.attempt > 0 ? { lockout_status: f.lockedUntil ? 'LOCKED' : null, lockout_expires_at: f.lockedUntil?.toISOString() ?? null } : {}),
-      metadata: f.metadata,
-    });
-    this.events.record({
-      type: 'login_failed',
-      userId: f.account?.id ?? null,
-      ctx: f.ctx,
-      status: 'FAILURE',
-      details: { reason: f.reason, ...(f.counted ? { attempt_count: f.attempt } : {}), ...f.details },
-    });
+    const options = { bestEffort: f.reason === 'ACCOUNT_LOCKED' };
+    this.events.publisher?.publish(
+      {
+        kind: 'failed_login',
+        user_id: f.account?.id ?? null,
+        email_address: f.email,
+        failure_reason: f.reason,
+        ip_address: f.ctx.ip,
+        user_agent: f.ctx.userAgent,
+        attempt_number_in_window: f.attempt,
+        ...(f.attempt > 0 ? { lockout_status: f.lockedUntil ? 'LOCKED' : null, lockout_expires_at: f.lockedUntil?.toISOString() ?? null } : {}),
+        metadata: f.metadata,
+      },
+      options,
+    );
+    this.events.record(
+      {
+        type: 'login_failed',
+        userId: f.account?.id ?? null,
+        ctx: f.ctx,
+        status: 'FAILURE',
+        details: { reason: f.reason, ...(f.counted ? { attempt_count: f.attempt } : {}), ...f.details },
+      },
+      options,
+    );
   }
 
   /** account_locked for a known account, and a HIGH security event either way. */
@@ -114,18 +127,21 @@ export class LoginAudit {
     });
   }
 
-  /** A login refused because the risk worker blocked its IP: a failed_login row only, not counted against the account. */
+  /** A login refused because the risk worker blocked its IP: a failed_login row only, not counted against the account (best effort, as a locked email's). */
   blockedIp(email: string, ctx: RequestContext, metadata: Record<string, unknown>): void {
-    this.events.publisher?.publish({
-      kind: 'failed_login',
-      user_id: null,
-      email_address: email,
-      failure_reason: 'IP_BLOCKED',
-      ip_address: ctx.ip,
-      user_agent: ctx.userAgent,
-      attempt_number_in_window: 0,
-      metadata,
-    });
+    this.events.publisher?.publish(
+      {
+        kind: 'failed_login',
+        user_id: null,
+        email_address: email,
+        failure_reason: 'IP_BLOCKED',
+        ip_address: ctx.ip,
+        user_agent: ctx.userAgent,
+        attempt_number_in_window: 0,
+        metadata,
+      },
+      { bestEffort: true },
+    );
   }
 
   /** login_success (as the new session's actor) and session_started. */
