@@ -33,6 +33,7 @@ import { buildApiServices } from './api/api-services';
 import { createApp } from './api/create-app';
 import type { Connections, OwnedClickHouse } from './connections';
 import { closeServer, listen, portOf } from './http-server';
+import { UploadBudget } from '../features/ingest/upload-budget';
 import { loadSigningKeys } from './maintenance';
 import { recordStartupMigrations } from './startup-migrations';
 
@@ -115,7 +116,7 @@ export async function startApiRole(config: Config, conns: Connections, local: Lo
     services,
     apiKeys,
     analyst: new AnalystQueryService(apiKeys, clickhouse.analyst, config.analyst, config.analystMaxConcurrentQueries),
-    ingest: new IngestService(producer, backpressure, metrics),
+    ingest: new IngestService(producer, backpressure, metrics, UploadBudget.forBodyLimit(config.ingest.bodyLimitBytes)),
     metrics,
     metricsToken: config.metricsToken,
     queues: queueList,

@@ -13,8 +13,8 @@ import type { PostInFlight } from './posts-in-flight';
 export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLimitBytes: number): Router {
   const router = Router();
   const posts = new WeakMap<Response, PostInFlight>();
-  const admit = (_req: Request, res: Response, next: NextFunction) => {
-    const post = ingest.admit(res.locals.apiKey!.app);
+  const admit = (req: Request, res: Response, next: NextFunction) => {
+    const post = ingest.admit(res.locals.apiKey!.app, bodyBytesOf(req, bodyLimitBytes));
     posts.set(res, post);
     res.once('close', post.done);
     next();
@@ -79,6 +79,18 @@ export function ingestRoutes(ingest: IngestService, keys: ApiKeyService, bodyLim
     },
   );
   return router;
+}
+
+/**
+ * The bytes a post's body will take in memory as it is read: its Content-Length,
+ * or the body limit when it sends none or is compressed (the limit counts the
+ * inflated body).
+ */
+function bodyBytesOf(req: Request, bodyLimitBytes: number): number {
+  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  const length = req.get('content-length');
+  if (encoding !== 'identity' || length === undefined || !/^\d+$/.test(length.trim())) return bodyLimitBytes;
+  return Math.min(Number(length), bodyLimitBytes);
 }
 
 /** A gzip body that does not inflate is the client's error: body-parser reports it without a type, which would read as a 500. */

@@ -4,6 +4,7 @@ import type { QueuedEvent } from '../../domain/event-row';
 import { toQueuedEvent } from '../../domain/queued-event';
 import { isRedisOutOfMemory, type IngestBackpressure } from './backpressure';
 import type { PostInFlight } from './posts-in-flight';
+import type { UploadBudget } from './upload-budget';
 import type { IngestProducer, SubmitOutcome } from '../../queues/ingest.producer';
 import { isCatalogued } from '../../schemas/event-catalog';
 import { parseEvent, type EventIssue } from '../../schemas/event';
@@ -39,6 +40,8 @@ export class IngestService {
     private readonly producer: IngestProducer,
     private readonly backpressure: IngestBackpressure,
     private readonly metrics?: IngestMetrics,
+    /** Bounds the bytes of bodies being read at once, per app and in all (see UploadBudget); unset, none. */
+    private readonly uploads?: UploadBudget,
   ) {}
 
   /**
@@ -48,10 +51,30 @@ export class IngestService {
    * them is what the API can least afford. (Counted as one event: the body,
    * and so its size, is never read.)
    */
-  admit(sourceApp: string): PostInFlight {
+  admit(sourceApp: string, bodyBytes = 0): PostInFlight {
     const entered = this.backpressure.enter(sourceApp);
     if (entered instanceof AppError) throw this.refused(entered, 1);
-    return entered;
+    if (!this.uploads) return entered;
+    // What its body will hold in memory while it arrives: an upload left hanging keeps it until it is cut.
+    const release = this.uploads.reserve(sourceApp, bodyBytes);
+    if (typeof release === 'string') {
+      entered.done();
+      const message =
+        release === 'app'
+          ? 'this app has too many request bodies being uploaded at once; finish or close them, or retry later'
+          : 'this API process is reading too many request bodies at once; retry later';
+      throw this.refused(new AppError('RATE_LIMITED', message, { retryAfterSeconds: 1 }), 1);
+    }
+    return {
+      bodyArrived: () => {
+        release();
+        entered.bodyArrived();
+      },
+      done: () => {
+        release();
+        entered.done();
+      },
+    };
   }
 
   /**
