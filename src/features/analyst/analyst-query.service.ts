@@ -31,13 +31,24 @@ export class AnalystQueryService {
     return found;
   }
 
-  async run(request: AnalystQueryRequest): Promise<AnalystQueryOutcome> {
+  /**
+   * Runs a query within the bound on queries in flight. `deliver`, when given, hands the outcome on
+   * (compressing the result, say) before the query's place is freed: a result held counts until sent.
+   */
+  async run(request: AnalystQueryRequest, deliver?: (outcome: AnalystQueryOutcome) => Promise<void>): Promise<AnalystQueryOutcome> {
     if (this.inFlight >= this.maxInFlight) {
-      return { type: 'exception', exception: clickHouseException('TOO_MANY_SIMULTANEOUS_QUERIES', `Too many simultaneous queries. Maximum: ${this.maxInFlight}`) };
+      const busy: AnalystQueryOutcome = {
+        type: 'exception',
+        exception: clickHouseException('TOO_MANY_SIMULTANEOUS_QUERIES', `Too many simultaneous queries. Maximum: ${this.maxInFlight}`),
+      };
+      await deliver?.(busy);
+      return busy;
     }
     this.inFlight++;
     try {
-      return await this.runner.run(request, this.limits);
+      const outcome = await this.runner.run(request, this.limits);
+      await deliver?.(outcome);
+      return outcome;
     } finally {
       this.inFlight--;
     }

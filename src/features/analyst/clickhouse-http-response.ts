@@ -4,10 +4,20 @@ import type { Request, Response } from 'express';
 import { clickHouseExceptionText, httpStatusOfClickHouseException, type ClickHouseException } from '../../lib/clickhouse-exception';
 import type { AnalystQueryResult } from './analyst-query-runner';
 
+const gzip = promisify(zlib.gzip);
+const deflate = promisify(zlib.deflate);
+const brotli = promisify(zlib.brotliCompress);
+
+/**
+ * Level 3, as ClickHouse's http_zlib_compression_level. Node's defaults cost far more: brotli at
+ * quality 11 spent about 1.5 s of CPU per MB of text that does not repeat, minutes for a result at
+ * the byte cap (test/security/analyst-compression-cost.test.ts).
+ */
+const COMPRESSION_LEVEL = 3;
 const COMPRESSORS: Record<string, (body: Buffer) => Promise<Buffer>> = {
-  gzip: promisify(zlib.gzip),
-  deflate: promisify(zlib.deflate),
-  br: promisify(zlib.brotliCompress),
+  gzip: (body) => gzip(body, { level: COMPRESSION_LEVEL }),
+  deflate: (body) => deflate(body, { level: COMPRESSION_LEVEL }),
+  br: (body) => brotli(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: COMPRESSION_LEVEL, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
 };
 
 /** The Content-Type ClickHouse sends with a format. */

@@ -50,13 +50,15 @@ export function clickHouseHttpRoutes(service: AnalystQueryService, logger: Logge
     // The restriction comes from the key alone.
     const request = { ...read, apps: key.apps };
     const started = performance.now();
-    const outcome = await service.run(request);
-    // Every query a key ran or was refused: who, its hash and text, and what it read.
-    audit.record(requestActor(res.locals.ctx), analystQueried(request, outcome.type === 'result' ? outcome.result : { refused: `${outcome.exception.name}: ${outcome.exception.message}` }, started));
-    if (outcome.type === 'exception') return sendException(res, outcome.exception, request.queryId);
-    // Rows read count every app's rows before the filters: a restricted key is not told them.
-    const result = key.apps ? { ...outcome.result, summary: restrictedSummary(outcome.result.summary) } : outcome.result;
-    await sendResult(req, res, result, request.queryId, request.settings);
+    // Delivered within the query's place among those in flight: the result is held, and compressed, until sent.
+    await service.run(request, async (outcome) => {
+      // Every query a key ran or was refused: who, its hash and text, and what it read.
+      audit.record(requestActor(res.locals.ctx), analystQueried(request, outcome.type === 'result' ? outcome.result : { refused: `${outcome.exception.name}: ${outcome.exception.message}` }, started));
+      if (outcome.type === 'exception') return sendException(res, outcome.exception, request.queryId);
+      // Rows read count every app's rows before the filters: a restricted key is not told them.
+      const result = key.apps ? { ...outcome.result, summary: restrictedSummary(outcome.result.summary) } : outcome.result;
+      await sendResult(req, res, result, request.queryId, request.settings);
+    });
   };
 
   const withBody = (req: Request, res: Response): void => {
