@@ -223,8 +223,18 @@ export function signingKeyExported(keyId: string): PrivilegedAction {
 }
 
 /** An analyst's query on /clickhouse, answered or refused. `summary` is ClickHouse's X-ClickHouse-Summary. */
-export function analystQueried(q: { query: string; queryId: string; format?: string }, outcome: { summary: Record<string, string> } | { refused: string }, startedAt?: number): PrivilegedAction {
+export function analystQueried(
+  q: { query: string; queryId: string; format?: string; params?: Record<string, string> },
+  outcome: { summary: Record<string, string> } | { refused: string },
+  startedAt?: number,
+): PrivilegedAction {
   const hash = sha256Hex(q.query);
+  // The param_* values bound into the query: `{t:Identifier}` is the table read, `{u:String}` whom it looked up.
+  const params = Object.entries(q.params ?? {}).map(([name, value]) => ({
+    name: storable(name.slice(0, 200)),
+    value: storable(value.slice(0, QUERY_TEXT_KEPT)),
+    truncated: value.length > QUERY_TEXT_KEPT,
+  }));
   const n = (v: string | undefined) => (v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
   const read =
     'summary' in outcome
@@ -234,7 +244,14 @@ export function analystQueried(q: { query: string; queryId: string; format?: str
     type: 'analyst_query',
     action: 'READ',
     target: { type: 'ANALYST_QUERY', id: hash },
-    next: { query_sha256: hash, query: storable(q.query.slice(0, QUERY_TEXT_KEPT)), query_chars: q.query.length, query_truncated: q.query.length > QUERY_TEXT_KEPT, ...read },
+    next: {
+      query_sha256: hash,
+      query: storable(q.query.slice(0, QUERY_TEXT_KEPT)),
+      query_chars: q.query.length,
+      query_truncated: q.query.length > QUERY_TEXT_KEPT,
+      ...(params.length ? { params } : {}),
+      ...read,
+    },
     ...('refused' in outcome ? { failure: outcome.refused } : {}),
     details: { query_id: q.queryId },
     startedAt,
