@@ -9,6 +9,7 @@ import type { AnalystQueryRequest } from '../../domain/analyst-query';
 import { clickHouseException, clickHouseExceptionOf, type ClickHouseException } from '../../lib/clickhouse-exception';
 import type { ClickHouseClient } from '../../lib/clickhouse';
 import { explainAst, parseWithClickHouse, readAll } from './clickhouse-parser';
+import { inlineQueryParameters } from './inline-query-parameters';
 import type { ControlJob, ControlResult } from '../../queues/queue-names';
 import { appFilters, restrictedException, STORED_TABLES_SQL, type AppRestriction, type StoredTable } from './analyst-app-restriction';
 import { addAndWait } from '../../queues/control-client';
@@ -51,12 +52,19 @@ async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest,
     if (request.query.includes('\0')) return exception(clickHouseException('SYNTAX_ERROR', 'The query contains a NUL byte'));
     const urlSettings = urlSettingsToApply(request.settings, limits, restricted);
     if ('code' in urlSettings) return exception(urlSettings);
-    const parsed = await parseWithClickHouse(client, request.query);
-    const text = Buffer.from(request.query, 'utf8');
+    if (Object.values(request.params).some((value) => value.includes('\0'))) return exception(clickHouseException('SYNTAX_ERROR', 'A query parameter contains a NUL byte'));
+    let parsed = await parseWithClickHouse(client, request.query);
+    let text = Buffer.from(request.query, 'utf8');
+    // Values written into the query, not bound: chDB runs bound queries one at a time in the whole process.
+    const inlined = inlineQueryParameters(text, parsed.tokens, request.params);
+    if (inlined !== null) {
+      parsed = await parseWithClickHouse(client, inlined);
+      text = Buffer.from(inlined, 'utf8');
+    }
     const findings = inspectTokens(text, parsed.tokens, limits, restricted);
     if ('code' in findings) return exception(findings);
     analystSettings = findings.topLevelSettings.map(([name]) => name);
-    const refusal = inspectAst(await explainAst(client, parsed.canonical, request.params), findings, restricted);
+    const refusal = inspectAst(await explainAst(client, parsed.canonical, {}), findings, restricted);
     if (refusal) return exception(refusal);
     // Read now, not cached: a table created since the last query is filtered (or denied) too.
     const filters = apps && appFilters(apps, await storedTables(client));
@@ -64,7 +72,6 @@ async function runJudged(client: ClickHouseClient, request: AnalystQueryRequest,
     const format = findings.format ?? request.defaultFormat;
     const response = await client.exec({
       query: executableSql(text, findings, urlSettings, limits, filters),
-      query_params: request.params,
       query_id: request.queryId,
       // Both shape the response only; the chDB connection maps default_format to its output format and drops wait_end_of_query.
       clickhouse_settings: { default_format: request.defaultFormat as DataFormat, wait_end_of_query: 1 },
