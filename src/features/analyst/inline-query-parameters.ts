@@ -46,4 +46,3 @@ export function inlineQueryParameters(query: Buffer, tokens: SqlToken[], params:
   }
   return copied === 0 ? null : out + query.subarray(copied).toString('utf8');
 }
-
