@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LockoutPolicy } from '../../domain/lockout-policy';
 import type { RequestContext } from '../../http/request-context';
 import type { AccountEvents } from './account-events';
@@ -62,6 +63,9 @@ export class LoginAudit {
    */
   failed(f: FailedLogin): void {
     const options = { bestEffort: f.reason === 'ACCOUNT_LOCKED' };
+    // The two events are one attempt: the risk worker counts it once by this id. Never the request id, which
+    // the caller may choose (X-Request-Id): one id sent with every guess would make them all one attempt.
+    const attemptId = randomUUID();
     this.events.publisher?.publish(
       {
         kind: 'failed_login',
@@ -72,7 +76,7 @@ export class LoginAudit {
         user_agent: f.ctx.userAgent,
         attempt_number_in_window: f.attempt,
         ...(f.attempt > 0 ? { lockout_status: f.lockedUntil ? 'LOCKED' : null, lockout_expires_at: f.lockedUntil?.toISOString() ?? null } : {}),
-        metadata: f.metadata,
+        metadata: { ...f.metadata, attempt_id: attemptId },
       },
       options,
     );
@@ -82,7 +86,7 @@ export class LoginAudit {
         userId: f.account?.id ?? null,
         ctx: f.ctx,
         status: 'FAILURE',
-        details: { reason: f.reason, ...(f.counted ? { attempt_count: f.attempt } : {}), ...f.details },
+        details: { reason: f.reason, ...(f.counted ? { attempt_count: f.attempt } : {}), ...f.details, attempt_id: attemptId },
       },
       options,
     );
@@ -138,7 +142,7 @@ export class LoginAudit {
         ip_address: ctx.ip,
         user_agent: ctx.userAgent,
         attempt_number_in_window: 0,
-        metadata,
+        metadata: { ...metadata, attempt_id: randomUUID() },
       },
       { bestEffort: true },
     );
@@ -152,7 +156,7 @@ export class LoginAudit {
       type: 'login_success',
       userId: user.id,
       ctx: sessionCtx,
-      details: { method: 'password', subject_type: session.subject_type, device_fingerprint: s.deviceFingerprint, ...s.details },
+      details: { method: 'password', subject_type: session.subject_type, device_fingerprint: s.deviceFingerprint, ...s.details, attempt_id: randomUUID() },
     });
     this.events.publisher?.publish({
       kind: 'session',

@@ -1,4 +1,6 @@
 import type { QueuedEvent } from '../../../domain/event-row';
+import { OWN_SOURCE_APP } from '../../../domain/own-source-app';
+import { authOutcomeOf, wordsOf } from '../../../schemas/auth-outcome';
 import { coordinatesOf, type Coordinates } from './geo';
 import { networkOf, normalizeIp } from '../../../domain/network';
 
@@ -57,8 +59,23 @@ function obj(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
+/** `log_in`, `sign-in`, `logOn`, `SignOn`: two words that name a login together. */
+const LOGIN_WORD_PAIRS = new Set(['log in', 'log on', 'sign in', 'sign on']);
+
+/**
+ * Whether an auth event's type names a login: every spelling ingest reads an
+ * outcome from (words split on `_ . : -` and camelCase, as authOutcomeOf), so
+ * that a type stored as a failure (`sign-in_failed`, `logon_failed`) is scored as one.
+ */
 function isLoginType(eventType: string): boolean {
-  return /login|sign_?in|authenticat/i.test(eventType) && !/logout/i.test(eventType);
+  if (/login|sign_?in|authenticat/i.test(eventType) && !/logout/i.test(eventType)) return true;
+  const words = wordsOf(eventType);
+  return words.some((w, i) => w === 'logon' || w === 'signon' || w.startsWith('authenticat') || LOGIN_WORD_PAIRS.has(`${w} ${words[i + 1]}`));
+}
+
+/** A sent status that says failure in any of the words ingest reads one from (`FAILURE`, `FAILED`, `DENIED`…). */
+function isFailureStatus(status: unknown): boolean {
+  return typeof status === 'string' && (status === 'FAILURE' || authOutcomeOf(status) === 'FAILURE');
 }
 
 export function toObservation(event: QueuedEvent, sourceApp: string, receivedAt: string): RiskObservation | null {
@@ -75,8 +92,12 @@ export function toObservation(event: QueuedEvent, sourceApp: string, receivedAt:
   const login = event.kind === 'failed_login' || isLoginType(eventType);
   // An auth event always has event_status: validation infers it from the type when the app sent none
   // (auth_user_event's `login_failed` alone is a FAILURE; src/schemas/auth-outcome.ts).
-  const failed = event.kind === 'failed_login' ? !NOT_A_GUESS.has(String(e.failure_reason)) : login && e.event_status === 'FAILURE' && !NOT_A_GUESS.has(String(extra.reason ?? extra.failure_reason));
-  const ref = str(extra.request_id) ?? str(extra.correlation_id) ?? str(e.correlation_id) ?? event.event_id;
+  const failed =
+    event.kind === 'failed_login' ? !NOT_A_GUESS.has(String(e.failure_reason)) : login && isFailureStatus(e.event_status) && !NOT_A_GUESS.has(String(extra.reason ?? extra.failure_reason));
+  // Our API names each attempt with an id of its own (LoginAudit): its request id may be the caller's X-Request-Id,
+  // and one id sent with every guess would count them all as one attempt.
+  const own = sourceApp === OWN_SOURCE_APP ? str(extra.attempt_id) : null;
+  const ref = own ?? str(extra.request_id) ?? str(extra.correlation_id) ?? str(e.correlation_id) ?? event.event_id;
   return {
     eventId: event.event_id,
     sourceApp,
