@@ -39,7 +39,7 @@ const FAILURE_WORDS = new Set(['fail', 'failed', 'failure', 'failures', 'denied'
 const ATTEMPT_WORDS = new Set(['attempt', 'attempts', 'attempted', 'try', 'tried']);
 
 /** `loginFailed`, `LOGIN-FAILED`, `auth.login_failed` → lower-case words. */
-function wordsOf(eventType: string): string[] {
+export function wordsOf(eventType: string): string[] {
   return eventType
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
