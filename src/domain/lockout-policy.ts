@@ -30,6 +30,12 @@ export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = {
  * A permanent lock, as a time: `locked_until` stays a plain timestamp that
  * every "is it locked?" check already compares, and nothing reaches it.
  */
+/** The failures, of those at `failedAt`, made within the `windowMinutes` before `now`: the window slides with each attempt. */
+export function failuresInWindow(failedAt: readonly Date[], now: Date, windowMinutes: number): Date[] {
+  const since = now.getTime() - windowMinutes * 60_000;
+  return failedAt.filter((at) => at.getTime() > since);
+}
+
 export const PERMANENT_LOCK_UNTIL = new Date('9999-12-31T00:00:00.000Z');
 
 export interface LockTerm {

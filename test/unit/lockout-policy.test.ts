@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_LOCKOUT_POLICY, isPermanentLock, lockoutPolicyFrom, nextLock, PERMANENT_LOCK_UNTIL, type LockoutPolicy } from '../../src/domain/lockout-policy';
+import { DEFAULT_LOCKOUT_POLICY, isPermanentLock, lockoutPolicyFrom, nextLock, PERMANENT_LOCK_UNTIL, type LockoutPolicy, failuresInWindow } from '../../src/domain/lockout-policy';
 import { riskPolicyFrom, RISK_DEFAULTS } from '../../src/features/risk/domain/risk-policy';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
@@ -106,5 +106,19 @@ describe("the risk worker's policy read from settings", () => {
     const policy = await riskPolicyFrom(settings({ 'risk.known_bad_ips': '192.0.2.0/24', 'risk.never_block_ips': '' }));
     expect(policy.knownBadIps.has('192.0.2.77')).toBe(true);
     expect(policy.neverBlockIps.has('127.0.0.1')).toBe(false);
+  });
+});
+
+describe('failuresInWindow', () => {
+  const now = new Date('2026-12-08T12:00:00.000Z');
+  const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+
+  it('keeps the failures made within the window before now, wherever the first one was', () => {
+    expect(failuresInWindow([ago(905), ago(15), ago(14), ago(13)], now, 15)).toEqual([ago(15), ago(14), ago(13)]);
+  });
+
+  it('drops a failure exactly one window old, and keeps everything for a window of a day', () => {
+    expect(failuresInWindow([ago(900), ago(899)], now, 15)).toEqual([ago(899)]);
+    expect(failuresInWindow([ago(3600)], now, 24 * 60)).toEqual([ago(3600)]);
   });
 });

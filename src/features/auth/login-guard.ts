@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { nextLock, type LockoutPolicy } from '../../domain/lockout-policy';
+import { failuresInWindow, nextLock, type LockoutPolicy } from '../../domain/lockout-policy';
 import { withTransaction } from '../../lib/pg';
 import { AccountLockRepository, type AdministratorLockState, type LockState, type LoginSubject } from './account-lock.repository';
 import { LoginThrottleRepository } from './login-throttle.repository';
@@ -92,14 +92,15 @@ export class LoginGuard<R extends AccountRow = UserRow> {
         return { outcome: 'success', account: updated ?? candidate };
       }
 
-      const windowExpired = now.getTime() - throttle.window_started_at.getTime() > policy.windowMinutes * 60_000;
-      const failures = (windowExpired ? 0 : throttle.failures) + 1;
+      // A sliding window: the failures made within the last windowMinutes, whenever the first one was.
+      const counted = [...failuresInWindow(throttle.failed_at, now, policy.windowMinutes), now];
+      const failures = counted.length;
       const locks = failures >= policy.threshold;
       // Locks escalate with the locks since the last clearance (a right password, an unlock, a reset), whoever set them (this guard or the risk worker).
       const term = locks ? nextLock(policy, Math.max(throttle.lock_count, user?.lock_count ?? 0), now) : null;
       const newLock = term?.until ?? null;
       // Reaching the threshold starts a fresh window: after the lock lifts, the owner has full attempts again.
-      await this.throttle.recordFailure(key, { failures: locks ? 0 : failures, restartWindow: windowExpired || locks, newLock }, client);
+      await this.throttle.recordFailure(key, { failedAt: locks ? [] : counted, newLock }, client);
       if (user) await this.locks.recordLoginFailure(this.subject, user.id, failures, newLock, client);
       return { outcome: 'failure', account: user, reason: user ? 'INVALID_PASSWORD' : 'INVALID_EMAIL', attemptInWindow: failures, lockedUntil: newLock, lockMinutes: term?.minutes ?? null };
     });

@@ -6,6 +6,8 @@ type Db = Pool | PoolClient;
 export interface ThrottleRow {
   window_started_at: Date;
   failures: number;
+  /** When each failure still counted was made, oldest first. */
+  failed_at: Date[];
   locked_until: Date | null;
   lock_count: number;
   now: Date;
@@ -29,29 +31,30 @@ export class LoginThrottleRepository {
   /** The email's row, created if new and row-locked for the caller's transaction: attempts on one email run one at a time. */
   async lockForUpdate(key: string, db: PoolClient): Promise<ThrottleRow> {
     await db.query(`INSERT INTO login_throttle (email, window_started_at) VALUES ($1, now()) ON CONFLICT (email) DO NOTHING`, [key]);
-    return (await db.query<ThrottleRow>(`SELECT window_started_at, failures, locked_until, lock_count, now() AS now FROM login_throttle WHERE email = $1 FOR UPDATE`, [key])).rows[0]!;
+    return (await db.query<ThrottleRow>(`SELECT window_started_at, failures, failed_at, locked_until, lock_count, now() AS now FROM login_throttle WHERE email = $1 FOR UPDATE`, [key])).rows[0]!;
   }
 
   /** A right password: a fresh window with no failures, and the escalation restarts (the owner got in since the last lock). */
   async recordSuccess(key: string, db: Db = this.pg): Promise<void> {
-    await db.query(`UPDATE login_throttle SET failures = 0, lock_count = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
+    await db.query(`UPDATE login_throttle SET failures = 0, failed_at = '{}', lock_count = 0, window_started_at = now(), updated_at = now() WHERE email = $1`, [key]);
   }
 
   /**
-   * A wrong password: `failures` in the window (restarted when
-   * `restartWindow`), and `newLock` when this failure locked the email, which
-   * counts toward the escalation of later locks.
+   * A wrong password: `failedAt`, the failures that now count (empty when
+   * this one locked the email), and `newLock` when it did, which counts
+   * toward the escalation of later locks.
    */
-  async recordFailure(key: string, change: { failures: number; restartWindow: boolean; newLock: Date | null }, db: Db = this.pg): Promise<void> {
+  async recordFailure(key: string, change: { failedAt: Date[]; newLock: Date | null }, db: Db = this.pg): Promise<void> {
     await db.query(
       `UPDATE login_throttle SET
-         failures = $2,
-         window_started_at = CASE WHEN $3 THEN now() ELSE window_started_at END,
-         locked_until = COALESCE($4, locked_until),
-         lock_count = lock_count + CASE WHEN $4::timestamptz IS NULL THEN 0 ELSE 1 END,
+         failed_at = $2::timestamptz[],
+         failures = cardinality($2::timestamptz[]),
+         window_started_at = COALESCE(($2::timestamptz[])[1], now()),
+         locked_until = COALESCE($3, locked_until),
+         lock_count = lock_count + CASE WHEN $3::timestamptz IS NULL THEN 0 ELSE 1 END,
          updated_at = now()
        WHERE email = $1`,
-      [key, change.failures, change.restartWindow, change.newLock],
+      [key, change.failedAt, change.newLock],
     );
   }
 
@@ -63,7 +66,7 @@ export class LoginThrottleRepository {
   async clear(key: string, db: Db = this.pg): Promise<ClearedThrottle | null> {
     const { rows } = await db.query<ClearedThrottle>(
       `WITH before AS (SELECT email, locked_until, lock_count FROM login_throttle WHERE email = $1 FOR UPDATE)
-       UPDATE login_throttle t SET failures = 0, locked_until = NULL, lock_count = 0, window_started_at = now(), updated_at = now()
+       UPDATE login_throttle t SET failures = 0, failed_at = '{}', locked_until = NULL, lock_count = 0, window_started_at = now(), updated_at = now()
        FROM before WHERE t.email = before.email
        RETURNING before.locked_until, before.lock_count`,
       [key],
