@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { LIMITED_ROUTES, limitSettingKey, type LimitedRoute } from '../../domain/route-limit-rules';
 import { AppError } from '../../lib/errors/app-error';
 import type { Logger } from '../../lib/logger';
@@ -17,9 +17,11 @@ type Per = 'per_ip' | 'per_site' | 'per_address';
  * credential (register, forgot, reset, restore, guest, login confirm, admin
  * login…), counted in Redis so every API process shares them. A limit hit
  * answers 429 with Retry-After and is a `rate_limit` event. With Redis
- * unreachable the limits fail open: those routes keep their own defences
- * (the login guard, single-use tokens), and refusing every password reset
- * during a Redis outage would be worse.
+ * unreachable each process counts on its own, in memory, with the same
+ * limits: refusing every password reset during a Redis outage would be
+ * worse, but switching the limits off let one client mail a victim's inbox
+ * without bound (the mail cap is one of these limits) for as long as the
+ * outage lasted.
  */
 const FROM: Record<Per, string> = { per_ip: 'from this address', per_site: 'from this network (IPv6 /48)', per_address: 'for this account' };
 
@@ -62,13 +64,15 @@ export class RouteLimits {
   private async consume(route: LimitedRoute, per: Per, key: string, ctx: Response['locals']['ctx'] | undefined): Promise<void> {
     const points = await this.pointsOf(route, per);
     if (points <= 0) return;
+    const redisReady = this.redis.status === 'ready';
+    if (!redisReady && !this.redisFailing) this.logger.warn({ route }, 'Redis is unreachable: rate limits are counted in this process alone until it is back');
+    this.redisFailing = !redisReady;
     try {
       await this.limiter(route, per, points).consume(key);
-      this.redisFailing = false;
     } catch (rejection) {
+      // Neither Redis nor the in-memory insurance could count it (not expected): this request is not limited.
       if (!(rejection instanceof RateLimiterRes)) {
-        if (!this.redisFailing) this.logger.warn({ err: rejection, route }, 'rate limits are off while Redis is unreachable');
-        this.redisFailing = true;
+        this.logger.warn({ err: rejection, route }, 'could not count a rate-limited request');
         return;
       }
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
@@ -104,7 +108,16 @@ export class RouteLimits {
     const name = `${route}:${per}:${points}`;
     let limiter = this.limiters.get(name);
     if (!limiter) {
-      limiter = new RateLimiterRedis({ storeClient: this.redis, keyPrefix: `${this.prefix}:rl:${route}:${per}`, points, duration: HOUR_SECONDS, rejectIfRedisNotReady: true });
+      const keyPrefix = `${this.prefix}:rl:${route}:${per}`;
+      limiter = new RateLimiterRedis({
+        storeClient: this.redis,
+        keyPrefix,
+        points,
+        duration: HOUR_SECONDS,
+        rejectIfRedisNotReady: true,
+        // While Redis cannot count, this process does: the limits hold per process instead of not at all.
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: HOUR_SECONDS }),
+      });
       this.limiters.set(name, limiter);
     }
     return limiter;
