@@ -166,6 +166,8 @@ export class EventPublisher {
     const parsed = parseEvent(event);
     if (!parsed.ok) {
       this.options.logger.error({ kind: event.kind, issues: parsed.issues }, 'the API built an invalid event; it was not published');
+      // The action it records is not reported done as if it were recorded: its request answers 503, its command fails.
+      if (!options.bestEffort) this.scope.getStore()?.add(Promise.resolve(new Error(`an invalid ${event.kind} event could not be recorded`)));
       return;
     }
     let settle!: (outcome: Outcome) => void;

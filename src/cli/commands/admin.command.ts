@@ -31,6 +31,15 @@ async function givenPassword(opts: { password?: string; passwordStdin?: boolean 
     .replace(/\r?\n$/, '');
 }
 
+/** The audit event's `reason` holds 2000 characters, as the API's suspend and reactivate bodies do: a longer one is refused before anything is done. */
+const MAX_REASON = 2000;
+
+function givenReason(text: string | undefined): string | undefined {
+  const reason = text?.trim() || undefined;
+  if (reason && reason.length > MAX_REASON) throw new AppError('VALIDATION_FAILED', `--reason must be at most ${MAX_REASON} characters`);
+  return reason;
+}
+
 function statuses(pg: Pool): AdministratorStatusService {
   return new AdministratorStatusService(new AdministratorRepository(pg), new SessionRepository(pg));
 }
@@ -110,7 +119,7 @@ export function registerAdminCommands(program: Command): void {
     .description('shut an administrator out (one who leaves): login refused and every session of theirs ended at once')
     .requiredOption('--reason <text>', 'why, kept in the audit event')
     .action(async (email: string, opts: { reason: string }) => {
-      const reason = opts.reason.trim();
+      const reason = givenReason(opts.reason);
       if (!reason) throw new AppError('VALIDATION_FAILED', '--reason must not be empty');
       const { config } = cliContext();
       const change = await withAudit(config, 'admin suspend', async (audit) => {
@@ -126,10 +135,11 @@ export function registerAdminCommands(program: Command): void {
     .description('let a suspended administrator log in again')
     .option('--reason <text>', 'why, kept in the audit event')
     .action(async (email: string, opts: { reason?: string }) => {
+      const reason = givenReason(opts.reason);
       const { config } = cliContext();
       const change = await withAudit(config, 'admin reactivate', async (audit) => {
         const done = await withPostgres(config, (pg) => statuses(pg).reactivate(email));
-        audit.record(administratorStatusChanged(done.administrator, done.previousStatus, 0, opts.reason?.trim() || undefined));
+        audit.record(administratorStatusChanged(done.administrator, done.previousStatus, 0, reason));
         return done;
       });
       process.stdout.write(`Reactivated administrator ${change.administrator.email}.\n`);
