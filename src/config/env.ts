@@ -177,6 +177,12 @@ const envSchema = z.object({
   /** How long a validated API key stays cached in memory (revocations take effect within this). */
   API_KEY_CACHE_MS: int(0, 600_000).default(5000),
   /**
+   * How long a query of the API's requests may wait for PostgreSQL's answer before the request is
+   * answered 503: a server that stops answering without closing its connections otherwise holds
+   * them for ever. The workers' and migrations' queries (which wait on locks) have no such bound.
+   */
+  PG_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(15_000),
+  /**
    * How long a process reuses the system settings it read (lockout thresholds, rate limits, risk
    * policy) before reading them again: a change made in SQL, or through another process, takes
    * effect within this. A change through this process's own admin API takes effect at once.
@@ -229,6 +235,8 @@ export type Config = {
   host: string;
   redisUrl: string;
   databaseUrl: string;
+  /** PG_REQUEST_TIMEOUT_MS: the API's request-path queries wait this long for an answer. */
+  pgRequestTimeoutMs: number;
   dataDir: string;
   clickhouse: ClickHouseConfig;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -292,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
+    pgRequestTimeoutMs: e.PG_REQUEST_TIMEOUT_MS,
     dataDir,
     clickhouse: e.CLICKHOUSE_URL
       ? {

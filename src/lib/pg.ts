@@ -37,10 +37,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
  * and the next query opens a new connection, so logging is all that is left.
  * A checked-out client that loses its connection is heard too (see below).
  * `connectionTimeoutMillis` keeps a query from waiting without end for a
- * server that does not answer.
+ * server that does not accept connections; `queryTimeoutMs`, for one that
+ * keeps them open and answers nothing (a frozen host, a partition).
  */
-export function createPgPool(databaseUrl: string, max = 10, logger?: Logger): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
+export function createPgPool(databaseUrl: string, max = 10, logger?: Logger, options: { queryTimeoutMs?: number } = {}): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000, ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}) });
   let lastLogged = -Infinity;
   pool.on('error', (error) => {
     // One line per outage-ish interval, not one per pooled client.
@@ -66,7 +67,7 @@ export function isPgUnavailable(error: unknown): boolean {
   if (!e) return false;
   if (e.code && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
   // pg's own wording when a connection ends under a query, or the pool's connect timeout.
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(e.message ?? '');
 }
 
 /** Seconds a client is told to wait while PostgreSQL is unreachable: about a restart's length. */
@@ -87,16 +88,19 @@ export function pgUnavailableError(cause: unknown): AppError {
 export async function withTransaction<T>(db: Pool | PoolClient, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = 'release' in db ? db : await db.connect();
   const owned = client !== db;
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    // A connection whose server answers nothing is closed, not handed to the next caller behind its stuck query.
+    if (isPgUnavailable(error)) broken = error as Error;
     // A failed ROLLBACK (the connection is gone) must not hide why the work failed.
-    await client.query('ROLLBACK').catch(() => undefined);
+    else await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    if (owned) client.release();
+    if (owned) client.release(broken);
   }
 }

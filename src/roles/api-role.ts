@@ -22,6 +22,7 @@ import { WebhookRepository } from '../features/webhooks/webhook.repository';
 import { checkClickHouse, openClickHouse } from '../lib/clickhouse';
 import { freeBytes } from '../lib/disk-space';
 import type { Logger } from '../lib/logger';
+import { createPgPool } from '../lib/pg';
 import type { ShutdownPlan } from '../lib/shutdown';
 import { directReader, RelayedReader, type ClickHouseReader } from '../queues/clickhouse-reader';
 import { runControlJob } from '../queues/control-client';
@@ -48,7 +49,10 @@ export interface LocalWorker {
  * /clickhouse on one HTTP server. Resolves with the port it listens on.
  */
 export async function startApiRole(config: Config, conns: Connections, local: LocalWorker | undefined, logger: Logger, shutdown: ShutdownPlan): Promise<number> {
-  const { pg, redis, metrics, readiness, queues } = conns;
+  const { redis, metrics, readiness, queues } = conns;
+  // Requests' queries have a bound of their own (PG_REQUEST_TIMEOUT_MS): the process's other pool waits on locks.
+  const pg = createPgPool(config.databaseUrl, 10, logger.child({ component: 'postgres' }), { queryTimeoutMs: config.pgRequestTimeoutMs });
+  shutdown.addConnection('postgres (requests)', () => pg.end());
   const queueList = [queues.ingest, queues.control, queues.webhooks];
   const apiKeys = new ApiKeyService(new ApiKeyRepository(pg), config.ingest.apiKeyCacheMs);
   const revocations = new ApiKeyRevocationListener(config.databaseUrl, () => apiKeys.forgetCached(), logger.child({ component: 'api-keys' }));
