@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LockoutPolicy } from '../../domain/lockout-policy';
+import { isPermanentLock, type LockoutPolicy } from '../../domain/lockout-policy';
 import type { RequestContext } from '../../http/request-context';
 import type { AccountEvents } from './account-events';
 import type { SessionRow } from './session.repository';
@@ -66,6 +66,7 @@ export class LoginAudit {
     // The two events are one attempt: the risk worker counts it once by this id. Never the request id, which
     // the caller may choose (X-Request-Id): one id sent with every guess would make them all one attempt.
     const attemptId = randomUUID();
+    const permanent = isPermanentLock(f.lockedUntil);
     this.events.publisher?.publish(
       {
         kind: 'failed_login',
@@ -75,8 +76,9 @@ export class LoginAudit {
         ip_address: f.ctx.ip,
         user_agent: f.ctx.userAgent,
         attempt_number_in_window: f.attempt,
-        ...(f.attempt > 0 ? { lockout_status: f.lockedUntil ? 'LOCKED' : null, lockout_expires_at: f.lockedUntil?.toISOString() ?? null } : {}),
-        metadata: { ...f.metadata, attempt_id: attemptId },
+        // A permanent lock has no expiry: its stand-in time (year 9999) is no date the event may carry.
+        ...(f.attempt > 0 ? { lockout_status: f.lockedUntil ? 'LOCKED' : null, lockout_expires_at: f.lockedUntil && !permanent ? f.lockedUntil.toISOString() : null } : {}),
+        metadata: { ...f.metadata, attempt_id: attemptId, ...(permanent ? { permanent_lock: true } : {}) },
       },
       options,
     );
