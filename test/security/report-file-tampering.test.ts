@@ -6,34 +6,14 @@
  * added to the signature that base64 decoding skips. Both are alterations
  * of the signed document, and neither may verify.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { reportHash, type SignedReport, type UnsignedReport } from '../../src/domain/report';
+import type { SignedReport } from '../../src/domain/report';
 import { verifyReportFile } from '../../src/cli/commands/report.command';
-import { keyIdOf } from '../../src/lib/signing-key';
+import { reportSigner } from '../helpers/signed-report-file';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-file-tampering-'));
-const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-const pem = path.join(dir, 'public.pem');
-fs.writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
-
-function signedReport(): SignedReport {
-  const unsigned: UnsignedReport = {
-    format: 'auditflow-report/1',
-    report_type: 'daily_security_summary',
-    period_start: '2026-01-01T00:00:00.000Z',
-    period_end: '2026-01-02T00:00:00.000Z',
-    generated_at: '2026-01-02T00:05:00.000Z',
-    total_records: 812,
-    content: { failed_logins: { total: 812, by_reason: { INVALID_PASSWORD: 812 } } },
-    previous_report_hash: '',
-    key_id: keyIdOf(publicKey),
-  };
-  const hash = reportHash(unsigned);
-  return { ...unsigned, report_hash: hash, signature: sign(null, Buffer.from(hash), privateKey).toString('base64') };
-}
+const { dir, pem, signedReport: signedReportOf } = reportSigner('report-file-tampering-');
+const signedReport = () => signedReportOf(812);
 
 /** The download, as GET /v1/reports/:id sends it. */
 const download = (report: SignedReport) => `${JSON.stringify(report, null, 2)}\n`;

@@ -6,35 +6,14 @@
  * codes must not be able to erase the FAILED lines and paint "OK" in their
  * place. Every line the command prints is free of control characters.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { reportHash, type SignedReport, type UnsignedReport } from '../../src/domain/report';
 import { registerReportCommands } from '../../src/cli/commands/report.command';
-import { keyIdOf } from '../../src/lib/signing-key';
+import { reportSigner } from '../helpers/signed-report-file';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-verify-escapes-'));
-const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-const pem = path.join(dir, 'public.pem');
-fs.writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
-
-function signedReport(): SignedReport {
-  const unsigned: UnsignedReport = {
-    format: 'auditflow-report/1',
-    report_type: 'daily_security_summary',
-    period_start: '2026-01-01T00:00:00.000Z',
-    period_end: '2026-01-02T00:00:00.000Z',
-    generated_at: '2026-01-02T00:05:00.000Z',
-    total_records: 3,
-    content: { failed_logins: { total: 3, by_reason: { INVALID_PASSWORD: 3 } } },
-    previous_report_hash: '',
-    key_id: keyIdOf(publicKey),
-  };
-  const hash = reportHash(unsigned);
-  return { ...unsigned, report_hash: hash, signature: sign(null, Buffer.from(hash), privateKey).toString('base64') };
-}
+const { dir, pem, signedReport: signedReportOf } = reportSigner('report-verify-escapes-');
+const signedReport = () => signedReportOf(3);
 
 /** Runs `auditflow report verify <file> --public-key <pem>` in this process, as the CLI does, and returns what it printed. */
 async function verifyCommand(fileText: string): Promise<{ out: string; code: number }> {
