@@ -340,6 +340,8 @@ describe('what is refused', () => {
     expect(res.text).not.toContain('root:');
     // A bound parameter is a value, never a function.
     await refused('SELECT * FROM {t:Identifier}', 60, 'UNKNOWN_TABLE', `/clickhouse?param_t=${q("file('/etc/passwd')")}`);
+    // Values are written into the query (chDB binds one query at a time): a NUL could end the text early for a C reader.
+    await refused('SELECT {s:String}', 62, 'SYNTAX_ERROR', '/clickhouse?param_s=a%00b');
   });
 
   it('refuses INTO OUTFILE', async () => {
